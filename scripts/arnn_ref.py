@@ -1,0 +1,619 @@
+#!/usr/bin/python3
+"""Independent numpy reference of the arsampler forward pass.
+
+This module re-implements, in plain numpy and float64, the autoregressive
+network that arsampler evaluates in C: NetKet's ``ARNNConv1D`` built from
+``MaskedConv1D`` layers.  It is written the way NetKet/Flax write it (slice,
+zero-pad on the left, then a dilated VALID cross-correlation as done by
+``jax.lax.conv_general_dilated``), NOT the way the C code does it, so that the
+two implementations can check each other.
+
+Main entry points
+-----------------
+    masked_conv1d(x, kernel, bias, dilation, exclusive, groups)
+    selu, tanh, relu, gelu, identity     (and ACTIVATIONS, a name -> function dict)
+    encode(configs, local_states, input_kind)
+    conditionals(configs, model)         -> (batch, size, local_size) log-amplitudes
+    log_psi(configs, model), log_prob(configs, model)
+    load_model(path) / save_model(h5group, model)
+    make_model(...)                      build a model dict with random weights
+    sample(model, n, rng)                slow exact autoregressive sampler (for tests)
+    selfcheck()                          brute-force checks, see its docstring
+
+A "model" is a plain dict; see ``make_model`` for the list of keys.
+
+Only numpy is needed for the forward pass; h5py is imported lazily by the
+HDF5 helpers.
+"""
+
+import itertools
+import math
+
+import numpy as np
+
+# The value arsampler writes in /model/machine_pow; NetKet's default.
+MACHINE_POW = 2
+
+# ---------------------------------------------------------------------------
+# Activations (element-wise, float64).  Same definitions as jax.nn.
+# ---------------------------------------------------------------------------
+
+SELU_SCALE = 1.0507009873554805
+SELU_ALPHA = 1.6732632423543772
+
+
+def selu(x):
+    """jax.nn.selu: scale * (x if x > 0 else alpha * expm1(x))."""
+    x = np.asarray(x, dtype=np.float64)
+    # np.minimum keeps expm1 from overflowing on the (discarded) positive branch.
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
+
+
+def tanh(x):
+    return np.tanh(np.asarray(x, dtype=np.float64))
+
+
+def relu(x):
+    return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+
+
+def gelu(x):
+    """jax.nn.gelu with approximate=True (its default): the tanh approximation."""
+    x = np.asarray(x, dtype=np.float64)
+    c = math.sqrt(2.0 / math.pi)
+    return x * 0.5 * (1.0 + np.tanh(c * (x + 0.044715 * x ** 3)))
+
+
+def identity(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+ACTIVATIONS = {
+    "selu": selu,
+    "tanh": tanh,
+    "relu": relu,
+    "gelu": gelu,
+    "identity": identity,
+}
+
+INPUT_KINDS = ("value", "onehot")
+
+# ---------------------------------------------------------------------------
+# Hilbert space helpers
+# ---------------------------------------------------------------------------
+
+
+def spin_local_states(spin):
+    """Local state values 2*Sz in ascending order: -2S, -2S+2, ..., 2S."""
+    two_s = int(round(2 * spin))
+    if two_s < 1 or abs(2 * spin - two_s) > 1e-12:
+        raise ValueError("spin must be a positive multiple of 1/2, got %r" % (spin,))
+    return np.arange(-two_s, two_s + 1, 2, dtype=np.float64)
+
+
+def local_indices(configs, local_states):
+    """Map local state VALUES to their position in (ascending) local_states.
+
+    Raises ValueError if a value is not one of local_states.
+    """
+    configs = np.asarray(configs)
+    local_states = np.asarray(local_states, dtype=np.float64)
+    # Exact comparison: values are small integers stored exactly.
+    match = configs[..., None].astype(np.float64) == local_states
+    if not np.all(match.sum(axis=-1) == 1):
+        bad = np.unique(configs[match.sum(axis=-1) != 1])
+        raise ValueError("configuration values %s are not in local_states %s"
+                         % (bad.tolist(), local_states.tolist()))
+    return np.argmax(match, axis=-1)
+
+
+def encode(configs, local_states, input_kind):
+    """Network input for configurations of local state values.
+
+    configs: (batch, size) local state values (2*Sz).
+    input_kind "value":  (batch, size, 1) float64, the value itself.
+    input_kind "onehot": (batch, size, local_size) float64 one-hot of the local
+                         index (position of the value in ascending local_states).
+    """
+    configs = np.asarray(configs)
+    if configs.ndim != 2:
+        raise ValueError("configs must have shape (batch, size)")
+    if input_kind == "value":
+        local_indices(configs, local_states)  # only to validate the values
+        return configs.astype(np.float64)[:, :, None]
+    if input_kind == "onehot":
+        idx = local_indices(configs, local_states)
+        local_size = len(local_states)
+        return np.eye(local_size, dtype=np.float64)[idx]
+    raise ValueError("unknown input kind %r (expected value|onehot)" % (input_kind,))
+
+
+# ---------------------------------------------------------------------------
+# Convolution, written like Flax / lax.conv_general_dilated
+# ---------------------------------------------------------------------------
+
+
+def conv_valid_dilated(lhs, rhs, rhs_dilation, feature_group_count):
+    """numpy equivalent of lax.conv_general_dilated for our 1D case.
+
+    lhs: (batch, length, Cin) already padded input ("NWC").
+    rhs: (K, Cin / groups, F) kernel ("WIO").
+    VALID padding, window stride 1, no lhs dilation, rhs (kernel) dilation d.
+    This is a cross-correlation (the kernel is NOT flipped):
+
+        out[b, t, f] = sum_k sum_c lhs[b, t + k*d, g*Cg + c] * rhs[k, c, f]
+
+    where g = f // (F / groups) is the feature group of output channel f and
+    Cg = Cin / groups.  Output length = length - (K - 1) * d.
+    """
+    batch, length, cin = lhs.shape
+    ksize, cin_per_group, fout = rhs.shape
+    d = rhs_dilation
+    g = feature_group_count
+    if cin % g != 0 or fout % g != 0:
+        raise ValueError("channels (%d in, %d out) not divisible by groups %d" % (cin, fout, g))
+    if cin // g != cin_per_group:
+        raise ValueError("kernel expects %d input channels per group, input has %d / %d"
+                         % (cin_per_group, cin, g))
+    out_len = length - (ksize - 1) * d
+    if out_len < 0:
+        raise ValueError("input too short for the dilated kernel")
+    fout_per_group = fout // g
+    out = np.zeros((batch, out_len, fout), dtype=np.float64)
+    for j in range(g):
+        in_sl = slice(j * cin_per_group, (j + 1) * cin_per_group)
+        out_sl = slice(j * fout_per_group, (j + 1) * fout_per_group)
+        for k in range(ksize):
+            # window tap k reads the input shifted by k*d
+            window = lhs[:, k * d: k * d + out_len, in_sl]          # (batch, out_len, Cg)
+            out[:, :, out_sl] += window @ rhs[k, :, out_sl]          # (Cg, Fg)
+    return out
+
+
+def masked_conv1d(x, kernel, bias, dilation, exclusive, groups):
+    """NetKet MaskedConv1D forward pass.
+
+    x: (batch, size, Cin) float64.
+    kernel: (K', Cin/groups, F) with K' = kernel_size - exclusive.
+    bias: (F,) or None.
+    Output (batch, size, F); output site t depends on input sites
+    t-d, ..., t-K'd if exclusive, on t, t-d, ..., t-(K'-1)d otherwise.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    batch, size, _ = x.shape
+    kp = kernel.shape[0]
+    d = int(dilation)
+    if d < 1:
+        raise ValueError("dilation must be >= 1")
+    if kp < 1:
+        raise ValueError("kernel has no taps (kernel_size must be >= 2 for the exclusive layer)")
+    if exclusive:
+        if d >= size:
+            # NetKet's x[:, :-d] would be empty and the output would have length d,
+            # not size: the layer is ill-defined there, refuse it.
+            raise ValueError("exclusive layer needs dilation < size (got %d >= %d)" % (d, size))
+        x = x[:, :-d, :]          # drop the last d sites
+        left = kp * d             # ... and shift right by d more than a causal conv
+    else:
+        left = (kp - 1) * d       # plain causal convolution
+    xp = np.pad(x, ((0, 0), (left, 0), (0, 0)))
+    y = conv_valid_dilated(xp, kernel, d, groups)
+    assert y.shape[1] == size, y.shape
+    if bias is not None:
+        y = y + np.asarray(bias, dtype=np.float64)
+    return y
+
+
+def masked_conv1d_loops(x, kernel, bias, dilation, exclusive, groups):
+    """Dumb explicit-loop version written straight from the formula
+
+        y[b,t,f] = bias[f] + sum_k sum_c x[b, t - (K'-1-k)*d - e*d, goff + c] * W[k,c,f]
+
+    (term is zero when the site index is < 0), e = 1 if exclusive else 0,
+    goff = (f // (F/groups)) * (Cin/groups).  Used only by selfcheck().
+    """
+    batch, size, cin = x.shape
+    kp, cg, fout = kernel.shape
+    e = 1 if exclusive else 0
+    fg = fout // groups
+    y = np.zeros((batch, size, fout))
+    for b in range(batch):
+        for t in range(size):
+            for f in range(fout):
+                acc = 0.0 if bias is None else float(bias[f])
+                goff = (f // fg) * cg
+                for k in range(kp):
+                    s = t - (kp - 1 - k) * dilation - e * dilation
+                    if s < 0:
+                        continue
+                    for c in range(cg):
+                        acc += x[b, s, goff + c] * kernel[k, c, f]
+                y[b, t, f] = acc
+    return y
+
+
+# ---------------------------------------------------------------------------
+# The network
+# ---------------------------------------------------------------------------
+
+
+def layer_groups(i, layers, feature_group_count):
+    """feature_group_count applies only to hidden-to-hidden layers."""
+    return feature_group_count if 0 < i < layers - 1 else 1
+
+
+def input_channels(local_size, input_kind):
+    return 1 if input_kind == "value" else local_size
+
+
+def expected_kernel_shape(model, i):
+    """(K - exclusive_i, Cin_i / g_i, F_i) for layer i."""
+    layers = model["layers"]
+    g = layer_groups(i, layers, model["feature_group_count"])
+    if i == 0:
+        cin = input_channels(model["local_size"], model["input"])
+    else:
+        cin = model["features"][i - 1]
+    exclusive = 1 if i == 0 else 0
+    return (model["kernel_size"] - exclusive, cin // g, model["features"][i])
+
+
+def logsumexp(a, axis):
+    """Stable log(sum(exp(a))) along axis, keepdims=True."""
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
+
+
+def conditionals(configs, model):
+    """Conditional log-amplitudes, shape (batch, size, local_size).
+
+    lpsi[b, t, s] = log psi(s_t = local_states[s] | s_<t); normalised so that
+    sum_s exp(machine_pow * lpsi[b, t, s]) == 1.
+    """
+    x = encode(configs, model["local_states"], model["input"])
+    act = ACTIVATIONS[model["activation"]]
+    layers = model["layers"]
+    for i in range(layers):
+        if i > 0:
+            x = act(x)
+        bias = model["biases"][i] if model["use_bias"] else None
+        x = masked_conv1d(x, model["kernels"][i], bias, model["kernel_dilation"][i],
+                          exclusive=(i == 0),
+                          groups=layer_groups(i, layers, model["feature_group_count"]))
+    mp = float(model.get("machine_pow", MACHINE_POW))
+    return x - (1.0 / mp) * logsumexp(mp * x, axis=-1)
+
+
+def log_psi(configs, model):
+    """log psi(s) = sum_t lpsi[b, t, index(s_t)], shape (batch,)."""
+    lp = conditionals(configs, model)
+    idx = local_indices(configs, model["local_states"])
+    return np.take_along_axis(lp, idx[:, :, None], axis=-1)[:, :, 0].sum(axis=1)
+
+
+def log_prob(configs, model):
+    """log |psi(s)|^2 = machine_pow * log psi(s) (machine_pow = 2)."""
+    return float(model.get("machine_pow", MACHINE_POW)) * log_psi(configs, model)
+
+
+def sample(model, n, rng):
+    """Exact autoregressive sampling, one site at a time (slow; for tests only).
+
+    Returns (configs int8 (n, size), log_prob float64 (n,)).
+    """
+    size = model["size"]
+    ls = model["local_states"]
+    mp = float(model.get("machine_pow", MACHINE_POW))
+    configs = np.full((n, size), ls[0])
+    for t in range(size):
+        p = np.exp(mp * conditionals(configs, model)[:, t, :])   # (n, local_size)
+        cum = np.cumsum(p, axis=1)
+        u = rng.random(n)[:, None] * cum[:, -1:]
+        idx = np.minimum((u >= cum).sum(axis=1), len(ls) - 1)
+        configs[:, t] = ls[idx]
+    configs = configs.astype(np.int8)
+    return configs, log_prob(configs, model)
+
+
+# ---------------------------------------------------------------------------
+# Building, loading and saving models
+# ---------------------------------------------------------------------------
+
+
+def _per_layer(value, layers, name):
+    if np.ndim(value) == 0:
+        return [int(value)] * layers
+    value = [int(v) for v in value]
+    if len(value) != layers:
+        raise ValueError("%s has %d entries, expected %d" % (name, len(value), layers))
+    return value
+
+
+def features_list(features, layers, local_size):
+    """One int F -> [F]*(layers-1) + [local_size]; a list is taken as is."""
+    if np.ndim(features) == 0:
+        return [int(features)] * (layers - 1) + [local_size]
+    features = [int(f) for f in features]
+    if len(features) != layers:
+        raise ValueError("features has %d entries, expected %d" % (len(features), layers))
+    if features[-1] != local_size:
+        raise ValueError("last layer must have local_size=%d features" % local_size)
+    return features
+
+
+def make_model(spin, size, layers, features, kernel_size, kernel_dilation=1,
+               activation="selu", use_bias=True, input_kind="value",
+               feature_group_count=1, rng=None, weight_std=0.6, bias_std=0.3):
+    """Build a model dict.  Weights ~ normal(0, weight_std), biases ~ normal(0, bias_std)
+    drawn from rng layer by layer (kernel then bias).  With rng=None the
+    weights are left empty (fill model['kernels'] / ['biases'] yourself).
+
+    Keys: spin, size, local_size, local_states, layers, features (list),
+    kernel_size, kernel_dilation (list), activation, input, use_bias (bool),
+    feature_group_count, machine_pow, kernels (list of arrays), biases (list
+    of arrays, or of None when use_bias is false).
+    """
+    local_states = spin_local_states(spin)
+    local_size = len(local_states)
+    if activation not in ACTIVATIONS:
+        raise ValueError("unknown activation %r" % (activation,))
+    if input_kind not in INPUT_KINDS:
+        raise ValueError("unknown input kind %r" % (input_kind,))
+    model = {
+        "spin": float(spin),
+        "size": int(size),
+        "local_size": local_size,
+        "local_states": local_states,
+        "layers": int(layers),
+        "features": features_list(features, layers, local_size),
+        "kernel_size": int(kernel_size),
+        "kernel_dilation": _per_layer(kernel_dilation, layers, "kernel_dilation"),
+        "activation": activation,
+        "input": input_kind,
+        "use_bias": bool(use_bias),
+        "feature_group_count": int(feature_group_count),
+        "machine_pow": MACHINE_POW,
+        "kernels": [],
+        "biases": [],
+    }
+    if rng is not None:
+        for i in range(layers):
+            shape = expected_kernel_shape(model, i)
+            model["kernels"].append(rng.normal(0.0, weight_std, size=shape))
+            model["biases"].append(rng.normal(0.0, bias_std, size=(shape[2],))
+                                   if use_bias else None)
+    return model
+
+
+def _decode(value):
+    """h5py gives str for variable-length strings, bytes for fixed-length ones."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _decode(value[()])
+    return str(value) if not isinstance(value, str) else value
+
+
+def load_model(path_or_file):
+    """Read /hilbert, /model and /variables of an arsampler HDF5 file into a model dict."""
+    import h5py
+    own = not isinstance(path_or_file, h5py.File)
+    f = h5py.File(path_or_file, "r") if own else path_or_file
+    try:
+        h = f["hilbert"]
+        m = f["model"]
+        layers = int(m.attrs["layers"])
+        model = {
+            "spin": float(h.attrs["spin"]),
+            "size": int(h.attrs["size"]),
+            "local_size": int(h.attrs["local_size"]),
+            "local_states": np.asarray(h["local_states"][()], dtype=np.float64),
+            "layers": layers,
+            "features": [int(v) for v in np.atleast_1d(m.attrs["features"])],
+            "kernel_size": int(m.attrs["kernel_size"]),
+            "kernel_dilation": [int(v) for v in np.atleast_1d(m.attrs["kernel_dilation"])],
+            "activation": _decode(m.attrs["activation"]),
+            "input": _decode(m.attrs["input"]),
+            "use_bias": bool(int(m.attrs["use_bias"])),
+            "feature_group_count": int(m.attrs["feature_group_count"]),
+            "machine_pow": int(m.attrs["machine_pow"]),
+            "kernels": [],
+            "biases": [],
+        }
+        params = f["variables/params"]
+        for i in range(layers):
+            g = params["layers_%d" % i]
+            model["kernels"].append(np.asarray(g["kernel"][()], dtype=np.float64))
+            model["biases"].append(np.asarray(g["bias"][()], dtype=np.float64)
+                                   if model["use_bias"] else None)
+        return model
+    finally:
+        if own:
+            f.close()
+
+
+def config_ini(model, seed):
+    """An INI rendering of the model settings (for the root 'config' attribute)."""
+    lines = [
+        "[hilbert]",
+        "spin = %s" % repr(model["spin"]),
+        "size = %d" % model["size"],
+        "",
+        "[model]",
+        "layers = %d" % model["layers"],
+        "features = %s" % ",".join(str(v) for v in model["features"]),
+        "kernel_size = %d" % model["kernel_size"],
+        "kernel_dilation = %s" % ",".join(str(v) for v in model["kernel_dilation"]),
+        "activation = %s" % model["activation"],
+        "use_bias = %d" % int(model["use_bias"]),
+        "input = %s" % model["input"],
+        "feature_group_count = %d" % model["feature_group_count"],
+        "machine_pow = %d" % model["machine_pow"],
+        "",
+        "[run]",
+        "seed = %d" % seed,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def save_model(f, model, seed, arsampler_version, config=None):
+    """Write root attributes, /hilbert, /model and /variables into the open h5py.File f.
+
+    Strings are Python str (h5py writes variable-length UTF-8), integers np.int64,
+    seed np.uint64, exactly as in docs/hdf5-format.md.
+    """
+    f.attrs["format"] = "arsampler"
+    f.attrs["format_version"] = np.int64(1)
+    f.attrs["arsampler_version"] = str(arsampler_version)
+    f.attrs["config"] = config if config is not None else config_ini(model, seed)
+    f.attrs["seed"] = np.uint64(seed)
+
+    h = f.create_group("hilbert")
+    h.attrs["size"] = np.int64(model["size"])
+    h.attrs["local_size"] = np.int64(model["local_size"])
+    h.attrs["spin"] = np.float64(model["spin"])
+    h.create_dataset("local_states", data=np.asarray(model["local_states"], dtype=np.float64))
+
+    m = f.create_group("model")
+    m.attrs["layers"] = np.int64(model["layers"])
+    m.attrs["kernel_size"] = np.int64(model["kernel_size"])
+    m.attrs["feature_group_count"] = np.int64(model["feature_group_count"])
+    m.attrs["machine_pow"] = np.int64(model["machine_pow"])
+    m.attrs["use_bias"] = np.int64(1 if model["use_bias"] else 0)
+    m.attrs["features"] = np.asarray(model["features"], dtype=np.int64)
+    m.attrs["kernel_dilation"] = np.asarray(model["kernel_dilation"], dtype=np.int64)
+    m.attrs["activation"] = model["activation"]
+    m.attrs["input"] = model["input"]
+
+    params = f.create_group("variables").create_group("params")
+    for i in range(model["layers"]):
+        g = params.create_group("layers_%d" % i)
+        g.create_dataset("kernel", data=np.asarray(model["kernels"][i], dtype=np.float64))
+        if model["use_bias"]:
+            g.create_dataset("bias", data=np.asarray(model["biases"][i], dtype=np.float64))
+
+
+# ---------------------------------------------------------------------------
+# Self-checks
+# ---------------------------------------------------------------------------
+
+
+def all_configs(model):
+    """Every configuration of the Hilbert space, shape (local_size**size, size)."""
+    ls = model["local_states"]
+    return np.array(list(itertools.product(ls, repeat=model["size"])), dtype=np.int8)
+
+
+def check_normalisation(model, max_configs=5000):
+    """Return |sum_s exp(log_prob(s)) - 1| over all configurations, or None if too many."""
+    if model["local_size"] ** model["size"] > max_configs:
+        return None
+    lp = log_prob(all_configs(model), model)
+    return abs(float(np.sum(np.exp(lp))) - 1.0)
+
+
+def receptive_offsets(model):
+    """Set of offsets o >= 1 such that the conditional at site t may depend on site t - o.
+
+    Layer 0 (exclusive) reaches back a0*d0 with a0 in 1..K-1; every later layer i
+    adds a_i*d_i with a_i in 0..K-1.
+    """
+    k = model["kernel_size"]
+    offsets = {a * model["kernel_dilation"][0] for a in range(1, k)}
+    for i in range(1, model["layers"]):
+        d = model["kernel_dilation"][i]
+        offsets = {o + a * d for o in offsets for a in range(k)}
+    return offsets
+
+
+def check_causality(model, configs):
+    """Change site j to every other value and see which conditionals move.
+
+    Returns (worst, outside, covered, possible):
+      worst    max |change| of conditionals at sites <= j (must be exactly 0);
+      outside  number of pairs (t > j) whose conditional moved although j is
+               outside the receptive field of t (must be 0);
+      covered / possible  pairs (t > j) inside the receptive field that did
+               move / all such pairs (shows the check is not vacuous; can be
+               < possible when e.g. relu units are dead for these configs).
+    """
+    configs = np.asarray(configs)
+    size = model["size"]
+    base = conditionals(configs, model)
+    offsets = receptive_offsets(model)
+    worst = 0.0
+    moved = np.zeros((size, size), dtype=bool)   # moved[j, t]
+    for j in range(size):
+        for v in model["local_states"]:
+            mod = configs.copy()
+            mod[:, j] = v
+            delta = np.abs(conditionals(mod, model) - base)   # (batch, size, local_size)
+            worst = max(worst, float(np.max(delta[:, :j + 1])))
+            moved[j] |= np.max(delta, axis=(0, 2)) > 0
+    outside = covered = possible = 0
+    for j in range(size):
+        for t in range(j + 1, size):
+            inside = (t - j) in offsets
+            possible += inside
+            covered += inside and moved[j, t]
+            outside += (not inside) and moved[j, t]
+    return worst, outside, covered, possible
+
+
+def check_conv_against_loops(model, configs):
+    """Max |masked_conv1d - masked_conv1d_loops| over all layers of the model."""
+    x = encode(configs, model["local_states"], model["input"])
+    act = ACTIVATIONS[model["activation"]]
+    worst = 0.0
+    for i in range(model["layers"]):
+        if i > 0:
+            x = act(x)
+        bias = model["biases"][i] if model["use_bias"] else None
+        g = layer_groups(i, model["layers"], model["feature_group_count"])
+        a = masked_conv1d(x, model["kernels"][i], bias, model["kernel_dilation"][i], i == 0, g)
+        b = masked_conv1d_loops(x, model["kernels"][i], bias, model["kernel_dilation"][i], i == 0, g)
+        worst = max(worst, float(np.max(np.abs(a - b))))
+        x = a
+    return worst
+
+
+def selfcheck_model(model, configs, name="model", verbose=True):
+    """Run the three brute-force checks on one model; raise AssertionError on failure."""
+    norm = check_normalisation(model)
+    before, outside, covered, possible = check_causality(model, configs)
+    conv = check_conv_against_loops(model, configs)
+    if verbose:
+        print("  %-32s |sum p - 1| = %-8s  causality: max|d| at sites<=j = %.1e, "
+              "moved outside receptive field = %d, inside moved %d/%d   "
+              "|conv - loops| = %.1e"
+              % (name, "skipped" if norm is None else "%.1e" % norm, before, outside,
+                 covered, possible, conv))
+    assert norm is None or norm <= 1e-12, "%s: normalisation off by %g" % (name, norm)
+    assert before == 0.0, "%s: causality violated (%g)" % (name, before)
+    assert outside == 0, "%s: dependence outside the receptive field" % name
+    assert conv <= 1e-12, "%s: masked_conv1d disagrees with explicit loops (%g)" % (name, conv)
+    return norm, before, outside, covered, possible, conv
+
+
+def selfcheck(verbose=True):
+    """Brute-force checks on a few small random models, including one exclusive
+    layer with kernel_size 2 and one with dilation > 1 and feature groups."""
+    rng = np.random.default_rng(12345)
+    models = {
+        "selu_k3": make_model(0.5, 6, 3, 4, 3, 1, "selu", True, "value", 1, rng),
+        "gelu_onehot_d2": make_model(1, 5, 3, [4, 4, 3], 2, [2, 1, 2], "gelu", False,
+                                     "onehot", 1, rng),
+        "tanh_groups": make_model(0.5, 8, 4, 6, 3, 2, "tanh", True, "value", 3, rng),
+    }
+    for name, model in models.items():
+        configs = rng.choice(model["local_states"], size=(4, model["size"])).astype(np.int8)
+        selfcheck_model(model, configs, name, verbose)
+    return True
+
+
+if __name__ == "__main__":
+    selfcheck()
+    print("arnn_ref selfcheck OK")

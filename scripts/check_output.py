@@ -1,0 +1,314 @@
+#!/usr/bin/python3
+"""Validate an arsampler output file against docs/hdf5-format.md (format_version 1).
+
+Usage:
+    scripts/check_output.py FILE [--n-samples N] [--recompute M] [--variables-only]
+
+Checks every attribute, group and dataset of the contract (presence, type
+class / dtype, shape), format == "arsampler", format_version == 1, that the
+model attributes are consistent with each other and with the kernel shapes,
+that every sample value is one of /hilbert/local_states, and recomputes
+log_prob of the first M samples (default 256) with scripts/arnn_ref.py,
+requiring agreement within 1e-10 absolute.
+
+--n-samples N     also require exactly N samples.
+--recompute M     number of samples to recompute (0 disables).
+--variables-only  the file holds only variables (like data/ref/*.h5): skip
+                  /samples and /log_prob.
+
+Exit status 0 on success, 1 (with a message naming the failing item) otherwise.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import arnn_ref  # noqa: E402
+
+LOG_PROB_TOL = 1e-10
+
+
+class CheckError(Exception):
+    pass
+
+
+def fail(item, msg):
+    raise CheckError("%s: %s" % (item, msg))
+
+
+# --- low-level helpers -------------------------------------------------------
+
+
+def get_attr(obj, name, where):
+    """Attribute `name` of h5py object obj, plus its HDF5 type (to check the class)."""
+    if name not in obj.attrs:
+        fail("%s attribute '%s'" % (where, name), "missing")
+    aid = obj.attrs.get_id(name)
+    return obj.attrs[name], aid.get_type(), aid.shape
+
+
+def attr_string(obj, name, where):
+    import h5py
+    value, htype, shape = get_attr(obj, name, where)
+    item = "%s attribute '%s'" % (where, name)
+    if htype.get_class() != h5py.h5t.STRING:
+        fail(item, "expected a string, got HDF5 type class %d" % htype.get_class())
+    if shape not in ((), None):
+        fail(item, "expected a scalar string, got shape %s" % (shape,))
+    if isinstance(value, np.ndarray):
+        value = value[()]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    return value
+
+
+def attr_scalar(obj, name, where, dtype):
+    value, _htype, shape = get_attr(obj, name, where)
+    item = "%s attribute '%s'" % (where, name)
+    value = np.asarray(value)
+    if value.dtype != np.dtype(dtype):
+        fail(item, "expected %s, got %s" % (np.dtype(dtype).name, value.dtype))
+    if value.shape != ():
+        fail(item, "expected a scalar, got shape %s" % (value.shape,))
+    return value[()]
+
+
+def attr_array(obj, name, where, dtype, length):
+    value, _htype, _shape = get_attr(obj, name, where)
+    item = "%s attribute '%s'" % (where, name)
+    value = np.asarray(value)
+    if value.dtype != np.dtype(dtype):
+        fail(item, "expected %s, got %s" % (np.dtype(dtype).name, value.dtype))
+    if value.shape != (length,):
+        fail(item, "expected shape (%d,), got %s" % (length, value.shape))
+    return value
+
+
+def get_dataset(f, path, dtype, shape):
+    import h5py
+    if path not in f:
+        fail(path, "missing")
+    ds = f[path]
+    if not isinstance(ds, h5py.Dataset):
+        fail(path, "is not a dataset")
+    if ds.dtype != np.dtype(dtype):
+        fail(path, "expected dtype %s, got %s" % (np.dtype(dtype).name, ds.dtype))
+    if ds.shape != tuple(shape):
+        fail(path, "expected shape %s, got %s" % (tuple(shape), ds.shape))
+    return ds
+
+
+def get_group(f, path):
+    import h5py
+    if path not in f:
+        fail(path, "missing group")
+    if not isinstance(f[path], h5py.Group):
+        fail(path, "is not a group")
+    return f[path]
+
+
+# --- the checks ---------------------------------------------------------------
+
+
+def check_root(f):
+    fmt = attr_string(f, "format", "/")
+    if fmt != "arsampler":
+        fail("/ attribute 'format'", "expected 'arsampler', got %r" % fmt)
+    ver = attr_scalar(f, "format_version", "/", np.int64)
+    if ver != 1:
+        fail("/ attribute 'format_version'", "expected 1, got %d" % ver)
+    version = attr_string(f, "arsampler_version", "/")
+    config = attr_string(f, "config", "/")
+    if not config.strip():
+        fail("/ attribute 'config'", "is empty")
+    seed = attr_scalar(f, "seed", "/", np.uint64)
+    return version, seed
+
+
+def check_hilbert(f):
+    h = get_group(f, "/hilbert")
+    size = int(attr_scalar(h, "size", "/hilbert", np.int64))
+    local_size = int(attr_scalar(h, "local_size", "/hilbert", np.int64))
+    spin = float(attr_scalar(h, "spin", "/hilbert", np.float64))
+    if size < 1:
+        fail("/hilbert attribute 'size'", "must be >= 1, got %d" % size)
+    try:
+        expected = arnn_ref.spin_local_states(spin)
+    except ValueError as e:
+        fail("/hilbert attribute 'spin'", str(e))
+    if local_size != len(expected):
+        fail("/hilbert attribute 'local_size'",
+             "spin %g needs local_size %d, got %d" % (spin, len(expected), local_size))
+    ls = get_dataset(f, "/hilbert/local_states", np.float64, (local_size,))[()]
+    if not np.array_equal(ls, expected):
+        fail("/hilbert/local_states", "expected %s (2*Sz ascending), got %s"
+             % (expected.tolist(), ls.tolist()))
+    return size, local_size, spin, ls
+
+
+def check_model(f, local_size):
+    m = get_group(f, "/model")
+    w = "/model"
+    layers = int(attr_scalar(m, "layers", w, np.int64))
+    if layers < 1:
+        fail("/model attribute 'layers'", "must be >= 1, got %d" % layers)
+    kernel_size = int(attr_scalar(m, "kernel_size", w, np.int64))
+    if kernel_size < 2:
+        fail("/model attribute 'kernel_size'", "must be >= 2, got %d" % kernel_size)
+    fgc = int(attr_scalar(m, "feature_group_count", w, np.int64))
+    if fgc < 1:
+        fail("/model attribute 'feature_group_count'", "must be >= 1, got %d" % fgc)
+    mp = int(attr_scalar(m, "machine_pow", w, np.int64))
+    if mp != 2:
+        fail("/model attribute 'machine_pow'", "expected 2, got %d" % mp)
+    use_bias = int(attr_scalar(m, "use_bias", w, np.int64))
+    if use_bias not in (0, 1):
+        fail("/model attribute 'use_bias'", "expected 0 or 1, got %d" % use_bias)
+    features = attr_array(m, "features", w, np.int64, layers)
+    if np.any(features < 1):
+        fail("/model attribute 'features'", "entries must be >= 1, got %s" % features.tolist())
+    if features[-1] != local_size:
+        fail("/model attribute 'features'", "last entry must equal local_size %d, got %s"
+             % (local_size, features.tolist()))
+    dil = attr_array(m, "kernel_dilation", w, np.int64, layers)
+    if np.any(dil < 1):
+        fail("/model attribute 'kernel_dilation'", "entries must be >= 1, got %s" % dil.tolist())
+    act = attr_string(m, "activation", w)
+    if act not in arnn_ref.ACTIVATIONS:
+        fail("/model attribute 'activation'", "unknown value %r" % act)
+    inp = attr_string(m, "input", w)
+    if inp not in arnn_ref.INPUT_KINDS:
+        fail("/model attribute 'input'", "unknown value %r" % inp)
+    # group divisibility for the hidden-to-hidden layers
+    for i in range(1, layers - 1):
+        if features[i - 1] % fgc or features[i] % fgc:
+            fail("/model attribute 'feature_group_count'",
+                 "%d does not divide features of layer %d (%d -> %d)"
+                 % (fgc, i, features[i - 1], features[i]))
+    return dict(layers=layers, kernel_size=kernel_size, feature_group_count=fgc,
+                machine_pow=mp, use_bias=bool(use_bias), features=[int(v) for v in features],
+                kernel_dilation=[int(v) for v in dil], activation=act, input=inp,
+                local_size=local_size)
+
+
+def check_variables(f, model):
+    params = get_group(f, "/variables/params")
+    layers = model["layers"]
+    for i in range(layers):
+        base = "/variables/params/layers_%d" % i
+        get_group(f, base)
+        shape = arnn_ref.expected_kernel_shape(model, i)
+        get_dataset(f, base + "/kernel", np.float64, shape)
+        if model["use_bias"]:
+            get_dataset(f, base + "/bias", np.float64, (model["features"][i],))
+        elif "bias" in f[base]:
+            fail(base + "/bias", "present although use_bias = 0")
+    extra = sorted(set(params.keys()) - {"layers_%d" % i for i in range(layers)})
+    if extra:
+        fail("/variables/params", "unexpected entries %s (layers = %d)" % (extra, layers))
+
+
+def check_compressed(ds, path):
+    if ds.chunks is None:
+        fail(path, "must be chunked")
+    if ds.compression != "gzip":
+        fail(path, "must be deflate-compressed, compression is %r" % (ds.compression,))
+
+
+def check_samples(f, size, local_states, n_expected):
+    import h5py
+    if "samples" not in f:
+        fail("/samples", "missing")
+    if not isinstance(f["samples"], h5py.Dataset) or f["samples"].ndim != 2:
+        fail("/samples", "must be a 2-d dataset")
+    n = f["samples"].shape[0]
+    samples_ds = get_dataset(f, "/samples", np.int8, (n, size))
+    log_prob_ds = get_dataset(f, "/log_prob", np.float64, (n,))
+    if n_expected is not None and n != n_expected:
+        fail("/samples", "expected %d samples, got %d" % (n_expected, n))
+    check_compressed(samples_ds, "/samples")
+    check_compressed(log_prob_ds, "/log_prob")
+    samples = samples_ds[()]
+    log_prob = log_prob_ds[()]
+    bad = ~np.isin(samples.astype(np.float64), local_states)
+    if np.any(bad):
+        r, c = np.argwhere(bad)[0]
+        fail("/samples", "value %d at [%d, %d] is not in local_states %s"
+             % (samples[r, c], r, c, local_states.tolist()))
+    if not np.all(np.isfinite(log_prob)):
+        fail("/log_prob", "contains non-finite values")
+    if np.any(log_prob > 1e-12):
+        fail("/log_prob", "contains log-probabilities > 0 (max %g)" % log_prob.max())
+    return samples, log_prob
+
+
+def run_checks(path, n_samples=None, recompute=256, variables_only=False):
+    import h5py
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        fail(path, "cannot open as HDF5 (%s)" % e)
+    with f:
+        version, seed = check_root(f)
+        size, local_size, spin, ls = check_hilbert(f)
+        model_attrs = check_model(f, local_size)
+        check_variables(f, model_attrs)
+        model = arnn_ref.load_model(f)
+        lines = ["%s: format arsampler v1, arsampler_version %s, seed %d"
+                 % (path, version, seed),
+                 "  hilbert: spin %g, size %d, local_size %d" % (spin, size, local_size),
+                 "  model: layers %d, features %s, kernel_size %d, dilation %s, %s, "
+                 "bias=%d, input=%s, groups=%d"
+                 % (model["layers"], model["features"], model["kernel_size"],
+                    model["kernel_dilation"], model["activation"], model["use_bias"],
+                    model["input"], model["feature_group_count"])]
+        if variables_only:
+            lines.append("  variables only: /samples and /log_prob not checked")
+            return lines
+        samples, log_prob = check_samples(f, size, ls, n_samples)
+        m = min(recompute, len(samples))
+        if m > 0:
+            ref = arnn_ref.log_prob(samples[:m], model)
+            err = np.abs(ref - log_prob[:m])
+            worst = int(np.argmax(err))
+            if not err[worst] <= LOG_PROB_TOL:
+                fail("/log_prob", "sample %d: file has %.17g, arnn_ref gives %.17g (|diff| %.3g > %g)"
+                     % (worst, log_prob[worst], ref[worst], err[worst], LOG_PROB_TOL))
+            lines.append("  %d samples; log_prob of first %d recomputed, max |diff| = %.3g"
+                         % (len(samples), m, err[worst]))
+        else:
+            lines.append("  %d samples; log_prob not recomputed" % len(samples))
+        mean_lp = float(np.mean(log_prob)) if len(log_prob) else float("nan")
+        lines.append("  mean log_prob %.6g (entropy estimate %.6g nats)" % (mean_lp, -mean_lp))
+        return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Validate an arsampler HDF5 output file.")
+    ap.add_argument("file")
+    ap.add_argument("--n-samples", type=int, default=None,
+                    help="require exactly this many samples")
+    ap.add_argument("--recompute", type=int, default=256,
+                    help="recompute log_prob of the first M samples (default 256)")
+    ap.add_argument("--variables-only", action="store_true",
+                    help="file holds only variables: skip /samples and /log_prob")
+    args = ap.parse_args(argv)
+    try:
+        lines = run_checks(args.file, args.n_samples, args.recompute, args.variables_only)
+    except CheckError as e:
+        print("check_output: FAIL: %s" % e, file=sys.stderr)
+        return 1
+    except Exception as e:  # anything unexpected is a failure too, but say what
+        print("check_output: FAIL: %s: %s: %s" % (args.file, type(e).__name__, e),
+              file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    print("check_output: OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

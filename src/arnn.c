@@ -1,0 +1,351 @@
+/*
+ * arnn: ARNNConv1D, a stack of masked convolutions with activations and a normalised
+ * log-softmax output; see arnn.h for the math, shapes and parameter layout.
+ * Reference: NetKet, netket/models/autoreg.py (ARNNConv1D) and netket/nn/masked_linear.py.
+ */
+#include "arnn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "ars_common.h"
+
+/* SELU constants (Klambauer et al. 2017), as in jax.nn.selu. */
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
+/* sqrt(2/pi) for the tanh approximation of GELU (jax.nn.gelu, approximate=True). */
+#define GELU_C 0.79788456080286535587989211986876
+/* Standard deviation of a standard normal truncated to [-2, 2] (Flax's truncated_normal). */
+#define TRUNC_NORMAL_SD 0.87962566103423978
+
+const char *ars_activation_name(ars_activation a) {
+    switch (a) {
+        case ARS_ACTIVATION_SELU:
+            return "selu";
+        case ARS_ACTIVATION_TANH:
+            return "tanh";
+        case ARS_ACTIVATION_RELU:
+            return "relu";
+        case ARS_ACTIVATION_GELU:
+            return "gelu";
+        case ARS_ACTIVATION_IDENTITY:
+            return "identity";
+    }
+    return NULL;
+}
+
+const char *ars_input_name(ars_input in) {
+    switch (in) {
+        case ARS_INPUT_VALUE:
+            return "value";
+        case ARS_INPUT_ONEHOT:
+            return "onehot";
+    }
+    return NULL;
+}
+
+int ars_arch_input_channels(const ars_arch *arch) {
+    return arch->input == ARS_INPUT_ONEHOT ? arch->hilbert.local_size : 1;
+}
+
+int ars_arch_groups(const ars_arch *arch, int l) {
+    return (l > 0 && l < arch->layers - 1) ? arch->feature_group_count : 1;
+}
+
+int ars_arch_check(const ars_arch *arch, char *why, size_t why_len) {
+    if (arch->layers < 1 || arch->layers > ARS_MAX_LAYERS) {
+        snprintf(why, why_len, "layers must be between 1 and %d (got %d)", ARS_MAX_LAYERS,
+                 arch->layers);
+        return -1;
+    }
+    if (arch->kernel_size < 2) {
+        snprintf(why, why_len, "kernel_size must be at least 2 (got %d)", arch->kernel_size);
+        return -1;
+    }
+    if (arch->features[arch->layers - 1] != arch->hilbert.local_size) {
+        snprintf(why, why_len, "the last layer must have local_size = %d features (got %d)",
+                 arch->hilbert.local_size, arch->features[arch->layers - 1]);
+        return -1;
+    }
+    for (int l = 0; l < arch->layers; l++) {
+        if (arch->features[l] < 1 || arch->dilation[l] < 1) {
+            snprintf(why, why_len, "layer %d has features %d and dilation %d; both must be >= 1", l,
+                     arch->features[l], arch->dilation[l]);
+            return -1;
+        }
+        int g = ars_arch_groups(arch, l);
+        int cin = l == 0 ? ars_arch_input_channels(arch) : arch->features[l - 1];
+        if (cin % g != 0 || arch->features[l] % g != 0) {
+            snprintf(why, why_len,
+                     "feature_group_count %d must divide the input (%d) and output (%d) features "
+                     "of layer %d",
+                     g, cin, arch->features[l], l);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Points each layer's kernel and bias at its slice of the parameter block; returns P. */
+static size_t arnn_layout(ars_arnn *net, double *params) {
+    const ars_arch *arch = &net->arch;
+    size_t off = 0;
+    int cin = ars_arch_input_channels(arch);
+    net->max_channels = cin;
+    for (int l = 0; l < arch->layers; l++) {
+        ars_conv *c = &net->layer[l];
+        c->cin = cin;
+        c->cout = arch->features[l];
+        c->exclusive = l == 0;
+        c->taps = arch->kernel_size - c->exclusive;
+        c->dilation = arch->dilation[l];
+        c->groups = ars_arch_groups(arch, l);
+        c->kernel = params != NULL ? params + off : NULL;
+        off += (size_t)c->taps * (size_t)(c->cin / c->groups) * (size_t)c->cout;
+        c->bias = NULL;
+        if (arch->use_bias) {
+            c->bias = params != NULL ? params + off : NULL;
+            off += (size_t)c->cout;
+        }
+        cin = c->cout;
+        if (c->cout > net->max_channels) {
+            net->max_channels = c->cout;
+        }
+    }
+    return off;
+}
+
+ars_arnn *ars_arnn_alloc(const ars_arch *arch) {
+    char why[256];
+    ARS_ASSERT(ars_arch_check(arch, why, sizeof why) == 0, "%s", why);
+    ars_arnn *net = calloc(1, sizeof *net);
+    if (net == NULL) {
+        return NULL;
+    }
+    net->arch = *arch;
+    net->n_params = arnn_layout(net, NULL);
+    ARS_ASSERT(net->n_params > 0, "a network has at least one kernel entry");
+    net->params = calloc(net->n_params, sizeof(double));
+    if (net->params == NULL) {
+        ars_arnn_free(net);
+        return NULL;
+    }
+    arnn_layout(net, net->params);
+    return net;
+}
+
+void ars_arnn_free(ars_arnn *net) {
+    if (net == NULL) {
+        return;
+    }
+    free(net->params);
+    free(net);
+}
+
+int ars_arnn_init_random(ars_arnn *net, uint64_t seed) {
+    gsl_rng *r = ars_rng_alloc();
+    if (r == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating a generator");
+    }
+    ars_rng_seed(r, ars_stream_key(seed, ARS_STREAM_INIT, 0, 0));
+    for (int l = 0; l < net->arch.layers; l++) {
+        ars_conv *c = &net->layer[l];
+        size_t fan_in = (size_t)c->taps * (size_t)(c->cin / c->groups);
+        size_t nk = fan_in * (size_t)c->cout;
+        double sd = sqrt(1.0 / (double)fan_in) / TRUNC_NORMAL_SD;
+        for (size_t i = 0; i < nk; i++) {
+            double z;
+            do {
+                z = gsl_ran_gaussian_ziggurat(r, 1.0);
+            } while (fabs(z) > 2.0);
+            c->kernel[i] = sd * z;
+        }
+        if (c->bias != NULL) {
+            memset(c->bias, 0, (size_t)c->cout * sizeof(double));
+        }
+    }
+    gsl_rng_free(r);
+    return ARS_OK;
+}
+
+size_t ars_arnn_ws_bytes(const ars_arch *arch, int B) {
+    size_t per_site = (size_t)ars_arch_input_channels(arch);
+    for (int l = 0; l < arch->layers; l++) {
+        per_site += 2 * (size_t)arch->features[l];
+    }
+    return (size_t)B * (size_t)arch->hilbert.size * per_site * sizeof(double);
+}
+
+ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
+    ars_arnn_ws *ws = calloc(1, sizeof *ws);
+    if (ws == NULL) {
+        return NULL;
+    }
+    const size_t BL = (size_t)B * (size_t)net->arch.hilbert.size;
+    ws->B = B;
+    ws->x = malloc(BL * (size_t)ars_arch_input_channels(&net->arch) * sizeof(double));
+    if (ws->x == NULL) {
+        goto fail;
+    }
+    for (int l = 0; l < net->arch.layers; l++) {
+        ws->z[l] = malloc(BL * (size_t)net->layer[l].cout * sizeof(double));
+        if (ws->z[l] == NULL) {
+            goto fail;
+        }
+        if (l < net->arch.layers - 1) {
+            ws->a[l] = malloc(BL * (size_t)net->layer[l].cout * sizeof(double));
+            if (ws->a[l] == NULL) {
+                goto fail;
+            }
+        }
+    }
+    return ws;
+fail:
+    ars_arnn_ws_free(ws);
+    return NULL;
+}
+
+void ars_arnn_ws_free(ars_arnn_ws *ws) {
+    if (ws == NULL) {
+        return;
+    }
+    free(ws->x);
+    for (int l = 0; l < ARS_MAX_LAYERS; l++) {
+        free(ws->z[l]);
+        free(ws->a[l]);
+    }
+    free(ws);
+}
+
+static double activate(ars_activation act, double v) {
+    switch (act) {
+        case ARS_ACTIVATION_SELU:
+            return v > 0.0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * expm1(v);
+        case ARS_ACTIVATION_TANH:
+            return tanh(v);
+        case ARS_ACTIVATION_RELU:
+            return v > 0.0 ? v : 0.0;
+        case ARS_ACTIVATION_GELU:
+            return 0.5 * v * (1.0 + tanh(GELU_C * (v + 0.044715 * v * v * v)));
+        case ARS_ACTIVATION_IDENTITY:
+            return v;
+    }
+    return v;
+}
+
+/* Encodes sites [0, Lc) of the configurations: x (B, L, C_0). */
+static void encode(double *x, const uint8_t *cfg, const ars_arch *arch, int B, int Lc) {
+    const int L = arch->hilbert.size;
+    const int C0 = ars_arch_input_channels(arch);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < Lc; t++) {
+            int idx = cfg[(size_t)b * L + t];
+            double *xt = x + ((size_t)b * L + t) * C0;
+            if (arch->input == ARS_INPUT_VALUE) {
+                xt[0] = (double)ars_hilbert_value(&arch->hilbert, idx);
+            } else {
+                for (int i = 0; i < C0; i++) {
+                    xt[i] = i == idx ? 1.0 : 0.0;
+                }
+            }
+        }
+    }
+}
+
+void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                           int B, int Lc) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    ARS_ASSERT(B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    ARS_ASSERT(Lc >= 0 && Lc <= L, "Lc %d of %d", Lc, L);
+    /* The exclusive first layer makes output site t read input sites < t only, so outputs at
+     * sites < Lc need cfg at sites < Lc - 1 alone. */
+    encode(ws->x, cfg, arch, B, Lc > 0 ? Lc - 1 : 0);
+    const double *inp = ws->x;
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        ars_conv_forward(ws->z[l], inp, c, B, L, 0, Lc);
+        if (l < n - 1) {
+            for (int b = 0; b < B; b++) {
+                const double *z = ws->z[l] + (size_t)b * L * c->cout;
+                double *a = ws->a[l] + (size_t)b * L * c->cout;
+                for (size_t i = 0; i < (size_t)Lc * c->cout; i++) {
+                    a[i] = activate(arch->activation, z[i]);
+                }
+            }
+            inp = ws->a[l];
+        }
+    }
+    /* lpsi = z - (1/mp) logsumexp(mp z), shifted by the maximum for stability. */
+    const double mp = ARS_MACHINE_POW;
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < Lc; t++) {
+            const double *z = ws->z[n - 1] + ((size_t)b * L + t) * D;
+            double *out = lpsi + ((size_t)b * L + t) * D;
+            double zmax = z[0];
+            for (int i = 1; i < D; i++) {
+                zmax = z[i] > zmax ? z[i] : zmax;
+            }
+            double sum = exp(mp * (z[0] - zmax)); /* the maximum contributes 1: sum >= 1 */
+            for (int i = 1; i < D; i++) {
+                sum += exp(mp * (z[i] - zmax));
+            }
+            double norm = zmax + log(sum) / mp;
+            for (int i = 0; i < D; i++) {
+                out[i] = z[i] - norm;
+            }
+        }
+    }
+}
+
+void ars_arnn_log_psi(double *log_psi, double *lpsi, const uint8_t *cfg, const ars_arnn *net,
+                      ars_arnn_ws *ws, int B) {
+    const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
+    ars_arnn_conditionals(lpsi, cfg, net, ws, B, L);
+    for (int b = 0; b < B; b++) {
+        double acc = 0.0;
+        for (int t = 0; t < L; t++) {
+            acc += lpsi[((size_t)b * L + t) * D + cfg[(size_t)b * L + t]];
+        }
+        log_psi[b] = acc;
+    }
+}
+
+long ars_arch_receptive_field(const ars_arch *arch, uint8_t *depends) {
+    const int L = arch->hilbert.size, K = arch->kernel_size;
+    uint8_t *next = calloc((size_t)L, 1);
+    ARS_ASSERT(next != NULL, "out of memory");
+    /* Layer 0 (exclusive) reads offsets d0, 2 d0, ..., (K-1) d0. */
+    memset(depends, 0, (size_t)L);
+    long reach = 0;
+    for (int j = 1; j < K; j++) {
+        long r = (long)j * arch->dilation[0];
+        if (r < L) {
+            depends[r] = 1;
+        }
+    }
+    reach = (long)(K - 1) * arch->dilation[0];
+    /* Each further layer adds offsets 0, d, ..., (K-1) d to every offset reached so far. */
+    for (int l = 1; l < arch->layers; l++) {
+        memset(next, 0, (size_t)L);
+        for (int r = 0; r < L; r++) {
+            if (!depends[r]) {
+                continue;
+            }
+            for (int j = 0; j < K; j++) {
+                long r2 = r + (long)j * arch->dilation[l];
+                if (r2 < L) {
+                    next[r2] = 1;
+                }
+            }
+        }
+        memcpy(depends, next, (size_t)L);
+        reach += (long)(K - 1) * arch->dilation[l];
+    }
+    free(next);
+    return reach;
+}

@@ -1,0 +1,119 @@
+/*
+ * arnn: the autoregressive network ARNNConv1D, a stack of masked 1D convolutions that gives the
+ * conditional amplitudes of a spin chain (NetKet's ARNNConv1D semantics).
+ *
+ * Dimensions: B batch, L sites (size), D local states (local_size), n layers, F_l features of
+ * layer l (F_{n-1} = D), C_0 input channels (1 for `value` input, D for `onehot`).
+ *
+ *   x_0 = encode(s)                      (B, L, C_0): the value 2*Sz, or a one-hot of the index
+ *   z_l = conv_l(a_{l-1}),  a_{-1} = x_0 (B, L, F_l): layer 0 exclusive, the others not
+ *   a_l = act(z_l)                       (B, L, F_l) for l < n-1: activation before every layer
+ *                                         but the first
+ *   lpsi[b,t,i] = z[b,t,i] - (1/mp) log sum_j exp(mp z[b,t,j]),   z = z_{n-1}, mp = 2
+ *   log psi(s) = sum_t lpsi[t, s_t],  log p(s) = mp log psi(s),  p(s_t | s_<t) = exp(mp lpsi[t,.])
+ *
+ * feature_group_count g applies to the hidden-to-hidden layers 0 < l < n-1; layers 0 and n-1
+ * use one group. All parameters live in ONE contiguous block `params` (length P), layer by
+ * layer, kernel (K', C/g, F) then bias (F); the layers' kernel and bias pointers are views.
+ */
+#ifndef ARS_ARNN_H
+#define ARS_ARNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hilbert.h"
+#include "maskedconv1d.h"
+
+#define ARS_MAX_LAYERS 64
+#define ARS_MACHINE_POW 2
+
+typedef enum ars_activation {
+    ARS_ACTIVATION_SELU = 0,
+    ARS_ACTIVATION_TANH,
+    ARS_ACTIVATION_RELU,
+    ARS_ACTIVATION_GELU,
+    ARS_ACTIVATION_IDENTITY,
+} ars_activation;
+
+typedef enum ars_input {
+    ARS_INPUT_VALUE = 0,
+    ARS_INPUT_ONEHOT,
+} ars_input;
+
+/* Everything that fixes the network's shape; validated by ars_arch_check(). */
+typedef struct ars_arch {
+    ars_hilbert hilbert;
+    int layers;
+    int features[ARS_MAX_LAYERS]; /* F_l; the last equals local_size */
+    int kernel_size;              /* K >= 2 for every layer */
+    int dilation[ARS_MAX_LAYERS]; /* d_l >= 1 */
+    int feature_group_count;      /* g for hidden-to-hidden layers */
+    int use_bias;
+    ars_activation activation;
+    ars_input input;
+} ars_arch;
+
+typedef struct ars_arnn {
+    ars_arch arch;
+    ars_conv layer[ARS_MAX_LAYERS];
+    size_t n_params; /* P */
+    double *params;  /* (P) owned */
+    int max_channels;
+} ars_arnn;
+
+/* Activation names as in the config file ("selu", ...); NULL for an unknown value. */
+const char *ars_activation_name(ars_activation a);
+const char *ars_input_name(ars_input in);
+
+/* Number of input channels C_0 of the first layer. */
+int ars_arch_input_channels(const ars_arch *arch);
+
+/* Feature groups of layer l (g for hidden-to-hidden layers, else 1). */
+int ars_arch_groups(const ars_arch *arch, int l);
+
+/* Checks internal consistency; returns 0 or writes a reason into `why` and returns -1. */
+int ars_arch_check(const ars_arch *arch, char *why, size_t why_len);
+
+/* Allocates a network with all parameters zero; NULL on allocation failure. The architecture
+ * must pass ars_arch_check (asserted). */
+ars_arnn *ars_arnn_alloc(const ars_arch *arch);
+void ars_arnn_free(ars_arnn *net);
+
+/* LeCun-normal kernels (truncated normal at +-2 sd, sd = sqrt(1/fan_in)/0.8796..., fan_in =
+ * K' * C/g) and zero biases, drawn from the ARS_STREAM_INIT stream of `seed`. Returns ARS_OK or
+ * ARS_STATUS_ENOMEM. */
+int ars_arnn_init_random(ars_arnn *net, uint64_t seed);
+
+/* Activations of a batch of at most B samples (allocated once, reused; never shared between
+ * threads). */
+typedef struct ars_arnn_ws {
+    int B;
+    double *x;                 /* (B, L, C_0) encoded input */
+    double *z[ARS_MAX_LAYERS]; /* (B, L, F_l) layer outputs before the activation */
+    double *a[ARS_MAX_LAYERS]; /* (B, L, F_l) activated outputs, l < n-1 */
+} ars_arnn_ws;
+
+ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B);
+void ars_arnn_ws_free(ars_arnn_ws *ws);
+
+/* Bytes ars_arnn_ws_alloc(net, B) would take for this architecture. */
+size_t ars_arnn_ws_bytes(const ars_arch *arch, int B);
+
+/* Conditional log-amplitudes lpsi (B, L, D) at sites t < Lc of the configurations cfg (B, L)
+ * (local indices); sites >= Lc of lpsi are left untouched and cfg at sites >= Lc - 1 is never
+ * read (so a sampler can ask for the conditional of site Lc - 1 before drawing it).
+ * Serial and reentrant for distinct workspaces. */
+void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                           int B, int Lc);
+
+/* log psi(s) (B) of full configurations cfg (B, L); lpsi (B, L, D) is caller scratch. */
+void ars_arnn_log_psi(double *log_psi, double *lpsi, const uint8_t *cfg, const ars_arnn *net,
+                      ars_arnn_ws *ws, int B);
+
+/* Receptive field of a site t >= L-1: depends[r] = 1 if site t depends on site t - r, for
+ * 1 <= r < L (depends has length L; depends[0] = 0). Returns the largest offset reached by the
+ * architecture (it may exceed L-1). */
+long ars_arch_receptive_field(const ars_arch *arch, uint8_t *depends);
+
+#endif

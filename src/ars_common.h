@@ -1,0 +1,103 @@
+/*
+ * ars_common: status codes, error reporting, assertions and random-stream seeding shared by every
+ * module of arsampler.
+ *
+ * Errors a user can cause (bad config, unreadable file, full disk) are returned as an ars_status
+ * and reported once, where they arise, through ARS_ERR(code, fmt, ...), which prints
+ * "arsampler: error: <message>" to stderr (plus the C source location when the environment
+ * variable ARS_DEBUG is set) and evaluates to the code. Callers pass the code up unchanged and
+ * print nothing more, so each failure gives exactly one message. Only main.c turns a status into
+ * an exit code.
+ *
+ * Programmer errors (broken invariants, impossible shapes) use ARS_ASSERT, which stays active in
+ * every build and aborts with a message.
+ *
+ * Random streams: every stream of random numbers (parameter initialisation, the sampler's
+ * chunks) is an MT19937 generator whose whole 624-word state is filled from a 64-bit key by
+ * splitmix64, and the key is a hash of (seed, stream kind, iteration, chunk index). Results
+ * therefore depend on the seed and the chunk decomposition only, never on the thread count.
+ */
+#ifndef ARS_COMMON_H
+#define ARS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+typedef enum ars_status {
+    ARS_OK = 0,
+    ARS_STATUS_ECONFIG = -1,    /* the configuration or command line is invalid */
+    ARS_STATUS_EINPUT = -2,     /* an input file is missing, unreadable or malformed */
+    ARS_STATUS_EIO = -3,        /* an output could not be written */
+    ARS_STATUS_ENOMEM = -4,     /* an allocation failed */
+    ARS_STATUS_ENONFINITE = -5, /* a NaN or infinity appeared in the numbers */
+} ars_status;
+
+/* A short English name for a status, e.g. "invalid configuration". */
+const char *ars_strerror(int status);
+
+/* The process exit code for a status: 0 for ARS_OK, 2 for bad input (config, command line,
+ * input files), 1 for everything else. */
+int ars_exit_code(int status);
+
+/* Prints one error line to stderr and returns `status`. Use through ARS_ERR. */
+int ars_error_report(int status, const char *file, int line, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Prints one warning line ("arsampler: warning: ...") to stderr. */
+void ars_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define ARS_ERR(status, ...) ars_error_report((status), __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+_Noreturn void ars_abort(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define ARS_ASSERT(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            ars_abort(__FILE__, __LINE__, #cond, __VA_ARGS__);                                     \
+        }                                                                                          \
+    } while (0)
+
+/* ---- random streams ---------------------------------------------------------------------- */
+
+/* Kinds of random stream; part of the key so that streams of different purposes never meet. */
+enum ars_stream {
+    ARS_STREAM_INIT = 1,   /* parameter initialisation */
+    ARS_STREAM_SAMPLE = 2, /* ancestral sampling, one stream per chunk */
+};
+
+/* The 64-bit key of one stream: a splitmix64 hash chain over its four coordinates. */
+uint64_t ars_stream_key(uint64_t seed, uint64_t stream, uint64_t iteration, uint64_t chunk);
+
+/* Allocates an MT19937 generator (NULL on allocation failure). */
+gsl_rng *ars_rng_alloc(void);
+
+/* Fills the full state of an MT19937 generator from a 64-bit key (no allocation), so that
+ * distinct keys give distinct streams; gsl_rng_set() alone would use only 32 bits of seed. */
+void ars_rng_seed(gsl_rng *r, uint64_t key);
+
+/* Wall-clock seconds since an arbitrary origin (for progress reports only). */
+double ars_wtime(void);
+
+/* ---- progress line ----------------------------------------------------------------------- */
+
+/* One progress line on stderr (done/total, rate, ETA), redrawn at most twice a second on a
+ * terminal and every 10 s otherwise; nothing at all when `enabled` is 0. Updates come from one
+ * thread. */
+typedef struct ars_progress {
+    int enabled;
+    int tty;
+    const char *what; /* e.g. "sampling" */
+    const char *unit; /* e.g. "samples" */
+    double t_start;
+    double t_last;
+} ars_progress;
+
+void ars_progress_start(ars_progress *p, const char *what, const char *unit, int enabled);
+void ars_progress_update(ars_progress *p, size_t done, size_t total);
+/* Prints the final line (total, elapsed, rate) and returns the elapsed seconds. */
+double ars_progress_finish(ars_progress *p, size_t total);
+
+#endif

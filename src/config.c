@@ -1,0 +1,749 @@
+/*
+ * config: a strict INI parser and the table of arsampler's configuration keys.
+ * See config.h for the syntax and the error format.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ars_common.h"
+
+/* Largest config file read (a config is a few hundred bytes; this stops binary garbage). */
+#define CONFIG_MAX_BYTES (1 << 20)
+/* Workspace memory above which a config is refused as a likely typo. */
+#define CONFIG_MAX_WS_BYTES ((size_t)32 << 30)
+
+typedef enum key_type {
+    KEY_INT,     /* int in [min, max] */
+    KEY_INT64,   /* int64_t in [min, max] */
+    KEY_UINT64,  /* any uint64_t */
+    KEY_SPIN,    /* a positive multiple of 1/2, stored as 2S in an int */
+    KEY_BOOL,    /* true/false, yes/no, on/off, 1/0 */
+    KEY_ENUM,    /* one of names[], stored as its index in an int */
+    KEY_STRING,  /* non-empty text up to ARS_PATH_MAX - 1 bytes */
+    KEY_INTLIST, /* one int, or a comma-separated list of at most ARS_MAX_LAYERS ints */
+} key_type;
+
+typedef struct key_spec {
+    const char *section;
+    const char *key;
+    key_type type;
+    size_t offset;            /* of the value in ars_config */
+    size_t count_offset;      /* KEY_INTLIST: of the int that counts the entries */
+    int64_t min, max;         /* KEY_INT, KEY_INT64, KEY_INTLIST entries */
+    const char *const *names; /* KEY_ENUM, NULL-terminated */
+    const char *def;          /* default, as text */
+    const char *help;
+} key_spec;
+
+static const char *const mode_names[] = {"sample", NULL};
+static const char *const activation_names[] = {"selu", "tanh", "relu", "gelu", "identity", NULL};
+static const char *const input_names[] = {"value", "onehot", NULL};
+static const char *const section_names[] = {"run", "system", "model", "sampler", "output", NULL};
+
+#define OFF(field) offsetof(ars_config, field)
+
+/* The public interface: section and key names, defaults and ranges. Order = dump order. */
+static const key_spec keys[] = {
+    {"run", "mode", KEY_ENUM, OFF(mode), 0, 0, 0, mode_names, "sample",
+     "what to do: sample (draw exact samples from the network)"},
+    {"run", "threads", KEY_INT, OFF(threads), 0, 0, 4096, NULL, "0",
+     "OpenMP threads; 0 = OMP_NUM_THREADS or all cores (results do not depend on it)"},
+    {"system", "size", KEY_INT, OFF(size), 0, 1, 1000000, NULL, "16", "number of sites L"},
+    {"system", "spin", KEY_SPIN, OFF(two_s), 0, 0, 0, NULL, "0.5",
+     "spin S (0.5, 1, 1.5, ... up to 63); local states are 2*Sz = -2S, -2S+2, ..., 2S"},
+    {"model", "layers", KEY_INT, OFF(layers), 0, 1, ARS_MAX_LAYERS, NULL, "3",
+     "number of masked convolution layers"},
+    {"model", "features", KEY_INTLIST, OFF(features), OFF(n_features), 1, 4096, NULL, "16",
+     "features of the hidden layers (one integer), or a list of `layers` integers whose last "
+     "is local_size"},
+    {"model", "kernel_size", KEY_INT, OFF(kernel_size), 0, 2, 1024, NULL, "3",
+     "kernel size K of every layer (the first, exclusive layer has K-1 taps)"},
+    {"model", "kernel_dilation", KEY_INTLIST, OFF(dilation), OFF(n_dilation), 1, 1000000, NULL, "1",
+     "dilation of every layer (one integer), or a list with one per layer"},
+    {"model", "activation", KEY_ENUM, OFF(activation), 0, 0, 0, activation_names, "selu",
+     "activation before every layer but the first: selu, tanh, relu, gelu (tanh form), identity"},
+    {"model", "use_bias", KEY_BOOL, OFF(use_bias), 0, 0, 0, NULL, "true",
+     "whether every layer has a bias"},
+    {"model", "feature_group_count", KEY_INT, OFF(feature_group_count), 0, 1, 4096, NULL, "1",
+     "feature groups of the hidden-to-hidden layers (must divide their features)"},
+    {"model", "input", KEY_ENUM, OFF(input), 0, 0, 0, input_names, "value",
+     "network input: value (NetKet's: 2*Sz as one feature) or onehot (local_size features)"},
+    {"model", "init", KEY_STRING, OFF(init), 0, 0, 0, NULL, "random",
+     "random (LeCun normal kernels, zero biases, from the seed) or an arsampler HDF5 file"},
+    {"sampler", "n_samples", KEY_INT64, OFF(n_samples), 0, 1, INT64_C(1000000000000), NULL, "4096",
+     "number of exact samples to draw"},
+    {"sampler", "chunk_size", KEY_INT, OFF(chunk_size), 0, 1, 1 << 20, NULL, "256",
+     "samples per independently seeded chunk (the unit of parallel work)"},
+    {"sampler", "seed", KEY_UINT64, OFF(seed), 0, 0, 0, NULL, "1234",
+     "seed of every random stream (initialisation and sampling)"},
+    {"output", "file", KEY_STRING, OFF(file), 0, 0, 0, NULL, "",
+     "output HDF5 file; default out/<config file name without .ini>.h5"},
+};
+
+#define KEY_INDEX_SIZE 2
+#define KEY_INDEX_FILE 16
+
+_Static_assert(sizeof keys / sizeof keys[0] == ARS_CONFIG_NKEYS, "key table size");
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) {
+        *--e = '\0';
+    }
+    return s;
+}
+
+/* The location prefix of a message: "FILE:LINE", "FILE" or "--set ARG". */
+typedef struct where {
+    const char *name;
+    int line; /* > 0 a line of name, 0 none, -1 name is a --set argument */
+} where;
+
+static int config_error(where w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int config_error(where w, const char *fmt, ...) {
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (w.line > 0) {
+        fprintf(stderr, "%s:%d: %s\n", w.name, w.line, msg);
+    } else if (w.line < 0) {
+        fprintf(stderr, "--set %s: %s\n", w.name, msg);
+    } else {
+        fprintf(stderr, "%s: %s\n", w.name, msg);
+    }
+    return ARS_STATUS_ECONFIG;
+}
+
+/* Shortens a value for quoting in a message, replacing unprintable bytes. */
+static const char *quote(const char *v, char *buf, size_t len) {
+    size_t j = 0;
+    for (size_t i = 0; v[i] != '\0' && j + 4 < len; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        buf[j++] = isprint(ch) ? (char)ch : '?';
+    }
+    if (strlen(v) >= len - 4) {
+        memcpy(buf + (j < len - 4 ? j : len - 4), "...", 4);
+    } else {
+        buf[j] = '\0';
+    }
+    return buf;
+}
+
+static int find_key(const char *section, const char *key) {
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static int known_section(const char *section) {
+    for (int i = 0; section_names[i] != NULL; i++) {
+        if (strcmp(section_names[i], section) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void list_keys(const char *section, char *buf, size_t len) {
+    buf[0] = '\0';
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        if (strcmp(keys[i].section, section) == 0) {
+            if (buf[0] != '\0') {
+                strncat(buf, ", ", len - strlen(buf) - 1);
+            }
+            strncat(buf, keys[i].key, len - strlen(buf) - 1);
+        }
+    }
+}
+
+/* Strict integer parse of the whole string (surrounding white space allowed). */
+static int parse_int64(const char *s, int64_t *out) {
+    char *end;
+    errno = 0;
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    if (*s == '\0') {
+        return -1;
+    }
+    long long v = strtoll(s, &end, 10);
+    while (isspace((unsigned char)*end)) {
+        end++;
+    }
+    if (errno != 0 || *end != '\0') {
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* ---- setting one key --------------------------------------------------------------------- */
+
+static int set_value(ars_config *c, int ki, const char *value, where w) {
+    const key_spec *k = &keys[ki];
+    char *field = (char *)c + k->offset;
+    char q[96];
+    quote(value, q, sizeof q);
+    switch (k->type) {
+        case KEY_INT:
+        case KEY_INT64: {
+            int64_t v;
+            if (parse_int64(value, &v) != 0 || v < k->min || v > k->max) {
+                return config_error(
+                    w, "[%s] %s: must be an integer from %" PRId64 " to %" PRId64 " (got '%s')",
+                    k->section, k->key, k->min, k->max, q);
+            }
+            if (k->type == KEY_INT) {
+                *(int *)field = (int)v;
+            } else {
+                *(int64_t *)field = v;
+            }
+            break;
+        }
+        case KEY_UINT64: {
+            char *end;
+            const char *s = value;
+            while (isspace((unsigned char)*s)) {
+                s++;
+            }
+            errno = 0;
+            unsigned long long v = strtoull(s, &end, 10);
+            if (!isdigit((unsigned char)*s) || errno != 0 || *end != '\0') {
+                return config_error(w,
+                                    "[%s] %s: must be an integer from 0 to 18446744073709551615 "
+                                    "(got '%s')",
+                                    k->section, k->key, q);
+            }
+            *(uint64_t *)field = (uint64_t)v;
+            break;
+        }
+        case KEY_SPIN: {
+            char *end;
+            errno = 0;
+            double v = strtod(value, &end);
+            double twice = 2.0 * v;
+            if (errno != 0 || *end != '\0' || end == value || !isfinite(v) || v <= 0.0 ||
+                twice != floor(twice) || twice > ARS_HILBERT_MAX_TWO_S) {
+                return config_error(w,
+                                    "[%s] %s: must be a positive multiple of 0.5 up to %g "
+                                    "(got '%s')",
+                                    k->section, k->key, 0.5 * ARS_HILBERT_MAX_TWO_S, q);
+            }
+            *(int *)field = (int)twice;
+            break;
+        }
+        case KEY_BOOL: {
+            static const char *const yes[] = {"true", "yes", "on", "1"};
+            static const char *const no[] = {"false", "no", "off", "0"};
+            for (int i = 0; i < 4; i++) {
+                if (strcmp(value, yes[i]) == 0) {
+                    *(int *)field = 1;
+                    return ARS_OK;
+                }
+                if (strcmp(value, no[i]) == 0) {
+                    *(int *)field = 0;
+                    return ARS_OK;
+                }
+            }
+            return config_error(w, "[%s] %s: must be true or false (got '%s')", k->section, k->key,
+                                q);
+        }
+        case KEY_ENUM: {
+            char allowed[256] = "";
+            for (int i = 0; k->names[i] != NULL; i++) {
+                if (strcmp(value, k->names[i]) == 0) {
+                    *(int *)field = i;
+                    return ARS_OK;
+                }
+                if (i > 0) {
+                    strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
+                }
+                strncat(allowed, k->names[i], sizeof allowed - strlen(allowed) - 1);
+            }
+            return config_error(w, "[%s] %s: must be one of %s (got '%s')", k->section, k->key,
+                                allowed, q);
+        }
+        case KEY_STRING: {
+            size_t n = strlen(value);
+            if (n >= ARS_PATH_MAX) {
+                return config_error(w, "[%s] %s: longer than %d characters (got '%s')", k->section,
+                                    k->key, ARS_PATH_MAX - 1, q);
+            }
+            if (n == 0 && ki != KEY_INDEX_FILE) {
+                return config_error(w, "[%s] %s: must not be empty", k->section, k->key);
+            }
+            memcpy(field, value, n + 1);
+            break;
+        }
+        case KEY_INTLIST: {
+            int tmp[ARS_MAX_LAYERS];
+            int count = 0;
+            char buf[1024];
+            if (strlen(value) >= sizeof buf) {
+                return config_error(w, "[%s] %s: list too long (got '%s')", k->section, k->key, q);
+            }
+            strcpy(buf, value);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, ",", &save); tok != NULL;
+                 tok = strtok_r(NULL, ",", &save)) {
+                int64_t v;
+                if (count == ARS_MAX_LAYERS) {
+                    return config_error(w, "[%s] %s: at most %d entries (got '%s')", k->section,
+                                        k->key, ARS_MAX_LAYERS, q);
+                }
+                if (parse_int64(tok, &v) != 0 || v < k->min || v > k->max) {
+                    return config_error(w,
+                                        "[%s] %s: must be an integer or a comma-separated list "
+                                        "of integers from %" PRId64 " to %" PRId64 " (got '%s')",
+                                        k->section, k->key, k->min, k->max, q);
+                }
+                tmp[count++] = (int)v;
+            }
+            if (count == 0 || value[strlen(value) - 1] == ',' || value[0] == ',' ||
+                strstr(value, ",,") != NULL) {
+                return config_error(w,
+                                    "[%s] %s: must be an integer or a comma-separated list "
+                                    "(got '%s')",
+                                    k->section, k->key, q);
+            }
+            memcpy(field, tmp, (size_t)count * sizeof(int));
+            *(int *)((char *)c + k->count_offset) = count;
+            break;
+        }
+    }
+    return ARS_OK;
+}
+
+void ars_config_defaults(ars_config *c) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->source, sizeof c->source, "(defaults)");
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        where w = {"(defaults)", 0};
+        int rc = set_value(c, i, keys[i].def, w);
+        ARS_ASSERT(rc == ARS_OK, "bad default for %s", keys[i].key);
+        c->line[i] = 0;
+    }
+}
+
+/* ---- the INI parser ---------------------------------------------------------------------- */
+
+/* Removes an inline comment: ';' or '#' at the start or after white space. */
+static void strip_inline_comment(char *s) {
+    for (char *p = s; *p != '\0'; p++) {
+        if ((*p == ';' || *p == '#') && (p == s || isspace((unsigned char)p[-1]))) {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
+int ars_config_parse_string(ars_config *c, const char *text, const char *name) {
+    char section[64] = "";
+    int section_ok = 0;
+    int lineno = 0;
+    const char *p = text;
+    char q[96];
+    if (strncmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3; /* UTF-8 byte order mark */
+    }
+    while (*p != '\0') {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        lineno++;
+        where w = {name, lineno};
+        char *line = malloc(len + 1);
+        if (line == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading %s", name);
+        }
+        memcpy(line, p, len);
+        line[len] = '\0';
+        p = eol != NULL ? eol + 1 : p + len;
+
+        char *s = trim(line);
+        int rc = ARS_OK;
+        if (*s == '\0' || *s == ';' || *s == '#') {
+            /* blank or comment */
+        } else if (*s == '[') {
+            strip_inline_comment(s);
+            s = trim(s);
+            size_t n = strlen(s);
+            if (n < 3 || s[n - 1] != ']') {
+                rc = config_error(w, "malformed section header (got '%s')", quote(s, q, sizeof q));
+            } else {
+                s[n - 1] = '\0';
+                char *sec = trim(s + 1);
+                if (!known_section(sec)) {
+                    rc = config_error(w,
+                                      "unknown section [%s] (known sections: run, system, model, "
+                                      "sampler, output)",
+                                      quote(sec, q, sizeof q));
+                } else {
+                    snprintf(section, sizeof section, "%s", sec);
+                    section_ok = 1;
+                }
+            }
+        } else {
+            char *eq = strchr(s, '=');
+            if (eq == NULL) {
+                rc = config_error(w, "expected 'key = value' or '[section]' (got '%s')",
+                                  quote(s, q, sizeof q));
+            } else {
+                *eq = '\0';
+                char *key = trim(s);
+                char *value = eq + 1;
+                strip_inline_comment(value);
+                value = trim(value);
+                int ki = section_ok ? find_key(section, key) : -1;
+                if (!section_ok) {
+                    rc = config_error(w, "key '%s' appears before any [section]",
+                                      quote(key, q, sizeof q));
+                } else if (ki < 0) {
+                    char known[512];
+                    list_keys(section, known, sizeof known);
+                    rc = config_error(w, "[%s] %s: unknown key (keys of [%s]: %s)", section,
+                                      quote(key, q, sizeof q), section, known);
+                } else if (c->line[ki] > 0) {
+                    rc = config_error(w, "[%s] %s: given twice (first on line %d)", section, key,
+                                      c->line[ki]);
+                } else {
+                    rc = set_value(c, ki, value, w);
+                    c->line[ki] = lineno;
+                }
+            }
+        }
+        free(line);
+        if (rc != ARS_OK) {
+            return rc;
+        }
+    }
+    snprintf(c->source, sizeof c->source, "%s", name);
+    return ARS_OK;
+}
+
+int ars_config_parse_file(ars_config *c, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "cannot open config file '%s': %s", path,
+                       strerror(errno));
+    }
+    char *text = malloc(CONFIG_MAX_BYTES + 1);
+    if (text == NULL) {
+        fclose(f);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading '%s'", path);
+    }
+    size_t n = fread(text, 1, CONFIG_MAX_BYTES + 1, f);
+    int read_error = ferror(f);
+    fclose(f);
+    int rc = ARS_OK;
+    if (read_error) {
+        rc = ARS_ERR(ARS_STATUS_ECONFIG, "cannot read config file '%s'", path);
+    } else if (n > CONFIG_MAX_BYTES) {
+        rc = ARS_ERR(ARS_STATUS_ECONFIG, "%s: larger than %d bytes; not a config file", path,
+                     CONFIG_MAX_BYTES);
+    } else if (memchr(text, '\0', n) != NULL) {
+        size_t at = (size_t)((char *)memchr(text, '\0', n) - text);
+        int line = 1;
+        for (size_t i = 0; i < at; i++) {
+            line += text[i] == '\n';
+        }
+        rc = config_error((where){path, line}, "binary content (a NUL byte); not a config file");
+    } else {
+        text[n] = '\0';
+        rc = ars_config_parse_string(c, text, path);
+    }
+    free(text);
+    return rc;
+}
+
+int ars_config_set(ars_config *c, const char *assignment) {
+    where w = {assignment, -1};
+    const char *dot = strchr(assignment, '.');
+    const char *eq = strchr(assignment, '=');
+    if (dot == NULL || eq == NULL || dot > eq) {
+        return config_error(w, "expected section.key=value");
+    }
+    char section[64], key[64];
+    size_t ns = (size_t)(dot - assignment), nk = (size_t)(eq - dot - 1);
+    if (ns == 0 || ns >= sizeof section || nk == 0 || nk >= sizeof key) {
+        return config_error(w, "expected section.key=value");
+    }
+    memcpy(section, assignment, ns);
+    section[ns] = '\0';
+    memcpy(key, dot + 1, nk);
+    key[nk] = '\0';
+    if (!known_section(section)) {
+        return config_error(w,
+                            "unknown section [%s] (known sections: run, system, model, "
+                            "sampler, output)",
+                            section);
+    }
+    int ki = find_key(section, key);
+    if (ki < 0) {
+        char known[512];
+        list_keys(section, known, sizeof known);
+        return config_error(w, "[%s] %s: unknown key (keys of [%s]: %s)", section, key, section,
+                            known);
+    }
+    char value[ARS_PATH_MAX + 16];
+    snprintf(value, sizeof value, "%s", eq + 1);
+    int rc = set_value(c, ki, trim(value), w);
+    if (rc == ARS_OK) {
+        c->line[ki] = -1;
+    }
+    return rc;
+}
+
+/* ---- cross-key checks -------------------------------------------------------------------- */
+
+static where key_where(const ars_config *c, int ki) {
+    where w = {c->source, c->line[ki] > 0 ? c->line[ki] : 0};
+    return w;
+}
+
+static int find_key_or_die(const char *section, const char *key) {
+    int ki = find_key(section, key);
+    ARS_ASSERT(ki >= 0, "no key %s.%s", section, key);
+    return ki;
+}
+
+static const char *list_text(const int *v, int n, char *buf, size_t len) {
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        char one[24];
+        snprintf(one, sizeof one, i > 0 ? ", %d" : "%d", v[i]);
+        strncat(buf, one, len - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+int ars_config_finalize(ars_config *c) {
+    const int k_feat = find_key_or_die("model", "features");
+    const int k_dil = find_key_or_die("model", "kernel_dilation");
+    const int k_groups = find_key_or_die("model", "feature_group_count");
+    const int k_chunk = find_key_or_die("sampler", "chunk_size");
+    const int D = c->two_s + 1;
+    char buf[512];
+
+    if (c->n_features > 1 && c->n_features != c->layers) {
+        return config_error(key_where(c, k_feat),
+                            "[model] features: a list must have one entry per layer (layers = %d) "
+                            "(got %d entries: %s)",
+                            c->layers, c->n_features,
+                            list_text(c->features, c->n_features, buf, sizeof buf));
+    }
+    if (c->n_features > 1 && c->features[c->layers - 1] != D) {
+        return config_error(key_where(c, k_feat),
+                            "[model] features: the last entry must equal local_size = %d for "
+                            "spin %g (got %d)",
+                            D, 0.5 * c->two_s, c->features[c->layers - 1]);
+    }
+    if (c->n_dilation > 1 && c->n_dilation != c->layers) {
+        return config_error(key_where(c, k_dil),
+                            "[model] kernel_dilation: a list must have one entry per layer "
+                            "(layers = %d) (got %d entries: %s)",
+                            c->layers, c->n_dilation,
+                            list_text(c->dilation, c->n_dilation, buf, sizeof buf));
+    }
+    if (c->feature_group_count > 1 && c->layers < 3) {
+        return config_error(key_where(c, k_groups),
+                            "[model] feature_group_count: applies to hidden-to-hidden layers only, "
+                            "which need layers >= 3 (got %d with layers = %d)",
+                            c->feature_group_count, c->layers);
+    }
+    ars_arch arch;
+    ars_config_arch(c, &arch);
+    for (int l = 1; l < arch.layers - 1; l++) {
+        int g = c->feature_group_count;
+        if (arch.features[l - 1] % g != 0 || arch.features[l] % g != 0) {
+            return config_error(key_where(c, k_groups),
+                                "[model] feature_group_count: must divide the features of the "
+                                "hidden layers (layer %d: %d -> %d) (got %d)",
+                                l, arch.features[l - 1], arch.features[l], g);
+        }
+    }
+    char why[256];
+    ARS_ASSERT(ars_arch_check(&arch, why, sizeof why) == 0, "%s", why);
+
+    /* Memory: one workspace per thread, plus the samples. Refuse absurd sizes up front. */
+    size_t ws = ars_arnn_ws_bytes(&arch, c->chunk_size);
+    double ws_gib = (double)ws / (double)(1u << 30);
+    if (ws > CONFIG_MAX_WS_BYTES || (double)c->chunk_size * c->size * D > 1e12) {
+        return config_error(key_where(c, k_chunk),
+                            "[sampler] chunk_size: a chunk of %d samples of %d sites needs %.1f "
+                            "GiB of activations per thread; use a smaller chunk_size (got %d)",
+                            c->chunk_size, c->size, ws_gib, c->chunk_size);
+    }
+    if ((double)c->n_samples * (double)c->size > 256.0 * (double)(1u << 30)) {
+        int k_n = find_key_or_die("sampler", "n_samples");
+        return config_error(key_where(c, k_n),
+                            "[sampler] n_samples: %" PRId64 " samples of %d sites would take more "
+                            "than 256 GiB (got %" PRId64 ")",
+                            c->n_samples, c->size, c->n_samples);
+    }
+
+    /* Default output: out/<config file name without directory and .ini>.h5 */
+    if (c->file[0] == '\0') {
+        const char *base = strrchr(c->source, '/');
+        base = base != NULL ? base + 1 : c->source;
+        char stem[256];
+        snprintf(stem, sizeof stem, "%.200s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot != NULL && dot != stem) {
+            *dot = '\0';
+        }
+        if (stem[0] == '\0' || stem[0] == '(') {
+            snprintf(stem, sizeof stem, "arsampler");
+        }
+        snprintf(c->file, sizeof c->file, "out/%.200s.h5", stem);
+    }
+    return ARS_OK;
+}
+
+void ars_config_arch(const ars_config *c, ars_arch *arch) {
+    memset(arch, 0, sizeof *arch);
+    ars_hilbert_init(&arch->hilbert, c->size, c->two_s);
+    arch->layers = c->layers;
+    arch->kernel_size = c->kernel_size;
+    for (int l = 0; l < c->layers; l++) {
+        if (c->n_features > 1) {
+            arch->features[l] = c->features[l < c->n_features ? l : c->n_features - 1];
+        } else {
+            arch->features[l] = c->features[0];
+        }
+        arch->dilation[l] = c->dilation[c->n_dilation > 1 && l < c->n_dilation ? l : 0];
+    }
+    arch->features[c->layers - 1] = arch->hilbert.local_size;
+    arch->feature_group_count = c->feature_group_count;
+    arch->use_bias = c->use_bias;
+    arch->activation = (ars_activation)c->activation;
+    arch->input = (ars_input)c->input;
+}
+
+/* ---- dump -------------------------------------------------------------------------------- */
+
+static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
+    const key_spec *k = &keys[ki];
+    const char *field = (const char *)c + k->offset;
+    switch (k->type) {
+        case KEY_INT:
+            snprintf(buf, len, "%d", *(const int *)field);
+            break;
+        case KEY_INT64:
+            snprintf(buf, len, "%" PRId64, *(const int64_t *)field);
+            break;
+        case KEY_UINT64:
+            snprintf(buf, len, "%" PRIu64, *(const uint64_t *)field);
+            break;
+        case KEY_SPIN:
+            snprintf(buf, len, "%g", 0.5 * *(const int *)field);
+            break;
+        case KEY_BOOL:
+            snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
+            break;
+        case KEY_ENUM:
+            snprintf(buf, len, "%s", k->names[*(const int *)field]);
+            break;
+        case KEY_STRING:
+            snprintf(buf, len, "%s", field);
+            break;
+        case KEY_INTLIST:
+            list_text((const int *)field, *(const int *)((const char *)c + k->count_offset), buf,
+                      len);
+            break;
+    }
+}
+
+char *ars_config_dump(const ars_config *c) {
+    size_t cap = 4 * ARS_PATH_MAX + 4096, used = 0;
+    char *out = malloc(cap);
+    if (out == NULL) {
+        return NULL;
+    }
+    used += (size_t)snprintf(out + used, cap - used,
+                             "; effective configuration of arsampler %s (defaults and overrides "
+                             "applied)\n",
+                             ARS_VERSION);
+    const char *section = "";
+    char value[ARS_PATH_MAX];
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        if (strcmp(section, keys[i].section) != 0) {
+            section = keys[i].section;
+            used +=
+                (size_t)snprintf(out + used, cap - used, "%s[%s]\n", i > 0 ? "\n" : "", section);
+        }
+        format_value(c, i, value, sizeof value);
+        used += (size_t)snprintf(out + used, cap - used, "%s = %s\n", keys[i].key, value);
+    }
+    return out;
+}
+
+char *ars_config_describe(void) {
+    size_t cap = 16384, used = 0;
+    char *out = malloc(cap);
+    if (out == NULL) {
+        return NULL;
+    }
+    out[0] = '\0';
+    const char *section = "";
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        const key_spec *k = &keys[i];
+        if (strcmp(section, k->section) != 0) {
+            section = k->section;
+            used += (size_t)snprintf(out + used, cap - used, "[%s]\n", section);
+        }
+        char range[128] = "";
+        switch (k->type) {
+            case KEY_INT:
+            case KEY_INT64:
+                snprintf(range, sizeof range, "integer %" PRId64 "..%" PRId64, k->min, k->max);
+                break;
+            case KEY_INTLIST:
+                snprintf(range, sizeof range, "integer or list, entries %" PRId64 "..%" PRId64,
+                         k->min, k->max);
+                break;
+            case KEY_UINT64:
+                snprintf(range, sizeof range, "integer 0..2^64-1");
+                break;
+            case KEY_SPIN:
+                snprintf(range, sizeof range, "0.5, 1, 1.5, ..., 63");
+                break;
+            case KEY_BOOL:
+                snprintf(range, sizeof range, "true | false");
+                break;
+            case KEY_ENUM:
+                for (int j = 0; k->names[j] != NULL; j++) {
+                    strncat(range, j > 0 ? " | " : "", sizeof range - strlen(range) - 1);
+                    strncat(range, k->names[j], sizeof range - strlen(range) - 1);
+                }
+                break;
+            case KEY_STRING:
+                snprintf(range, sizeof range, "text");
+                break;
+        }
+        used += (size_t)snprintf(out + used, cap - used, "  %-20s default %-8s (%s)\n      %s\n",
+                                 k->key, k->def[0] != '\0' ? k->def : "(derived)", range, k->help);
+        if (used >= cap) {
+            break;
+        }
+    }
+    return out;
+}

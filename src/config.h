@@ -1,0 +1,92 @@
+/*
+ * config: the INI configuration of a run, parsed strictly into a plain struct.
+ *
+ * Every key has a default, a type and a range in one table (config.c), which is also what
+ * `arsampler --print-config` and docs/config.md show. Anything wrong in a file (syntax, unknown
+ * section or key, a key given twice, a bad value, an inconsistent combination) is reported
+ * once as "FILE:LINE: [section] key: what is wrong (got X)" and returns ARS_STATUS_ECONFIG
+ * before any work is done. Overrides from the command line (--set section.key=value) go
+ * through the same parser and are reported as "--set section.key=value: ...".
+ *
+ * The parser is our own (about 150 lines) rather than libinih: Debian's libinih keeps its
+ * options in process-wide globals and truncates lines at 200 characters, and we want exact line
+ * numbers, duplicate-key detection and no silent continuation lines.
+ *
+ * Syntax: `[section]` headers; `key = value` lines; full-line comments starting with ';' or
+ * '#'; inline comments starting with ';' or '#' preceded by white space; blank lines.
+ * Relative paths in values are relative to the current working directory.
+ */
+#ifndef ARS_CONFIG_H
+#define ARS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arnn.h"
+
+#define ARS_PATH_MAX 4096
+
+typedef enum ars_mode {
+    ARS_MODE_SAMPLE = 0,
+} ars_mode;
+
+/* Number of keys in the table (the size of ars_config.line). */
+#define ARS_CONFIG_NKEYS 17
+
+typedef struct ars_config {
+    char source[ARS_PATH_MAX]; /* the file parsed, for messages */
+    /* [run] */
+    int mode;    /* ars_mode */
+    int threads; /* 0: OpenMP's default */
+    /* [system] */
+    int size;
+    int two_s; /* 2 * spin */
+    /* [model] */
+    int layers;
+    int features[ARS_MAX_LAYERS];
+    int n_features; /* entries given: 1 (one integer) or a list */
+    int kernel_size;
+    int dilation[ARS_MAX_LAYERS];
+    int n_dilation;
+    int activation; /* ars_activation */
+    int use_bias;
+    int feature_group_count;
+    int input;               /* ars_input */
+    char init[ARS_PATH_MAX]; /* "random" or an HDF5 file */
+    /* [sampler] */
+    int64_t n_samples;
+    int chunk_size;
+    uint64_t seed;
+    /* [output] */
+    char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */
+    /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override. */
+    int line[ARS_CONFIG_NKEYS];
+} ars_config;
+
+/* Fills every key with its default. */
+void ars_config_defaults(ars_config *c);
+
+/* Parses an INI file over the current values. ARS_STATUS_ECONFIG on any error (reported). */
+int ars_config_parse_file(ars_config *c, const char *path);
+
+/* Parses INI text; `name` is used in messages in place of a file name. */
+int ars_config_parse_string(ars_config *c, const char *text, const char *name);
+
+/* Applies one override "section.key=value". */
+int ars_config_set(ars_config *c, const char *assignment);
+
+/* Checks the combination of keys and derives defaults that depend on others (the output file
+ * from the config name). Call once after parsing and overrides. */
+int ars_config_finalize(ars_config *c);
+
+/* The network architecture the config describes (valid after ars_config_finalize). */
+void ars_config_arch(const ars_config *c, ars_arch *arch);
+
+/* The effective configuration as INI text, every key explicit (malloc'd; NULL if out of
+ * memory). Parsing it back gives the same config. */
+char *ars_config_dump(const ars_config *c);
+
+/* The table of keys as documentation text: section, key, default, range (malloc'd). */
+char *ars_config_describe(void);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * io_hdf5: arsampler's HDF5 files (format_version 1; the contract is docs/hdf5-format.md).
+ *
+ *   /                      attrs format="arsampler", format_version=1, arsampler_version,
+ *                          config (effective INI text), seed
+ *   /hilbert               attrs size, local_size, spin; dataset local_states f64 [D]
+ *   /model                 attrs layers, features[layers], kernel_size, kernel_dilation[layers],
+ *                          activation, input, use_bias, feature_group_count, machine_pow
+ *   /variables/params/layers_{i}/kernel   f64 [K - exclusive_i, C_i/g_i, F_i]
+ *   /variables/params/layers_{i}/bias     f64 [F_i]   (absent without bias)
+ *   /samples               int8 [n, L] local state values (2*Sz); /log_prob f64 [n]
+ *
+ * Files are written to "<path>.tmp.<pid>" in the same folder and renamed into place only when
+ * complete, so an interrupted run never leaves a half-written file where a good one was.
+ * HDF5's own error stack is silenced; every failure is reported once through ARS_ERR, naming
+ * the file and the object.
+ */
+#ifndef ARS_IO_HDF5_H
+#define ARS_IO_HDF5_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arnn.h"
+
+#define ARS_FORMAT_NAME "arsampler"
+#define ARS_FORMAT_VERSION 1
+
+/* What the root attributes record besides the network. */
+typedef struct ars_io_meta {
+    const char *config_text; /* effective config (INI) */
+    uint64_t seed;
+} ars_io_meta;
+
+/* Writes a complete output file atomically: metadata, variables and, when n > 0, the samples
+ * cfg (n, L) as values and log_prob (n). Creates missing parent folders. ARS_STATUS_EIO on
+ * failure (the previous file at `path`, if any, is left untouched). */
+int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
+                 const double *log_prob, size_t n);
+
+/* Checks that a file can be created at `path` (its folder exists or can be made, and is
+ * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise. */
+int ars_io_check_writable(const char *path);
+
+/* Reads the architecture recorded in /hilbert and /model. ARS_STATUS_EINPUT on failure. */
+int ars_io_read_arch(const char *path, ars_arch *arch);
+
+/* Loads /variables/params into `net`, checking that the file's recorded architecture (when it
+ * has /model; the chain size may differ) and every dataset's shape match net->arch, and that
+ * every value is finite. A file holding only the /variables tree (e.g. written from NetKet
+ * with h5py) is accepted. ARS_STATUS_EINPUT with a message naming the dataset on failure;
+ * net->params is then unchanged. */
+int ars_io_load_variables(const char *path, ars_arnn *net);
+
+/* Reads /samples as local indices into a malloc'd (n, L) array and /log_prob into a malloc'd
+ * (n) array (either output pointer may be NULL to skip it). */
+int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
+                        size_t *n);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * Specification of the autoregressive network: exact normalisation over all configurations,
+ * the autoregressive property, the receptive field, agreement with the independent numpy
+ * reference in data/ref/, prefix evaluation, and LeCun-normal initialisation.
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "arnn.h"
+#include "ars_common.h"
+#include "io_hdf5.h"
+
+/* A spread of architectures: spin-1/2 and spin-1 (and 3/2), several kernel sizes, single and
+ * per-layer dilations, feature groups, with and without bias, both inputs, every activation. */
+typedef struct arch_case {
+    int size, two_s, layers, features, kernel_size, dil[4], groups, bias;
+    ars_activation act;
+    ars_input input;
+} arch_case;
+
+static const arch_case cases[] = {
+    {8, 1, 3, 5, 3, {1, 1, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
+    {8, 1, 2, 4, 2, {1, 1}, 1, 0, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE},
+    {9, 1, 4, 6, 3, {2, 2, 2, 2}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_ONEHOT},
+    {10, 1, 3, 4, 3, {1, 2, 4}, 1, 1, ARS_ACTIVATION_RELU, ARS_INPUT_VALUE},
+    {6, 2, 3, 6, 2, {1, 2, 1}, 3, 0, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
+    {6, 2, 3, 4, 4, {1, 1, 1}, 1, 1, ARS_ACTIVATION_IDENTITY, ARS_INPUT_ONEHOT},
+    {5, 2, 4, 4, 5, {3, 1, 2, 1}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_VALUE},
+    {4, 3, 2, 3, 3, {1, 1}, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT},
+    {7, 1, 1, 2, 6, {2}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
+};
+#define N_CASES (sizeof cases / sizeof cases[0])
+
+static ars_arch case_arch(const arch_case *c) {
+    return ars_test_arch(c->size, c->two_s, c->layers, c->features, c->kernel_size, c->dil,
+                         c->groups, c->bias, c->act, c->input);
+}
+
+static void test_probabilities_sum_to_one_over_all_configurations(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_CASES; i++) {
+        ars_arch arch = case_arch(&cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 100 + i, 0.9);
+        size_t n;
+        double *lp = ars_test_enumerate_log_prob(net, &n);
+        double sum = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            sum += exp(lp[k]);
+        }
+        if (fabs(sum - 1.0) > 1e-12) {
+            fail_msg("case %zu: sum of p over %zu configurations = %.17g", i, n, sum);
+        }
+        free(lp);
+        ars_arnn_free(net);
+    }
+}
+
+static void test_random_init_is_normalised_too(void **state) {
+    (void)state;
+    ars_arch arch = case_arch(&cases[0]);
+    ars_arnn *net = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(net, 1234);
+    size_t n;
+    double *lp = ars_test_enumerate_log_prob(net, &n);
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        sum += exp(lp[k]);
+    }
+    assert_true(fabs(sum - 1.0) <= 1e-12);
+    free(lp);
+    ars_arnn_free(net);
+}
+
+/* Changing site j never changes the conditionals of sites <= j (bitwise). */
+static void test_changing_site_j_leaves_conditionals_up_to_j_unchanged(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_CASES; i++) {
+        ars_arch arch = case_arch(&cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 200 + i, 0.9);
+        const int L = arch.hilbert.size, D = arch.hilbert.local_size;
+        ars_arnn_ws *ws = ars_arnn_ws_alloc(net, 1);
+        uint8_t cfg[16];
+        double *a = malloc((size_t)L * D * sizeof(double));
+        double *b = malloc((size_t)L * D * sizeof(double));
+        for (int t = 0; t < L; t++) {
+            cfg[t] = (uint8_t)((3 * t + 1) % D);
+        }
+        ars_arnn_conditionals(a, cfg, net, ws, 1, L);
+        for (int j = 0; j < L; j++) {
+            for (int v = 1; v < D; v++) {
+                uint8_t saved = cfg[j];
+                cfg[j] = (uint8_t)((saved + v) % D);
+                ars_arnn_conditionals(b, cfg, net, ws, 1, L);
+                cfg[j] = saved;
+                assert_memory_equal(a, b, (size_t)(j + 1) * D * sizeof(double));
+            }
+        }
+        free(a);
+        free(b);
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(net);
+    }
+}
+
+/* The computed receptive field is exactly the set of sites the last conditional depends on. */
+static void test_receptive_field_matches_actual_dependence(void **state) {
+    (void)state;
+    const int dil_sets[][3] = {{1, 1, 1}, {2, 2, 2}, {1, 2, 4}, {3, 1, 1}, {1, 3, 9}};
+    for (size_t s = 0; s < sizeof dil_sets / sizeof dil_sets[0]; s++) {
+        const int L = 24;
+        ars_arch arch =
+            ars_test_arch(L, 1, 3, 3, 3, dil_sets[s], 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+        ars_arnn *net = ars_test_random_net(&arch, 300 + s, 1.0);
+        uint8_t dep[24];
+        long reach = ars_arch_receptive_field(&arch, dep);
+        long want_reach = 2L * dil_sets[s][0] + 2L * dil_sets[s][1] + 2L * dil_sets[s][2];
+        assert_int_equal(reach, want_reach);
+        ars_arnn_ws *ws = ars_arnn_ws_alloc(net, 1);
+        uint8_t cfg[24] = {0};
+        double a[24 * 2], b[24 * 2];
+        for (int t = 0; t < L; t++) {
+            cfg[t] = (uint8_t)((t * 7 + 3) % 5 % 2);
+        }
+        ars_arnn_conditionals(a, cfg, net, ws, 1, L);
+        assert_int_equal(dep[0], 0);
+        for (int r = 1; r < L; r++) {
+            int j = L - 1 - r;
+            cfg[j] ^= 1;
+            ars_arnn_conditionals(b, cfg, net, ws, 1, L);
+            cfg[j] ^= 1;
+            int changed = memcmp(a + (L - 1) * 2, b + (L - 1) * 2, 2 * sizeof(double)) != 0;
+            if (changed != dep[r]) {
+                fail_msg("dilations %d,%d,%d: offset %d: network %s, receptive field says %d",
+                         dil_sets[s][0], dil_sets[s][1], dil_sets[s][2], r,
+                         changed ? "depends" : "does not depend", dep[r]);
+            }
+        }
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(net);
+    }
+}
+
+static void test_prefix_evaluation_equals_full_pass_bitwise(void **state) {
+    (void)state;
+    ars_arch arch = case_arch(&cases[2]);
+    ars_arnn *net = ars_test_random_net(&arch, 400, 0.9);
+    const int L = arch.hilbert.size, D = arch.hilbert.local_size, B = 3;
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B);
+    uint8_t cfg[3 * 9];
+    for (int i = 0; i < B * L; i++) {
+        cfg[i] = (uint8_t)(i * 5 % 7 % D);
+    }
+    double *full = malloc((size_t)B * L * D * sizeof(double));
+    double *part = malloc((size_t)B * L * D * sizeof(double));
+    ars_arnn_conditionals(full, cfg, net, ws, B, L);
+    for (int Lc = 1; Lc <= L; Lc++) {
+        ars_arnn_conditionals(part, cfg, net, ws, B, Lc);
+        for (int b = 0; b < B; b++) {
+            assert_memory_equal(part + (size_t)b * L * D, full + (size_t)b * L * D,
+                                (size_t)Lc * D * sizeof(double));
+        }
+    }
+    free(full);
+    free(part);
+    ars_arnn_ws_free(ws);
+    ars_arnn_free(net);
+}
+
+/* Reads a float64 or int8 dataset of a reference file into a malloc'd buffer. */
+static void *read_ref(hid_t file, const char *name, hid_t mtype, size_t elem, size_t *count) {
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    void *buf = malloc((size_t)n * elem);
+    assert_non_null(buf);
+    assert_true(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Sclose(sp);
+    H5Dclose(d);
+    *count = (size_t)n;
+    return buf;
+}
+
+/* The files data/ref/NAME.h5 were written by scripts/make_ref_data.py, an independent numpy
+ * implementation of NetKet's MaskedConv1D / ARNNConv1D; they pin the forward pass numerically. */
+static void test_forward_matches_independent_numpy_reference(void **state) {
+    (void)state;
+    const char *names[] = {"spin_half_basic", "spin_one_onehot_dilations",
+                           "spin_half_groups_dilation2", "spin_three_halves_relu",
+                           "spin_half_single_layer"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "data/ref/%s.h5", names[i]);
+        const char *path = ars_test_source_path(rel);
+        ars_arch arch;
+        assert_int_equal(ars_io_read_arch(path, &arch), ARS_OK);
+        ars_arnn *net = ars_arnn_alloc(&arch);
+        assert_int_equal(ars_io_load_variables(path, net), ARS_OK);
+        hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(file >= 0);
+        size_t n_cfg, n_cond, n_lp;
+        int8_t *values = read_ref(file, "/ref/configs", H5T_NATIVE_INT8, 1, &n_cfg);
+        double *cond = read_ref(file, "/ref/conditionals", H5T_NATIVE_DOUBLE, 8, &n_cond);
+        double *logpsi = read_ref(file, "/ref/log_psi", H5T_NATIVE_DOUBLE, 8, &n_lp);
+        H5Fclose(file);
+        const int L = arch.hilbert.size, D = arch.hilbert.local_size;
+        const int B = (int)(n_cfg / (size_t)L);
+        assert_int_equal(n_cond, (size_t)B * L * D);
+        assert_int_equal(n_lp, (size_t)B);
+        uint8_t *cfg = malloc(n_cfg);
+        for (size_t k = 0; k < n_cfg; k++) {
+            int idx = ars_hilbert_index(&arch.hilbert, values[k]);
+            assert_true(idx >= 0);
+            cfg[k] = (uint8_t)idx;
+        }
+        ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B);
+        double *lpsi = malloc(n_cond * sizeof(double));
+        double *lps = malloc((size_t)B * sizeof(double));
+        ars_arnn_conditionals(lpsi, cfg, net, ws, B, L);
+        assert_allclose(lpsi, cond, n_cond, 1e-12, 1e-12);
+        ars_arnn_log_psi(lps, lpsi, cfg, net, ws, B);
+        assert_allclose(lps, logpsi, (size_t)B, 1e-12, 1e-12);
+        free(values);
+        free(cond);
+        free(logpsi);
+        free(cfg);
+        free(lpsi);
+        free(lps);
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(net);
+    }
+}
+
+/* LeCun normal: truncated at 2 raw standard deviations, corrected so the std is sqrt(1/fan_in);
+ * zero biases; reproducible from the seed. */
+static void test_lecun_normal_initialisation(void **state) {
+    (void)state;
+    const int dil[3] = {1, 1, 1};
+    ars_arch arch = ars_test_arch(8, 1, 3, 64, 5, dil, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    ars_arnn *net = ars_arnn_alloc(&arch);
+    ars_arnn *again = ars_arnn_alloc(&arch);
+    ars_arnn *other = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(net, 42);
+    ars_arnn_init_random(again, 42);
+    ars_arnn_init_random(other, 43);
+    assert_memory_equal(net->params, again->params, net->n_params * sizeof(double));
+    assert_memory_not_equal(net->params, other->params, net->n_params * sizeof(double));
+    const ars_conv *c = &net->layer[1]; /* (5, 64, 64): 20480 weights */
+    size_t nk = (size_t)c->taps * c->cin * c->cout;
+    double fan_in = (double)c->taps * c->cin, sd = sqrt(1.0 / fan_in);
+    double sum = 0.0, sum2 = 0.0, maxabs = 0.0;
+    for (size_t i = 0; i < nk; i++) {
+        sum += c->kernel[i];
+        sum2 += c->kernel[i] * c->kernel[i];
+        maxabs = fmax(maxabs, fabs(c->kernel[i]));
+    }
+    double mean = sum / (double)nk, std = sqrt(sum2 / (double)nk - mean * mean);
+    /* The sample std of 20480 draws has a relative error of about 0.5%; allow 5 sigma. */
+    assert_true(fabs(std / sd - 1.0) < 0.025);
+    assert_true(fabs(mean) < 5.0 * sd / sqrt((double)nk));
+    assert_true(maxabs <= 2.0 * sd / 0.87962566103423978 + 1e-15);
+    assert_true(maxabs > 1.9 * sd / 0.87962566103423978); /* the tails are reached */
+    for (int l = 0; l < arch.layers; l++) {
+        for (int f = 0; f < net->layer[l].cout; f++) {
+            assert_true(net->layer[l].bias[f] == 0.0);
+        }
+    }
+    ars_arnn_free(net);
+    ars_arnn_free(again);
+    ars_arnn_free(other);
+}
+
+static void test_architecture_checks_reject_inconsistent_shapes(void **state) {
+    (void)state;
+    const int dil[3] = {1, 1, 1};
+    ars_arch a = ars_test_arch(8, 1, 3, 4, 3, dil, 2, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    char why[256];
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), 0);
+    a.features[1] = 5; /* groups 2 do not divide 5 */
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), -1);
+    a.features[1] = 4;
+    a.features[2] = 3; /* last layer must have local_size = 2 */
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), -1);
+    a.features[2] = 2;
+    a.kernel_size = 1; /* the exclusive layer would have no taps */
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_probabilities_sum_to_one_over_all_configurations),
+        cmocka_unit_test(test_random_init_is_normalised_too),
+        cmocka_unit_test(test_changing_site_j_leaves_conditionals_up_to_j_unchanged),
+        cmocka_unit_test(test_receptive_field_matches_actual_dependence),
+        cmocka_unit_test(test_prefix_evaluation_equals_full_pass_bitwise),
+        cmocka_unit_test(test_forward_matches_independent_numpy_reference),
+        cmocka_unit_test(test_lecun_normal_initialisation),
+        cmocka_unit_test(test_architecture_checks_reject_inconsistent_shapes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,206 @@
+/*
+ * Specification of one masked convolution layer: it equals NetKet's literal formulation
+ * (drop, pad, VALID dilated cross-correlation, feature groups) on random shapes, computes
+ * site ranges independently, and is causal.
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "ars_common.h"
+#include "maskedconv1d.h"
+
+/* NetKet's MaskedConv1D written literally: x (B, L, C) -> y (B, L, F). If exclusive, drop the
+ * last d sites and left-pad with K'*d zeros, else left-pad with (K'-1)*d zeros; then
+ * y[b,t,f] = bias[f] + sum_k sum_c xpad[b, t + k*d, g(f)*Cg + c] * W[k, c, f]. */
+static void conv_forward_naive(double *y, const double *x, const ars_conv *c, int B, int L) {
+    const int K = c->taps, d = c->dilation, C = c->cin, F = c->cout;
+    const int Cg = C / c->groups, Fg = F / c->groups;
+    const int keep = c->exclusive ? L - d : L; /* sites kept before padding */
+    const int pad = c->exclusive ? K * d : (K - 1) * d;
+    const int Lp = (keep > 0 ? keep : 0) + pad;
+    double *xp = calloc((size_t)B * Lp * C, sizeof(double));
+    assert_non_null(xp);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < keep; t++) {
+            for (int ch = 0; ch < C; ch++) {
+                xp[((size_t)b * Lp + pad + t) * C + ch] = x[((size_t)b * L + t) * C + ch];
+            }
+        }
+    }
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < L; t++) {
+            for (int f = 0; f < F; f++) {
+                int gidx = f / Fg;
+                double acc = c->bias != NULL ? c->bias[f] : 0.0;
+                for (int k = 0; k < K; k++) {
+                    int tp = t + k * d;
+                    if (tp >= Lp) {
+                        continue; /* only when the dropped part exceeds the chain */
+                    }
+                    for (int ch = 0; ch < Cg; ch++) {
+                        acc += xp[((size_t)b * Lp + tp) * C + gidx * Cg + ch] *
+                               c->kernel[((size_t)k * Cg + ch) * F + f];
+                    }
+                }
+                y[((size_t)b * L + t) * F + f] = acc;
+            }
+        }
+    }
+    free(xp);
+}
+
+typedef struct layer_case {
+    ars_conv c;
+    double *params;
+} layer_case;
+
+static layer_case make_layer(gsl_rng *r, int cin, int cout, int K, int d, int exclusive, int g,
+                             int bias) {
+    layer_case lc;
+    memset(&lc, 0, sizeof lc);
+    lc.c.cin = cin;
+    lc.c.cout = cout;
+    lc.c.taps = K - exclusive;
+    lc.c.dilation = d;
+    lc.c.exclusive = exclusive;
+    lc.c.groups = g;
+    size_t nk = (size_t)lc.c.taps * (cin / g) * cout;
+    lc.params = malloc((nk + (size_t)cout) * sizeof(double));
+    assert_non_null(lc.params);
+    for (size_t i = 0; i < nk + (size_t)cout; i++) {
+        lc.params[i] = 2.0 * gsl_rng_uniform(r) - 1.0;
+    }
+    lc.c.kernel = lc.params;
+    lc.c.bias = bias ? lc.params + nk : NULL;
+    assert_int_equal(ars_conv_n_params(&lc.c), nk + (bias ? (size_t)cout : 0));
+    return lc;
+}
+
+static double *random_input(gsl_rng *r, size_t n) {
+    double *x = malloc(n * sizeof(double));
+    assert_non_null(x);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = 2.0 * gsl_rng_uniform(r) - 1.0;
+    }
+    return x;
+}
+
+static void test_forward_equals_netket_formulation_on_random_shapes(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 2385);
+    /* cin, cout, K, d, exclusive, groups, bias, L: includes K > L, C_in != C_out, d > L. */
+    const int cases[][8] = {
+        {1, 4, 3, 1, 1, 1, 1, 8}, {4, 4, 3, 1, 0, 1, 1, 8},  {3, 5, 2, 2, 0, 1, 0, 7},
+        {6, 4, 3, 2, 0, 2, 1, 9}, {6, 9, 4, 1, 0, 3, 0, 6},  {2, 3, 5, 1, 1, 1, 1, 3},
+        {2, 3, 7, 3, 0, 1, 1, 5}, {3, 2, 3, 4, 1, 1, 1, 10}, {4, 2, 2, 9, 1, 1, 1, 6},
+        {8, 8, 3, 1, 0, 8, 1, 5}, {5, 7, 6, 2, 1, 1, 0, 12}, {1, 1, 2, 1, 1, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *p = cases[i];
+        const int B = 3, L = p[7];
+        layer_case lc = make_layer(r, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+        double *x = random_input(r, (size_t)B * L * p[0]);
+        double *y = calloc((size_t)B * L * p[1], sizeof(double));
+        double *ref = calloc((size_t)B * L * p[1], sizeof(double));
+        ars_conv_forward(y, x, &lc.c, B, L, 0, L);
+        conv_forward_naive(ref, x, &lc.c, B, L);
+        assert_allclose(y, ref, (size_t)B * L * p[1], 1e-14, 1e-13);
+        free(x);
+        free(y);
+        free(ref);
+        free(lc.params);
+    }
+    gsl_rng_free(r);
+}
+
+static void test_site_range_is_computed_alone_and_others_untouched(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 77);
+    const int B = 2, L = 11, C = 3, F = 4;
+    layer_case lc = make_layer(r, C, F, 3, 2, 0, 1, 1);
+    double *x = random_input(r, (size_t)B * L * C);
+    double *full = malloc((size_t)B * L * F * sizeof(double));
+    double *part = malloc((size_t)B * L * F * sizeof(double));
+    ars_conv_forward(full, x, &lc.c, B, L, 0, L);
+    for (size_t i = 0; i < (size_t)B * L * F; i++) {
+        part[i] = 2.385; /* sentinel */
+    }
+    ars_conv_forward(part, x, &lc.c, B, L, 4, 9);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < L; t++) {
+            for (int f = 0; f < F; f++) {
+                size_t i = ((size_t)b * L + t) * F + f;
+                if (t >= 4 && t < 9) {
+                    assert_true(part[i] == full[i]); /* bitwise: the same operations */
+                } else {
+                    assert_true(part[i] == 2.385);
+                }
+            }
+        }
+    }
+    free(x);
+    free(full);
+    free(part);
+    free(lc.params);
+    gsl_rng_free(r);
+}
+
+/* Output site t of an exclusive layer must not change when inputs at sites >= t change; a
+ * non-exclusive layer may read site t but nothing later. */
+static void check_causal(int exclusive) {
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 5 + (uint64_t)exclusive);
+    const int L = 9, C = 2, F = 3;
+    layer_case lc = make_layer(r, C, F, 3, 1, exclusive, 1, 1);
+    double *x = random_input(r, (size_t)L * C);
+    double *y0 = malloc((size_t)L * F * sizeof(double));
+    double *y1 = malloc((size_t)L * F * sizeof(double));
+    ars_conv_forward(y0, x, &lc.c, 1, L, 0, L);
+    for (int j = 0; j < L; j++) {
+        const double saved = x[(size_t)j * C];
+        x[(size_t)j * C] += 0.731;
+        ars_conv_forward(y1, x, &lc.c, 1, L, 0, L);
+        x[(size_t)j * C] = saved;
+        int last_unchanged = exclusive ? j : j - 1; /* sites <= this must be identical */
+        for (int t = 0; t < L; t++) {
+            int same = memcmp(y0 + (size_t)t * F, y1 + (size_t)t * F, F * sizeof(double)) == 0;
+            if (t <= last_unchanged) {
+                assert_true(same);
+            } else if (t == j + (exclusive ? 1 : 0)) {
+                assert_false(same); /* the nearest tap does see the change */
+            }
+        }
+    }
+    free(x);
+    free(y0);
+    free(y1);
+    free(lc.params);
+    gsl_rng_free(r);
+}
+
+static void test_exclusive_layer_is_strictly_causal(void **state) {
+    (void)state;
+    check_causal(1);
+}
+
+static void test_inclusive_layer_reads_no_later_site(void **state) {
+    (void)state;
+    check_causal(0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_equals_netket_formulation_on_random_shapes),
+        cmocka_unit_test(test_site_range_is_computed_alone_and_others_untouched),
+        cmocka_unit_test(test_exclusive_layer_is_strictly_causal),
+        cmocka_unit_test(test_inclusive_layer_reads_no_later_site),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,122 @@
+/* Shared helpers for the cmocka tests; see test_util.h. */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "ars_common.h"
+
+void ars_test_allclose(const double *got, const double *ref, size_t n, double atol, double rtol,
+                       const char *file, int line) {
+    size_t worst = 0;
+    double worst_excess = -INFINITY, maxdiff = 0.0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double diff = fabs(got[i] - ref[i]);
+        double excess = diff - (atol + rtol * fabs(ref[i]));
+        if (!(diff == diff) || excess > 0.0) {
+            bad++;
+        }
+        if (diff > maxdiff || !(diff == diff)) {
+            maxdiff = diff;
+        }
+        if (excess > worst_excess || !(diff == diff)) {
+            worst_excess = excess;
+            worst = i;
+        }
+    }
+    if (bad) {
+        fail_msg("%s:%d: %d of %zu elements differ; worst at %zu: got %.17g, ref %.17g, maxdiff "
+                 "%.3g (atol %g, rtol %g)",
+                 file, line, bad, n, worst, got[worst], ref[worst], maxdiff, atol, rtol);
+    }
+}
+
+ars_arch ars_test_arch(int size, int two_s, int layers, int features, int kernel_size,
+                       const int *dilations, int groups, int use_bias, ars_activation act,
+                       ars_input input) {
+    ars_arch a;
+    memset(&a, 0, sizeof a);
+    ars_hilbert_init(&a.hilbert, size, two_s);
+    a.layers = layers;
+    for (int l = 0; l < layers; l++) {
+        a.features[l] = l == layers - 1 ? a.hilbert.local_size : features;
+        a.dilation[l] = dilations != NULL ? dilations[l] : 1;
+    }
+    a.kernel_size = kernel_size;
+    a.feature_group_count = groups;
+    a.use_bias = use_bias;
+    a.activation = act;
+    a.input = input;
+    char why[256];
+    if (ars_arch_check(&a, why, sizeof why) != 0) {
+        fail_msg("test architecture invalid: %s", why);
+    }
+    return a;
+}
+
+ars_arnn *ars_test_random_net(const ars_arch *arch, uint64_t seed, double scale) {
+    ars_arnn *net = ars_arnn_alloc(arch);
+    assert_non_null(net);
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, seed);
+    for (size_t i = 0; i < net->n_params; i++) {
+        net->params[i] = scale * (2.0 * gsl_rng_uniform(r) - 1.0);
+    }
+    gsl_rng_free(r);
+    return net;
+}
+
+double *ars_test_enumerate_log_prob(const ars_arnn *net, size_t *n_out) {
+    const ars_hilbert *h = &net->arch.hilbert;
+    size_t n = ars_hilbert_n_configs(h, (size_t)1 << 22);
+    assert_true(n > 0);
+    const int L = h->size, D = h->local_size;
+    const int B = 256;
+    uint8_t *cfg = malloc((size_t)B * L);
+    double *lpsi = malloc((size_t)B * L * D * sizeof(double));
+    double *out = malloc(n * sizeof(double));
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B);
+    assert_non_null(cfg);
+    assert_non_null(lpsi);
+    assert_non_null(out);
+    assert_non_null(ws);
+    for (size_t start = 0; start < n; start += (size_t)B) {
+        int b_n = (int)(n - start < (size_t)B ? n - start : (size_t)B);
+        for (int b = 0; b < b_n; b++) {
+            ars_hilbert_config(h, cfg + (size_t)b * L, start + (size_t)b);
+        }
+        ars_arnn_log_psi(out + start, lpsi, cfg, net, ws, b_n);
+        for (int b = 0; b < b_n; b++) {
+            out[start + (size_t)b] *= ARS_MACHINE_POW;
+        }
+    }
+    ars_arnn_ws_free(ws);
+    free(cfg);
+    free(lpsi);
+    *n_out = n;
+    return out;
+}
+
+const char *ars_test_source_path(const char *rel) {
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", ARS_SOURCE_DIR, rel);
+    return buf;
+}
+
+const char *ars_test_tmp_path(const char *name) {
+    static char buf[8][4096];
+    static int next = 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/tmp", ARS_BINARY_DIR);
+    mkdir(dir, 0777);
+    char *out = buf[next++ % 8];
+    snprintf(out, 4096, "%.3000s/%ld_%.900s", dir, (long)getpid(), name);
+    return out;
+}

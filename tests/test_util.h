@@ -1,0 +1,42 @@
+/*
+ * Shared helpers for arsampler's cmocka tests: element-wise closeness with a useful report,
+ * random networks, and exact enumeration of small chains.
+ */
+#ifndef ARS_TEST_UTIL_H
+#define ARS_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "arnn.h"
+
+/* Fails the test unless |got[i] - ref[i]| <= atol + rtol * |ref[i]| for every i; the message
+ * names the worst index and the largest difference. */
+#define assert_allclose(got, ref, n, atol, rtol)                                                   \
+    ars_test_allclose((got), (ref), (n), (atol), (rtol), __FILE__, __LINE__)
+void ars_test_allclose(const double *got, const double *ref, size_t n, double atol, double rtol,
+                       const char *file, int line);
+
+/* An architecture from the arguments (features: one hidden width; dilations: one per layer). */
+ars_arch ars_test_arch(int size, int two_s, int layers, int features, int kernel_size,
+                       const int *dilations, int groups, int use_bias, ars_activation act,
+                       ars_input input);
+
+/* A network with every parameter drawn uniformly from [-scale, scale] (biases included), so
+ * that bias paths are exercised. Caller frees. */
+ars_arnn *ars_test_random_net(const ars_arch *arch, uint64_t seed, double scale);
+
+/* Exact log p(s) of all D^L configurations, lexicographic order; malloc'd (n_out set). */
+double *ars_test_enumerate_log_prob(const ars_arnn *net, size_t *n_out);
+
+/* Path of a file under the source tree (static buffer). */
+const char *ars_test_source_path(const char *rel);
+
+/* A fresh path for a temporary file in the build tree (static buffer per call site id). */
+const char *ars_test_tmp_path(const char *name);
+
+#endif
