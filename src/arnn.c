@@ -14,29 +14,8 @@
 
 #include "ars_common.h"
 
-/* SELU constants (Klambauer et al. 2017), as in jax.nn.selu. */
-#define SELU_ALPHA 1.6732632423543772848170429916717
-#define SELU_SCALE 1.0507009873554804934193349852946
-/* sqrt(2/pi) for the tanh approximation of GELU (jax.nn.gelu, approximate=True). */
-#define GELU_C 0.79788456080286535587989211986876
 /* Standard deviation of a standard normal truncated to [-2, 2] (Flax's truncated_normal). */
 #define TRUNC_NORMAL_SD 0.87962566103423978
-
-const char *ars_activation_name(ars_activation a) {
-    switch (a) {
-        case ARS_ACTIVATION_SELU:
-            return "selu";
-        case ARS_ACTIVATION_TANH:
-            return "tanh";
-        case ARS_ACTIVATION_RELU:
-            return "relu";
-        case ARS_ACTIVATION_GELU:
-            return "gelu";
-        case ARS_ACTIVATION_IDENTITY:
-            return "identity";
-    }
-    return NULL;
-}
 
 const char *ars_input_name(ars_input in) {
     switch (in) {
@@ -117,6 +96,13 @@ static size_t arnn_layout(ars_arnn *net, double *params) {
         }
     }
     return off;
+}
+
+size_t ars_arch_n_params(const ars_arch *arch) {
+    ars_arnn shape;
+    memset(&shape, 0, sizeof shape);
+    shape.arch = *arch;
+    return arnn_layout(&shape, NULL);
 }
 
 ars_arnn *ars_arnn_alloc(const ars_arch *arch) {
@@ -221,22 +207,6 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     free(ws);
 }
 
-static double activate(ars_activation act, double v) {
-    switch (act) {
-        case ARS_ACTIVATION_SELU:
-            return v > 0.0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * expm1(v);
-        case ARS_ACTIVATION_TANH:
-            return tanh(v);
-        case ARS_ACTIVATION_RELU:
-            return v > 0.0 ? v : 0.0;
-        case ARS_ACTIVATION_GELU:
-            return 0.5 * v * (1.0 + tanh(GELU_C * (v + 0.044715 * v * v * v)));
-        case ARS_ACTIVATION_IDENTITY:
-            return v;
-    }
-    return v;
-}
-
 /* Encodes sites [0, Lc) of the configurations: x (B, L, C_0). */
 static void encode(double *x, const uint8_t *cfg, const ars_arch *arch, int B, int Lc) {
     const int L = arch->hilbert.size;
@@ -271,11 +241,9 @@ void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net
         ars_conv_forward(ws->z[l], inp, c, B, L, 0, Lc);
         if (l < n - 1) {
             for (int b = 0; b < B; b++) {
-                const double *z = ws->z[l] + (size_t)b * L * c->cout;
-                double *a = ws->a[l] + (size_t)b * L * c->cout;
-                for (size_t i = 0; i < (size_t)Lc * c->cout; i++) {
-                    a[i] = activate(arch->activation, z[i]);
-                }
+                const size_t off = (size_t)b * L * c->cout;
+                ars_activation_apply(ws->a[l] + off, ws->z[l] + off, (size_t)Lc * c->cout,
+                                     arch->activation);
             }
             inp = ws->a[l];
         }

@@ -22,19 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "activation.h"
 #include "hilbert.h"
 #include "maskedconv1d.h"
 
 #define ARS_MAX_LAYERS 64
 #define ARS_MACHINE_POW 2
-
-typedef enum ars_activation {
-    ARS_ACTIVATION_SELU = 0,
-    ARS_ACTIVATION_TANH,
-    ARS_ACTIVATION_RELU,
-    ARS_ACTIVATION_GELU,
-    ARS_ACTIVATION_IDENTITY,
-} ars_activation;
 
 typedef enum ars_input {
     ARS_INPUT_VALUE = 0,
@@ -62,8 +55,7 @@ typedef struct ars_arnn {
     int max_channels;
 } ars_arnn;
 
-/* Activation names as in the config file ("selu", ...); NULL for an unknown value. */
-const char *ars_activation_name(ars_activation a);
+/* Input encoding names as in the config file ("value", "onehot"). */
 const char *ars_input_name(ars_input in);
 
 /* Number of input channels C_0 of the first layer. */
@@ -74,6 +66,9 @@ int ars_arch_groups(const ars_arch *arch, int l);
 
 /* Checks internal consistency; returns 0 or writes a reason into `why` and returns -1. */
 int ars_arch_check(const ars_arch *arch, char *why, size_t why_len);
+
+/* Number of parameters P of this architecture (assumes ars_arch_check passed). */
+size_t ars_arch_n_params(const ars_arch *arch);
 
 /* Allocates a network with all parameters zero; NULL on allocation failure. The architecture
  * must pass ars_arch_check (asserted). */

@@ -17,6 +17,8 @@
 
 /* Largest config file read (a config is a few hundred bytes; this stops binary garbage). */
 #define CONFIG_MAX_BYTES (1 << 20)
+/* Parameter count above which a config is refused (8 GB of float64). */
+#define CONFIG_MAX_PARAMS ((size_t)1000000000)
 /* Workspace memory above which a config is refused as a likely typo. */
 #define CONFIG_MAX_WS_BYTES ((size_t)32 << 30)
 
@@ -241,7 +243,9 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
             errno = 0;
             double v = strtod(value, &end);
             double twice = 2.0 * v;
-            if (errno != 0 || *end != '\0' || end == value || !isfinite(v) || v <= 0.0 ||
+            /* Plain decimals only (strtod would also take hex, exponents, inf and nan). */
+            int plain = strspn(value, "0123456789.") == strlen(value);
+            if (!plain || errno != 0 || *end != '\0' || end == value || !isfinite(v) || v <= 0.0 ||
                 twice != floor(twice) || twice > ARS_HILBERT_MAX_TWO_S) {
                 return config_error(w,
                                     "[%s] %s: must be a positive multiple of 0.5 up to %g "
@@ -290,6 +294,17 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
             }
             if (n == 0 && ki != KEY_INDEX_FILE) {
                 return config_error(w, "[%s] %s: must not be empty", k->section, k->key);
+            }
+            for (size_t i = 0; i < n; i++) {
+                unsigned char ch = (unsigned char)value[i];
+                int comment =
+                    (ch == ';' || ch == '#') && (i == 0 || isspace((unsigned char)value[i - 1]));
+                if (ch < 0x20 || ch == 0x7f || comment) {
+                    return config_error(w,
+                                        "[%s] %s: must not contain control characters, or ';' "
+                                        "or '#' after a space (they start a comment) (got '%s')",
+                                        k->section, k->key, q);
+                }
             }
             memcpy(field, value, n + 1);
             break;
@@ -508,6 +523,7 @@ int ars_config_set(ars_config *c, const char *assignment) {
     int rc = set_value(c, ki, trim(value), w);
     if (rc == ARS_OK) {
         c->line[ki] = -1;
+        snprintf(c->set_arg[ki], sizeof c->set_arg[ki], "%s", assignment);
     }
     return rc;
 }
@@ -515,6 +531,10 @@ int ars_config_set(ars_config *c, const char *assignment) {
 /* ---- cross-key checks -------------------------------------------------------------------- */
 
 static where key_where(const ars_config *c, int ki) {
+    if (c->line[ki] < 0) {
+        where w = {c->set_arg[ki], -1};
+        return w;
+    }
     where w = {c->source, c->line[ki] > 0 ? c->line[ki] : 0};
     return w;
 }
@@ -582,6 +602,14 @@ int ars_config_finalize(ars_config *c) {
     }
     char why[256];
     ARS_ASSERT(ars_arch_check(&arch, why, sizeof why) == 0, "%s", why);
+    const size_t n_params = ars_arch_n_params(&arch);
+    if (n_params > CONFIG_MAX_PARAMS) {
+        return config_error(key_where(c, k_feat),
+                            "[model] features: the network would have %zu parameters (%.1f GB); "
+                            "at most %.0e are accepted (got %s)",
+                            n_params, 8e-9 * (double)n_params, (double)CONFIG_MAX_PARAMS,
+                            list_text(c->features, c->n_features, buf, sizeof buf));
+    }
 
     /* Memory: one workspace per thread, plus the samples. Refuse absurd sizes up front. */
     size_t ws = ars_arnn_ws_bytes(&arch, c->chunk_size);
@@ -610,7 +638,7 @@ int ars_config_finalize(ars_config *c) {
         if (dot != NULL && dot != stem) {
             *dot = '\0';
         }
-        if (stem[0] == '\0' || stem[0] == '(') {
+        if (stem[0] == '\0' || stem[0] == '(' || stem[0] == '.') {
             snprintf(stem, sizeof stem, "arsampler");
         }
         snprintf(c->file, sizeof c->file, "out/%.200s.h5", stem);

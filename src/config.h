@@ -59,8 +59,10 @@ typedef struct ars_config {
     uint64_t seed;
     /* [output] */
     char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */
-    /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override. */
+    /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override
+     * (whose argument is kept in set_arg for messages). */
     int line[ARS_CONFIG_NKEYS];
+    char set_arg[ARS_CONFIG_NKEYS][256];
 } ars_config;
 
 /* Fills every key with its default. */

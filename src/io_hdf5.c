@@ -226,11 +226,14 @@ int ars_io_check_writable(const char *path) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: cannot create the folder '%s': %s", dir,
                        strerror(errno));
     }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: '%s' is not a folder", dir);
+    }
     if (access(dir, W_OK) != 0) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: the folder '%s' is not writable: %s",
                        dir, strerror(errno));
     }
-    struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: '%s' is a folder", path);
     }

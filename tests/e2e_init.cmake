@@ -1,0 +1,51 @@
+# e2e_init: `init = <an output file>` reproduces its variables and, with the same seed, its
+# samples; a file of another architecture is refused (exit 2) naming what differs, before
+# anything is written.
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+set(common ${QUICKSTART} --set sampler.n_samples=256 --set sampler.chunk_size=64 --quiet)
+
+ars_run(r ${common} --set sampler.seed=11 --output a.h5)
+ars_expect_rc(r 0 "the first run")
+ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --output b.h5)
+ars_expect_rc(r 0 "init = a.h5")
+ars_h5same(${WORK}/a.h5 ${WORK}/b.h5 "init = a.h5, same seed" /variables /samples /log_prob)
+
+# With another seed the variables are still those of a.h5; only the samples change.
+ars_run(r ${common} --set sampler.seed=12 --set model.init=a.h5 --output c.h5)
+ars_expect_rc(r 0 "init = a.h5, seed 12")
+ars_h5same(${WORK}/a.h5 ${WORK}/c.h5 "init = a.h5, seed 12: variables" /variables)
+ars_h5differ(${WORK}/a.h5 ${WORK}/c.h5 "init = a.h5, seed 12: samples" /samples)
+
+# Another architecture: refused, naming the file and what differs; b.h5 stays as it was.
+file(SHA256 ${WORK}/b.h5 b_hash)
+foreach(change "model.features=8" "model.kernel_size=3" "model.kernel_dilation=1"
+        "system.spin=1" "model.use_bias=false" "model.input=onehot" "model.activation=tanh")
+    ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --set ${change} --output b.h5)
+    ars_expect_rc(r 2 "init = a.h5 with ${change}")
+    ars_expect_one_line("${r_err}" "^arsampler: error: .*a\\.h5.*(/model|/hilbert|/variables)"
+                        "init = a.h5 with ${change}: the message")
+    file(SHA256 ${WORK}/b.h5 hash)
+    if(NOT hash STREQUAL b_hash)
+        ars_fail("the refused run (${change}) changed b.h5")
+    endif()
+endforeach()
+
+# A missing init file: exit 2 naming it.
+ars_run(r ${common} --set model.init=nothere.h5 --output d.h5)
+ars_expect_rc(r 2 "init = nothere.h5")
+ars_expect_one_line("${r_err}" "^arsampler: error: .*nothere\\.h5" "init = nothere.h5: the message")
+if(EXISTS ${WORK}/d.h5)
+    ars_fail("init = nothere.h5 created d.h5")
+endif()
+
+# A file that is not HDF5: exit 2.
+file(WRITE ${WORK}/text.h5 "not HDF5\n")
+ars_run(r ${common} --set model.init=text.h5 --output e.h5)
+ars_expect_rc(r 2 "init = a text file")
+ars_expect_one_line("${r_err}" "^arsampler: error: .*text\\.h5" "init = a text file: the message")
+
+# The chain size is not part of the variables: another size is accepted.
+ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --set system.size=24 --output f.h5)
+ars_expect_rc(r 0 "init = a.h5 with system.size=24")
+ars_h5same(${WORK}/a.h5 ${WORK}/f.h5 "init = a.h5 with system.size=24: variables" /variables)

@@ -1,0 +1,1203 @@
+/*
+ * Tests of the config module: defaults, the strict INI syntax, every class of error (with the
+ * exact one-line message on stderr, captured by redirecting file descriptor 2), the cross-key
+ * checks of ars_config_finalize, --set overrides and the dump/parse round trip.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+#include "ars_common.h"
+#include "config.h"
+
+/* Indices of keys in the table (config.c), i.e. of ars_config.line. */
+enum {
+    K_MODE = 0,
+    K_THREADS,
+    K_SIZE,
+    K_SPIN,
+    K_LAYERS,
+    K_FEATURES,
+    K_KERNEL_SIZE,
+    K_DILATION,
+    K_ACTIVATION,
+    K_USE_BIAS,
+    K_GROUPS,
+    K_INPUT,
+    K_INIT,
+    K_N_SAMPLES,
+    K_CHUNK_SIZE,
+    K_SEED,
+    K_FILE,
+};
+
+/* ---- capturing stderr -------------------------------------------------------------------- */
+
+static FILE *capture_file;
+static int capture_saved_fd = -1;
+static char captured[16384];
+
+static void capture_begin(void) {
+    fflush(stderr);
+    capture_file = tmpfile();
+    assert_non_null(capture_file);
+    capture_saved_fd = dup(STDERR_FILENO);
+    assert_true(capture_saved_fd >= 0);
+    assert_true(dup2(fileno(capture_file), STDERR_FILENO) >= 0);
+}
+
+static const char *capture_end(void) {
+    fflush(stderr);
+    dup2(capture_saved_fd, STDERR_FILENO);
+    close(capture_saved_fd);
+    capture_saved_fd = -1;
+    rewind(capture_file);
+    size_t n = fread(captured, 1, sizeof captured - 1, capture_file);
+    captured[n] = '\0';
+    fclose(capture_file);
+    capture_file = NULL;
+    return captured;
+}
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+/* `s` with every POSIX ERE metacharacter escaped (static buffer per call site slot). */
+static const char *re_escape(const char *s) {
+    static char buf[4][8192];
+    static int next = 0;
+    char *out = buf[next++ % 4];
+    size_t j = 0;
+    for (size_t i = 0; s[i] != '\0' && j + 3 < sizeof buf[0]; i++) {
+        if (strchr(".[]()*+?{}|^$\\", s[i]) != NULL) {
+            out[j++] = '\\';
+        }
+        out[j++] = s[i];
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* Requires `text` to be exactly one line (ending in a newline) that matches the ERE `pattern`. */
+static void assert_one_line_matching(const char *text, const char *pattern) {
+    size_t n = strlen(text);
+    if (n == 0 || text[n - 1] != '\n' || strchr(text, '\n') != text + n - 1) {
+        fail_msg("expected exactly one line on stderr matching /%s/, got \"%s\"", pattern, text);
+    }
+    char line[sizeof captured];
+    memcpy(line, text, n - 1);
+    line[n - 1] = '\0';
+    regex_t re;
+    assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+    int m = regexec(&re, line, 0, NULL, 0);
+    regfree(&re);
+    if (m != 0) {
+        fail_msg("stderr line \"%s\" does not match /%s/", line, pattern);
+    }
+}
+
+/* Parses `text` (named "test.ini") over the defaults and finalises; both must succeed silently. */
+static void parse_ok(ars_config *c, const char *text) {
+    ars_config_defaults(c);
+    capture_begin();
+    int rc = ars_config_parse_string(c, text, "test.ini");
+    int rc2 = rc == ARS_OK ? ars_config_finalize(c) : ARS_OK;
+    const char *err = capture_end();
+    if (rc != ARS_OK || rc2 != ARS_OK || err[0] != '\0') {
+        fail_msg("expected \"%s\" to be valid; got status %d/%d and stderr \"%s\"", text, rc, rc2,
+                 err);
+    }
+}
+
+/* Parsing `text` (named "test.ini") must fail with ARS_STATUS_ECONFIG and one line matching
+ * `pattern` on stderr. */
+static void parse_fails(const char *text, const char *pattern) {
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_parse_string(&c, text, "test.ini");
+    const char *err = capture_end();
+    if (rc != ARS_STATUS_ECONFIG) {
+        fail_msg("parsing \"%s\": expected ARS_STATUS_ECONFIG, got %d (stderr \"%s\")", text, rc,
+                 err);
+    }
+    assert_one_line_matching(err, pattern);
+}
+
+/* Parsing `text` must succeed silently and ars_config_finalize must then fail with
+ * ARS_STATUS_ECONFIG and one line matching `pattern`. */
+static void finalize_fails(const char *text, const char *pattern) {
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_parse_string(&c, text, "test.ini");
+    const char *err = capture_end();
+    if (rc != ARS_OK || err[0] != '\0') {
+        fail_msg("parsing \"%s\": expected success, got %d (stderr \"%s\")", text, rc, err);
+    }
+    capture_begin();
+    rc = ars_config_finalize(&c);
+    err = capture_end();
+    if (rc != ARS_STATUS_ECONFIG) {
+        fail_msg("finalising \"%s\": expected ARS_STATUS_ECONFIG, got %d (stderr \"%s\")", text, rc,
+                 err);
+    }
+    assert_one_line_matching(err, pattern);
+}
+
+/* The override `assignment` must fail with ARS_STATUS_ECONFIG and one line matching `pattern`. */
+static void set_fails(const char *assignment, const char *pattern) {
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_set(&c, assignment);
+    const char *err = capture_end();
+    if (rc != ARS_STATUS_ECONFIG) {
+        fail_msg("--set %s: expected ARS_STATUS_ECONFIG, got %d (stderr \"%s\")", assignment, rc,
+                 err);
+    }
+    assert_one_line_matching(err, pattern);
+}
+
+/* `value` for section.key must be refused both in a file (line 2 of "test.ini") and as a --set
+ * override, with "[section] key: " followed by a match of `why`. */
+static void rejects(const char *section, const char *key, const char *value, const char *why) {
+    char text[8192], pattern[16384], assignment[8192];
+    snprintf(text, sizeof text, "[%s]\n%s = %s\n", section, key, value);
+    snprintf(pattern, sizeof pattern, "^test\\.ini:2: \\[%s\\] %s: %s", section, key, why);
+    parse_fails(text, pattern);
+    snprintf(assignment, sizeof assignment, "%s.%s=%s", section, key, value);
+    snprintf(pattern, sizeof pattern, "^--set %s: \\[%s\\] %s: %s", re_escape(assignment), section,
+             key, why);
+    set_fails(assignment, pattern);
+}
+
+/* `value` for section.key must be accepted both in a file and as a --set override, giving the
+ * same configuration; the parsed configuration is returned in *c (not finalised). */
+static void accepts(ars_config *c, const char *section, const char *key, const char *value) {
+    char text[8192], assignment[8192];
+    snprintf(text, sizeof text, "[%s]\n%s = %s\n", section, key, value);
+    ars_config_defaults(c);
+    capture_begin();
+    int rc = ars_config_parse_string(c, text, "test.ini");
+    const char *err = capture_end();
+    if (rc != ARS_OK || err[0] != '\0') {
+        fail_msg("[%s] %s = %s: expected success, got %d (stderr \"%s\")", section, key, value, rc,
+                 err);
+    }
+    ars_config via_set;
+    ars_config_defaults(&via_set);
+    snprintf(assignment, sizeof assignment, "%s.%s=%s", section, key, value);
+    capture_begin();
+    rc = ars_config_set(&via_set, assignment);
+    err = capture_end();
+    if (rc != ARS_OK || err[0] != '\0') {
+        fail_msg("--set %s: expected success, got %d (stderr \"%s\")", assignment, rc, err);
+    }
+    char *a = ars_config_dump(c);
+    char *b = ars_config_dump(&via_set);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* Dump of a configuration after finalize (caller frees). */
+static char *dump_of(const ars_config *c) {
+    char *d = ars_config_dump(c);
+    assert_non_null(d);
+    return d;
+}
+
+static void write_file(const char *path, const char *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* ---- defaults ---------------------------------------------------------------------------- */
+
+static void test_defaults_give_every_key_its_documented_value(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(c.mode, ARS_MODE_SAMPLE);
+    assert_int_equal(c.threads, 0);
+    assert_int_equal(c.size, 16);
+    assert_int_equal(c.two_s, 1);
+    assert_int_equal(c.layers, 3);
+    assert_int_equal(c.n_features, 1);
+    assert_int_equal(c.features[0], 16);
+    assert_int_equal(c.kernel_size, 3);
+    assert_int_equal(c.n_dilation, 1);
+    assert_int_equal(c.dilation[0], 1);
+    assert_int_equal(c.activation, ARS_ACTIVATION_SELU);
+    assert_int_equal(c.use_bias, 1);
+    assert_int_equal(c.feature_group_count, 1);
+    assert_int_equal(c.input, ARS_INPUT_VALUE);
+    assert_string_equal(c.init, "random");
+    assert_int_equal(c.n_samples, 4096);
+    assert_int_equal(c.chunk_size, 256);
+    assert_int_equal(c.seed, 1234);
+    assert_string_equal(c.file, "");
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        assert_int_equal(c.line[i], 0);
+    }
+}
+
+static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_finalize(&c), ARS_OK);
+    /* Without a config file the output is named after the program. */
+    assert_string_equal(c.file, "out/arsampler.h5");
+    char *d = dump_of(&c);
+    int n_keys = 0;
+    for (char *line = strtok(d, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        if (line[0] == ';' || line[0] == '[') {
+            continue;
+        }
+        char *eq = strstr(line, " = ");
+        assert_non_null(eq);
+        assert_true(eq[3] != '\0'); /* a value, never empty after finalize */
+        n_keys++;
+    }
+    assert_int_equal(n_keys, ARS_CONFIG_NKEYS);
+    free(d);
+}
+
+static void test_default_output_is_out_slash_config_stem_dot_h5(void **state) {
+    (void)state;
+    static const struct {
+        const char *name, *file;
+    } cases[] = {
+        {"quickstart.ini", "out/quickstart.h5"},
+        {"configs/quickstart.ini", "out/quickstart.h5"},
+        {"/abs/path/to/run.v2.ini", "out/run.v2.h5"},
+        {"noext", "out/noext.h5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ars_config c;
+        ars_config_defaults(&c);
+        assert_int_equal(ars_config_parse_string(&c, "[system]\nsize = 8\n", cases[i].name),
+                         ARS_OK);
+        assert_string_equal(c.file, "");
+        assert_int_equal(ars_config_finalize(&c), ARS_OK);
+        assert_string_equal(c.file, cases[i].file);
+    }
+}
+
+static void test_explicit_output_file_is_kept_by_finalize(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[output]\nfile = results/run 7.h5\n");
+    assert_string_equal(c.file, "results/run 7.h5");
+}
+
+static void test_empty_output_file_means_the_derived_default(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[output]\nfile =\n");
+    assert_string_equal(c.file, "out/test.h5");
+}
+
+static void test_empty_text_is_valid_and_gives_all_defaults(void **state) {
+    (void)state;
+    ars_config c, d;
+    parse_ok(&c, "");
+    ars_config_defaults(&d);
+    assert_int_equal(ars_config_parse_string(&d, "; only a comment\n\n# and another\n", "test.ini"),
+                     ARS_OK);
+    assert_int_equal(ars_config_finalize(&d), ARS_OK);
+    char *a = dump_of(&c), *b = dump_of(&d);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "\nfile = out/test.h5\n"));
+    free(a);
+    free(b);
+}
+
+/* ---- syntax ------------------------------------------------------------------------------ */
+
+static void test_comments_blank_lines_and_white_space_are_ignored(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "; full-line comment\n"                                  /* 1 */
+                 "# another full-line comment\n"                          /* 2 */
+                 "\n"                                                     /* 3 */
+                 "   ; indented comment\n"                                /* 4 */
+                 "[system]   ; inline comment on a header\n"              /* 5 */
+                 "size = 37 ; inline comment\n"                           /* 6 */
+                 "\tspin\t=\t1.5\t# tab and hash comment\n"               /* 7 */
+                 "  [ model ]  \n"                                        /* 8 */
+                 "layers=4\n"                                             /* 9 */
+                 "   kernel_size   =   5   \n"                            /* 10 */
+                 "init = run#3;v2.h5 # kept: no space before # and ;\n"); /* 11 */
+    assert_int_equal(c.size, 37);
+    assert_int_equal(c.two_s, 3);
+    assert_int_equal(c.layers, 4);
+    assert_int_equal(c.kernel_size, 5);
+    assert_string_equal(c.init, "run#3;v2.h5");
+    assert_int_equal(c.line[K_SIZE], 6);
+    assert_int_equal(c.line[K_SPIN], 7);
+    assert_int_equal(c.line[K_LAYERS], 9);
+    assert_int_equal(c.line[K_KERNEL_SIZE], 10);
+    assert_int_equal(c.line[K_INIT], 11);
+    assert_int_equal(c.line[K_SEED], 0);
+}
+
+static void test_crlf_line_ends_and_a_byte_order_mark_are_accepted(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "\xEF\xBB\xBF[system]\r\nsize = 7\r\n\r\n[sampler]\r\nseed = 99\r\n");
+    assert_int_equal(c.size, 7);
+    assert_int_equal(c.seed, 99);
+    assert_int_equal(c.line[K_SEED], 5);
+    /* The last line need not end in a newline. */
+    parse_ok(&c, "[system]\nsize = 9");
+    assert_int_equal(c.size, 9);
+}
+
+static void test_a_value_may_contain_equals_signs(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[output]\nfile = runs/a=b.h5\n");
+    assert_string_equal(c.file, "runs/a=b.h5");
+}
+
+static void test_sections_may_be_reopened(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[system]\nsize = 8\n[model]\nlayers = 2\n[system]\nspin = 1\n");
+    assert_int_equal(c.size, 8);
+    assert_int_equal(c.two_s, 2);
+    assert_int_equal(c.layers, 2);
+}
+
+static void test_list_values_are_parsed_in_order(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[model]\nlayers = 3\nfeatures = 16, 16, 2\nkernel_dilation = 1, 2, 4\n");
+    assert_int_equal(c.n_features, 3);
+    assert_int_equal(c.features[0], 16);
+    assert_int_equal(c.features[1], 16);
+    assert_int_equal(c.features[2], 2);
+    assert_int_equal(c.n_dilation, 3);
+    assert_int_equal(c.dilation[0], 1);
+    assert_int_equal(c.dilation[1], 2);
+    assert_int_equal(c.dilation[2], 4);
+    ars_arch arch;
+    ars_config_arch(&c, &arch);
+    assert_int_equal(arch.layers, 3);
+    assert_int_equal(arch.features[0], 16);
+    assert_int_equal(arch.features[1], 16);
+    assert_int_equal(arch.features[2], 2);
+    assert_int_equal(arch.dilation[2], 4);
+
+    /* Without spaces, and with different hidden widths. */
+    parse_ok(&c, "[model]\nlayers = 4\nfeatures=24,12,8,2\nkernel_dilation=1,3,9,27\n");
+    ars_config_arch(&c, &arch);
+    assert_int_equal(arch.features[0], 24);
+    assert_int_equal(arch.features[1], 12);
+    assert_int_equal(arch.features[2], 8);
+    assert_int_equal(arch.features[3], 2);
+    assert_int_equal(arch.dilation[3], 27);
+}
+
+static void test_one_integer_broadcasts_to_every_layer(void **state) {
+    (void)state;
+    ars_config c;
+    ars_arch arch;
+    parse_ok(&c, "[system]\nspin = 1\n[model]\nlayers = 5\nfeatures = 12\nkernel_dilation = 3\n");
+    ars_config_arch(&c, &arch);
+    assert_int_equal(arch.hilbert.local_size, 3);
+    for (int l = 0; l < 4; l++) {
+        assert_int_equal(arch.features[l], 12);
+    }
+    /* The last layer always has local_size features. */
+    assert_int_equal(arch.features[4], 3);
+    for (int l = 0; l < 5; l++) {
+        assert_int_equal(arch.dilation[l], 3);
+    }
+    /* A list with one entry per layer gives them exactly (its last entry is local_size). */
+    parse_ok(&c, "[model]\nlayers = 2\nfeatures = 5, 2\nkernel_dilation = 2, 1\n");
+    ars_config_arch(&c, &arch);
+    assert_int_equal(arch.features[0], 5);
+    assert_int_equal(arch.dilation[0], 2);
+    assert_int_equal(arch.dilation[1], 1);
+}
+
+static void test_one_layer_network_is_valid(void **state) {
+    (void)state;
+    ars_config c;
+    ars_arch arch;
+    parse_ok(&c, "[model]\nlayers = 1\nfeatures = 2\n");
+    ars_config_arch(&c, &arch);
+    assert_int_equal(arch.layers, 1);
+    assert_int_equal(arch.features[0], 2);
+}
+
+static void test_booleans_accept_true_yes_on_1_and_false_no_off_0(void **state) {
+    (void)state;
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    ars_config c;
+    for (int i = 0; i < 4; i++) {
+        accepts(&c, "model", "use_bias", yes[i]);
+        assert_int_equal(c.use_bias, 1);
+        accepts(&c, "model", "use_bias", no[i]);
+        assert_int_equal(c.use_bias, 0);
+    }
+}
+
+static void test_enums_accept_every_documented_name(void **state) {
+    (void)state;
+    static const char *const act[] = {"selu", "tanh", "relu", "gelu", "identity"};
+    ars_config c;
+    for (int i = 0; i < 5; i++) {
+        accepts(&c, "model", "activation", act[i]);
+        assert_int_equal(c.activation, i);
+        assert_string_equal(ars_activation_name((ars_activation)i), act[i]);
+    }
+    accepts(&c, "model", "input", "onehot");
+    assert_int_equal(c.input, ARS_INPUT_ONEHOT);
+    accepts(&c, "model", "input", "value");
+    assert_int_equal(c.input, ARS_INPUT_VALUE);
+    accepts(&c, "run", "mode", "sample");
+    assert_int_equal(c.mode, ARS_MODE_SAMPLE);
+}
+
+static void test_spin_is_stored_as_twice_its_value(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int two_s;
+    } cases[] = {{"0.5", 1}, {"1", 2}, {"1.0", 2}, {"1.5", 3}, {"2.5", 5}, {"63", 126}};
+    ars_config c;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        accepts(&c, "system", "spin", cases[i].text);
+        assert_int_equal(c.two_s, cases[i].two_s);
+    }
+    /* Spin 1: three local states. */
+    parse_ok(&c, "[system]\nspin = 1\n");
+    ars_arch arch;
+    ars_config_arch(&c, &arch);
+    assert_int_equal(arch.hilbert.two_s, 2);
+    assert_int_equal(arch.hilbert.local_size, 3);
+    assert_int_equal(arch.features[arch.layers - 1], 3);
+}
+
+static void test_largest_values_of_each_range_are_accepted(void **state) {
+    (void)state;
+    ars_config c;
+    accepts(&c, "sampler", "seed", "18446744073709551615");
+    assert_true(c.seed == UINT64_MAX);
+    accepts(&c, "sampler", "seed", "0");
+    assert_true(c.seed == 0);
+    accepts(&c, "sampler", "n_samples", "1000000000000");
+    assert_true(c.n_samples == INT64_C(1000000000000));
+    accepts(&c, "system", "size", "1000000");
+    assert_int_equal(c.size, 1000000);
+    accepts(&c, "model", "layers", "64");
+    assert_int_equal(c.layers, 64);
+    accepts(&c, "run", "threads", "4096");
+    assert_int_equal(c.threads, 4096);
+    accepts(&c, "model", "kernel_size", "2");
+    assert_int_equal(c.kernel_size, 2);
+}
+
+/* ---- syntax errors ----------------------------------------------------------------------- */
+
+static void test_unknown_section_is_an_error(void **state) {
+    (void)state;
+    parse_fails("; comment\n[modle]\nlayers = 3\n",
+                "^test\\.ini:2: unknown section \\[modle\\] \\(known sections: run, system, "
+                "model, sampler, output\\)$");
+    /* Names are case-sensitive. */
+    parse_fails("[Model]\n", "^test\\.ini:1: unknown section \\[Model\\]");
+}
+
+static void test_unknown_key_is_an_error(void **state) {
+    (void)state;
+    parse_fails("[model]\nlayers = 3\nfeaturs = 16\n",
+                "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
+                "features, kernel_size, kernel_dilation, activation, use_bias, "
+                "feature_group_count, input, init\\)$");
+    /* A key of another section is unknown here. */
+    parse_fails("[system]\nseed = 3\n", "^test\\.ini:2: \\[system\\] seed: unknown key \\(keys "
+                                        "of \\[system\\]: size, spin\\)$");
+    parse_fails("[system]\nSize = 3\n", "^test\\.ini:2: \\[system\\] Size: unknown key");
+}
+
+static void test_key_before_any_section_is_an_error(void **state) {
+    (void)state;
+    parse_fails("\n; comment\nsize = 16\n[system]\n",
+                "^test\\.ini:3: key 'size' appears before any \\[section\\]$");
+    /* An unknown section does not count as a section either. */
+    parse_fails("[bogus]\n", "^test\\.ini:1: unknown section");
+}
+
+static void test_line_without_equals_is_an_error(void **state) {
+    (void)state;
+    parse_fails("[system]\nsize 16\n",
+                "^test\\.ini:2: expected 'key = value' or '\\[section\\]' \\(got 'size 16'\\)$");
+    parse_fails("[system]\nsize = 16\n\nspin\n",
+                "^test\\.ini:4: expected 'key = value' or '\\[section\\]' \\(got 'spin'\\)$");
+}
+
+static void test_malformed_section_header_is_an_error(void **state) {
+    (void)state;
+    parse_fails("[model\n", "^test\\.ini:1: malformed section header \\(got '\\[model'\\)$");
+    parse_fails("[]\n", "^test\\.ini:1: malformed section header \\(got '\\[\\]'\\)$");
+    parse_fails("[model] layers = 3\n", "^test\\.ini:1: malformed section header");
+    /* An inline comment needs white space before it, in headers as in values. */
+    parse_fails("[model]; comment\n", "^test\\.ini:1: malformed section header");
+}
+
+static void test_duplicate_key_is_an_error(void **state) {
+    (void)state;
+    parse_fails("[system]\nsize = 16\nspin = 0.5\nsize = 32\n",
+                "^test\\.ini:4: \\[system\\] size: given twice \\(first on line 2\\)$");
+    /* Also across two blocks of the same section. */
+    parse_fails("[model]\nlayers = 3\n[system]\nsize = 8\n[model]\nlayers = 4\n",
+                "^test\\.ini:6: \\[model\\] layers: given twice \\(first on line 2\\)$");
+}
+
+/* ---- value errors ------------------------------------------------------------------------ */
+
+static void test_non_integer_is_an_error(void **state) {
+    (void)state;
+    static const char *const bad[] = {"16.5", "abc", "1e3", "0x10", "16 16", "16abc", "2.385"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char why[256];
+        snprintf(why, sizeof why, "must be an integer from 1 to 1000000 \\(got '%s'\\)$",
+                 re_escape(bad[i]));
+        rejects("system", "size", bad[i], why);
+    }
+    rejects("system", "size", "", "must be an integer from 1 to 1000000 \\(got ''\\)$");
+    rejects("sampler", "n_samples", "4096.0",
+            "must be an integer from 1 to 1000000000000 \\(got '4096\\.0'\\)$");
+    rejects("sampler", "seed", "12a",
+            "must be an integer from 0 to 18446744073709551615 \\(got '12a'\\)$");
+    rejects("sampler", "seed", "", "must be an integer from 0 to 18446744073709551615");
+}
+
+static void test_zero_and_negative_sizes_are_errors(void **state) {
+    (void)state;
+    rejects("system", "size", "0", "must be an integer from 1 to 1000000 \\(got '0'\\)$");
+    rejects("system", "size", "-3", "must be an integer from 1 to 1000000 \\(got '-3'\\)$");
+    rejects("model", "layers", "0", "must be an integer from 1 to 64 \\(got '0'\\)$");
+    rejects("model", "layers", "65", "must be an integer from 1 to 64 \\(got '65'\\)$");
+    rejects("model", "kernel_size", "1", "must be an integer from 2 to 1024 \\(got '1'\\)$");
+    rejects("model", "feature_group_count", "0", "must be an integer from 1 to 4096");
+    rejects("sampler", "n_samples", "0", "must be an integer from 1 to 1000000000000");
+    rejects("sampler", "n_samples", "-1", "must be an integer from 1 to 1000000000000");
+    rejects("sampler", "chunk_size", "0", "must be an integer from 1 to 1048576 \\(got '0'\\)$");
+    rejects("sampler", "chunk_size", "1048577", "must be an integer from 1 to 1048576");
+    rejects("run", "threads", "-1", "must be an integer from 0 to 4096 \\(got '-1'\\)$");
+    rejects("sampler", "seed", "-1",
+            "must be an integer from 0 to 18446744073709551615 \\(got '-1'\\)$");
+    rejects("model", "features", "0",
+            "must be an integer or a comma-separated list of integers from 1 to 4096 "
+            "\\(got '0'\\)$");
+    rejects("model", "features", "16, -16, 2",
+            "must be an integer or a comma-separated list of integers from 1 to 4096 "
+            "\\(got '16, -16, 2'\\)$");
+    rejects("model", "kernel_dilation", "1, 0, 4",
+            "must be an integer or a comma-separated list of integers from 1 to 1000000");
+}
+
+static void test_huge_numbers_are_errors_not_wrapped_around(void **state) {
+    (void)state;
+    rejects("system", "size", "99999999999999999999",
+            "must be an integer from 1 to 1000000 \\(got '99999999999999999999'\\)$");
+    /* 2^32 + 3 would be 3 if it were truncated to an int. */
+    rejects("model", "layers", "4294967299", "must be an integer from 1 to 64");
+    rejects("system", "size", "2147483648", "must be an integer from 1 to 1000000");
+    rejects("sampler", "n_samples", "1000000000001", "must be an integer from 1 to 1000000000000");
+    rejects("sampler", "n_samples", "99999999999999999999",
+            "must be an integer from 1 to 1000000000000");
+    rejects("sampler", "seed", "18446744073709551616",
+            "must be an integer from 0 to 18446744073709551615 "
+            "\\(got '18446744073709551616'\\)$");
+    rejects("sampler", "seed", "99999999999999999999",
+            "must be an integer from 0 to 18446744073709551615");
+    rejects("model", "features", "16, 99999999999999999999, 2",
+            "must be an integer or a comma-separated list of integers from 1 to 4096");
+    rejects("model", "features", "4294967312", /* 2^32 + 16 */
+            "must be an integer or a comma-separated list of integers from 1 to 4096");
+}
+
+static void test_spin_that_is_not_a_positive_multiple_of_one_half_is_an_error(void **state) {
+    (void)state;
+    static const char *const bad[] = {"2.385", "0.3",   "0.25", "0",    "-0.5",
+                                      "63.5",  "1e400", "1/2",  "half", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char why[256];
+        snprintf(why, sizeof why, "must be a positive multiple of 0\\.5 up to 63 \\(got '%s'\\)$",
+                 re_escape(bad[i]));
+        rejects("system", "spin", bad[i], why);
+    }
+}
+
+static void test_nan_and_infinite_spin_are_errors(void **state) {
+    (void)state;
+    static const char *const bad[] = {"nan", "NaN", "inf", "-inf", "infinity", "INF"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char why[256];
+        snprintf(why, sizeof why, "must be a positive multiple of 0\\.5 up to 63 \\(got '%s'\\)$",
+                 bad[i]);
+        rejects("system", "spin", bad[i], why);
+    }
+}
+
+static void test_bad_enum_value_is_an_error(void **state) {
+    (void)state;
+    rejects("model", "activation", "sigmoid",
+            "must be one of selu, tanh, relu, gelu, identity \\(got 'sigmoid'\\)$");
+    rejects("model", "activation", "SELU", "must be one of selu, tanh, relu, gelu, identity");
+    rejects("model", "input", "one-hot", "must be one of value, onehot \\(got 'one-hot'\\)$");
+    rejects("run", "mode", "train", "must be one of sample \\(got 'train'\\)$");
+    rejects("model", "activation", "", "must be one of selu, tanh, relu, gelu, identity");
+}
+
+static void test_bad_bool_is_an_error(void **state) {
+    (void)state;
+    static const char *const bad[] = {"maybe", "2", "TRUE", "y", "truee"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char why[256];
+        snprintf(why, sizeof why, "must be true or false \\(got '%s'\\)$", bad[i]);
+        rejects("model", "use_bias", bad[i], why);
+    }
+    rejects("model", "use_bias", "", "must be true or false \\(got ''\\)$");
+}
+
+static void test_empty_init_is_an_error(void **state) {
+    (void)state;
+    rejects("model", "init", "", "must not be empty$");
+    /* A value that is only a comment is empty too. */
+    parse_fails("[model]\ninit =   ; random\n",
+                "^test\\.ini:2: \\[model\\] init: must not be empty$");
+}
+
+static void test_too_long_path_is_an_error(void **state) {
+    (void)state;
+    char *value = malloc(ARS_PATH_MAX + 1);
+    assert_non_null(value);
+    memset(value, 'x', ARS_PATH_MAX);
+    value[ARS_PATH_MAX] = '\0';
+    rejects("model", "init", value, "longer than 4095 characters \\(got 'x+\\.\\.\\.'\\)$");
+    rejects("output", "file", value, "longer than 4095 characters");
+    free(value);
+}
+
+static void test_bad_lists_are_errors(void **state) {
+    (void)state;
+    static const char *const bad[] = {"16,,2", "16, ,2", ",16", "16,", ",", "16 16, 2", "a, b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char why[256];
+        snprintf(why, sizeof why, "must be an integer or a comma-separated list.* \\(got '%s'\\)$",
+                 re_escape(bad[i]));
+        rejects("model", "features", bad[i], why);
+        rejects("model", "kernel_dilation", bad[i], why);
+    }
+    /* At most ARS_MAX_LAYERS entries. */
+    char list[1024] = "1";
+    for (int i = 1; i <= ARS_MAX_LAYERS; i++) {
+        strcat(list, ", 1");
+    }
+    rejects("model", "kernel_dilation", list, "at most 64 entries");
+}
+
+static void test_messages_quote_long_and_unprintable_values_safely(void **state) {
+    (void)state;
+    char text[1024];
+    char value[301];
+    memset(value, 'q', 300);
+    value[300] = '\0';
+    snprintf(text, sizeof text, "[model]\nactivation = %s\n", value);
+    /* Shortened to 92 characters and "...". */
+    parse_fails(text, "^test\\.ini:2: \\[model\\] activation: must be one of .* \\(got "
+                      "'q{92}\\.\\.\\.'\\)$");
+    parse_fails("[model]\nactivation = se\x01lu\x7f\n",
+                "^test\\.ini:2: \\[model\\] activation: must be one of .* \\(got 'se\\?lu\\?'\\)$");
+}
+
+/* ---- cross-key checks (ars_config_finalize) ---------------------------------------------- */
+
+static void test_features_list_length_must_equal_layers(void **state) {
+    (void)state;
+    finalize_fails("[model]\nlayers = 4\nfeatures = 16, 16, 2\n",
+                   "^test\\.ini:3: \\[model\\] features: a list must have one entry per layer "
+                   "\\(layers = 4\\) \\(got 3 entries: 16, 16, 2\\)$");
+    finalize_fails("[model]\nfeatures = 16, 2\n",
+                   "^test\\.ini:2: \\[model\\] features: a list must have one entry per layer "
+                   "\\(layers = 3\\) \\(got 2 entries: 16, 2\\)$");
+}
+
+static void test_last_features_entry_must_equal_local_size(void **state) {
+    (void)state;
+    finalize_fails("[model]\nfeatures = 16, 16, 3\n",
+                   "^test\\.ini:2: \\[model\\] features: the last entry must equal local_size = 2 "
+                   "for spin 0\\.5 \\(got 3\\)$");
+    finalize_fails("[system]\nspin = 1.5\n[model]\nfeatures = 16, 16, 2\n",
+                   "^test\\.ini:4: \\[model\\] features: the last entry must equal local_size = 4 "
+                   "for spin 1\\.5 \\(got 2\\)$");
+    ars_config c;
+    parse_ok(&c, "[system]\nspin = 1.5\n[model]\nfeatures = 16, 16, 4\n");
+}
+
+static void test_kernel_dilation_list_length_must_equal_layers(void **state) {
+    (void)state;
+    finalize_fails("[model]\nlayers = 2\nkernel_dilation = 1, 2, 4\n",
+                   "^test\\.ini:3: \\[model\\] kernel_dilation: a list must have one entry per "
+                   "layer \\(layers = 2\\) \\(got 3 entries: 1, 2, 4\\)$");
+}
+
+static void test_feature_group_count_must_divide_hidden_features(void **state) {
+    (void)state;
+    finalize_fails("[model]\nfeatures = 16\nfeature_group_count = 3\n",
+                   "^test\\.ini:3: \\[model\\] feature_group_count: must divide the features of "
+                   "the hidden layers \\(layer 1: 16 -> 16\\) \\(got 3\\)$");
+    finalize_fails("[model]\nlayers = 4\nfeatures = 12, 8, 6, 2\nfeature_group_count = 4\n",
+                   "^test\\.ini:4: \\[model\\] feature_group_count: must divide the features of "
+                   "the hidden layers \\(layer 2: 8 -> 6\\) \\(got 4\\)$");
+    /* The first and last layers use one group, so their widths need not be multiples. */
+    ars_config c;
+    parse_ok(&c, "[model]\nlayers = 3\nfeatures = 12, 8, 3\nfeature_group_count = 4\n"
+                 "input = onehot\n[system]\nspin = 1\n");
+}
+
+static void test_feature_group_count_needs_at_least_three_layers(void **state) {
+    (void)state;
+    finalize_fails("[model]\nlayers = 2\nfeature_group_count = 2\n",
+                   "^test\\.ini:3: \\[model\\] feature_group_count: applies to hidden-to-hidden "
+                   "layers only, which need layers >= 3 \\(got 2 with layers = 2\\)$");
+    ars_config c;
+    parse_ok(&c, "[model]\nlayers = 2\nfeature_group_count = 1\n");
+}
+
+static void test_chunk_size_too_large_for_memory_is_an_error(void **state) {
+    (void)state;
+    finalize_fails("[system]\nsize = 1000000\n[sampler]\nchunk_size = 1048576\n",
+                   "^test\\.ini:4: \\[sampler\\] chunk_size: a chunk of 1048576 samples of "
+                   "1000000 sites needs [0-9]+\\.[0-9] GiB of activations per thread; use a "
+                   "smaller chunk_size \\(got 1048576\\)$");
+    /* Still an error when chunk_size is the default and size makes it too large. */
+    finalize_fails("[system]\nsize = 1000000\n[model]\nfeatures = 4096\n",
+                   "^test\\.ini: \\[sampler\\] chunk_size: a chunk of 256 samples");
+    /* A large but reasonable chunk is fine. */
+    ars_config c;
+    parse_ok(&c, "[system]\nsize = 1000\n[sampler]\nchunk_size = 4096\n");
+}
+
+static void test_too_many_samples_for_memory_is_an_error(void **state) {
+    (void)state;
+    finalize_fails("[system]\nsize = 1000\n[sampler]\nn_samples = 1000000000000\n",
+                   "^test\\.ini:4: \\[sampler\\] n_samples: 1000000000000 samples of 1000 sites "
+                   "would take more than 256 GiB");
+}
+
+/* ---- --set overrides --------------------------------------------------------------------- */
+
+static void test_set_overrides_a_value_from_the_file(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_parse_string(&c, "[system]\nsize = 8\n", "test.ini"), ARS_OK);
+    assert_int_equal(c.line[K_SIZE], 2);
+    assert_int_equal(ars_config_set(&c, "system.size=12"), ARS_OK);
+    assert_int_equal(c.size, 12);
+    assert_int_equal(c.line[K_SIZE], -1);
+    /* A later override wins; white space around the value is trimmed. */
+    assert_int_equal(ars_config_set(&c, "system.size= 24 "), ARS_OK);
+    assert_int_equal(c.size, 24);
+    assert_int_equal(ars_config_set(&c, "model.features=16, 16, 2"), ARS_OK);
+    assert_int_equal(c.n_features, 3);
+    assert_int_equal(ars_config_set(&c, "output.file=runs/a=b.v1.h5"), ARS_OK);
+    assert_string_equal(c.file, "runs/a=b.v1.h5");
+    assert_int_equal(ars_config_set(&c, "model.init=data/ref/x.h5"), ARS_OK);
+    assert_string_equal(c.init, "data/ref/x.h5");
+    assert_int_equal(ars_config_set(&c, "run.threads=2"), ARS_OK);
+    assert_int_equal(c.threads, 2);
+    assert_int_equal(ars_config_finalize(&c), ARS_OK);
+}
+
+static void test_set_with_bad_syntax_is_an_error(void **state) {
+    (void)state;
+    static const char *const bad[] = {"system.size", "size=3",        ".size=3", "system.=3",
+                                      "=3",          "system size=3", "",        "a=b.c"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char pattern[256];
+        snprintf(pattern, sizeof pattern, "^--set %s: expected section\\.key=value$",
+                 re_escape(bad[i]));
+        set_fails(bad[i], pattern);
+    }
+}
+
+static void test_set_with_unknown_section_or_key_is_an_error(void **state) {
+    (void)state;
+    set_fails("modle.layers=3", "^--set modle\\.layers=3: unknown section \\[modle\\] \\(known "
+                                "sections: run, system, model, sampler, output\\)$");
+    set_fails("model.layer=3", "^--set model\\.layer=3: \\[model\\] layer: unknown key \\(keys of "
+                               "\\[model\\]: layers, features, .*\\)$");
+    set_fails("system.seed=3", "^--set system\\.seed=3: \\[system\\] seed: unknown key");
+    /* No white space is trimmed around section and key names. */
+    set_fails("model. layers=3", "^--set model\\. layers=3: \\[model\\]  layers: unknown key");
+}
+
+static void test_set_error_leaves_the_value_unchanged(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_set(&c, "model.features=16, x, 2");
+    capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    assert_int_equal(c.n_features, 1);
+    assert_int_equal(c.features[0], 16);
+    assert_int_equal(c.line[K_FEATURES], 0);
+}
+
+static void test_cross_key_error_after_an_override_names_the_override(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_parse_string(&c, "[model]\nlayers = 3\n", "run.ini"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "model.features=16, 2"), ARS_OK);
+    capture_begin();
+    int rc = ars_config_finalize(&c);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    assert_one_line_matching(err, "^--set model\\.features=16, 2: \\[model\\] features: a list "
+                                  "must have one entry per layer \\(layers = 3\\) \\(got 2 "
+                                  "entries: 16, 2\\)$");
+}
+
+static void test_cross_key_error_with_a_default_names_the_file_without_a_line(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    /* features = 16 by default; groups 3 do not divide it. */
+    assert_int_equal(ars_config_parse_string(&c, "[model]\nfeature_group_count = 3\n", "g.ini"),
+                     ARS_OK);
+    capture_begin();
+    int rc = ars_config_finalize(&c);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    assert_one_line_matching(err, "^g\\.ini:2: \\[model\\] feature_group_count: must divide");
+}
+
+static void test_string_values_that_would_not_survive_the_dump_are_refused(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc1 = ars_config_set(&c, "output.file=a ;b.h5");
+    int rc2 = ars_config_set(&c, "model.init=x\ty.h5");
+    int rc3 = ars_config_set(&c, "system.spin=5e-1");
+    const char *err = capture_end();
+    assert_int_equal(rc1, ARS_STATUS_ECONFIG);
+    assert_int_equal(rc2, ARS_STATUS_ECONFIG);
+    assert_int_equal(rc3, ARS_STATUS_ECONFIG);
+    (void)err;
+}
+
+static void test_a_network_with_too_many_parameters_is_refused(void **state) {
+    (void)state;
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_set(&c, "model.kernel_size=1024"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "model.features=4096"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "model.layers=8"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "sampler.chunk_size=1"), ARS_OK);
+    capture_begin();
+    int rc = ars_config_finalize(&c);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    assert_one_line_matching(err, "^--set model\\.features=4096: \\[model\\] features: the "
+                                  "network would have [0-9]+ parameters");
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+static void test_parse_file_reads_a_file_and_names_the_output_after_it(void **state) {
+    (void)state;
+    const char *path = ars_test_tmp_path("config_stem.ini");
+    const char *text = "[system]\nsize = 12\n[model]\nlayers = 3\nfeatures = 8, 4, 2\n";
+    write_file(path, text, strlen(text));
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_parse_file(&c, path), ARS_OK);
+    assert_string_equal(c.source, path);
+    assert_int_equal(c.size, 12);
+    assert_int_equal(c.line[K_FEATURES], 5);
+    assert_int_equal(ars_config_finalize(&c), ARS_OK);
+    char expected[ARS_PATH_MAX];
+    snprintf(expected, sizeof expected, "out/%s", strrchr(path, '/') + 1);
+    strcpy(strrchr(expected, '.'), ".h5");
+    assert_string_equal(c.file, expected);
+    remove(path);
+}
+
+static void test_empty_file_is_valid_and_gives_all_defaults(void **state) {
+    (void)state;
+    const char *path = ars_test_tmp_path("empty.ini");
+    write_file(path, "", 0);
+    ars_config c, d;
+    ars_config_defaults(&c);
+    ars_config_defaults(&d);
+    assert_int_equal(ars_config_parse_file(&c, path), ARS_OK);
+    assert_int_equal(ars_config_finalize(&c), ARS_OK);
+    assert_int_equal(ars_config_finalize(&d), ARS_OK);
+    /* Identical to the defaults but for the derived output name. */
+    strcpy(d.file, c.file);
+    char *a = dump_of(&c), *b = dump_of(&d);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    remove(path);
+}
+
+static void test_missing_file_is_an_error_naming_it(void **state) {
+    (void)state;
+    const char *path = ars_test_tmp_path("does_not_exist.ini");
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_parse_file(&c, path);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    char pattern[8192];
+    snprintf(pattern, sizeof pattern,
+             "^arsampler: error: cannot open config file '%s': No such file or directory",
+             re_escape(path));
+    assert_one_line_matching(err, pattern);
+}
+
+static void test_binary_file_is_an_error(void **state) {
+    (void)state;
+    const char *path = ars_test_tmp_path("binary.ini");
+    static const char data[] = "[system]\nsize = 4\n\x7f"
+                               "ELF\x02\x01\x01\0\0\0\0garbage";
+    write_file(path, data, sizeof data - 1);
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_parse_file(&c, path);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    char pattern[8192];
+    snprintf(pattern, sizeof pattern, "^%s:3: binary content \\(a NUL byte\\); not a config file$",
+             re_escape(path));
+    assert_one_line_matching(err, pattern);
+    /* Without NUL bytes, binary junk is a syntax error on its line. */
+    write_file(path, "[system]\n\x01\x02\x03\xff\xfe\n", 15);
+    ars_config_defaults(&c);
+    capture_begin();
+    rc = ars_config_parse_file(&c, path);
+    err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    snprintf(pattern, sizeof pattern,
+             "^%s:2: expected 'key = value' or '\\[section\\]' \\(got '\\?+'\\)$", re_escape(path));
+    assert_one_line_matching(err, pattern);
+    remove(path);
+}
+
+/* ---- dump, round trip, describe ---------------------------------------------------------- */
+
+/* A configuration where every key differs from its default. */
+static const char nontrivial[] = "[run]\n"
+                                 "threads = 3\n"
+                                 "[system]\n"
+                                 "size = 37\n"
+                                 "spin = 2.5\n"
+                                 "[model]\n"
+                                 "layers = 4\n"
+                                 "features = 24, 12, 8, 6\n"
+                                 "kernel_size = 5\n"
+                                 "kernel_dilation = 1, 2, 4, 8\n"
+                                 "activation = gelu\n"
+                                 "use_bias = off\n"
+                                 "feature_group_count = 4\n"
+                                 "input = onehot\n"
+                                 "init = data/some dir/run#2.h5\n"
+                                 "[sampler]\n"
+                                 "n_samples = 123456789\n"
+                                 "chunk_size = 100\n"
+                                 "seed = 18446744073709551615\n"
+                                 "[output]\n"
+                                 "file = results/run 7.h5\n";
+
+/* dump -> parse -> finalize -> dump must reproduce the dump exactly. */
+static void assert_round_trip(const ars_config *c) {
+    char *first = dump_of(c);
+    ars_config back;
+    ars_config_defaults(&back);
+    capture_begin();
+    int rc = ars_config_parse_string(&back, first, "dump.ini");
+    int rc2 = rc == ARS_OK ? ars_config_finalize(&back) : ARS_OK;
+    const char *err = capture_end();
+    if (rc != ARS_OK || rc2 != ARS_OK || err[0] != '\0') {
+        fail_msg("dump does not parse back (%d/%d, stderr \"%s\"):\n%s", rc, rc2, err, first);
+    }
+    char *second = dump_of(&back);
+    assert_string_equal(first, second);
+    /* Every key was given explicitly. */
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        assert_true(back.line[i] > 0);
+    }
+    ars_arch a, b;
+    ars_config_arch(c, &a);
+    ars_config_arch(&back, &b);
+    assert_memory_equal(&a, &b, sizeof a);
+    assert_true(c->seed == back.seed);
+    assert_true(c->n_samples == back.n_samples);
+    assert_string_equal(c->init, back.init);
+    assert_string_equal(c->file, back.file);
+    free(first);
+    free(second);
+}
+
+static void test_dump_shows_every_key_with_its_effective_value(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, nontrivial);
+    char *d = dump_of(&c);
+    static const char *const lines[] = {
+        "\n[run]\nmode = sample\nthreads = 3\n",
+        "\n[system]\nsize = 37\nspin = 2.5\n",
+        "\n[model]\nlayers = 4\nfeatures = 24, 12, 8, 6\nkernel_size = 5\n"
+        "kernel_dilation = 1, 2, 4, 8\nactivation = gelu\nuse_bias = false\n"
+        "feature_group_count = 4\ninput = onehot\ninit = data/some dir/run#2.h5\n",
+        "\n[sampler]\nn_samples = 123456789\nchunk_size = 100\nseed = 18446744073709551615\n",
+        "\n[output]\nfile = results/run 7.h5\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        if (strstr(d, lines[i]) == NULL) {
+            fail_msg("dump lacks \"%s\":\n%s", lines[i], d);
+        }
+    }
+    assert_int_equal(d[0], ';'); /* a comment line first */
+    free(d);
+}
+
+static void test_dump_parses_back_to_an_identical_dump(void **state) {
+    (void)state;
+    ars_config c;
+    /* Non-trivial values. */
+    parse_ok(&c, nontrivial);
+    assert_round_trip(&c);
+    /* The defaults (with the derived output file). */
+    parse_ok(&c, "");
+    assert_round_trip(&c);
+    /* Overrides and broadcast single values. */
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_parse_string(&c, "[model]\nlayers = 6\nfeatures = 10\n", "x.ini"),
+                     ARS_OK);
+    assert_int_equal(ars_config_set(&c, "system.spin=63"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "model.kernel_dilation=7"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "sampler.seed=0"), ARS_OK);
+    assert_int_equal(ars_config_set(&c, "model.activation=identity"), ARS_OK);
+    assert_int_equal(ars_config_finalize(&c), ARS_OK);
+    assert_round_trip(&c);
+}
+
+static void test_describe_lists_every_key_with_its_default(void **state) {
+    (void)state;
+    char *d = ars_config_describe();
+    assert_non_null(d);
+    ars_config c;
+    ars_config_defaults(&c);
+    char *dump = dump_of(&c);
+    /* Every key of the dump appears in the description, with its section header. */
+    static const char *const sections[] = {"[run]\n", "[system]\n", "[model]\n", "[sampler]\n",
+                                           "[output]\n"};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        assert_non_null(strstr(d, sections[i]));
+    }
+    int n = 0;
+    for (char *line = strtok(dump, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char *eq = strstr(line, " = ");
+        if (line[0] == ';' || line[0] == '[' || eq == NULL) {
+            continue;
+        }
+        *eq = '\0';
+        char needle[128];
+        snprintf(needle, sizeof needle, "  %s ", line);
+        if (strstr(d, needle) == NULL) {
+            fail_msg("describe lacks key %s:\n%s", line, d);
+        }
+        n++;
+    }
+    assert_int_equal(n, ARS_CONFIG_NKEYS);
+    assert_non_null(strstr(d, "default 1234"));
+    assert_non_null(strstr(d, "default (derived)"));
+    free(dump);
+    free(d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_give_every_key_its_documented_value),
+        cmocka_unit_test(test_defaults_pass_finalize_and_every_key_has_a_value),
+        cmocka_unit_test(test_default_output_is_out_slash_config_stem_dot_h5),
+        cmocka_unit_test(test_explicit_output_file_is_kept_by_finalize),
+        cmocka_unit_test(test_empty_output_file_means_the_derived_default),
+        cmocka_unit_test(test_empty_text_is_valid_and_gives_all_defaults),
+        cmocka_unit_test(test_comments_blank_lines_and_white_space_are_ignored),
+        cmocka_unit_test(test_crlf_line_ends_and_a_byte_order_mark_are_accepted),
+        cmocka_unit_test(test_a_value_may_contain_equals_signs),
+        cmocka_unit_test(test_sections_may_be_reopened),
+        cmocka_unit_test(test_list_values_are_parsed_in_order),
+        cmocka_unit_test(test_one_integer_broadcasts_to_every_layer),
+        cmocka_unit_test(test_one_layer_network_is_valid),
+        cmocka_unit_test(test_booleans_accept_true_yes_on_1_and_false_no_off_0),
+        cmocka_unit_test(test_enums_accept_every_documented_name),
+        cmocka_unit_test(test_spin_is_stored_as_twice_its_value),
+        cmocka_unit_test(test_largest_values_of_each_range_are_accepted),
+        cmocka_unit_test(test_unknown_section_is_an_error),
+        cmocka_unit_test(test_unknown_key_is_an_error),
+        cmocka_unit_test(test_key_before_any_section_is_an_error),
+        cmocka_unit_test(test_line_without_equals_is_an_error),
+        cmocka_unit_test(test_malformed_section_header_is_an_error),
+        cmocka_unit_test(test_duplicate_key_is_an_error),
+        cmocka_unit_test(test_non_integer_is_an_error),
+        cmocka_unit_test(test_zero_and_negative_sizes_are_errors),
+        cmocka_unit_test(test_huge_numbers_are_errors_not_wrapped_around),
+        cmocka_unit_test(test_spin_that_is_not_a_positive_multiple_of_one_half_is_an_error),
+        cmocka_unit_test(test_nan_and_infinite_spin_are_errors),
+        cmocka_unit_test(test_bad_enum_value_is_an_error),
+        cmocka_unit_test(test_bad_bool_is_an_error),
+        cmocka_unit_test(test_empty_init_is_an_error),
+        cmocka_unit_test(test_too_long_path_is_an_error),
+        cmocka_unit_test(test_bad_lists_are_errors),
+        cmocka_unit_test(test_messages_quote_long_and_unprintable_values_safely),
+        cmocka_unit_test(test_features_list_length_must_equal_layers),
+        cmocka_unit_test(test_last_features_entry_must_equal_local_size),
+        cmocka_unit_test(test_kernel_dilation_list_length_must_equal_layers),
+        cmocka_unit_test(test_feature_group_count_must_divide_hidden_features),
+        cmocka_unit_test(test_feature_group_count_needs_at_least_three_layers),
+        cmocka_unit_test(test_chunk_size_too_large_for_memory_is_an_error),
+        cmocka_unit_test(test_too_many_samples_for_memory_is_an_error),
+        cmocka_unit_test(test_set_overrides_a_value_from_the_file),
+        cmocka_unit_test(test_set_with_bad_syntax_is_an_error),
+        cmocka_unit_test(test_set_with_unknown_section_or_key_is_an_error),
+        cmocka_unit_test(test_set_error_leaves_the_value_unchanged),
+        cmocka_unit_test(test_cross_key_error_after_an_override_names_the_override),
+        cmocka_unit_test(test_cross_key_error_with_a_default_names_the_file_without_a_line),
+        cmocka_unit_test(test_string_values_that_would_not_survive_the_dump_are_refused),
+        cmocka_unit_test(test_a_network_with_too_many_parameters_is_refused),
+        cmocka_unit_test(test_parse_file_reads_a_file_and_names_the_output_after_it),
+        cmocka_unit_test(test_empty_file_is_valid_and_gives_all_defaults),
+        cmocka_unit_test(test_missing_file_is_an_error_naming_it),
+        cmocka_unit_test(test_binary_file_is_an_error),
+        cmocka_unit_test(test_dump_shows_every_key_with_its_effective_value),
+        cmocka_unit_test(test_dump_parses_back_to_an_identical_dump),
+        cmocka_unit_test(test_describe_lists_every_key_with_its_default),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
