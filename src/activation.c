@@ -5,15 +5,11 @@
  */
 #include "activation.h"
 
+#include "ars_common.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(ARS_NO_CLONES)
-#define ARS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define ARS_CLONES
-#endif
 
 /* SELU constants (Klambauer et al. 2017), as in jax.nn.selu. */
 #define SELU_ALPHA 1.6732632423543772848170429916717
@@ -98,6 +94,30 @@ static inline double tanh_elem(double x) {
     double m = expm1_core(-2.0 * fabs(x));
     double y = -m / (m + 2.0);
     return x < 0.0 ? -y : y;
+}
+
+/* log for positive normal x: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s),
+ * s = (m - 1)/(m + 1), |s| <= 0.1716, series to s^19 (error below 1e-17). */
+static inline double log_elem(double x) {
+    const uint64_t ix = (uint64_t)bits_of(x);
+    int64_t e = (int64_t)(ix >> 52) - 1023;
+    double m = double_of((ix & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL); /* [1, 2) */
+    const int big = m > 1.4142135623730951;
+    m = big ? 0.5 * m : m;
+    e = big ? e + 1 : e;
+    const double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double q = 1.0 / 19.0;
+    q = fma(q, s2, 1.0 / 17.0);
+    q = fma(q, s2, 1.0 / 15.0);
+    q = fma(q, s2, 1.0 / 13.0);
+    q = fma(q, s2, 1.0 / 11.0);
+    q = fma(q, s2, 1.0 / 9.0);
+    q = fma(q, s2, 1.0 / 7.0);
+    q = fma(q, s2, 1.0 / 5.0);
+    q = fma(q, s2, 1.0 / 3.0);
+    const double de = (double)e;
+    const double lm = fma(2.0 * s * s2, q, fma(de, LN2_LO, 2.0 * s)); /* log m + e ln2_lo */
+    return fma(de, LN2_HI, lm);
 }
 
 static inline double act_elem(double x, ars_activation act) {
@@ -187,6 +207,23 @@ static inline float tanh_elem_f(float x) {
     float m = expm1_core_f(-2.0f * fabsf(x));
     float y = -m / (m + 2.0f);
     return x < 0.0f ? -y : y;
+}
+
+static inline float log_elem_f(float x) {
+    const uint32_t ix = (uint32_t)bits_of_f(x);
+    int32_t e = (int32_t)(ix >> 23) - 127;
+    float m = float_of((ix & 0x007fffffu) | 0x3f800000u);
+    const int big = m > 1.41421356f;
+    m = big ? 0.5f * m : m;
+    e = big ? e + 1 : e;
+    const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float q = 1.0f / 9.0f;
+    q = fmaf(q, s2, 1.0f / 7.0f);
+    q = fmaf(q, s2, 1.0f / 5.0f);
+    q = fmaf(q, s2, 1.0f / 3.0f);
+    const float de = (float)e;
+    const float lm = fmaf(2.0f * s * s2, q, fmaf(de, LN2_LO_F, 2.0f * s));
+    return fmaf(de, LN2_HI_F, lm);
 }
 
 static inline float act_elem_f(float x, ars_activation act) {
@@ -312,4 +349,44 @@ MAP_LOOP(ars_vtanh, double, tanh_elem)
 MAP_LOOP(ars_vexp_f, float, exp_elem_f)
 MAP_LOOP(ars_vexpm1_f, float, expm1_elem_f)
 MAP_LOOP(ars_vtanh_f, float, tanh_elem_f)
+MAP_LOOP(ars_vlog, double, log_elem)
+MAP_LOOP(ars_vlog_f, float, log_elem_f)
+// NOLINTEND(bugprone-macro-parentheses)
+
+/* The head, vectorised over the batch: a pass for the maximum, one for the sum of
+ * exponentials, one for the output. Each element's arithmetic does not depend on B. */
+#define LOG_SOFTMAX(NAME, T, EXP, LOG)                                                             \
+    ARS_CLONES void NAME(T *out, const T *z, int D, int B, size_t ld, T mp) {                      \
+        for (int b0 = 0; b0 < B; b0 += 64) {                                                       \
+            const int nb = B - b0 < 64 ? B - b0 : 64;                                              \
+            T zmax[64], sum[64];                                                                   \
+            for (int v = 0; v < nb; v++) {                                                         \
+                zmax[v] = z[b0 + v];                                                               \
+                sum[v] = 0;                                                                        \
+            }                                                                                      \
+            for (int i = 1; i < D; i++) {                                                          \
+                for (int v = 0; v < nb; v++) {                                                     \
+                    const T zi = z[(size_t)i * ld + b0 + v];                                       \
+                    zmax[v] = zi > zmax[v] ? zi : zmax[v];                                         \
+                }                                                                                  \
+            }                                                                                      \
+            for (int i = 0; i < D; i++) {                                                          \
+                for (int v = 0; v < nb; v++) {                                                     \
+                    sum[v] += EXP(mp * (z[(size_t)i * ld + b0 + v] - zmax[v]));                    \
+                }                                                                                  \
+            }                                                                                      \
+            for (int v = 0; v < nb; v++) {                                                         \
+                zmax[v] += LOG(sum[v]) / mp; /* the normaliser, reusing the buffer */              \
+            }                                                                                      \
+            for (int i = 0; i < D; i++) {                                                          \
+                for (int v = 0; v < nb; v++) {                                                     \
+                    out[(size_t)i * ld + b0 + v] = z[(size_t)i * ld + b0 + v] - zmax[v];           \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+// NOLINTBEGIN(bugprone-macro-parentheses)
+LOG_SOFTMAX(ars_log_softmax, double, exp_elem, log_elem)
+LOG_SOFTMAX(ars_log_softmax_f, float, exp_elem_f, log_elem_f)
 // NOLINTEND(bugprone-macro-parentheses)

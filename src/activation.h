@@ -35,6 +35,16 @@ const char *ars_activation_name(ars_activation a);
 void ars_activation_apply(double *out, const double *in, size_t n, ars_activation act);
 void ars_activation_apply_f(float *out, const float *in, size_t n, ars_activation act);
 
+/* Normalised conditional log-amplitudes of one site for a batch, columns of a (D, B) block:
+ * out[i, b] = z[i, b] - max_j z[j, b] - (1/mp) log sum_j exp(mp (z[j, b] - max_j z[j, b])),
+ * the NetKet head x - (1/mp) logsumexp(mp x). Row stride of both blocks ld >= B. */
+void ars_log_softmax(double *out, const double *z, int D, int B, size_t ld, double mp);
+void ars_log_softmax_f(float *out, const float *z, int D, int B, size_t ld, float mp);
+
+/* out[i] = log(in[i]) for positive normal in[i] (the only inputs arsampler gives it). */
+void ars_vlog(double *out, const double *in, size_t n);
+void ars_vlog_f(float *out, const float *in, size_t n);
+
 /* out[i] = exp(in[i]), out[i] = expm1(in[i]), out[i] = tanh(in[i]); out may equal in. */
 void ars_vexp(double *out, const double *in, size_t n);
 void ars_vexpm1(double *out, const double *in, size_t n);

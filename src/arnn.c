@@ -159,7 +159,7 @@ int ars_arnn_init_random(ars_arnn *net, uint64_t seed) {
 }
 
 size_t ars_arnn_ws_bytes(const ars_arch *arch, int B) {
-    size_t per_site = (size_t)ars_arch_input_channels(arch);
+    size_t per_site = (size_t)ars_arch_input_channels(arch) + (size_t)arch->hilbert.local_size;
     for (int l = 0; l < arch->layers; l++) {
         per_site += 2 * (size_t)arch->features[l];
     }
@@ -174,7 +174,8 @@ ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
     const size_t BL = (size_t)B * (size_t)net->arch.hilbert.size;
     ws->B = B;
     ws->x = malloc(BL * (size_t)ars_arch_input_channels(&net->arch) * sizeof(double));
-    if (ws->x == NULL) {
+    ws->lpsi = malloc(BL * (size_t)net->arch.hilbert.local_size * sizeof(double));
+    if (ws->x == NULL || ws->lpsi == NULL) {
         goto fail;
     }
     for (int l = 0; l < net->arch.layers; l++) {
@@ -200,6 +201,7 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
         return;
     }
     free(ws->x);
+    free(ws->lpsi);
     for (int l = 0; l < ARS_MAX_LAYERS; l++) {
         free(ws->z[l]);
         free(ws->a[l]);
@@ -207,77 +209,75 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     free(ws);
 }
 
-/* Encodes sites [0, Lc) of the configurations: x (B, L, C_0). */
-static void encode(double *x, const uint8_t *cfg, const ars_arch *arch, int B, int Lc) {
-    const int L = arch->hilbert.size;
-    const int C0 = ars_arch_input_channels(arch);
-    for (int b = 0; b < B; b++) {
-        for (int t = 0; t < Lc; t++) {
-            int idx = cfg[(size_t)b * L + t];
-            double *xt = x + ((size_t)b * L + t) * C0;
-            if (arch->input == ARS_INPUT_VALUE) {
-                xt[0] = (double)ars_hilbert_value(&arch->hilbert, idx);
-            } else {
-                for (int i = 0; i < C0; i++) {
-                    xt[i] = i == idx ? 1.0 : 0.0;
-                }
-            }
-        }
+/* Written once for both precisions. */
+#define ENCODE_SITE(NAME, T)                                                                       \
+    void NAME(T *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch, int t, int B) { \
+        const int C0 = ars_arch_input_channels(arch);                                              \
+        if (arch->input == ARS_INPUT_VALUE) {                                                      \
+            for (int b = 0; b < B; b++) {                                                          \
+                x_t[b] = (T)ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * cfg_stride + t]);    \
+            }                                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+        for (int i = 0; i < C0; i++) {                                                             \
+            for (int b = 0; b < B; b++) {                                                          \
+                x_t[(size_t)i * B + b] = cfg[(size_t)b * cfg_stride + t] == i ? (T)1 : (T)0;       \
+            }                                                                                      \
+        }                                                                                          \
     }
-}
 
-void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
-                           int B, int Lc) {
+// NOLINTBEGIN(bugprone-macro-parentheses)
+ENCODE_SITE(ars_arnn_encode_site, double)
+ENCODE_SITE(ars_arnn_encode_site_f, float)
+// NOLINTEND(bugprone-macro-parentheses)
+
+void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B, int Lc) {
     const ars_arch *arch = &net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    const int C0 = ars_arch_input_channels(arch);
     ARS_ASSERT(B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     ARS_ASSERT(Lc >= 0 && Lc <= L, "Lc %d of %d", Lc, L);
     /* The exclusive first layer makes output site t read input sites < t only, so outputs at
      * sites < Lc need cfg at sites < Lc - 1 alone. */
-    encode(ws->x, cfg, arch, B, Lc > 0 ? Lc - 1 : 0);
+    for (int t = 0; t < Lc - 1; t++) {
+        ars_arnn_encode_site(ws->x + (size_t)t * C0 * B, cfg, (size_t)L, arch, t, B);
+    }
     const double *inp = ws->x;
     for (int l = 0; l < n; l++) {
         const ars_conv *c = &net->layer[l];
         ars_conv_forward(ws->z[l], inp, c, B, L, 0, Lc);
         if (l < n - 1) {
-            for (int b = 0; b < B; b++) {
-                const size_t off = (size_t)b * L * c->cout;
-                ars_activation_apply(ws->a[l] + off, ws->z[l] + off, (size_t)Lc * c->cout,
-                                     arch->activation);
-            }
+            ars_activation_apply(ws->a[l], ws->z[l], (size_t)Lc * c->cout * B, arch->activation);
             inp = ws->a[l];
         }
     }
-    /* lpsi = z - (1/mp) logsumexp(mp z), shifted by the maximum for stability. */
-    const double mp = ARS_MACHINE_POW;
+    for (int t = 0; t < Lc; t++) {
+        const size_t off = (size_t)t * D * B;
+        ars_log_softmax(ws->lpsi + off, ws->z[n - 1] + off, D, B, (size_t)B, ARS_MACHINE_POW);
+    }
+}
+
+void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                           int B, int Lc) {
+    const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
+    ars_arnn_forward(cfg, net, ws, B, Lc);
     for (int b = 0; b < B; b++) {
         for (int t = 0; t < Lc; t++) {
-            const double *z = ws->z[n - 1] + ((size_t)b * L + t) * D;
-            double *out = lpsi + ((size_t)b * L + t) * D;
-            double zmax = z[0];
-            for (int i = 1; i < D; i++) {
-                zmax = z[i] > zmax ? z[i] : zmax;
-            }
-            double sum = exp(mp * (z[0] - zmax)); /* the maximum contributes 1: sum >= 1 */
-            for (int i = 1; i < D; i++) {
-                sum += exp(mp * (z[i] - zmax));
-            }
-            double norm = zmax + log(sum) / mp;
             for (int i = 0; i < D; i++) {
-                out[i] = z[i] - norm;
+                lpsi[((size_t)b * L + t) * D + i] = ws->lpsi[((size_t)t * D + i) * B + b];
             }
         }
     }
 }
 
-void ars_arnn_log_psi(double *log_psi, double *lpsi, const uint8_t *cfg, const ars_arnn *net,
-                      ars_arnn_ws *ws, int B) {
+void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                      int B) {
     const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
-    ars_arnn_conditionals(lpsi, cfg, net, ws, B, L);
+    ars_arnn_forward(cfg, net, ws, B, L);
     for (int b = 0; b < B; b++) {
         double acc = 0.0;
         for (int t = 0; t < L; t++) {
-            acc += lpsi[((size_t)b * L + t) * D + cfg[(size_t)b * L + t]];
+            acc += ws->lpsi[((size_t)t * D + cfg[(size_t)b * L + t]) * B + b];
         }
         log_psi[b] = acc;
     }

@@ -29,6 +29,14 @@
 #define ARS_MAX_LAYERS 64
 #define ARS_MACHINE_POW 2
 
+/* Arithmetic of sampling: float64 is the default and the reference everywhere; float32 runs
+ * the cached sampler in single precision (twice the vector width), drawing from float32
+ * conditionals (checked against float64 to 1e-5 in the tests). */
+typedef enum ars_dtype {
+    ARS_DTYPE_FLOAT64 = 0,
+    ARS_DTYPE_FLOAT32,
+} ars_dtype;
+
 typedef enum ars_input {
     ARS_INPUT_VALUE = 0,
     ARS_INPUT_ONEHOT,
@@ -81,12 +89,13 @@ void ars_arnn_free(ars_arnn *net);
 int ars_arnn_init_random(ars_arnn *net, uint64_t seed);
 
 /* Activations of a batch of at most B samples (allocated once, reused; never shared between
- * threads). */
+ * threads), batch-contiguous: entry (t, c, b) of a (L, C, B) block is at (t*C + c)*B + b. */
 typedef struct ars_arnn_ws {
     int B;
-    double *x;                 /* (B, L, C_0) encoded input */
-    double *z[ARS_MAX_LAYERS]; /* (B, L, F_l) layer outputs before the activation */
-    double *a[ARS_MAX_LAYERS]; /* (B, L, F_l) activated outputs, l < n-1 */
+    double *x;                 /* (L, C_0, B) encoded input */
+    double *z[ARS_MAX_LAYERS]; /* (L, F_l, B) layer outputs before the activation */
+    double *a[ARS_MAX_LAYERS]; /* (L, F_l, B) activated outputs, l < n-1 */
+    double *lpsi;              /* (L, D, B) conditional log-amplitudes */
 } ars_arnn_ws;
 
 ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B);
@@ -95,16 +104,26 @@ void ars_arnn_ws_free(ars_arnn_ws *ws);
 /* Bytes ars_arnn_ws_alloc(net, B) would take for this architecture. */
 size_t ars_arnn_ws_bytes(const ars_arch *arch, int B);
 
-/* Conditional log-amplitudes lpsi (B, L, D) at sites t < Lc of the configurations cfg (B, L)
- * (local indices); sites >= Lc of lpsi are left untouched and cfg at sites >= Lc - 1 is never
- * read (so a sampler can ask for the conditional of site Lc - 1 before drawing it).
- * Serial and reentrant for distinct workspaces. */
+/* Encodes site t of B configurations cfg (B, L) into x_t (C_0, B): the value 2*Sz, or a one-hot
+ * of the local index. cfg_stride is the distance between consecutive samples in cfg. */
+void ars_arnn_encode_site(double *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch,
+                          int t, int B);
+void ars_arnn_encode_site_f(float *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch,
+                            int t, int B);
+
+/* The full forward pass over sites t < Lc of configurations cfg (B, L) (local indices): fills
+ * ws->z, ws->a and ws->lpsi for those sites. cfg at sites >= Lc - 1 is never read (so a sampler
+ * can ask for the conditional of site Lc - 1 before drawing it). */
+void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B, int Lc);
+
+/* Conditional log-amplitudes lpsi (B, L, D) at sites t < Lc (sites >= Lc are left untouched):
+ * ars_arnn_forward, then transposed to sample-major order. */
 void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                            int B, int Lc);
 
-/* log psi(s) (B) of full configurations cfg (B, L); lpsi (B, L, D) is caller scratch. */
-void ars_arnn_log_psi(double *log_psi, double *lpsi, const uint8_t *cfg, const ars_arnn *net,
-                      ars_arnn_ws *ws, int B);
+/* log psi(s) (B) of full configurations cfg (B, L): the sum over sites of lpsi[t, s_t]. */
+void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                      int B);
 
 /* Receptive field of a site t >= L-1: depends[r] = 1 if site t depends on site t - r, for
  * 1 <= r < L (depends has length L; depends[0] = 0). Returns the largest offset reached by the

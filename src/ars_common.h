@@ -60,6 +60,16 @@ _Noreturn void ars_abort(const char *file, int line, const char *cond, const cha
         }                                                                                          \
     } while (0)
 
+/* Compile a hot function for AVX-512, AVX2+FMA and baseline x86-64; the loader picks the best
+ * for the CPU at start-up. Results are the same bits on every variant: no reassociation happens
+ * (no -ffast-math) and fma() is exactly rounded everywhere. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(ARS_NO_CLONES) &&  \
+    !defined(__SANITIZE_ADDRESS__)
+#define ARS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ARS_CLONES
+#endif
+
 /* ---- random streams ---------------------------------------------------------------------- */
 
 /* Kinds of random stream; part of the key so that streams of different purposes never meet. */

@@ -31,7 +31,7 @@ typedef enum ars_mode {
 } ars_mode;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 17
+#define ARS_CONFIG_NKEYS 19
 
 typedef struct ars_config {
     char source[ARS_PATH_MAX]; /* the file parsed, for messages */
@@ -52,11 +52,13 @@ typedef struct ars_config {
     int use_bias;
     int feature_group_count;
     int input;               /* ars_input */
+    int dtype;               /* ars_dtype */
     char init[ARS_PATH_MAX]; /* "random" or an HDF5 file */
     /* [sampler] */
     int64_t n_samples;
     int chunk_size;
     uint64_t seed;
+    int algorithm; /* ars_sampler_algorithm */
     /* [output] */
     char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */
     /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override
@@ -64,6 +66,9 @@ typedef struct ars_config {
     int line[ARS_CONFIG_NKEYS];
     char set_arg[ARS_CONFIG_NKEYS][256];
 } ars_config;
+
+/* Index of a key in ars_config.line (and set_arg), or -1 for an unknown key. */
+int ars_config_key_index(const char *section, const char *key);
 
 /* Fills every key with its default. */
 void ars_config_defaults(ars_config *c);

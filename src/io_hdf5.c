@@ -286,7 +286,7 @@ static herr_t write_dataset(hid_t loc, const char *name, hid_t ftype, hid_t mtyp
     return rc;
 }
 
-static herr_t write_model(hid_t file, const ars_arnn *net) {
+static herr_t write_model(hid_t file, const ars_arnn *net, const char *dtype) {
     const ars_arch *a = &net->arch;
     hid_t g = H5I_INVALID_HID;
     herr_t rc = -1;
@@ -314,7 +314,8 @@ static herr_t write_model(hid_t file, const ars_arnn *net) {
         attr_string(g, "input", ars_input_name(a->input)) < 0 ||
         attr_i64(g, "use_bias", a->use_bias) < 0 ||
         attr_i64(g, "feature_group_count", a->feature_group_count) < 0 ||
-        attr_i64(g, "machine_pow", ARS_MACHINE_POW) < 0) {
+        attr_i64(g, "machine_pow", ARS_MACHINE_POW) < 0 ||
+        attr_string(g, "dtype", dtype != NULL ? dtype : "float64") < 0) {
         goto done;
     }
     H5Gclose(g);
@@ -381,7 +382,7 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
         goto fail;
     }
     what = "write /hilbert, /model and /variables";
-    if (write_model(file, net) < 0) {
+    if (write_model(file, net, meta->dtype) < 0) {
         goto fail;
     }
     if (n > 0) {

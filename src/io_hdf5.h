@@ -30,6 +30,7 @@
 typedef struct ars_io_meta {
     const char *config_text; /* effective config (INI) */
     uint64_t seed;
+    const char *dtype; /* arithmetic of the samples ("float64"/"float32"), or NULL */
 } ars_io_meta;
 
 /* Writes a complete output file atomically: metadata, variables and, when n > 0, the samples

@@ -194,15 +194,19 @@ static int run_sample(const ars_config *cfg, const char *config_text, int quiet)
         printf(", %s, %s input, %zu parameters (%s)\n", ars_activation_name(arch.activation),
                ars_input_name(arch.input), net->n_params,
                strcmp(cfg->init, "random") == 0 ? "random init" : cfg->init);
-        printf("sampling: %zu samples in chunks of %d, seed %" PRIu64 ", %d threads\n", n,
-               cfg->chunk_size, cfg->seed, threads);
+        printf("sampling: %zu samples in chunks of %d, seed %" PRIu64 ", %s algorithm, %s, %d "
+               "threads\n",
+               n, cfg->chunk_size, cfg->seed,
+               cfg->algorithm == ARS_SAMPLER_FULL ? "full" : "cached",
+               cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads);
     }
     report_receptive_field(&arch, quiet);
     fflush(stdout);
 
     samples = malloc(n * (size_t)arch.hilbert.size);
     log_prob = malloc(n * sizeof(double));
-    sampler = ars_sampler_alloc(net, cfg->chunk_size, threads);
+    sampler = ars_sampler_alloc(net, cfg->chunk_size, threads,
+                                (ars_sampler_algorithm)cfg->algorithm, (ars_dtype)cfg->dtype);
     if (samples == NULL || log_prob == NULL || sampler == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu samples of %d sites", n,
                      arch.hilbert.size);
@@ -216,7 +220,8 @@ static int run_sample(const ars_config *cfg, const char *config_text, int quiet)
     }
     ars_progress_finish(&prog, n);
 
-    ars_io_meta meta = {config_text, cfg->seed};
+    ars_io_meta meta = {config_text, cfg->seed,
+                        cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64"};
     rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n);
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);

@@ -5,20 +5,28 @@
  * (Cg = C/g input and Fg = F/g output channels per group), d dilation, e = 1 for an exclusive
  * layer (else 0), K' = K - e taps.
  *
- *   kernel W (K', Cg, F)     bias b (F)     input x (B, L, C)     output y (B, L, F)
+ *   kernel W (K', Cg, F)   bias b (F)   input x (L, C, B)   output y (L, F, B)
  *
- *   y[b,t,f] = b[f] + sum_{k<K'} sum_{c<Cg} x[b, t - s_k, j*Cg + c] * W[k, c, f],
- *              s_k = (K'-1-k)*d + e*d,  j = f / Fg (the group of f),  x[b, t<0, .] = 0.
+ *   y[t,f,b] = b[f] + sum_{k<K'} sum_{c<Cg} W[k, c, f] * x[t - s_k, j*Cg + c, b],
+ *              s_k = (K'-1-k)*d + e*d,  j = f / Fg (the group of f),  x[t<0, ., .] = 0.
  *
  * NetKet's formulation (drop the last d inputs when exclusive, left-pad with K'*d zeros, or with
  * (K-1)*d zeros when not exclusive, then a VALID dilated cross-correlation) is the same map: site t
  * sees inputs t-d, ..., t-K'd when exclusive and t, t-d, ..., t-(K-1)d otherwise. The kernel
  * layout (K', C/g, F) is Flax's, so variables move between NetKet and arsampler unchanged.
+ *
+ * Activations are stored batch-contiguous, (site, channel, batch), so one site of one layer for
+ * a whole batch is a small matrix product vectorised over the batch. Every output element is
+ * accumulated in one fixed order -- bias, then taps k ascending, then channels c ascending, each
+ * step one fma() -- whatever the batch size, tile or instruction set, so the full forward pass
+ * and the cached (one site at a time) sampler give the same bits.
  */
 #ifndef ARS_MASKEDCONV1D_H
 #define ARS_MASKEDCONV1D_H
 
 #include <stddef.h>
+
+#define ARS_MAX_TAPS 1024
 
 typedef struct ars_conv {
     int cin;        /* C */
@@ -37,8 +45,17 @@ size_t ars_conv_n_params(const ars_conv *layer);
 /* The input offset s_k read by tap k (see the formula above). */
 int ars_conv_shift(const ars_conv *layer, int k);
 
-/* Computes y[b, t, :] for every b < B and sites t0 <= t < t1 (other sites of `out` are left
- * untouched). out (B, L, F), inp (B, L, C). Serial and reentrant. */
+/* One site for a batch: y[f, b] = bias[f] + sum_k sum_c W[k, c, f] * tap_k[(j*Cg + c)*ld + b]
+ * for f < F, b < B. taps[k] points at the input (C, B) block read by tap k (row stride ld), or
+ * is NULL for zero padding (the tap is skipped). out (F, B) with row stride ldo. `kernel` and
+ * `bias` (NULL: none) have the layer's shapes. Serial and reentrant. */
+void ars_conv_site(double *out, size_t ldo, const double *const *taps, size_t ld,
+                   const ars_conv *layer, const double *kernel, const double *bias, int B);
+void ars_conv_site_f(float *out, size_t ldo, const float *const *taps, size_t ld,
+                     const ars_conv *layer, const float *kernel, const float *bias, int B);
+
+/* Full layer over sites t0 <= t < t1: out (L, F, B), inp (L, C, B); other sites of `out` are
+ * left untouched. Uses the layer's own kernel and bias. */
 void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int B, int L, int t0,
                       int t1);
 

@@ -1,6 +1,7 @@
 /*
  * sampler: exact ancestral sampling, OpenMP-parallel over independently seeded chunks; see
- * sampler.h for the stream layout that makes the samples independent of the thread count.
+ * sampler.h for the stream layout that makes the samples independent of the thread count, and
+ * for the two algorithms (cached O(L), full O(L^2) reference).
  */
 #include "sampler.h"
 
@@ -10,33 +11,96 @@
 
 #include <omp.h>
 
+#include "activation.h"
 #include "ars_common.h"
+#include "maskedconv1d.h"
 
-ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_threads) {
+/* Ring length of layer l: the largest input offset it reads, plus the current site. */
+static int ring_length(const ars_arnn *net, int l) {
+    const ars_conv *c = &net->layer[l];
+    long need = (long)ars_conv_shift(c, 0) + 1; /* tap 0 reads the farthest site */
+    return need < net->arch.hilbert.size ? (int)need : net->arch.hilbert.size;
+}
+
+size_t ars_sampler_slot_bytes(const ars_arch *arch, int chunk_size, ars_sampler_algorithm algorithm,
+                              ars_dtype dtype) {
+    const size_t real = dtype == ARS_DTYPE_FLOAT32 ? sizeof(float) : sizeof(double);
+    const size_t B = (size_t)chunk_size, D = (size_t)arch->hilbert.local_size;
+    if (algorithm == ARS_SAMPLER_FULL) {
+        return ars_arnn_ws_bytes(arch, chunk_size) + D * B * real + B * sizeof(double);
+    }
+    size_t fmax = 0, per_b = 0;
+    int cin = ars_arch_input_channels(arch);
+    for (int l = 0; l < arch->layers; l++) {
+        long reach = (long)(arch->kernel_size - 1) * arch->dilation[l] + 1;
+        size_t R = reach < arch->hilbert.size ? (size_t)reach : (size_t)arch->hilbert.size;
+        per_b += R * (size_t)cin;
+        cin = arch->features[l];
+        fmax = (size_t)cin > fmax ? (size_t)cin : fmax;
+    }
+    return (per_b + fmax + 2 * D) * B * real + B * sizeof(double);
+}
+
+ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_threads,
+                               ars_sampler_algorithm algorithm, ars_dtype dtype) {
     ARS_ASSERT(chunk_size >= 1, "chunk_size %d", chunk_size);
+    ARS_ASSERT(algorithm == ARS_SAMPLER_CACHED || dtype == ARS_DTYPE_FLOAT64,
+               "the full-forward sampler is float64 only");
     ars_sampler *s = calloc(1, sizeof *s);
     if (s == NULL) {
         return NULL;
     }
+    const ars_arch *arch = &net->arch;
+    const size_t B = (size_t)chunk_size, D = (size_t)arch->hilbert.local_size;
+    const size_t real = dtype == ARS_DTYPE_FLOAT32 ? sizeof(float) : sizeof(double);
     s->net = net;
     s->chunk_size = chunk_size;
+    s->algorithm = algorithm;
+    s->dtype = dtype;
     s->n_slots = n_threads > 0 ? n_threads : omp_get_max_threads();
-    s->ws = calloc((size_t)s->n_slots, sizeof(ars_arnn_ws *));
-    s->lpsi = calloc((size_t)s->n_slots, sizeof(double *));
-    s->rng = calloc((size_t)s->n_slots, sizeof(gsl_rng *));
-    if (s->ws == NULL || s->lpsi == NULL || s->rng == NULL) {
-        goto fail;
+    size_t fmax = 0;
+    for (int l = 0; l < arch->layers; l++) {
+        s->ring_len[l] = ring_length(net, l);
+        fmax = (size_t)arch->features[l] > fmax ? (size_t)arch->features[l] : fmax;
     }
-    const size_t lpsi_len =
-        (size_t)chunk_size * (size_t)net->arch.hilbert.size * (size_t)net->arch.hilbert.local_size;
-    for (int i = 0; i < s->n_slots; i++) {
-        s->ws[i] = ars_arnn_ws_alloc(net, chunk_size);
-        s->lpsi[i] = malloc(lpsi_len * sizeof(double));
-        s->rng[i] = ars_rng_alloc();
-        if (s->ws[i] == NULL || s->lpsi[i] == NULL || s->rng[i] == NULL) {
+    if (dtype == ARS_DTYPE_FLOAT32) {
+        s->params_f = malloc(net->n_params * sizeof(float));
+        if (s->params_f == NULL) {
             goto fail;
         }
     }
+    s->slot = calloc((size_t)s->n_slots, sizeof(ars_sampler_slot));
+    if (s->slot == NULL) {
+        goto fail;
+    }
+    for (int i = 0; i < s->n_slots; i++) {
+        ars_sampler_slot *sl = &s->slot[i];
+        sl->rng = ars_rng_alloc();
+        sl->p = malloc(D * B * real);
+        sl->u = malloc(B * sizeof(double));
+        if (sl->rng == NULL || sl->p == NULL || sl->u == NULL) {
+            goto fail;
+        }
+        if (algorithm == ARS_SAMPLER_FULL) {
+            sl->ws = ars_arnn_ws_alloc(net, chunk_size);
+            if (sl->ws == NULL) {
+                goto fail;
+            }
+            continue;
+        }
+        sl->z = malloc(fmax * B * real);
+        sl->lpsi = malloc(D * B * real);
+        if (sl->z == NULL || sl->lpsi == NULL) {
+            goto fail;
+        }
+        for (int l = 0; l < arch->layers; l++) {
+            sl->ring[l] = malloc((size_t)s->ring_len[l] * (size_t)net->layer[l].cin * B * real);
+            if (sl->ring[l] == NULL) {
+                goto fail;
+            }
+        }
+    }
+    ars_sampler_sync(s);
     return s;
 fail:
     ars_sampler_free(s);
@@ -47,69 +111,155 @@ void ars_sampler_free(ars_sampler *s) {
     if (s == NULL) {
         return;
     }
-    for (int i = 0; i < s->n_slots; i++) {
-        if (s->ws != NULL) {
-            ars_arnn_ws_free(s->ws[i]);
+    for (int i = 0; s->slot != NULL && i < s->n_slots; i++) {
+        ars_sampler_slot *sl = &s->slot[i];
+        ars_arnn_ws_free(sl->ws);
+        for (int l = 0; l < ARS_MAX_LAYERS; l++) {
+            free(sl->ring[l]);
         }
-        if (s->lpsi != NULL) {
-            free(s->lpsi[i]);
-        }
-        if (s->rng != NULL && s->rng[i] != NULL) {
-            gsl_rng_free(s->rng[i]);
+        free(sl->z);
+        free(sl->lpsi);
+        free(sl->p);
+        free(sl->u);
+        if (sl->rng != NULL) {
+            gsl_rng_free(sl->rng);
         }
     }
-    free(s->ws);
-    free(s->lpsi);
-    free(s->rng);
+    free(s->slot);
+    free(s->params_f);
     free(s);
 }
 
-int ars_sampler_draw_chunk(ars_sampler *s, int slot, uint8_t *cfg, double *log_prob, size_t n,
-                           size_t chunk, uint64_t seed, uint64_t iteration) {
+void ars_sampler_sync(ars_sampler *s) {
+    if (s->params_f != NULL) {
+        for (size_t i = 0; i < s->net->n_params; i++) {
+            s->params_f[i] = (float)s->net->params[i];
+        }
+    }
+}
+
+/* ---- the chunk loops, once per precision ------------------------------------------------- */
+
+#define REAL double
+#define NAME(x) x
+#define CONV_SITE ars_conv_site
+#define ACT_APPLY ars_activation_apply
+#define LOG_SOFTMAX ars_log_softmax
+#define VEXP ars_vexp
+#define ENCODE_SITE ars_arnn_encode_site
+#include "sampler_chunk.h"
+#undef REAL
+#undef NAME
+#undef CONV_SITE
+#undef ACT_APPLY
+#undef LOG_SOFTMAX
+#undef VEXP
+#undef ENCODE_SITE
+
+#define REAL float
+#define NAME(x) x##_f
+#define CONV_SITE ars_conv_site_f
+#define ACT_APPLY ars_activation_apply_f
+#define LOG_SOFTMAX ars_log_softmax_f
+#define VEXP ars_vexp_f
+#define ENCODE_SITE ars_arnn_encode_site_f
+#include "sampler_chunk.h"
+#undef REAL
+#undef NAME
+#undef CONV_SITE
+#undef ACT_APPLY
+#undef LOG_SOFTMAX
+#undef VEXP
+#undef ENCODE_SITE
+
+/* The full-forward reference over one chunk (float64): site t is drawn from a forward pass over
+ * sites 0..t; evaluation needs one pass over all sites. */
+static int full_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, double *lp,
+                      double *lpsi_out, int B, gsl_rng *r) {
     const ars_arnn *net = s->net;
     const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
-    const double mp = ARS_MACHINE_POW;
-    const size_t start = chunk * (size_t)s->chunk_size;
-    ARS_ASSERT(start < n, "chunk %zu starts past %zu samples", chunk, n);
-    const int B = (int)(n - start < (size_t)s->chunk_size ? n - start : (size_t)s->chunk_size);
-    uint8_t *c = cfg + start * (size_t)L;
-    double *lp = log_prob + start;
-    double *lpsi = s->lpsi[slot];
-    gsl_rng *r = s->rng[slot];
-    int n_bad = 0;
-
-    ars_rng_seed(r, ars_stream_key(seed, ARS_STREAM_SAMPLE, iteration, chunk));
-    memset(c, 0, (size_t)B * (size_t)L);
+    int bad = 0;
     for (int b = 0; b < B; b++) {
         lp[b] = 0.0;
     }
+    if (r == NULL) {
+        ars_arnn_forward(cfg, net, sl->ws, B, L);
+    }
     for (int t = 0; t < L; t++) {
-        /* The conditionals of site t need the sites drawn so far only. */
-        ars_arnn_conditionals(lpsi, c, net, s->ws[slot], B, t + 1);
-        for (int b = 0; b < B; b++) {
-            const double *q = lpsi + ((size_t)b * L + t) * D;
-            const double u = gsl_rng_uniform(r);
-            double cum = 0.0;
-            int pick = -1, last_nonzero = 0;
-            for (int i = 0; i < D; i++) {
-                double p = exp(mp * q[i]);
-                if (!isfinite(p)) {
-                    n_bad++;
-                }
-                if (p > 0.0) {
-                    last_nonzero = i;
-                }
-                cum += p;
-                if (pick < 0 && u < cum) {
-                    pick = i;
-                }
+        if (r != NULL) {
+            ars_arnn_forward(cfg, net, sl->ws, B, t + 1);
+        }
+        const double *lpsi = sl->ws->lpsi + (size_t)t * D * B;
+        if (r != NULL) {
+            bad += draw_site(cfg, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
+        } else {
+            take_site(cfg, L, t, lp, lpsi_out, lpsi, D, B);
+        }
+    }
+    return bad;
+}
+
+/* One chunk with slot `sl`: rows [chunk*chunk_size, ...) of cfg, log_prob and lpsi_out. */
+static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, double *log_prob,
+                     double *lpsi_out, size_t n, size_t chunk, uint64_t seed, uint64_t iteration,
+                     int draw) {
+    const ars_arnn *net = s->net;
+    const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
+    const size_t start = chunk * (size_t)s->chunk_size;
+    const int B = (int)(n - start < (size_t)s->chunk_size ? n - start : (size_t)s->chunk_size);
+    uint8_t *c = cfg + start * (size_t)L;
+    double *lp = log_prob + start;
+    double *lo = lpsi_out != NULL ? lpsi_out + start * (size_t)L * D : NULL;
+    gsl_rng *r = NULL;
+    if (draw) {
+        r = sl->rng;
+        ars_rng_seed(r, ars_stream_key(seed, ARS_STREAM_SAMPLE, iteration, chunk));
+        memset(c, 0, (size_t)B * (size_t)L);
+    }
+    if (s->algorithm == ARS_SAMPLER_FULL) {
+        return full_chunk(s, sl, c, lp, lo, B, r);
+    }
+    const double *kern[ARS_MAX_LAYERS], *bias[ARS_MAX_LAYERS];
+    const float *kern_f[ARS_MAX_LAYERS], *bias_f[ARS_MAX_LAYERS];
+    for (int l = 0; l < net->arch.layers; l++) {
+        const ars_conv *cv = &net->layer[l];
+        kern[l] = cv->kernel;
+        bias[l] = cv->bias;
+        if (s->params_f != NULL) {
+            kern_f[l] = s->params_f + (cv->kernel - net->params);
+            bias_f[l] = cv->bias != NULL ? s->params_f + (cv->bias - net->params) : NULL;
+        }
+    }
+    if (s->dtype == ARS_DTYPE_FLOAT32) {
+        return cached_chunk_f(s, sl, kern_f, bias_f, c, lp, lo, B, r);
+    }
+    return cached_chunk(s, sl, kern, bias, c, lp, lo, B, r);
+}
+
+/* Runs every chunk once, in parallel; returns the number of non-finite probabilities. */
+static int run_all(ars_sampler *s, uint8_t *cfg, double *log_prob, double *lpsi_out, size_t n,
+                   uint64_t seed, uint64_t iteration, int draw, ars_progress *prog) {
+    const size_t cs = (size_t)s->chunk_size;
+    const size_t n_chunks = (n + cs - 1) / cs;
+    size_t done = 0;
+    int n_bad = 0;
+    /* One parallel region; chunks are independent, so the schedule cannot change the bits. */
+#pragma omp parallel num_threads(s->n_slots) default(none)                                         \
+    shared(s, cfg, log_prob, lpsi_out, n, seed, iteration, draw, prog, done, n_chunks, cs)         \
+    reduction(+ : n_bad)
+    {
+        const int slot = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
+            n_bad += run_chunk(s, &s->slot[slot], cfg, log_prob, lpsi_out, n, chunk, seed,
+                               iteration, draw);
+            const size_t rows = n - chunk * cs < cs ? n - chunk * cs : cs;
+            size_t now;
+#pragma omp atomic capture
+            now = done += rows;
+            if (prog != NULL && slot == 0) {
+                ars_progress_update(prog, now, n);
             }
-            /* Rounding can leave cum slightly below 1; u then falls in the last state. */
-            if (pick < 0) {
-                pick = last_nonzero;
-            }
-            c[(size_t)b * L + t] = (uint8_t)pick;
-            lp[b] += mp * q[pick];
         }
     }
     return n_bad;
@@ -117,27 +267,7 @@ int ars_sampler_draw_chunk(ars_sampler *s, int slot, uint8_t *cfg, double *log_p
 
 int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, uint64_t seed,
                      uint64_t iteration, ars_progress *prog) {
-    const size_t n_chunks = (n + (size_t)s->chunk_size - 1) / (size_t)s->chunk_size;
-    size_t done = 0;
-    int n_bad = 0;
-    /* One parallel region; chunks are independent, so the schedule cannot change the bits. */
-#pragma omp parallel num_threads(s->n_slots) default(none)                                            \
-    shared(s, cfg, log_prob, n, seed, iteration, prog, done, n_chunks) reduction(+ : n_bad)
-    {
-        const int slot = omp_get_thread_num();
-#pragma omp for schedule(dynamic, 1)
-        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
-            n_bad += ars_sampler_draw_chunk(s, slot, cfg, log_prob, n, chunk, seed, iteration);
-            size_t now;
-#pragma omp atomic capture
-            now = done += (n - chunk * (size_t)s->chunk_size < (size_t)s->chunk_size
-                               ? n - chunk * (size_t)s->chunk_size
-                               : (size_t)s->chunk_size);
-            if (prog != NULL && slot == 0) {
-                ars_progress_update(prog, now, n);
-            }
-        }
-    }
+    int n_bad = run_all(s, cfg, log_prob, NULL, n, seed, iteration, 1, prog);
     if (n_bad > 0) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "the network produced %d non-finite conditional probabilities while "
@@ -145,4 +275,11 @@ int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, u
                        n_bad);
     }
     return ARS_OK;
+}
+
+void ars_sampler_evaluate(ars_sampler *s, double *lpsi, double *log_prob, const uint8_t *cfg,
+                          size_t n) {
+    /* Evaluation only reads cfg; the chunk loops take a writable pointer for drawing. */
+    uint8_t *c = (uint8_t *)(uintptr_t)cfg;
+    run_all(s, c, log_prob, lpsi, n, 0, 0, 0, NULL);
 }

@@ -8,8 +8,16 @@
  * p_i = exp(mp lpsi[b,t,i]). Chunks are independent, so OpenMP may run them on any thread in
  * any order and the samples are bitwise the same for every thread count.
  *
- * This is the simple sampler: drawing site t runs the network over sites 0..t (the outputs at
- * sites <= t do not depend on later inputs), O(L^2) work per sample.
+ * Two algorithms give the same bits:
+ *  - ARS_SAMPLER_CACHED (the default): O(L) work per sample. Per layer l a ring buffer keeps the
+ *    layer's inputs at the last R_l = min((K-1) d_l + 1, L) sites, (R_l, C_l, B) per chunk
+ *    (what NetKet's FastMaskedConv1D caches), so drawing site t costs one small product
+ *    (B x K'C/g) (K'C/g x F) per layer for the chunk. Memory O(B x sum_l R_l C_l), never
+ *    O(B x L x features).
+ *  - ARS_SAMPLER_FULL: the simple reference: drawing site t runs the full network over sites
+ *    0..t (O(L^2) per sample). float64 only.
+ * Both evaluate each conditional with the same site kernel and head in the same order, so the
+ * conditionals, the draws and the samples are identical.
  */
 #ifndef ARS_SAMPLER_H
 #define ARS_SAMPLER_H
@@ -22,29 +30,56 @@
 #include "arnn.h"
 #include "ars_common.h"
 
+typedef enum ars_sampler_algorithm {
+    ARS_SAMPLER_CACHED = 0,
+    ARS_SAMPLER_FULL,
+} ars_sampler_algorithm;
+
+/* Scratch of one thread (sized for one chunk). */
+typedef struct ars_sampler_slot {
+    ars_arnn_ws *ws;            /* FULL: the network's activations over all sites */
+    void *ring[ARS_MAX_LAYERS]; /* CACHED: (R_l, C_l, B) inputs of layer l, float64/float32 */
+    void *z;                    /* CACHED: (F_max, B) one layer's output at the current site */
+    void *lpsi;                 /* CACHED: (D, B) conditional log-amplitudes of the site */
+    void *p;                    /* (D, B) conditional probabilities of the site */
+    double *u;                  /* (B) the site's uniforms */
+    gsl_rng *rng;
+} ars_sampler_slot;
+
 typedef struct ars_sampler {
-    const ars_arnn *net; /* not owned */
+    const ars_arnn *net; /* not owned; call ars_sampler_sync after changing its parameters */
     int chunk_size;
-    int n_slots;      /* workspaces, one per thread */
-    ars_arnn_ws **ws; /* (n_slots) */
-    double **lpsi;    /* (n_slots) x (chunk_size, L, D) */
-    gsl_rng **rng;    /* (n_slots) */
+    ars_sampler_algorithm algorithm;
+    ars_dtype dtype;
+    int ring_len[ARS_MAX_LAYERS]; /* R_l */
+    float *params_f;              /* (P) float32 copy of net->params (FLOAT32 only) */
+    int n_slots;                  /* one per thread */
+    ars_sampler_slot *slot;       /* (n_slots) */
 } ars_sampler;
 
-/* Allocates a sampler for `net` with workspaces for `n_threads` threads (<= 0: the OpenMP
- * maximum). NULL on allocation failure. */
-ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_threads);
+/* Allocates a sampler for `net` with scratch for `n_threads` threads (<= 0: the OpenMP
+ * maximum). NULL on allocation failure. FULL requires FLOAT64 (asserted). */
+ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_threads,
+                               ars_sampler_algorithm algorithm, ars_dtype dtype);
 void ars_sampler_free(ars_sampler *s);
 
-/* Draws n samples: cfg (n, L) local indices and log_prob (n) = mp * log psi. `prog` may be
- * NULL. Returns ARS_OK or ARS_STATUS_ENONFINITE if the network produced a non-finite
- * conditional. */
+/* Refreshes what the sampler derives from the network's parameters (the float32 copy). */
+void ars_sampler_sync(ars_sampler *s);
+
+/* Bytes of scratch one thread needs (for messages and the memory check). */
+size_t ars_sampler_slot_bytes(const ars_arch *arch, int chunk_size, ars_sampler_algorithm algorithm,
+                              ars_dtype dtype);
+
+/* Draws n samples: cfg (n, L) local indices and log_prob (n) = mp * log psi (accumulated in
+ * float64 in both precisions). `prog` may be NULL. Returns ARS_OK, or ARS_STATUS_ENONFINITE if
+ * the network produced a non-finite conditional. */
 int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, uint64_t seed,
                      uint64_t iteration, ars_progress *prog);
 
-/* Draws chunk `chunk` (samples [chunk*chunk_size, ...)) alone into cfg/log_prob rows of that
- * chunk, with workspace slot `slot`. Returns the number of non-finite conditionals met. */
-int ars_sampler_draw_chunk(ars_sampler *s, int slot, uint8_t *cfg, double *log_prob, size_t n,
-                           size_t chunk, uint64_t seed, uint64_t iteration);
+/* The sampler's own forward pass on given configurations cfg (n, L) ("teacher forcing": the
+ * conditionals the sampler would use if it had drawn them): lpsi (n, L, D) (may be NULL) and
+ * log_prob (n). Same algorithm and precision as ars_sampler_draw. */
+void ars_sampler_evaluate(ars_sampler *s, double *lpsi, double *log_prob, const uint8_t *cfg,
+                          size_t n);
 
 #endif

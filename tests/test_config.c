@@ -14,26 +14,14 @@
 #include "ars_common.h"
 #include "config.h"
 
-/* Indices of keys in the table (config.c), i.e. of ars_config.line. */
-enum {
-    K_MODE = 0,
-    K_THREADS,
-    K_SIZE,
-    K_SPIN,
-    K_LAYERS,
-    K_FEATURES,
-    K_KERNEL_SIZE,
-    K_DILATION,
-    K_ACTIVATION,
-    K_USE_BIAS,
-    K_GROUPS,
-    K_INPUT,
-    K_INIT,
-    K_N_SAMPLES,
-    K_CHUNK_SIZE,
-    K_SEED,
-    K_FILE,
-};
+/* Indices of keys in ars_config.line, looked up by name. */
+#define K_SIZE ars_config_key_index("system", "size")
+#define K_SPIN ars_config_key_index("system", "spin")
+#define K_LAYERS ars_config_key_index("model", "layers")
+#define K_FEATURES ars_config_key_index("model", "features")
+#define K_KERNEL_SIZE ars_config_key_index("model", "kernel_size")
+#define K_INIT ars_config_key_index("model", "init")
+#define K_SEED ars_config_key_index("sampler", "seed")
 
 /* ---- capturing stderr -------------------------------------------------------------------- */
 
@@ -525,7 +513,7 @@ static void test_unknown_key_is_an_error(void **state) {
     parse_fails("[model]\nlayers = 3\nfeaturs = 16\n",
                 "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
                 "features, kernel_size, kernel_dilation, activation, use_bias, "
-                "feature_group_count, input, init\\)$");
+                "feature_group_count, input, dtype, init\\)$");
     /* A key of another section is unknown here. */
     parse_fails("[system]\nseed = 3\n", "^test\\.ini:2: \\[system\\] seed: unknown key \\(keys "
                                         "of \\[system\\]: size, spin\\)$");
@@ -786,9 +774,13 @@ static void test_chunk_size_too_large_for_memory_is_an_error(void **state) {
                    "^test\\.ini:4: \\[sampler\\] chunk_size: a chunk of 1048576 samples of "
                    "1000000 sites needs [0-9]+\\.[0-9] GiB of activations per thread; use a "
                    "smaller chunk_size \\(got 1048576\\)$");
-    /* Still an error when chunk_size is the default and size makes it too large. */
-    finalize_fails("[system]\nsize = 1000000\n[model]\nfeatures = 4096\n",
+    /* Still an error when chunk_size is the default and the full-forward sampler, whose scratch
+     * grows with size, would need too much; the cached sampler's does not grow with size. */
+    finalize_fails("[system]\nsize = 1000000\n[model]\nfeatures = 4096\n[sampler]\nalgorithm = "
+                   "full\n",
                    "^test\\.ini: \\[sampler\\] chunk_size: a chunk of 256 samples");
+    ars_config big;
+    parse_ok(&big, "[system]\nsize = 1000000\n[model]\nfeatures = 4096\n");
     /* A large but reasonable chunk is fine. */
     ars_config c;
     parse_ok(&c, "[system]\nsize = 1000\n[sampler]\nchunk_size = 4096\n");
@@ -1072,8 +1064,9 @@ static void test_dump_shows_every_key_with_its_effective_value(void **state) {
         "\n[system]\nsize = 37\nspin = 2.5\n",
         "\n[model]\nlayers = 4\nfeatures = 24, 12, 8, 6\nkernel_size = 5\n"
         "kernel_dilation = 1, 2, 4, 8\nactivation = gelu\nuse_bias = false\n"
-        "feature_group_count = 4\ninput = onehot\ninit = data/some dir/run#2.h5\n",
-        "\n[sampler]\nn_samples = 123456789\nchunk_size = 100\nseed = 18446744073709551615\n",
+        "feature_group_count = 4\ninput = onehot\ndtype = float64\ninit = data/some dir/run#2.h5\n",
+        "\n[sampler]\nn_samples = 123456789\nchunk_size = 100\nseed = 18446744073709551615\n"
+        "algorithm = cached\n",
         "\n[output]\nfile = results/run 7.h5\n",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {

@@ -29,10 +29,10 @@ static void write_file(const char *path, const ars_arnn *net, size_t n, uint8_t 
     const int L = net->arch.hilbert.size;
     uint8_t *cfg = malloc(n * (size_t)L);
     double *lp = malloc(n * sizeof(double));
-    ars_sampler *s = ars_sampler_alloc(net, 32, 2);
+    ars_sampler *s = ars_sampler_alloc(net, 32, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
     assert_int_equal(ars_sampler_draw(s, cfg, lp, n, 17, 0, NULL), ARS_OK);
     ars_sampler_free(s);
-    ars_io_meta meta = {"[system]\nsize = 10\n", 17};
+    ars_io_meta meta = {"[system]\nsize = 10\n", 17, "float64"};
     assert_int_equal(ars_io_write(path, &meta, net, cfg, lp, n), ARS_OK);
     if (cfg_out != NULL) {
         *cfg_out = cfg;
@@ -70,7 +70,7 @@ static void test_round_trip_gives_bitwise_equal_variables_and_samples(void **sta
     /* The loaded network draws the same samples from the same seed. */
     uint8_t *cfg3 = malloc(100 * 10);
     double *lp3 = malloc(100 * sizeof(double));
-    ars_sampler *s = ars_sampler_alloc(back, 32, 1);
+    ars_sampler *s = ars_sampler_alloc(back, 32, 1, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
     assert_int_equal(ars_sampler_draw(s, cfg3, lp3, 100, 17, 0, NULL), ARS_OK);
     assert_memory_equal(cfg3, cfg, 100 * 10);
     ars_sampler_free(s);
@@ -199,7 +199,7 @@ static void test_failed_write_leaves_previous_file_intact(void **state) {
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     assert_int_equal(mkdir(tmp, 0777), 0);
-    ars_io_meta meta = {"", 1};
+    ars_io_meta meta = {"", 1, NULL};
     assert_int_equal(ars_io_write(path, &meta, net, NULL, NULL, 0), ARS_STATUS_EIO);
     rmdir(tmp);
 

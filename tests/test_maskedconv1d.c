@@ -90,6 +90,33 @@ static double *random_input(gsl_rng *r, size_t n) {
     return x;
 }
 
+/* (B, L, C) sample-major <-> (L, C, B) batch-contiguous. */
+static double *to_lcb(const double *x, int B, int L, int C) {
+    double *y = malloc((size_t)B * L * C * sizeof(double));
+    assert_non_null(y);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < L; t++) {
+            for (int c = 0; c < C; c++) {
+                y[((size_t)t * C + c) * B + b] = x[((size_t)b * L + t) * C + c];
+            }
+        }
+    }
+    return y;
+}
+
+static double *from_lcb(const double *y, int B, int L, int C) {
+    double *x = malloc((size_t)B * L * C * sizeof(double));
+    assert_non_null(x);
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < L; t++) {
+            for (int c = 0; c < C; c++) {
+                x[((size_t)b * L + t) * C + c] = y[((size_t)t * C + c) * B + b];
+            }
+        }
+    }
+    return x;
+}
+
 static void test_forward_equals_netket_formulation_on_random_shapes(void **state) {
     (void)state;
     gsl_rng *r = ars_rng_alloc();
@@ -103,16 +130,21 @@ static void test_forward_equals_netket_formulation_on_random_shapes(void **state
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int *p = cases[i];
-        const int B = 3, L = p[7];
+        /* Batches below, at and above the tile widths (16 float64, 32 float32). */
+        const int B = (int)(1 + 7 * i), L = p[7];
         layer_case lc = make_layer(r, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
         double *x = random_input(r, (size_t)B * L * p[0]);
-        double *y = calloc((size_t)B * L * p[1], sizeof(double));
+        double *xt = to_lcb(x, B, L, p[0]);
+        double *yt = calloc((size_t)B * L * p[1], sizeof(double));
         double *ref = calloc((size_t)B * L * p[1], sizeof(double));
-        ars_conv_forward(y, x, &lc.c, B, L, 0, L);
+        ars_conv_forward(yt, xt, &lc.c, B, L, 0, L);
+        double *y = from_lcb(yt, B, L, p[1]);
         conv_forward_naive(ref, x, &lc.c, B, L);
         assert_allclose(y, ref, (size_t)B * L * p[1], 1e-14, 1e-13);
         free(x);
+        free(xt);
         free(y);
+        free(yt);
         free(ref);
         free(lc.params);
     }
@@ -136,7 +168,7 @@ static void test_site_range_is_computed_alone_and_others_untouched(void **state)
     for (int b = 0; b < B; b++) {
         for (int t = 0; t < L; t++) {
             for (int f = 0; f < F; f++) {
-                size_t i = ((size_t)b * L + t) * F + f;
+                size_t i = ((size_t)t * F + f) * B + b; /* (L, F, B) */
                 if (t >= 4 && t < 9) {
                     assert_true(part[i] == full[i]); /* bitwise: the same operations */
                 } else {
@@ -195,12 +227,51 @@ static void test_inclusive_layer_reads_no_later_site(void **state) {
     check_causal(0);
 }
 
+/* The float32 site kernel agrees with the float64 one to single precision, site by site. */
+static void test_float32_site_kernel_agrees_with_float64(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 99);
+    const int B = 77, C = 12, F = 10, K = 3;
+    layer_case lc = make_layer(r, C, F, K, 1, 0, 2, 1);
+    const size_t nk = (size_t)K * (C / 2) * F;
+    double *x = random_input(r, (size_t)K * C * B);
+    float *xf = malloc((size_t)K * C * B * sizeof(float));
+    float *wf = malloc((nk + F) * sizeof(float));
+    for (size_t i = 0; i < (size_t)K * C * B; i++) {
+        xf[i] = (float)x[i];
+    }
+    for (size_t i = 0; i < nk + F; i++) {
+        wf[i] = (float)lc.params[i];
+    }
+    const double *taps[3] = {x, NULL, x + 2 * (size_t)C * B}; /* a padded tap in the middle */
+    const float *taps_f[3] = {xf, NULL, xf + 2 * (size_t)C * B};
+    double *y = malloc((size_t)F * B * sizeof(double));
+    float *yf = malloc((size_t)F * B * sizeof(float));
+    double *yfd = malloc((size_t)F * B * sizeof(double));
+    ars_conv_site(y, (size_t)B, taps, (size_t)B, &lc.c, lc.c.kernel, lc.c.bias, B);
+    ars_conv_site_f(yf, (size_t)B, taps_f, (size_t)B, &lc.c, wf, wf + nk, B);
+    for (size_t i = 0; i < (size_t)F * B; i++) {
+        yfd[i] = yf[i];
+    }
+    assert_allclose(yfd, y, (size_t)F * B, 1e-5, 1e-5);
+    free(x);
+    free(xf);
+    free(wf);
+    free(y);
+    free(yf);
+    free(yfd);
+    free(lc.params);
+    gsl_rng_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_equals_netket_formulation_on_random_shapes),
         cmocka_unit_test(test_site_range_is_computed_alone_and_others_untouched),
         cmocka_unit_test(test_exclusive_layer_is_strictly_causal),
         cmocka_unit_test(test_inclusive_layer_reads_no_later_site),
+        cmocka_unit_test(test_float32_site_kernel_agrees_with_float64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,17 +18,23 @@ typedef struct drawn {
     double *log_prob;
 } drawn;
 
-static drawn draw(const ars_arnn *net, size_t n, int chunk, int threads, uint64_t seed) {
+static drawn draw_with(const ars_arnn *net, size_t n, int chunk, int threads, uint64_t seed,
+                       ars_sampler_algorithm alg, ars_dtype dtype) {
     drawn d;
     d.cfg = malloc(n * (size_t)net->arch.hilbert.size);
     d.log_prob = malloc(n * sizeof(double));
     assert_non_null(d.cfg);
     assert_non_null(d.log_prob);
-    ars_sampler *s = ars_sampler_alloc(net, chunk, threads);
+    ars_sampler *s = ars_sampler_alloc(net, chunk, threads, alg, dtype);
     assert_non_null(s);
     assert_int_equal(ars_sampler_draw(s, d.cfg, d.log_prob, n, seed, 0, NULL), ARS_OK);
     ars_sampler_free(s);
     return d;
+}
+
+/* The default sampler: cached, float64. */
+static drawn draw(const ars_arnn *net, size_t n, int chunk, int threads, uint64_t seed) {
+    return draw_with(net, n, chunk, threads, seed, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
 }
 
 static void drawn_free(drawn *d) {
@@ -45,9 +51,8 @@ static void test_log_prob_equals_a_fresh_forward_pass(void **state) {
     drawn d = draw(net, n, 64, 2, 99);
     const int L = arch.hilbert.size, D = arch.hilbert.local_size;
     ars_arnn_ws *ws = ars_arnn_ws_alloc(net, (int)n);
-    double *lpsi = malloc(n * L * D * sizeof(double));
     double *lp = malloc(n * sizeof(double));
-    ars_arnn_log_psi(lp, lpsi, d.cfg, net, ws, (int)n);
+    ars_arnn_log_psi(lp, d.cfg, net, ws, (int)n);
     for (size_t i = 0; i < n; i++) {
         lp[i] *= ARS_MACHINE_POW;
     }
@@ -56,7 +61,6 @@ static void test_log_prob_equals_a_fresh_forward_pass(void **state) {
     for (size_t i = 0; i < n * (size_t)L; i++) {
         assert_true(d.cfg[i] < D);
     }
-    free(lpsi);
     free(lp);
     ars_arnn_ws_free(ws);
     drawn_free(&d);
@@ -97,7 +101,8 @@ static double chi_square_p_value(const uint8_t *cfg, size_t n, const double *p, 
     return gsl_cdf_chisq_Q(chi2, bins - 1);
 }
 
-static void check_histogram(const ars_arch *arch, uint64_t net_seed, size_t n) {
+static void check_histogram_with(const ars_arch *arch, uint64_t net_seed, size_t n,
+                                 ars_dtype dtype) {
     ars_arnn *net = ars_test_random_net(arch, net_seed, 0.7);
     size_t n_cfg;
     double *lp = ars_test_enumerate_log_prob(net, &n_cfg);
@@ -105,7 +110,7 @@ static void check_histogram(const ars_arch *arch, uint64_t net_seed, size_t n) {
     for (size_t k = 0; k < n_cfg; k++) {
         p[k] = exp(lp[k]);
     }
-    drawn d = draw(net, n, 1000, 2, 2385);
+    drawn d = draw_with(net, n, 1000, 2, 2385, ARS_SAMPLER_CACHED, dtype);
     const int L = arch->hilbert.size, D = arch->hilbert.local_size;
     double chi2;
     int dof;
@@ -132,6 +137,10 @@ static void check_histogram(const ars_arch *arch, uint64_t net_seed, size_t n) {
     free(p);
     free(lp);
     ars_arnn_free(net);
+}
+
+static void check_histogram(const ars_arch *arch, uint64_t net_seed, size_t n) {
+    check_histogram_with(arch, net_seed, n, ARS_DTYPE_FLOAT64);
 }
 
 static void test_spin_half_histogram_fits_exact_distribution(void **state) {
@@ -181,10 +190,134 @@ static void test_non_finite_network_is_reported(void **state) {
     net->params[0] = NAN;
     uint8_t cfg[4 * 4];
     double lp[4];
-    ars_sampler *s = ars_sampler_alloc(net, 2, 1);
-    assert_int_equal(ars_sampler_draw(s, cfg, lp, 4, 1, 0, NULL), ARS_STATUS_ENONFINITE);
-    ars_sampler_free(s);
+    for (int alg = 0; alg < 2; alg++) {
+        ars_sampler *s =
+            ars_sampler_alloc(net, 2, 1, (ars_sampler_algorithm)alg, ARS_DTYPE_FLOAT64);
+        assert_int_equal(ars_sampler_draw(s, cfg, lp, 4, 1, 0, NULL), ARS_STATUS_ENONFINITE);
+        ars_sampler_free(s);
+    }
     ars_arnn_free(net);
+}
+
+/* Architectures for the cached-vs-full comparisons: spin-1/2 and spin-1, groups, single and
+ * per-layer dilations (some longer than the chain), bias on and off, both inputs. */
+typedef struct cache_case {
+    int size, two_s, layers, features, K, dil[4], groups, bias;
+    ars_activation act;
+    ars_input input;
+} cache_case;
+
+static const cache_case cache_cases[] = {
+    {12, 1, 3, 5, 3, {1, 1, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
+    {15, 1, 4, 6, 3, {2, 2, 2, 2}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_ONEHOT},
+    {10, 2, 3, 6, 2, {1, 2, 4}, 3, 0, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE},
+    {9, 2, 4, 4, 4, {3, 1, 2, 1}, 2, 1, ARS_ACTIVATION_RELU, ARS_INPUT_ONEHOT},
+    {7, 3, 2, 9, 3, {1, 20}, 1, 0, ARS_ACTIVATION_IDENTITY, ARS_INPUT_VALUE},
+    {20, 1, 1, 2, 5, {3}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_ONEHOT},
+};
+
+static ars_arnn *cache_case_net(const cache_case *c, uint64_t seed) {
+    ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil, c->groups,
+                               c->bias, c->act, c->input);
+    return ars_test_random_net(&a, seed, 0.8);
+}
+
+/* The cached forward (ring buffers, one site at a time) gives the full pass's conditionals --
+ * to the last bit, hence within the required 1e-12. */
+static void test_cached_conditionals_equal_the_full_forward_pass(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof cache_cases / sizeof cache_cases[0]; i++) {
+        ars_arnn *net = cache_case_net(&cache_cases[i], 500 + i);
+        const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
+        const size_t n = 45; /* chunks of 16: a partial chunk and a batch tail */
+        drawn d = draw(net, n, 16, 2, 8);
+        double *full = malloc(n * L * D * sizeof(double));
+        double *cached = malloc(n * L * D * sizeof(double));
+        double *lp = malloc(n * sizeof(double));
+        ars_arnn_ws *ws = ars_arnn_ws_alloc(net, (int)n);
+        ars_arnn_conditionals(full, d.cfg, net, ws, (int)n, L);
+        ars_sampler *s = ars_sampler_alloc(net, 16, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+        ars_sampler_evaluate(s, cached, lp, d.cfg, n);
+        assert_allclose(cached, full, n * L * D, 1e-12, 0.0);
+        assert_memory_equal(cached, full, n * L * D * sizeof(double));
+        assert_memory_equal(lp, d.log_prob, n * sizeof(double));
+        ars_sampler_free(s);
+        ars_arnn_ws_free(ws);
+        free(full);
+        free(cached);
+        free(lp);
+        drawn_free(&d);
+        ars_arnn_free(net);
+    }
+}
+
+static void test_cached_sampler_draws_the_samples_of_the_full_sampler(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof cache_cases / sizeof cache_cases[0]; i++) {
+        ars_arnn *net = cache_case_net(&cache_cases[i], 600 + i);
+        const size_t n = 70, L = (size_t)net->arch.hilbert.size;
+        drawn full = draw_with(net, n, 24, 2, 77, ARS_SAMPLER_FULL, ARS_DTYPE_FLOAT64);
+        drawn cached = draw_with(net, n, 24, 1, 77, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+        assert_memory_equal(full.cfg, cached.cfg, n * L);
+        assert_memory_equal(full.log_prob, cached.log_prob, n * sizeof(double));
+        drawn_free(&full);
+        drawn_free(&cached);
+        ars_arnn_free(net);
+    }
+}
+
+/* float32: conditionals within 1e-5 of float64; the float32 samples fit the exact
+ * distribution (chi-square below); log_prob within 1e-5 per site of the float64 value. */
+static void test_float32_conditionals_agree_with_float64_to_1e_5(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof cache_cases / sizeof cache_cases[0]; i++) {
+        ars_arnn *net = cache_case_net(&cache_cases[i], 700 + i);
+        const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
+        const size_t n = 100;
+        drawn d = draw_with(net, n, 32, 2, 9, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT32);
+        double *f64 = malloc(n * L * D * sizeof(double));
+        double *f32 = malloc(n * L * D * sizeof(double));
+        double *lp64 = malloc(n * sizeof(double));
+        double *lp32 = malloc(n * sizeof(double));
+        ars_sampler *s64 = ars_sampler_alloc(net, 32, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+        ars_sampler *s32 = ars_sampler_alloc(net, 32, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT32);
+        ars_sampler_evaluate(s64, f64, lp64, d.cfg, n);
+        ars_sampler_evaluate(s32, f32, lp32, d.cfg, n);
+        assert_allclose(f32, f64, n * L * D, 1e-5, 0.0);
+        assert_allclose(lp32, lp64, n, 1e-5 * L, 0.0);
+        assert_memory_equal(lp32, d.log_prob, n * sizeof(double)); /* the draw's own value */
+        ars_sampler_free(s64);
+        ars_sampler_free(s32);
+        free(f64);
+        free(f32);
+        free(lp64);
+        free(lp32);
+        drawn_free(&d);
+        ars_arnn_free(net);
+    }
+}
+
+static void test_float32_histogram_fits_exact_distribution(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 1};
+    ars_arch arch = ars_test_arch(8, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    check_histogram_with(&arch, 23, 200000, ARS_DTYPE_FLOAT32);
+}
+
+/* Cached scratch memory depends on the receptive field, not on the chain length. */
+static void test_cached_memory_does_not_grow_with_the_chain(void **state) {
+    (void)state;
+    const int dil[3] = {1, 1, 1};
+    ars_arch small =
+        ars_test_arch(1000, 1, 3, 16, 3, dil, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    ars_arch big = small;
+    big.hilbert.size = 10000;
+    size_t b1 = ars_sampler_slot_bytes(&small, 256, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+    size_t b2 = ars_sampler_slot_bytes(&big, 256, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+    assert_int_equal(b1, b2);
+    /* Per sample: (3 + 3*16 + 3*16) inputs + 16 outputs + 2*2 head + 1 uniform = 120 doubles. */
+    assert_int_equal(b1, (size_t)256 * 120 * sizeof(double));
+    assert_true(ars_sampler_slot_bytes(&big, 256, ARS_SAMPLER_FULL, ARS_DTYPE_FLOAT64) > 100 * b2);
 }
 
 int main(void) {
@@ -194,6 +327,11 @@ int main(void) {
         cmocka_unit_test(test_spin_one_histogram_fits_exact_distribution),
         cmocka_unit_test(test_samples_are_bitwise_identical_for_1_2_and_3_threads),
         cmocka_unit_test(test_non_finite_network_is_reported),
+        cmocka_unit_test(test_cached_conditionals_equal_the_full_forward_pass),
+        cmocka_unit_test(test_cached_sampler_draws_the_samples_of_the_full_sampler),
+        cmocka_unit_test(test_float32_conditionals_agree_with_float64_to_1e_5),
+        cmocka_unit_test(test_float32_histogram_fits_exact_distribution),
+        cmocka_unit_test(test_cached_memory_does_not_grow_with_the_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,7 @@ double *ars_test_enumerate_log_prob(const ars_arnn *net, size_t *n_out) {
         for (int b = 0; b < b_n; b++) {
             ars_hilbert_config(h, cfg + (size_t)b * L, start + (size_t)b);
         }
-        ars_arnn_log_psi(out + start, lpsi, cfg, net, ws, b_n);
+        ars_arnn_log_psi(out + start, cfg, net, ws, b_n);
         for (int b = 0; b < b_n; b++) {
             out[start + (size_t)b] *= ARS_MACHINE_POW;
         }
