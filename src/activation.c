@@ -355,6 +355,7 @@ MAP_LOOP(ars_vlog_f, float, log_elem_f)
 
 /* The head, vectorised over the batch: a pass for the maximum, one for the sum of
  * exponentials, one for the output. Each element's arithmetic does not depend on B. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define LOG_SOFTMAX(NAME, T, EXP, LOG)                                                             \
     ARS_CLONES void NAME(T *out, const T *z, int D, int B, size_t ld, T mp) {                      \
         for (int b0 = 0; b0 < B; b0 += 64) {                                                       \
@@ -386,7 +387,6 @@ MAP_LOOP(ars_vlog_f, float, log_elem_f)
         }                                                                                          \
     }
 
-// NOLINTBEGIN(bugprone-macro-parentheses)
 LOG_SOFTMAX(ars_log_softmax, double, exp_elem, log_elem)
 LOG_SOFTMAX(ars_log_softmax_f, float, exp_elem_f, log_elem_f)
 // NOLINTEND(bugprone-macro-parentheses)

@@ -210,6 +210,7 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
 }
 
 /* Written once for both precisions. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ENCODE_SITE(NAME, T)                                                                       \
     void NAME(T *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch, int t, int B) { \
         const int C0 = ars_arch_input_channels(arch);                                              \
@@ -226,7 +227,6 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
         }                                                                                          \
     }
 
-// NOLINTBEGIN(bugprone-macro-parentheses)
 ENCODE_SITE(ars_arnn_encode_site, double)
 ENCODE_SITE(ars_arnn_encode_site_f, float)
 // NOLINTEND(bugprone-macro-parentheses)

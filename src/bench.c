@@ -129,7 +129,8 @@ static double flops_per_site(const ars_arnn *net) {
     double f = 0.0;
     for (int l = 0; l < net->arch.layers; l++) {
         const ars_conv *c = &net->layer[l];
-        f += 2.0 * c->taps * (double)(c->cin / c->groups) * c->cout;
+        const int cg = c->cin / c->groups; /* exact: groups divide the channels */
+        f += 2.0 * c->taps * cg * c->cout;
     }
     return f;
 }

@@ -58,7 +58,7 @@ ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_thread
     s->algorithm = algorithm;
     s->dtype = dtype;
     s->n_slots = n_threads > 0 ? n_threads : omp_get_max_threads();
-    size_t fmax = 0;
+    size_t fmax = 1;
     for (int l = 0; l < arch->layers; l++) {
         s->ring_len[l] = ring_length(net, l);
         fmax = (size_t)arch->features[l] > fmax ? (size_t)arch->features[l] : fmax;
@@ -174,8 +174,8 @@ void ars_sampler_sync(ars_sampler *s) {
 
 /* The full-forward reference over one chunk (float64): site t is drawn from a forward pass over
  * sites 0..t; evaluation needs one pass over all sites. */
-static int full_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, double *lp,
-                      double *lpsi_out, int B, gsl_rng *r) {
+static int full_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out, const uint8_t *cfg,
+                      double *lp, double *lpsi_out, int B, gsl_rng *r) {
     const ars_arnn *net = s->net;
     const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
     int bad = 0;
@@ -191,7 +191,7 @@ static int full_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, 
         }
         const double *lpsi = sl->ws->lpsi + (size_t)t * D * B;
         if (r != NULL) {
-            bad += draw_site(cfg, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
+            bad += draw_site(out, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
         } else {
             take_site(cfg, L, t, lp, lpsi_out, lpsi, D, B);
         }
@@ -199,28 +199,30 @@ static int full_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, 
     return bad;
 }
 
-/* One chunk with slot `sl`: rows [chunk*chunk_size, ...) of cfg, log_prob and lpsi_out. */
-static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, double *log_prob,
-                     double *lpsi_out, size_t n, size_t chunk, uint64_t seed, uint64_t iteration,
-                     int draw) {
+/* One chunk with slot `sl`: rows [chunk*chunk_size, ...) of cfg, log_prob and lpsi_out.
+ * Draws into cfg_out when it is not NULL, else evaluates cfg_in. */
+static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg_out,
+                     const uint8_t *cfg_in, double *log_prob, double *lpsi_out, size_t n,
+                     size_t chunk, uint64_t seed, uint64_t iteration) {
     const ars_arnn *net = s->net;
     const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
     const size_t start = chunk * (size_t)s->chunk_size;
     const int B = (int)(n - start < (size_t)s->chunk_size ? n - start : (size_t)s->chunk_size);
-    uint8_t *c = cfg + start * (size_t)L;
+    uint8_t *out = cfg_out != NULL ? cfg_out + start * (size_t)L : NULL;
+    const uint8_t *in = out != NULL ? out : cfg_in + start * (size_t)L;
     double *lp = log_prob + start;
     double *lo = lpsi_out != NULL ? lpsi_out + start * (size_t)L * D : NULL;
     gsl_rng *r = NULL;
-    if (draw) {
+    if (out != NULL) {
         r = sl->rng;
         ars_rng_seed(r, ars_stream_key(seed, ARS_STREAM_SAMPLE, iteration, chunk));
-        memset(c, 0, (size_t)B * (size_t)L);
+        memset(out, 0, (size_t)B * (size_t)L);
     }
     if (s->algorithm == ARS_SAMPLER_FULL) {
-        return full_chunk(s, sl, c, lp, lo, B, r);
+        return full_chunk(s, sl, out, in, lp, lo, B, r);
     }
-    const double *kern[ARS_MAX_LAYERS], *bias[ARS_MAX_LAYERS];
-    const float *kern_f[ARS_MAX_LAYERS], *bias_f[ARS_MAX_LAYERS];
+    const double *kern[ARS_MAX_LAYERS] = {0}, *bias[ARS_MAX_LAYERS] = {0};
+    const float *kern_f[ARS_MAX_LAYERS] = {0}, *bias_f[ARS_MAX_LAYERS] = {0};
     for (int l = 0; l < net->arch.layers; l++) {
         const ars_conv *cv = &net->layer[l];
         kern[l] = cv->kernel;
@@ -231,28 +233,30 @@ static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg, d
         }
     }
     if (s->dtype == ARS_DTYPE_FLOAT32) {
-        return cached_chunk_f(s, sl, kern_f, bias_f, c, lp, lo, B, r);
+        return cached_chunk_f(s, sl, kern_f, bias_f, out, in, lp, lo, B, r);
     }
-    return cached_chunk(s, sl, kern, bias, c, lp, lo, B, r);
+    return cached_chunk(s, sl, kern, bias, out, in, lp, lo, B, r);
 }
 
-/* Runs every chunk once, in parallel; returns the number of non-finite probabilities. */
-static int run_all(ars_sampler *s, uint8_t *cfg, double *log_prob, double *lpsi_out, size_t n,
-                   uint64_t seed, uint64_t iteration, int draw, ars_progress *prog) {
+/* Runs every chunk once, in parallel (drawing into cfg_out, or evaluating cfg_in); returns the
+ * number of non-finite probabilities. */
+static int run_all(ars_sampler *s, uint8_t *cfg_out, const uint8_t *cfg_in, double *log_prob,
+                   double *lpsi_out, size_t n, uint64_t seed, uint64_t iteration,
+                   ars_progress *prog) {
     const size_t cs = (size_t)s->chunk_size;
     const size_t n_chunks = (n + cs - 1) / cs;
     size_t done = 0;
     int n_bad = 0;
     /* One parallel region; chunks are independent, so the schedule cannot change the bits. */
 #pragma omp parallel num_threads(s->n_slots) default(none)                                         \
-    shared(s, cfg, log_prob, lpsi_out, n, seed, iteration, draw, prog, done, n_chunks, cs)         \
+    shared(s, cfg_out, cfg_in, log_prob, lpsi_out, n, seed, iteration, prog, done, n_chunks, cs)   \
     reduction(+ : n_bad)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
         for (size_t chunk = 0; chunk < n_chunks; chunk++) {
-            n_bad += run_chunk(s, &s->slot[slot], cfg, log_prob, lpsi_out, n, chunk, seed,
-                               iteration, draw);
+            n_bad += run_chunk(s, &s->slot[slot], cfg_out, cfg_in, log_prob, lpsi_out, n, chunk,
+                               seed, iteration);
             const size_t rows = n - chunk * cs < cs ? n - chunk * cs : cs;
             size_t now;
 #pragma omp atomic capture
@@ -267,7 +271,7 @@ static int run_all(ars_sampler *s, uint8_t *cfg, double *log_prob, double *lpsi_
 
 int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, uint64_t seed,
                      uint64_t iteration, ars_progress *prog) {
-    int n_bad = run_all(s, cfg, log_prob, NULL, n, seed, iteration, 1, prog);
+    int n_bad = run_all(s, cfg, NULL, log_prob, NULL, n, seed, iteration, prog);
     if (n_bad > 0) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "the network produced %d non-finite conditional probabilities while "
@@ -279,7 +283,5 @@ int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, u
 
 void ars_sampler_evaluate(ars_sampler *s, double *lpsi, double *log_prob, const uint8_t *cfg,
                           size_t n) {
-    /* Evaluation only reads cfg; the chunk loops take a writable pointer for drawing. */
-    uint8_t *c = (uint8_t *)(uintptr_t)cfg;
-    run_all(s, c, log_prob, lpsi, n, 0, 0, 0, NULL);
+    run_all(s, NULL, cfg, log_prob, lpsi, n, 0, 0, NULL);
 }

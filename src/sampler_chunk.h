@@ -68,12 +68,12 @@ static void NAME(take_site)(const uint8_t *cfg, int L, int t, double *lp, double
     }
 }
 
-/* The cached algorithm over one chunk of B samples: draws them when r != NULL, else evaluates
- * the given cfg. kern/bias are the per-layer weights in this precision. Returns the number of
- * non-finite probabilities met. */
+/* The cached algorithm over one chunk of B samples: draws them into out when r != NULL (cfg
+ * is then out), else evaluates cfg. kern/bias are the per-layer weights in this precision.
+ * Returns the number of non-finite probabilities met. */
 static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const REAL *const *kern,
-                              const REAL *const *bias, uint8_t *cfg, double *lp, double *lpsi_out,
-                              int B, gsl_rng *r) {
+                              const REAL *const *bias, uint8_t *out, const uint8_t *cfg, double *lp,
+                              double *lpsi_out, int B, gsl_rng *r) {
     const ars_arnn *net = s->net;
     const ars_arch *arch = &net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
@@ -102,7 +102,7 @@ static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const 
         }
         LOG_SOFTMAX(lpsi, z, D, B, (size_t)B, mp);
         if (r != NULL) {
-            bad += NAME(draw_site)(cfg, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
+            bad += NAME(draw_site)(out, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
         } else {
             NAME(take_site)(cfg, L, t, lp, lpsi_out, lpsi, D, B);
         }

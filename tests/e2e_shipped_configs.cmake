@@ -1,0 +1,24 @@
+# e2e_shipped_configs: every config in configs/ is valid as shipped, and small versions of them
+# (fewer samples, a shorter chain) run and write a file that check_output.py accepts.
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+file(GLOB configs ${SRC}/configs/*.ini)
+list(LENGTH configs n)
+if(n EQUAL 0)
+    ars_fail("no configs found in ${SRC}/configs")
+endif()
+foreach(cfg IN LISTS configs)
+    get_filename_component(name ${cfg} NAME_WE)
+    ars_run(p ${cfg} --print-config)
+    ars_expect_rc(p 0 "--print-config of configs/${name}.ini")
+    ars_run(r ${cfg} --set sampler.n_samples=64 --set system.size=40 --output ${WORK}/${name}.h5
+            --quiet)
+    ars_expect_rc(r 0 "a small run of configs/${name}.ini")
+    execute_process(COMMAND /usr/bin/python3 ${SRC}/scripts/check_output.py ${WORK}/${name}.h5
+                            --n-samples 64
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        ars_fail("check_output.py rejected the output of configs/${name}.ini:\n${out}${err}")
+    endif()
+endforeach()
+message(STATUS "${n} shipped configs are valid and run")
