@@ -390,3 +390,42 @@ MAP_LOOP(ars_vlog_f, float, log_elem_f)
 LOG_SOFTMAX(ars_log_softmax, double, exp_elem, log_elem)
 LOG_SOFTMAX(ars_log_softmax_f, float, exp_elem_f, log_elem_f)
 // NOLINTEND(bugprone-macro-parentheses)
+
+/* d/dx of the tanh-form GELU: 0.5 (1 + th) + 0.5 x (1 - th^2) c (1 + 3 * 0.044715 x^2),
+ * th = tanh(c (x + 0.044715 x^3)). */
+static inline double gelu_grad_elem(double x) {
+    const double th = tanh_elem(GELU_C * (x + 0.044715 * x * x * x));
+    return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * GELU_C * (1.0 + 3.0 * 0.044715 * x * x);
+}
+
+ARS_CLONES void ars_activation_backward(double *dz, const double *da, const double *z,
+                                        const double *a, size_t n, ars_activation act) {
+    switch (act) {
+        case ARS_ACTIVATION_SELU:
+            for (size_t i = 0; i < n; i++) {
+                /* In the forward pass: a = scale * (z > 0 ? z : alpha * expm1(z)). */
+                dz[i] = da[i] * (z[i] > 0.0 ? SELU_SCALE : a[i] + SELU_SCALE * SELU_ALPHA);
+            }
+            return;
+        case ARS_ACTIVATION_TANH:
+            for (size_t i = 0; i < n; i++) {
+                dz[i] = da[i] * (1.0 - a[i] * a[i]);
+            }
+            return;
+        case ARS_ACTIVATION_RELU:
+            for (size_t i = 0; i < n; i++) {
+                dz[i] = z[i] > 0.0 ? da[i] : 0.0;
+            }
+            return;
+        case ARS_ACTIVATION_GELU:
+            for (size_t i = 0; i < n; i++) {
+                dz[i] = da[i] * gelu_grad_elem(z[i]);
+            }
+            return;
+        case ARS_ACTIVATION_IDENTITY:
+            if (dz != da) {
+                memmove(dz, da, n * sizeof(double));
+            }
+            return;
+    }
+}

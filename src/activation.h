@@ -35,6 +35,12 @@ const char *ars_activation_name(ars_activation a);
 void ars_activation_apply(double *out, const double *in, size_t n, ars_activation act);
 void ars_activation_apply_f(float *out, const float *in, size_t n, ars_activation act);
 
+/* Backward of an activation: dz[i] = da[i] * act'(z[i]), given z and a = act(z) (some
+ * derivatives are cheapest from a: selu'(z) = a + scale*alpha for z <= 0, tanh' = 1 - a^2).
+ * dz may equal da. */
+void ars_activation_backward(double *dz, const double *da, const double *z, const double *a,
+                             size_t n, ars_activation act);
+
 /* Normalised conditional log-amplitudes of one site for a batch, columns of a (D, B) block:
  * out[i, b] = z[i, b] - max_j z[j, b] - (1/mp) log sum_j exp(mp (z[j, b] - max_j z[j, b])),
  * the NetKet head x - (1/mp) logsumexp(mp x). Row stride of both blocks ld >= B. */

@@ -196,12 +196,29 @@ fail:
     return NULL;
 }
 
+ars_arnn_ws *ars_arnn_ws_alloc_grad(const ars_arnn *net, int B) {
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B);
+    if (ws == NULL) {
+        return NULL;
+    }
+    const size_t n = (size_t)B * (size_t)net->arch.hilbert.size * (size_t)net->max_channels;
+    ws->g0 = malloc(n * sizeof(double));
+    ws->g1 = malloc(n * sizeof(double));
+    if (ws->g0 == NULL || ws->g1 == NULL) {
+        ars_arnn_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
 void ars_arnn_ws_free(ars_arnn_ws *ws) {
     if (ws == NULL) {
         return;
     }
     free(ws->x);
     free(ws->lpsi);
+    free(ws->g0);
+    free(ws->g1);
     for (int l = 0; l < ARS_MAX_LAYERS; l++) {
         free(ws->z[l]);
         free(ws->a[l]);
@@ -267,6 +284,48 @@ void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net
                 lpsi[((size_t)b * L + t) * D + i] = ws->lpsi[((size_t)t * D + i) * B + b];
             }
         }
+    }
+}
+
+void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_arnn *net,
+                       ars_arnn_ws *ws, int B) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    const double mp = ARS_MACHINE_POW;
+    ARS_ASSERT(ws->g0 != NULL, "backward needs a workspace from ars_arnn_ws_alloc_grad");
+    ARS_ASSERT(B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    /* Head: dz[t, i, b] = [i == s_t] - exp(mp lpsi[t, i, b]). */
+    double *dz = ws->g0, *da = ws->g1;
+    const size_t LDB = (size_t)L * D * B;
+    for (size_t i = 0; i < LDB; i++) {
+        dz[i] = mp * ws->lpsi[i];
+    }
+    ars_vexp(dz, dz, LDB);
+    for (size_t i = 0; i < LDB; i++) {
+        dz[i] = -dz[i];
+    }
+    for (int b = 0; b < B; b++) {
+        for (int t = 0; t < L; t++) {
+            dz[((size_t)t * D + cfg[(size_t)b * L + t]) * B + b] += 1.0;
+        }
+    }
+    for (int l = n - 1; l >= 0; l--) {
+        const ars_conv *c = &net->layer[l];
+        const double *inp = l == 0 ? ws->x : ws->a[l - 1];
+        double *g = grad + (size_t)(c->kernel - net->params) * ld;
+        if (l == 0) {
+            /* The input encoding has no parameters: no input gradient needed. */
+            ars_conv_backward(NULL, g, ld, dz, inp, c, B, L);
+            break;
+        }
+        const size_t nin = (size_t)L * c->cin * B;
+        memset(da, 0, nin * sizeof(double));
+        ars_conv_backward(da, g, ld, dz, inp, c, B, L);
+        /* In the forward pass this was a_{l-1} = act(z_{l-1}). */
+        ars_activation_backward(da, da, ws->z[l - 1], ws->a[l - 1], nin, arch->activation);
+        double *tmp = dz;
+        dz = da;
+        da = tmp;
     }
 }
 

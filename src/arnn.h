@@ -96,9 +96,12 @@ typedef struct ars_arnn_ws {
     double *z[ARS_MAX_LAYERS]; /* (L, F_l, B) layer outputs before the activation */
     double *a[ARS_MAX_LAYERS]; /* (L, F_l, B) activated outputs, l < n-1 */
     double *lpsi;              /* (L, D, B) conditional log-amplitudes */
+    double *g0, *g1;           /* (L, C_max, B) backward scratch (only with _alloc_grad) */
 } ars_arnn_ws;
 
 ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B);
+/* A workspace that can also run ars_arnn_backward. */
+ars_arnn_ws *ars_arnn_ws_alloc_grad(const ars_arnn *net, int B);
 void ars_arnn_ws_free(ars_arnn_ws *ws);
 
 /* Bytes ars_arnn_ws_alloc(net, B) would take for this architecture. */
@@ -120,6 +123,14 @@ void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, 
  * ars_arnn_forward, then transposed to sample-major order. */
 void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                            int B, int Lc);
+
+/* Per-sample gradients O_k(s_b) = d log psi(s_b) / d theta_k of the configurations of the last
+ * ars_arnn_forward(cfg, net, ws, B, L) (all sites); ACCUMULATES (+=) into grad[k*ld + b] for
+ * k < P, b < B (parameter-major: one column per sample, the layout SR needs). ws must come from
+ * ars_arnn_ws_alloc_grad. Backward of lpsi[t,i] = z[t,i] - (1/mp) logsumexp(mp z[t,.]):
+ * d log psi / d z[t,i] = [i == s_t] - p[t,i], p = exp(mp lpsi); then the layers in reverse. */
+void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_arnn *net,
+                       ars_arnn_ws *ws, int B);
 
 /* log psi(s) (B) of full configurations cfg (B, L): the sum over sites of lpsi[t, s_t]. */
 void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,

@@ -24,14 +24,16 @@
 #define CONFIG_MAX_WS_BYTES ((size_t)32 << 30)
 
 typedef enum key_type {
-    KEY_INT,     /* int in [min, max] */
-    KEY_INT64,   /* int64_t in [min, max] */
-    KEY_UINT64,  /* any uint64_t */
-    KEY_SPIN,    /* a positive multiple of 1/2, stored as 2S in an int */
-    KEY_BOOL,    /* true/false, yes/no, on/off, 1/0 */
-    KEY_ENUM,    /* one of names[], stored as its index in an int */
-    KEY_STRING,  /* non-empty text up to ARS_PATH_MAX - 1 bytes */
-    KEY_INTLIST, /* one int, or a comma-separated list of at most ARS_MAX_LAYERS ints */
+    KEY_INT,         /* int in [min, max] */
+    KEY_INT64,       /* int64_t in [min, max] */
+    KEY_UINT64,      /* any uint64_t */
+    KEY_SPIN,        /* a positive multiple of 1/2, stored as 2S in an int */
+    KEY_BOOL,        /* true/false, yes/no, on/off, 1/0 */
+    KEY_ENUM,        /* one of names[], stored as its index in an int */
+    KEY_STRING,      /* non-empty text up to ARS_PATH_MAX - 1 bytes */
+    KEY_INTLIST,     /* one int, or a comma-separated list of at most ARS_MAX_LAYERS ints */
+    KEY_DOUBLE,      /* a finite decimal number in [dmin, dmax] */
+    KEY_DOUBLE_AUTO, /* "auto" (stored as NaN) or a KEY_DOUBLE */
 } key_type;
 
 typedef struct key_spec {
@@ -44,59 +46,116 @@ typedef struct key_spec {
     const char *const *names; /* KEY_ENUM, NULL-terminated */
     const char *def;          /* default, as text */
     const char *help;
+    double dmin, dmax; /* KEY_DOUBLE, KEY_DOUBLE_AUTO */
 } key_spec;
 
-static const char *const mode_names[] = {"sample", NULL};
+static const char *const mode_names[] = {"sample", "train", "exact", NULL};
+static const char *const ham_names[] = {"tfim", "xxz", "heisenberg", "j1j2", NULL};
+static const char *const optimizer_names[] = {"sgd", "adam", NULL};
+static const char *const schedule_names[] = {"constant", "exponential", NULL};
 static const char *const activation_names[] = {"selu", "tanh", "relu", "gelu", "identity", NULL};
 static const char *const input_names[] = {"value", "onehot", NULL};
 static const char *const dtype_names[] = {"float64", "float32", NULL};
 static const char *const algorithm_names[] = {"cached", "full", NULL};
-static const char *const section_names[] = {"run", "system", "model", "sampler", "output", NULL};
+static const char *const section_names[] = {"run",         "system", "model",  "sampler",
+                                            "hamiltonian", "vmc",    "output", NULL};
 
 #define OFF(field) offsetof(ars_config, field)
 
 /* The public interface: section and key names, defaults and ranges. Order = dump order. */
 static const key_spec keys[] = {
     {"run", "mode", KEY_ENUM, OFF(mode), 0, 0, 0, mode_names, "sample",
-     "what to do: sample (draw exact samples from the network)"},
+     "sample: draw exact samples; train: variational Monte Carlo towards the ground state of "
+     "[hamiltonian]; exact: the exact ground-state energy of [hamiltonian] (free fermions or "
+     "Lanczos)",
+     0, 0},
     {"run", "threads", KEY_INT, OFF(threads), 0, 0, 4096, NULL, "0",
-     "OpenMP threads; 0 = OMP_NUM_THREADS or all cores (results do not depend on it)"},
-    {"system", "size", KEY_INT, OFF(size), 0, 1, 1000000, NULL, "16", "number of sites L"},
+     "OpenMP threads; 0 = OMP_NUM_THREADS or all cores (results do not depend on it)", 0, 0},
+    {"system", "size", KEY_INT, OFF(size), 0, 1, 1000000, NULL, "16", "number of sites L", 0, 0},
     {"system", "spin", KEY_SPIN, OFF(two_s), 0, 0, 0, NULL, "0.5",
-     "spin S (0.5, 1, 1.5, ... up to 63); local states are 2*Sz = -2S, -2S+2, ..., 2S"},
+     "spin S (0.5, 1, 1.5, ... up to 63); local states are 2*Sz = -2S, -2S+2, ..., 2S", 0, 0},
     {"model", "layers", KEY_INT, OFF(layers), 0, 1, ARS_MAX_LAYERS, NULL, "3",
-     "number of masked convolution layers"},
+     "number of masked convolution layers", 0, 0},
     {"model", "features", KEY_INTLIST, OFF(features), OFF(n_features), 1, 4096, NULL, "16",
      "features of the hidden layers (one integer), or a list of `layers` integers whose last "
-     "is local_size"},
+     "is local_size",
+     0, 0},
     {"model", "kernel_size", KEY_INT, OFF(kernel_size), 0, 2, 1024, NULL, "3",
-     "kernel size K of every layer (the first, exclusive layer has K-1 taps)"},
+     "kernel size K of every layer (the first, exclusive layer has K-1 taps)", 0, 0},
     {"model", "kernel_dilation", KEY_INTLIST, OFF(dilation), OFF(n_dilation), 1, 1000000, NULL, "1",
-     "dilation of every layer (one integer), or a list with one per layer"},
+     "dilation of every layer (one integer), or a list with one per layer", 0, 0},
     {"model", "activation", KEY_ENUM, OFF(activation), 0, 0, 0, activation_names, "selu",
-     "activation before every layer but the first: selu, tanh, relu, gelu (tanh form), identity"},
+     "activation before every layer but the first: selu, tanh, relu, gelu (tanh form), identity", 0,
+     0},
     {"model", "use_bias", KEY_BOOL, OFF(use_bias), 0, 0, 0, NULL, "true",
-     "whether every layer has a bias"},
+     "whether every layer has a bias", 0, 0},
     {"model", "feature_group_count", KEY_INT, OFF(feature_group_count), 0, 1, 4096, NULL, "1",
-     "feature groups of the hidden-to-hidden layers (must divide their features)"},
+     "feature groups of the hidden-to-hidden layers (must divide their features)", 0, 0},
     {"model", "input", KEY_ENUM, OFF(input), 0, 0, 0, input_names, "value",
-     "network input: value (NetKet's: 2*Sz as one feature) or onehot (local_size features)"},
+     "network input: value (NetKet's: 2*Sz as one feature) or onehot (local_size features)", 0, 0},
     {"model", "dtype", KEY_ENUM, OFF(dtype), 0, 0, 0, dtype_names, "float64",
      "arithmetic of sampling: float64 (the reference) or float32 (cached sampler, about twice as "
-     "fast; conditionals agree with float64 to about 1e-6)"},
+     "fast; conditionals agree with float64 to about 1e-6)",
+     0, 0},
     {"model", "init", KEY_STRING, OFF(init), 0, 0, 0, NULL, "random",
-     "random (LeCun normal kernels, zero biases, from the seed) or an arsampler HDF5 file"},
+     "random (LeCun normal kernels, zero biases, from the seed) or an arsampler HDF5 file", 0, 0},
     {"sampler", "n_samples", KEY_INT64, OFF(n_samples), 0, 1, INT64_C(1000000000000), NULL, "4096",
-     "number of exact samples to draw"},
+     "number of exact samples to draw", 0, 0},
     {"sampler", "chunk_size", KEY_INT, OFF(chunk_size), 0, 1, 1 << 20, NULL, "256",
-     "samples per independently seeded chunk (the unit of parallel work)"},
+     "samples per independently seeded chunk (the unit of parallel work)", 0, 0},
     {"sampler", "seed", KEY_UINT64, OFF(seed), 0, 0, 0, NULL, "1234",
-     "seed of every random stream (initialisation and sampling)"},
+     "seed of every random stream (initialisation and sampling)", 0, 0},
     {"sampler", "algorithm", KEY_ENUM, OFF(algorithm), 0, 0, 0, algorithm_names, "cached",
      "cached (O(size) per sample, ring buffers per layer) or full (the O(size^2) reference: a "
-     "full forward pass per site); both give the same samples"},
+     "full forward pass per site); both give the same samples",
+     0, 0},
+#define DKEY(sec, name, field, lo, hi, d, h)                                                       \
+    { sec, name, KEY_DOUBLE, OFF(field), 0, 0, 0, NULL, d, h, lo, hi }
+    {"hamiltonian", "type", KEY_ENUM, OFF(ham_type), 0, 0, 0, ham_names, "tfim",
+     "tfim: -J sum sz sz - h sum sx; xxz: J sum (sx sx + sy sy + Delta sz sz); heisenberg: xxz "
+     "with Delta = 1; j1j2: J and J2 Heisenberg bonds (Pauli matrices)",
+     0, 0},
+    DKEY("hamiltonian", "J", ham_J, -1e6, 1e6, "1.0", "coupling J (J1 for j1j2)"),
+    DKEY("hamiltonian", "h", ham_h, -1e6, 1e6, "1.0", "transverse field h (tfim)"),
+    DKEY("hamiltonian", "Delta", ham_Delta, -1e6, 1e6, "1.0", "anisotropy Delta (xxz)"),
+    DKEY("hamiltonian", "J2", ham_J2, -1e6, 1e6, "0.0", "next-nearest-neighbour coupling (j1j2)"),
+    {"hamiltonian", "pbc", KEY_BOOL, OFF(ham_pbc), 0, 0, 0, NULL, "true",
+     "periodic boundary conditions (else open)", 0, 0},
+    {"hamiltonian", "marshall_sign", KEY_BOOL, OFF(ham_marshall), 0, 0, 0, NULL, "false",
+     "psi = (-1)^(up spins on odd sites) |psi_net|: needed for antiferromagnetic xxz/j1j2", 0, 0},
+    {"hamiltonian", "exact_energy", KEY_DOUBLE_AUTO, OFF(ham_exact), 0, 0, 0, NULL, "auto",
+     "the exact ground-state energy for relative errors: auto (computed when cheap: tfim "
+     "always, others by Lanczos up to size 20) or a number",
+     -1e12, 1e12},
+    {"vmc", "iterations", KEY_INT, OFF(iterations), 0, 0, 100000000, NULL, "1000",
+     "total VMC iterations (with --resume: continue until this many)", 0, 0},
+    {"vmc", "optimizer", KEY_ENUM, OFF(optimizer), 0, 0, 0, optimizer_names, "adam",
+     "sgd or adam, applied to the gradient (or to the natural gradient with sr = true)", 0, 0},
+    DKEY("vmc", "learning_rate", learning_rate, 0.0, 1e6, "0.01", "step size"),
+    {"vmc", "learning_rate_schedule", KEY_ENUM, OFF(lr_schedule), 0, 0, 0, schedule_names,
+     "constant", "constant, or exponential: lr * decay^iteration, not below learning_rate_min", 0,
+     0},
+    DKEY("vmc", "learning_rate_decay", lr_decay, 0.0, 1.0, "1.0",
+         "per-iteration factor of the exponential schedule"),
+    DKEY("vmc", "learning_rate_min", lr_min, 0.0, 1e6, "0.0", "floor of the schedule"),
+    {"vmc", "sr", KEY_BOOL, OFF(sr), 0, 0, 0, NULL, "true",
+     "stochastic reconfiguration (natural gradient): solve (S + diag_shift I) x = F", 0, 0},
+    DKEY("vmc", "diag_shift", diag_shift, 0.0, 1e6, "0.01", "SR regularisation added to S"),
+    {"vmc", "diag_shift_schedule", KEY_ENUM, OFF(ds_schedule), 0, 0, 0, schedule_names, "constant",
+     "constant, or exponential: diag_shift * decay^iteration, not below the min", 0, 0},
+    DKEY("vmc", "diag_shift_decay", ds_decay, 0.0, 1.0, "1.0",
+         "per-iteration factor of the exponential schedule"),
+    DKEY("vmc", "diag_shift_min", ds_min, 0.0, 1e6, "0.0", "floor of the schedule"),
+    DKEY("vmc", "beta1", beta1, 0.0, 0.999999, "0.9", "Adam first-moment decay"),
+    DKEY("vmc", "beta2", beta2, 0.0, 0.999999999, "0.999", "Adam second-moment decay"),
+    DKEY("vmc", "epsilon", adam_eps, 0.0, 1.0, "1e-8", "Adam epsilon"),
+    {"vmc", "checkpoint_every", KEY_INT, OFF(checkpoint_every), 0, 1, 100000000, NULL, "50",
+     "write the output file (variables, optimiser state, log) every this many iterations", 0, 0},
+    DKEY("vmc", "distinct_warn", distinct_warn, 0.0, 1.0, "0.05",
+         "warn when the fraction of distinct samples falls below this (SR stalls)"),
+#undef DKEY
     {"output", "file", KEY_STRING, OFF(file), 0, 0, 0, NULL, "",
-     "output HDF5 file; default out/<config file name without .ini>.h5"},
+     "output HDF5 file; default out/<config file name without .ini>.h5", 0, 0},
 };
 
 _Static_assert(sizeof keys / sizeof keys[0] == ARS_CONFIG_NKEYS, "key table size");
@@ -165,6 +224,9 @@ static int find_key(const char *section, const char *key) {
 int ars_config_key_index(const char *section, const char *key) {
     return find_key(section, key);
 }
+
+/* The known sections for messages. */
+#define SECTION_LIST "run, system, model, sampler, hamiltonian, vmc, output"
 
 static int known_section(const char *section) {
     for (int i = 0; section_names[i] != NULL; i++) {
@@ -320,6 +382,26 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
             memcpy(field, value, n + 1);
             break;
         }
+        case KEY_DOUBLE:
+        case KEY_DOUBLE_AUTO: {
+            if (k->type == KEY_DOUBLE_AUTO && strcmp(value, "auto") == 0) {
+                *(double *)field = NAN;
+                break;
+            }
+            char *end;
+            errno = 0;
+            double v = strtod(value, &end);
+            /* Decimal notation only: strtod also takes hex, inf and nan. */
+            int plain = strspn(value, "0123456789.eE+-") == strlen(value);
+            if (!plain || errno != 0 || end == value || *end != '\0' || !isfinite(v) ||
+                v < k->dmin || v > k->dmax) {
+                return config_error(w, "[%s] %s: must be a number from %g to %g%s (got '%s')",
+                                    k->section, k->key, k->dmin, k->dmax,
+                                    k->type == KEY_DOUBLE_AUTO ? ", or auto" : "", q);
+            }
+            *(double *)field = v;
+            break;
+        }
         case KEY_INTLIST: {
             int tmp[ARS_MAX_LAYERS];
             int count = 0;
@@ -418,9 +500,7 @@ int ars_config_parse_string(ars_config *c, const char *text, const char *name) {
                 s[n - 1] = '\0';
                 char *sec = trim(s + 1);
                 if (!known_section(sec)) {
-                    rc = config_error(w,
-                                      "unknown section [%s] (known sections: run, system, model, "
-                                      "sampler, output)",
+                    rc = config_error(w, "unknown section [%s] (known sections: " SECTION_LIST ")",
                                       quote(sec, q, sizeof q));
                 } else {
                     snprintf(section, sizeof section, "%s", sec);
@@ -517,10 +597,7 @@ int ars_config_set(ars_config *c, const char *assignment) {
     memcpy(key, dot + 1, nk);
     key[nk] = '\0';
     if (!known_section(section)) {
-        return config_error(w,
-                            "unknown section [%s] (known sections: run, system, model, "
-                            "sampler, output)",
-                            section);
+        return config_error(w, "unknown section [%s] (known sections: " SECTION_LIST ")", section);
     }
     int ki = find_key(section, key);
     if (ki < 0) {
@@ -622,6 +699,13 @@ int ars_config_finalize(ars_config *c) {
                             list_text(c->features, c->n_features, buf, sizeof buf));
     }
 
+    if ((c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT) && c->two_s != 1) {
+        const int k_spin = find_key_or_die("system", "spin");
+        return config_error(key_where(c, k_spin),
+                            "[system] spin: the Hamiltonians are implemented for spin 1/2 only "
+                            "(mode = %s) (got %g)",
+                            mode_names[c->mode], 0.5 * c->two_s);
+    }
     if (c->algorithm == ARS_SAMPLER_FULL && c->dtype == ARS_DTYPE_FLOAT32) {
         const int k_alg = find_key_or_die("sampler", "algorithm");
         return config_error(key_where(c, k_alg),
@@ -715,6 +799,14 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
             list_text((const int *)field, *(const int *)((const char *)c + k->count_offset), buf,
                       len);
             break;
+        case KEY_DOUBLE:
+        case KEY_DOUBLE_AUTO:
+            if (isnan(*(const double *)field)) {
+                snprintf(buf, len, "auto");
+            } else {
+                snprintf(buf, len, "%.17g", *(const double *)field); /* round-trips exactly */
+            }
+            break;
     }
 }
 
@@ -783,6 +875,11 @@ char *ars_config_describe(void) {
                 break;
             case KEY_STRING:
                 snprintf(range, sizeof range, "text");
+                break;
+            case KEY_DOUBLE:
+            case KEY_DOUBLE_AUTO:
+                snprintf(range, sizeof range, "number %g..%g%s", k->dmin, k->dmax,
+                         k->type == KEY_DOUBLE_AUTO ? " or auto" : "");
                 break;
         }
         used += (size_t)snprintf(out + used, cap - used, "  %-20s default %-8s (%s)\n      %s\n",

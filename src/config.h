@@ -28,10 +28,17 @@
 
 typedef enum ars_mode {
     ARS_MODE_SAMPLE = 0,
+    ARS_MODE_TRAIN,
+    ARS_MODE_EXACT,
 } ars_mode;
 
+typedef enum ars_schedule {
+    ARS_SCHEDULE_CONSTANT = 0,
+    ARS_SCHEDULE_EXPONENTIAL,
+} ars_schedule;
+
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 19
+#define ARS_CONFIG_NKEYS 43
 
 typedef struct ars_config {
     char source[ARS_PATH_MAX]; /* the file parsed, for messages */
@@ -59,6 +66,24 @@ typedef struct ars_config {
     int chunk_size;
     uint64_t seed;
     int algorithm; /* ars_sampler_algorithm */
+    /* [hamiltonian] */
+    int ham_type; /* ars_ham_type: tfim, xxz, heisenberg, j1j2 */
+    double ham_J, ham_h, ham_Delta, ham_J2;
+    int ham_pbc, ham_marshall;
+    double ham_exact; /* NaN: auto */
+    /* [vmc] */
+    int iterations;
+    int optimizer; /* 0 sgd, 1 adam */
+    double learning_rate;
+    int lr_schedule; /* ars_schedule */
+    double lr_decay, lr_min;
+    int sr;
+    double diag_shift;
+    int ds_schedule;
+    double ds_decay, ds_min;
+    double beta1, beta2, adam_eps;
+    int checkpoint_every;
+    double distinct_warn;
     /* [output] */
     char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */
     /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override

@@ -54,3 +54,93 @@ void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int
                       layer->bias, B);
     }
 }
+
+/* Per-sample parameter gradients: each (k, c, f) row is a sum over sites accumulated in
+ * registers for a block of 16 samples, so the gradient matrix is written once. */
+ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const double *dy,
+                                            const double *x, const ars_conv *layer, int B, int L) {
+    const int G = layer->groups, K = layer->taps, F = layer->cout, C = layer->cin;
+    const int Cg = C / G, Fg = F / G;
+    const size_t xs = (size_t)C * B, ys = (size_t)F * B;
+    for (int b0 = 0; b0 < B; b0 += 16) {
+        const int nb = B - b0 < 16 ? B - b0 : 16;
+        for (int k = 0; k < K; k++) {
+            const int sh = ars_conv_shift(layer, k);
+            for (int f = 0; f < F; f++) {
+                const int j = f / Fg;
+                for (int c = 0; c < Cg; c++) {
+                    const double *xc = x + (size_t)(j * Cg + c) * B + b0;
+                    const double *yf = dy + (size_t)f * B + b0;
+                    double acc[16] = {0};
+                    for (int t = sh; t < L; t++) {
+                        const double *xr = xc + (size_t)(t - sh) * xs;
+                        const double *yr = yf + (size_t)t * ys;
+#pragma omp simd
+                        for (int v = 0; v < nb; v++) {
+                            acc[v] = fma(xr[v], yr[v], acc[v]);
+                        }
+                    }
+                    double *g = dgrad + ((size_t)(k * Cg + c) * F + f) * ld + b0;
+                    for (int v = 0; v < nb; v++) {
+                        g[v] += acc[v];
+                    }
+                }
+            }
+        }
+        if (layer->bias != NULL) {
+            for (int f = 0; f < F; f++) {
+                double acc[16] = {0};
+                for (int t = 0; t < L; t++) {
+                    const double *yr = dy + (size_t)t * ys + (size_t)f * B + b0;
+#pragma omp simd
+                    for (int v = 0; v < nb; v++) {
+                        acc[v] += yr[v];
+                    }
+                }
+                double *g = dgrad + ((size_t)K * Cg * F + f) * ld + b0;
+                for (int v = 0; v < nb; v++) {
+                    g[v] += acc[v];
+                }
+            }
+        }
+    }
+}
+
+/* Input gradient: the forward's transpose, site by site. */
+ARS_CLONES static void conv_backward_input(double *dx, const double *dy, const ars_conv *layer,
+                                           int B, int L) {
+    const int G = layer->groups, K = layer->taps, F = layer->cout, C = layer->cin;
+    const int Cg = C / G, Fg = F / G;
+    const size_t xs = (size_t)C * B, ys = (size_t)F * B;
+    const double *W = layer->kernel;
+    for (int t = 0; t < L; t++) {
+        for (int k = 0; k < K; k++) {
+            const int s = t - ars_conv_shift(layer, k);
+            if (s < 0) {
+                continue;
+            }
+            for (int j = 0; j < G; j++) {
+                for (int c = 0; c < Cg; c++) {
+                    double *d = dx + (size_t)s * xs + (size_t)(j * Cg + c) * B;
+                    const double *w = W + ((size_t)k * Cg + c) * F + (size_t)j * Fg;
+                    for (int f = 0; f < Fg; f++) {
+                        const double wf = w[f];
+                        const double *yr = dy + (size_t)t * ys + (size_t)(j * Fg + f) * B;
+#pragma omp simd
+                        for (int b = 0; b < B; b++) {
+                            d[b] = fma(wf, yr[b], d[b]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void ars_conv_backward(double *dx, double *dgrad, size_t ld, const double *dy, const double *x,
+                       const ars_conv *layer, int B, int L) {
+    conv_backward_params(dgrad, ld, dy, x, layer, B, L);
+    if (dx != NULL) {
+        conv_backward_input(dx, dy, layer, B, L);
+    }
+}

@@ -275,6 +275,53 @@ static void test_lecun_normal_initialisation(void **state) {
     ars_arnn_free(other);
 }
 
+/* Every parameter's per-sample gradient d log psi / d theta_k against a central finite
+ * difference (eps = 1e-5): relative error below 1e-6 (absolute 1e-9 for tiny gradients). */
+static void test_gradients_match_central_finite_differences(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_CASES; i++) {
+        ars_arch arch = case_arch(&cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 900 + i, 0.7);
+        const int L = arch.hilbert.size, D = arch.hilbert.local_size, B = 3;
+        const size_t P = net->n_params;
+        uint8_t cfg[3 * 16];
+        for (int k = 0; k < B * L; k++) {
+            cfg[k] = (uint8_t)((k * 7 + 3 + (int)i) % D);
+        }
+        ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
+        double *grad = calloc(P * B, sizeof(double));
+        double lp_plus[3], lp_minus[3];
+        ars_arnn_forward(cfg, net, ws, B, L);
+        ars_arnn_backward(grad, (size_t)B, cfg, net, ws, B);
+        const double eps = 1e-5;
+        double worst = 0.0;
+        size_t worst_k = 0;
+        for (size_t k = 0; k < P; k++) {
+            const double saved = net->params[k];
+            net->params[k] = saved + eps;
+            ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
+            net->params[k] = saved - eps;
+            ars_arnn_log_psi(lp_minus, cfg, net, ws, B);
+            net->params[k] = saved;
+            for (int b = 0; b < B; b++) {
+                const double fd = (lp_plus[b] - lp_minus[b]) / (2.0 * eps);
+                const double g = grad[k * B + (size_t)b];
+                const double err = fabs(fd - g) <= 1e-9 ? 0.0 : fabs(fd - g) / fmax(fabs(g), 1e-3);
+                if (err > worst) {
+                    worst = err;
+                    worst_k = k;
+                }
+            }
+        }
+        if (worst > 1e-6) {
+            fail_msg("case %zu: parameter %zu: relative error %.3g", i, worst_k, worst);
+        }
+        free(grad);
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(net);
+    }
+}
+
 static void test_architecture_checks_reject_inconsistent_shapes(void **state) {
     (void)state;
     const int dil[3] = {1, 1, 1};
@@ -300,6 +347,7 @@ int main(void) {
         cmocka_unit_test(test_prefix_evaluation_equals_full_pass_bitwise),
         cmocka_unit_test(test_forward_matches_independent_numpy_reference),
         cmocka_unit_test(test_lecun_normal_initialisation),
+        cmocka_unit_test(test_gradients_match_central_finite_differences),
         cmocka_unit_test(test_architecture_checks_reject_inconsistent_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

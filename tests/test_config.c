@@ -503,7 +503,7 @@ static void test_unknown_section_is_an_error(void **state) {
     (void)state;
     parse_fails("; comment\n[modle]\nlayers = 3\n",
                 "^test\\.ini:2: unknown section \\[modle\\] \\(known sections: run, system, "
-                "model, sampler, output\\)$");
+                "model, sampler, hamiltonian, vmc, output\\)$");
     /* Names are case-sensitive. */
     parse_fails("[Model]\n", "^test\\.ini:1: unknown section \\[Model\\]");
 }
@@ -648,7 +648,7 @@ static void test_bad_enum_value_is_an_error(void **state) {
             "must be one of selu, tanh, relu, gelu, identity \\(got 'sigmoid'\\)$");
     rejects("model", "activation", "SELU", "must be one of selu, tanh, relu, gelu, identity");
     rejects("model", "input", "one-hot", "must be one of value, onehot \\(got 'one-hot'\\)$");
-    rejects("run", "mode", "train", "must be one of sample \\(got 'train'\\)$");
+    rejects("run", "mode", "learn", "must be one of sample, train, exact \\(got 'learn'\\)$");
     rejects("model", "activation", "", "must be one of selu, tanh, relu, gelu, identity");
 }
 
@@ -832,8 +832,9 @@ static void test_set_with_bad_syntax_is_an_error(void **state) {
 
 static void test_set_with_unknown_section_or_key_is_an_error(void **state) {
     (void)state;
-    set_fails("modle.layers=3", "^--set modle\\.layers=3: unknown section \\[modle\\] \\(known "
-                                "sections: run, system, model, sampler, output\\)$");
+    set_fails("modle.layers=3",
+              "^--set modle\\.layers=3: unknown section \\[modle\\] \\(known "
+              "sections: run, system, model, sampler, hamiltonian, vmc, output\\)$");
     set_fails("model.layer=3", "^--set model\\.layer=3: \\[model\\] layer: unknown key \\(keys of "
                                "\\[model\\]: layers, features, .*\\)$");
     set_fails("system.seed=3", "^--set system\\.seed=3: \\[system\\] seed: unknown key");
