@@ -151,6 +151,9 @@ static const key_spec keys[] = {
     DKEY("vmc", "epsilon", adam_eps, 0.0, 1.0, "1e-8", "Adam epsilon"),
     {"vmc", "checkpoint_every", KEY_INT, OFF(checkpoint_every), 0, 1, 100000000, NULL, "50",
      "write the output file (variables, optimiser state, log) every this many iterations", 0, 0},
+    {"vmc", "final_samples", KEY_INT64, OFF(final_samples), 0, 1, INT64_C(1000000000), NULL,
+     "16384", "fresh samples of the trained state for the final energy estimate (and /samples)", 0,
+     0},
     DKEY("vmc", "distinct_warn", distinct_warn, 0.0, 1.0, "0.05",
          "warn when the fraction of distinct samples falls below this (SR stalls)"),
 #undef DKEY

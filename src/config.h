@@ -38,7 +38,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 43
+#define ARS_CONFIG_NKEYS 44
 
 typedef struct ars_config {
     char source[ARS_PATH_MAX]; /* the file parsed, for messages */
@@ -83,6 +83,7 @@ typedef struct ars_config {
     double ds_decay, ds_min;
     double beta1, beta2, adam_eps;
     int checkpoint_every;
+    int64_t final_samples;
     double distinct_warn;
     /* [output] */
     char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */

@@ -356,8 +356,129 @@ done:
     return rc;
 }
 
+static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
+    hid_t g = H5Gcreate2(file, "hamiltonian", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = -1;
+    if (g >= 0 && attr_string(g, "type", ars_ham_type_name(H->type)) >= 0 &&
+        attr_write(g, "J", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J) >= 0 &&
+        attr_write(g, "h", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->h) >= 0 &&
+        attr_write(g, "Delta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->Delta) >= 0 &&
+        attr_write(g, "J2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J2) >= 0 &&
+        attr_i64(g, "pbc", H->pbc) >= 0 && attr_i64(g, "marshall_sign", H->marshall_sign) >= 0) {
+        rc = 0;
+    }
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+static herr_t write_reference(hid_t file, double energy, const char *method) {
+    hid_t g = H5Gcreate2(file, "reference", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = -1;
+    if (g >= 0) {
+        hid_t space = H5Screate(H5S_SCALAR);
+        hid_t d = space >= 0 ? H5Dcreate2(g, "energy", H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                          H5P_DEFAULT, H5P_DEFAULT)
+                             : H5I_INVALID_HID;
+        if (d >= 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &energy) >= 0 &&
+            (method == NULL || attr_string(d, "method", method) >= 0)) {
+            rc = 0;
+        }
+        if (d >= 0) {
+            H5Dclose(d);
+        }
+        if (space >= 0) {
+            H5Sclose(space);
+        }
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+static const char *const log_names[10] = {
+    "energy",    "energy_error",      "energy_variance", "vscore",        "relative_error",
+    "grad_norm", "distinct_fraction", "seconds",         "learning_rate", "diag_shift"};
+
+static void log_columns(const ars_vmc_log *log, double *cols[10]) {
+    cols[0] = log->energy;
+    cols[1] = log->energy_error;
+    cols[2] = log->energy_variance;
+    cols[3] = log->vscore;
+    cols[4] = log->relative_error;
+    cols[5] = log->grad_norm;
+    cols[6] = log->distinct_fraction;
+    cols[7] = log->seconds;
+    cols[8] = log->learning_rate;
+    cols[9] = log->diag_shift;
+}
+
+static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
+    hid_t g = H5I_INVALID_HID;
+    herr_t rc = -1;
+    const ars_opt *o = tr->opt;
+    const ars_vmc_log *log = tr->log;
+    hsize_t pd[1] = {(hsize_t)P}, ld[1] = {(hsize_t)log->len};
+    double *cols[10];
+    if (write_hamiltonian(file, tr->H) < 0) {
+        return -1;
+    }
+    if (!isnan(tr->exact_energy) && write_reference(file, tr->exact_energy, NULL) < 0) {
+        return -1;
+    }
+    g = H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || attr_string(g, "type", o->type == ARS_OPT_ADAM ? "adam" : "sgd") < 0 ||
+        attr_i64(g, "step", o->step) < 0 ||
+        attr_write(g, "beta1", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &o->beta1) < 0 ||
+        attr_write(g, "beta2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &o->beta2) < 0 ||
+        attr_write(g, "epsilon", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &o->eps) < 0) {
+        goto done;
+    }
+    if (o->type == ARS_OPT_ADAM &&
+        (write_dataset(g, "m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, pd, o->m, 0) < 0 ||
+         write_dataset(g, "v", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, pd, o->v, 0) < 0)) {
+        goto done;
+    }
+    H5Gclose(g);
+    g = H5Gcreate2(file, "vmc", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || attr_i64(g, "iterations_done", (int64_t)log->len) < 0 ||
+        write_dataset(g, "iteration", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, ld, log->iteration, 0) <
+            0) {
+        goto done;
+    }
+    log_columns(log, cols);
+    for (int i = 0; i < 10; i++) {
+        if (write_dataset(g, log_names[i], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld, cols[i], 0) <
+            0) {
+            goto done;
+        }
+    }
+    if (tr->final != NULL) {
+        const ars_vmc_estimate *e = tr->final;
+        if (attr_write(g, "final_energy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &e->energy) <
+                0 ||
+            attr_write(g, "final_energy_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                       &e->energy_error) < 0 ||
+            attr_write(g, "final_energy_variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                       &e->energy_variance) < 0 ||
+            attr_write(g, "final_vscore", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &e->vscore) <
+                0 ||
+            attr_write(g, "final_relative_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                       &e->relative_error) < 0 ||
+            attr_i64(g, "final_samples", (int64_t)e->n_samples) < 0) {
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    return rc;
+}
+
 int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
-                 const double *log_prob, size_t n) {
+                 const double *log_prob, size_t n, const ars_io_train *train) {
     silence_hdf5();
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -401,6 +522,12 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
         hsize_t ld[1] = {(hsize_t)n};
         if (write_dataset(file, "log_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld, log_prob, 1) <
             0) {
+            goto fail;
+        }
+    }
+    if (train != NULL) {
+        what = "write the training state (/hamiltonian, /optimizer, /vmc)";
+        if (write_train(file, train, net->n_params) < 0) {
             goto fail;
         }
     }
@@ -842,6 +969,150 @@ done:
     }
     if (dset >= 0) {
         H5Dclose(dset);
+    }
+    H5Fclose(file);
+    return rc;
+}
+
+/* Opens "<path>.tmp.<pid>" for writing after making the folders; H5I_INVALID_HID on failure. */
+static hid_t create_temporary(const char *path, char *tmp, size_t tmp_len) {
+    silence_hdf5();
+    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
+    if (make_parent_dirs(path) != 0) {
+        return H5I_INVALID_HID;
+    }
+    return H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+/* Closes the temporary file and renames it into place, or removes it on failure. */
+static int finish_temporary(hid_t file, const char *tmp, const char *path, int ok) {
+    herr_t closed = file >= 0 ? H5Fclose(file) : -1;
+    if (!ok || closed < 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return ARS_ERR(ARS_STATUS_EIO, "cannot write '%s' (temporary '%s'); '%s' is unchanged",
+                       path, tmp, path);
+    }
+    return ARS_OK;
+}
+
+int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilbert *h,
+                       const ars_ham *H, double energy, const char *method) {
+    char tmp[4200];
+    hid_t file = create_temporary(path, tmp, sizeof tmp);
+    int ok = file >= 0;
+    if (ok) {
+        ok = attr_string(file, "format", ARS_FORMAT_NAME) >= 0 &&
+             attr_i64(file, "format_version", ARS_FORMAT_VERSION) >= 0 &&
+             attr_string(file, "arsampler_version", ARS_VERSION) >= 0 &&
+             attr_string(file, "config", meta->config_text != NULL ? meta->config_text : "") >= 0 &&
+             attr_write(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &meta->seed) >= 0;
+    }
+    if (ok) {
+        const double spin = 0.5 * h->two_s;
+        hid_t g = H5Gcreate2(file, "hilbert", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok = g >= 0 && attr_i64(g, "size", h->size) >= 0 &&
+             attr_i64(g, "local_size", h->local_size) >= 0 &&
+             attr_write(g, "spin", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &spin) >= 0;
+        if (g >= 0) {
+            H5Gclose(g);
+        }
+    }
+    ok = ok && write_hamiltonian(file, H) >= 0 && write_reference(file, energy, method) >= 0;
+    return finish_temporary(file, tmp, path, ok);
+}
+
+/* Reads a 1-dimensional dataset of exactly n entries (converted to mtype). */
+static int read_vector(hid_t loc, const char *name, hid_t mtype, void *out, size_t n) {
+    hid_t d =
+        H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    int rc = -1;
+    if (d >= 0) {
+        hid_t sp = H5Dget_space(d);
+        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
+            H5Sget_simple_extent_npoints(sp) == (hssize_t)n &&
+            (n == 0 || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0)) {
+            rc = 0;
+        }
+        if (sp >= 0) {
+            H5Sclose(sp);
+        }
+        H5Dclose(d);
+    }
+    return rc;
+}
+
+int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
+    hid_t file = open_input(path);
+    if (file < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    hid_t g = H5I_INVALID_HID;
+    int rc = check_format(file, path);
+    char type[16] = "";
+    int64_t step = 0, done = 0;
+    double *cols[10];
+    if (rc != ARS_OK) {
+        goto out;
+    }
+    rc = ARS_STATUS_EINPUT;
+    if (H5Lexists(file, "optimizer", H5P_DEFAULT) <= 0 ||
+        H5Lexists(file, "vmc", H5P_DEFAULT) <= 0) {
+        ARS_ERR(rc,
+                "'%s' has no /optimizer or /vmc group: it is not the output of a training run "
+                "([run] mode = train), so there is nothing to resume",
+                path);
+        goto out;
+    }
+    g = H5Gopen2(file, "optimizer", H5P_DEFAULT);
+    if (g < 0 || attr_read_string(g, "type", type, sizeof type) != 0 ||
+        attr_read_i64(g, "step", &step, 1) != 0 || step < 0) {
+        ARS_ERR(rc, "'%s': /optimizer attributes type or step are missing or invalid", path);
+        goto out;
+    }
+    if (strcmp(type, opt->type == ARS_OPT_ADAM ? "adam" : "sgd") != 0) {
+        ARS_ERR(rc,
+                "'%s': /optimizer was %s but [vmc] optimizer is %s; resume with the same "
+                "optimizer",
+                path, type, opt->type == ARS_OPT_ADAM ? "adam" : "sgd");
+        goto out;
+    }
+    if (opt->type == ARS_OPT_ADAM &&
+        (read_vector(g, "m", H5T_NATIVE_DOUBLE, opt->m, opt->P) != 0 ||
+         read_vector(g, "v", H5T_NATIVE_DOUBLE, opt->v, opt->P) != 0)) {
+        ARS_ERR(rc, "'%s': /optimizer/m or /optimizer/v is missing or does not have %zu entries",
+                path, opt->P);
+        goto out;
+    }
+    opt->step = step;
+    H5Gclose(g);
+    g = H5Gopen2(file, "vmc", H5P_DEFAULT);
+    if (g < 0 || attr_read_i64(g, "iterations_done", &done, 1) != 0 || done < 0 ||
+        done > 100000000) {
+        ARS_ERR(rc, "'%s': /vmc attribute iterations_done is missing or invalid", path);
+        goto out;
+    }
+    if (ars_vmc_log_reserve(log, (size_t)done > log->cap ? (size_t)done : log->cap) != ARS_OK) {
+        rc = ARS_STATUS_ENOMEM;
+        goto out;
+    }
+    if (read_vector(g, "iteration", H5T_NATIVE_INT64, log->iteration, (size_t)done) != 0) {
+        ARS_ERR(rc, "'%s': /vmc/iteration is missing or does not have %lld entries", path,
+                (long long)done);
+        goto out;
+    }
+    log_columns(log, cols);
+    for (int i = 0; i < 10; i++) {
+        if (read_vector(g, log_names[i], H5T_NATIVE_DOUBLE, cols[i], (size_t)done) != 0) {
+            ARS_ERR(rc, "'%s': /vmc/%s is missing or does not have %lld entries", path,
+                    log_names[i], (long long)done);
+            goto out;
+        }
+    }
+    log->len = (size_t)done;
+    rc = ARS_OK;
+out:
+    if (g >= 0) {
+        H5Gclose(g);
     }
     H5Fclose(file);
     return rc;

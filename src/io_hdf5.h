@@ -9,6 +9,15 @@
  *   /variables/params/layers_{i}/kernel   f64 [K - exclusive_i, C_i/g_i, F_i]
  *   /variables/params/layers_{i}/bias     f64 [F_i]   (absent without bias)
  *   /samples               int8 [n, L] local state values (2*Sz); /log_prob f64 [n]
+ * Training (mode = train) adds:
+ *   /hamiltonian           attrs type, J, h, Delta, J2, pbc, marshall_sign
+ *   /reference/energy      f64 scalar, the exact ground-state energy (when known)
+ *   /optimizer             attrs type, step, beta1, beta2, epsilon; datasets m, v [P] (adam)
+ *   /vmc                   attrs iterations_done and, at the end, final_energy, final_energy_error,
+ *                          final_energy_variance, final_vscore, final_relative_error,
+ *                          final_samples; datasets [iterations_done]: iteration, energy,
+ *                          energy_error, energy_variance, vscore, relative_error, grad_norm,
+ *                          distinct_fraction, seconds, learning_rate, diag_shift
  *
  * Files are written to "<path>.tmp.<pid>" in the same folder and renamed into place only when
  * complete, so an interrupted run never leaves a half-written file where a good one was.
@@ -22,6 +31,9 @@
 #include <stdint.h>
 
 #include "arnn.h"
+#include "hamiltonian.h"
+#include "optimizer.h"
+#include "vmc.h"
 
 #define ARS_FORMAT_NAME "arsampler"
 #define ARS_FORMAT_VERSION 1
@@ -33,11 +45,31 @@ typedef struct ars_io_meta {
     const char *dtype; /* arithmetic of the samples ("float64"/"float32"), or NULL */
 } ars_io_meta;
 
-/* Writes a complete output file atomically: metadata, variables and, when n > 0, the samples
- * cfg (n, L) as values and log_prob (n). Creates missing parent folders. ARS_STATUS_EIO on
- * failure (the previous file at `path`, if any, is left untouched). */
+/* What a training run adds to its output file. */
+typedef struct ars_io_train {
+    const ars_ham *H;
+    const ars_opt *opt;
+    const ars_vmc_log *log;
+    double exact_energy;           /* NaN: unknown, /reference is not written */
+    const ars_vmc_estimate *final; /* the final estimate, or NULL (checkpoints) */
+} ars_io_train;
+
+/* Writes a complete output file atomically: metadata, variables, when n > 0 the samples cfg
+ * (n, L) as values and log_prob (n), and the training state when train != NULL. Creates missing
+ * parent folders. ARS_STATUS_EIO on failure (the previous file at `path`, if any, is left
+ * untouched). */
 int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
-                 const double *log_prob, size_t n);
+                 const double *log_prob, size_t n, const ars_io_train *train);
+
+/* Writes the file of mode = exact: root attributes, /hilbert, /hamiltonian and
+ * /reference/energy (with attribute method). */
+int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilbert *h,
+                       const ars_ham *H, double energy, const char *method);
+
+/* Loads what --resume needs besides the variables: the optimiser state into opt (its type and
+ * size must match) and the training log into log (grown as needed). ARS_STATUS_EINPUT with a
+ * message naming the object on failure. */
+int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log);
 
 /* Checks that a file can be created at `path` (its folder exists or can be made, and is
  * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise. */

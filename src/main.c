@@ -4,34 +4,44 @@
  * (0 success, 2 bad input, 1 other failures).
  *
  *   arsampler CONFIG [--set section.key=value]... [--threads N] [--output FILE] [--quiet]
+ *             [--resume]
  *   arsampler --version | --help | --print-config [CONFIG ...]
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <unistd.h>
 #include <omp.h>
 
 #include "arnn.h"
 #include "ars_common.h"
 #include "config.h"
+#include "exact.h"
+#include "hamiltonian.h"
 #include "io_hdf5.h"
+#include "optimizer.h"
 #include "sampler.h"
+#include "vmc.h"
 
 static const char usage[] =
     "usage: arsampler CONFIG [--set section.key=value]... [--threads N] [--output FILE] "
-    "[--quiet]\n"
+    "[--quiet] [--resume]\n"
     "       arsampler --help | --version | --print-config [CONFIG] | --keys\n"
     "\n"
     "Draws exact samples from an autoregressive masked-convolution network (NetKet's\n"
-    "ARNNConv1D) for a spin chain and writes them, with the network, to an HDF5 file.\n"
+    "ARNNConv1D) for a spin chain, trains it to a ground state by variational Monte Carlo\n"
+    "([run] mode = train), or computes exact energies (mode = exact); writes HDF5.\n"
     "\n"
     "  --set S.K=V      override key K of section [S] (repeatable), e.g. --set sampler.seed=7\n"
     "  --threads N      OpenMP threads (same as --set run.threads=N); results do not depend on it\n"
     "  --output FILE    output file (same as --set output.file=FILE)\n"
     "  --quiet          no summary and no progress line (errors and warnings still go to stderr)\n"
+    "  --resume         mode = train: continue from the last checkpoint in the output file up to\n"
+    "                   [vmc] iterations (e.g. --resume --set vmc.iterations=2000 extends a run)\n"
     "  --print-config   print the effective configuration (defaults and overrides applied), exit\n"
     "  --keys           list every config key with its default and range, exit\n"
     "  --version        print the version, exit\n"
@@ -45,6 +55,7 @@ typedef struct cli {
     int n_sets;
     int quiet;
     int print_config;
+    int resume;
 } cli;
 
 static int parse_cli(cli *a, int argc, char **argv, int *done) {
@@ -75,6 +86,8 @@ static int parse_cli(cli *a, int argc, char **argv, int *done) {
             a->quiet = 1;
         } else if (strcmp(s, "--print-config") == 0) {
             a->print_config = 1;
+        } else if (strcmp(s, "--resume") == 0) {
+            a->resume = 1;
         } else if (strcmp(s, "--set") == 0 || strcmp(s, "--threads") == 0 ||
                    strcmp(s, "--output") == 0) {
             if (i + 1 >= argc) {
@@ -222,7 +235,7 @@ static int run_sample(const ars_config *cfg, const char *config_text, int quiet)
 
     ars_io_meta meta = {config_text, cfg->seed,
                         cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64"};
-    rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n);
+    rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n, NULL);
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
     }
@@ -230,6 +243,259 @@ done:
     ars_sampler_free(sampler);
     free(samples);
     free(log_prob);
+    ars_arnn_free(net);
+    return rc;
+}
+
+/* The Hamiltonian of [hamiltonian] for the chain of [system]. */
+static int setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
+    return ars_ham_init(H, (ars_ham_type)cfg->ham_type, cfg->size, cfg->two_s, cfg->ham_J,
+                        cfg->ham_h, cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc, cfg->ham_marshall);
+}
+
+/* The exact ground-state energy when it is given or cheap (tfim: free fermions; others: Lanczos
+ * in the total-Sz = 0 sector up to ARS_EXACT_LANCZOS_MAX_SIZE sites), else NaN. */
+static double exact_reference(const ars_config *cfg, const ars_ham *H, const char **method) {
+    if (!isnan(cfg->ham_exact)) {
+        *method = "[hamiltonian] exact_energy";
+        return cfg->ham_exact;
+    }
+    if (H->type == ARS_HAM_TFIM) {
+        *method = "free fermions";
+        return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
+    }
+    double e0 = NAN;
+    if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
+        ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
+        *method = "Lanczos, total Sz = 0";
+        return e0;
+    }
+    *method = "unknown";
+    return NAN;
+}
+
+static void print_hamiltonian(const ars_ham *H, double exact, const char *method) {
+    printf("hamiltonian: %s, J %g", ars_ham_type_name(H->type), H->J);
+    if (H->type == ARS_HAM_TFIM) {
+        printf(", h %g", H->h);
+    } else if (H->type == ARS_HAM_XXZ) {
+        printf(", Delta %g", H->Delta);
+    } else if (H->type == ARS_HAM_J1J2) {
+        printf(", J2 %g", H->J2);
+    }
+    printf(", %s%s; exact energy %.10f (%s)\n", H->pbc ? "periodic" : "open",
+           H->marshall_sign ? ", Marshall sign" : "", exact, method);
+}
+
+static int run_exact(const ars_config *cfg, const char *config_text, int quiet) {
+    ars_ham H;
+    int rc = setup_hamiltonian(cfg, &H);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    rc = ars_io_check_writable(cfg->file);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    const char *method = "";
+    const double e0 = exact_reference(cfg, &H, &method);
+    if (isnan(e0)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "%s: [run] mode = exact: no exact method for %s with %d sites (tfim: any "
+                       "size by free fermions; the others: Lanczos up to %d sites, even size)",
+                       cfg->source, ars_ham_type_name(H.type), H.size, ARS_EXACT_LANCZOS_MAX_SIZE);
+    }
+    if (!quiet) {
+        print_hamiltonian(&H, e0, method);
+    }
+    printf("%.12f\n", e0);
+    ars_hilbert h;
+    ars_hilbert_init(&h, cfg->size, cfg->two_s);
+    ars_io_meta meta = {config_text, cfg->seed, NULL};
+    rc = ars_io_write_exact(cfg->file, &meta, &h, &H, e0, method);
+    if (rc == ARS_OK && !quiet) {
+        printf("wrote %s\n", cfg->file);
+    }
+    return rc;
+}
+
+/* One line per iteration on a terminal (redrawn), every 10 s otherwise. */
+static void train_progress(const ars_vmc *v, int total, double t_start, double *t_last, int force) {
+    const ars_vmc_log *log = &v->log;
+    const size_t i = log->len - 1;
+    const double now = ars_wtime();
+    const int tty = isatty(fileno(stderr));
+    if (!force && !tty && now - *t_last < 10.0) {
+        return;
+    }
+    *t_last = now;
+    const double per = (now - t_start) / (double)(v->iteration - log->iteration[0]);
+    fprintf(stderr, "%siter %lld/%d  E = %.8f +- %.2g", tty ? "\r" : "", (long long)v->iteration,
+            total, log->energy[i], log->energy_error[i]);
+    if (!isnan(log->relative_error[i])) {
+        fprintf(stderr, "  rel.err %.2e", log->relative_error[i]);
+    }
+    fprintf(stderr, "  var %.3g  %.3g s/it  ETA %.0f s%s", log->energy_variance[i], per,
+            per * (double)(total - v->iteration), tty && !force ? "\033[K" : "\n");
+    fflush(stderr);
+}
+
+static int run_train(const ars_config *cfg, const char *config_text, int quiet, int resume) {
+    ars_arch arch;
+    ars_ham H;
+    ars_arnn *net = NULL;
+    ars_vmc *vmc = NULL;
+    uint8_t *samples = NULL;
+    double *log_prob = NULL, *eloc = NULL;
+    const size_t n = (size_t)cfg->n_samples;
+    int rc = setup_hamiltonian(cfg, &H);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    ars_config_arch(cfg, &arch);
+    rc = ars_io_check_writable(cfg->file);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    net = ars_arnn_alloc(&arch);
+    if (net == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
+    }
+    if (resume) {
+        rc = ARS_OK; /* the variables come with the training state, below */
+    } else if (strcmp(cfg->init, "random") == 0) {
+        rc = ars_arnn_init_random(net, cfg->seed);
+    } else {
+        rc = ars_io_load_variables(cfg->init, net);
+    }
+    if (rc != ARS_OK) {
+        goto done;
+    }
+    const char *method = "";
+    const double exact = exact_reference(cfg, &H, &method);
+    ars_vmc_settings set = {
+        .n_samples = n,
+        .chunk_size = cfg->chunk_size,
+        .seed = cfg->seed,
+        .algorithm = (ars_sampler_algorithm)cfg->algorithm,
+        .dtype = (ars_dtype)cfg->dtype,
+        .optimizer = cfg->optimizer == 1 ? ARS_OPT_ADAM : ARS_OPT_SGD,
+        .learning_rate = cfg->learning_rate,
+        .lr_decay = cfg->lr_decay,
+        .lr_min = cfg->lr_min,
+        .lr_exponential = cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL,
+        .sr = cfg->sr,
+        .diag_shift = cfg->diag_shift,
+        .ds_decay = cfg->ds_decay,
+        .ds_min = cfg->ds_min,
+        .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
+        .beta1 = cfg->beta1,
+        .beta2 = cfg->beta2,
+        .adam_eps = cfg->adam_eps,
+        .exact_energy = exact,
+    };
+    const int threads = omp_get_max_threads();
+    vmc = ars_vmc_alloc(net, &H, &set, cfg->iterations, threads);
+    if (vmc == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM,
+                     "out of memory for training (%zu samples x %zu parameters of gradients)", n,
+                     net->n_params);
+        goto done;
+    }
+    if (resume) {
+        rc = ars_io_load_train(cfg->file, vmc->opt, &vmc->log);
+        if (rc == ARS_OK) {
+            rc = ars_io_load_variables(cfg->file, net);
+        }
+        if (rc != ARS_OK) {
+            goto done;
+        }
+        vmc->iteration = (int64_t)vmc->log.len;
+    }
+    if (!quiet) {
+        printf("arsampler %s: %s (train)\n", ARS_VERSION, cfg->source);
+        printf("system: %d sites of spin 1/2; model: %d layers, %zu parameters\n",
+               arch.hilbert.size, arch.layers, net->n_params);
+        print_hamiltonian(&H, exact, method);
+        printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n",
+               cfg->iterations, n, cfg->optimizer == 1 ? "adam" : "sgd", cfg->learning_rate,
+               cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
+               cfg->sr ? "SR" : "no SR",
+               cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
+               threads);
+        if (resume) {
+            printf("resuming after iteration %lld from %s\n", (long long)vmc->iteration, cfg->file);
+        }
+    }
+    report_receptive_field(&arch, quiet);
+    fflush(stdout);
+
+    ars_io_train train = {&H, vmc->opt, &vmc->log, exact, NULL};
+    ars_io_meta meta = {config_text, cfg->seed,
+                        cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64"};
+    const double t_start = ars_wtime();
+    double t_last = t_start;
+    int warned_distinct = 0;
+    while (vmc->iteration < cfg->iterations) {
+        rc = ars_vmc_step(vmc);
+        if (rc != ARS_OK) {
+            /* Keep the last good state: the parameters were not updated. */
+            ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
+            goto done;
+        }
+        const size_t i = vmc->log.len - 1;
+        if (vmc->log.distinct_fraction[i] < cfg->distinct_warn && !warned_distinct) {
+            ars_warn("iteration %lld: only %.1f%% of the samples are distinct; the state is "
+                     "collapsing onto few configurations, which stalls SR (larger n_samples, "
+                     "diag_shift or a smaller learning_rate help)",
+                     (long long)vmc->log.iteration[i], 100.0 * vmc->log.distinct_fraction[i]);
+            warned_distinct = 1;
+        }
+        if (!quiet) {
+            train_progress(vmc, cfg->iterations, t_start, &t_last, 0);
+        }
+        if (vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) {
+            rc = ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
+            if (rc != ARS_OK) {
+                goto done;
+            }
+        }
+    }
+    if (!quiet && vmc->log.len > 0) {
+        train_progress(vmc, cfg->iterations, t_start, &t_last, 1);
+    }
+    /* The final estimate from fresh samples of the trained state, from their own streams
+     * (iteration index with the top bit set, never used by training). */
+    const size_t nf = (size_t)cfg->final_samples;
+    samples = malloc(nf * (size_t)arch.hilbert.size);
+    log_prob = malloc(nf * sizeof(double));
+    eloc = malloc(nf * sizeof(double));
+    if (samples == NULL || log_prob == NULL || eloc == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu final samples", nf);
+        goto done;
+    }
+    ars_vmc_estimate est;
+    rc = ars_vmc_evaluate(vmc, samples, log_prob, eloc, nf,
+                          (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
+    if (rc == ARS_OK) {
+        train.final = &est;
+        rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, nf, &train);
+    }
+    if (rc == ARS_OK) {
+        printf("final: E = %.10f +- %.2g from %zu samples", est.energy, est.energy_error, nf);
+        if (!isnan(est.relative_error)) {
+            printf(", relative error %.3e", est.relative_error);
+        }
+        printf(", variance %.4g, V-score %.3g\n", est.energy_variance, est.vscore);
+    }
+    if (rc == ARS_OK && !quiet) {
+        printf("wrote %s\n", cfg->file);
+    }
+done:
+    free(samples);
+    free(log_prob);
+    free(eloc);
+    ars_vmc_free(vmc);
     ars_arnn_free(net);
     return rc;
 }
@@ -268,7 +534,17 @@ int main(int argc, char **argv) {
     if (cfg.threads > 0) {
         omp_set_num_threads(cfg.threads);
     }
-    rc = run_sample(&cfg, text, args.quiet);
+    if (args.resume && cfg.mode != ARS_MODE_TRAIN) {
+        free(text);
+        return ars_exit_code(ARS_ERR(ARS_STATUS_ECONFIG, "--resume needs [run] mode = train"));
+    }
+    if (cfg.mode == ARS_MODE_TRAIN) {
+        rc = run_train(&cfg, text, args.quiet, args.resume);
+    } else if (cfg.mode == ARS_MODE_EXACT) {
+        rc = run_exact(&cfg, text, args.quiet);
+    } else {
+        rc = run_sample(&cfg, text, args.quiet);
+    }
     free(text);
     return ars_exit_code(rc);
 }

@@ -1,0 +1,477 @@
+/*
+ * hamiltonian: matrix elements of the spin-1/2 chain Hamiltonians and fast local energies of an
+ * ars_arnn wavefunction; the math (conventions, Marshall sign, window method) is in
+ * hamiltonian.h and docs/hamiltonians.md.
+ */
+#include "hamiltonian.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ars_common.h"
+
+/* Windows evaluated per batch of the window network (a multiple of the conv kernel's tile). */
+#define HAM_WINDOW_BATCH 256
+
+const char *ars_ham_type_name(ars_ham_type type) {
+    switch (type) {
+        case ARS_HAM_TFIM:
+            return "tfim";
+        case ARS_HAM_XXZ:
+            return "xxz";
+        case ARS_HAM_HEISENBERG:
+            return "heisenberg";
+        case ARS_HAM_J1J2:
+            return "j1j2";
+    }
+    return NULL;
+}
+
+int ars_ham_type_parse(const char *name, ars_ham_type *type) {
+    static const ars_ham_type all[] = {ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+        if (strcmp(name, ars_ham_type_name(all[k])) == 0) {
+            *type = all[k];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int ars_ham_init(ars_ham *H, ars_ham_type type, int size, int two_s, double J, double h,
+                 double Delta, double J2, int pbc, int marshall_sign) {
+    memset(H, 0, sizeof *H);
+    const char *name = ars_ham_type_name(type);
+    if (name == NULL) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "[hamiltonian] unknown Hamiltonian type %d", (int)type);
+    }
+    if (two_s != 1) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] %s is defined for spin 1/2 only (got spin %d/2); use "
+                       "system.spin = 0.5 or no Hamiltonian",
+                       name, two_s);
+    }
+    if (size < 2) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "[hamiltonian] %s needs at least 2 sites (got %d)", name,
+                       size);
+    }
+    if (pbc && size < 3) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] pbc needs at least 3 sites: with %d the wrap bond repeats "
+                       "bond (0, 1)",
+                       size);
+    }
+    if (type == ARS_HAM_J1J2 && size < 3) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] j1j2 needs at least 3 sites for a next-nearest bond (got %d)",
+                       size);
+    }
+    if (type == ARS_HAM_J1J2 && pbc && size < 5) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] j1j2 with pbc needs at least 5 sites: with %d the "
+                       "next-nearest bonds repeat",
+                       size);
+    }
+    if (marshall_sign && pbc && size % 2 != 0) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] marshall_sign with pbc needs an even size: with %d sites the "
+                       "wrap bond (%d, 0) joins two sites of the same sublattice",
+                       size, size - 1);
+    }
+    if (!isfinite(J) || !isfinite(h) || !isfinite(Delta) || !isfinite(J2)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] couplings must be finite (got J %g, h %g, Delta %g, J2 %g)",
+                       J, h, Delta, J2);
+    }
+    H->type = type;
+    H->size = size;
+    H->J = J;
+    H->pbc = pbc != 0;
+    H->marshall_sign = marshall_sign != 0;
+    switch (type) {
+        case ARS_HAM_TFIM:
+            H->h = h;
+            break;
+        case ARS_HAM_XXZ:
+            H->Delta = Delta;
+            break;
+        case ARS_HAM_HEISENBERG:
+            H->Delta = 1.0;
+            break;
+        case ARS_HAM_J1J2:
+            H->Delta = 1.0;
+            H->J2 = J2;
+            break;
+    }
+    return ARS_OK;
+}
+
+int ars_ham_max_offdiag(const ars_ham *H) {
+    const int L = H->size;
+    const int nn = L - 1 + H->pbc;
+    switch (H->type) {
+        case ARS_HAM_TFIM:
+            return L;
+        case ARS_HAM_XXZ:
+        case ARS_HAM_HEISENBERG:
+            return nn;
+        case ARS_HAM_J1J2:
+            return nn + L - 2 + 2 * H->pbc;
+    }
+    return 0;
+}
+
+/* Sum over the bonds at distance d (d = 1 nearest, 2 next-nearest) of z_i z_j. */
+static double bond_zz(const uint8_t *s, int L, int d, int pbc) {
+    int sum = 0;
+    for (int i = 0; i + d < L; i++) {
+        sum += s[i] == s[i + d] ? 1 : -1;
+    }
+    if (pbc) {
+        for (int i = L - d; i < L; i++) {
+            sum += s[i] == s[i + d - L] ? 1 : -1;
+        }
+    }
+    return (double)sum;
+}
+
+double ars_ham_diagonal(const ars_ham *H, const uint8_t *s) {
+    const int L = H->size;
+    switch (H->type) {
+        case ARS_HAM_TFIM:
+            return -H->J * bond_zz(s, L, 1, H->pbc);
+        case ARS_HAM_XXZ:
+        case ARS_HAM_HEISENBERG:
+            return H->J * H->Delta * bond_zz(s, L, 1, H->pbc);
+        case ARS_HAM_J1J2:
+            return H->J * bond_zz(s, L, 1, H->pbc) + H->J2 * bond_zz(s, L, 2, H->pbc);
+    }
+    return 0.0;
+}
+
+/* Marshall sign ratio of flipping sites i and j (j = -1: i only): (-1)^(odd sites flipped). */
+static double marshall_ratio(int i, int j) {
+    int odd = (i & 1) + (j >= 0 ? (j & 1) : 0);
+    return (odd & 1) ? -1.0 : 1.0;
+}
+
+/* Appends the exchange flips of the antiparallel bonds at distance d, element 2 coupling. */
+static int bond_flips(const ars_ham *H, const uint8_t *s, int d, double coupling, ars_ham_flip *out,
+                      int n) {
+    const int L = H->size;
+    for (int k = 0; k < L; k++) {
+        int i = k, j = k + d;
+        if (j >= L) {
+            if (!H->pbc) {
+                break;
+            }
+            i = j - L; /* wrap bond (k, k + d - L), stored with i < j */
+            j = k;
+        }
+        if (s[i] != s[j]) {
+            double mel = 2.0 * coupling;
+            out[n].i = i;
+            out[n].j = j;
+            out[n].mel = H->marshall_sign ? mel * marshall_ratio(i, j) : mel;
+            n++;
+        }
+    }
+    return n;
+}
+
+int ars_ham_offdiag(const ars_ham *H, const uint8_t *s, ars_ham_flip *out) {
+    int n = 0;
+    switch (H->type) {
+        case ARS_HAM_TFIM:
+            for (int i = 0; i < H->size; i++) {
+                out[n].i = i;
+                out[n].j = -1;
+                out[n].mel = H->marshall_sign ? -H->h * marshall_ratio(i, -1) : -H->h;
+                n++;
+            }
+            break;
+        case ARS_HAM_XXZ:
+        case ARS_HAM_HEISENBERG:
+            n = bond_flips(H, s, 1, H->J, out, n);
+            break;
+        case ARS_HAM_J1J2:
+            n = bond_flips(H, s, 1, H->J, out, n);
+            n = bond_flips(H, s, 2, H->J2, out, n);
+            break;
+    }
+    return n;
+}
+
+/* ---- local energies ---------------------------------------------------------------------- */
+
+/* One pending window: flip `flip` of sample `b`; window sites [a, a + W) of the chain; the terms
+ * at window positions lo..hi are the segment's. */
+typedef struct ham_window {
+    int flip, b, a, lo, hi;
+} ham_window;
+
+struct ars_ham_ws {
+    int B, L, R, W, max_flips, nw_cap, nw;
+    ars_arch arch;       /* the architecture the workspace was sized for */
+    ars_arnn net_win;    /* shallow copy of the network with hilbert.size = W */
+    ars_arnn_ws *full;   /* forward pass of the samples, (L, ., B) */
+    ars_arnn_ws *win;    /* forward pass of the windows, (W, ., nw_cap) */
+    ars_ham_flip *flips; /* (B, max_flips) */
+    int *n_flips;        /* (B) */
+    double *dlog;        /* (B, max_flips) log_psi(s') - log_psi(s) */
+    uint8_t *wcfg;       /* (nw_cap, W) window configurations */
+    ham_window *rec;     /* (nw_cap) */
+};
+
+static int arch_equal(const ars_arch *x, const ars_arch *y) {
+    if (x->hilbert.size != y->hilbert.size || x->hilbert.two_s != y->hilbert.two_s ||
+        x->layers != y->layers || x->kernel_size != y->kernel_size ||
+        x->feature_group_count != y->feature_group_count || x->use_bias != y->use_bias ||
+        x->activation != y->activation || x->input != y->input) {
+        return 0;
+    }
+    for (int l = 0; l < x->layers; l++) {
+        if (x->features[l] != y->features[l] || x->dilation[l] != y->dilation[l]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Reach R (<= L) and window length W of a network for H. */
+static void ham_window_shape(const ars_ham *H, const ars_arnn *net, int *R, int *W) {
+    const int L = H->size;
+    uint8_t *depends = malloc((size_t)L);
+    ARS_ASSERT(depends != NULL, "out of memory");
+    long reach = ars_arch_receptive_field(&net->arch, depends);
+    free(depends);
+    *R = reach < L ? (int)reach : L;
+    long w = 2L * *R + 3;
+    *W = w < L ? (int)w : L;
+}
+
+static int ham_window_cap(const ars_ham *H, int B) {
+    long cap = 2L * (long)B * ars_ham_max_offdiag(H);
+    if (cap > HAM_WINDOW_BATCH) {
+        cap = HAM_WINDOW_BATCH;
+    }
+    return cap < 1 ? 1 : (int)cap;
+}
+
+size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B) {
+    int R, W;
+    ham_window_shape(H, net, &R, &W);
+    const int cap = ham_window_cap(H, B);
+    ars_arch win = net->arch;
+    win.hilbert.size = W;
+    const size_t per_flip = sizeof(ars_ham_flip) + sizeof(double);
+    return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
+           (size_t)B * (size_t)ars_ham_max_offdiag(H) * per_flip +
+           (size_t)cap * ((size_t)W + sizeof(ham_window)) + sizeof(ars_ham_ws);
+}
+
+ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
+    ARS_ASSERT(net->arch.hilbert.local_size == 2, "Hamiltonians need spin 1/2 (local_size %d)",
+               net->arch.hilbert.local_size);
+    ARS_ASSERT(net->arch.hilbert.size == H->size, "network size %d, Hamiltonian size %d",
+               net->arch.hilbert.size, H->size);
+    ARS_ASSERT(B >= 1, "batch %d", B);
+    ars_ham_ws *ws = calloc(1, sizeof *ws);
+    if (ws == NULL) {
+        return NULL;
+    }
+    ws->B = B;
+    ws->L = H->size;
+    ws->arch = net->arch;
+    ham_window_shape(H, net, &ws->R, &ws->W);
+    ws->max_flips = ars_ham_max_offdiag(H);
+    ws->nw_cap = ham_window_cap(H, B);
+    ws->net_win = *net;
+    ws->net_win.arch.hilbert.size = ws->W;
+    const size_t nf = (size_t)B * (size_t)ws->max_flips;
+    ws->full = ars_arnn_ws_alloc(net, B);
+    ws->win = ars_arnn_ws_alloc(&ws->net_win, ws->nw_cap);
+    ws->flips = malloc((nf > 0 ? nf : 1) * sizeof *ws->flips);
+    ws->n_flips = malloc((size_t)B * sizeof *ws->n_flips);
+    ws->dlog = malloc((nf > 0 ? nf : 1) * sizeof *ws->dlog);
+    ws->wcfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
+    ws->rec = malloc((size_t)ws->nw_cap * sizeof *ws->rec);
+    if (ws->full == NULL || ws->win == NULL || ws->flips == NULL || ws->n_flips == NULL ||
+        ws->dlog == NULL || ws->wcfg == NULL || ws->rec == NULL) {
+        goto fail;
+    }
+    return ws;
+fail:
+    ars_ham_ws_free(ws);
+    return NULL;
+}
+
+void ars_ham_ws_free(ars_ham_ws *ws) {
+    if (ws == NULL) {
+        return;
+    }
+    ars_arnn_ws_free(ws->full);
+    ars_arnn_ws_free(ws->win);
+    free(ws->flips);
+    free(ws->n_flips);
+    free(ws->dlog);
+    free(ws->wcfg);
+    free(ws->rec);
+    free(ws);
+}
+
+int ars_ham_ws_reach(const ars_ham_ws *ws) {
+    return ws->R;
+}
+
+int ars_ham_ws_window(const ars_ham_ws *ws) {
+    return ws->W;
+}
+
+/* Runs the pending windows through the window network and adds each segment's
+ * sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) to its flip's dlog. */
+static void ham_flush(ars_ham_ws *ws, const uint8_t *cfg, int B) {
+    const int nw = ws->nw, W = ws->W, L = ws->L;
+    if (nw == 0) {
+        return;
+    }
+    int Lc = 0;
+    for (int w = 0; w < nw; w++) {
+        if (ws->rec[w].hi + 1 > Lc) {
+            Lc = ws->rec[w].hi + 1;
+        }
+    }
+    ars_arnn_forward(ws->wcfg, &ws->net_win, ws->win, nw, Lc);
+    const double *lw = ws->win->lpsi, *lf = ws->full->lpsi;
+    for (int w = 0; w < nw; w++) {
+        const ham_window *r = &ws->rec[w];
+        const uint8_t *row = ws->wcfg + (size_t)w * W;
+        const uint8_t *s = cfg + (size_t)r->b * L;
+        double acc = 0.0;
+        for (int t = r->lo; t <= r->hi; t++) {
+            const int u = r->a + t;
+            acc += lw[((size_t)t * 2 + row[t]) * nw + w] - lf[((size_t)u * 2 + s[u]) * B + r->b];
+        }
+        ws->dlog[r->flip] += acc;
+    }
+    ws->nw = 0;
+}
+
+/* Queues the window of segment [p, e] (chain sites) of flip f = (i, j) of sample b. */
+static void ham_queue(ars_ham_ws *ws, const uint8_t *cfg, int B, int b, int f, int p, int e) {
+    const int L = ws->L, W = ws->W;
+    const ars_ham_flip *fl = &ws->flips[f];
+    if (ws->nw == ws->nw_cap) {
+        ham_flush(ws, cfg, B);
+    }
+    const int a = p - ws->R > 0 ? p - ws->R : 0;
+    const int len = e + 1 - a;
+    ARS_ASSERT(len >= 1 && len <= W, "window [%d, %d] of length %d exceeds %d", a, e, len, W);
+    uint8_t *row = ws->wcfg + (size_t)ws->nw * W;
+    memcpy(row, cfg + (size_t)b * L + a, (size_t)len);
+    memset(row + len, 0, (size_t)(W - len));
+    if (fl->i >= a && fl->i < a + len) {
+        row[fl->i - a] ^= 1;
+    }
+    if (fl->j >= a && fl->j < a + len) {
+        row[fl->j - a] ^= 1;
+    }
+    ham_window *r = &ws->rec[ws->nw++];
+    r->flip = f;
+    r->b = b;
+    r->a = a;
+    r->lo = p - a;
+    r->hi = e - a;
+}
+
+int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
+                         ars_ham_ws *ws, int B) {
+    const int L = ws->L, R = ws->R;
+    ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    ARS_ASSERT(H->size == L, "Hamiltonian size %d, workspace %d", H->size, L);
+    ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
+    if (B == 0) {
+        return 0;
+    }
+    /* Refresh the shallow copy: the caller may pass another network of the same shape. */
+    ws->net_win = *net;
+    ws->net_win.arch.hilbert.size = ws->W;
+    ws->nw = 0;
+    ars_arnn_forward(cfg, net, ws->full, B, L);
+    for (int b = 0; b < B; b++) {
+        const uint8_t *s = cfg + (size_t)b * L;
+        ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;
+        eloc[b] = ars_ham_diagonal(H, s);
+        const int n = ars_ham_offdiag(H, s, fl);
+        ws->n_flips[b] = n;
+        for (int k = 0; k < n; k++) {
+            const int f = b * ws->max_flips + k;
+            const int i = fl[k].i, j = fl[k].j;
+            ws->dlog[f] = 0.0;
+            /* Terms that change: [i, i + R] and [j, j + R], clipped; one window if they touch. */
+            int e1 = i + R < L - 1 ? i + R : L - 1;
+            if (j < 0) {
+                ham_queue(ws, cfg, B, b, f, i, e1);
+                continue;
+            }
+            int e2 = j + R < L - 1 ? j + R : L - 1;
+            if (j <= e1 + 1) {
+                ham_queue(ws, cfg, B, b, f, i, e2 > e1 ? e2 : e1);
+            } else {
+                ham_queue(ws, cfg, B, b, f, i, e1);
+                ham_queue(ws, cfg, B, b, f, j, e2);
+            }
+        }
+    }
+    ham_flush(ws, cfg, B);
+    int bad = 0;
+    for (int b = 0; b < B; b++) {
+        const ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;
+        const double *dl = ws->dlog + (size_t)b * ws->max_flips;
+        double acc = eloc[b];
+        for (int k = 0; k < ws->n_flips[b]; k++) {
+            acc += fl[k].mel * exp(dl[k]);
+        }
+        eloc[b] = acc;
+        bad += !isfinite(acc);
+    }
+    return bad;
+}
+
+void ars_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
+                               const ars_arnn *net, int B) {
+    const int L = H->size, m = ars_ham_max_offdiag(H) + 1;
+    ARS_ASSERT(net->arch.hilbert.size == L && net->arch.hilbert.local_size == 2,
+               "network (%d sites, local_size %d) does not fit the Hamiltonian (%d sites)",
+               net->arch.hilbert.size, net->arch.hilbert.local_size, L);
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, m);
+    uint8_t *rows = malloc((size_t)m * L);
+    double *lp = malloc((size_t)m * sizeof *lp);
+    ars_ham_flip *fl = malloc((size_t)m * sizeof *fl);
+    ARS_ASSERT(ws != NULL && rows != NULL && lp != NULL && fl != NULL, "out of memory");
+    for (int b = 0; b < B; b++) {
+        const uint8_t *s = cfg + (size_t)b * L;
+        const int n = ars_ham_offdiag(H, s, fl);
+        for (int k = 0; k <= n; k++) {
+            uint8_t *row = rows + (size_t)k * L;
+            memcpy(row, s, (size_t)L);
+            if (k > 0) {
+                row[fl[k - 1].i] ^= 1;
+                if (fl[k - 1].j >= 0) {
+                    row[fl[k - 1].j] ^= 1;
+                }
+            }
+        }
+        ars_arnn_log_psi(lp, rows, net, ws, n + 1);
+        double acc = ars_ham_diagonal(H, s);
+        for (int k = 0; k < n; k++) {
+            acc += fl[k].mel * exp(lp[k + 1] - lp[0]);
+        }
+        eloc[b] = acc;
+    }
+    free(fl);
+    free(lp);
+    free(rows);
+    ars_arnn_ws_free(ws);
+}

@@ -1,0 +1,125 @@
+/*
+ * hamiltonian: spin-1/2 chain Hamiltonians, their matrix elements, and fast local energies of an
+ * ars_arnn wavefunction. Conventions in docs/hamiltonians.md.
+ *
+ * Pauli matrices throughout (sx, sy, sz with eigenvalues +-1). A configuration is a row of L
+ * local indices s_t (0 = value -1 = down, 1 = value +1 = up); z_t = 2 s_t - 1.
+ * Bonds: nearest neighbours (i, i+1), i = 0..L-2, plus (L-1, 0) when pbc; next-nearest
+ * neighbours (i, i+2), i = 0..L-3, plus (L-2, 0) and (L-1, 1) when pbc.
+ *
+ *   tfim        H = -J sum_nn sz_i sz_j - h sum_i sx_i
+ *   xxz         H =  J sum_nn (sx_i sx_j + sy_i sy_j + Delta sz_i sz_j)
+ *   heisenberg  xxz with Delta = 1
+ *   j1j2        H =  J sum_nn S_ij + J2 sum_nnn S_ij,  S_ij = sx_i sx_j + sy_i sy_j + sz_i sz_j
+ *
+ * Diagonal: H(s,s) = -J sum_nn z_i z_j (tfim), J Delta sum_nn z_i z_j (xxz),
+ * J sum_nn z_i z_j + J2 sum_nnn z_i z_j (j1j2). Off-diagonal: sx_i flips site i with element -h
+ * (tfim); (sx_i sx_j + sy_i sy_j)|..u_i..d_j..> = 2 |..d_i..u_j..>, so every antiparallel bond
+ * flips both its spins with element 2J (2 J2 on next-nearest bonds); parallel bonds give nothing.
+ *
+ * Marshall sign (marshall_sign = 1): the wavefunction is psi(s) = sign(s) |psi_net(s)| with
+ * sign(s) = (-1)^(number of up spins on odd sites). Flipping the set F of sites multiplies the
+ * sign by (-1)^(number of odd sites in F): -1 for a nearest-neighbour pair, +1 for a
+ * next-nearest pair. ars_ham_offdiag returns the element times that ratio, i.e. the elements of
+ * S H S with S = diag(sign): a diagonal unitary, same spectrum. With pbc the wrap bond (L-1, 0)
+ * joins two sites of the same parity when L is odd, so ars_ham_init rejects pbc + odd L +
+ * marshall_sign.
+ *
+ * Local energies: E_loc(s) = sum_s' H(s,s') psi(s')/psi(s)
+ *                          = H(s,s) + sum_flips mel * exp(log_psi(s') - log_psi(s)),
+ * log_psi(s) = sum_t lpsi[t, s_t]. The network is causal with reach R (ars_arch_receptive_field):
+ * the conditional at site t reads input sites t-R..t-1 only. A flip of sites {i, j} therefore
+ * changes the terms t in [i, i+R] U [j, j+R] (clipped to the chain) and no others. Each such
+ * segment [p, e] is re-evaluated on the WINDOW of sites [a, e], a = max(0, p - R): window
+ * outputs at sites >= p read only window inputs, and a window starting at site 0 has the
+ * chain's own zero padding, so they equal the full network's (bit for bit: same operations in
+ * the same order). Windows of all flips of a chunk are run as one batch through a shallow copy
+ * of the network whose hilbert.size is the longest window W <= min(L, 2R + 3), shorter windows
+ * padded at the end (never read, by causality). Then
+ *   log_psi(s') - log_psi(s) = sum_segments sum_{t=p..e} (lpsi'[t, s'_t] - lpsi[t, s_t]),
+ * the second sum from per-sample prefix sums of the sample's own forward pass. Cost per sample:
+ * one forward pass plus <= 2L + 2 windows of O(R) sites: O(L R), not O(L^2).
+ */
+#ifndef ARS_HAMILTONIAN_H
+#define ARS_HAMILTONIAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arnn.h"
+
+typedef enum { ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2 } ars_ham_type;
+
+typedef struct ars_ham {
+    ars_ham_type type;
+    int size;     /* L */
+    double J;     /* tfim: the sz sz coupling; others: the nearest-neighbour coupling (J1) */
+    double h;     /* tfim transverse field; 0 for the other types */
+    double Delta; /* xxz anisotropy; 1 for heisenberg and j1j2, 0 for tfim */
+    double J2;    /* j1j2 next-nearest coupling; 0 for the other types */
+    int pbc;
+    int marshall_sign;
+} ars_ham;
+
+/* One off-diagonal connection s -> s': sites i (and j, or -1 for a single flip; i < j when
+ * both) flipped, matrix element mel = H(s', s) times the Marshall sign ratio when enabled. */
+typedef struct ars_ham_flip {
+    int i, j;
+    double mel;
+} ars_ham_flip;
+
+/* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2"); NULL if invalid. */
+const char *ars_ham_type_name(ars_ham_type type);
+
+/* The type named `name` into *type; returns 0, or -1 if no type has that name. */
+int ars_ham_type_parse(const char *name, ars_ham_type *type);
+
+/* Fills and validates H for `size` sites of spin two_s/2. Couplings that a type does not use are
+ * stored as 0 (h, J2) or 1 (Delta of heisenberg and j1j2). Returns ARS_OK, or
+ * ARS_STATUS_ECONFIG with one message: spin other than 1/2, size < 2, pbc with size < 3 (the wrap
+ * bond would repeat a bond), j1j2 with size < 3 or pbc with size < 5 (next-nearest bonds would
+ * repeat), pbc + odd size + marshall_sign, non-finite couplings, an unknown type. */
+int ars_ham_init(ars_ham *H, ars_ham_type type, int size, int two_s, double J, double h,
+                 double Delta, double J2, int pbc, int marshall_sign);
+
+/* Most off-diagonal connections of any configuration (<= 2L): the size of ars_ham_offdiag's
+ * output array. */
+int ars_ham_max_offdiag(const ars_ham *H);
+
+/* H(s, s) of one configuration s (L local indices). */
+double ars_ham_diagonal(const ars_ham *H, const uint8_t *s);
+
+/* The configurations s' != s with H(s', s) != 0 (possibly 0 when a coupling is 0), as flips;
+ * returns their number (<= ars_ham_max_offdiag). Order: tfim sites ascending; bonds as listed
+ * above, nearest then next-nearest. */
+int ars_ham_offdiag(const ars_ham *H, const uint8_t *s, ars_ham_flip *out);
+
+/* Scratch for the local energies of up to B samples: all allocation happens here. */
+typedef struct ars_ham_ws ars_ham_ws;
+
+/* Workspace for chunks of at most B samples of `net` (spin-1/2 with net's size = H->size,
+ * asserted). NULL on allocation failure. */
+ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B);
+void ars_ham_ws_free(ars_ham_ws *ws);
+
+/* Bytes ars_ham_ws_alloc(H, net, B) takes (approximately; for messages and memory checks). */
+size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B);
+
+/* The reach R the workspace uses (min(receptive field, L)) and its window length W. */
+int ars_ham_ws_reach(const ars_ham_ws *ws);
+int ars_ham_ws_window(const ars_ham_ws *ws);
+
+/* Local energies eloc (B) of configurations cfg (B, L) (local indices) for the wavefunction of
+ * `net` (times the Marshall sign when H->marshall_sign), with the window method above. Runs its
+ * own forward pass of cfg. `net` must have the architecture the workspace was allocated for
+ * (asserted); its parameters may change between calls. Serial; reentrant for distinct
+ * workspaces. Returns the number of non-finite values written to eloc. */
+int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
+                         ars_ham_ws *ws, int B);
+
+/* The same local energies by brute force, for tests: log_psi of every connected s' from a full
+ * forward pass (O(L^2) per sample). Allocates its own scratch (aborts on out-of-memory). */
+void ars_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
+                               const ars_arnn *net, int B);
+
+#endif

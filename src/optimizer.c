@@ -1,0 +1,206 @@
+/*
+ * optimizer: SGD, Adam and stochastic reconfiguration; see optimizer.h for the formulas.
+ */
+#include "optimizer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h> /* declares the CBLAS that OpenBLAS provides at link time */
+#include <omp.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+
+#include "ars_common.h"
+
+/* Columns per tile of the Gram-matrix products (each tile is one single-threaded dgemm). */
+#define SR_TILE 128
+
+ars_opt *ars_opt_alloc(ars_opt_type type, size_t P, double beta1, double beta2, double eps) {
+    ars_opt *o = calloc(1, sizeof *o);
+    if (o == NULL) {
+        return NULL;
+    }
+    o->type = type;
+    o->P = P;
+    o->beta1 = beta1;
+    o->beta2 = beta2;
+    o->eps = eps;
+    if (type == ARS_OPT_ADAM) {
+        o->m = calloc(P, sizeof(double));
+        o->v = calloc(P, sizeof(double));
+        if (o->m == NULL || o->v == NULL) {
+            ars_opt_free(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+void ars_opt_free(ars_opt *o) {
+    if (o == NULL) {
+        return;
+    }
+    free(o->m);
+    free(o->v);
+    free(o);
+}
+
+void ars_opt_step(ars_opt *o, double *params, const double *x, double lr) {
+    o->step++;
+    if (o->type == ARS_OPT_SGD) {
+        for (size_t k = 0; k < o->P; k++) {
+            params[k] -= lr * x[k];
+        }
+        return;
+    }
+    const double c1 = 1.0 - pow(o->beta1, (double)o->step);
+    const double c2 = 1.0 - pow(o->beta2, (double)o->step);
+    for (size_t k = 0; k < o->P; k++) {
+        o->m[k] = o->beta1 * o->m[k] + (1.0 - o->beta1) * x[k];
+        o->v[k] = o->beta2 * o->v[k] + (1.0 - o->beta2) * x[k] * x[k];
+        params[k] -= lr * (o->m[k] / c1) / (sqrt(o->v[k] / c2) + o->eps);
+    }
+}
+
+double ars_opt_schedule(int exponential, double base, double decay, double min, long iteration) {
+    if (!exponential) {
+        return base;
+    }
+    double v = base * pow(decay, (double)iteration);
+    return v > min ? v : min;
+}
+
+ars_sr *ars_sr_alloc(size_t P, size_t n) {
+    ars_sr *sr = calloc(1, sizeof *sr);
+    if (sr == NULL) {
+        return NULL;
+    }
+    sr->P = P;
+    sr->n = n;
+    sr->sample_space = n < P;
+    const size_t m = sr->sample_space ? n : P;
+    sr->mat = malloc(m * m * sizeof(double));
+    sr->rhs = malloc((n > P ? n : P) * sizeof(double));
+    if (sr->mat == NULL || sr->rhs == NULL) {
+        ars_sr_free(sr);
+        return NULL;
+    }
+    return sr;
+}
+
+void ars_sr_free(ars_sr *sr) {
+    if (sr == NULL) {
+        return;
+    }
+    free(sr->mat);
+    free(sr->rhs);
+    free(sr);
+}
+
+/* G = alpha A^T A for A (r x m, ld m) if transa, else G = alpha A A^T for A (m x r, ld r):
+ * G is m x m, computed in column tiles of SR_TILE, one single-threaded dgemm each. */
+static void gram(double *G, const double *A, size_t r, size_t m, double alpha, int transa) {
+    const long n_tiles = (long)((m + SR_TILE - 1) / SR_TILE);
+#pragma omp parallel for schedule(dynamic, 1) default(none)                                        \
+    shared(G, A, r, m, alpha, transa, n_tiles)
+    for (long tile = 0; tile < n_tiles; tile++) {
+        const size_t j0 = (size_t)tile * SR_TILE;
+        const size_t w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
+        if (transa) {
+            /* G[:, j0:j0+w] = alpha A^T A[:, j0:j0+w] */
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)r, alpha, A,
+                        (int)m, A + j0, (int)m, 0.0, G + j0, (int)m);
+        } else {
+            /* G[:, j0:j0+w] = alpha A A[j0:j0+w, :]^T */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)w, (int)r, alpha, A,
+                        (int)r, A + j0 * r, (int)r, 0.0, G + j0, (int)m);
+        }
+    }
+}
+
+/* Solves (G + shift I) y = b in place (b becomes y) by Cholesky. GSL's blocked Cholesky calls
+ * BLAS, and OpenBLAS's OpenMP build uses omp_get_max_threads() threads outside a parallel
+ * region, so the calling thread's thread count is set to 1 for the call (and restored): the
+ * result must not depend on it. */
+static int cholesky_solve(double *G, size_t m, double shift, double *b) {
+    for (size_t i = 0; i < m; i++) {
+        G[i * m + i] += shift;
+    }
+    gsl_matrix_view Gv = gsl_matrix_view_array(G, m, m);
+    gsl_vector_view bv = gsl_vector_view_array(b, m);
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const int status = gsl_linalg_cholesky_decomp1(&Gv.matrix);
+    if (status == GSL_SUCCESS) {
+        gsl_linalg_cholesky_svx(&Gv.matrix, &bv.vector);
+    }
+    omp_set_num_threads(saved_threads);
+    if (status != GSL_SUCCESS) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE,
+                       "stochastic reconfiguration: S + diag_shift I is not positive definite "
+                       "(or not finite); increase [vmc] diag_shift");
+    }
+    return ARS_OK;
+}
+
+int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
+                     double eloc_mean, double diag_shift, int use_sr) {
+    const size_t P = sr->P, n = sr->n;
+    /* Centre O over the samples (sums in a fixed order). */
+    for (size_t k = 0; k < P; k++) {
+        double *row = O + k * n;
+        double s = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            s += row[b];
+        }
+        const double mean = s / (double)n;
+        for (size_t b = 0; b < n; b++) {
+            row[b] -= mean;
+        }
+    }
+    /* eps_b = (E_b - E) * 2/n, so that F = Oc eps. */
+    double *eps = sr->rhs;
+    for (size_t b = 0; b < n; b++) {
+        eps[b] = 2.0 * (eloc[b] - eloc_mean) / (double)n;
+    }
+    double norm2 = 0.0;
+    for (size_t k = 0; k < P; k++) {
+        const double *row = O + k * n;
+        double s = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            s += row[b] * eps[b];
+        }
+        x[k] = s;
+        norm2 += s * s;
+    }
+    *grad_norm = sqrt(norm2);
+    if (!isfinite(*grad_norm)) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE, "the energy gradient is not finite");
+    }
+    if (!use_sr) {
+        return ARS_OK;
+    }
+    if (!sr->sample_space) {
+        /* S = Oc Oc^T / n (P x P); solve (S + shift) x = F. */
+        gram(sr->mat, O, n, P, 1.0 / (double)n, 0);
+        return cholesky_solve(sr->mat, P, diag_shift, x);
+    }
+    /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
+     * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps with T = Oc^T Oc / n (n x n). */
+    gram(sr->mat, O, P, n, 1.0 / (double)n, 1);
+    int rc = cholesky_solve(sr->mat, n, diag_shift, eps);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    for (size_t k = 0; k < P; k++) {
+        const double *row = O + k * n;
+        double s = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            s += row[b] * eps[b];
+        }
+        x[k] = s;
+    }
+    return ARS_OK;
+}

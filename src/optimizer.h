@@ -1,0 +1,64 @@
+/*
+ * optimizer: updates of the flat parameter vector (P) from the samples' local energies and
+ * per-sample gradients.
+ *
+ * With n samples s_b, local energies E_b (mean E) and per-sample gradients O[k, b] =
+ * d log psi(s_b) / d theta_k (P x n, parameter-major), centred Oc = O - mean_b O:
+ *   energy gradient        F_k = (2/n) sum_b Oc[k, b] (E_b - E)
+ *   S matrix               S = Oc Oc^T / n                     (P x P)
+ *   stochastic reconfiguration (natural gradient): x = (S + diag_shift I)^-1 F, by Cholesky,
+ *   in parameter space when n >= P, else in sample space through the push-through identity
+ *   x = Y^T (Y Y^T + diag_shift I)^-1 eps, Y = Oc^T / sqrt(n) (n x P), eps = 2 (E - E) / sqrt(n),
+ *   which needs the n x n matrix only.
+ * Then sgd: theta -= lr x; adam: the usual moments on x (Kingma & Ba 2015), bias-corrected.
+ *
+ * Every product is split into fixed tiles computed by single-threaded BLAS (possibly on
+ * several threads), and the Cholesky is serial, so results are the same bits for every thread
+ * count.
+ */
+#ifndef ARS_OPTIMIZER_H
+#define ARS_OPTIMIZER_H
+
+#include <stddef.h>
+
+typedef enum ars_opt_type {
+    ARS_OPT_SGD = 0,
+    ARS_OPT_ADAM,
+} ars_opt_type;
+
+typedef struct ars_opt {
+    ars_opt_type type;
+    size_t P;
+    double beta1, beta2, eps; /* Adam */
+    double *m, *v;            /* (P) Adam moments; NULL for sgd */
+    long step;                /* updates applied so far */
+} ars_opt;
+
+ars_opt *ars_opt_alloc(ars_opt_type type, size_t P, double beta1, double beta2, double eps);
+void ars_opt_free(ars_opt *o);
+
+/* One update: params -= lr * (sgd: x; adam: m_hat / (sqrt(v_hat) + eps)). */
+void ars_opt_step(ars_opt *o, double *params, const double *x, double lr);
+
+/* base * decay^iteration, not below min (decay = 1: constant). */
+double ars_opt_schedule(int exponential, double base, double decay, double min, long iteration);
+
+/* Scratch of the SR solve for n samples and P parameters (allocated once). */
+typedef struct ars_sr {
+    size_t P, n;
+    int sample_space; /* n < P */
+    double *mat;      /* (m x m), m = n or P */
+    double *rhs;      /* (m) */
+} ars_sr;
+
+ars_sr *ars_sr_alloc(size_t P, size_t n);
+void ars_sr_free(ars_sr *sr);
+
+/* The update direction x (P): the energy gradient F, or with use_sr the natural gradient.
+ * O (P x n, ld n) is centred IN PLACE. grad_norm receives |F|. Returns ARS_OK, or
+ * ARS_STATUS_ENONFINITE if the S matrix is not positive definite (diag_shift too small for
+ * the samples) or F is not finite. */
+int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
+                     double eloc_mean, double diag_shift, int use_sr);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * vmc: the variational Monte Carlo step; see vmc.h for the algorithm and its reproducibility.
+ */
+#include "vmc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "ars_common.h"
+
+#define LOG_FIELDS 10
+
+static double **log_field(ars_vmc_log *log, int i) {
+    double **f[LOG_FIELDS] = {
+        &log->energy,         &log->energy_error, &log->energy_variance,   &log->vscore,
+        &log->relative_error, &log->grad_norm,    &log->distinct_fraction, &log->seconds,
+        &log->learning_rate,  &log->diag_shift};
+    return f[i];
+}
+
+int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap) {
+    if (cap <= log->cap) {
+        return ARS_OK;
+    }
+    int64_t *it = realloc(log->iteration, cap * sizeof(int64_t));
+    if (it == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the training log");
+    }
+    log->iteration = it;
+    for (int i = 0; i < LOG_FIELDS; i++) {
+        double **f = log_field(log, i);
+        double *p = realloc(*f, cap * sizeof(double));
+        if (p == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the training log");
+        }
+        *f = p;
+    }
+    log->cap = cap;
+    return ARS_OK;
+}
+
+void ars_vmc_log_free(ars_vmc_log *log) {
+    free(log->iteration);
+    for (int i = 0; i < LOG_FIELDS; i++) {
+        free(*log_field(log, i));
+    }
+    memset(log, 0, sizeof *log);
+}
+
+ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *set, int iterations,
+                       int n_threads) {
+    ars_vmc *v = calloc(1, sizeof *v);
+    if (v == NULL) {
+        return NULL;
+    }
+    const size_t n = set->n_samples, P = net->n_params, L = (size_t)net->arch.hilbert.size;
+    v->net = net;
+    v->H = H;
+    v->set = *set;
+    v->n_slots = n_threads > 0 ? n_threads : omp_get_max_threads();
+    v->sampler = ars_sampler_alloc(net, set->chunk_size, v->n_slots, set->algorithm, set->dtype);
+    v->opt = ars_opt_alloc(set->optimizer, P, set->beta1, set->beta2, set->adam_eps);
+    v->sr = ars_sr_alloc(P, n);
+    v->cfg = malloc(n * L);
+    v->log_prob = malloc(n * sizeof(double));
+    v->eloc = malloc(n * sizeof(double));
+    v->O = malloc(P * n * sizeof(double));
+    v->x = malloc(P * sizeof(double));
+    v->hash = malloc(n * sizeof(uint64_t));
+    v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
+    v->hws = calloc((size_t)v->n_slots, sizeof(ars_ham_ws *));
+    if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
+        v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL || v->hash == NULL ||
+        v->gws == NULL || v->hws == NULL ||
+        ars_vmc_log_reserve(&v->log, iterations > 0 ? (size_t)iterations : 1) != ARS_OK) {
+        goto fail;
+    }
+    for (int i = 0; i < v->n_slots; i++) {
+        v->gws[i] = ars_arnn_ws_alloc_grad(net, set->chunk_size);
+        v->hws[i] = ars_ham_ws_alloc(H, net, set->chunk_size);
+        if (v->gws[i] == NULL || v->hws[i] == NULL) {
+            goto fail;
+        }
+    }
+    return v;
+fail:
+    ars_vmc_free(v);
+    return NULL;
+}
+
+void ars_vmc_free(ars_vmc *v) {
+    if (v == NULL) {
+        return;
+    }
+    for (int i = 0; i < v->n_slots; i++) {
+        if (v->gws != NULL) {
+            ars_arnn_ws_free(v->gws[i]);
+        }
+        if (v->hws != NULL) {
+            ars_ham_ws_free(v->hws[i]);
+        }
+    }
+    free(v->gws);
+    free(v->hws);
+    ars_sampler_free(v->sampler);
+    ars_opt_free(v->opt);
+    ars_sr_free(v->sr);
+    free(v->cfg);
+    free(v->log_prob);
+    free(v->eloc);
+    free(v->O);
+    free(v->x);
+    free(v->hash);
+    ars_vmc_log_free(&v->log);
+    free(v);
+}
+
+/* FNV-1a over a configuration's bytes: equal rows hash equally; collisions are negligible for
+ * counting distinct samples. */
+static uint64_t row_hash(const uint8_t *row, size_t L) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < L; i++) {
+        h = (h ^ row[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double distinct_fraction(ars_vmc *v) {
+    const size_t n = v->set.n_samples, L = (size_t)v->net->arch.hilbert.size;
+    for (size_t b = 0; b < n; b++) {
+        v->hash[b] = row_hash(v->cfg + b * L, L);
+    }
+    qsort(v->hash, n, sizeof(uint64_t), cmp_u64);
+    size_t distinct = n > 0;
+    for (size_t b = 1; b < n; b++) {
+        distinct += v->hash[b] != v->hash[b - 1];
+    }
+    return (double)distinct / (double)n;
+}
+
+/* Local energies of n samples cfg into eloc, in parallel over chunks; returns the number of
+ * non-finite values. */
+static int local_energies(ars_vmc *v, double *eloc, const uint8_t *cfg, size_t n) {
+    const size_t L = (size_t)v->net->arch.hilbert.size, cs = (size_t)v->set.chunk_size;
+    const size_t n_chunks = (n + cs - 1) / cs;
+    int n_bad = 0;
+#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, eloc, cfg, n, L, cs, n_chunks) \
+    reduction(+ : n_bad)
+    {
+        const int slot = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
+            const size_t start = chunk * cs;
+            const int B = (int)(n - start < cs ? n - start : cs);
+            n_bad +=
+                ars_ham_local_energy(eloc + start, cfg + start * L, v->H, v->net, v->hws[slot], B);
+        }
+    }
+    return n_bad;
+}
+
+/* Mean, standard error, variance, V-score and relative error of n local energies. */
+static void estimate(ars_vmc_estimate *est, const double *eloc, size_t n, int L, double exact) {
+    double sum = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sum += eloc[b];
+    }
+    const double mean = sum / (double)n;
+    double ss = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        ss += (eloc[b] - mean) * (eloc[b] - mean);
+    }
+    const double var = n > 1 ? ss / (double)(n - 1) : 0.0;
+    est->n_samples = n;
+    est->energy = mean;
+    est->energy_error = sqrt(var / (double)n);
+    est->energy_variance = var;
+    est->vscore = (double)L * var / (mean * mean);
+    est->relative_error = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
+}
+
+int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, size_t n,
+                     uint64_t stream, ars_vmc_estimate *est) {
+    ars_sampler_sync(v->sampler);
+    int rc = ars_sampler_draw(v->sampler, cfg, log_prob, n, v->set.seed, stream, NULL);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    const int n_bad = local_energies(v, eloc, cfg, n);
+    estimate(est, eloc, n, v->net->arch.hilbert.size, v->set.exact_energy);
+    if (n_bad > 0 || !isfinite(est->energy)) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE, "the final local energies are not finite");
+    }
+    return ARS_OK;
+}
+
+int ars_vmc_step(ars_vmc *v) {
+    const double t0 = ars_wtime();
+    const size_t n = v->set.n_samples, P = v->net->n_params, L = (size_t)v->net->arch.hilbert.size;
+    const size_t cs = (size_t)v->set.chunk_size;
+    const size_t n_chunks = (n + cs - 1) / cs;
+    const int64_t it = v->iteration;
+    int rc;
+
+    ars_sampler_sync(v->sampler);
+    rc = ars_sampler_draw(v->sampler, v->cfg, v->log_prob, n, v->set.seed, (uint64_t)it, NULL);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    /* Local energies and per-sample gradients, chunk by chunk; each chunk writes its own
+     * columns of O and entries of eloc. */
+    int n_bad = 0;
+#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, L, cs, n_chunks)       \
+    reduction(+ : n_bad)
+    {
+        const int slot = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
+            const size_t start = chunk * cs;
+            const int B = (int)(n - start < cs ? n - start : cs);
+            const uint8_t *c = v->cfg + start * L;
+            n_bad += ars_ham_local_energy(v->eloc + start, c, v->H, v->net, v->hws[slot], B);
+            for (size_t k = 0; k < P; k++) {
+                memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
+            }
+            ars_arnn_forward(c, v->net, v->gws[slot], B, (int)L);
+            ars_arnn_backward(v->O + start, n, c, v->net, v->gws[slot], B);
+        }
+    }
+    double sum = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sum += v->eloc[b];
+    }
+    const double mean = sum / (double)n;
+    double ss = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        ss += (v->eloc[b] - mean) * (v->eloc[b] - mean);
+    }
+    const double var = n > 1 ? ss / (double)(n - 1) : 0.0;
+    if (n_bad > 0 || !isfinite(mean) || !isfinite(var)) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE,
+                       "iteration %lld: the local energies are not finite (%d bad); the "
+                       "parameters were kept as they were. Usual fixes: a smaller "
+                       "[vmc] learning_rate, a larger [vmc] diag_shift",
+                       (long long)it, n_bad);
+    }
+    const double lr = ars_opt_schedule(v->set.lr_exponential, v->set.learning_rate, v->set.lr_decay,
+                                       v->set.lr_min, it);
+    const double ds = ars_opt_schedule(v->set.ds_exponential, v->set.diag_shift, v->set.ds_decay,
+                                       v->set.ds_min, it);
+    double gnorm = 0.0;
+    rc = ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr);
+    if (rc != ARS_OK) {
+        return ARS_ERR(rc,
+                       "iteration %lld: no update direction (see above); the parameters "
+                       "were kept as they were",
+                       (long long)it);
+    }
+    for (size_t k = 0; k < P; k++) {
+        if (!isfinite(v->x[k])) {
+            return ARS_ERR(ARS_STATUS_ENONFINITE,
+                           "iteration %lld: the update is not finite; the parameters were kept. "
+                           "Usual fixes: a smaller [vmc] learning_rate, a larger diag_shift",
+                           (long long)it);
+        }
+    }
+    ars_opt_step(v->opt, v->net->params, v->x, lr);
+
+    ars_vmc_log *log = &v->log;
+    if (ars_vmc_log_reserve(log, log->len + 1) != ARS_OK) {
+        return ARS_STATUS_ENOMEM;
+    }
+    const size_t i = log->len++;
+    const double exact = v->set.exact_energy;
+    log->iteration[i] = it;
+    log->energy[i] = mean;
+    log->energy_error[i] = sqrt(var / (double)n);
+    log->energy_variance[i] = var;
+    log->vscore[i] = (double)L * var / (mean * mean);
+    log->relative_error[i] = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
+    log->grad_norm[i] = gnorm;
+    log->distinct_fraction[i] = distinct_fraction(v);
+    log->learning_rate[i] = lr;
+    log->diag_shift[i] = ds;
+    log->seconds[i] = ars_wtime() - t0;
+    v->iteration++;
+    return ARS_OK;
+}

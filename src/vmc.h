@@ -1,0 +1,102 @@
+/*
+ * vmc: variational Monte Carlo with exact autoregressive samples (GSL-style: alloc, step, free;
+ * the caller runs the loop, writes checkpoints and prints progress).
+ *
+ * One step at iteration it (0-based), with parameters theta:
+ *   1. draw n exact samples s_b from |psi_theta|^2, streams (seed, SAMPLE, it, chunk);
+ *   2. local energies E_b = E_loc(s_b) (hamiltonian.h) and per-sample gradients
+ *      O[k, b] = d log psi(s_b) / d theta_k (arnn backward), OpenMP-parallel over the same chunks;
+ *   3. E = mean E_b, Var = sum (E_b - E)^2 / (n - 1), standard error sqrt(Var / n),
+ *      V-score = L Var / E^2 (L sites), fraction of distinct samples;
+ *   4. direction x = F or the SR natural gradient (optimizer.h) with diag_shift(it);
+ *   5. theta -= lr(it) * update(x) (sgd or adam).
+ * The statistics of step `it` describe the parameters before its update. Every reduction runs
+ * in a fixed order and all random streams depend on (seed, it, chunk) only, so a run gives the
+ * same bits for any thread count, and resuming from a checkpoint at iteration it gives exactly
+ * the continuation of an uninterrupted run (no random state to save).
+ */
+#ifndef ARS_VMC_H
+#define ARS_VMC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arnn.h"
+#include "hamiltonian.h"
+#include "optimizer.h"
+#include "sampler.h"
+
+typedef struct ars_vmc_settings {
+    size_t n_samples;
+    int chunk_size;
+    uint64_t seed;
+    ars_sampler_algorithm algorithm;
+    ars_dtype dtype; /* of sampling; energies and gradients are float64 */
+    ars_opt_type optimizer;
+    double learning_rate, lr_decay, lr_min;
+    int lr_exponential;
+    int sr;
+    double diag_shift, ds_decay, ds_min;
+    int ds_exponential;
+    double beta1, beta2, adam_eps;
+    double exact_energy; /* NaN if unknown */
+} ars_vmc_settings;
+
+/* The training log: one entry per completed iteration. */
+typedef struct ars_vmc_log {
+    size_t len, cap;
+    int64_t *iteration;
+    double *energy, *energy_error, *energy_variance, *vscore, *relative_error;
+    double *grad_norm, *distinct_fraction, *seconds, *learning_rate, *diag_shift;
+} ars_vmc_log;
+
+typedef struct ars_vmc {
+    ars_arnn *net;    /* not owned; updated in place */
+    const ars_ham *H; /* not owned */
+    ars_vmc_settings set;
+    int n_slots;
+    ars_sampler *sampler;
+    ars_opt *opt;
+    ars_sr *sr;
+    uint8_t *cfg;      /* (n, L) the current samples */
+    double *log_prob;  /* (n) */
+    double *eloc;      /* (n) */
+    double *O;         /* (P, n) per-sample gradients */
+    double *x;         /* (P) update direction */
+    uint64_t *hash;    /* (n) for counting distinct samples */
+    ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
+    ars_ham_ws **hws;  /* (n_slots) local-energy scratch */
+    int64_t iteration; /* iterations completed */
+    ars_vmc_log log;
+} ars_vmc;
+
+/* Allocates the driver for `iterations` total iterations (the log's capacity) with scratch for
+ * n_threads threads (<= 0: the OpenMP maximum). NULL on allocation failure. */
+ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *set, int iterations,
+                       int n_threads);
+void ars_vmc_free(ars_vmc *v);
+
+/* One iteration (see above); appends to v->log. Returns ARS_OK, or ARS_STATUS_ENONFINITE (with a
+ * message naming the iteration) when energies, gradients or parameters are not finite; the
+ * parameters are then left as they were before the step. */
+int ars_vmc_step(ars_vmc *v);
+
+/* An energy estimate from exact samples: mean, standard error sqrt(Var/n), Var (n - 1
+ * normalisation), V-score L Var / E^2 and the relative error to the exact energy (NaN if
+ * unknown). */
+typedef struct ars_vmc_estimate {
+    size_t n_samples;
+    double energy, energy_error, energy_variance, vscore, relative_error;
+} ars_vmc_estimate;
+
+/* Draws n fresh samples of the current state into cfg (n, L) and log_prob (n) from the streams
+ * (seed, SAMPLE, stream, chunk) and estimates the energy from their local energies eloc (n);
+ * all three arrays are the caller's. Returns ARS_OK or ARS_STATUS_ENONFINITE. */
+int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, size_t n,
+                     uint64_t stream, ars_vmc_estimate *est);
+
+/* Grows the log to hold `cap` entries (for --resume with more iterations). */
+int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap);
+void ars_vmc_log_free(ars_vmc_log *log);
+
+#endif

@@ -1,0 +1,96 @@
+# e2e_train: [run] mode = train and mode = exact through the binary.
+#  - a short TFIM training writes a file that check_output.py accepts, with the /vmc log, the
+#    optimiser state, the Hamiltonian and the free-fermion reference energy;
+#  - 10 iterations, then --resume to 20 (with another thread count), equals 20 in one go, bit for
+#    bit (variables, optimiser, log without timings, final samples);
+#  - --resume of a finished run with more iterations extends it;
+#  - mode = exact prints the exact energy and writes /reference/energy;
+#  - --resume without mode = train, or on a file that is not a training output, exits 2.
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+file(WRITE ${WORK}/train.ini "[run]
+mode = train
+[system]
+size = 6
+[model]
+layers = 3
+features = 4
+kernel_size = 3
+kernel_dilation = 1, 2, 1
+activation = tanh
+[sampler]
+n_samples = 128
+chunk_size = 32
+seed = 11
+[hamiltonian]
+type = tfim
+h = 0.8
+pbc = true
+[vmc]
+iterations = 20
+optimizer = adam
+learning_rate = 0.02
+learning_rate_schedule = exponential
+learning_rate_decay = 0.99
+sr = true
+diag_shift = 0.05
+checkpoint_every = 5
+final_samples = 512
+")
+
+ars_run(a train.ini --quiet --output ${WORK}/full.h5)
+ars_expect_rc(a 0 "a short training")
+execute_process(COMMAND /usr/bin/python3 ${SRC}/scripts/check_output.py ${WORK}/full.h5
+                        --n-samples 512
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("check_output.py rejected the training output:\n${out}${err}")
+endif()
+execute_process(COMMAND /usr/bin/python3 -c "
+import h5py, numpy as np, sys
+f = h5py.File(sys.argv[1], 'r')
+assert f['vmc'].attrs['iterations_done'] == 20, f['vmc'].attrs['iterations_done']
+assert f['vmc/energy'].shape == (20,)
+assert list(f['vmc/iteration'][()]) == list(range(20))
+assert f['optimizer'].attrs['step'] == 20 and f['optimizer/m'].shape == f['optimizer/v'].shape
+assert f['hamiltonian'].attrs['type'] == 'tfim' and f['hamiltonian'].attrs['h'] == 0.8
+ref = f['reference/energy'][()]
+assert abs(f['vmc/relative_error'][-1] - abs((f['vmc/energy'][-1] - ref) / ref)) < 1e-15
+fe, err = f['vmc'].attrs['final_energy'], f['vmc'].attrs['final_energy_error']
+assert fe > ref - 5 * err, (fe, ref, err)   # variational, within the error bar
+print('ok', ref, fe, err)
+" ${WORK}/full.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("the training output is not as documented:\n${out}${err}")
+endif()
+
+# Everything but the timings (/vmc/seconds).
+set(objects /variables /optimizer /samples /log_prob /reference /vmc/iteration /vmc/energy
+            /vmc/energy_error /vmc/energy_variance /vmc/vscore /vmc/relative_error
+            /vmc/grad_norm /vmc/distinct_fraction /vmc/learning_rate /vmc/diag_shift)
+
+# Interrupted after 10 iterations and resumed (with one thread) = uninterrupted.
+ars_run(b train.ini --quiet --output ${WORK}/split.h5 --set vmc.iterations=10)
+ars_expect_rc(b 0 "10 iterations")
+ars_run(c train.ini --quiet --output ${WORK}/split.h5 --resume --threads 1)
+ars_expect_rc(c 0 "--resume to 20 iterations")
+ars_h5same(${WORK}/full.h5 ${WORK}/split.h5 "resumed vs uninterrupted" ${objects})
+
+# A finished run extended by --resume --set vmc.iterations=30 equals 30 in one go.
+ars_run(d train.ini --quiet --output ${WORK}/full30.h5 --set vmc.iterations=30)
+ars_run(e train.ini --quiet --output ${WORK}/split.h5 --resume --set vmc.iterations=30)
+ars_expect_rc(e 0 "extending a finished run")
+ars_h5same(${WORK}/full30.h5 ${WORK}/split.h5 "extended vs 30 in one go" ${objects})
+ars_h5differ(${WORK}/full.h5 ${WORK}/full30.h5 "20 vs 30 iterations" /variables)
+
+# mode = exact.
+ars_run(x train.ini --set run.mode=exact --output ${WORK}/exact.h5 --quiet)
+ars_expect_rc(x 0 "mode = exact")
+ars_expect_match("${x_out}" "^-[0-9]+\\.[0-9]+\n$" "the exact energy on stdout")
+
+# Misuse of --resume.
+ars_run(r1 train.ini --set run.mode=sample --resume --output ${WORK}/x.h5)
+ars_expect_rc(r1 2 "--resume with mode = sample")
+ars_run(r2 train.ini --resume --output ${WORK}/exact.h5)
+ars_expect_rc(r2 2 "--resume of a file that is not a training output")
+ars_expect_match("${r2_err}" "nothing to resume" "the --resume message")

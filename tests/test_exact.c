@@ -1,0 +1,236 @@
+/*
+ * Specification of the exact references: the free-fermion TFIM energies reproduce the published
+ * values and dense diagonalisation, Lanczos reproduces dense diagonalisation for every
+ * Sz-conserving type and the Heisenberg ring of 20 sites, and all of them reproduce the
+ * independent numpy/scipy values of data/ref_energies.csv (scripts/ref_energies.py).
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ars_common.h"
+#include "exact.h"
+#include "hamiltonian.h"
+
+#define LANCZOS_ITERS 5000
+#define LANCZOS_TOL 1e-10
+
+static ars_ham make_ham(ars_ham_type type, int N, double J, double h, double Delta, double J2,
+                        int pbc, int marshall) {
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, type, N, 1, J, h, Delta, J2, pbc, marshall), ARS_OK);
+    return H;
+}
+
+static double lanczos(const ars_ham *H) {
+    double e = NAN;
+    assert_int_equal(ars_exact_lanczos(H, &e, LANCZOS_ITERS, LANCZOS_TOL), ARS_OK);
+    return e;
+}
+
+static double dense(const ars_ham *H) {
+    double e = NAN;
+    assert_int_equal(ars_exact_dense_energy(H, &e), ARS_OK);
+    return e;
+}
+
+static void assert_close(double got, double ref, double tol, const char *what) {
+    if (!(fabs(got - ref) <= tol)) {
+        fail_msg("%s: got %.15f, ref %.15f, diff %.3g > %.3g", what, got, ref, fabs(got - ref),
+                 tol);
+    }
+}
+
+/* Published values (h = J = 1): N = 32 periodic -2/sin(pi/64); N = 64 periodic and open. */
+static void test_free_fermion_tfim_reproduces_published_energies(void **state) {
+    (void)state;
+    assert_close(ars_exact_tfim(32, 1.0, 1.0, 1), -40.7600324942, 1e-9, "N=32 pbc");
+    assert_close(ars_exact_tfim(32, 1.0, 1.0, 1), -2.0 / sin(3.14159265358979323846 / 64.0), 1e-12,
+                 "closed form");
+    assert_close(ars_exact_tfim(64, 1.0, 1.0, 1), -81.4955126689, 1e-9, "N=64 pbc");
+    assert_close(ars_exact_tfim(64, 1.0, 1.0, 0), -81.1259801231, 1e-9, "N=64 obc");
+}
+
+/* Free fermions against dense diagonalisation of the spin chain, N = 5..12, both boundary
+ * conditions, ferro- and antiferromagnetic J, fields of both signs, Marshall sign on and off
+ * (N = 11 and 12, the slow dense cases, with h = J = 1 only). */
+static void test_free_fermion_tfim_equals_dense_diagonalisation(void **state) {
+    (void)state;
+    const double couplings[][2] = {{1.0, 1.0}, {1.0, 0.5}, {0.5, 1.3}, {-1.0, 0.7}, {0.8, -0.6}};
+    double worst = 0.0;
+    for (int N = 5; N <= 12; N++) {
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            for (size_t c = 0; c < (N <= 10 ? sizeof couplings / sizeof couplings[0] : 1); c++) {
+                const double J = couplings[c][0], h = couplings[c][1];
+                if (pbc && N % 2 != 0 && J < 0.0) {
+                    /* The frustrated odd ring is outside the formula's sector: NaN. */
+                    assert_true(isnan(ars_exact_tfim(N, J, h, pbc)));
+                    continue;
+                }
+                for (int marshall = 0; marshall <= (N <= 10); marshall++) {
+                    if (marshall && pbc && N % 2 != 0) {
+                        continue;
+                    }
+                    ars_ham H = make_ham(ARS_HAM_TFIM, N, J, h, 0.0, 0.0, pbc, marshall);
+                    char what[128];
+                    snprintf(what, sizeof what, "tfim N=%d pbc=%d J=%g h=%g marshall=%d", N, pbc, J,
+                             h, marshall);
+                    double ed = dense(&H), ff = ars_exact_tfim(N, J, h, pbc);
+                    worst = fmax(worst, fabs(ed - ff));
+                    assert_close(ff, ed, 1e-10, what);
+                }
+            }
+        }
+    }
+    print_message("free fermions vs dense (N = 5..12): max |diff| %.2e\n", worst);
+}
+
+/* Lanczos (Sz sector) against dense diagonalisation (all sectors) for XXZ, Heisenberg and J1-J2,
+ * N = 8..12, open and periodic, Marshall sign on and off (same spectrum; N <= 10). */
+static void test_lanczos_equals_dense_diagonalisation(void **state) {
+    (void)state;
+    typedef struct {
+        ars_ham_type type;
+        double Delta, J2;
+    } model;
+    const model models[] = {{ARS_HAM_XXZ, 0.5, 0.0},  {ARS_HAM_XXZ, 1.0, 0.0},
+                            {ARS_HAM_XXZ, 2.0, 0.0},  {ARS_HAM_HEISENBERG, 1.0, 0.0},
+                            {ARS_HAM_J1J2, 1.0, 0.5}, {ARS_HAM_J1J2, 1.0, 0.2}};
+    double worst = 0.0;
+    for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
+        for (int N = 8; N <= 12; N++) {
+            for (int pbc = 0; pbc <= 1; pbc++) {
+                for (int marshall = 0; marshall <= (N <= 10); marshall++) {
+                    if (marshall && pbc && N % 2 != 0) {
+                        continue;
+                    }
+                    ars_ham H = make_ham(models[m].type, N, 1.0, 0.0, models[m].Delta, models[m].J2,
+                                         pbc, marshall);
+                    char what[128];
+                    snprintf(what, sizeof what, "%s N=%d pbc=%d Delta=%g J2=%g marshall=%d",
+                             ars_ham_type_name(H.type), N, pbc, H.Delta, H.J2, marshall);
+                    double ed = dense(&H), lz = lanczos(&H);
+                    worst = fmax(worst, fabs(ed - lz));
+                    assert_close(lz, ed, 1e-10 * fabs(ed), what);
+                }
+            }
+        }
+    }
+    print_message("Lanczos vs dense (N = 8..12, %zu models): max |diff| %.2e\n",
+                  sizeof models / sizeof models[0], worst);
+}
+
+/* Lanczos in the full space for tfim equals free fermions. */
+static void test_lanczos_tfim_full_space_equals_free_fermions(void **state) {
+    (void)state;
+    for (int N = 10; N <= 14; N += 4) {
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            ars_ham H = make_ham(ARS_HAM_TFIM, N, 1.0, 0.9, 0.0, 0.0, pbc, 0);
+            assert_close(lanczos(&H), ars_exact_tfim(N, 1.0, 0.9, pbc), 1e-9, "tfim Lanczos");
+        }
+    }
+}
+
+/* The ring of 20 sites: -35.617546120 (literature), -35.617546119506 (scipy eigsh in the
+ * Sz = 0 block, data/ref_energies.csv). About 2 s; the time is printed. */
+static void test_lanczos_heisenberg_ring_of_20_sites(void **state) {
+    (void)state;
+    ars_ham H = make_ham(ARS_HAM_HEISENBERG, 20, 1.0, 0.0, 1.0, 0.0, 1, 0);
+    double t0 = ars_wtime();
+    double e = lanczos(&H);
+    double dt = ars_wtime() - t0;
+    print_message("Heisenberg N=20 pbc: E0 = %.12f, |diff| %.2e, %.2f s\n", e,
+                  fabs(e - -35.617546120), dt);
+    assert_close(e, -35.617546120, 1e-8, "Heisenberg N=20 pbc");
+    assert_close(e, -35.617546119506, 1e-10, "Heisenberg N=20 pbc (scipy)");
+}
+
+/* Every row of data/ref_energies.csv (numpy/scipy, independent of this library) is reproduced:
+ * tfim by the free-fermion formulas (and by Lanczos up to 12 sites), the others by Lanczos. */
+static void test_energies_match_independent_scipy_reference_file(void **state) {
+    (void)state;
+    FILE *f = fopen(ars_test_source_path("data/ref_energies.csv"), "r");
+    assert_non_null(f);
+    char line[512];
+    int rows = 0, header = 0;
+    double worst = 0.0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (line[0] == '#' || line[0] == '\n') {
+            continue;
+        }
+        if (!header) {
+            assert_string_equal(line, "model,size,pbc,J,h,Delta,J2,e0,method\n");
+            header = 1;
+            continue;
+        }
+        char model[32], method[32];
+        int N, pbc;
+        double J, h, Delta, J2, e0;
+        assert_int_equal(sscanf(line, "%31[^,],%d,%d,%lf,%lf,%lf,%lf,%lf,%31s", model, &N, &pbc, &J,
+                                &h, &Delta, &J2, &e0, method),
+                         9);
+        ars_ham_type type;
+        assert_int_equal(ars_ham_type_parse(model, &type), 0);
+        char what[160];
+        snprintf(what, sizeof what, "%s N=%d pbc=%d J=%g h=%g Delta=%g J2=%g (%s)", model, N, pbc,
+                 J, h, Delta, J2, method);
+        const double tol = 1e-10 * fmax(1.0, fabs(e0));
+        if (type == ARS_HAM_TFIM) {
+            double ff = ars_exact_tfim(N, J, h, pbc);
+            worst = fmax(worst, fabs(ff - e0) / fabs(e0));
+            assert_close(ff, e0, tol, what);
+        }
+        /* Lanczos up to 16 sites (tfim 12); the 20-site ring has its own test below. */
+        if (N <= (type == ARS_HAM_TFIM ? 12 : 16)) {
+            ars_ham H = make_ham(type, N, J, h, Delta, J2, pbc, 0);
+            double lz = lanczos(&H);
+            worst = fmax(worst, fabs(lz - e0) / fabs(e0));
+            assert_close(lz, e0, tol, what);
+        }
+        rows++;
+    }
+    fclose(f);
+    assert_true(rows >= 60);
+    print_message("%d reference rows: max relative |diff| %.2e\n", rows, worst);
+}
+
+static void test_lanczos_rejects_what_it_cannot_do(void **state) {
+    (void)state;
+    double e = 0.0;
+    ars_ham H = make_ham(ARS_HAM_HEISENBERG, 22, 1.0, 0.0, 1.0, 0.0, 1, 0);
+    assert_int_equal(ars_exact_lanczos(&H, &e, 100, 1e-10), ARS_STATUS_ECONFIG);
+    assert_int_equal(ars_exact_dense_energy(&H, &e), ARS_STATUS_ECONFIG);
+    ars_ham T = make_ham(ARS_HAM_TFIM, 8, 1.0, 1.0, 0.0, 0.0, 0, 0);
+    assert_int_equal(ars_exact_lanczos_sector(&T, 4, &e, 100, 1e-10), ARS_STATUS_ECONFIG);
+    /* Too few iterations to converge is reported, not returned as an energy. */
+    ars_ham X = make_ham(ARS_HAM_XXZ, 16, 1.0, 0.0, 0.5, 0.0, 1, 0);
+    assert_int_equal(ars_exact_lanczos(&X, &e, 5, 1e-10), ARS_STATUS_ECONFIG);
+}
+
+/* A ferromagnet's ground state is outside Sz = 0: the sector variant reaches it. */
+static void test_lanczos_sector_reaches_the_ferromagnet(void **state) {
+    (void)state;
+    ars_ham H = make_ham(ARS_HAM_XXZ, 10, -1.0, 0.0, 1.5, 0.0, 0, 0);
+    double e_full = dense(&H), e_top = NAN;
+    assert_int_equal(ars_exact_lanczos_sector(&H, 10, &e_top, 100, 1e-12), ARS_OK);
+    /* All up: J Delta (L - 1) = -13.5 is the ground state for Delta > 1. */
+    assert_close(e_top, -13.5, 1e-12, "all up");
+    assert_close(e_full, -13.5, 1e-10, "dense");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_free_fermion_tfim_reproduces_published_energies),
+        cmocka_unit_test(test_free_fermion_tfim_equals_dense_diagonalisation),
+        cmocka_unit_test(test_lanczos_equals_dense_diagonalisation),
+        cmocka_unit_test(test_lanczos_tfim_full_space_equals_free_fermions),
+        cmocka_unit_test(test_lanczos_heisenberg_ring_of_20_sites),
+        cmocka_unit_test(test_energies_match_independent_scipy_reference_file),
+        cmocka_unit_test(test_lanczos_rejects_what_it_cannot_do),
+        cmocka_unit_test(test_lanczos_sector_reaches_the_ferromagnet),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,212 @@
+/*
+ * Specification of the optimisers: the SR natural gradient equals a dense solve written out in
+ * the test (in both the parameter-space and the sample-space forms), Adam follows Kingma & Ba
+ * step by step, the results do not depend on the thread count, and a singular S is reported.
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_rng.h>
+
+#include "ars_common.h"
+#include "optimizer.h"
+
+static double *random_matrix(size_t n, uint64_t seed) {
+    double *a = malloc(n * sizeof(double));
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, seed);
+    for (size_t i = 0; i < n; i++) {
+        a[i] = 2.0 * gsl_rng_uniform(r) - 1.0;
+    }
+    gsl_rng_free(r);
+    return a;
+}
+
+/* x = (S + shift I)^-1 F with S and F built directly from the definitions (LU solve). */
+static void reference_direction(double *x, const double *O, const double *e, size_t P, size_t n,
+                                double shift) {
+    double emean = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        emean += e[b] / (double)n;
+    }
+    double *Oc = malloc(P * n * sizeof(double));
+    for (size_t k = 0; k < P; k++) {
+        double m = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            m += O[k * n + b] / (double)n;
+        }
+        for (size_t b = 0; b < n; b++) {
+            Oc[k * n + b] = O[k * n + b] - m;
+        }
+    }
+    gsl_matrix *S = gsl_matrix_alloc(P, P);
+    gsl_vector *F = gsl_vector_alloc(P), *xv = gsl_vector_alloc(P);
+    for (size_t i = 0; i < P; i++) {
+        double f = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            f += 2.0 / (double)n * Oc[i * n + b] * (e[b] - emean);
+        }
+        gsl_vector_set(F, i, f);
+        for (size_t j = 0; j < P; j++) {
+            double s = 0.0;
+            for (size_t b = 0; b < n; b++) {
+                s += Oc[i * n + b] * Oc[j * n + b] / (double)n;
+            }
+            gsl_matrix_set(S, i, j, s + (i == j ? shift : 0.0));
+        }
+    }
+    gsl_permutation *perm = gsl_permutation_alloc(P);
+    int sign;
+    gsl_linalg_LU_decomp(S, perm, &sign);
+    gsl_linalg_LU_solve(S, perm, F, xv);
+    for (size_t i = 0; i < P; i++) {
+        x[i] = gsl_vector_get(xv, i);
+    }
+    gsl_permutation_free(perm);
+    gsl_vector_free(F);
+    gsl_vector_free(xv);
+    gsl_matrix_free(S);
+    free(Oc);
+}
+
+static void check_sr(size_t P, size_t n, double shift) {
+    double *O = random_matrix(P * n, 11 + P), *e = random_matrix(n, 12 + n);
+    double *ref = malloc(P * sizeof(double)), *x = malloc(P * sizeof(double));
+    reference_direction(ref, O, e, P, n, shift);
+    double emean = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        emean += e[b] / (double)n;
+    }
+    ars_sr *sr = ars_sr_alloc(P, n);
+    assert_int_equal(sr->sample_space, n < P);
+    double gnorm;
+    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, 1), ARS_OK);
+    assert_allclose(x, ref, P, 1e-10, 1e-9);
+    ars_sr_free(sr);
+    free(O);
+    free(e);
+    free(ref);
+    free(x);
+}
+
+static void test_sr_in_parameter_space_equals_a_dense_solve(void **state) {
+    (void)state;
+    check_sr(40, 300, 0.01); /* n >= P */
+}
+
+static void test_sr_in_sample_space_equals_a_dense_solve(void **state) {
+    (void)state;
+    check_sr(300, 50, 0.02);  /* n < P: the push-through identity */
+    check_sr(257, 129, 1e-3); /* sizes that are not multiples of the tile */
+}
+
+static void test_plain_gradient_is_the_covariance_of_energy_and_O(void **state) {
+    (void)state;
+    const size_t P = 7, n = 20;
+    double *O = random_matrix(P * n, 3), *e = random_matrix(n, 4);
+    double x[7], want[7], gnorm, emean = 0.0, om[7] = {0};
+    for (size_t b = 0; b < n; b++) {
+        emean += e[b] / (double)n;
+    }
+    for (size_t k = 0; k < P; k++) {
+        for (size_t b = 0; b < n; b++) {
+            om[k] += O[k * n + b] / (double)n;
+        }
+        want[k] = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            want[k] += 2.0 / (double)n * (e[b] - emean) * (O[k * n + b] - om[k]);
+        }
+    }
+    ars_sr *sr = ars_sr_alloc(P, n);
+    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, 0.0, 0), ARS_OK);
+    assert_allclose(x, want, P, 1e-14, 1e-12);
+    double norm = 0.0;
+    for (size_t k = 0; k < P; k++) {
+        norm += want[k] * want[k];
+    }
+    assert_true(fabs(gnorm - sqrt(norm)) < 1e-12);
+    ars_sr_free(sr);
+    free(O);
+    free(e);
+}
+
+static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {
+    (void)state;
+    const size_t P = 500, n = 300;
+    double *O1 = random_matrix(P * n, 5), *O2 = malloc(P * n * sizeof(double));
+    double *e = random_matrix(n, 6), x1[500], x2[500], g1, g2;
+    memcpy(O2, O1, P * n * sizeof(double));
+    ars_sr *sr = ars_sr_alloc(P, n);
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    assert_int_equal(ars_sr_direction(sr, x1, &g1, O1, e, 0.1, 0.01, 1), ARS_OK);
+    omp_set_num_threads(2);
+    assert_int_equal(ars_sr_direction(sr, x2, &g2, O2, e, 0.1, 0.01, 1), ARS_OK);
+    omp_set_num_threads(saved);
+    assert_memory_equal(x1, x2, sizeof x1);
+    ars_sr_free(sr);
+    free(O1);
+    free(O2);
+    free(e);
+}
+
+static void test_singular_s_without_shift_is_reported(void **state) {
+    (void)state;
+    const size_t P = 30, n = 10; /* centred O has rank <= n - 1: T is singular */
+    double *O = random_matrix(P * n, 7), *e = random_matrix(n, 8), x[30], g;
+    ars_sr *sr = ars_sr_alloc(P, n);
+    assert_int_equal(ars_sr_direction(sr, x, &g, O, e, 0.0, 0.0, 1), ARS_STATUS_ENONFINITE);
+    ars_sr_free(sr);
+    free(O);
+    free(e);
+}
+
+static void test_adam_follows_kingma_and_ba(void **state) {
+    (void)state;
+    ars_opt *o = ars_opt_alloc(ARS_OPT_ADAM, 2, 0.9, 0.999, 1e-8);
+    double p[2] = {1.0, -2.0};
+    const double g1[2] = {0.5, -0.25}, g2[2] = {0.1, 0.3};
+    ars_opt_step(o, p, g1, 0.01);
+    /* Step 1: m_hat = g, v_hat = g^2: each parameter moves by lr * sign(g) (up to eps). */
+    assert_true(fabs(p[0] - (1.0 - 0.01 * 0.5 / (0.5 + 1e-8))) < 1e-15);
+    assert_true(fabs(p[1] - (-2.0 + 0.01 * 0.25 / (0.25 + 1e-8))) < 1e-15);
+    ars_opt_step(o, p, g2, 0.01);
+    const double m0 = 0.9 * 0.1 * 0.5 + 0.1 * 0.1, v0 = 0.999 * 0.001 * 0.25 + 0.001 * 0.01;
+    const double want0 = 1.0 - 0.01 * 0.5 / (0.5 + 1e-8) -
+                         0.01 * (m0 / (1 - 0.81)) / (sqrt(v0 / (1 - 0.999 * 0.999)) + 1e-8);
+    assert_true(fabs(p[0] - want0) < 1e-14);
+    assert_int_equal(o->step, 2);
+    ars_opt_free(o);
+    ars_opt *s = ars_opt_alloc(ARS_OPT_SGD, 2, 0, 0, 0);
+    double q[2] = {1.0, 1.0};
+    ars_opt_step(s, q, g1, 0.1);
+    assert_true(q[0] == 1.0 - 0.1 * 0.5 && q[1] == 1.0 + 0.1 * 0.25);
+    ars_opt_free(s);
+}
+
+static void test_exponential_schedule_decays_to_its_floor(void **state) {
+    (void)state;
+    assert_true(ars_opt_schedule(0, 0.02, 0.5, 0.0, 10) == 0.02);
+    assert_true(fabs(ars_opt_schedule(1, 0.02, 0.5, 0.0, 3) - 0.0025) < 1e-18);
+    assert_true(ars_opt_schedule(1, 0.02, 0.5, 0.001, 30) == 0.001);
+}
+
+int main(void) {
+    gsl_set_error_handler_off(); /* as main.c does: GSL reports by return code */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sr_in_parameter_space_equals_a_dense_solve),
+        cmocka_unit_test(test_sr_in_sample_space_equals_a_dense_solve),
+        cmocka_unit_test(test_plain_gradient_is_the_covariance_of_energy_and_O),
+        cmocka_unit_test(test_sr_is_bitwise_independent_of_the_thread_count),
+        cmocka_unit_test(test_singular_s_without_shift_is_reported),
+        cmocka_unit_test(test_adam_follows_kingma_and_ba),
+        cmocka_unit_test(test_exponential_schedule_decays_to_its_floor),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/*
+ * Specification of the VMC driver: a short TFIM training reaches a relative error below 1e-3
+ * (judged by the exact variational energy from enumeration, not by noisy estimates); training
+ * 2N iterations equals N iterations, a checkpoint, and N resumed iterations, bit for bit
+ * (Adam + SR + schedules); the thread count does not change a bit; a non-finite step is
+ * reported and leaves the parameters as they were.
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "ars_common.h"
+#include "exact.h"
+#include "hamiltonian.h"
+#include "io_hdf5.h"
+#include "vmc.h"
+
+static ars_arch tfim_arch(int L) {
+    const int dil[3] = {1, 2, 4};
+    return ars_test_arch(L, 1, 3, 8, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+}
+
+static ars_vmc_settings settings(ars_opt_type opt, double lr, size_t n) {
+    ars_vmc_settings s;
+    memset(&s, 0, sizeof s);
+    s.n_samples = n;
+    s.chunk_size = 64;
+    s.seed = 2385;
+    s.algorithm = ARS_SAMPLER_CACHED;
+    s.dtype = ARS_DTYPE_FLOAT64;
+    s.optimizer = opt;
+    s.learning_rate = lr;
+    s.lr_decay = 1.0;
+    s.sr = 1;
+    s.diag_shift = 0.01;
+    s.ds_decay = 1.0;
+    s.beta1 = 0.9;
+    s.beta2 = 0.999;
+    s.adam_eps = 1e-8;
+    s.exact_energy = NAN;
+    return s;
+}
+
+/* <psi|H|psi> / <psi|psi> of the network by enumeration: sum_s p(s) E_loc(s). */
+static double variational_energy(const ars_arnn *net, const ars_ham *H) {
+    size_t n;
+    double *lp = ars_test_enumerate_log_prob(net, &n);
+    const int L = net->arch.hilbert.size;
+    uint8_t *cfg = malloc(n * (size_t)L);
+    double *e = malloc(n * sizeof(double));
+    for (size_t k = 0; k < n; k++) {
+        ars_hilbert_config(&net->arch.hilbert, cfg + k * (size_t)L, k);
+    }
+    ars_ham_local_energy_slow(e, cfg, H, net, (int)n);
+    double E = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        E += exp(lp[k]) * e[k];
+    }
+    free(lp);
+    free(cfg);
+    free(e);
+    return E;
+}
+
+static void test_quick_tfim_training_reaches_1e_3(void **state) {
+    (void)state;
+    ars_arch arch = tfim_arch(10);
+    ars_arnn *net = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(net, 1);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, 10, 1, 1.0, 1.0, 1.0, 0.0, 1, 0), ARS_OK);
+    ars_vmc_settings s = settings(ARS_OPT_SGD, 0.05, 512);
+    ars_vmc *v = ars_vmc_alloc(net, &H, &s, 300, 2);
+    for (int it = 0; it < 300; it++) {
+        assert_int_equal(ars_vmc_step(v), ARS_OK);
+    }
+    const double exact = ars_exact_tfim(10, 1.0, 1.0, 1);
+    const double E = variational_energy(net, &H);
+    const double rel = fabs((E - exact) / exact);
+    if (!(rel < 1e-3) || E < exact - 1e-9) { /* variational: never below the ground state */
+        fail_msg("variational energy %.10f, exact %.10f: relative error %.3g", E, exact, rel);
+    }
+    /* The log describes the run: energies approach the exact value from above on average. */
+    assert_int_equal(v->log.len, 300);
+    assert_true(v->log.energy[299] < v->log.energy[0]);
+    ars_vmc_free(v);
+    ars_arnn_free(net);
+}
+
+static void test_heisenberg_with_marshall_sign_trains_towards_lanczos(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 4};
+    ars_arch arch = ars_test_arch(8, 1, 3, 8, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    ars_arnn *net = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(net, 3);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_HEISENBERG, 8, 1, 1.0, 0.0, 1.0, 0.0, 1, 1), ARS_OK);
+    ars_vmc_settings s = settings(ARS_OPT_SGD, 0.05, 512);
+    ars_vmc *v = ars_vmc_alloc(net, &H, &s, 300, 2);
+    for (int it = 0; it < 300; it++) {
+        assert_int_equal(ars_vmc_step(v), ARS_OK);
+    }
+    double exact;
+    assert_int_equal(ars_exact_lanczos(&H, &exact, 2000, 1e-12), ARS_OK);
+    const double E = variational_energy(net, &H);
+    if (!(fabs((E - exact) / exact) < 1e-2) || E < exact - 1e-9) {
+        fail_msg("variational energy %.10f, Lanczos %.10f", E, exact);
+    }
+    ars_vmc_free(v);
+    ars_arnn_free(net);
+}
+
+/* Runs `steps` iterations of a fresh driver on net (Adam, SR, exponential schedules). */
+static ars_vmc *adam_driver(ars_arnn *net, const ars_ham *H, int total, int threads) {
+    ars_vmc_settings s = settings(ARS_OPT_ADAM, 0.01, 256);
+    s.lr_exponential = 1;
+    s.lr_decay = 0.99;
+    s.lr_min = 0.005;
+    s.ds_exponential = 1;
+    s.ds_decay = 0.98;
+    s.ds_min = 1e-3;
+    s.exact_energy = -10.0;
+    return ars_vmc_alloc(net, H, &s, total, threads);
+}
+
+static void test_resumed_training_is_bitwise_the_uninterrupted_one(void **state) {
+    (void)state;
+    ars_arch arch = tfim_arch(9);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, 9, 1, 1.0, 0.7, 1.0, 0.0, 0, 0), ARS_OK);
+    const int N = 12;
+    /* Uninterrupted: 2N iterations. */
+    ars_arnn *a = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(a, 5);
+    ars_vmc *va = adam_driver(a, &H, 2 * N, 2);
+    for (int it = 0; it < 2 * N; it++) {
+        assert_int_equal(ars_vmc_step(va), ARS_OK);
+    }
+    /* N iterations, a checkpoint, and N more in a fresh process-like state. */
+    const char *path = ars_test_tmp_path("resume.h5");
+    ars_arnn *b = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(b, 5);
+    ars_vmc *vb = adam_driver(b, &H, N, 2);
+    for (int it = 0; it < N; it++) {
+        assert_int_equal(ars_vmc_step(vb), ARS_OK);
+    }
+    ars_io_train tr = {&H, vb->opt, &vb->log, -10.0, NULL};
+    ars_io_meta meta = {"", 5, NULL};
+    assert_int_equal(ars_io_write(path, &meta, b, NULL, NULL, 0, &tr), ARS_OK);
+    ars_vmc_free(vb);
+    ars_arnn_free(b);
+
+    ars_arnn *c = ars_arnn_alloc(&arch);
+    assert_int_equal(ars_io_load_variables(path, c), ARS_OK);
+    ars_vmc *vc = adam_driver(c, &H, 2 * N, 1); /* and another thread count */
+    assert_int_equal(ars_io_load_train(path, vc->opt, &vc->log), ARS_OK);
+    vc->iteration = (int64_t)vc->log.len;
+    assert_int_equal(vc->iteration, N);
+    for (int it = N; it < 2 * N; it++) {
+        assert_int_equal(ars_vmc_step(vc), ARS_OK);
+    }
+    assert_memory_equal(c->params, a->params, a->n_params * sizeof(double));
+    assert_memory_equal(vc->opt->m, va->opt->m, a->n_params * sizeof(double));
+    assert_memory_equal(vc->opt->v, va->opt->v, a->n_params * sizeof(double));
+    assert_memory_equal(vc->log.energy, va->log.energy, 2 * N * sizeof(double));
+    assert_memory_equal(vc->log.grad_norm, va->log.grad_norm, 2 * N * sizeof(double));
+    assert_memory_equal(vc->log.learning_rate, va->log.learning_rate, 2 * N * sizeof(double));
+    ars_vmc_free(va);
+    ars_vmc_free(vc);
+    ars_arnn_free(a);
+    ars_arnn_free(c);
+    unlink(path);
+}
+
+static void test_non_finite_step_is_reported_and_keeps_the_parameters(void **state) {
+    (void)state;
+    ars_arch arch = tfim_arch(6);
+    ars_arnn *net = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(net, 2);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, 6, 1, 1.0, 1.0, 1.0, 0.0, 1, 0), ARS_OK);
+    ars_vmc_settings s = settings(ARS_OPT_SGD, 0.05, 64);
+    ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 1);
+    net->params[net->n_params - 1] = INFINITY; /* the last bias: the head overflows */
+    double *before = malloc(net->n_params * sizeof(double));
+    memcpy(before, net->params, net->n_params * sizeof(double));
+    assert_int_equal(ars_vmc_step(v), ARS_STATUS_ENONFINITE);
+    assert_memory_equal(before, net->params, net->n_params * sizeof(double));
+    assert_int_equal(v->log.len, 0);
+    free(before);
+    ars_vmc_free(v);
+    ars_arnn_free(net);
+}
+
+int main(void) {
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quick_tfim_training_reaches_1e_3),
+        cmocka_unit_test(test_heisenberg_with_marshall_sign_trains_towards_lanczos),
+        cmocka_unit_test(test_resumed_training_is_bitwise_the_uninterrupted_one),
+        cmocka_unit_test(test_non_finite_step_is_reported_and_keeps_the_parameters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
