@@ -11,8 +11,11 @@
 
 #include "ars_common.h"
 
-/* Windows evaluated per batch of the window network (a multiple of the conv kernel's tile). */
-#define HAM_WINDOW_BATCH 256
+/* Windows evaluated per batch of the window network: a multiple of the conv kernel's tile (16),
+ * and not a power of two: the window activations are (site, channel, window) blocks, and a row
+ * stride of 2 KiB (256 windows) put every row of a site into the same few L1 sets (the context
+ * copy ran 2x slower). */
+#define HAM_WINDOW_BATCH 240
 
 const char *ars_ham_type_name(ars_ham_type type) {
     switch (type) {
@@ -205,14 +208,22 @@ int ars_ham_offdiag(const ars_ham *H, const uint8_t *s, ars_ham_flip *out) {
 
 /* ---- local energies ---------------------------------------------------------------------- */
 
-/* One pending window: flip `flip` of sample `b`; window sites [a, a + W) of the chain; the terms
- * at window positions lo..hi are the segment's. */
+/* One pending window: flip `flip` of sample `b`; window position u is chain site a + u; the
+ * terms at window positions lo..hi are the segment's. */
 typedef struct ham_window {
     int flip, b, a, lo, hi;
 } ham_window;
 
+/* Windows waiting for a batch: queue 0 holds the interior ones (a > 0, so lo = R), queue 1
+ * those that start at site 0 (lo = p <= R). Each batch recomputes positions >= min lo only. */
+typedef struct ham_queue {
+    uint8_t *cfg;    /* (nw_cap, W) window configurations */
+    ham_window *rec; /* (nw_cap) */
+    int n;
+} ham_queue;
+
 struct ars_ham_ws {
-    int B, L, R, W, max_flips, nw_cap, nw;
+    int B, L, R, W, max_flips, nw_cap;
     ars_arch arch;       /* the architecture the workspace was sized for */
     ars_arnn net_win;    /* shallow copy of the network with hilbert.size = W */
     ars_arnn_ws *full;   /* forward pass of the samples, (L, ., B) */
@@ -220,8 +231,11 @@ struct ars_ham_ws {
     ars_ham_flip *flips; /* (B, max_flips) */
     int *n_flips;        /* (B) */
     double *dlog;        /* (B, max_flips) log_psi(s') - log_psi(s) */
-    uint8_t *wcfg;       /* (nw_cap, W) window configurations */
-    ham_window *rec;     /* (nw_cap) */
+    double *lsel;        /* (B, L) lpsi[t, s_t] of the samples, sample-major */
+    double *ctx;         /* (B, L, Cs) every layer's input in the full pass, sample-major */
+    int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
+    double *acc;                            /* (nw_cap) per-window sums */
+    ham_queue q[2];
 };
 
 static int arch_equal(const ars_arch *x, const ars_arch *y) {
@@ -266,9 +280,14 @@ size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B) {
     ars_arch win = net->arch;
     win.hilbert.size = W;
     const size_t per_flip = sizeof(ars_ham_flip) + sizeof(double);
+    int ctx_width = 0;
+    for (int l = 0; l < net->arch.layers; l++) {
+        ctx_width += net->layer[l].cin;
+    }
     return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
            (size_t)B * (size_t)ars_ham_max_offdiag(H) * per_flip +
-           (size_t)cap * ((size_t)W + sizeof(ham_window)) + sizeof(ars_ham_ws);
+           (size_t)B * (size_t)H->size * sizeof(double) * (1 + (size_t)ctx_width) +
+           2 * (size_t)cap * ((size_t)W + sizeof(ham_window) + sizeof(double)) + sizeof(ars_ham_ws);
 }
 
 ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
@@ -295,11 +314,23 @@ ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
     ws->flips = malloc((nf > 0 ? nf : 1) * sizeof *ws->flips);
     ws->n_flips = malloc((size_t)B * sizeof *ws->n_flips);
     ws->dlog = malloc((nf > 0 ? nf : 1) * sizeof *ws->dlog);
-    ws->wcfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
-    ws->rec = malloc((size_t)ws->nw_cap * sizeof *ws->rec);
+    ws->lsel = malloc((size_t)B * (size_t)ws->L * sizeof *ws->lsel);
+    for (int l = 0; l < net->arch.layers; l++) {
+        ws->ctx_off[l] = ws->ctx_width;
+        ws->ctx_width += net->layer[l].cin;
+    }
+    ws->ctx = malloc((size_t)B * (size_t)ws->L * (size_t)ws->ctx_width * sizeof *ws->ctx);
+    ws->acc = malloc((size_t)ws->nw_cap * sizeof *ws->acc);
     if (ws->full == NULL || ws->win == NULL || ws->flips == NULL || ws->n_flips == NULL ||
-        ws->dlog == NULL || ws->wcfg == NULL || ws->rec == NULL) {
+        ws->dlog == NULL || ws->lsel == NULL || ws->acc == NULL || ws->ctx == NULL) {
         goto fail;
+    }
+    for (int k = 0; k < 2; k++) {
+        ws->q[k].cfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
+        ws->q[k].rec = malloc((size_t)ws->nw_cap * sizeof *ws->q[k].rec);
+        if (ws->q[k].cfg == NULL || ws->q[k].rec == NULL) {
+            goto fail;
+        }
     }
     return ws;
 fail:
@@ -316,8 +347,13 @@ void ars_ham_ws_free(ars_ham_ws *ws) {
     free(ws->flips);
     free(ws->n_flips);
     free(ws->dlog);
-    free(ws->wcfg);
-    free(ws->rec);
+    free(ws->lsel);
+    free(ws->ctx);
+    free(ws->acc);
+    for (int k = 0; k < 2; k++) {
+        free(ws->q[k].cfg);
+        free(ws->q[k].rec);
+    }
     free(ws);
 }
 
@@ -329,46 +365,129 @@ int ars_ham_ws_window(const ars_ham_ws *ws) {
     return ws->W;
 }
 
-/* Runs the pending windows through the window network and adds each segment's
- * sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) to its flip's dlog. */
-static void ham_flush(ars_ham_ws *ws, const uint8_t *cfg, int B) {
-    const int nw = ws->nw, W = ws->W, L = ws->L;
+/* Every layer's input of the full pass, (site, channel, batch) -> ctx (B, L, Cs), sites < L-1
+ * (the context of a window ends before its first changed site, at most L - 1). */
+static void ham_context(ars_ham_ws *ws, int B) {
+    const ars_arnn_ws *full = ws->full;
+    const int L = ws->L, Cs = ws->ctx_width;
+    for (int l = 0; l < ws->arch.layers; l++) {
+        const int C = ws->net_win.layer[l].cin;
+        const double *src = l == 0 ? full->x : full->a[l - 1];
+        for (int t = 0; t < L - 1; t++) {
+            for (int b = 0; b < B; b++) {
+                double *d = ws->ctx + ((size_t)b * L + t) * Cs + ws->ctx_off[l];
+                for (int ch = 0; ch < C; ch++) {
+                    d[ch] = src[((size_t)t * C + ch) * B + b];
+                }
+            }
+        }
+    }
+}
+
+/* The network on nw windows (W, ., nw) at positions t0 <= u < Lc only. Positions u < t0 lie
+ * before every window's first changed site, so the layer inputs there (the encoded input and
+ * the activations a_l) are the sample's own: the ones that positions >= t0 read (layer l reads
+ * back span_l = (K' - 1 + e) d_l sites) are copied from the full pass (ws->ctx: sample r->b,
+ * chain site r->a + u) instead of recomputed. Outputs at u >= t0 are then those of
+ * ars_arnn_forward on the window, which this follows step by step (encode, conv, activation,
+ * head; same kernels, same order). */
+static void ham_window_forward(ars_ham_ws *ws, const ham_queue *q, int t0, int Lc) {
+    const ars_arnn *net = &ws->net_win;
+    const ars_arch *arch = &net->arch;
+    const int nw = q->n, W = ws->W, n = arch->layers, L = ws->L, Cs = ws->ctx_width;
+    ars_arnn_ws *win = ws->win;
+    /* Window by window: the destination lines of one window are the next one's too. */
+    for (int w = 0; w < nw; w++) {
+        const ham_window *r = &q->rec[w];
+        const double *row = ws->ctx + ((size_t)r->b * L + r->a) * Cs;
+        for (int l = 0; l < n; l++) {
+            const ars_conv *c = &net->layer[l];
+            const int C = c->cin, span = ars_conv_shift(c, 0);
+            double *dst = (l == 0 ? win->x : win->a[l - 1]) + w;
+            for (int u = t0 - span > 0 ? t0 - span : 0; u < t0; u++) {
+                const double *sp = row + (size_t)u * Cs + ws->ctx_off[l];
+                double *dp = dst + (size_t)u * C * nw;
+                for (int ch = 0; ch < C; ch++) {
+                    dp[(size_t)ch * nw] = sp[ch];
+                }
+            }
+        }
+    }
+    const int C0 = ars_arch_input_channels(arch);
+    /* Output positions < Lc read inputs at positions < Lc - 1 only. */
+    for (int u = t0; u < Lc - 1; u++) {
+        ars_arnn_encode_site(win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, nw);
+    }
+    const double *inp = win->x;
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        ars_conv_forward(win->z[l], inp, c, nw, W, t0, Lc);
+        if (l < n - 1) {
+            const size_t off = (size_t)t0 * c->cout * nw;
+            ars_activation_apply(win->a[l] + off, win->z[l] + off, (size_t)(Lc - t0) * c->cout * nw,
+                                 arch->activation);
+            inp = win->a[l];
+        }
+    }
+    for (int u = t0; u < Lc; u++) {
+        const size_t off = (size_t)u * 2 * nw;
+        ars_log_softmax(win->lpsi + off, win->z[n - 1] + off, 2, nw, (size_t)nw, ARS_MACHINE_POW);
+    }
+}
+
+/* Runs the windows of queue q and adds each segment's sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) to
+ * its flip's dlog. */
+static void ham_flush(ars_ham_ws *ws, ham_queue *q) {
+    const int nw = q->n, W = ws->W, L = ws->L;
     if (nw == 0) {
         return;
     }
-    int Lc = 0;
+    int t0 = W, Lc = 0;
     for (int w = 0; w < nw; w++) {
-        if (ws->rec[w].hi + 1 > Lc) {
-            Lc = ws->rec[w].hi + 1;
+        t0 = q->rec[w].lo < t0 ? q->rec[w].lo : t0;
+        Lc = q->rec[w].hi + 1 > Lc ? q->rec[w].hi + 1 : Lc;
+    }
+    ham_window_forward(ws, q, t0, Lc);
+    /* New terms, site by site over the batch (contiguous in w). */
+    const double *lw = ws->win->lpsi;
+    double *acc = ws->acc;
+    for (int w = 0; w < nw; w++) {
+        acc[w] = 0.0;
+    }
+    for (int t = t0; t < Lc; t++) {
+        const double *l0 = lw + (size_t)t * 2 * nw, *l1 = l0 + nw;
+        for (int w = 0; w < nw; w++) {
+            const ham_window *r = &q->rec[w];
+            if (t >= r->lo && t <= r->hi) {
+                acc[w] += q->cfg[(size_t)w * W + t] ? l1[w] : l0[w];
+            }
         }
     }
-    ars_arnn_forward(ws->wcfg, &ws->net_win, ws->win, nw, Lc);
-    const double *lw = ws->win->lpsi, *lf = ws->full->lpsi;
+    /* Minus the old terms, from the samples' own pass. */
     for (int w = 0; w < nw; w++) {
-        const ham_window *r = &ws->rec[w];
-        const uint8_t *row = ws->wcfg + (size_t)w * W;
-        const uint8_t *s = cfg + (size_t)r->b * L;
-        double acc = 0.0;
+        const ham_window *r = &q->rec[w];
+        const double *old = ws->lsel + (size_t)r->b * L + r->a;
+        double sum = 0.0;
         for (int t = r->lo; t <= r->hi; t++) {
-            const int u = r->a + t;
-            acc += lw[((size_t)t * 2 + row[t]) * nw + w] - lf[((size_t)u * 2 + s[u]) * B + r->b];
+            sum += old[t];
         }
-        ws->dlog[r->flip] += acc;
+        ws->dlog[r->flip] += acc[w] - sum;
     }
-    ws->nw = 0;
+    q->n = 0;
 }
 
 /* Queues the window of segment [p, e] (chain sites) of flip f = (i, j) of sample b. */
-static void ham_queue(ars_ham_ws *ws, const uint8_t *cfg, int B, int b, int f, int p, int e) {
+static void ham_queue_segment(ars_ham_ws *ws, const uint8_t *cfg, int b, int f, int p, int e) {
     const int L = ws->L, W = ws->W;
     const ars_ham_flip *fl = &ws->flips[f];
-    if (ws->nw == ws->nw_cap) {
-        ham_flush(ws, cfg, B);
-    }
     const int a = p - ws->R > 0 ? p - ws->R : 0;
+    ham_queue *q = &ws->q[a == 0];
+    if (q->n == ws->nw_cap) {
+        ham_flush(ws, q);
+    }
     const int len = e + 1 - a;
     ARS_ASSERT(len >= 1 && len <= W, "window [%d, %d] of length %d exceeds %d", a, e, len, W);
-    uint8_t *row = ws->wcfg + (size_t)ws->nw * W;
+    uint8_t *row = q->cfg + (size_t)q->n * W;
     memcpy(row, cfg + (size_t)b * L + a, (size_t)len);
     memset(row + len, 0, (size_t)(W - len));
     if (fl->i >= a && fl->i < a + len) {
@@ -377,7 +496,7 @@ static void ham_queue(ars_ham_ws *ws, const uint8_t *cfg, int B, int b, int f, i
     if (fl->j >= a && fl->j < a + len) {
         row[fl->j - a] ^= 1;
     }
-    ham_window *r = &ws->rec[ws->nw++];
+    ham_window *r = &q->rec[q->n++];
     r->flip = f;
     r->b = b;
     r->a = a;
@@ -397,8 +516,15 @@ int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, con
     /* Refresh the shallow copy: the caller may pass another network of the same shape. */
     ws->net_win = *net;
     ws->net_win.arch.hilbert.size = ws->W;
-    ws->nw = 0;
+    ws->q[0].n = ws->q[1].n = 0;
     ars_arnn_forward(cfg, net, ws->full, B, L);
+    ham_context(ws, B);
+    for (int t = 0; t < L; t++) {
+        const double *l0 = ws->full->lpsi + (size_t)t * 2 * B, *l1 = l0 + B;
+        for (int b = 0; b < B; b++) {
+            ws->lsel[(size_t)b * L + t] = cfg[(size_t)b * L + t] ? l1[b] : l0[b];
+        }
+    }
     for (int b = 0; b < B; b++) {
         const uint8_t *s = cfg + (size_t)b * L;
         ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;
@@ -412,19 +538,20 @@ int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, con
             /* Terms that change: [i, i + R] and [j, j + R], clipped; one window if they touch. */
             int e1 = i + R < L - 1 ? i + R : L - 1;
             if (j < 0) {
-                ham_queue(ws, cfg, B, b, f, i, e1);
+                ham_queue_segment(ws, cfg, b, f, i, e1);
                 continue;
             }
             int e2 = j + R < L - 1 ? j + R : L - 1;
             if (j <= e1 + 1) {
-                ham_queue(ws, cfg, B, b, f, i, e2 > e1 ? e2 : e1);
+                ham_queue_segment(ws, cfg, b, f, i, e2 > e1 ? e2 : e1);
             } else {
-                ham_queue(ws, cfg, B, b, f, i, e1);
-                ham_queue(ws, cfg, B, b, f, j, e2);
+                ham_queue_segment(ws, cfg, b, f, i, e1);
+                ham_queue_segment(ws, cfg, b, f, j, e2);
             }
         }
     }
-    ham_flush(ws, cfg, B);
+    ham_flush(ws, &ws->q[0]);
+    ham_flush(ws, &ws->q[1]);
     int bad = 0;
     for (int b = 0; b < B; b++) {
         const ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;

@@ -11,8 +11,9 @@ foreach(cfg IN LISTS configs)
     get_filename_component(name ${cfg} NAME_WE)
     ars_run(p ${cfg} --print-config)
     ars_expect_rc(p 0 "--print-config of configs/${name}.ini")
-    ars_run(r ${cfg} --set sampler.n_samples=64 --set system.size=40 --output ${WORK}/${name}.h5
-            --quiet)
+    # Small: 64 samples of 40 sites; training configs run 2 iterations and 64 final samples.
+    ars_run(r ${cfg} --set sampler.n_samples=64 --set system.size=40 --set vmc.iterations=2
+            --set vmc.final_samples=64 --output ${WORK}/${name}.h5 --quiet)
     ars_expect_rc(r 0 "a small run of configs/${name}.ini")
     execute_process(COMMAND /usr/bin/python3 ${SRC}/scripts/check_output.py ${WORK}/${name}.h5
                             --n-samples 64

@@ -11,6 +11,8 @@
 
 #include "test_util.h"
 
+#include <math.h>
+
 #include "ars_common.h"
 #include "config.h"
 
@@ -1134,6 +1136,54 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
     free(d);
 }
 
+/* ---- [hamiltonian] and [vmc] ------------------------------------------------------------ */
+
+static void test_training_keys_parse_numbers_auto_and_schedules(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[run]\nmode = train\n[hamiltonian]\ntype = j1j2\nJ = -0.75\nJ2 = 2.385e-1\n"
+                 "pbc = false\nmarshall_sign = true\nexact_energy = -12.5\n[vmc]\n"
+                 "learning_rate_schedule = exponential\nlearning_rate_decay = 0.999\n"
+                 "optimizer = sgd\nsr = false\nfinal_samples = 100\n");
+    assert_int_equal(c.mode, ARS_MODE_TRAIN);
+    assert_int_equal(c.ham_type, 3);
+    assert_true(c.ham_J == -0.75 && c.ham_J2 == 0.2385 && c.ham_exact == -12.5);
+    assert_int_equal(c.ham_pbc, 0);
+    assert_int_equal(c.ham_marshall, 1);
+    assert_int_equal(c.lr_schedule, ARS_SCHEDULE_EXPONENTIAL);
+    assert_int_equal(c.optimizer, 0);
+    assert_int_equal(c.sr, 0);
+    assert_int_equal(c.final_samples, 100);
+    parse_ok(&c, "[hamiltonian]\nexact_energy = auto\n");
+    assert_true(isnan(c.ham_exact));
+    /* Numbers print back exactly. */
+    parse_ok(&c, "[hamiltonian]\nh = 0.1\n[vmc]\nlearning_rate = 0.003\n");
+    assert_round_trip(&c);
+}
+
+static void test_training_keys_reject_bad_numbers(void **state) {
+    (void)state;
+    rejects("hamiltonian", "h", "nan", "must be a number from");
+    rejects("hamiltonian", "h", "inf", "must be a number from");
+    rejects("hamiltonian", "J", "0x1p3", "must be a number from");
+    rejects("hamiltonian", "J", "1.0.0", "must be a number from");
+    rejects("vmc", "learning_rate", "-0.1", "must be a number from 0 to");
+    rejects("vmc", "learning_rate_decay", "1.5", "must be a number from 0 to 1");
+    rejects("hamiltonian", "exact_energy", "automatic", "must be a number from .*, or auto");
+    rejects("hamiltonian", "type", "ising", "must be one of tfim, xxz, heisenberg, j1j2");
+    rejects("vmc", "optimizer", "lbfgs", "must be one of sgd, adam");
+}
+
+static void test_training_a_spin_one_chain_is_an_error(void **state) {
+    (void)state;
+    finalize_fails("[run]\nmode = train\n[system]\nspin = 1\n",
+                   "^test\\.ini:4: \\[system\\] spin: the Hamiltonians are implemented for spin "
+                   "1/2 only \\(mode = train\\) \\(got 1\\)$");
+    finalize_fails("[system]\nspin = 1.5\n[run]\nmode = exact\n", "spin 1/2 only");
+    ars_config c;
+    parse_ok(&c, "[system]\nspin = 1\n[hamiltonian]\ntype = xxz\n"); /* sampling is fine */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_give_every_key_its_documented_value),
@@ -1192,6 +1242,9 @@ int main(void) {
         cmocka_unit_test(test_dump_shows_every_key_with_its_effective_value),
         cmocka_unit_test(test_dump_parses_back_to_an_identical_dump),
         cmocka_unit_test(test_describe_lists_every_key_with_its_default),
+        cmocka_unit_test(test_training_keys_parse_numbers_auto_and_schedules),
+        cmocka_unit_test(test_training_keys_reject_bad_numbers),
+        cmocka_unit_test(test_training_a_spin_one_chain_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
