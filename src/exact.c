@@ -181,11 +181,11 @@ static int sector_init(sector *s, int L, int n_up) {
     for (size_t r = 0; r < s->dim; r++) {
         s->states[r] = (uint32_t)m;
         ARS_ASSERT(sector_rank(s, (uint32_t)m) == r, "rank of state %zu", r);
-        if (m == 0) {
-            break;
+        if (r + 1 < s->dim) { /* the next mask with n_up >= 1 bits */
+            ARS_ASSERT(m != 0, "no next mask of %d bits", n_up);
+            uint64_t c = m & (~m + 1), nx = m + c;
+            m = (((nx ^ m) >> 2) / c) | nx;
         }
-        uint64_t c = m & (~m + 1), nx = m + c;
-        m = (((nx ^ m) >> 2) / c) | nx;
     }
     return ARS_OK;
 }
@@ -231,6 +231,8 @@ static int tridiag_lowest(const double *alpha, const double *beta, int n, double
     gsl_vector *ev = gsl_vector_alloc((size_t)n);
     gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc((size_t)n);
     int status = ARS_OK;
+    *theta = NAN;
+    memset(y, 0, (size_t)n * sizeof *y);
     if (T == NULL || Z == NULL || ev == NULL || w == NULL) {
         status = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory in Lanczos");
         goto done;
@@ -330,6 +332,7 @@ static int lanczos(const ars_ham *H, const sector *s, double *e0, int max_iter, 
                 gsl_vector_scale(&vn.vector, 1.0 / beta[k]);
             }
         }
+        ARS_ASSERT(nk >= 1, "a Lanczos cycle without steps");
         double theta = 0.0;
         status = tridiag_lowest(alpha, beta, nk, &theta, y);
         if (status != ARS_OK) {
@@ -366,6 +369,10 @@ done:
 }
 
 int ars_exact_lanczos_sector(const ars_ham *H, int n_up, double *e0, int max_iter, double tol) {
+    if (max_iter < 1 || !(tol > 0.0)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "Lanczos needs max_iter >= 1 and tol > 0 (got %d, %g)",
+                       max_iter, tol);
+    }
     if (H->size > ARS_EXACT_LANCZOS_MAX_SIZE) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "Lanczos is limited to %d sites (got %d)",
                        ARS_EXACT_LANCZOS_MAX_SIZE, H->size);
@@ -397,6 +404,7 @@ int ars_exact_lanczos(const ars_ham *H, double *e0, int max_iter, double tol) {
 
 /* Lowest eigenvalue of the symmetric (n x n) matrix a (destroyed), LAPACK dsyevd. */
 static int dense_lowest(double *a, int n, double *e) {
+    ARS_ASSERT(n >= 1, "matrix of size %d", n);
     double *ev = malloc((size_t)n * sizeof *ev), wq = 0.0;
     int iq = 0, info = 0, lwork = -1, liwork = -1;
     if (ev == NULL) {

@@ -319,7 +319,9 @@ ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
         ws->ctx_off[l] = ws->ctx_width;
         ws->ctx_width += net->layer[l].cin;
     }
-    ws->ctx = malloc((size_t)B * (size_t)ws->L * (size_t)ws->ctx_width * sizeof *ws->ctx);
+    const size_t n_ctx = (size_t)B * (size_t)ws->L * (size_t)ws->ctx_width;
+    ARS_ASSERT(n_ctx > 0, "empty context");
+    ws->ctx = malloc(n_ctx * sizeof *ws->ctx);
     ws->acc = malloc((size_t)ws->nw_cap * sizeof *ws->acc);
     if (ws->full == NULL || ws->win == NULL || ws->flips == NULL || ws->n_flips == NULL ||
         ws->dlog == NULL || ws->lsel == NULL || ws->acc == NULL || ws->ctx == NULL) {

@@ -30,15 +30,20 @@
  * log_psi(s) = sum_t lpsi[t, s_t]. The network is causal with reach R (ars_arch_receptive_field):
  * the conditional at site t reads input sites t-R..t-1 only. A flip of sites {i, j} therefore
  * changes the terms t in [i, i+R] U [j, j+R] (clipped to the chain) and no others. Each such
- * segment [p, e] is re-evaluated on the WINDOW of sites [a, e], a = max(0, p - R): window
- * outputs at sites >= p read only window inputs, and a window starting at site 0 has the
- * chain's own zero padding, so they equal the full network's (bit for bit: same operations in
- * the same order). Windows of all flips of a chunk are run as one batch through a shallow copy
- * of the network whose hilbert.size is the longest window W <= min(L, 2R + 3), shorter windows
- * padded at the end (never read, by causality). Then
- *   log_psi(s') - log_psi(s) = sum_segments sum_{t=p..e} (lpsi'[t, s'_t] - lpsi[t, s_t]),
- * the second sum from per-sample prefix sums of the sample's own forward pass. Cost per sample:
- * one forward pass plus <= 2L + 2 windows of O(R) sites: O(L R), not O(L^2).
+ * segment [p, e] (the two intervals merged when they touch) is re-evaluated on the WINDOW of
+ * sites [a, e], a = max(0, p - R): window outputs at sites >= p read only window inputs, and a
+ * window starting at site 0 has the chain's own zero padding, so they equal the full network's
+ * (bit for bit: same operations in the same order). Moreover every layer's input at sites < p
+ * is unchanged, so only sites [p, e] of the window are computed: the layer inputs they read
+ * before p (span_l = (K' - 1 + e_l) d_l sites for layer l) are copied from the sample's own
+ * forward pass. Windows of all flips of a chunk run as batches (240 windows) through a shallow
+ * copy of the network whose hilbert.size is the longest window W <= min(L, 2R + 3), shorter
+ * windows padded at the end (never read, by causality). Then
+ *   log_psi(s') - log_psi(s) = sum_segments sum_{t=p..e} (lpsi'[t, s'_t] - lpsi[t, s_t]).
+ * Cost per sample: one forward pass plus <= 2L + 2 windows of <= R + 3 computed sites:
+ * O(L R), not O(L^2). Memory: the activations of a forward pass of B samples, their layer
+ * inputs again in sample-major order (the windows' context), and the activations of 240
+ * windows of W sites (ars_ham_ws_bytes).
  */
 #ifndef ARS_HAMILTONIAN_H
 #define ARS_HAMILTONIAN_H

@@ -165,6 +165,27 @@ static void report_receptive_field(const ars_arch *arch, int quiet) {
     free(dep);
 }
 
+/* The network of [model]: its architecture, a writable output, and its variables (random,
+ * from [model] init, or none yet when `later` is set, for --resume). */
+static int build_network(const ars_config *cfg, ars_arch *arch, ars_arnn **net, int later) {
+    ars_config_arch(cfg, arch);
+    int rc = ars_io_check_writable(cfg->file);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    *net = ars_arnn_alloc(arch);
+    if (*net == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
+    }
+    if (later) {
+        return ARS_OK;
+    }
+    if (strcmp(cfg->init, "random") == 0) {
+        return ars_arnn_init_random(*net, cfg->seed);
+    }
+    return ars_io_load_variables(cfg->init, *net);
+}
+
 static int run_sample(const ars_config *cfg, const char *config_text, int quiet) {
     ars_arch arch;
     ars_arnn *net = NULL;
@@ -174,20 +195,7 @@ static int run_sample(const ars_config *cfg, const char *config_text, int quiet)
     int rc = ARS_OK;
     const size_t n = (size_t)cfg->n_samples;
 
-    ars_config_arch(cfg, &arch);
-    rc = ars_io_check_writable(cfg->file);
-    if (rc != ARS_OK) {
-        return rc;
-    }
-    net = ars_arnn_alloc(&arch);
-    if (net == NULL) {
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
-    }
-    if (strcmp(cfg->init, "random") == 0) {
-        rc = ars_arnn_init_random(net, cfg->seed);
-    } else {
-        rc = ars_io_load_variables(cfg->init, net);
-    }
+    rc = build_network(cfg, &arch, &net, 0);
     if (rc != ARS_OK) {
         goto done;
     }
@@ -352,22 +360,8 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
     if (rc != ARS_OK) {
         return rc;
     }
-    ars_config_arch(cfg, &arch);
-    rc = ars_io_check_writable(cfg->file);
-    if (rc != ARS_OK) {
-        return rc;
-    }
-    net = ars_arnn_alloc(&arch);
-    if (net == NULL) {
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
-    }
-    if (resume) {
-        rc = ARS_OK; /* the variables come with the training state, below */
-    } else if (strcmp(cfg->init, "random") == 0) {
-        rc = ars_arnn_init_random(net, cfg->seed);
-    } else {
-        rc = ars_io_load_variables(cfg->init, net);
-    }
+    /* With --resume the variables come with the training state, below. */
+    rc = build_network(cfg, &arch, &net, resume);
     if (rc != ARS_OK) {
         goto done;
     }

@@ -235,17 +235,10 @@ int ars_vmc_step(ars_vmc *v) {
             ars_arnn_backward(v->O + start, n, c, v->net, v->gws[slot], B);
         }
     }
-    double sum = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        sum += v->eloc[b];
-    }
-    const double mean = sum / (double)n;
-    double ss = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        ss += (v->eloc[b] - mean) * (v->eloc[b] - mean);
-    }
-    const double var = n > 1 ? ss / (double)(n - 1) : 0.0;
-    if (n_bad > 0 || !isfinite(mean) || !isfinite(var)) {
+    ars_vmc_estimate est;
+    estimate(&est, v->eloc, n, (int)L, v->set.exact_energy);
+    const double mean = est.energy;
+    if (n_bad > 0 || !isfinite(mean) || !isfinite(est.energy_variance)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "iteration %lld: the local energies are not finite (%d bad); the "
                        "parameters were kept as they were. Usual fixes: a smaller "
@@ -279,13 +272,12 @@ int ars_vmc_step(ars_vmc *v) {
         return ARS_STATUS_ENOMEM;
     }
     const size_t i = log->len++;
-    const double exact = v->set.exact_energy;
     log->iteration[i] = it;
-    log->energy[i] = mean;
-    log->energy_error[i] = sqrt(var / (double)n);
-    log->energy_variance[i] = var;
-    log->vscore[i] = (double)L * var / (mean * mean);
-    log->relative_error[i] = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
+    log->energy[i] = est.energy;
+    log->energy_error[i] = est.energy_error;
+    log->energy_variance[i] = est.energy_variance;
+    log->vscore[i] = est.vscore;
+    log->relative_error[i] = est.relative_error;
     log->grad_norm[i] = gnorm;
     log->distinct_fraction[i] = distinct_fraction(v);
     log->learning_rate[i] = lr;
