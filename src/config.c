@@ -388,7 +388,8 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
         case KEY_DOUBLE:
         case KEY_DOUBLE_AUTO: {
             if (k->type == KEY_DOUBLE_AUTO && strcmp(value, "auto") == 0) {
-                *(double *)field = NAN;
+                const double nan = NAN;
+                memcpy(field, &nan, sizeof nan);
                 break;
             }
             char *end;
@@ -402,7 +403,7 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
                                     k->section, k->key, k->dmin, k->dmax,
                                     k->type == KEY_DOUBLE_AUTO ? ", or auto" : "", q);
             }
-            *(double *)field = v;
+            memcpy(field, &v, sizeof v);
             break;
         }
         case KEY_INTLIST: {
@@ -803,13 +804,16 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
                       len);
             break;
         case KEY_DOUBLE:
-        case KEY_DOUBLE_AUTO:
-            if (isnan(*(const double *)field)) {
+        case KEY_DOUBLE_AUTO: {
+            double v;
+            memcpy(&v, field, sizeof v);
+            if (isnan(v)) {
                 snprintf(buf, len, "auto");
             } else {
-                snprintf(buf, len, "%.17g", *(const double *)field); /* round-trips exactly */
+                snprintf(buf, len, "%.17g", v); /* round-trips exactly */
             }
             break;
+        }
     }
 }
 
