@@ -100,7 +100,8 @@ void ars_sr_free(ars_sr *sr) {
 }
 
 /* G = alpha A^T A for A (r x m, ld m) if transa, else G = alpha A A^T for A (m x r, ld r):
- * G is m x m, computed in column tiles of SR_TILE, one single-threaded dgemm each. */
+ * G is m x m. Only the lower triangle is computed, in column tiles of SR_TILE (one
+ * single-threaded dgemm each: rows j0.. of columns j0..j0+w), then mirrored: half the flops. */
 static void gram(double *G, const double *A, size_t r, size_t m, double alpha, int transa) {
     const long n_tiles = (long)((m + SR_TILE - 1) / SR_TILE);
 #pragma omp parallel for schedule(dynamic, 1) default(none)                                        \
@@ -108,14 +109,20 @@ static void gram(double *G, const double *A, size_t r, size_t m, double alpha, i
     for (long tile = 0; tile < n_tiles; tile++) {
         const size_t j0 = (size_t)tile * SR_TILE;
         const size_t w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
+        const int rows = (int)(m - j0);
         if (transa) {
-            /* G[:, j0:j0+w] = alpha A^T A[:, j0:j0+w] */
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)w, (int)r, alpha, A,
-                        (int)m, A + j0, (int)m, 0.0, G + j0, (int)m);
+            /* G[j0:, j0:j0+w] = alpha A[:, j0:]^T A[:, j0:j0+w] */
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, (int)w, (int)r, alpha,
+                        A + j0, (int)m, A + j0, (int)m, 0.0, G + j0 * m + j0, (int)m);
         } else {
-            /* G[:, j0:j0+w] = alpha A A[j0:j0+w, :]^T */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)w, (int)r, alpha, A,
-                        (int)r, A + j0 * r, (int)r, 0.0, G + j0, (int)m);
+            /* G[j0:, j0:j0+w] = alpha A[j0:, :] A[j0:j0+w, :]^T */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)w, (int)r, alpha,
+                        A + j0 * r, (int)r, A + j0 * r, (int)r, 0.0, G + j0 * m + j0, (int)m);
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = i + 1; j < m; j++) {
+            G[i * m + j] = G[j * m + i];
         }
     }
 }
