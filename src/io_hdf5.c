@@ -356,6 +356,18 @@ done:
     return rc;
 }
 
+/* The root attributes every arsampler file has. */
+static herr_t write_root_attributes(hid_t file, const ars_io_meta *meta) {
+    if (attr_string(file, "format", ARS_FORMAT_NAME) < 0 ||
+        attr_i64(file, "format_version", ARS_FORMAT_VERSION) < 0 ||
+        attr_string(file, "arsampler_version", ARS_VERSION) < 0 ||
+        attr_string(file, "config", meta->config_text != NULL ? meta->config_text : "") < 0 ||
+        attr_write(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &meta->seed) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
     hid_t g = H5Gcreate2(file, "hamiltonian", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = -1;
@@ -495,11 +507,7 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
         goto fail;
     }
     what = "write the root attributes";
-    if (attr_string(file, "format", ARS_FORMAT_NAME) < 0 ||
-        attr_i64(file, "format_version", ARS_FORMAT_VERSION) < 0 ||
-        attr_string(file, "arsampler_version", ARS_VERSION) < 0 ||
-        attr_string(file, "config", meta->config_text != NULL ? meta->config_text : "") < 0 ||
-        attr_write(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &meta->seed) < 0) {
+    if (write_root_attributes(file, meta) < 0) {
         goto fail;
     }
     what = "write /hilbert, /model and /variables";
@@ -999,14 +1007,7 @@ int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilb
                        const ars_ham *H, double energy, const char *method) {
     char tmp[4200];
     hid_t file = create_temporary(path, tmp, sizeof tmp);
-    int ok = file >= 0;
-    if (ok) {
-        ok = attr_string(file, "format", ARS_FORMAT_NAME) >= 0 &&
-             attr_i64(file, "format_version", ARS_FORMAT_VERSION) >= 0 &&
-             attr_string(file, "arsampler_version", ARS_VERSION) >= 0 &&
-             attr_string(file, "config", meta->config_text != NULL ? meta->config_text : "") >= 0 &&
-             attr_write(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &meta->seed) >= 0;
-    }
+    int ok = file >= 0 && write_root_attributes(file, meta) >= 0;
     if (ok) {
         const double spin = 0.5 * h->two_s;
         hid_t g = H5Gcreate2(file, "hilbert", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
