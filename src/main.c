@@ -328,7 +328,8 @@ static int run_exact(const ars_config *cfg, const char *config_text, int quiet) 
 }
 
 /* One line per iteration on a terminal (redrawn), every 10 s otherwise. */
-static void train_progress(const ars_vmc *v, int total, double t_start, double *t_last, int force) {
+static void train_progress(const ars_vmc *v, int total, int64_t first, double t_start,
+                           double *t_last, int force) {
     const ars_vmc_log *log = &v->log;
     const size_t i = log->len - 1;
     const double now = ars_wtime();
@@ -337,7 +338,8 @@ static void train_progress(const ars_vmc *v, int total, double t_start, double *
         return;
     }
     *t_last = now;
-    const double per = (now - t_start) / (double)(v->iteration - log->iteration[0]);
+    /* Per iteration of this process: after --resume, `first` is not 0. */
+    const double per = (now - t_start) / (double)(v->iteration > first ? v->iteration - first : 1);
     fprintf(stderr, "%siter %lld/%d  E = %.8f +- %.2g", tty ? "\r" : "", (long long)v->iteration,
             total, log->energy[i], log->energy_error[i]);
     if (!isnan(log->relative_error[i])) {
@@ -429,6 +431,7 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
                         cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64"};
     const double t_start = ars_wtime();
     double t_last = t_start;
+    const int64_t first = vmc->iteration;
     int warned_distinct = 0;
     while (vmc->iteration < cfg->iterations) {
         rc = ars_vmc_step(vmc);
@@ -446,7 +449,7 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
             warned_distinct = 1;
         }
         if (!quiet) {
-            train_progress(vmc, cfg->iterations, t_start, &t_last, 0);
+            train_progress(vmc, cfg->iterations, first, t_start, &t_last, 0);
         }
         if (vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) {
             rc = ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
@@ -456,7 +459,7 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
         }
     }
     if (!quiet && vmc->log.len > 0) {
-        train_progress(vmc, cfg->iterations, t_start, &t_last, 1);
+        train_progress(vmc, cfg->iterations, first, t_start, &t_last, 1);
     }
     /* The final estimate from fresh samples of the trained state, from their own streams
      * (iteration index with the top bit set, never used by training). */
