@@ -489,20 +489,22 @@ done:
     return rc;
 }
 
+/* Opens "<path>.tmp.<pid>" for writing after making the folders; H5I_INVALID_HID on failure. */
+static hid_t create_temporary(const char *path, char *tmp, size_t tmp_len) {
+    silence_hdf5();
+    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
+    if (make_parent_dirs(path) != 0) {
+        return H5I_INVALID_HID;
+    }
+    return H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+}
+
 int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
                  const double *log_prob, size_t n, const ars_io_train *train) {
-    silence_hdf5();
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int8_t *values = NULL;
-    hid_t file = H5I_INVALID_HID;
-    const char *what = "create the file";
-
-    if (make_parent_dirs(path) != 0) {
-        return ARS_ERR(ARS_STATUS_EIO, "cannot create the folder of '%s': %s", path,
-                       strerror(errno));
-    }
-    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const char *what = "create the file (or its folder)";
+    hid_t file = create_temporary(path, tmp, sizeof tmp);
     if (file < 0) {
         goto fail;
     }
@@ -980,16 +982,6 @@ done:
     }
     H5Fclose(file);
     return rc;
-}
-
-/* Opens "<path>.tmp.<pid>" for writing after making the folders; H5I_INVALID_HID on failure. */
-static hid_t create_temporary(const char *path, char *tmp, size_t tmp_len) {
-    silence_hdf5();
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-    if (make_parent_dirs(path) != 0) {
-        return H5I_INVALID_HID;
-    }
-    return H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 }
 
 /* Closes the temporary file and renames it into place, or removes it on failure. */

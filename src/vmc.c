@@ -215,11 +215,9 @@ int ars_vmc_step(ars_vmc *v) {
     if (rc != ARS_OK) {
         return rc;
     }
-    /* Local energies and per-sample gradients, chunk by chunk; each chunk writes its own
-     * columns of O and entries of eloc. */
-    int n_bad = 0;
-#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, L, cs, n_chunks)       \
-    reduction(+ : n_bad)
+    const int n_bad = local_energies(v, v->eloc, v->cfg, n);
+    /* Per-sample gradients, chunk by chunk; each chunk writes its own columns of O. */
+#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, L, cs, n_chunks)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
@@ -227,7 +225,6 @@ int ars_vmc_step(ars_vmc *v) {
             const size_t start = chunk * cs;
             const int B = (int)(n - start < cs ? n - start : cs);
             const uint8_t *c = v->cfg + start * L;
-            n_bad += ars_ham_local_energy(v->eloc + start, c, v->H, v->net, v->hws[slot], B);
             for (size_t k = 0; k < P; k++) {
                 memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
             }
