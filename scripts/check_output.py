@@ -97,7 +97,10 @@ def get_dataset(f, path, dtype, shape):
         fail(path, "is not a dataset")
     if ds.dtype != np.dtype(dtype):
         fail(path, "expected dtype %s, got %s" % (np.dtype(dtype).name, ds.dtype))
-    if ds.shape != tuple(shape):
+    if shape is None:
+        if len(ds.shape) != 1:
+            fail(path, "expected a 1-d dataset, got shape %s" % (ds.shape,))
+    elif ds.shape != tuple(shape):
         fail(path, "expected shape %s, got %s" % (tuple(shape), ds.shape))
     return ds
 
@@ -246,6 +249,57 @@ def check_samples(f, size, local_states, n_expected):
     return samples, log_prob
 
 
+OBSERVABLES = ["sz", "magnetization", "abs_magnetization", "staggered_magnetization",
+               "zz_correlation", "zz_connected", "structure_factor", "sx", "xx_correlation",
+               "energy", "renyi2"]
+
+
+def check_observables(f, size, pbc):
+    """The /observables contract: shapes, types and coordinates of every measured group."""
+    g = get_group(f, "/observables")
+    n = attr_scalar(g, "n_samples", "/observables", np.int64)
+    source = attr_string(g, "source", "/observables")
+    if source not in ("samples", "final_samples"):
+        fail("/observables attribute 'source'", "must be samples or final_samples, got %r"
+             % source)
+    nr = size // 2 + 1 if pbc else size - (size - 1) // 2
+    names = []
+    for name in g:
+        if name not in OBSERVABLES:
+            fail("/observables/%s" % name, "unknown observable")
+        where = "/observables/%s" % name
+        attr_string(g[name], "description", where)
+        shape = {"sz": (size,), "sx": (size,), "structure_factor": (size,),
+                 "zz_correlation": (nr,), "zz_connected": (nr,), "xx_correlation": (nr,)}
+        if name == "renyi2":
+            cuts = get_dataset(f, where + "/cuts", np.int64, None)[()]
+            shp = (len(cuts),)
+            if not np.all((cuts >= 1) & (cuts < size)):
+                fail(where + "/cuts", "cuts must lie in 1..size-1, got %s" % cuts)
+        else:
+            shp = shape.get(name, ())
+        get_dataset(f, where + "/mean", np.float64, shp)
+        get_dataset(f, where + "/error", np.float64, shp)
+        cnt = int(get_dataset(f, where + "/n_samples", np.int64, ())[()])
+        if cnt != (n // 2 if name == "renyi2" else n):
+            fail(where + "/n_samples", "expected %d, got %d" % (n, cnt))
+        if name in ("zz_correlation", "zz_connected", "xx_correlation"):
+            dist = get_dataset(f, where + "/distance", np.int64, (nr,))[()]
+            if not np.array_equal(dist, np.arange(nr)):
+                fail(where + "/distance", "expected 0..%d" % (nr - 1))
+            centre = attr_scalar(g[name], "centre", where, np.int64)
+            if centre != (-1 if pbc else (size - 1) // 2):
+                fail(where + " attribute 'centre'", "got %d" % centre)
+        if name == "structure_factor":
+            k = get_dataset(f, where + "/k", np.float64, (size,))[()]
+            if not np.allclose(k, 2 * np.pi * np.arange(size) / size, rtol=0, atol=1e-15):
+                fail(where + "/k", "expected 2 pi n / size")
+        if name == "energy":
+            get_dataset(f, where + "/variance", np.float64, ())
+        names.append(name)
+    return "  observables (%s, %d samples): %s" % (source, n, ", ".join(names))
+
+
 def run_checks(path, n_samples=None, recompute=256, variables_only=False):
     import h5py
     try:
@@ -288,6 +342,13 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
                          % (len(samples), m, err[worst]))
         else:
             lines.append("  %d samples; log_prob not recomputed" % len(samples))
+        if "observables" in f:
+            import configparser
+            cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
+            text = f.attrs["config"]
+            cp.read_string(text.decode() if isinstance(text, bytes) else text)
+            pbc = cp.get("hamiltonian", "pbc", fallback="true") in ("true", "yes", "on", "1")
+            lines.append(check_observables(f, size, pbc))
         mean_lp = float(np.mean(log_prob)) if len(log_prob) else float("nan")
         lines.append("  mean log_prob %.6g (entropy estimate %.6g nats)" % (mean_lp, -mean_lp))
         return lines

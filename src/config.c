@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ars_common.h"
+#include "observables.h"
 #include "sampler.h"
 
 /* Largest config file read (a config is a few hundred bytes; this stops binary garbage). */
@@ -34,6 +35,7 @@ typedef enum key_type {
     KEY_INTLIST,     /* one int, or a comma-separated list of at most ARS_MAX_LAYERS ints */
     KEY_DOUBLE,      /* a finite decimal number in [dmin, dmax] */
     KEY_DOUBLE_AUTO, /* "auto" (stored as NaN) or a KEY_DOUBLE */
+    KEY_NAMES,       /* none, all, or a comma-separated list of names[]: a bit mask in an int */
 } key_type;
 
 typedef struct key_spec {
@@ -57,8 +59,8 @@ static const char *const activation_names[] = {"selu", "tanh", "relu", "gelu", "
 static const char *const input_names[] = {"value", "onehot", NULL};
 static const char *const dtype_names[] = {"float64", "float32", NULL};
 static const char *const algorithm_names[] = {"cached", "full", NULL};
-static const char *const section_names[] = {"run",         "system", "model",  "sampler",
-                                            "hamiltonian", "vmc",    "output", NULL};
+static const char *const section_names[] = {
+    "run", "system", "model", "sampler", "hamiltonian", "vmc", "observables", "output", NULL};
 
 #define OFF(field) offsetof(ars_config, field)
 
@@ -157,6 +159,15 @@ static const key_spec keys[] = {
     DKEY("vmc", "distinct_warn", distinct_warn, 0.0, 1.0, "0.05",
          "warn when the fraction of distinct samples falls below this (SR stalls)"),
 #undef DKEY
+    {"observables", "names", KEY_NAMES, OFF(obs_mask), 0, 0, 0, ars_obs_names, "none",
+     "observables measured on the samples (mode = sample) or on the final samples (mode = "
+     "train): none, all, or a list of sz, magnetization, abs_magnetization, "
+     "staggered_magnetization, zz_correlation, zz_connected, structure_factor, sx, "
+     "xx_correlation, energy, renyi2 (docs/analysis.md)",
+     0, 0},
+    {"observables", "renyi2_cuts", KEY_INTLIST, OFF(renyi_cuts), OFF(n_renyi_cuts), 1, 1000000,
+     NULL, "auto", "renyi2: the sizes l of the subsystems [0, l), 1 <= l < size; auto = size/2", 0,
+     0},
     {"output", "file", KEY_STRING, OFF(file), 0, 0, 0, NULL, "",
      "output HDF5 file; default out/<config file name without .ini>.h5", 0, 0},
 };
@@ -229,7 +240,7 @@ int ars_config_key_index(const char *section, const char *key) {
 }
 
 /* The known sections for messages. */
-#define SECTION_LIST "run, system, model, sampler, hamiltonian, vmc, output"
+#define SECTION_LIST "run, system, model, sampler, hamiltonian, vmc, observables, output"
 
 static int known_section(const char *section) {
     for (int i = 0; section_names[i] != NULL; i++) {
@@ -271,6 +282,14 @@ static int parse_int64(const char *s, int64_t *out) {
     }
     *out = (int64_t)v;
     return 0;
+}
+
+static int count_names(const char *const *names) {
+    int n = 0;
+    while (names[n] != NULL) {
+        n++;
+    }
+    return n;
 }
 
 /* ---- setting one key --------------------------------------------------------------------- */
@@ -406,7 +425,56 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
             memcpy(field, &v, sizeof v);
             break;
         }
+        case KEY_NAMES: {
+            unsigned mask = 0;
+            char allowed[512] = "none, all";
+            for (int i = 0; k->names[i] != NULL; i++) {
+                strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
+                strncat(allowed, k->names[i], sizeof allowed - strlen(allowed) - 1);
+            }
+            if (strcmp(value, "none") == 0 || strcmp(value, "all") == 0) {
+                *(int *)field = value[0] == 'a' ? (int)((1u << count_names(k->names)) - 1u) : 0;
+                break;
+            }
+            char buf[1024];
+            if (strlen(value) >= sizeof buf || value[0] == '\0' || value[0] == ',' ||
+                value[strlen(value) - 1] == ',' || strstr(value, ",,") != NULL) {
+                return config_error(w,
+                                    "[%s] %s: must be none, all or a comma-separated list of %s "
+                                    "(got '%s')",
+                                    k->section, k->key, allowed, q);
+            }
+            strcpy(buf, value);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, ",", &save); tok != NULL;
+                 tok = strtok_r(NULL, ",", &save)) {
+                tok = trim(tok);
+                int found = -1;
+                for (int i = 0; k->names[i] != NULL; i++) {
+                    if (strcmp(tok, k->names[i]) == 0) {
+                        found = i;
+                    }
+                }
+                char tq[96];
+                quote(tok, tq, sizeof tq);
+                if (found < 0) {
+                    return config_error(w, "[%s] %s: unknown name '%s'; known: %s (got '%s')",
+                                        k->section, k->key, tq, allowed, q);
+                }
+                if (mask & (1u << found)) {
+                    return config_error(w, "[%s] %s: '%s' is listed twice (got '%s')", k->section,
+                                        k->key, tq, q);
+                }
+                mask |= 1u << found;
+            }
+            *(int *)field = (int)mask;
+            break;
+        }
         case KEY_INTLIST: {
+            if (strcmp(k->def, "auto") == 0 && strcmp(value, "auto") == 0) {
+                *(int *)((char *)c + k->count_offset) = 0; /* derived in finalize */
+                break;
+            }
             int tmp[ARS_MAX_LAYERS];
             int count = 0;
             char buf[1024];
@@ -647,6 +715,17 @@ static const char *list_text(const int *v, int n, char *buf, size_t len) {
     return buf;
 }
 
+static const char *names_text(unsigned mask, char *buf, size_t len) {
+    buf[0] = '\0';
+    for (int i = 0; ars_obs_names[i] != NULL; i++) {
+        if (mask & (1u << i)) {
+            strncat(buf, buf[0] != '\0' ? ", " : "", len - strlen(buf) - 1);
+            strncat(buf, ars_obs_names[i], len - strlen(buf) - 1);
+        }
+    }
+    return buf;
+}
+
 int ars_config_finalize(ars_config *c) {
     const int k_feat = find_key_or_die("model", "features");
     const int k_dil = find_key_or_die("model", "kernel_dilation");
@@ -734,6 +813,58 @@ int ars_config_finalize(ars_config *c) {
                             c->n_samples, c->size, c->n_samples);
     }
 
+    /* [observables] */
+    const int k_names = find_key_or_die("observables", "names");
+    const int k_cuts = find_key_or_die("observables", "renyi2_cuts");
+    const unsigned obs = (unsigned)c->obs_mask;
+    if (obs != 0 && c->mode == ARS_MODE_EXACT) {
+        return config_error(key_where(c, k_names),
+                            "[observables] names: mode = exact computes the ground-state energy "
+                            "only; measure observables in mode = sample or train (got %s)",
+                            names_text(obs, buf, sizeof buf));
+    }
+    if ((obs & ARS_OBS_NEEDS_SPIN_HALF) != 0 && c->two_s != 1) {
+        return config_error(key_where(c, k_names),
+                            "[observables] names: sx, xx_correlation and energy are implemented "
+                            "for spin 1/2 only (spin %g) (got %s)",
+                            0.5 * c->two_s, names_text(obs, buf, sizeof buf));
+    }
+    if ((obs & (1u << ARS_OBS_ENERGY)) && c->mode == ARS_MODE_SAMPLE &&
+        c->line[find_key_or_die("hamiltonian", "type")] == 0) {
+        return config_error(key_where(c, k_names),
+                            "[observables] names: energy needs a Hamiltonian: set [hamiltonian] "
+                            "type (and its couplings) (got %s)",
+                            names_text(obs, buf, sizeof buf));
+    }
+    if (obs & (1u << ARS_OBS_RENYI2)) {
+        if (c->size < 2) {
+            return config_error(key_where(c, k_names),
+                                "[observables] names: renyi2 needs size >= 2 (got size = %d)",
+                                c->size);
+        }
+        const int64_t n = c->mode == ARS_MODE_TRAIN ? c->final_samples : c->n_samples;
+        if (n < 2) {
+            return config_error(key_where(c, k_names),
+                                "[observables] names: renyi2 needs at least 2 samples (pairs of "
+                                "samples) (got %" PRId64 ")",
+                                n);
+        }
+    }
+    if (c->n_renyi_cuts == 0) {
+        c->renyi_cuts[0] = c->size / 2 > 0 ? c->size / 2 : 1;
+        c->n_renyi_cuts = c->size >= 2 ? 1 : 0;
+    } else {
+        for (int i = 0; i < c->n_renyi_cuts; i++) {
+            if (c->renyi_cuts[i] < 1 || c->renyi_cuts[i] >= c->size) {
+                return config_error(key_where(c, k_cuts),
+                                    "[observables] renyi2_cuts: every cut must be from 1 to size "
+                                    "- 1 = %d (got %s)",
+                                    c->size - 1,
+                                    list_text(c->renyi_cuts, c->n_renyi_cuts, buf, sizeof buf));
+            }
+        }
+    }
+
     /* Default output: out/<config file name without directory and .ini>.h5 */
     if (c->file[0] == '\0') {
         const char *base = strrchr(c->source, '/');
@@ -799,10 +930,33 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
         case KEY_STRING:
             snprintf(buf, len, "%s", field);
             break;
-        case KEY_INTLIST:
-            list_text((const int *)field, *(const int *)((const char *)c + k->count_offset), buf,
-                      len);
+        case KEY_INTLIST: {
+            const int cnt = *(const int *)((const char *)c + k->count_offset);
+            if (cnt == 0) {
+                snprintf(buf, len, "auto");
+            } else {
+                list_text((const int *)field, cnt, buf, len);
+            }
             break;
+        }
+        case KEY_NAMES: {
+            const unsigned mask = (unsigned)*(const int *)field;
+            const int n = count_names(k->names);
+            if (mask == 0) {
+                snprintf(buf, len, "none");
+            } else if (mask == (1u << n) - 1u) {
+                snprintf(buf, len, "all");
+            } else {
+                buf[0] = '\0';
+                for (int i = 0; i < n; i++) {
+                    if (mask & (1u << i)) {
+                        strncat(buf, buf[0] != '\0' ? ", " : "", len - strlen(buf) - 1);
+                        strncat(buf, k->names[i], len - strlen(buf) - 1);
+                    }
+                }
+            }
+            break;
+        }
         case KEY_DOUBLE:
         case KEY_DOUBLE_AUTO: {
             double v;
@@ -842,7 +996,7 @@ char *ars_config_dump(const ars_config *c) {
 }
 
 char *ars_config_describe(void) {
-    size_t cap = 16384, used = 0;
+    size_t cap = 32768, used = 0;
     char *out = malloc(cap);
     if (out == NULL) {
         return NULL;
@@ -882,6 +1036,9 @@ char *ars_config_describe(void) {
                 break;
             case KEY_STRING:
                 snprintf(range, sizeof range, "text");
+                break;
+            case KEY_NAMES:
+                snprintf(range, sizeof range, "none | all | list of names");
                 break;
             case KEY_DOUBLE:
             case KEY_DOUBLE_AUTO:

@@ -38,7 +38,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 44
+#define ARS_CONFIG_NKEYS 46
 
 typedef struct ars_config {
     char source[ARS_PATH_MAX]; /* the file parsed, for messages */
@@ -85,6 +85,10 @@ typedef struct ars_config {
     int checkpoint_every;
     int64_t final_samples;
     double distinct_warn;
+    /* [observables] */
+    int obs_mask;                   /* bit k: ars_obs_kind k */
+    int renyi_cuts[ARS_MAX_LAYERS]; /* after finalize: the cuts (auto: size/2) */
+    int n_renyi_cuts;               /* 0 before finalize: auto */
     /* [output] */
     char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */
     /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override

@@ -280,12 +280,13 @@ size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B) {
     ars_arch win = net->arch;
     win.hilbert.size = W;
     const size_t per_flip = sizeof(ars_ham_flip) + sizeof(double);
+    const int max_flips = ars_ham_max_offdiag(H) > H->size ? ars_ham_max_offdiag(H) : H->size;
     int ctx_width = 0;
     for (int l = 0; l < net->arch.layers; l++) {
         ctx_width += net->layer[l].cin;
     }
     return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
-           (size_t)B * (size_t)ars_ham_max_offdiag(H) * per_flip +
+           (size_t)B * (size_t)max_flips * per_flip +
            (size_t)B * (size_t)H->size * sizeof(double) * (1 + (size_t)ctx_width) +
            2 * (size_t)cap * ((size_t)W + sizeof(ham_window) + sizeof(double)) + sizeof(ars_ham_ws);
 }
@@ -304,7 +305,8 @@ ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
     ws->L = H->size;
     ws->arch = net->arch;
     ham_window_shape(H, net, &ws->R, &ws->W);
-    ws->max_flips = ars_ham_max_offdiag(H);
+    /* At least L flips per sample: ars_ham_log_ratios takes L (sx, xx correlations). */
+    ws->max_flips = ars_ham_max_offdiag(H) > ws->L ? ars_ham_max_offdiag(H) : ws->L;
     ws->nw_cap = ham_window_cap(H, B);
     ws->net_win = *net;
     ws->net_win.arch.hilbert.size = ws->W;
@@ -506,15 +508,11 @@ static void ham_queue_segment(ars_ham_ws *ws, const uint8_t *cfg, int b, int f, 
     r->hi = e - a;
 }
 
-int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
-                         ars_ham_ws *ws, int B) {
-    const int L = ws->L, R = ws->R;
+/* The samples' own forward pass, their layer inputs (ws->ctx) and selected terms (ws->lsel). */
+static void ham_prepare(ars_ham_ws *ws, const uint8_t *cfg, const ars_arnn *net, int B) {
+    const int L = ws->L;
     ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
-    ARS_ASSERT(H->size == L, "Hamiltonian size %d, workspace %d", H->size, L);
     ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
-    if (B == 0) {
-        return 0;
-    }
     /* Refresh the shallow copy: the caller may pass another network of the same shape. */
     ws->net_win = *net;
     ws->net_win.arch.hilbert.size = ws->W;
@@ -527,6 +525,36 @@ int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, con
             ws->lsel[(size_t)b * L + t] = cfg[(size_t)b * L + t] ? l1[b] : l0[b];
         }
     }
+}
+
+/* Queues the windows of flip f (ws->flips[f], of sample b) and zeroes its dlog. */
+static void ham_queue_flip(ars_ham_ws *ws, const uint8_t *cfg, int b, int f) {
+    const int L = ws->L, R = ws->R;
+    const int i = ws->flips[f].i, j = ws->flips[f].j;
+    ws->dlog[f] = 0.0;
+    /* Terms that change: [i, i + R] and [j, j + R], clipped; one window if they touch. */
+    int e1 = i + R < L - 1 ? i + R : L - 1;
+    if (j < 0) {
+        ham_queue_segment(ws, cfg, b, f, i, e1);
+        return;
+    }
+    int e2 = j + R < L - 1 ? j + R : L - 1;
+    if (j <= e1 + 1) {
+        ham_queue_segment(ws, cfg, b, f, i, e2 > e1 ? e2 : e1);
+    } else {
+        ham_queue_segment(ws, cfg, b, f, i, e1);
+        ham_queue_segment(ws, cfg, b, f, j, e2);
+    }
+}
+
+int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
+                         ars_ham_ws *ws, int B) {
+    const int L = ws->L;
+    ARS_ASSERT(H->size == L, "Hamiltonian size %d, workspace %d", H->size, L);
+    if (B == 0) {
+        return 0;
+    }
+    ham_prepare(ws, cfg, net, B);
     for (int b = 0; b < B; b++) {
         const uint8_t *s = cfg + (size_t)b * L;
         ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;
@@ -534,22 +562,7 @@ int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, con
         const int n = ars_ham_offdiag(H, s, fl);
         ws->n_flips[b] = n;
         for (int k = 0; k < n; k++) {
-            const int f = b * ws->max_flips + k;
-            const int i = fl[k].i, j = fl[k].j;
-            ws->dlog[f] = 0.0;
-            /* Terms that change: [i, i + R] and [j, j + R], clipped; one window if they touch. */
-            int e1 = i + R < L - 1 ? i + R : L - 1;
-            if (j < 0) {
-                ham_queue_segment(ws, cfg, b, f, i, e1);
-                continue;
-            }
-            int e2 = j + R < L - 1 ? j + R : L - 1;
-            if (j <= e1 + 1) {
-                ham_queue_segment(ws, cfg, b, f, i, e2 > e1 ? e2 : e1);
-            } else {
-                ham_queue_segment(ws, cfg, b, f, i, e1);
-                ham_queue_segment(ws, cfg, b, f, j, e2);
-            }
+            ham_queue_flip(ws, cfg, b, b * ws->max_flips + k);
         }
     }
     ham_flush(ws, &ws->q[0]);
@@ -566,6 +579,31 @@ int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, con
         bad += !isfinite(acc);
     }
     return bad;
+}
+
+void ars_ham_log_ratios(double *dlog, const uint8_t *cfg, const ars_ham_flip *flips, int n,
+                        const ars_arnn *net, ars_ham_ws *ws, int B) {
+    const int L = ws->L;
+    ARS_ASSERT(n >= 0 && n <= ws->max_flips, "%d flips per sample exceed %d", n, ws->max_flips);
+    if (B == 0 || n == 0) {
+        return;
+    }
+    ham_prepare(ws, cfg, net, B);
+    for (int b = 0; b < B; b++) {
+        for (int k = 0; k < n; k++) {
+            const ars_ham_flip *fl = &flips[(size_t)b * n + k];
+            ARS_ASSERT(fl->i >= 0 && fl->i < L && fl->j < L && (fl->j < 0 || fl->j > fl->i),
+                       "bad flip (%d, %d)", fl->i, fl->j);
+            ws->flips[(size_t)b * ws->max_flips + k] = *fl;
+            ham_queue_flip(ws, cfg, b, b * ws->max_flips + k);
+        }
+    }
+    ham_flush(ws, &ws->q[0]);
+    ham_flush(ws, &ws->q[1]);
+    for (int b = 0; b < B; b++) {
+        memcpy(dlog + (size_t)b * n, ws->dlog + (size_t)b * ws->max_flips,
+               (size_t)n * sizeof *dlog);
+    }
 }
 
 void ars_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,

@@ -122,6 +122,14 @@ int ars_ham_ws_window(const ars_ham_ws *ws);
 int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
                          ars_ham_ws *ws, int B);
 
+/* Log-amplitude ratios for arbitrary flips, by the same window method: dlog[b * n + k] =
+ * log psi_net(s_b with the sites of flips[b * n + k] flipped) - log psi_net(s_b), for n flips
+ * per sample (n <= max(ars_ham_max_offdiag(H), L) of the workspace's H; each flip has
+ * 0 <= i < L and j = -1 or i < j < L; mel is ignored). No sign: the caller applies the Marshall
+ * sign ratio if its state has one. Used by observables (sx, sx-sx correlations). */
+void ars_ham_log_ratios(double *dlog, const uint8_t *cfg, const ars_ham_flip *flips, int n,
+                        const ars_arnn *net, ars_ham_ws *ws, int B);
+
 /* The same local energies by brute force, for tests: log_psi of every connected s' from a full
  * forward pass (O(L^2) per sample). Allocates its own scratch (aborts on out-of-memory). */
 void ars_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,

@@ -490,6 +490,82 @@ done:
 }
 
 /* Opens "<path>.tmp.<pid>" for writing after making the folders; H5I_INVALID_HID on failure. */
+static herr_t write_scalar(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v) {
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t d = space >= 0
+                  ? H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                  : H5I_INVALID_HID;
+    herr_t rc = d >= 0 ? H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : -1;
+    if (d >= 0 && H5Dclose(d) < 0) {
+        rc = -1;
+    }
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    return rc;
+}
+
+/* /observables/NAME/{mean, error, n_samples, ...} of one measured observable. */
+static herr_t write_observable(hid_t parent, int k, const ars_obs_value *v) {
+    hid_t g = H5Gcreate2(parent, ars_obs_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        return -1;
+    }
+    herr_t rc = attr_string(g, "description", ars_obs_description((ars_obs_kind)k));
+    hsize_t dims[1] = {(hsize_t)v->len};
+    if (rc >= 0 && v->len > 0) {
+        rc = write_dataset(g, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v->mean, 0);
+        if (rc >= 0) {
+            rc = write_dataset(g, "error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v->error, 0);
+        }
+    } else if (rc >= 0) {
+        rc = write_scalar(g, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->mean);
+        if (rc >= 0) {
+            rc = write_scalar(g, "error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->error);
+        }
+    }
+    if (rc >= 0) {
+        rc = write_scalar(g, "n_samples", H5T_STD_I64LE, H5T_NATIVE_INT64, &v->n_samples);
+    }
+    if (rc >= 0 && k == ARS_OBS_ENERGY) {
+        rc = write_scalar(g, "variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v->variance);
+    }
+    if (rc >= 0 && v->coord != NULL) {
+        rc = write_dataset(g, k == ARS_OBS_RENYI2 ? "cuts" : "distance", H5T_STD_I64LE,
+                           H5T_NATIVE_INT64, 1, dims, v->coord, 0);
+        if (rc >= 0 && k != ARS_OBS_RENYI2) {
+            rc = attr_i64(g, "centre", v->centre);
+        }
+    }
+    if (rc >= 0 && v->k != NULL) {
+        rc = write_dataset(g, "k", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v->k, 0);
+    }
+    if (H5Gclose(g) < 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
+static herr_t write_observables(hid_t file, const ars_obs_result *obs, const char *source) {
+    hid_t g = H5Gcreate2(file, "observables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        return -1;
+    }
+    herr_t rc = attr_i64(g, "n_samples", obs->n_samples);
+    if (rc >= 0) {
+        rc = attr_string(g, "source", source != NULL ? source : "samples");
+    }
+    for (int k = 0; k < ARS_OBS_COUNT && rc >= 0; k++) {
+        if (obs->mask & (1u << k)) {
+            rc = write_observable(g, k, &obs->v[k]);
+        }
+    }
+    if (H5Gclose(g) < 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
 static hid_t create_temporary(const char *path, char *tmp, size_t tmp_len) {
     silence_hdf5();
     snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
@@ -538,6 +614,19 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
     if (train != NULL) {
         what = "write the training state (/hamiltonian, /optimizer, /vmc)";
         if (write_train(file, train, net->n_params) < 0) {
+            goto fail;
+        }
+    }
+    if (train == NULL && meta->H != NULL) {
+        what = "write /hamiltonian and /reference";
+        if (write_hamiltonian(file, meta->H) < 0 ||
+            (!isnan(meta->exact_energy) && write_reference(file, meta->exact_energy, NULL) < 0)) {
+            goto fail;
+        }
+    }
+    if (meta->obs != NULL) {
+        what = "write /observables";
+        if (write_observables(file, meta->obs, meta->obs_source) < 0) {
             goto fail;
         }
     }

@@ -18,6 +18,10 @@
  *                          final_samples; datasets [iterations_done]: iteration, energy,
  *                          energy_error, energy_variance, vscore, relative_error, grad_norm,
  *                          distinct_fraction, seconds, learning_rate, diag_shift
+ * Observables ([observables] names) add:
+ *   /observables           attrs n_samples, source; one group per name with datasets mean,
+ *                          error, n_samples (and variance, distance, k or cuts) and attributes
+ *                          description (and centre)
  *
  * Files are written to "<path>.tmp.<pid>" in the same folder and renamed into place only when
  * complete, so an interrupted run never leaves a half-written file where a good one was.
@@ -32,6 +36,7 @@
 
 #include "arnn.h"
 #include "hamiltonian.h"
+#include "observables.h"
 #include "optimizer.h"
 #include "vmc.h"
 
@@ -42,7 +47,11 @@
 typedef struct ars_io_meta {
     const char *config_text; /* effective config (INI) */
     uint64_t seed;
-    const char *dtype; /* arithmetic of the samples ("float64"/"float32"), or NULL */
+    const char *dtype;         /* arithmetic of the samples ("float64"/"float32"), or NULL */
+    const ars_obs_result *obs; /* measured observables for /observables, or NULL */
+    const char *obs_source;    /* "samples" or "final_samples" */
+    const ars_ham *H;          /* without training: a Hamiltonian to record (energy), or NULL */
+    double exact_energy;       /* with H: written to /reference/energy unless NaN */
 } ars_io_meta;
 
 /* What a training run adds to its output file. */

@@ -23,6 +23,7 @@
 #include "exact.h"
 #include "hamiltonian.h"
 #include "io_hdf5.h"
+#include "observables.h"
 #include "optimizer.h"
 #include "sampler.h"
 #include "vmc.h"
@@ -187,12 +188,114 @@ static int build_network(const ars_config *cfg, ars_arch *arch, ars_arnn **net, 
     return ars_io_load_variables(cfg->init, *net);
 }
 
+/* The Hamiltonian of [hamiltonian] for the chain of [system]. */
+static int setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
+    return ars_ham_init(H, (ars_ham_type)cfg->ham_type, cfg->size, cfg->two_s, cfg->ham_J,
+                        cfg->ham_h, cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc, cfg->ham_marshall);
+}
+
+/* The exact ground-state energy when it is given or cheap (tfim: free fermions; others: Lanczos
+ * in the total-Sz = 0 sector up to ARS_EXACT_LANCZOS_MAX_SIZE sites), else NaN. */
+static double exact_reference(const ars_config *cfg, const ars_ham *H, const char **method) {
+    if (!isnan(cfg->ham_exact)) {
+        *method = "[hamiltonian] exact_energy";
+        return cfg->ham_exact;
+    }
+    if (H->type == ARS_HAM_TFIM) {
+        *method = "free fermions";
+        return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
+    }
+    double e0 = NAN;
+    if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
+        ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
+        *method = "Lanczos, total Sz = 0";
+        return e0;
+    }
+    *method = "unknown";
+    return NAN;
+}
+
+static void print_hamiltonian(const ars_ham *H, double exact, const char *method) {
+    printf("hamiltonian: %s, J %g", ars_ham_type_name(H->type), H->J);
+    if (H->type == ARS_HAM_TFIM) {
+        printf(", h %g", H->h);
+    } else if (H->type == ARS_HAM_XXZ) {
+        printf(", Delta %g", H->Delta);
+    } else if (H->type == ARS_HAM_J1J2) {
+        printf(", J2 %g", H->J2);
+    }
+    printf(", %s%s; exact energy %.10f (%s)\n", H->pbc ? "periodic" : "open",
+           H->marshall_sign ? ", Marshall sign" : "", exact, method);
+}
+
+/* Values of an array observable on one line: all of them up to 16, else the first 12. */
+static void print_array(const char *name, const ars_obs_value *v) {
+    const int shown = v->len <= 16 ? v->len : 12;
+    double worst = 0.0;
+    for (int i = 0; i < v->len; i++) {
+        worst = v->error[i] > worst ? v->error[i] : worst;
+    }
+    printf("  %-24s", name);
+    for (int i = 0; i < shown; i++) {
+        printf(" %.5f", v->mean[i]);
+    }
+    printf("%s  (errors <= %.2g)\n", shown < v->len ? " ..." : "", worst);
+}
+
+/* Measures [observables] on n samples (local indices) and prints a summary. */
+static int measure(const ars_config *cfg, const ars_arnn *net, const ars_ham *H,
+                   const uint8_t *samples, size_t n, double exact, int quiet, ars_obs_result *res) {
+    ars_obs_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.mask = (unsigned)cfg->obs_mask;
+    spec.n_cuts = cfg->n_renyi_cuts;
+    memcpy(spec.cuts, cfg->renyi_cuts, sizeof spec.cuts);
+    spec.pbc = cfg->ham_pbc;
+    spec.marshall_sign = cfg->ham_marshall;
+    spec.H = H;
+    spec.chunk_size = cfg->chunk_size;
+    const double t0 = ars_wtime();
+    int rc = ars_obs_measure(res, &spec, net, samples, (int64_t)n, NULL);
+    if (rc != ARS_OK || quiet) {
+        return rc;
+    }
+    printf("observables from %zu samples (%.2f s):\n", n, ars_wtime() - t0);
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        const ars_obs_value *v = &res->v[k];
+        if (!(res->mask & (1u << k))) {
+            continue;
+        }
+        if (k == ARS_OBS_RENYI2) {
+            printf("  %-24s", "renyi2");
+            for (int c = 0; c < v->len; c++) {
+                printf(" S2(%lld) = %.6f +- %.2g", (long long)v->coord[c], v->mean[c], v->error[c]);
+            }
+            printf("  (%lld pairs)\n", (long long)v->n_samples);
+        } else if (v->len > 0) {
+            print_array(ars_obs_names[k], v);
+        } else {
+            printf(k == ARS_OBS_ENERGY ? "  %-24s %.10f +- %.2g" : "  %-24s %.8g +- %.2g",
+                   ars_obs_names[k], v->mean[0], v->error[0]);
+            if (k == ARS_OBS_ENERGY) {
+                printf("  variance %.4g", v->variance);
+                if (!isnan(exact)) {
+                    printf("  relative error %.3e", fabs(v->mean[0] - exact) / fabs(exact));
+                }
+            }
+            printf("\n");
+        }
+    }
+    return ARS_OK;
+}
+
 static int run_sample(const ars_config *cfg, const char *config_text, int quiet) {
     ars_arch arch;
     ars_arnn *net = NULL;
     ars_sampler *sampler = NULL;
     uint8_t *samples = NULL;
     double *log_prob = NULL;
+    ars_obs_result obs;
+    memset(&obs, 0, sizeof obs);
     int rc = ARS_OK;
     const size_t n = (size_t)cfg->n_samples;
 
@@ -242,58 +345,39 @@ static int run_sample(const ars_config *cfg, const char *config_text, int quiet)
     }
     ars_progress_finish(&prog, n);
 
-    ars_io_meta meta = {config_text, cfg->seed,
-                        cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64"};
+    ars_io_meta meta = {.config_text = config_text,
+                        .seed = cfg->seed,
+                        .dtype = cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64",
+                        .exact_energy = NAN};
+    ars_ham H;
+    if (cfg->obs_mask != 0) {
+        if (cfg->obs_mask & (1u << ARS_OBS_ENERGY)) {
+            rc = setup_hamiltonian(cfg, &H);
+            if (rc != ARS_OK) {
+                goto done;
+            }
+            const char *method = "";
+            meta.H = &H;
+            meta.exact_energy = exact_reference(cfg, &H, &method);
+        }
+        rc = measure(cfg, net, meta.H, samples, n, meta.exact_energy, quiet, &obs);
+        if (rc != ARS_OK) {
+            goto done;
+        }
+        meta.obs = &obs;
+        meta.obs_source = "samples";
+    }
     rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n, NULL);
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
     }
 done:
+    ars_obs_result_free(&obs);
     ars_sampler_free(sampler);
     free(samples);
     free(log_prob);
     ars_arnn_free(net);
     return rc;
-}
-
-/* The Hamiltonian of [hamiltonian] for the chain of [system]. */
-static int setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
-    return ars_ham_init(H, (ars_ham_type)cfg->ham_type, cfg->size, cfg->two_s, cfg->ham_J,
-                        cfg->ham_h, cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc, cfg->ham_marshall);
-}
-
-/* The exact ground-state energy when it is given or cheap (tfim: free fermions; others: Lanczos
- * in the total-Sz = 0 sector up to ARS_EXACT_LANCZOS_MAX_SIZE sites), else NaN. */
-static double exact_reference(const ars_config *cfg, const ars_ham *H, const char **method) {
-    if (!isnan(cfg->ham_exact)) {
-        *method = "[hamiltonian] exact_energy";
-        return cfg->ham_exact;
-    }
-    if (H->type == ARS_HAM_TFIM) {
-        *method = "free fermions";
-        return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
-    }
-    double e0 = NAN;
-    if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
-        ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
-        *method = "Lanczos, total Sz = 0";
-        return e0;
-    }
-    *method = "unknown";
-    return NAN;
-}
-
-static void print_hamiltonian(const ars_ham *H, double exact, const char *method) {
-    printf("hamiltonian: %s, J %g", ars_ham_type_name(H->type), H->J);
-    if (H->type == ARS_HAM_TFIM) {
-        printf(", h %g", H->h);
-    } else if (H->type == ARS_HAM_XXZ) {
-        printf(", Delta %g", H->Delta);
-    } else if (H->type == ARS_HAM_J1J2) {
-        printf(", J2 %g", H->J2);
-    }
-    printf(", %s%s; exact energy %.10f (%s)\n", H->pbc ? "periodic" : "open",
-           H->marshall_sign ? ", Marshall sign" : "", exact, method);
 }
 
 static int run_exact(const ars_config *cfg, const char *config_text, int quiet) {
@@ -320,7 +404,7 @@ static int run_exact(const ars_config *cfg, const char *config_text, int quiet) 
     printf("%.12f\n", e0);
     ars_hilbert h;
     ars_hilbert_init(&h, cfg->size, cfg->two_s);
-    ars_io_meta meta = {config_text, cfg->seed, NULL};
+    ars_io_meta meta = {.config_text = config_text, .seed = cfg->seed, .exact_energy = NAN};
     rc = ars_io_write_exact(cfg->file, &meta, &h, &H, e0, method);
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
@@ -358,6 +442,8 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
     ars_vmc *vmc = NULL;
     uint8_t *samples = NULL;
     double *log_prob = NULL, *eloc = NULL;
+    ars_obs_result obs;
+    memset(&obs, 0, sizeof obs);
     const size_t n = (size_t)cfg->n_samples;
     int rc = setup_hamiltonian(cfg, &H);
     if (rc != ARS_OK) {
@@ -428,8 +514,10 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
     fflush(stdout);
 
     ars_io_train train = {&H, vmc->opt, &vmc->log, exact, NULL};
-    ars_io_meta meta = {config_text, cfg->seed,
-                        cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64"};
+    ars_io_meta meta = {.config_text = config_text,
+                        .seed = cfg->seed,
+                        .dtype = cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64",
+                        .exact_energy = NAN};
     const double t_start = ars_wtime();
     double t_last = t_start;
     const int64_t first = vmc->iteration;
@@ -475,6 +563,11 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
     ars_vmc_estimate est;
     rc = ars_vmc_evaluate(vmc, samples, log_prob, eloc, nf,
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
+    if (rc == ARS_OK && cfg->obs_mask != 0) {
+        rc = measure(cfg, net, &H, samples, nf, exact, quiet, &obs);
+        meta.obs = &obs;
+        meta.obs_source = "final_samples";
+    }
     if (rc == ARS_OK) {
         train.final = &est;
         rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, nf, &train);
@@ -490,6 +583,7 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
         printf("wrote %s\n", cfg->file);
     }
 done:
+    ars_obs_result_free(&obs);
     free(samples);
     free(log_prob);
     free(eloc);

@@ -15,6 +15,7 @@
 
 #include "ars_common.h"
 #include "config.h"
+#include "observables.h"
 
 /* Indices of keys in ars_config.line, looked up by name. */
 #define K_SIZE ars_config_key_index("system", "size")
@@ -505,7 +506,7 @@ static void test_unknown_section_is_an_error(void **state) {
     (void)state;
     parse_fails("; comment\n[modle]\nlayers = 3\n",
                 "^test\\.ini:2: unknown section \\[modle\\] \\(known sections: run, system, "
-                "model, sampler, hamiltonian, vmc, output\\)$");
+                "model, sampler, hamiltonian, vmc, observables, output\\)$");
     /* Names are case-sensitive. */
     parse_fails("[Model]\n", "^test\\.ini:1: unknown section \\[Model\\]");
 }
@@ -797,6 +798,66 @@ static void test_too_many_samples_for_memory_is_an_error(void **state) {
 
 /* ---- --set overrides --------------------------------------------------------------------- */
 
+/* ---- [observables] ------------------------------------------------------------------------ */
+
+static void test_observable_names_parse_into_a_mask(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[observables]\nnames = sz, renyi2 ,energy\n[hamiltonian]\ntype = tfim\n");
+    assert_int_equal(c.obs_mask, (1 << ARS_OBS_SZ) | (1 << ARS_OBS_RENYI2) | (1 << ARS_OBS_ENERGY));
+    parse_ok(&c, "[observables]\nnames = all\n[hamiltonian]\ntype = tfim\n");
+    assert_int_equal(c.obs_mask, (int)ARS_OBS_ALL);
+    parse_ok(&c, "");
+    assert_int_equal(c.obs_mask, 0);
+    /* The dump lists the names, and parses back to the same mask. */
+    parse_ok(&c, "[observables]\nnames = sx, zz_connected\n");
+    char *text = ars_config_dump(&c);
+    assert_non_null(strstr(text, "names = zz_connected, sx\n"));
+    ars_config d;
+    parse_ok(&d, text);
+    assert_int_equal(d.obs_mask, c.obs_mask);
+    free(text);
+}
+
+static void test_renyi2_cuts_default_to_half_the_chain(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[system]\nsize = 11\n[observables]\nnames = renyi2\n");
+    assert_int_equal(c.n_renyi_cuts, 1);
+    assert_int_equal(c.renyi_cuts[0], 5);
+    parse_ok(&c, "[system]\nsize = 11\n[observables]\nnames = renyi2\nrenyi2_cuts = 1, 10\n");
+    assert_int_equal(c.n_renyi_cuts, 2);
+    assert_int_equal(c.renyi_cuts[1], 10);
+}
+
+static void test_bad_observables_are_config_errors(void **state) {
+    (void)state;
+    rejects("observables", "names", "sz, zz",
+            "unknown name 'zz'; known: none, all, sz, .* \\(got 'sz, zz'\\)$");
+    rejects("observables", "names", "sz, sz", "'sz' is listed twice \\(got 'sz, sz'\\)$");
+    rejects("observables", "names", "sz,", "must be none, all or a comma-separated list");
+    rejects("observables", "names", ",sz", "must be none, all or a comma-separated list");
+    rejects("observables", "renyi2_cuts", "2,,3", "must be an integer or a comma-separated list");
+    finalize_fails("[system]\nsize = 10\n[observables]\nnames = renyi2\nrenyi2_cuts = 2, 10\n",
+                   "^test\\.ini:5: \\[observables\\] renyi2_cuts: every cut must be from 1 to "
+                   "size - 1 = 9 \\(got 2, 10\\)$");
+    finalize_fails("[system]\nspin = 1\n[observables]\nnames = sz, sx\n",
+                   "^test\\.ini:4: \\[observables\\] names: sx, xx_correlation and energy are "
+                   "implemented for spin 1/2 only \\(spin 1\\) \\(got sz, sx\\)$");
+    finalize_fails("[observables]\nnames = energy\n",
+                   "^test\\.ini:2: \\[observables\\] names: energy needs a Hamiltonian: set "
+                   "\\[hamiltonian\\] type \\(and its couplings\\) \\(got energy\\)$");
+    finalize_fails("[run]\nmode = exact\n[observables]\nnames = sz\n",
+                   "^test\\.ini:4: \\[observables\\] names: mode = exact computes the ground-state "
+                   "energy only; .* \\(got sz\\)$");
+    finalize_fails("[sampler]\nn_samples = 1\n[observables]\nnames = renyi2\n",
+                   "^test\\.ini:4: \\[observables\\] names: renyi2 needs at least 2 samples "
+                   "\\(pairs of samples\\) \\(got 1\\)$");
+    /* Spin 1 may measure the diagonal observables and renyi2. */
+    ars_config c;
+    parse_ok(&c, "[system]\nspin = 1\n[observables]\nnames = sz, structure_factor, renyi2\n");
+}
+
 static void test_set_overrides_a_value_from_the_file(void **state) {
     (void)state;
     ars_config c;
@@ -836,7 +897,7 @@ static void test_set_with_unknown_section_or_key_is_an_error(void **state) {
     (void)state;
     set_fails("modle.layers=3",
               "^--set modle\\.layers=3: unknown section \\[modle\\] \\(known "
-              "sections: run, system, model, sampler, hamiltonian, vmc, output\\)$");
+              "sections: run, system, model, sampler, hamiltonian, vmc, observables, output\\)$");
     set_fails("model.layer=3", "^--set model\\.layer=3: \\[model\\] layer: unknown key \\(keys of "
                                "\\[model\\]: layers, features, .*\\)$");
     set_fails("system.seed=3", "^--set system\\.seed=3: \\[system\\] seed: unknown key");
@@ -1227,6 +1288,9 @@ int main(void) {
         cmocka_unit_test(test_feature_group_count_needs_at_least_three_layers),
         cmocka_unit_test(test_chunk_size_too_large_for_memory_is_an_error),
         cmocka_unit_test(test_too_many_samples_for_memory_is_an_error),
+        cmocka_unit_test(test_observable_names_parse_into_a_mask),
+        cmocka_unit_test(test_renyi2_cuts_default_to_half_the_chain),
+        cmocka_unit_test(test_bad_observables_are_config_errors),
         cmocka_unit_test(test_set_overrides_a_value_from_the_file),
         cmocka_unit_test(test_set_with_bad_syntax_is_an_error),
         cmocka_unit_test(test_set_with_unknown_section_or_key_is_an_error),

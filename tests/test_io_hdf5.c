@@ -32,7 +32,7 @@ static void write_file(const char *path, const ars_arnn *net, size_t n, uint8_t 
     ars_sampler *s = ars_sampler_alloc(net, 32, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
     assert_int_equal(ars_sampler_draw(s, cfg, lp, n, 17, 0, NULL), ARS_OK);
     ars_sampler_free(s);
-    ars_io_meta meta = {"[system]\nsize = 10\n", 17, "float64"};
+    ars_io_meta meta = {.config_text = "[system]\nsize = 10\n", .seed = 17, .dtype = "float64"};
     assert_int_equal(ars_io_write(path, &meta, net, cfg, lp, n, NULL), ARS_OK);
     if (cfg_out != NULL) {
         *cfg_out = cfg;
@@ -199,7 +199,7 @@ static void test_failed_write_leaves_previous_file_intact(void **state) {
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     assert_int_equal(mkdir(tmp, 0777), 0);
-    ars_io_meta meta = {"", 1, NULL};
+    ars_io_meta meta = {.config_text = "", .seed = 1};
     assert_int_equal(ars_io_write(path, &meta, net, NULL, NULL, 0, NULL), ARS_STATUS_EIO);
     rmdir(tmp);
 

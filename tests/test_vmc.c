@@ -150,7 +150,7 @@ static void test_resumed_training_is_bitwise_the_uninterrupted_one(void **state)
         assert_int_equal(ars_vmc_step(vb), ARS_OK);
     }
     ars_io_train tr = {&H, vb->opt, &vb->log, -10.0, NULL};
-    ars_io_meta meta = {"", 5, NULL};
+    ars_io_meta meta = {.config_text = "", .seed = 5};
     assert_int_equal(ars_io_write(path, &meta, b, NULL, NULL, 0, &tr), ARS_OK);
     ars_vmc_free(vb);
     ars_arnn_free(b);

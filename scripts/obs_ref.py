@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""Independent numpy recomputation of an output file's /observables from its /samples.
+
+Usage:
+    scripts/obs_ref.py FILE [--tol T]
+
+Reads the samples, the network (through scripts/arnn_ref.py, our numpy
+implementation of the model) and the effective config stored in the file, and
+recomputes every observable under /observables with the definitions of
+docs/analysis.md, written here from scratch: the diagonal ones from the sample
+values, sx and sx-sx correlations from full log-amplitudes of the flipped
+configurations (no windows), the energy from the Hamiltonian's matrix elements
+of docs/hamiltonians.md, and renyi2 from the swap ratios of the pairs
+(k, k + n/2). Means must agree within T (default 1e-9) relative to max(1, |x|),
+standard errors within 1e-6 relative. Only meant for small files: it runs a full
+forward pass per flipped configuration.
+
+Exit status 0 if everything agrees, 1 otherwise (with the worst item).
+"""
+
+import argparse
+import configparser
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import arnn_ref  # noqa: E402
+
+
+def config_of(f):
+    text = f.attrs["config"]
+    if isinstance(text, bytes):
+        text = text.decode()
+    cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
+    cp.read_string(text)
+    return cp
+
+
+def bonds(L, d, pbc):
+    out = [(i, i + d) for i in range(L - d)]
+    if pbc:
+        out += [(i, (i + d) % L) for i in range(L - d, L)]
+    return out
+
+
+def marshall(z):
+    """(-1)^(up spins on odd sites) of value rows z (+-1)."""
+    ups = (z[:, 1::2] > 0).sum(axis=1)
+    return np.where(ups % 2 == 1, -1.0, 1.0)
+
+
+def mean_err(x):
+    """Mean over axis 0 and standard error sqrt(Var/n), Var normalised by n - 1."""
+    n = x.shape[0]
+    m = x.mean(axis=0)
+    e = np.sqrt(x.var(axis=0, ddof=1) / n) if n > 1 else np.full_like(m, np.nan)
+    return m, e
+
+
+class Recompute:
+    def __init__(self, f):
+        self.model = arnn_ref.load_model(f)
+        self.z = np.asarray(f["samples"][...], dtype=np.float64)  # values 2 Sz
+        self.n, self.L = self.z.shape
+        cp = config_of(f)
+        ham = cp["hamiltonian"] if cp.has_section("hamiltonian") else {}
+        self.pbc = str(ham.get("pbc", "true")).lower() in ("true", "yes", "on", "1")
+        self.msign = str(ham.get("marshall_sign", "false")).lower() in ("true", "yes", "on", "1")
+        self.ham = ham
+        obs = cp["observables"] if cp.has_section("observables") else {}
+        self.cuts = [int(c) for c in str(obs.get("renyi2_cuts", str(self.L // 2))).split(",")]
+        self.lp = arnn_ref.log_psi(self.z, self.model)
+        if self.pbc:
+            self.centre, self.nr = -1, self.L // 2 + 1
+        else:
+            self.centre = (self.L - 1) // 2
+            self.nr = self.L - self.centre
+
+    def ratio(self, zf):
+        """psi(zf)/psi(z) row by row, with the Marshall sign when configured."""
+        r = np.exp(arnn_ref.log_psi(zf, self.model) - self.lp)
+        if self.msign:
+            r *= marshall(zf) * marshall(self.z)
+        return r
+
+    def flipped(self, sites):
+        zf = self.z.copy()
+        for i in sites:
+            zf[:, i] = -zf[:, i]
+        return zf
+
+    def pairs(self):
+        """(i, j) pairs of each distance r: all i with pbc, the centre otherwise."""
+        L = self.L
+        starts = range(L) if self.pbc else [self.centre]
+        return [[(i, (i + r) % L) for i in starts] for r in range(self.nr)]
+
+    def per_sample(self, name):
+        z, L = self.z, self.L
+        if name == "sz":
+            return z
+        if name == "magnetization":
+            return z.sum(axis=1) / L
+        if name == "abs_magnetization":
+            return np.abs(z.sum(axis=1)) / L
+        if name == "staggered_magnetization":
+            stag = np.where(np.arange(L) % 2 == 1, -1.0, 1.0)
+            return np.abs(z @ stag) / L
+        if name == "zz_correlation":
+            return np.stack([np.mean([z[:, i] * z[:, j] for i, j in prs], axis=0)
+                             for prs in self.pairs()], axis=1)
+        if name == "zz_connected":
+            m = z.mean(axis=0)
+            cols = []
+            for prs in self.pairs():
+                cols.append(np.mean([z[:, i] * z[:, j] - m[j] * z[:, i] - m[i] * z[:, j] +
+                                     m[i] * m[j] for i, j in prs], axis=0))
+            return np.stack(cols, axis=1)
+        if name == "structure_factor":
+            k = 2 * np.pi * np.arange(L) / L
+            phase = np.exp(1j * np.outer(np.arange(L), k))  # [j, q]
+            return np.abs(z @ phase) ** 2 / L
+        if name == "sx":
+            return np.stack([self.ratio(self.flipped([i])) for i in range(L)], axis=1)
+        if name == "xx_correlation":
+            cols = []
+            for r, prs in enumerate(self.pairs()):
+                if r == 0:
+                    cols.append(np.ones(self.n))
+                else:
+                    cols.append(np.mean([self.ratio(self.flipped([i, j])) for i, j in prs],
+                                        axis=0))
+            return np.stack(cols, axis=1)
+        if name == "energy":
+            return self.local_energy()
+        raise KeyError(name)
+
+    def local_energy(self):
+        h, z, L = self.ham, self.z, self.L
+        typ = str(h.get("type", "tfim"))
+        J = float(h.get("J", 1.0))
+        e = np.zeros(self.n)
+        if typ == "tfim":
+            hx = float(h.get("h", 1.0))
+            for i, j in bonds(L, 1, self.pbc):
+                e += -J * z[:, i] * z[:, j]
+            for i in range(L):
+                e += -hx * self.ratio(self.flipped([i]))
+            return e
+        delta = float(h.get("Delta", 1.0)) if typ == "xxz" else 1.0
+        couplings = [(1, J)]
+        if typ == "j1j2":
+            couplings.append((2, float(h.get("J2", 0.0))))
+        for d, c in couplings:
+            for i, j in bonds(L, d, self.pbc):
+                e += c * delta * z[:, i] * z[:, j] if d == 1 else c * z[:, i] * z[:, j]
+                anti = z[:, i] != z[:, j]
+                # sx sx + sy sy flips an antiparallel pair with element 2 c.
+                e += np.where(anti, 2 * c * self.ratio(self.flipped([i, j])), 0.0)
+        return e
+
+    def renyi2(self):
+        half = self.n // 2
+        z1, z2 = self.z[:half], self.z[half:2 * half]
+        lp1, lp2 = self.lp[:half], self.lp[half:2 * half]
+        x = []
+        for cut in self.cuts:
+            a1b2 = np.concatenate([z1[:, :cut], z2[:, cut:]], axis=1)
+            a2b1 = np.concatenate([z2[:, :cut], z1[:, cut:]], axis=1)
+            x.append(np.exp(arnn_ref.log_psi(a1b2, self.model) +
+                            arnn_ref.log_psi(a2b1, self.model) - lp1 - lp2))
+        m, e = mean_err(np.stack(x, axis=1))
+        return -np.log(m), e / m, half
+
+
+def compare(path, tol):
+    import h5py
+    worst = (0.0, "")
+    with h5py.File(path, "r") as f:
+        if "observables" not in f:
+            print("%s: no /observables" % path)
+            return 0
+        rc = Recompute(f)
+        for name in f["observables"]:
+            g = f["observables"][name]
+            if name == "renyi2":
+                m, e, cnt = rc.renyi2()
+            else:
+                x = rc.per_sample(name)
+                m, e = mean_err(x)
+                cnt = rc.n
+            got_m = np.atleast_1d(g["mean"][()])
+            got_e = np.atleast_1d(g["error"][()])
+            m, e = np.atleast_1d(m), np.atleast_1d(e)
+            if got_m.shape != m.shape or int(g["n_samples"][()]) != cnt:
+                print("%s: /observables/%s: shape %s (expected %s) or n_samples %d (expected %d)"
+                      % (path, name, got_m.shape, m.shape, int(g["n_samples"][()]), cnt))
+                return 1
+            dm = np.max(np.abs(got_m - m) / np.maximum(1.0, np.abs(m)))
+            de = np.max(np.abs(got_e - e) / np.maximum(1e-300, np.abs(e)), initial=0.0,
+                        where=np.abs(e) > 1e-12)
+            print("  %-24s max mean difference %.2e, max error difference %.2e (relative)"
+                  % (name, dm, de))
+            if dm > tol or de > 1e-6:
+                print("%s: /observables/%s disagrees with the numpy recomputation" % (path, name))
+                return 1
+            if name == "energy" and abs(g["variance"][()] - np.var(rc.per_sample("energy"), ddof=1)) \
+                    > tol * max(1.0, abs(g["variance"][()])):
+                print("%s: /observables/energy/variance disagrees" % path)
+                return 1
+            worst = max(worst, (dm, name))
+    print("%s: every observable matches the numpy recomputation (worst %.2e, %s)"
+          % (path, worst[0], worst[1]))
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("file")
+    ap.add_argument("--tol", type=float, default=1e-9)
+    args = ap.parse_args(argv)
+    return compare(args.file, args.tol)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,630 @@
+/*
+ * observables: estimators and their chunked, thread-count independent reduction; definitions
+ * in observables.h.
+ */
+#include "observables.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "ars_common.h"
+
+#define ARS_OBS_PI 3.14159265358979323846
+
+const char *const ars_obs_names[ARS_OBS_COUNT + 1] = {"sz",
+                                                      "magnetization",
+                                                      "abs_magnetization",
+                                                      "staggered_magnetization",
+                                                      "zz_correlation",
+                                                      "zz_connected",
+                                                      "structure_factor",
+                                                      "sx",
+                                                      "xx_correlation",
+                                                      "energy",
+                                                      "renyi2",
+                                                      NULL};
+
+const char *ars_obs_description(ars_obs_kind kind) {
+    static const char *const text[ARS_OBS_COUNT] = {
+        "<sz_i> per site (Pauli units, eigenvalues +-1 for spin 1/2)",
+        "<M>/N, M = sum_i sz_i",
+        "<|M|>/N",
+        "<|sum_i (-1)^i sz_i|>/N",
+        "C(r) = <sz_i sz_{i+r}>: averaged over i with pbc, i = centre for open chains",
+        "C(r) - <sz_i><sz_{i+r}>: averaged over i with pbc, i = centre for open chains",
+        "S(k) = (1/N) sum_{i,j} e^{ik(i-j)} <sz_i sz_j>, k = 2 pi n / N",
+        "<sx_i> per site, from amplitude ratios",
+        "<sx_i sx_{i+r}>: averaged over i with pbc, i = centre for open chains",
+        "<H> of [hamiltonian] from local energies; variance = Var(E_loc)",
+        "S2 = -ln Tr(rho_A^2) of A = sites [0, cut), replica swap estimator on sample pairs",
+    };
+    ARS_ASSERT(kind >= 0 && kind < ARS_OBS_COUNT, "kind %d", (int)kind);
+    return text[kind];
+}
+
+void ars_obs_geometry(int L, int pbc, int *nr, int *centre) {
+    if (pbc) {
+        *nr = L / 2 + 1;
+        *centre = -1;
+    } else {
+        *centre = (L - 1) / 2;
+        *nr = L - *centre;
+    }
+}
+
+/* Running weight, means and sums of squared deviations of ncomp values. */
+typedef struct obs_stats {
+    double w;
+    double *mean, *m2;
+} obs_stats;
+
+/* The weighted mean and squared deviations of values V (B, ncomp) into chunk slot s. */
+static void stats_of_chunk(obs_stats *s, const double *V, const double *w, int B, int ncomp) {
+    double W = 0.0;
+    for (int b = 0; b < B; b++) {
+        W += w != NULL ? w[b] : 1.0;
+    }
+    s->w = W;
+    for (int c = 0; c < ncomp; c++) {
+        double sum = 0.0;
+        for (int b = 0; b < B; b++) {
+            sum += (w != NULL ? w[b] : 1.0) * V[(size_t)b * ncomp + c];
+        }
+        const double mean = W > 0.0 ? sum / W : 0.0;
+        double m2 = 0.0;
+        for (int b = 0; b < B; b++) {
+            const double d = V[(size_t)b * ncomp + c] - mean;
+            m2 += (w != NULL ? w[b] : 1.0) * d * d;
+        }
+        s->mean[c] = mean;
+        s->m2[c] = m2;
+    }
+}
+
+/* acc += s (Chan, Golub and LeVeque's pairwise update), in the caller's fixed order. */
+static void stats_merge(obs_stats *acc, const obs_stats *s, int ncomp) {
+    if (s->w <= 0.0) {
+        return;
+    }
+    const double w = acc->w + s->w;
+    for (int c = 0; c < ncomp; c++) {
+        const double d = s->mean[c] - acc->mean[c];
+        acc->mean[c] += d * (s->w / w);
+        acc->m2[c] += s->m2[c] + d * d * (acc->w * s->w / w);
+    }
+    acc->w = w;
+}
+
+/* What the passes share. Pass 1: every per-sample observable but zz_connected (plus sz when
+ * zz_connected needs its means); pass 2: zz_connected; pass 3: renyi2 on pairs. */
+typedef struct obs_ctx {
+    const ars_obs_spec *spec;
+    const ars_arnn *net;
+    const uint8_t *cfg;
+    int64_t n;
+    const double *weight;
+    int L, two_s, nr, centre;
+    unsigned pass1;         /* kinds of pass 1 */
+    int off[ARS_OBS_COUNT]; /* their offsets in a sample's value row */
+    int ncomp;              /* length of that row */
+    const double *m;        /* pass 2: <z_i> */
+    double *cosv, *sinv;    /* (L) cos and sin of 2 pi m / L */
+} obs_ctx;
+
+/* Per-thread scratch, allocated once per pass. */
+typedef struct obs_scratch {
+    double *V;       /* (B, ncomp) values */
+    double *w;       /* (B) weights */
+    double *z;       /* (L) */
+    ars_ham_ws *hws; /* ratios and local energies */
+    ars_ham_flip *flips;
+    double *dlog;      /* (B, L) */
+    double *eloc;      /* (B) */
+    ars_arnn_ws *aws;  /* renyi2: 2B configurations */
+    uint8_t *pcfg;     /* (2B, L) */
+    double *lp0, *lp1; /* (2B) */
+} obs_scratch;
+
+static void scratch_free(obs_scratch *s) {
+    free(s->V);
+    free(s->w);
+    free(s->z);
+    ars_ham_ws_free(s->hws);
+    free(s->flips);
+    free(s->dlog);
+    free(s->eloc);
+    ars_arnn_ws_free(s->aws);
+    free(s->pcfg);
+    free(s->lp0);
+    free(s->lp1);
+    memset(s, 0, sizeof *s);
+}
+
+static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int pass, int ncomp) {
+    const int B = x->spec->chunk_size, L = x->L;
+    memset(s, 0, sizeof *s);
+    s->V = malloc((size_t)B * (size_t)ncomp * sizeof *s->V);
+    s->w = malloc((size_t)B * sizeof *s->w);
+    s->z = malloc((size_t)L * sizeof *s->z);
+    int ok = s->V != NULL && s->w != NULL && s->z != NULL;
+    const unsigned ratio =
+        (1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION) | (1u << ARS_OBS_ENERGY);
+    if (ok && pass == 1 && (x->pass1 & ratio) != 0) {
+        ars_ham dummy;
+        const ars_ham *H = x->spec->H;
+        if (H == NULL) { /* any Hamiltonian of this size sizes the ratio workspace */
+            int rc = ars_ham_init(&dummy, ARS_HAM_TFIM, L, 1, 1.0, 1.0, 0.0, 0.0, 0, 0);
+            ARS_ASSERT(rc == ARS_OK, "workspace Hamiltonian");
+            H = &dummy;
+        }
+        s->hws = ars_ham_ws_alloc(H, x->net, B);
+        s->flips = malloc((size_t)B * (size_t)L * sizeof *s->flips);
+        s->dlog = malloc((size_t)B * (size_t)L * sizeof *s->dlog);
+        s->eloc = malloc((size_t)B * sizeof *s->eloc);
+        ok = s->hws != NULL && s->flips != NULL && s->dlog != NULL && s->eloc != NULL;
+    }
+    if (ok && pass == 3) {
+        s->aws = ars_arnn_ws_alloc(x->net, 2 * B);
+        s->pcfg = malloc((size_t)2 * B * (size_t)L);
+        s->lp0 = malloc((size_t)2 * B * sizeof *s->lp0);
+        s->lp1 = malloc((size_t)2 * B * sizeof *s->lp1);
+        ok = s->aws != NULL && s->pcfg != NULL && s->lp0 != NULL && s->lp1 != NULL;
+    }
+    if (!ok) {
+        scratch_free(s);
+        return ARS_STATUS_ENOMEM;
+    }
+    return ARS_OK;
+}
+
+/* Sign of psi(s')/psi(s) for flipped sites i (and j >= 0) under the Marshall sign. */
+static double flip_sign(const obs_ctx *x, int i, int j) {
+    if (!x->spec->marshall_sign) {
+        return 1.0;
+    }
+    const int odd = (i & 1) + (j >= 0 ? (j & 1) : 0);
+    return (odd & 1) ? -1.0 : 1.0;
+}
+
+/* The flip (i, j) with i < j; j = (i + r) mod L. */
+static ars_ham_flip pair_flip(int i, int j) {
+    ars_ham_flip f = {i < j ? i : j, i < j ? j : i, 0.0};
+    return f;
+}
+
+/* Pass 1 values of samples [start, start + B). */
+static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B) {
+    const int L = x->L, nc = x->ncomp, nr = x->nr, c0 = x->centre;
+    const unsigned m = x->pass1;
+    const uint8_t *cfg = x->cfg + (size_t)start * L;
+    for (int b = 0; b < B; b++) {
+        const uint8_t *sb = cfg + (size_t)b * L;
+        double *v = s->V + (size_t)b * nc;
+        double *z = s->z;
+        double M = 0.0, Ms = 0.0;
+        for (int i = 0; i < L; i++) {
+            z[i] = (double)(2 * (int)sb[i] - x->two_s);
+            M += z[i];
+            Ms += (i & 1) ? -z[i] : z[i];
+        }
+        if (m & (1u << ARS_OBS_SZ)) {
+            memcpy(v + x->off[ARS_OBS_SZ], z, (size_t)L * sizeof *z);
+        }
+        if (m & (1u << ARS_OBS_MAGNETIZATION)) {
+            v[x->off[ARS_OBS_MAGNETIZATION]] = M / L;
+        }
+        if (m & (1u << ARS_OBS_ABS_MAGNETIZATION)) {
+            v[x->off[ARS_OBS_ABS_MAGNETIZATION]] = fabs(M) / L;
+        }
+        if (m & (1u << ARS_OBS_STAGGERED_MAGNETIZATION)) {
+            v[x->off[ARS_OBS_STAGGERED_MAGNETIZATION]] = fabs(Ms) / L;
+        }
+        if (m & (1u << ARS_OBS_ZZ_CORRELATION)) {
+            double *o = v + x->off[ARS_OBS_ZZ_CORRELATION];
+            for (int r = 0; r < nr; r++) {
+                if (c0 < 0) {
+                    double acc = 0.0;
+                    for (int i = 0; i < L; i++) {
+                        acc += z[i] * z[(i + r) % L];
+                    }
+                    o[r] = acc / L;
+                } else {
+                    o[r] = z[c0] * z[c0 + r];
+                }
+            }
+        }
+        if (m & (1u << ARS_OBS_STRUCTURE_FACTOR)) {
+            double *o = v + x->off[ARS_OBS_STRUCTURE_FACTOR];
+            for (int q = 0; q < L; q++) {
+                double re = 0.0, im = 0.0;
+                for (int j = 0; j < L; j++) {
+                    const int ph = (int)(((int64_t)q * j) % L);
+                    re += z[j] * x->cosv[ph];
+                    im += z[j] * x->sinv[ph];
+                }
+                o[q] = (re * re + im * im) / L;
+            }
+        }
+    }
+    /* Ratio observables, chunk-wide (windows batch across samples). */
+    if (m & (1u << ARS_OBS_SX)) {
+        for (int b = 0; b < B; b++) {
+            for (int i = 0; i < L; i++) {
+                ars_ham_flip f = {i, -1, 0.0};
+                s->flips[(size_t)b * L + i] = f;
+            }
+        }
+        ars_ham_log_ratios(s->dlog, cfg, s->flips, L, x->net, s->hws, B);
+        for (int b = 0; b < B; b++) {
+            double *o = s->V + (size_t)b * nc + x->off[ARS_OBS_SX];
+            for (int i = 0; i < L; i++) {
+                o[i] = flip_sign(x, i, -1) * exp(s->dlog[(size_t)b * L + i]);
+            }
+        }
+    }
+    if (m & (1u << ARS_OBS_XX_CORRELATION)) {
+        const int per = c0 < 0 ? L : 1; /* flips per sample for one distance */
+        for (int b = 0; b < B; b++) {
+            s->V[(size_t)b * nc + x->off[ARS_OBS_XX_CORRELATION]] = 1.0; /* sx^2 = 1 */
+        }
+        for (int r = 1; r < nr; r++) {
+            for (int b = 0; b < B; b++) {
+                for (int k = 0; k < per; k++) {
+                    const int i = c0 < 0 ? k : c0;
+                    s->flips[(size_t)b * per + k] = pair_flip(i, (i + r) % L);
+                }
+            }
+            ars_ham_log_ratios(s->dlog, cfg, s->flips, per, x->net, s->hws, B);
+            for (int b = 0; b < B; b++) {
+                double acc = 0.0;
+                for (int k = 0; k < per; k++) {
+                    const ars_ham_flip *f = &s->flips[(size_t)b * per + k];
+                    acc += flip_sign(x, f->i, f->j) * exp(s->dlog[(size_t)b * per + k]);
+                }
+                s->V[(size_t)b * nc + x->off[ARS_OBS_XX_CORRELATION] + r] = acc / per;
+            }
+        }
+    }
+    if (m & (1u << ARS_OBS_ENERGY)) {
+        ars_ham_local_energy(s->eloc, cfg, x->spec->H, x->net, s->hws, B);
+        for (int b = 0; b < B; b++) {
+            s->V[(size_t)b * nc + x->off[ARS_OBS_ENERGY]] = s->eloc[b];
+        }
+    }
+}
+
+/* Pass 2 values (zz_connected, delta method with the means x->m) of samples [start, start+B). */
+static void values_pass2(const obs_ctx *x, obs_scratch *s, int64_t start, int B) {
+    const int L = x->L, nr = x->nr, c0 = x->centre;
+    const double *m = x->m;
+    for (int b = 0; b < B; b++) {
+        const uint8_t *sb = x->cfg + (size_t)(start + b) * L;
+        double *z = s->z, *o = s->V + (size_t)b * nr;
+        for (int i = 0; i < L; i++) {
+            z[i] = (double)(2 * (int)sb[i] - x->two_s);
+        }
+        for (int r = 0; r < nr; r++) {
+            if (c0 < 0) {
+                double acc = 0.0;
+                for (int i = 0; i < L; i++) {
+                    const int j = (i + r) % L;
+                    acc += z[i] * z[j] - m[j] * z[i] - m[i] * z[j] + m[i] * m[j];
+                }
+                o[r] = acc / L;
+            } else {
+                const int j = c0 + r;
+                o[r] = z[c0] * z[j] - m[j] * z[c0] - m[c0] * z[j] + m[c0] * m[j];
+            }
+        }
+    }
+}
+
+/* Pass 3 values (renyi2 swap ratios, one per cut) of pairs [start, start + P). */
+static void values_pass3(const obs_ctx *x, obs_scratch *s, int64_t start, int P) {
+    const int L = x->L, nc = x->spec->n_cuts;
+    const int64_t half = x->n / 2;
+    uint8_t *pc = s->pcfg;
+    for (int p = 0; p < P; p++) {
+        memcpy(pc + (size_t)p * L, x->cfg + (size_t)(start + p) * L, (size_t)L);
+        memcpy(pc + (size_t)(P + p) * L, x->cfg + (size_t)(start + half + p) * L, (size_t)L);
+    }
+    ars_arnn_log_psi(s->lp0, pc, x->net, s->aws, 2 * P);
+    for (int c = 0; c < nc; c++) {
+        const int l = x->spec->cuts[c];
+        /* a1 b2 and a2 b1: exchange the sites >= l of the two rows. */
+        for (int p = 0; p < P; p++) {
+            const uint8_t *s1 = x->cfg + (size_t)(start + p) * L;
+            const uint8_t *s2 = x->cfg + (size_t)(start + half + p) * L;
+            memcpy(pc + (size_t)p * L, s1, (size_t)l);
+            memcpy(pc + (size_t)p * L + l, s2 + l, (size_t)(L - l));
+            memcpy(pc + (size_t)(P + p) * L, s2, (size_t)l);
+            memcpy(pc + (size_t)(P + p) * L + l, s1 + l, (size_t)(L - l));
+        }
+        ars_arnn_log_psi(s->lp1, pc, x->net, s->aws, 2 * P);
+        for (int p = 0; p < P; p++) {
+            const double d = s->lp1[p] + s->lp1[P + p] - s->lp0[p] - s->lp0[P + p];
+            s->V[(size_t)p * nc + c] = exp(d);
+        }
+    }
+}
+
+/* One pass over n_items items (samples, or pairs in pass 3) in chunks: per-chunk statistics,
+ * merged in chunk order into *out (ncomp entries). */
+static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_stats *out) {
+    const int64_t cs = x->spec->chunk_size;
+    const int64_t n_chunks = (n_items + cs - 1) / cs;
+    const int64_t half = x->n / 2;
+    obs_stats *chunk = calloc((size_t)(n_chunks > 0 ? n_chunks : 1), sizeof *chunk);
+    double *store =
+        malloc((size_t)(n_chunks > 0 ? n_chunks : 1) * 2 * (size_t)ncomp * sizeof *store);
+    if (chunk == NULL || store == NULL) {
+        free(chunk);
+        free(store);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
+    }
+    for (int64_t c = 0; c < n_chunks; c++) {
+        chunk[c].mean = store + (size_t)c * 2 * ncomp;
+        chunk[c].m2 = chunk[c].mean + ncomp;
+    }
+    int failed = 0;
+    const int nt = x->spec->n_threads > 0 ? x->spec->n_threads : omp_get_max_threads();
+#pragma omp parallel num_threads(nt) default(none)                                                 \
+    shared(x, pass, ncomp, n_items, cs, n_chunks, half, chunk, failed)
+    {
+        obs_scratch s;
+        int ok = scratch_alloc(&s, x, pass, ncomp) == ARS_OK;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t c = 0; c < n_chunks; c++) {
+            if (!ok) {
+                continue;
+            }
+            const int64_t start = c * cs;
+            const int B = (int)(start + cs <= n_items ? cs : n_items - start);
+            const double *w = NULL;
+            if (x->weight != NULL && pass != 3) {
+                w = x->weight + start;
+            } else if (x->weight != NULL) {
+                for (int b = 0; b < B; b++) {
+                    s.w[b] = x->weight[start + b] * x->weight[start + half + b];
+                }
+                w = s.w;
+            }
+            if (pass == 1) {
+                values_pass1(x, &s, start, B);
+            } else if (pass == 2) {
+                values_pass2(x, &s, start, B);
+            } else {
+                values_pass3(x, &s, start, B);
+            }
+            stats_of_chunk(&chunk[c], s.V, w, B, ncomp);
+        }
+        if (ok) {
+            scratch_free(&s);
+        }
+    }
+    if (failed) {
+        free(chunk);
+        free(store);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the observables' workspaces");
+    }
+    out->w = 0.0;
+    for (int c = 0; c < ncomp; c++) {
+        out->mean[c] = out->m2[c] = 0.0;
+    }
+    for (int64_t c = 0; c < n_chunks; c++) {
+        stats_merge(out, &chunk[c], ncomp);
+    }
+    free(chunk);
+    free(store);
+    return ARS_OK;
+}
+
+/* Result arrays of one observable with len entries (0: scalar). */
+static int value_alloc(ars_obs_value *v, int len, int coord, int with_k) {
+    const size_t m = (size_t)(len > 0 ? len : 1);
+    v->len = len;
+    v->mean = calloc(m, sizeof *v->mean);
+    v->error = calloc(m, sizeof *v->error);
+    v->coord = coord ? calloc(m, sizeof *v->coord) : NULL;
+    v->k = with_k ? calloc(m, sizeof *v->k) : NULL;
+    v->variance = NAN;
+    v->centre = -1;
+    if (v->mean == NULL || v->error == NULL || (coord && v->coord == NULL) ||
+        (with_k && v->k == NULL)) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
+    }
+    return ARS_OK;
+}
+
+/* Means and standard errors of components [off, off + len) of a pass. */
+static void value_fill(ars_obs_value *v, const obs_stats *st, int off, int64_t n) {
+    const int m = v->len > 0 ? v->len : 1;
+    v->n_samples = n;
+    for (int c = 0; c < m; c++) {
+        v->mean[c] = st->mean[off + c];
+        if (n >= 2 && st->w > 0.0) {
+            const double var = st->m2[off + c] / st->w * ((double)n / (double)(n - 1));
+            v->error[c] = sqrt(var / (double)n);
+        } else {
+            v->error[c] = NAN;
+        }
+    }
+}
+
+void ars_obs_result_free(ars_obs_result *res) {
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        free(res->v[k].mean);
+        free(res->v[k].error);
+        free(res->v[k].coord);
+        free(res->v[k].k);
+    }
+    memset(res, 0, sizeof *res);
+}
+
+int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arnn *net,
+                    const uint8_t *cfg, int64_t n, const double *weight) {
+    memset(res, 0, sizeof *res);
+    const int L = net->arch.hilbert.size;
+    ARS_ASSERT(spec->chunk_size >= 1 && n >= 1, "chunk %d, n %lld", spec->chunk_size, (long long)n);
+    ARS_ASSERT((spec->mask & ARS_OBS_NEEDS_SPIN_HALF) == 0 || net->arch.hilbert.local_size == 2,
+               "ratio observables need spin 1/2");
+    ARS_ASSERT(!(spec->mask & (1u << ARS_OBS_ENERGY)) || (spec->H != NULL && spec->H->size == L),
+               "energy needs a Hamiltonian of size %d", L);
+    obs_ctx x;
+    memset(&x, 0, sizeof x);
+    x.spec = spec;
+    x.net = net;
+    x.cfg = cfg;
+    x.n = n;
+    x.weight = weight;
+    x.L = L;
+    x.two_s = net->arch.hilbert.two_s;
+    ars_obs_geometry(L, spec->pbc, &x.nr, &x.centre);
+    res->mask = spec->mask;
+    res->n_samples = n;
+
+    /* Pass 1 layout. */
+    static const int coord_kinds[] = {ARS_OBS_ZZ_CORRELATION, ARS_OBS_ZZ_CONNECTED,
+                                      ARS_OBS_XX_CORRELATION};
+    x.pass1 = spec->mask & ~((1u << ARS_OBS_ZZ_CONNECTED) | (1u << ARS_OBS_RENYI2));
+    if (spec->mask & (1u << ARS_OBS_ZZ_CONNECTED)) {
+        x.pass1 |= 1u << ARS_OBS_SZ;
+    }
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        if (!(x.pass1 & (1u << k))) {
+            continue;
+        }
+        x.off[k] = x.ncomp;
+        int len = 1;
+        if (k == ARS_OBS_SZ || k == ARS_OBS_STRUCTURE_FACTOR || k == ARS_OBS_SX) {
+            len = L;
+        } else if (k == ARS_OBS_ZZ_CORRELATION || k == ARS_OBS_XX_CORRELATION) {
+            len = x.nr;
+        }
+        x.ncomp += len;
+    }
+    int rc = ARS_OK;
+    double *buf = NULL, *zmean = NULL;
+    x.cosv = malloc((size_t)L * sizeof *x.cosv);
+    x.sinv = malloc((size_t)L * sizeof *x.sinv);
+    const int nmax = x.ncomp + x.nr + ARS_OBS_MAX_CUTS;
+    buf = malloc((size_t)2 * (size_t)nmax * sizeof *buf);
+    if (x.cosv == NULL || x.sinv == NULL || buf == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
+        goto done;
+    }
+    for (int q = 0; q < L; q++) {
+        x.cosv[q] = cos(2.0 * ARS_OBS_PI * q / L);
+        x.sinv[q] = sin(2.0 * ARS_OBS_PI * q / L);
+    }
+    obs_stats st = {0.0, buf, buf + nmax};
+
+    /* Allocate every requested result. */
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        if (!(spec->mask & (1u << k))) {
+            continue;
+        }
+        int len = 0, coord = 0, with_k = 0;
+        if (k == ARS_OBS_SZ || k == ARS_OBS_SX) {
+            len = L;
+        } else if (k == ARS_OBS_STRUCTURE_FACTOR) {
+            len = L;
+            with_k = 1;
+        } else if (k == ARS_OBS_ZZ_CORRELATION || k == ARS_OBS_ZZ_CONNECTED ||
+                   k == ARS_OBS_XX_CORRELATION) {
+            len = x.nr;
+            coord = 1;
+        } else if (k == ARS_OBS_RENYI2) {
+            len = spec->n_cuts;
+            coord = 1;
+        }
+        rc = value_alloc(&res->v[k], len, coord, with_k);
+        if (rc != ARS_OK) {
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < sizeof coord_kinds / sizeof coord_kinds[0]; i++) {
+        ars_obs_value *v = &res->v[coord_kinds[i]];
+        if (spec->mask & (1u << coord_kinds[i])) {
+            v->centre = x.centre;
+            for (int r = 0; r < x.nr; r++) {
+                v->coord[r] = r;
+            }
+        }
+    }
+    if (spec->mask & (1u << ARS_OBS_STRUCTURE_FACTOR)) {
+        for (int q = 0; q < L; q++) {
+            res->v[ARS_OBS_STRUCTURE_FACTOR].k[q] = 2.0 * ARS_OBS_PI * q / L;
+        }
+    }
+
+    if (x.ncomp > 0) {
+        rc = run_pass(&x, 1, x.ncomp, n, &st);
+        if (rc != ARS_OK) {
+            goto done;
+        }
+        for (int k = 0; k < ARS_OBS_COUNT; k++) {
+            if ((x.pass1 & spec->mask) & (1u << k)) {
+                value_fill(&res->v[k], &st, x.off[k], n);
+            }
+        }
+        if (spec->mask & (1u << ARS_OBS_ENERGY)) {
+            const double m2 = st.m2[x.off[ARS_OBS_ENERGY]];
+            res->v[ARS_OBS_ENERGY].variance =
+                n >= 2 && st.w > 0.0 ? m2 / st.w * ((double)n / (double)(n - 1)) : (double)NAN;
+        }
+    }
+    if (spec->mask & (1u << ARS_OBS_ZZ_CONNECTED)) {
+        zmean = malloc((size_t)L * sizeof *zmean);
+        if (zmean == NULL) {
+            rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
+            goto done;
+        }
+        memcpy(zmean, st.mean + x.off[ARS_OBS_SZ], (size_t)L * sizeof *zmean);
+        x.m = zmean;
+        obs_stats st2 = {0.0, st.mean, st.m2};
+        rc = run_pass(&x, 2, x.nr, n, &st2);
+        if (rc != ARS_OK) {
+            goto done;
+        }
+        value_fill(&res->v[ARS_OBS_ZZ_CONNECTED], &st2, 0, n);
+    }
+    if ((spec->mask & (1u << ARS_OBS_RENYI2)) && spec->n_cuts > 0) {
+        const int64_t pairs = n / 2;
+        ars_obs_value *v = &res->v[ARS_OBS_RENYI2];
+        for (int c = 0; c < spec->n_cuts; c++) {
+            ARS_ASSERT(spec->cuts[c] >= 1 && spec->cuts[c] < L, "cut %d of %d sites", spec->cuts[c],
+                       L);
+            v->coord[c] = spec->cuts[c];
+        }
+        if (pairs < 1) {
+            for (int c = 0; c < spec->n_cuts; c++) {
+                v->mean[c] = v->error[c] = NAN;
+            }
+        } else {
+            rc = run_pass(&x, 3, spec->n_cuts, pairs, &st);
+            if (rc != ARS_OK) {
+                goto done;
+            }
+            value_fill(v, &st, 0, pairs);
+            for (int c = 0; c < spec->n_cuts; c++) {
+                const double tr = v->mean[c];
+                v->error[c] = v->error[c] / tr;
+                v->mean[c] = -log(tr);
+            }
+        }
+    }
+done:
+    free(x.cosv);
+    free(x.sinv);
+    free(buf);
+    free(zmean);
+    return rc;
+}

@@ -1,0 +1,69 @@
+# e2e_observables: `[observables] names = all` writes /observables, and every value there equals
+# an independent numpy recomputation from the file's own /samples (scripts/obs_ref.py: full
+# forward passes of scripts/arnn_ref.py, the Hamiltonian's matrix elements written anew):
+#  - mode = sample, periodic TFIM, and open XXZ with the Marshall sign (signed ratios);
+#  - mode = train: measured on the final samples;
+#  - spin 1: the diagonal observables and renyi2;
+# and the observables are bitwise the same for 1 and 2 threads.
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+file(WRITE ${WORK}/obs.ini "[system]
+size = 8
+[model]
+layers = 3
+features = 6
+kernel_dilation = 1, 2, 1
+activation = tanh
+[sampler]
+n_samples = 1500
+chunk_size = 128
+seed = 3
+[hamiltonian]
+type = tfim
+h = 0.8
+[observables]
+names = all
+renyi2_cuts = 2, 4, 5
+")
+
+function(check_obs file what)
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        ars_fail("${what}: obs_ref.py disagrees (${rc}):\n${out}${err}")
+    endif()
+    if(NOT out MATCHES "every observable matches")
+        ars_fail("${what}: obs_ref.py did not compare anything:\n${out}${err}")
+    endif()
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/check_output.py ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        ars_fail("${what}: check_output.py rejected the file (${rc}):\n${out}${err}")
+    endif()
+endfunction()
+
+ars_run(r obs.ini --output pbc.h5 --threads 2)
+ars_expect_rc(r 0 "sample, tfim pbc")
+ars_expect_match("${r_out}" "observables from 1500 samples" "the summary on stdout")
+ars_expect_match("${r_out}" "renyi2 +S2\\(2\\) = " "the renyi2 line")
+check_obs(${WORK}/pbc.h5 "sample, tfim pbc")
+
+ars_run(r obs.ini --output pbc1.h5 --threads 1)
+ars_expect_rc(r 0 "sample, tfim pbc, 1 thread")
+ars_h5same(${WORK}/pbc.h5 ${WORK}/pbc1.h5 "observables with 1 and 2 threads" /observables)
+
+ars_run(r obs.ini --output xxz.h5 --set hamiltonian.type=xxz --set hamiltonian.Delta=1.5
+        --set hamiltonian.pbc=false --set hamiltonian.marshall_sign=true)
+ars_expect_rc(r 0 "sample, open xxz with Marshall sign")
+check_obs(${WORK}/xxz.h5 "sample, open xxz with Marshall sign")
+
+ars_run(r obs.ini --output train.h5 --set run.mode=train --set vmc.iterations=4
+        --set sampler.n_samples=256 --set vmc.final_samples=1000)
+ars_expect_rc(r 0 "train")
+check_obs(${WORK}/train.h5 "train (final samples)")
+
+ars_run(r obs.ini --output spin1.h5 --set system.spin=1 --set system.size=6
+        "--set=observables.names=sz, magnetization, zz_connected, structure_factor, renyi2"
+        --set observables.renyi2_cuts=3)
+ars_expect_rc(r 0 "spin 1")
+check_obs(${WORK}/spin1.h5 "spin 1")

@@ -1,0 +1,486 @@
+/*
+ * Specification of the observables: with every configuration weighted by its exact probability
+ * the estimators give the exact expectation values, computed here independently by enumeration
+ * (diagonal ones from p(s), off-diagonal ones from psi(s) psi(s'), the energy from the matrix
+ * elements, S2 from the reduced density matrix of the state vector) to 1e-12; estimates from
+ * exact samples agree with the exact values within their standard errors, and those errors
+ * match sqrt(Var/n) of the exact distribution; the results do not depend on the thread count.
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ars_common.h"
+#include "hamiltonian.h"
+#include "observables.h"
+#include "sampler.h"
+
+#define PI 3.14159265358979323846
+
+/* A small chain, enumerated: every configuration, its probability and amplitude. */
+typedef struct chain {
+    ars_arnn *net;
+    int L, D, two_s;
+    size_t dim;
+    uint8_t *cfg; /* (dim, L) lexicographic, site 0 most significant */
+    double *p;    /* (dim) */
+} chain;
+
+static chain chain_make(int L, int two_s, int layers, int features, uint64_t seed) {
+    const int dil[4] = {1, 2, 1, 1};
+    ars_arch a = ars_test_arch(L, two_s, layers, features, 3, dil, 1, 1, ARS_ACTIVATION_TANH,
+                               ARS_INPUT_VALUE);
+    chain c;
+    c.net = ars_test_random_net(&a, seed, 0.6);
+    c.L = L;
+    c.D = two_s + 1;
+    c.two_s = two_s;
+    double *lp = ars_test_enumerate_log_prob(c.net, &c.dim);
+    c.cfg = malloc(c.dim * (size_t)L);
+    c.p = malloc(c.dim * sizeof(double));
+    assert_non_null(c.cfg);
+    assert_non_null(c.p);
+    for (size_t k = 0; k < c.dim; k++) {
+        ars_hilbert_config(&c.net->arch.hilbert, c.cfg + k * (size_t)L, k);
+        c.p[k] = exp(lp[k]);
+    }
+    free(lp);
+    return c;
+}
+
+static void chain_free(chain *c) {
+    ars_arnn_free(c->net);
+    free(c->cfg);
+    free(c->p);
+}
+
+static double zval(const chain *c, size_t k, int i) {
+    return 2.0 * c->cfg[k * (size_t)c->L + i] - c->two_s;
+}
+
+/* Index of configuration k with sites i (and j >= 0) flipped (spin 1/2). */
+static size_t flipped(const chain *c, size_t k, int i, int j) {
+    size_t m = k ^ ((size_t)1 << (c->L - 1 - i));
+    if (j >= 0) {
+        m ^= (size_t)1 << (c->L - 1 - j);
+    }
+    return m;
+}
+
+/* (-1)^(up spins on odd sites) of configuration k. */
+static double marshall(const chain *c, size_t k) {
+    int n = 0;
+    for (int i = 1; i < c->L; i += 2) {
+        n += c->cfg[k * (size_t)c->L + i];
+    }
+    return (n & 1) ? -1.0 : 1.0;
+}
+
+static ars_obs_spec spec_of(unsigned mask, int pbc, int chunk, int threads) {
+    ars_obs_spec s;
+    memset(&s, 0, sizeof s);
+    s.mask = mask;
+    s.pbc = pbc;
+    s.chunk_size = chunk;
+    s.n_threads = threads;
+    return s;
+}
+
+/* ---- exact values by enumeration --------------------------------------------------------- */
+
+/* <z_i z_j> of the chain. */
+static double exact_zz(const chain *c, int i, int j) {
+    double acc = 0.0;
+    for (size_t k = 0; k < c->dim; k++) {
+        acc += c->p[k] * zval(c, k, i) * zval(c, k, j);
+    }
+    return acc;
+}
+
+static double exact_z(const chain *c, int i) {
+    double acc = 0.0;
+    for (size_t k = 0; k < c->dim; k++) {
+        acc += c->p[k] * zval(c, k, i);
+    }
+    return acc;
+}
+
+/* <psi| sx_i sx_j |psi> (j < 0: sx_i) with psi = sign sqrt(p). */
+static double exact_sx(const chain *c, int i, int j, int msign) {
+    double acc = 0.0;
+    for (size_t k = 0; k < c->dim; k++) {
+        const size_t m = flipped(c, k, i, j);
+        double s = msign ? marshall(c, k) * marshall(c, m) : 1.0;
+        acc += s * sqrt(c->p[k] * c->p[m]);
+    }
+    return acc;
+}
+
+/* The exact value of every component of observable k, in the layout of ars_obs_value. */
+static void exact_values(const chain *c, int k, int pbc, int msign, const ars_ham *H, double *out) {
+    const int L = c->L;
+    int nr, c0;
+    ars_obs_geometry(L, pbc, &nr, &c0);
+    switch (k) {
+        case ARS_OBS_SZ:
+            for (int i = 0; i < L; i++) {
+                out[i] = exact_z(c, i);
+            }
+            break;
+        case ARS_OBS_MAGNETIZATION:
+        case ARS_OBS_ABS_MAGNETIZATION:
+        case ARS_OBS_STAGGERED_MAGNETIZATION: {
+            double acc = 0.0;
+            for (size_t s = 0; s < c->dim; s++) {
+                double M = 0.0;
+                for (int i = 0; i < L; i++) {
+                    M += (k == ARS_OBS_STAGGERED_MAGNETIZATION && (i % 2 == 1) ? -1.0 : 1.0) *
+                         zval(c, s, i);
+                }
+                acc += c->p[s] * (k == ARS_OBS_MAGNETIZATION ? M : fabs(M)) / L;
+            }
+            out[0] = acc;
+            break;
+        }
+        case ARS_OBS_ZZ_CORRELATION:
+        case ARS_OBS_ZZ_CONNECTED:
+        case ARS_OBS_XX_CORRELATION:
+            for (int r = 0; r < nr; r++) {
+                const int n_i = c0 < 0 ? L : 1;
+                double acc = 0.0;
+                for (int t = 0; t < n_i; t++) {
+                    const int i = c0 < 0 ? t : c0, j = (i + r) % L;
+                    if (k == ARS_OBS_XX_CORRELATION) {
+                        acc += r == 0 ? 1.0 : exact_sx(c, i < j ? i : j, i < j ? j : i, msign);
+                    } else {
+                        acc += exact_zz(c, i, j) -
+                               (k == ARS_OBS_ZZ_CONNECTED ? exact_z(c, i) * exact_z(c, j) : 0.0);
+                    }
+                }
+                out[r] = acc / n_i;
+            }
+            break;
+        case ARS_OBS_STRUCTURE_FACTOR:
+            /* The textbook double sum, not the estimator's |sum_j z_j e^{ikj}|^2. */
+            for (int q = 0; q < L; q++) {
+                const double kq = 2.0 * PI * q / L;
+                double acc = 0.0;
+                for (int i = 0; i < L; i++) {
+                    for (int j = 0; j < L; j++) {
+                        acc += cos(kq * (i - j)) * exact_zz(c, i, j);
+                    }
+                }
+                out[q] = acc / L;
+            }
+            break;
+        case ARS_OBS_SX:
+            for (int i = 0; i < L; i++) {
+                out[i] = exact_sx(c, i, -1, msign);
+            }
+            break;
+        case ARS_OBS_ENERGY: {
+            /* sum_s psi(s) sum_s' H(s, s') psi(s'), elements from ars_ham (Marshall included). */
+            ars_ham_flip *fl = malloc((size_t)ars_ham_max_offdiag(H) * sizeof *fl);
+            double acc = 0.0;
+            for (size_t s = 0; s < c->dim; s++) {
+                const uint8_t *cs = c->cfg + s * (size_t)L;
+                double hs = ars_ham_diagonal(H, cs) * sqrt(c->p[s]);
+                const int n = ars_ham_offdiag(H, cs, fl);
+                for (int f = 0; f < n; f++) {
+                    hs += fl[f].mel * sqrt(c->p[flipped(c, s, fl[f].i, fl[f].j)]);
+                }
+                acc += sqrt(c->p[s]) * hs;
+            }
+            free(fl);
+            out[0] = acc;
+            break;
+        }
+        default:
+            fail_msg("no exact value for %d", k);
+    }
+}
+
+static int n_values(const ars_obs_value *v) {
+    return v->len > 0 ? v->len : 1;
+}
+
+/* Every requested observable of res against its exact value. */
+static void check_exact(const chain *c, const ars_obs_result *res, unsigned mask, int pbc,
+                        int msign, const ars_ham *H, double atol) {
+    double ref[64];
+    for (int k = 0; k < ARS_OBS_RENYI2; k++) {
+        if (!(mask & (1u << k))) {
+            continue;
+        }
+        const ars_obs_value *v = &res->v[k];
+        assert_true(n_values(v) <= 64);
+        exact_values(c, k, pbc, msign, H, ref);
+        printf("  %-24s L=%d pbc=%d: %d values, first %.12f (exact %.12f)\n", ars_obs_names[k],
+               c->L, pbc, n_values(v), v->mean[0], ref[0]);
+        assert_allclose(v->mean, ref, (size_t)n_values(v), atol, 0.0);
+    }
+}
+
+/* Weighted by p(s), the estimators are exact expectation values. */
+static void test_weighted_enumeration_gives_exact_values(void **state) {
+    (void)state;
+    const unsigned diag = (1u << ARS_OBS_SZ) | (1u << ARS_OBS_MAGNETIZATION) |
+                          (1u << ARS_OBS_ABS_MAGNETIZATION) |
+                          (1u << ARS_OBS_STAGGERED_MAGNETIZATION) | (1u << ARS_OBS_ZZ_CORRELATION) |
+                          (1u << ARS_OBS_ZZ_CONNECTED) | (1u << ARS_OBS_STRUCTURE_FACTOR);
+    const unsigned ratio =
+        (1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION) | (1u << ARS_OBS_ENERGY);
+    /* Spin 1/2, every observable, odd and even sizes, both geometries, with and without the
+     * Marshall sign (xxz: an off-diagonal sign that matters). */
+    const int sizes[] = {8, 7};
+    for (int si = 0; si < 2; si++) {
+        chain c = chain_make(sizes[si], 1, 3, 4, 11 + (uint64_t)si);
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            for (int msign = 0; msign <= 1; msign++) {
+                if (msign && pbc && c.L % 2 == 1) {
+                    continue;
+                }
+                ars_ham H;
+                assert_int_equal(ars_ham_init(&H, msign ? ARS_HAM_XXZ : ARS_HAM_TFIM, c.L, 1, 0.9,
+                                              0.7, 1.3, 0.0, pbc, msign),
+                                 ARS_OK);
+                ars_obs_spec sp = spec_of(diag | ratio, pbc, 37, 2);
+                sp.marshall_sign = msign;
+                sp.H = &H;
+                ars_obs_result res;
+                assert_int_equal(ars_obs_measure(&res, &sp, c.net, c.cfg, (int64_t)c.dim, c.p),
+                                 ARS_OK);
+                check_exact(&c, &res, diag | ratio, pbc, msign, &H, 1e-12);
+                ars_obs_result_free(&res);
+            }
+        }
+        chain_free(&c);
+    }
+    /* Spin 1: the diagonal observables (z in {-2, 0, 2}). */
+    chain c = chain_make(5, 2, 2, 4, 21);
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        ars_obs_spec sp = spec_of(diag, pbc, 16, 2);
+        ars_obs_result res;
+        assert_int_equal(ars_obs_measure(&res, &sp, c.net, c.cfg, (int64_t)c.dim, c.p), ARS_OK);
+        check_exact(&c, &res, diag, pbc, 0, NULL, 1e-12);
+        ars_obs_result_free(&res);
+    }
+    chain_free(&c);
+}
+
+/* Tr(rho_A^2) of A = sites [0, l) from the state vector sqrt(p) (signs are products of
+ * single-site phases: they do not change it). */
+static double exact_purity(const chain *c, int l) {
+    const size_t na = (size_t)1 << l, nb = (size_t)1 << (c->L - l);
+    double acc = 0.0;
+    for (size_t a = 0; a < na; a++) {
+        for (size_t a2 = 0; a2 < na; a2++) {
+            double rho = 0.0; /* rho_A[a, a2] = sum_b psi(a b) psi(a2 b) */
+            for (size_t b = 0; b < nb; b++) {
+                rho += sqrt(c->p[a * nb + b] * c->p[a2 * nb + b]);
+            }
+            acc += rho * rho;
+        }
+    }
+    return acc;
+}
+
+/* With every pair of configurations weighted by p(s1) p(s2), the swap estimator gives the exact
+ * S2 of each cut. */
+static void test_renyi2_over_all_pairs_is_exact(void **state) {
+    (void)state;
+    chain c = chain_make(6, 1, 3, 4, 31);
+    const size_t dim = c.dim, L = (size_t)c.L;
+    /* Samples k < dim^2: pair (k, k + dim^2) = (configuration k / dim, configuration k % dim). */
+    const size_t n = 2 * dim * dim;
+    uint8_t *cfg = malloc(n * L);
+    double *w = malloc(n * sizeof(double));
+    for (size_t k = 0; k < dim * dim; k++) {
+        memcpy(cfg + k * L, c.cfg + (k / dim) * L, L);
+        memcpy(cfg + (dim * dim + k) * L, c.cfg + (k % dim) * L, L);
+        w[k] = c.p[k / dim];
+        w[dim * dim + k] = c.p[k % dim];
+    }
+    ars_obs_spec sp = spec_of(1u << ARS_OBS_RENYI2, 1, 100, 2);
+    sp.n_cuts = 5;
+    for (int l = 1; l <= 5; l++) {
+        sp.cuts[l - 1] = l;
+    }
+    ars_obs_result res;
+    assert_int_equal(ars_obs_measure(&res, &sp, c.net, cfg, (int64_t)n, w), ARS_OK);
+    double ref[5];
+    for (int l = 1; l <= 5; l++) {
+        ref[l - 1] = -log(exact_purity(&c, l));
+        printf("  S2(%d) = %.12f (exact %.12f)\n", l, res.v[ARS_OBS_RENYI2].mean[l - 1],
+               ref[l - 1]);
+        assert_int_equal(res.v[ARS_OBS_RENYI2].coord[l - 1], l);
+    }
+    assert_allclose(res.v[ARS_OBS_RENYI2].mean, ref, 5, 1e-12, 0.0);
+    assert_int_equal(res.v[ARS_OBS_RENYI2].n_samples, (int64_t)(dim * dim));
+    ars_obs_result_free(&res);
+    free(cfg);
+    free(w);
+    chain_free(&c);
+}
+
+/* Exact samples: every estimate lies within 5 standard errors of the exact value, and the
+ * standard errors of the scalars are sqrt(Var/n) of the exact distribution to 5%. */
+static void test_sampled_estimates_agree_with_exact_values_within_errors(void **state) {
+    (void)state;
+    const int n = 40000;
+    chain c = chain_make(10, 1, 3, 6, 41);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, c.L, 1, 1.0, 0.8, 0.0, 0.0, 1, 0), ARS_OK);
+    ars_sampler *smp = ars_sampler_alloc(c.net, 256, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+    uint8_t *cfg = malloc((size_t)n * (size_t)c.L);
+    double *lp = malloc((size_t)n * sizeof(double));
+    assert_int_equal(ars_sampler_draw(smp, cfg, lp, (size_t)n, 99, 0, NULL), ARS_OK);
+    ars_sampler_free(smp);
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        ars_obs_spec sp = spec_of(ARS_OBS_ALL, pbc, 256, 2);
+        sp.H = &H;
+        sp.n_cuts = 3;
+        sp.cuts[0] = 2;
+        sp.cuts[1] = 5;
+        sp.cuts[2] = 7;
+        ars_obs_result res;
+        assert_int_equal(ars_obs_measure(&res, &sp, c.net, cfg, n, NULL), ARS_OK);
+        double ref[64];
+        for (int k = 0; k < ARS_OBS_COUNT; k++) {
+            const ars_obs_value *v = &res.v[k];
+            if (k == ARS_OBS_RENYI2) {
+                for (int i = 0; i < 3; i++) {
+                    ref[i] = -log(exact_purity(&c, sp.cuts[i]));
+                }
+            } else {
+                exact_values(&c, k, pbc, 0, &H, ref);
+            }
+            double worst = 0.0;
+            for (int i = 0; i < n_values(v); i++) {
+                /* A value with no spread (C(0) = 1) is exact: its error is 0. */
+                const double z = fabs(v->mean[i] - ref[i]) / (v->error[i] + 1e-12);
+                worst = z > worst ? z : worst;
+            }
+            printf("  %-24s pbc=%d: worst |est - exact| / error = %.2f\n", ars_obs_names[k], pbc,
+                   worst);
+            assert_true(worst < 5.0);
+        }
+        /* Scalars: the standard error is the exact sqrt(Var/n). */
+        const int scalars[] = {ARS_OBS_MAGNETIZATION, ARS_OBS_ABS_MAGNETIZATION,
+                               ARS_OBS_STAGGERED_MAGNETIZATION, ARS_OBS_ENERGY};
+        for (int s = 0; s < 4; s++) {
+            const int k = scalars[s];
+            double mean, sq = 0.0;
+            exact_values(&c, k, pbc, 0, &H, &mean);
+            /* Var of the per-sample value, by enumeration. */
+            for (size_t m = 0; m < c.dim; m++) {
+                double x;
+                if (k == ARS_OBS_ENERGY) {
+                    ars_ham_local_energy_slow(&x, c.cfg + m * (size_t)c.L, &H, c.net, 1);
+                } else {
+                    double M = 0.0;
+                    for (int i = 0; i < c.L; i++) {
+                        M += (k == ARS_OBS_STAGGERED_MAGNETIZATION && i % 2 ? -1.0 : 1.0) *
+                             zval(&c, m, i);
+                    }
+                    x = (k == ARS_OBS_MAGNETIZATION ? M : fabs(M)) / c.L;
+                }
+                sq += c.p[m] * (x - mean) * (x - mean);
+            }
+            const double err = sqrt(sq / n);
+            printf("  %-24s error %.3e, exact sqrt(Var/n) %.3e\n", ars_obs_names[k],
+                   res.v[k].error[0], err);
+            assert_true(fabs(res.v[k].error[0] / err - 1.0) < 0.05);
+            if (k == ARS_OBS_ENERGY) {
+                assert_true(fabs(res.v[k].variance / sq - 1.0) < 0.05);
+            }
+        }
+        assert_int_equal(res.v[ARS_OBS_SZ].n_samples, n);
+        assert_int_equal(res.v[ARS_OBS_RENYI2].n_samples, n / 2);
+        ars_obs_result_free(&res);
+    }
+    free(cfg);
+    free(lp);
+    chain_free(&c);
+}
+
+/* Chunk statistics are merged in chunk order: 1, 2 and 3 threads give the same bits. */
+static void test_results_do_not_depend_on_the_thread_count(void **state) {
+    (void)state;
+    const int n = 3001;
+    chain c = chain_make(9, 1, 2, 4, 51);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, c.L, 1, 1.0, 0.5, 0.0, 0.0, 1, 0), ARS_OK);
+    uint8_t *cfg = malloc((size_t)n * (size_t)c.L);
+    for (int k = 0; k < n; k++) {
+        memcpy(cfg + (size_t)k * c.L, c.cfg + ((size_t)k * 7919u % c.dim) * c.L, (size_t)c.L);
+    }
+    ars_obs_result res[3];
+    for (int t = 0; t < 3; t++) {
+        ars_obs_spec sp = spec_of(ARS_OBS_ALL, 1, 97, t + 1);
+        sp.H = &H;
+        sp.n_cuts = 2;
+        sp.cuts[0] = 3;
+        sp.cuts[1] = 4;
+        assert_int_equal(ars_obs_measure(&res[t], &sp, c.net, cfg, n, NULL), ARS_OK);
+    }
+    for (int t = 1; t < 3; t++) {
+        for (int k = 0; k < ARS_OBS_COUNT; k++) {
+            const size_t bytes = (size_t)n_values(&res[0].v[k]) * sizeof(double);
+            assert_memory_equal(res[t].v[k].mean, res[0].v[k].mean, bytes);
+            assert_memory_equal(res[t].v[k].error, res[0].v[k].error, bytes);
+        }
+    }
+    for (int t = 0; t < 3; t++) {
+        ars_obs_result_free(&res[t]);
+    }
+    free(cfg);
+    chain_free(&c);
+}
+
+/* A product state (every kernel zero: the same conditional at every site) has S2 = 0 exactly,
+ * with zero error, and connected correlations that vanish within their errors. */
+static void test_product_state_has_no_entanglement(void **state) {
+    (void)state;
+    chain c = chain_make(8, 1, 2, 3, 61);
+    /* Zero all parameters but the last layer's bias. */
+    const ars_conv *last = &c.net->layer[c.net->arch.layers - 1];
+    const size_t nb = (size_t)last->cout;
+    memset(c.net->params, 0, (c.net->n_params - nb) * sizeof(double));
+    c.net->params[c.net->n_params - 1] = 0.4;
+    const int n = 2000;
+    uint8_t *cfg = malloc((size_t)n * (size_t)c.L);
+    double *lp = malloc((size_t)n * sizeof(double));
+    ars_sampler *smp = ars_sampler_alloc(c.net, 128, 1, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+    assert_int_equal(ars_sampler_draw(smp, cfg, lp, (size_t)n, 5, 0, NULL), ARS_OK);
+    ars_sampler_free(smp);
+    ars_obs_spec sp = spec_of((1u << ARS_OBS_RENYI2) | (1u << ARS_OBS_ZZ_CONNECTED), 1, 128, 2);
+    sp.n_cuts = 1;
+    sp.cuts[0] = 4;
+    ars_obs_result res;
+    assert_int_equal(ars_obs_measure(&res, &sp, c.net, cfg, n, NULL), ARS_OK);
+    assert_true(fabs(res.v[ARS_OBS_RENYI2].mean[0]) < 1e-12);
+    assert_true(res.v[ARS_OBS_RENYI2].error[0] < 1e-12);
+    for (int r = 1; r < res.v[ARS_OBS_ZZ_CONNECTED].len; r++) {
+        const ars_obs_value *v = &res.v[ARS_OBS_ZZ_CONNECTED];
+        assert_true(fabs(v->mean[r]) < 5.0 * v->error[r]);
+    }
+    ars_obs_result_free(&res);
+    free(cfg);
+    free(lp);
+    chain_free(&c);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_weighted_enumeration_gives_exact_values),
+        cmocka_unit_test(test_renyi2_over_all_pairs_is_exact),
+        cmocka_unit_test(test_sampled_estimates_agree_with_exact_values_within_errors),
+        cmocka_unit_test(test_results_do_not_depend_on_the_thread_count),
+        cmocka_unit_test(test_product_state_has_no_entanglement),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
