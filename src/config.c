@@ -617,6 +617,27 @@ int ars_config_parse_string(ars_config *c, const char *text, const char *name) {
     return ARS_OK;
 }
 
+/* Whether INI text has a line that is not blank or a comment. */
+static int has_content(const char *text) {
+    int start = 1;
+    for (const char *p = text; *p != '\0'; p++) {
+        if (*p == '\n') {
+            start = 1;
+        } else if (start && !isspace((unsigned char)*p) && strncmp(p, "\xEF\xBB\xBF", 3) != 0) {
+            if (*p != ';' && *p != '#') {
+                return 1;
+            }
+            start = 0; /* a comment: skip to the end of the line */
+            while (p[1] != '\0' && p[1] != '\n') {
+                p++;
+            }
+        } else if (start && strncmp(p, "\xEF\xBB\xBF", 3) == 0) {
+            p += 2;
+        }
+    }
+    return 0;
+}
+
 int ars_config_parse_file(ars_config *c, const char *path) {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -647,6 +668,13 @@ int ars_config_parse_file(ars_config *c, const char *path) {
     } else {
         text[n] = '\0';
         rc = ars_config_parse_string(c, text, path);
+        if (rc == ARS_OK && !has_content(text)) {
+            /* An empty file is a truncated or wrong file far more often than a request for
+             * the defaults. */
+            rc = config_error((where){path, 1},
+                              "empty config file: no [section] and no key (a config sets at "
+                              "least one key; `arsampler --print-config` shows the defaults)");
+        }
     }
     free(text);
     return rc;
@@ -782,6 +810,14 @@ int ars_config_finalize(ars_config *c) {
                             list_text(c->features, c->n_features, buf, sizeof buf));
     }
 
+    if ((c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT) &&
+        c->line[find_key_or_die("hamiltonian", "type")] == 0) {
+        const int k_mode = find_key_or_die("run", "mode");
+        return config_error(key_where(c, k_mode),
+                            "[run] mode: %s needs a Hamiltonian: set [hamiltonian] type (tfim, "
+                            "xxz, heisenberg or j1j2) (got %s)",
+                            mode_names[c->mode], mode_names[c->mode]);
+    }
     if ((c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT) && c->two_s != 1) {
         const int k_spin = find_key_or_die("system", "spin");
         return config_error(key_where(c, k_spin),

@@ -15,6 +15,8 @@ set(REPORT ${SRC}/scripts/arsampler-report)
 set(CHECK ${CMAKE_CURRENT_LIST_DIR}/e2e/check_report.py)
 # matplotlib's cache in WORK: nothing written to HOME, no warning about an unwritable one.
 set(PYENV ${CMAKE_COMMAND} -E env MPLCONFIGDIR=${WORK}/mplconfig)
+set(ALL_FIGURES training.png,correlations.png,structure_factor.png,profiles.png,renyi2.png)
+string(APPEND ALL_FIGURES ,probabilities.png)
 
 # report(PREFIX FILE ARGS...): runs the report on FILE; PREFIX_rc, PREFIX_out, PREFIX_err.
 function(report prefix file)
@@ -95,7 +97,7 @@ ars_run(b train.ini --quiet --output ${WORK}/train.h5)
 ars_expect_rc(b 0 "mode = train with [observables] names = all")
 report(rb ${WORK}/train.h5 -o ${WORK}/train_figs)
 check(rb ${WORK}/train.h5 ${WORK}/train_figs --observables all --cuts 4 --cross-check
-      --figures training.png,correlations.png,structure_factor.png,profiles.png,renyi2.png,probabilities.png)
+      --figures ${ALL_FIGURES})
 ars_expect_match("${rb_out}" "\nobservables: 2000 samples \\(source: final_samples\\)\n"
                  "the observables line of a training file")
 ars_expect_match("${rb_out}" "\nenergy: [^\n]* \\(from /observables/energy, 2000 samples"
@@ -122,7 +124,7 @@ ars_expect_match("${rc_out}" "\nobservables: none in this file\n" "no observable
 ars_run(d plain.ini --quiet --set run.mode=exact --output ${WORK}/exact.h5)
 ars_expect_rc(d 0 "mode = exact")
 report(rd ${WORK}/exact.h5)
-check(rd ${WORK}/exact.h5 ${WORK}/exact_report --observables none --figures "")
+check(rd ${WORK}/exact.h5 ${WORK}/exact_report --observables none --figures=)
 ars_expect_match("${rd_out}" "\nreference energy: -" "the exact energy")
 if(EXISTS ${WORK}/exact_report)
     ars_fail("the report of an exact-run file made a figure folder")
@@ -141,7 +143,8 @@ endforeach()
 file(WRITE ${WORK}/not_hdf5.h5 "this is not an HDF5 file\n")
 execute_process(COMMAND ${PYTHON} -c "
 import h5py, shutil, sys
-for name, attr, value in (('version2.h5', 'format_version', 2), ('other_format.h5', 'format', 'netcdf')):
+bad = (('version2.h5', 'format_version', 2), ('other_format.h5', 'format', 'netcdf'))
+for name, attr, value in bad:
     shutil.copy(sys.argv[1], name)
     with h5py.File(name, 'r+') as f:
         f.attrs[attr] = value

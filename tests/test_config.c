@@ -847,8 +847,8 @@ static void test_bad_observables_are_config_errors(void **state) {
     finalize_fails("[observables]\nnames = energy\n",
                    "^test\\.ini:2: \\[observables\\] names: energy needs a Hamiltonian: set "
                    "\\[hamiltonian\\] type \\(and its couplings\\) \\(got energy\\)$");
-    finalize_fails("[run]\nmode = exact\n[observables]\nnames = sz\n",
-                   "^test\\.ini:4: \\[observables\\] names: mode = exact computes the ground-state "
+    finalize_fails("[run]\nmode = exact\n[hamiltonian]\ntype = tfim\n[observables]\nnames = sz\n",
+                   "^test\\.ini:6: \\[observables\\] names: mode = exact computes the ground-state "
                    "energy only; .* \\(got sz\\)$");
     finalize_fails("[sampler]\nn_samples = 1\n[observables]\nnames = renyi2\n",
                    "^test\\.ini:4: \\[observables\\] names: renyi2 needs at least 2 samples "
@@ -999,23 +999,37 @@ static void test_parse_file_reads_a_file_and_names_the_output_after_it(void **st
     remove(path);
 }
 
-static void test_empty_file_is_valid_and_gives_all_defaults(void **state) {
+static void test_empty_or_comment_only_file_is_an_error(void **state) {
     (void)state;
-    const char *path = ars_test_tmp_path("empty.ini");
-    write_file(path, "", 0);
-    ars_config c, d;
-    ars_config_defaults(&c);
-    ars_config_defaults(&d);
-    assert_int_equal(ars_config_parse_file(&c, path), ARS_OK);
-    assert_int_equal(ars_config_finalize(&c), ARS_OK);
-    assert_int_equal(ars_config_finalize(&d), ARS_OK);
-    /* Identical to the defaults but for the derived output name. */
-    strcpy(d.file, c.file);
-    char *a = dump_of(&c), *b = dump_of(&d);
-    assert_string_equal(a, b);
-    free(a);
-    free(b);
-    remove(path);
+    static const char *const texts[] = {"", "\n\n  \n", "; only a comment\n# another\n",
+                                        "\xEF\xBB\xBF\n"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *path = ars_test_tmp_path("empty.ini");
+        write_file(path, texts[i], strlen(texts[i]));
+        ars_config c;
+        ars_config_defaults(&c);
+        capture_begin();
+        int rc = ars_config_parse_file(&c, path);
+        const char *err = capture_end();
+        assert_int_equal(rc, ARS_STATUS_ECONFIG);
+        char pattern[1024];
+        snprintf(pattern, sizeof pattern,
+                 "^%s:1: empty config file: no \\[section\\] and no key \\(a config sets at "
+                 "least one key; `arsampler --print-config` shows the defaults\\)$",
+                 re_escape(path));
+        assert_one_line_matching(err, pattern);
+        remove(path);
+    }
+}
+
+static void test_train_and_exact_need_a_hamiltonian_type(void **state) {
+    (void)state;
+    finalize_fails("[run]\nmode = train\n",
+                   "^test\\.ini:2: \\[run\\] mode: train needs a Hamiltonian: set "
+                   "\\[hamiltonian\\] type \\(tfim, xxz, heisenberg or j1j2\\) \\(got train\\)$");
+    finalize_fails("[run]\nmode = exact\n[hamiltonian]\nJ = 2\n", "exact needs a Hamiltonian");
+    ars_config c;
+    parse_ok(&c, "[run]\nmode = train\n[hamiltonian]\ntype = tfim\n");
 }
 
 static void test_missing_file_is_an_error_naming_it(void **state) {
@@ -1237,10 +1251,11 @@ static void test_training_keys_reject_bad_numbers(void **state) {
 
 static void test_training_a_spin_one_chain_is_an_error(void **state) {
     (void)state;
-    finalize_fails("[run]\nmode = train\n[system]\nspin = 1\n",
+    finalize_fails("[run]\nmode = train\n[system]\nspin = 1\n[hamiltonian]\ntype = tfim\n",
                    "^test\\.ini:4: \\[system\\] spin: the Hamiltonians are implemented for spin "
                    "1/2 only \\(mode = train\\) \\(got 1\\)$");
-    finalize_fails("[system]\nspin = 1.5\n[run]\nmode = exact\n", "spin 1/2 only");
+    finalize_fails("[system]\nspin = 1.5\n[run]\nmode = exact\n[hamiltonian]\ntype = xxz\n",
+                   "spin 1/2 only");
     ars_config c;
     parse_ok(&c, "[system]\nspin = 1\n[hamiltonian]\ntype = xxz\n"); /* sampling is fine */
 }
@@ -1300,7 +1315,8 @@ int main(void) {
         cmocka_unit_test(test_string_values_that_would_not_survive_the_dump_are_refused),
         cmocka_unit_test(test_a_network_with_too_many_parameters_is_refused),
         cmocka_unit_test(test_parse_file_reads_a_file_and_names_the_output_after_it),
-        cmocka_unit_test(test_empty_file_is_valid_and_gives_all_defaults),
+        cmocka_unit_test(test_empty_or_comment_only_file_is_an_error),
+        cmocka_unit_test(test_train_and_exact_need_a_hamiltonian_type),
         cmocka_unit_test(test_missing_file_is_an_error_naming_it),
         cmocka_unit_test(test_binary_file_is_an_error),
         cmocka_unit_test(test_dump_shows_every_key_with_its_effective_value),

@@ -65,7 +65,8 @@ def same(printed, value, what):
         return
     tol = max(tolerance(printed), 5e-10 * abs(value))
     if not abs(x - value) <= tol:
-        problem("%s: summary says %s, file has %.17g (tolerance %.2g)" % (what, printed, value, tol))
+        problem("%s: summary says %s, file has %.17g (tolerance %.2g)"
+                % (what, printed, value, tol))
 
 
 def find(lines, regex, what, required=True):
@@ -140,7 +141,7 @@ def check_energy(f, lines):
 
 def check_training(f, lines):
     if "vmc" not in f:
-        find(lines, r"training: no training log \((sample-only|exact-run) file\)$",
+        find(lines, r"training: no training log \((sample-only|exact-run|variables-only) file\)$",
              "no-training line")
         return
     a = f["vmc"].attrs
