@@ -240,6 +240,31 @@ int ars_io_check_writable(const char *path) {
     return ARS_OK;
 }
 
+int ars_io_backup(const char *path, char *backup, size_t len) {
+    struct stat st;
+    backup[0] = '\0';
+    if (stat(path, &st) != 0) {
+        return ARS_OK;
+    }
+    for (int k = 1; k < 1000000; k++) {
+        snprintf(backup, len, "%s.~%d~", path, k);
+        if (stat(backup, &st) != 0 && errno == ENOENT) {
+            if (rename(path, backup) != 0) {
+                int err = errno;
+                char tried[4200];
+                snprintf(tried, sizeof tried, "%s", backup);
+                backup[0] = '\0';
+                return ARS_ERR(ARS_STATUS_EIO, "cannot keep the existing '%s' as '%s': %s", path,
+                               tried, strerror(err));
+            }
+            return ARS_OK;
+        }
+    }
+    backup[0] = '\0';
+    return ARS_ERR(ARS_STATUS_EIO, "cannot keep the existing '%s': too many backups beside it",
+                   path);
+}
+
 static hid_t create_dataset(hid_t loc, const char *name, hid_t ftype, int rank, const hsize_t *dims,
                             int compress) {
     hid_t space = H5Screate_simple(rank, dims, NULL);
@@ -552,6 +577,12 @@ static herr_t write_observables(hid_t file, const ars_obs_result *obs, const cha
         return -1;
     }
     herr_t rc = attr_i64(g, "n_samples", obs->n_samples);
+    if (rc >= 0) {
+        rc = attr_i64(g, "pbc", obs->pbc);
+    }
+    if (rc >= 0) {
+        rc = attr_i64(g, "marshall_sign", obs->marshall_sign);
+    }
     if (rc >= 0) {
         rc = attr_string(g, "source", source != NULL ? source : "samples");
     }

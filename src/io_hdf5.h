@@ -84,6 +84,12 @@ int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log);
  * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise. */
 int ars_io_check_writable(const char *path);
 
+/* Keeps an existing file at `path` as a numbered backup beside it, as GNU cp --backup=numbered
+ * and GROMACS do: renames it to the first free "<path>.~N~" (N = 1, 2, ...) and writes that
+ * name into `backup` (len bytes); writes "" and does nothing when there is no file. Returns
+ * ARS_OK, or ARS_STATUS_EIO with a message if the rename fails. */
+int ars_io_backup(const char *path, char *backup, size_t len);
+
 /* Reads the architecture recorded in /hilbert and /model. ARS_STATUS_EINPUT on failure. */
 int ars_io_read_arch(const char *path, ars_arch *arch);
 

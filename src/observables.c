@@ -488,6 +488,8 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
     x.two_s = net->arch.hilbert.two_s;
     ars_obs_geometry(L, spec->pbc, &x.nr, &x.centre);
     res->mask = spec->mask;
+    res->pbc = spec->pbc;
+    res->marshall_sign = spec->marshall_sign;
     res->n_samples = n;
 
     /* Pass 1 layout. */

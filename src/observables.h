@@ -95,7 +95,8 @@ typedef struct ars_obs_value {
 } ars_obs_value;
 
 typedef struct ars_obs_result {
-    unsigned mask; /* what was measured */
+    unsigned mask;          /* what was measured */
+    int pbc, marshall_sign; /* the geometry and sign used (copied from the spec) */
     int64_t n_samples;
     ars_obs_value v[ARS_OBS_COUNT];
 } ars_obs_result;
