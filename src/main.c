@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -596,6 +597,9 @@ int main(int argc, char **argv) {
     cli args;
     int done = 0;
     gsl_set_error_handler_off();
+    /* A file-size limit (ulimit -f) then makes writes fail with EFBIG, reported like a full
+     * disk, instead of killing the process half-way through a file. */
+    signal(SIGXFSZ, SIG_IGN);
     int rc = parse_cli(&args, argc, argv, &done);
     if (rc != ARS_OK || done) {
         return ars_exit_code(rc);
