@@ -4,7 +4,7 @@
  * (0 success, 2 bad input, 1 other failures).
  *
  *   arsampler CONFIG [--set section.key=value]... [--threads N] [--output FILE] [--quiet]
- *             [--resume]
+ *             [--resume] [--force]
  *   arsampler --version | --help | --print-config [CONFIG ...]
  */
 #include <inttypes.h>
@@ -31,7 +31,7 @@
 
 static const char usage[] =
     "usage: arsampler CONFIG [--set section.key=value]... [--threads N] [--output FILE] "
-    "[--quiet] [--resume]\n"
+    "[--quiet] [--resume] [--force]\n"
     "       arsampler --help | --version | --print-config [CONFIG] | --keys\n"
     "\n"
     "Draws exact samples from an autoregressive masked-convolution network (NetKet's\n"
@@ -45,10 +45,14 @@ static const char usage[] =
     "                   train/exact still appear)\n"
     "  --resume         mode = train: continue from the last checkpoint in the output file up to\n"
     "                   [vmc] iterations (e.g. --resume --set vmc.iterations=2000 extends a run)\n"
+    "  --force          replace an existing output file; without it the existing file is kept\n"
+    "                   as a numbered backup FILE.~1~, FILE.~2~, ... beside it\n"
     "  --print-config   print the effective configuration (defaults and overrides applied), exit\n"
     "  --keys           list every config key with its default and range, exit\n"
     "  --version        print the version, exit\n"
     "\n"
+    "SIGINT/SIGTERM during training: the current iteration finishes, a checkpoint is written,\n"
+    "and the exit status is 130/143; a second signal exits at once.\n"
     "Exit status: 0 success, 2 invalid config/arguments/input file, 1 other failure.\n"
     "Documentation: README.md, docs/config.md, docs/hdf5-format.md.\n";
 
@@ -59,6 +63,7 @@ typedef struct cli {
     int quiet;
     int print_config;
     int resume;
+    int force;
 } cli;
 
 static int parse_cli(cli *a, int argc, char **argv, int *done) {
@@ -91,6 +96,8 @@ static int parse_cli(cli *a, int argc, char **argv, int *done) {
             a->print_config = 1;
         } else if (strcmp(s, "--resume") == 0) {
             a->resume = 1;
+        } else if (strcmp(s, "--force") == 0) {
+            a->force = 1;
         } else if (strcmp(s, "--set") == 0 || strcmp(s, "--threads") == 0 ||
                    strcmp(s, "--output") == 0) {
             if (i + 1 >= argc) {
@@ -166,6 +173,59 @@ static void report_receptive_field(const ars_arch *arch, int quiet) {
                  reach, L - 1);
     }
     free(dep);
+}
+
+/* How this run treats its output file. */
+typedef struct run_ctx {
+    int quiet;
+    int resume;
+    int force;
+    int backed_up; /* the earlier run's file has been dealt with */
+} run_ctx;
+
+/* Before the first write of a run: an existing output file of an earlier run is kept as a
+ * numbered backup (not with --force, and not with --resume, which continues in place). Done
+ * at the first write rather than at start, so a run that fails early changes nothing. */
+static int keep_earlier_output(const ars_config *cfg, run_ctx *ctx) {
+    if (ctx->backed_up || ctx->force || ctx->resume) {
+        ctx->backed_up = 1;
+        return ARS_OK;
+    }
+    char backup[ARS_PATH_MAX + 32];
+    int rc = ars_io_backup(cfg->file, backup, sizeof backup);
+    if (rc == ARS_OK) {
+        ctx->backed_up = 1;
+        if (backup[0] != '\0') {
+            fprintf(stderr,
+                    "arsampler: note: kept the existing %s as %s (--force replaces it instead)\n",
+                    cfg->file, backup);
+        }
+    }
+    return rc;
+}
+
+/* The signal that asked training to stop, 0 while none did. The one global of the program: a
+ * signal handler can reach nothing else. */
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop_signal(int sig) {
+    if (stop_signal != 0) {
+        _exit(128 + sig); /* the second signal: at once */
+    }
+    stop_signal = sig;
+    static const char msg[] = "\narsampler: signal received: finishing the current iteration "
+                              "and writing a checkpoint (a second signal exits at once)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+}
+
+static void catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* The network of [model]: its architecture, a writable output, and its variables (random,
@@ -289,7 +349,8 @@ static int measure(const ars_config *cfg, const ars_arnn *net, const ars_ham *H,
     return ARS_OK;
 }
 
-static int run_sample(const ars_config *cfg, const char *config_text, int quiet) {
+static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *ctx) {
+    const int quiet = ctx->quiet;
     ars_arch arch;
     ars_arnn *net = NULL;
     ars_sampler *sampler = NULL;
@@ -368,7 +429,10 @@ static int run_sample(const ars_config *cfg, const char *config_text, int quiet)
         meta.obs = &obs;
         meta.obs_source = "samples";
     }
-    rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n, NULL);
+    rc = keep_earlier_output(cfg, ctx);
+    if (rc == ARS_OK) {
+        rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n, NULL);
+    }
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
     }
@@ -381,7 +445,8 @@ done:
     return rc;
 }
 
-static int run_exact(const ars_config *cfg, const char *config_text, int quiet) {
+static int run_exact(const ars_config *cfg, const char *config_text, run_ctx *ctx) {
+    const int quiet = ctx->quiet;
     ars_ham H;
     int rc = setup_hamiltonian(cfg, &H);
     if (rc != ARS_OK) {
@@ -406,7 +471,10 @@ static int run_exact(const ars_config *cfg, const char *config_text, int quiet) 
     ars_hilbert h;
     ars_hilbert_init(&h, cfg->size, cfg->two_s);
     ars_io_meta meta = {.config_text = config_text, .seed = cfg->seed, .exact_energy = NAN};
-    rc = ars_io_write_exact(cfg->file, &meta, &h, &H, e0, method);
+    rc = keep_earlier_output(cfg, ctx);
+    if (rc == ARS_OK) {
+        rc = ars_io_write_exact(cfg->file, &meta, &h, &H, e0, method);
+    }
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
     }
@@ -436,7 +504,10 @@ static void train_progress(const ars_vmc *v, int total, int64_t first, double t_
     fflush(stderr);
 }
 
-static int run_train(const ars_config *cfg, const char *config_text, int quiet, int resume) {
+/* Trains; *stopped_by is set to the signal that interrupted it (0 if none). */
+static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ctx,
+                     int *stopped_by) {
+    const int quiet = ctx->quiet, resume = ctx->resume;
     ars_arch arch;
     ars_ham H;
     ars_arnn *net = NULL;
@@ -523,11 +594,21 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
     double t_last = t_start;
     const int64_t first = vmc->iteration;
     int warned_distinct = 0;
-    while (vmc->iteration < cfg->iterations) {
+    catch_stop_signals();
+    while (vmc->iteration < cfg->iterations && stop_signal == 0) {
         rc = ars_vmc_step(vmc);
         if (rc != ARS_OK) {
-            /* Keep the last good state: the parameters were not updated. */
-            ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
+            /* The step changed nothing: save the last good state for --resume (with other
+             * settings, e.g. --resume --set vmc.learning_rate=...). */
+            if (keep_earlier_output(cfg, ctx) == ARS_OK &&
+                ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train) == ARS_OK) {
+                fprintf(stderr,
+                        "arsampler: training stopped at iteration %lld (see above); the last "
+                        "good state (%lld iterations done) is in %s: continue it with --resume "
+                        "and other settings (a smaller [vmc] learning_rate, a larger "
+                        "diag_shift)\n",
+                        (long long)vmc->iteration, (long long)vmc->iteration, cfg->file);
+            }
             goto done;
         }
         const size_t i = vmc->log.len - 1;
@@ -541,12 +622,31 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
         if (!quiet) {
             train_progress(vmc, cfg->iterations, first, t_start, &t_last, 0);
         }
-        if (vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) {
-            rc = ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
+        if ((vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) ||
+            stop_signal != 0) {
+            rc = keep_earlier_output(cfg, ctx);
+            if (rc == ARS_OK) {
+                rc = ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
+            }
             if (rc != ARS_OK) {
                 goto done;
             }
         }
+    }
+    if (stop_signal != 0) {
+        /* Interrupted: the checkpoint above holds every finished iteration. (A signal before
+         * the first finished iteration leaves the files as they were.) */
+        if (!quiet && vmc->log.len > 0) {
+            train_progress(vmc, cfg->iterations, first, t_start, &t_last, 1);
+        }
+        fprintf(stderr,
+                "arsampler: interrupted by %s after %lld of %d iterations; %s; continue with "
+                "--resume\n",
+                stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)vmc->iteration,
+                cfg->iterations,
+                vmc->iteration > first ? "checkpoint written" : "no new iteration to save");
+        *stopped_by = stop_signal;
+        goto done;
     }
     if (!quiet && vmc->log.len > 0) {
         train_progress(vmc, cfg->iterations, first, t_start, &t_last, 1);
@@ -568,6 +668,9 @@ static int run_train(const ars_config *cfg, const char *config_text, int quiet, 
         rc = measure(cfg, net, &H, samples, nf, exact, quiet, &obs);
         meta.obs = &obs;
         meta.obs_source = "final_samples";
+    }
+    if (rc == ARS_OK) {
+        rc = keep_earlier_output(cfg, ctx);
     }
     if (rc == ARS_OK) {
         train.final = &est;
@@ -634,13 +737,24 @@ int main(int argc, char **argv) {
         free(text);
         return ars_exit_code(ARS_ERR(ARS_STATUS_ECONFIG, "--resume needs [run] mode = train"));
     }
+    if (args.resume && args.force) {
+        free(text);
+        return ars_exit_code(ARS_ERR(ARS_STATUS_ECONFIG,
+                                     "--resume continues the output file in place; --force "
+                                     "(replace it) contradicts it"));
+    }
+    run_ctx ctx = {args.quiet, args.resume, args.force, 0};
+    int stopped_by = 0;
     if (cfg.mode == ARS_MODE_TRAIN) {
-        rc = run_train(&cfg, text, args.quiet, args.resume);
+        rc = run_train(&cfg, text, &ctx, &stopped_by);
     } else if (cfg.mode == ARS_MODE_EXACT) {
-        rc = run_exact(&cfg, text, args.quiet);
+        rc = run_exact(&cfg, text, &ctx);
     } else {
-        rc = run_sample(&cfg, text, args.quiet);
+        rc = run_sample(&cfg, text, &ctx);
     }
     free(text);
+    if (rc == ARS_OK && stopped_by != 0) {
+        return 128 + stopped_by; /* 130 for SIGINT, 143 for SIGTERM, as a shell reports */
+    }
     return ars_exit_code(rc);
 }

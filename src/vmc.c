@@ -69,12 +69,13 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->eloc = malloc(n * sizeof(double));
     v->O = malloc(P * n * sizeof(double));
     v->x = malloc(P * sizeof(double));
+    v->undo = malloc(3 * P * sizeof(double));
     v->hash = malloc(n * sizeof(uint64_t));
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
     v->hws = calloc((size_t)v->n_slots, sizeof(ars_ham_ws *));
     if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
         v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL || v->hash == NULL ||
-        v->gws == NULL || v->hws == NULL ||
+        v->undo == NULL || v->gws == NULL || v->hws == NULL ||
         ars_vmc_log_reserve(&v->log, iterations > 0 ? (size_t)iterations : 1) != ARS_OK) {
         goto fail;
     }
@@ -113,6 +114,7 @@ void ars_vmc_free(ars_vmc *v) {
     free(v->eloc);
     free(v->O);
     free(v->x);
+    free(v->undo);
     free(v->hash);
     ars_vmc_log_free(&v->log);
     free(v);
@@ -262,7 +264,30 @@ int ars_vmc_step(ars_vmc *v) {
                            (long long)it);
         }
     }
-    ars_opt_step(v->opt, v->net->params, v->x, lr);
+    /* A finite direction can still overflow the parameters: keep what the update replaces. */
+    ars_opt *o = v->opt;
+    const long step = o->step;
+    memcpy(v->undo, v->net->params, P * sizeof(double));
+    if (o->m != NULL) {
+        memcpy(v->undo + P, o->m, P * sizeof(double));
+        memcpy(v->undo + 2 * P, o->v, P * sizeof(double));
+    }
+    ars_opt_step(o, v->net->params, v->x, lr);
+    for (size_t k = 0; k < P; k++) {
+        if (!isfinite(v->net->params[k])) {
+            memcpy(v->net->params, v->undo, P * sizeof(double));
+            if (o->m != NULL) {
+                memcpy(o->m, v->undo + P, P * sizeof(double));
+                memcpy(o->v, v->undo + 2 * P, P * sizeof(double));
+            }
+            o->step = step;
+            return ARS_ERR(ARS_STATUS_ENONFINITE,
+                           "iteration %lld: the update makes parameter %zu non-finite; the "
+                           "parameters were kept. Usual fixes: a smaller [vmc] learning_rate, a "
+                           "larger diag_shift",
+                           (long long)it, k);
+        }
+    }
 
     ars_vmc_log *log = &v->log;
     if (ars_vmc_log_reserve(log, log->len + 1) != ARS_OK) {

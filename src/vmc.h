@@ -63,6 +63,7 @@ typedef struct ars_vmc {
     double *eloc;      /* (n) */
     double *O;         /* (P, n) per-sample gradients */
     double *x;         /* (P) update direction */
+    double *undo;      /* (3P) parameters and Adam moments before the update */
     uint64_t *hash;    /* (n) for counting distinct samples */
     ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
     ars_ham_ws **hws;  /* (n_slots) local-energy scratch */

@@ -76,6 +76,33 @@ static void test_random_init_is_normalised_too(void **state) {
     ars_arnn_free(net);
 }
 
+/* Weights so large that the logits reach +-1e4 (exp overflows at 710): the log-softmax is
+ * computed stably, so every log-probability is finite and p still sums to one. */
+static void test_extreme_weights_keep_probabilities_finite_and_normalised(void **state) {
+    (void)state;
+    const double scales[] = {30.0, 300.0, 3000.0};
+    for (size_t i = 0; i < N_CASES; i++) {
+        for (int s = 0; s < 3; s++) {
+            ars_arch arch = case_arch(&cases[i]);
+            ars_arnn *net = ars_test_random_net(&arch, 500 + i, scales[s]);
+            size_t n;
+            double *lp = ars_test_enumerate_log_prob(net, &n);
+            double sum = 0.0;
+            for (size_t k = 0; k < n; k++) {
+                if (!isfinite(lp[k])) {
+                    fail_msg("case %zu scale %g: log p = %g", i, scales[s], lp[k]);
+                }
+                sum += exp(lp[k]);
+            }
+            if (fabs(sum - 1.0) > 1e-12) {
+                fail_msg("case %zu scale %g: sum of p = %.17g", i, scales[s], sum);
+            }
+            free(lp);
+            ars_arnn_free(net);
+        }
+    }
+}
+
 /* Changing site j never changes the conditionals of sites <= j (bitwise). */
 static void test_changing_site_j_leaves_conditionals_up_to_j_unchanged(void **state) {
     (void)state;
@@ -349,6 +376,7 @@ int main(void) {
         cmocka_unit_test(test_lecun_normal_initialisation),
         cmocka_unit_test(test_gradients_match_central_finite_differences),
         cmocka_unit_test(test_architecture_checks_reject_inconsistent_shapes),
+        cmocka_unit_test(test_extreme_weights_keep_probabilities_finite_and_normalised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,6 +197,42 @@ static void test_non_finite_step_is_reported_and_keeps_the_parameters(void **sta
     ars_arnn_free(net);
 }
 
+/* An update that overflows the parameters (a finite direction times an infinite step) is
+ * refused: parameters, Adam moments and step count are restored bit for bit. */
+static void test_overflowing_update_is_undone(void **state) {
+    (void)state;
+    ars_arch arch = tfim_arch(6);
+    ars_arnn *net = ars_arnn_alloc(&arch);
+    ars_arnn_init_random(net, 3);
+    ars_ham H;
+    assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, 6, 1, 1.0, 1.0, 1.0, 0.0, 1, 0), ARS_OK);
+    for (int adam = 0; adam <= 1; adam++) {
+        ars_vmc_settings s = settings(adam ? ARS_OPT_ADAM : ARS_OPT_SGD, 0.01, 64);
+        ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 1);
+        assert_int_equal(ars_vmc_step(v), ARS_OK); /* moments and step become non-trivial */
+        const size_t P = net->n_params;
+        double *before = malloc(3 * P * sizeof(double));
+        memcpy(before, net->params, P * sizeof(double));
+        if (adam) {
+            memcpy(before + P, v->opt->m, P * sizeof(double));
+            memcpy(before + 2 * P, v->opt->v, P * sizeof(double));
+        }
+        const long step = v->opt->step;
+        v->set.learning_rate = INFINITY; /* finite directions, overflowing steps */
+        assert_int_equal(ars_vmc_step(v), ARS_STATUS_ENONFINITE);
+        assert_memory_equal(before, net->params, P * sizeof(double));
+        if (adam) {
+            assert_memory_equal(before + P, v->opt->m, P * sizeof(double));
+            assert_memory_equal(before + 2 * P, v->opt->v, P * sizeof(double));
+        }
+        assert_int_equal(v->opt->step, step);
+        assert_int_equal(v->log.len, 1);
+        free(before);
+        ars_vmc_free(v);
+    }
+    ars_arnn_free(net);
+}
+
 int main(void) {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
@@ -204,6 +240,7 @@ int main(void) {
         cmocka_unit_test(test_heisenberg_with_marshall_sign_trains_towards_lanczos),
         cmocka_unit_test(test_resumed_training_is_bitwise_the_uninterrupted_one),
         cmocka_unit_test(test_non_finite_step_is_reported_and_keeps_the_parameters),
+        cmocka_unit_test(test_overflowing_update_is_undone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
