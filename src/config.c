@@ -194,6 +194,7 @@ typedef struct where {
 } where;
 
 static int config_error(where w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *quote(const char *v, char *buf, size_t len);
 
 static int config_error(where w, const char *fmt, ...) {
     char msg[1536];
@@ -204,7 +205,19 @@ static int config_error(where w, const char *fmt, ...) {
     if (w.line > 0) {
         fprintf(stderr, "%s:%d: %s\n", w.name, w.line, msg);
     } else if (w.line < 0) {
-        fprintf(stderr, "--set %s: %s\n", w.name, msg);
+        /* A --set argument is echoed whole, but with '?' for every unprintable byte, as in
+         * quote(): a control character in it (a newline, a carriage return) must not break the
+         * message into several lines. */
+        char *arg = strdup(w.name);
+        char short_arg[512];
+        if (arg != NULL) {
+            for (char *p = arg; *p != '\0'; p++) {
+                *p = isprint((unsigned char)*p) ? *p : '?';
+            }
+        }
+        fprintf(stderr, "--set %s: %s\n",
+                arg != NULL ? arg : quote(w.name, short_arg, sizeof short_arg), msg);
+        free(arg);
     } else {
         fprintf(stderr, "%s: %s\n", w.name, msg);
     }
@@ -407,7 +420,7 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
         case KEY_DOUBLE:
         case KEY_DOUBLE_AUTO: {
             if (k->type == KEY_DOUBLE_AUTO && strcmp(value, "auto") == 0) {
-                const double nan = NAN;
+                const double nan = (double)NAN;
                 memcpy(field, &nan, sizeof nan);
                 break;
             }
@@ -656,8 +669,13 @@ int ars_config_parse_file(ars_config *c, const char *path) {
     if (read_error) {
         rc = ARS_ERR(ARS_STATUS_ECONFIG, "cannot read config file '%s'", path);
     } else if (n > CONFIG_MAX_BYTES) {
-        rc = ARS_ERR(ARS_STATUS_ECONFIG, "%s: larger than %d bytes; not a config file", path,
-                     CONFIG_MAX_BYTES);
+        /* Named at the line where the limit falls, like the NUL byte below. */
+        int line = 1;
+        for (size_t i = 0; i < CONFIG_MAX_BYTES; i++) {
+            line += text[i] == '\n';
+        }
+        rc = config_error((where){path, line}, "larger than %d bytes (1 MiB); not a config file",
+                          CONFIG_MAX_BYTES);
     } else if (memchr(text, '\0', n) != NULL) {
         size_t at = (size_t)((char *)memchr(text, '\0', n) - text);
         int line = 1;
@@ -696,15 +714,17 @@ int ars_config_set(ars_config *c, const char *assignment) {
     section[ns] = '\0';
     memcpy(key, dot + 1, nk);
     key[nk] = '\0';
+    char q[96];
     if (!known_section(section)) {
-        return config_error(w, "unknown section [%s] (known sections: " SECTION_LIST ")", section);
+        return config_error(w, "unknown section [%s] (known sections: " SECTION_LIST ")",
+                            quote(section, q, sizeof q));
     }
     int ki = find_key(section, key);
     if (ki < 0) {
         char known[512];
         list_keys(section, known, sizeof known);
-        return config_error(w, "[%s] %s: unknown key (keys of [%s]: %s)", section, key, section,
-                            known);
+        return config_error(w, "[%s] %s: unknown key (keys of [%s]: %s)", section,
+                            quote(key, q, sizeof q), section, known);
     }
     char value[ARS_PATH_MAX + 16];
     snprintf(value, sizeof value, "%s", eq + 1);
@@ -913,6 +933,16 @@ int ars_config_finalize(ars_config *c) {
         }
         if (stem[0] == '\0' || stem[0] == '(' || stem[0] == '.') {
             snprintf(stem, sizeof stem, "arsampler");
+        }
+        /* The file name must be a valid [output] file value, or the dump (which arsampler
+         * stores in the output and --print-config shows) would not parse back to this config:
+         * control characters, and ';' or '#' after white space (a comment), become '_'. */
+        for (char *p = stem; *p != '\0'; p++) {
+            const unsigned char ch = (unsigned char)*p;
+            if (ch < 0x20 || ch == 0x7f ||
+                ((ch == ';' || ch == '#') && p > stem && isspace((unsigned char)p[-1]))) {
+                *p = '_';
+            }
         }
         snprintf(c->file, sizeof c->file, "out/%.200s.h5", stem);
     }

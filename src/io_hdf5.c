@@ -5,7 +5,9 @@
 #include "io_hdf5.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,39 @@ static htri_t is_hdf5_file(const char *path) {
 
 static void silence_hdf5(void) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* The most specific message on HDF5's error stack, called right after a failed HDF5 call (the
+ * next API call clears the stack). For a failed system call only its reason ("File too large"). */
+typedef struct h5_reason {
+    char *buf;
+    size_t len;
+} h5_reason;
+
+static herr_t reason_cb(unsigned n, const H5E_error2_t *e, void *data) {
+    h5_reason *r = data;
+    if (n == 0 && e->desc != NULL) {
+        const char *sys = strstr(e->desc, "error message = '");
+        if (sys != NULL) {
+            sys += strlen("error message = '");
+            const char *end = strchr(sys, '\'');
+            int k = end != NULL ? (int)(end - sys) : (int)strlen(sys);
+            snprintf(r->buf, r->len, "%.*s", k, sys);
+        } else {
+            snprintf(r->buf, r->len, "%s", e->desc);
+        }
+    }
+    return 0;
+}
+
+static const char *hdf5_reason(char *buf, size_t len) {
+    h5_reason r = {buf, len};
+    buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_cb, &r);
+    if (buf[0] == '\0') {
+        snprintf(buf, len, "no reason given by HDF5");
+    }
+    return buf;
 }
 
 /* ---- attribute writers (return < 0 on failure) ------------------------------------------- */
@@ -149,6 +184,15 @@ static int attr_read_string(hid_t obj, const char *name, char *buf, size_t len) 
     if (type < 0 || H5Tget_class(type) != H5T_STRING) {
         goto done;
     }
+    /* One string only: an array would overflow the buffers below. */
+    hid_t space = H5Aget_space(attr);
+    hssize_t count = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    if (space >= 0) {
+        H5Sclose(space);
+    }
+    if (count != 1) {
+        goto done;
+    }
     mtype = H5Tcopy(H5T_C_S1);
     /* HDF5 converts strings only between types of the same character set. */
     if (mtype < 0 || H5Tset_cset(mtype, H5Tget_cset(type)) < 0) {
@@ -170,6 +214,12 @@ static int attr_read_string(hid_t obj, const char *name, char *buf, size_t len) 
         }
         snprintf(buf, len, "%s", tmp);
         free(tmp);
+    }
+    /* It may end up in a one-line message: no control characters. */
+    for (char *c = buf; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = '?';
+        }
     }
     rc = 0;
 done:
@@ -597,30 +647,240 @@ static herr_t write_observables(hid_t file, const ars_obs_result *obs, const cha
     return rc;
 }
 
-static hid_t create_temporary(const char *path, char *tmp, size_t tmp_len) {
-    silence_hdf5();
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-    if (make_parent_dirs(path) != 0) {
-        return H5I_INVALID_HID;
+/* ---- the temporary file ------------------------------------------------------------------ */
+
+/* A file is built in memory (HDF5's core driver, no backing store), then written with plain
+ * write(2) calls to "<path>.tmp.<pid>", flushed to disk and renamed into place. HDF5 1.10 does not
+ * survive a failed H5Fclose (a full disk, a file-size limit): it frees the file but keeps its id
+ * and crashes at exit. In memory nothing fails half-way, and our own write reports the system's
+ * reason (ENOSPC, EFBIG, EIO, ...) in one line. */
+typedef struct out_file {
+    char tmp[4200];
+    hid_t id;
+    unsigned char *image; /* the core driver's buffer, kept when the file is closed */
+    size_t image_cap;     /* its allocated size */
+} out_file;
+
+static void *image_malloc(size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    out_file *o = udata;
+    void *p = malloc(size > 0 ? size : 1);
+    if (p != NULL) {
+        o->image_cap = size;
     }
-    return H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    return p;
+}
+
+static void *image_memcpy(void *dest, const void *src, size_t size, H5FD_file_image_op_t op,
+                          void *udata) {
+    (void)op;
+    (void)udata;
+    return memcpy(dest, src, size);
+}
+
+static void *image_realloc(void *ptr, size_t size, H5FD_file_image_op_t op, void *udata) {
+    (void)op;
+    out_file *o = udata;
+    void *p = realloc(ptr, size > 0 ? size : 1);
+    if (p != NULL) {
+        o->image_cap = size;
+    }
+    return p;
+}
+
+static herr_t image_free(void *ptr, H5FD_file_image_op_t op, void *udata) {
+    out_file *o = udata;
+    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE && ptr != NULL && o->image == NULL) {
+        o->image = ptr; /* written out by out_commit */
+    } else {
+        free(ptr);
+    }
+    return 0;
+}
+
+static void *image_udata_copy(void *udata) {
+    return udata;
+}
+
+static herr_t image_udata_free(void *udata) {
+    (void)udata;
+    return 0;
+}
+
+/* The end-of-file address that the superblock of an HDF5 image records (the image's length). */
+static int image_length(const unsigned char *img, size_t cap, size_t *len) {
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    if (img == NULL || cap < 64 || memcmp(img, sig, 8) != 0) {
+        return -1;
+    }
+    const unsigned version = img[8];
+    size_t at, size_of_offsets;
+    if (version <= 1) { /* base address, free-space address, end-of-file address */
+        size_of_offsets = img[13];
+        at = (version == 1 ? 28 : 24) + 2 * size_of_offsets;
+    } else if (version <= 3) { /* base address, extension address, end-of-file address */
+        size_of_offsets = img[9];
+        at = 12 + 2 * size_of_offsets;
+    } else {
+        return -1;
+    }
+    if (size_of_offsets < 2 || size_of_offsets > 8 || at + size_of_offsets > cap) {
+        return -1;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < size_of_offsets; i++) {
+        v |= (uint64_t)img[at + i] << (8 * i);
+    }
+    if (v < 64 || v > cap) {
+        return -1;
+    }
+    *len = (size_t)v;
+    return 0;
+}
+
+/* Starts an output file: makes the folders of `path` and an empty HDF5 file in memory. Returns 0,
+ * or an errno value (the folders), or -1 (HDF5) with o->id invalid. */
+static int out_open(out_file *o, const char *path) {
+    silence_hdf5();
+    memset(o, 0, sizeof *o);
+    o->id = H5I_INVALID_HID;
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (make_parent_dirs(path) != 0) {
+        return errno != 0 ? errno : EIO;
+    }
+    H5FD_file_image_callbacks_t cb = {image_malloc,
+                                      image_memcpy,
+                                      image_realloc,
+                                      image_free,
+                                      image_udata_copy,
+                                      image_udata_free,
+                                      o};
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0 &&
+        H5Pset_file_image_callbacks(fapl, &cb) >= 0) {
+        o->id = H5Fcreate(o->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    }
+    if (fapl >= 0) {
+        H5Pclose(fapl);
+    }
+    return o->id >= 0 ? 0 : -1;
+}
+
+/* Writes n bytes to a new file `name`, flushed to disk. Returns 0 or an errno value. */
+static int write_whole_file(const char *name, const unsigned char *buf, size_t n) {
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        return errno;
+    }
+    int err = 0;
+    size_t done = 0;
+    while (done < n && err == 0) {
+        ssize_t k = write(fd, buf + done, n - done);
+        if (k > 0) {
+            done += (size_t)k;
+        } else if (k == 0) {
+            err = EIO;
+        } else if (errno != EINTR) {
+            err = errno;
+        }
+    }
+    if (err == 0 && fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+        err = errno;
+    }
+    if (close(fd) != 0 && err == 0 && errno != EINTR) {
+        err = errno;
+    }
+    return err;
+}
+
+/* Flushes the folder of `path`, so that a rename in it survives a crash (best effort). */
+static void sync_folder(const char *path) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) {
+        snprintf(dir, sizeof dir, ".");
+    } else if (slash == dir) {
+        dir[1] = '\0';
+    } else {
+        *slash = '\0';
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* Finishes an output file: closes the in-memory file and, when `ok`, writes it to the temporary
+ * file and renames that into place. On any failure nothing is left behind, `path` is unchanged,
+ * and one message says why (`what` failed while building the file when !ok). */
+static int out_commit(out_file *o, const char *path, int ok, const char *what) {
+    char reason[512] = "";
+    if (!ok && o->id >= 0) {
+        hdf5_reason(reason, sizeof reason);
+    }
+    if (o->id >= 0 && H5Fclose(o->id) < 0 && ok) {
+        ok = 0;
+        what = "close the file";
+        hdf5_reason(reason, sizeof reason);
+    }
+    o->id = H5I_INVALID_HID;
+    int err = 0;
+    size_t len = 0;
+    if (ok && image_length(o->image, o->image_cap, &len) != 0) {
+        ok = 0;
+        what = "find the end of the file in memory";
+        snprintf(reason, sizeof reason, "no valid superblock");
+    }
+    if (ok) {
+        err = write_whole_file(o->tmp, o->image, len);
+        if (err == 0 && rename(o->tmp, path) != 0) {
+            err = errno;
+        }
+        if (err != 0) {
+            unlink(o->tmp);
+        }
+    }
+    free(o->image);
+    o->image = NULL;
+    if (!ok || err != 0) {
+        /* What the user finds at `path`: the file that was there, or none. */
+        const char *left = access(path, F_OK) == 0 ? "is unchanged" : "was not created";
+        if (!ok) {
+            return ARS_ERR(ARS_STATUS_EIO, "cannot %s of '%s' (%s); '%s' %s", what, path, reason,
+                           path, left);
+        }
+        return ARS_ERR(ARS_STATUS_EIO, "cannot write '%s': %s; '%s' %s", path, strerror(err), path,
+                       left);
+    }
+    sync_folder(path);
+    return ARS_OK;
+}
+
+/* The message for an out_open failure (rc from out_open). */
+static int out_open_failed(out_file *o, const char *path, int rc) {
+    if (rc > 0) {
+        return ARS_ERR(ARS_STATUS_EIO, "cannot write '%s': cannot create its folder: %s", path,
+                       strerror(rc));
+    }
+    return out_commit(o, path, 0, "create the file in memory");
 }
 
 int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
                  const double *log_prob, size_t n, const ars_io_train *train) {
-    char tmp[4200];
+    out_file o;
     int8_t *values = NULL;
-    const char *what = "create the file (or its folder)";
-    hid_t file = create_temporary(path, tmp, sizeof tmp);
-    if (file < 0) {
-        goto fail;
+    const char *what = "write the root attributes";
+    const int opened = out_open(&o, path);
+    if (opened != 0) {
+        return out_open_failed(&o, path, opened);
     }
-    what = "write the root attributes";
-    if (write_root_attributes(file, meta) < 0) {
+    if (write_root_attributes(o.id, meta) < 0) {
         goto fail;
     }
     what = "write /hilbert, /model and /variables";
-    if (write_model(file, net, meta->dtype) < 0) {
+    if (write_model(o.id, net, meta->dtype) < 0) {
         goto fail;
     }
     if (n > 0) {
@@ -632,77 +892,147 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
         }
         ars_hilbert_to_values(&net->arch.hilbert, values, cfg, n);
         hsize_t sd[2] = {(hsize_t)n, (hsize_t)L};
-        if (write_dataset(file, "samples", H5T_STD_I8LE, H5T_NATIVE_INT8, 2, sd, values, 1) < 0) {
+        if (write_dataset(o.id, "samples", H5T_STD_I8LE, H5T_NATIVE_INT8, 2, sd, values, 1) < 0) {
             goto fail;
         }
+        free(values);
+        values = NULL;
         what = "write /log_prob";
         hsize_t ld[1] = {(hsize_t)n};
-        if (write_dataset(file, "log_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld, log_prob, 1) <
+        if (write_dataset(o.id, "log_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld, log_prob, 1) <
             0) {
             goto fail;
         }
     }
     if (train != NULL) {
         what = "write the training state (/hamiltonian, /optimizer, /vmc)";
-        if (write_train(file, train, net->n_params) < 0) {
+        if (write_train(o.id, train, net->n_params) < 0) {
             goto fail;
         }
     }
     if (train == NULL && meta->H != NULL) {
         what = "write /hamiltonian and /reference";
-        if (write_hamiltonian(file, meta->H) < 0 ||
-            (!isnan(meta->exact_energy) && write_reference(file, meta->exact_energy, NULL) < 0)) {
+        if (write_hamiltonian(o.id, meta->H) < 0 ||
+            (!isnan(meta->exact_energy) && write_reference(o.id, meta->exact_energy, NULL) < 0)) {
             goto fail;
         }
     }
     if (meta->obs != NULL) {
         what = "write /observables";
-        if (write_observables(file, meta->obs, meta->obs_source) < 0) {
+        if (write_observables(o.id, meta->obs, meta->obs_source) < 0) {
             goto fail;
         }
     }
-    free(values);
-    values = NULL;
-    what = "finish writing the file (disk full?)";
-    herr_t closed = H5Fclose(file);
-    file = H5I_INVALID_HID;
-    if (closed < 0) {
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return ARS_ERR(ARS_STATUS_EIO, "cannot move '%s' into place as '%s': %s", tmp, path,
-                       strerror(err));
-    }
-    return ARS_OK;
+    return out_commit(&o, path, 1, NULL);
 fail:
     free(values);
-    if (file >= 0) {
-        H5Fclose(file);
-    }
-    unlink(tmp);
-    return ARS_ERR(ARS_STATUS_EIO, "cannot %s of '%s' (temporary file '%s'); '%s' is unchanged",
-                   what, path, tmp, path);
+    return out_commit(&o, path, 0, what);
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
-/* Opens an existing HDF5 file read-only, with a message saying what is wrong otherwise. */
+/* HDF5 1.10 trusts some sizes recorded in a file: a corrupt global heap (where variable-length
+ * strings live) makes H5HG_read copy far out of bounds and crash. While an input file is read, a
+ * crash (SIGSEGV, SIGBUS) therefore ends the program with one message naming the file and the
+ * exit status of a bad input (2), instead of a core dump. Not under AddressSanitizer, which
+ * reports such reads itself. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARS_CRASH_GUARD 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARS_CRASH_GUARD 0
+#endif
+#endif
+#ifndef ARS_CRASH_GUARD
+#define ARS_CRASH_GUARD 1
+#endif
+
+#if ARS_CRASH_GUARD
+static char crash_message[4600];
+static size_t crash_length;
+static int crash_status;
+static struct sigaction crash_old_segv, crash_old_bus;
+
+static void crash_handler(int sig) {
+    (void)sig;
+    ssize_t written = write(STDERR_FILENO, crash_message, crash_length);
+    (void)written;
+    _exit(crash_status);
+}
+#endif
+
+static void guard_begin(const char *path) {
+#if ARS_CRASH_GUARD
+    int k = snprintf(crash_message, sizeof crash_message,
+                     "arsampler: error: '%s' is corrupt: the HDF5 library crashed reading it (a "
+                     "damaged internal size or address); the file cannot be used\n",
+                     path);
+    crash_length = k < 0                              ? 0
+                   : (size_t)k < sizeof crash_message ? (size_t)k
+                                                      : sizeof crash_message - 1;
+    crash_status = ars_exit_code(ARS_STATUS_EINPUT);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = crash_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &crash_old_segv);
+    sigaction(SIGBUS, &sa, &crash_old_bus);
+#else
+    (void)path;
+#endif
+}
+
+static int guard_end(int rc) {
+#if ARS_CRASH_GUARD
+    sigaction(SIGSEGV, &crash_old_segv, NULL);
+    sigaction(SIGBUS, &crash_old_bus, NULL);
+#endif
+    return rc;
+}
+
+/* Opens an existing HDF5 file read-only, with one message saying what is wrong otherwise: missing,
+ * unreadable, a folder, empty, not HDF5, truncated or corrupt. */
 static hid_t open_input(const char *path) {
     silence_hdf5();
-    if (access(path, R_OK) != 0) {
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
         ARS_ERR(ARS_STATUS_EINPUT, "cannot read '%s': %s", path, strerror(errno));
         return H5I_INVALID_HID;
     }
+    if (S_ISDIR(st.st_mode)) {
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s' is a folder, not an HDF5 file", path);
+        return H5I_INVALID_HID;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s' is not a regular file, so not an HDF5 file", path);
+        return H5I_INVALID_HID;
+    }
+    if (st.st_size == 0) {
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s' is empty (0 bytes), not an HDF5 file", path);
+        return H5I_INVALID_HID;
+    }
     if (is_hdf5_file(path) <= 0) {
-        ARS_ERR(ARS_STATUS_EINPUT, "'%s' is not an HDF5 file (or it is truncated or corrupt)",
+        ARS_ERR(ARS_STATUS_EINPUT,
+                "'%s' is not an HDF5 file (no HDF5 signature; it is another kind of file, or "
+                "its beginning is missing or overwritten)",
                 path);
         return H5I_INVALID_HID;
     }
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        ARS_ERR(ARS_STATUS_EINPUT, "cannot open the HDF5 file '%s'", path);
+        char why[512];
+        unsigned long long eof = 0, base = 0, stored = 0;
+        hdf5_reason(why, sizeof why);
+        if (sscanf(why, "truncated file: eof = %llu, sblock->base_addr = %llu, stored_eof = %llu",
+                   &eof, &base, &stored) == 3) {
+            ARS_ERR(ARS_STATUS_EINPUT,
+                    "'%s' is truncated: it has %llu bytes but its HDF5 superblock says %llu "
+                    "(an interrupted copy or write?)",
+                    path, eof, stored);
+        } else {
+            ARS_ERR(ARS_STATUS_EINPUT, "'%s' is truncated or corrupt: HDF5 cannot open it (%s)",
+                    path, why);
+        }
     }
     return file;
 }
@@ -721,7 +1051,13 @@ static int check_format(hid_t file, const char *path) {
     }
     if (H5Aexists(file, "format_version") > 0) {
         int64_t v = -1;
-        if (attr_read_i64(file, "format_version", &v, 1) != 0 || v != ARS_FORMAT_VERSION) {
+        if (attr_read_i64(file, "format_version", &v, 1) != 0) {
+            return ARS_ERR(ARS_STATUS_EINPUT,
+                           "'%s': root attribute 'format_version' is not one integer; not an "
+                           "arsampler file of a known format",
+                           path);
+        }
+        if (v != ARS_FORMAT_VERSION) {
             return ARS_ERR(ARS_STATUS_EINPUT,
                            "'%s': format_version %lld, but this arsampler reads version %d; "
                            "HINT: use the arsampler version that wrote it",
@@ -737,14 +1073,18 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     char act[32], input[32];
     const char *missing = NULL;
     memset(arch, 0, sizeof *arch);
-    if (H5Lexists(file, "hilbert", H5P_DEFAULT) <= 0 ||
-        H5Lexists(file, "model", H5P_DEFAULT) <= 0) {
-        return ARS_ERR(ARS_STATUS_EINPUT, "'%s' has no /hilbert or /model group", path);
+    if (H5Lexists(file, "model", H5P_DEFAULT) <= 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s' has no /model group", path);
+    }
+    if (H5Lexists(file, "hilbert", H5P_DEFAULT) <= 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s' has no /hilbert group", path);
     }
     hid_t h = H5Gopen2(file, "hilbert", H5P_DEFAULT);
     hid_t m = H5Gopen2(file, "model", H5P_DEFAULT);
-    if (h < 0 || m < 0) {
-        missing = "/hilbert or /model";
+    if (h < 0) {
+        missing = "/hilbert (not a group)";
+    } else if (m < 0) {
+        missing = "/model (not a group)";
     } else if (attr_read_i64(h, "size", &size, 1) != 0) {
         missing = "/hilbert attribute 'size'";
     } else if (attr_read_i64(h, "local_size", &local_size, 1) != 0) {
@@ -799,9 +1139,14 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     int in = strcmp(input, "value") == 0    ? ARS_INPUT_VALUE
              : strcmp(input, "onehot") == 0 ? ARS_INPUT_ONEHOT
                                             : -1;
-    if (a < 0 || in < 0) {
-        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': unknown /model activation '%s' or input '%s'",
-                       path, act, input);
+    if (a < 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': unknown /model activation '%s' (selu, tanh, relu, gelu or identity)",
+                       path, act);
+    }
+    if (in < 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': unknown /model input '%s' (value or onehot)", path,
+                       input);
     }
     arch->activation = (ars_activation)a;
     arch->input = (ars_input)in;
@@ -816,7 +1161,7 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     return ARS_OK;
 }
 
-int ars_io_read_arch(const char *path, ars_arch *arch) {
+static int read_arch_file(const char *path, ars_arch *arch) {
     hid_t file = open_input(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
@@ -829,11 +1174,16 @@ int ars_io_read_arch(const char *path, ars_arch *arch) {
     return rc;
 }
 
-/* Compares the file's recorded architecture with the network's (the chain size may differ). */
-static int compare_arch(const ars_arch *f, const ars_arch *n, const char *path) {
+/* Compares the file's recorded architecture with the network's; the chain size only `with_size`
+ * (--resume: the same run goes on; [model] init may take the variables to another size). */
+static int compare_arch(const ars_arch *f, const ars_arch *n, const char *path, int with_size) {
     char fv[128] = "", nv[128] = "";
     const char *what = NULL;
-    if (f->hilbert.local_size != n->hilbert.local_size) {
+    if (with_size && f->hilbert.size != n->hilbert.size) {
+        what = "/hilbert size";
+        snprintf(fv, sizeof fv, "%d", f->hilbert.size);
+        snprintf(nv, sizeof nv, "%d ([system] size)", n->hilbert.size);
+    } else if (f->hilbert.local_size != n->hilbert.local_size) {
         what = "/hilbert local_size";
         snprintf(fv, sizeof fv, "%d", f->hilbert.local_size);
         snprintf(nv, sizeof nv, "%d ([system] spin)", n->hilbert.local_size);
@@ -875,77 +1225,131 @@ static int compare_arch(const ars_arch *f, const ars_arch *n, const char *path) 
         }
     }
     if (what != NULL) {
-        return ARS_ERR(ARS_STATUS_EINPUT,
-                       "[model] init = '%s': the file's %s is %s but the config has %s; "
-                       "the variables do not fit this network",
-                       path, what, fv, nv);
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': the file's %s is %s but the config has %s; %s",
+                       path, what, fv, nv,
+                       with_size ? "--resume continues that run, so the config must describe "
+                                   "the same chain and network"
+                                 : "the variables do not fit this network");
     }
     return ARS_OK;
 }
 
-/* Reads one float dataset of exactly the expected shape into out. */
+/* "[d0, d1, ...]" of a dataspace. */
+static void shape_text(hid_t space, char *buf, size_t len) {
+    hsize_t dims[32];
+    int rank = H5Sget_simple_extent_ndims(space);
+    snprintf(buf, len, "[");
+    if (rank > 0 && rank <= 32 && H5Sget_simple_extent_dims(space, dims, NULL) == rank) {
+        for (int i = 0; i < rank; i++) {
+            size_t at = strlen(buf);
+            snprintf(buf + at, len - at, i ? ", %llu" : "%llu", (unsigned long long)dims[i]);
+        }
+    } else if (rank != 0) {
+        snprintf(buf, len, "[?");
+    }
+    size_t at = strlen(buf);
+    snprintf(buf + at, len - at, "]");
+}
+
+/* Opens the dataset `name` (an absolute path, as named in messages) or says, in one message,
+ * that it is missing (`expect` says what was expected) or not a dataset. */
+static hid_t open_dataset(hid_t file, const char *path, const char *name, const char *expect) {
+    /* H5Lexists on a path needs the parents to exist; treat any failure as missing. */
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset %s is missing%s", path, name, expect);
+        return H5I_INVALID_HID;
+    }
+    hid_t obj = H5Oopen(file, name, H5P_DEFAULT);
+    if (obj < 0) {
+        char why[512];
+        hdf5_reason(why, sizeof why);
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot open %s (%s)", path, name, why);
+        return H5I_INVALID_HID;
+    }
+    if (H5Iget_type(obj) != H5I_DATASET) {
+        H5Oclose(obj);
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': %s is not a dataset (a group or a named type)%s", path,
+                name, expect);
+        return H5I_INVALID_HID;
+    }
+    return obj;
+}
+
+/* Reads a whole dataset, converted to mtype, with one message naming it on failure. */
+static int read_dataset(hid_t dset, hid_t mtype, void *out, const char *path, const char *name) {
+    if (H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+        char why[512];
+        hdf5_reason(why, sizeof why);
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot read dataset %s: the file is corrupt (%s)",
+                       path, name, why);
+    }
+    return ARS_OK;
+}
+
+/* The first non-finite value of x, or -1. */
+static long first_non_finite(const double *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* Reads one float dataset of exactly the expected shape into out, all values finite. */
 static int read_variable(hid_t file, const char *path, const char *name, int rank,
                          const hsize_t *want, double *out) {
     hid_t dset = H5I_INVALID_HID, space = H5I_INVALID_HID, type = H5I_INVALID_HID;
     int rc = ARS_STATUS_EINPUT;
-    char shape_want[96] = "", shape_got[96] = "";
+    char shape_want[160] = "[", shape_got[160] = "";
     for (int i = 0; i < rank; i++) {
-        char one[24];
-        snprintf(one, sizeof one, i ? ", %llu" : "%llu", (unsigned long long)want[i]);
-        strncat(shape_want, one, sizeof shape_want - strlen(shape_want) - 1);
+        size_t at = strlen(shape_want);
+        snprintf(shape_want + at, sizeof shape_want - at, i ? ", %llu" : "%llu",
+                 (unsigned long long)want[i]);
     }
-    if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
-        /* H5Lexists on a path needs the parents to exist; treat any failure as missing. */
-        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset %s is missing (expected shape [%s])", path,
-                       name, shape_want);
+    strncat(shape_want, "]", sizeof shape_want - strlen(shape_want) - 1);
+    char expect[200];
+    snprintf(expect, sizeof expect, " (expected float64 %s)", shape_want);
+    dset = open_dataset(file, path, name, expect);
+    if (dset < 0) {
+        return ARS_STATUS_EINPUT;
     }
-    dset = H5Dopen2(file, name, H5P_DEFAULT);
-    if (dset < 0 || (space = H5Dget_space(dset)) < 0 || (type = H5Dget_type(dset)) < 0) {
+    if ((space = H5Dget_space(dset)) < 0 || (type = H5Dget_type(dset)) < 0) {
         ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot open dataset %s", path, name);
         goto done;
     }
     if (H5Tget_class(type) != H5T_FLOAT) {
-        ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset %s is not floating point", path, name);
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset %s is not floating point%s", path, name, expect);
         goto done;
     }
+    hsize_t dims[32] = {0};
     int frank = H5Sget_simple_extent_ndims(space);
-    hsize_t dims[8] = {0};
-    int same = frank == rank;
-    if (frank >= 0 && frank <= 8) {
-        H5Sget_simple_extent_dims(space, dims, NULL);
-        for (int i = 0; i < frank; i++) {
-            char one[24];
-            snprintf(one, sizeof one, i ? ", %llu" : "%llu", (unsigned long long)dims[i]);
-            strncat(shape_got, one, sizeof shape_got - strlen(shape_got) - 1);
-            same = same && dims[i] == want[i];
-        }
-    } else {
-        same = 0;
+    int same = frank == rank && H5Sget_simple_extent_type(space) == H5S_SIMPLE &&
+               H5Sget_simple_extent_dims(space, dims, NULL) == rank;
+    for (int i = 0; same && i < rank; i++) {
+        same = dims[i] == want[i];
     }
     if (!same) {
+        shape_text(space, shape_got, sizeof shape_got);
         ARS_ERR(ARS_STATUS_EINPUT,
-                "'%s': dataset %s has shape [%s] but this network needs [%s] (check [model] "
+                "'%s': dataset %s has shape %s but this network needs %s (check [model] "
                 "features, kernel_size, feature_group_count, input and [system] spin)",
                 path, name, shape_got, shape_want);
         goto done;
     }
-    if (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
-        ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot read dataset %s (truncated or corrupt file?)",
-                path, name);
+    if (read_dataset(dset, H5T_NATIVE_DOUBLE, out, path, name) != ARS_OK) {
         goto done;
     }
     size_t count = 1;
     for (int i = 0; i < rank; i++) {
         count *= want[i];
     }
-    for (size_t i = 0; i < count; i++) {
-        if (!isfinite(out[i])) {
-            ARS_ERR(ARS_STATUS_EINPUT,
-                    "'%s': dataset %s holds a non-finite value (%g at flat "
-                    "index %zu)",
-                    path, name, out[i], i);
-            goto done;
-        }
+    long bad = first_non_finite(out, count);
+    if (bad >= 0) {
+        ARS_ERR(ARS_STATUS_EINPUT,
+                "'%s': dataset %s holds a non-finite value (%g at flat index %ld)", path, name,
+                out[bad], bad);
+        goto done;
     }
     rc = ARS_OK;
 done:
@@ -955,13 +1359,11 @@ done:
     if (space >= 0) {
         H5Sclose(space);
     }
-    if (dset >= 0) {
-        H5Dclose(dset);
-    }
+    H5Dclose(dset);
     return rc;
 }
 
-int ars_io_load_variables(const char *path, ars_arnn *net) {
+static int load_variables(const char *path, ars_arnn *net) {
     hid_t file = open_input(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
@@ -972,7 +1374,7 @@ int ars_io_load_variables(const char *path, ars_arnn *net) {
         ars_arch recorded;
         rc = read_arch_from(file, path, &recorded);
         if (rc == ARS_OK) {
-            rc = compare_arch(&recorded, &net->arch, path);
+            rc = compare_arch(&recorded, &net->arch, path, 0);
         }
     }
     if (rc == ARS_OK && (H5Lexists(file, "variables", H5P_DEFAULT) <= 0 ||
@@ -1026,43 +1428,51 @@ int ars_io_load_variables(const char *path, ars_arnn *net) {
     return rc;
 }
 
-int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
+static int read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
                         size_t *n) {
     hid_t file = open_input(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
     }
-    hid_t dset = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    hid_t dset = H5I_INVALID_HID, space = H5I_INVALID_HID, type = H5I_INVALID_HID;
     int8_t *values = NULL;
     uint8_t *c = NULL;
     double *lp = NULL;
     int rc = check_format(file, path);
     hsize_t dims[2] = {0, 0};
+    char shape[160];
     if (rc != ARS_OK) {
         goto done;
     }
     rc = ARS_STATUS_EINPUT;
-    if (H5Lexists(file, "samples", H5P_DEFAULT) <= 0 ||
-        (dset = H5Dopen2(file, "samples", H5P_DEFAULT)) < 0 || (space = H5Dget_space(dset)) < 0 ||
-        H5Sget_simple_extent_ndims(space) != 2) {
-        ARS_ERR(ARS_STATUS_EINPUT, "'%s': no 2-dimensional dataset /samples", path);
+    dset = open_dataset(file, path, "/samples", "");
+    if (dset < 0) {
         goto done;
     }
-    H5Sget_simple_extent_dims(space, dims, NULL);
-    if (dims[1] != (hsize_t)h->size) {
-        ARS_ERR(ARS_STATUS_EINPUT, "'%s': /samples has %llu sites, expected %d", path,
-                (unsigned long long)dims[1], h->size);
+    if ((space = H5Dget_space(dset)) < 0 || (type = H5Dget_type(dset)) < 0) {
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot open dataset /samples", path);
         goto done;
     }
-    values = malloc(dims[0] * dims[1] + 1);
-    c = malloc(dims[0] * dims[1] + 1);
-    lp = malloc(dims[0] * sizeof(double) + 1);
-    if (values == NULL || c == NULL || lp == NULL ||
-        H5Dread(dset, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0) {
-        ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot read /samples", path);
+    if (H5Tget_class(type) != H5T_INTEGER || H5Sget_simple_extent_ndims(space) != 2 ||
+        H5Sget_simple_extent_dims(space, dims, NULL) != 2 || dims[1] != (hsize_t)h->size ||
+        dims[0] > (hsize_t)SIZE_MAX / (dims[1] + 8)) {
+        shape_text(space, shape, sizeof shape);
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset /samples should be int8 [n, %d] (it is %s%s)",
+                path, h->size, shape, H5Tget_class(type) != H5T_INTEGER ? ", not of integers" : "");
         goto done;
     }
-    for (size_t i = 0; i < dims[0] * dims[1]; i++) {
+    const size_t count = (size_t)dims[0] * (size_t)dims[1];
+    values = malloc(count + 1);
+    c = malloc(count + 1);
+    if (values == NULL || c == NULL) {
+        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /samples of '%s'", path);
+        rc = ARS_STATUS_ENOMEM;
+        goto done;
+    }
+    if (read_dataset(dset, H5T_NATIVE_INT8, values, path, "/samples") != ARS_OK) {
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
         int idx = ars_hilbert_index(h, values[i]);
         if (idx < 0) {
             ARS_ERR(ARS_STATUS_EINPUT, "'%s': /samples holds %d, not a local state", path,
@@ -1071,12 +1481,36 @@ int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, d
         }
         c[i] = (uint8_t)idx;
     }
+    H5Tclose(type);
+    H5Sclose(space);
     H5Dclose(dset);
-    dset = H5I_INVALID_HID;
+    type = space = dset = H5I_INVALID_HID;
     if (log_prob != NULL) {
-        dset = H5Dopen2(file, "log_prob", H5P_DEFAULT);
-        if (dset < 0 || H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, lp) < 0) {
-            ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot read /log_prob", path);
+        hsize_t ld[1] = {0};
+        dset = open_dataset(file, path, "/log_prob", "");
+        if (dset < 0) {
+            goto done;
+        }
+        if ((space = H5Dget_space(dset)) < 0 || (type = H5Dget_type(dset)) < 0) {
+            ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot open dataset /log_prob", path);
+            goto done;
+        }
+        if (H5Tget_class(type) != H5T_FLOAT || H5Sget_simple_extent_ndims(space) != 1 ||
+            H5Sget_simple_extent_dims(space, ld, NULL) != 1 || ld[0] != dims[0]) {
+            shape_text(space, shape, sizeof shape);
+            ARS_ERR(ARS_STATUS_EINPUT,
+                    "'%s': dataset /log_prob should be float64 [%llu] like /samples (it is %s%s)",
+                    path, (unsigned long long)dims[0], shape,
+                    H5Tget_class(type) != H5T_FLOAT ? ", not of floats" : "");
+            goto done;
+        }
+        lp = malloc((size_t)dims[0] * sizeof(double) + 1);
+        if (lp == NULL) {
+            ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /log_prob of '%s'", path);
+            rc = ARS_STATUS_ENOMEM;
+            goto done;
+        }
+        if (read_dataset(dset, H5T_NATIVE_DOUBLE, lp, path, "/log_prob") != ARS_OK) {
             goto done;
         }
     }
@@ -1094,6 +1528,9 @@ done:
     free(values);
     free(c);
     free(lp);
+    if (type >= 0) {
+        H5Tclose(type);
+    }
     if (space >= 0) {
         H5Sclose(space);
     }
@@ -1104,25 +1541,17 @@ done:
     return rc;
 }
 
-/* Closes the temporary file and renames it into place, or removes it on failure. */
-static int finish_temporary(hid_t file, const char *tmp, const char *path, int ok) {
-    herr_t closed = file >= 0 ? H5Fclose(file) : -1;
-    if (!ok || closed < 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return ARS_ERR(ARS_STATUS_EIO, "cannot write '%s' (temporary '%s'); '%s' is unchanged",
-                       path, tmp, path);
-    }
-    return ARS_OK;
-}
-
 int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilbert *h,
                        const ars_ham *H, double energy, const char *method) {
-    char tmp[4200];
-    hid_t file = create_temporary(path, tmp, sizeof tmp);
-    int ok = file >= 0 && write_root_attributes(file, meta) >= 0;
+    out_file o;
+    const int opened = out_open(&o, path);
+    if (opened != 0) {
+        return out_open_failed(&o, path, opened);
+    }
+    int ok = write_root_attributes(o.id, meta) >= 0;
     if (ok) {
         const double spin = 0.5 * h->two_s;
-        hid_t g = H5Gcreate2(file, "hilbert", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t g = H5Gcreate2(o.id, "hilbert", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         ok = g >= 0 && attr_i64(g, "size", h->size) >= 0 &&
              attr_i64(g, "local_size", h->local_size) >= 0 &&
              attr_write(g, "spin", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &spin) >= 0;
@@ -1130,103 +1559,323 @@ int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilb
             H5Gclose(g);
         }
     }
-    ok = ok && write_hamiltonian(file, H) >= 0 && write_reference(file, energy, method) >= 0;
-    return finish_temporary(file, tmp, path, ok);
+    ok = ok && write_hamiltonian(o.id, H) >= 0 && write_reference(o.id, energy, method) >= 0;
+    return out_commit(&o, path, ok,
+                      "write the root attributes, /hilbert, /hamiltonian and /reference");
 }
 
-/* Reads a 1-dimensional dataset of exactly n entries (converted to mtype). */
-static int read_vector(hid_t loc, const char *name, hid_t mtype, void *out, size_t n) {
-    hid_t d =
-        H5Lexists(loc, name, H5P_DEFAULT) > 0 ? H5Dopen2(loc, name, H5P_DEFAULT) : H5I_INVALID_HID;
-    int rc = -1;
-    if (d >= 0) {
-        hid_t sp = H5Dget_space(d);
-        if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
-            H5Sget_simple_extent_npoints(sp) == (hssize_t)n &&
-            (n == 0 || H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0)) {
-            rc = 0;
-        }
+/* Opens the 1-dimensional dataset `name` of class `cls` and gives its length, or says in one
+ * message what is wrong with it. */
+static hid_t open_vector(hid_t file, const char *path, const char *name, H5T_class_t cls,
+                         hsize_t *len) {
+    hid_t d = open_dataset(file, path, name, "");
+    if (d < 0) {
+        return H5I_INVALID_HID;
+    }
+    hid_t sp = H5Dget_space(d), type = H5Dget_type(d);
+    int ok = sp >= 0 && type >= 0 && H5Tget_class(type) == cls &&
+             H5Sget_simple_extent_type(sp) == H5S_SIMPLE && H5Sget_simple_extent_ndims(sp) == 1 &&
+             H5Sget_simple_extent_dims(sp, len, NULL) == 1;
+    if (!ok) {
+        char shape[160] = "?";
         if (sp >= 0) {
-            H5Sclose(sp);
+            shape_text(sp, shape, sizeof shape);
         }
+        ARS_ERR(ARS_STATUS_EINPUT,
+                "'%s': dataset %s should be a 1-dimensional %s array (it is %s%s)", path, name,
+                cls == H5T_INTEGER ? "integer" : "float64", shape,
+                type >= 0 && H5Tget_class(type) != cls ? ", of another type" : "");
+    }
+    if (type >= 0) {
+        H5Tclose(type);
+    }
+    if (sp >= 0) {
+        H5Sclose(sp);
+    }
+    if (!ok) {
         H5Dclose(d);
+        return H5I_INVALID_HID;
+    }
+    return d;
+}
+
+/* Reads the 1-dimensional dataset `name` of exactly n entries (`why` says where n comes from). */
+static int read_vector(hid_t file, const char *path, const char *name, H5T_class_t cls, hid_t mtype,
+                       void *out, size_t n, const char *why) {
+    hsize_t len = 0;
+    hid_t d = open_vector(file, path, name, cls, &len);
+    if (d < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    int rc = ARS_OK;
+    if (len != (hsize_t)n) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset %s has %llu entries but %s", path, name,
+                     (unsigned long long)len, why);
+    } else if (n > 0) {
+        rc = read_dataset(d, mtype, out, path, name);
+    }
+    H5Dclose(d);
+    return rc;
+}
+
+/* /optimizer/m or /optimizer/v: P finite entries (v >= 0). */
+static int read_moment(hid_t file, const char *path, const char *name, double *out, size_t P,
+                       int non_negative) {
+    char why[160];
+    snprintf(why, sizeof why,
+             "the network of the config has %zu parameters: [model] differs from the run that "
+             "wrote the file (see its /model)",
+             P);
+    int rc = read_vector(file, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, out, P, why);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    long bad = first_non_finite(out, P);
+    if (bad >= 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': dataset %s holds a non-finite value (%g at index %ld); the "
+                       "optimiser state is damaged",
+                       path, name, out[bad], bad);
+    }
+    for (size_t i = 0; non_negative && i < P; i++) {
+        if (out[i] < 0.0) {
+            return ARS_ERR(ARS_STATUS_EINPUT,
+                           "'%s': dataset %s holds a negative value (%g at index %zu), but "
+                           "Adam's second moments are >= 0; the optimiser state is damaged",
+                           path, name, out[i], i);
+        }
+    }
+    return ARS_OK;
+}
+
+/* What --resume reads from /optimizer and /vmc, before it is copied into the caller's state. */
+typedef struct train_state {
+    int64_t step, done;
+    double *m, *v;    /* (P) Adam only */
+    int64_t *iter;    /* (done) */
+    double *cols[10]; /* (done) each, in the order of log_names */
+} train_state;
+
+static void train_state_free(train_state *t) {
+    free(t->m);
+    free(t->v);
+    free(t->iter);
+    for (int i = 0; i < 10; i++) {
+        free(t->cols[i]);
+    }
+}
+
+static int read_optimizer(hid_t file, const char *path, const ars_opt *opt, train_state *t) {
+    const char *want = opt->type == ARS_OPT_ADAM ? "adam" : "sgd";
+    char type[32] = "";
+    hid_t g = H5Gopen2(file, "optimizer", H5P_DEFAULT);
+    int rc = ARS_STATUS_EINPUT;
+    if (g < 0) {
+        return ARS_ERR(rc, "'%s': /optimizer is not a group", path);
+    }
+    if (attr_read_string(g, "type", type, sizeof type) != 0) {
+        ARS_ERR(rc, "'%s': /optimizer attribute 'type' is missing or not a string", path);
+    } else if (strcmp(type, want) != 0) {
+        ARS_ERR(rc,
+                "'%s': /optimizer was %s but [vmc] optimizer is %s; resume with the same "
+                "optimizer",
+                path, type, want);
+    } else if (attr_read_i64(g, "step", &t->step, 1) != 0 || t->step < 0) {
+        ARS_ERR(rc, "'%s': /optimizer attribute 'step' is missing or not a count >= 0", path);
+    } else {
+        rc = ARS_OK;
+    }
+    H5Gclose(g);
+    if (rc != ARS_OK || opt->type != ARS_OPT_ADAM) {
+        return rc;
+    }
+    t->m = calloc(opt->P + 1, sizeof(double));
+    t->v = calloc(opt->P + 1, sizeof(double));
+    if (t->m == NULL || t->v == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /optimizer of '%s'", path);
+    }
+    rc = read_moment(file, path, "/optimizer/m", t->m, opt->P, 0);
+    if (rc == ARS_OK) {
+        rc = read_moment(file, path, "/optimizer/v", t->v, opt->P, 1);
     }
     return rc;
 }
 
-int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
+static int read_vmc_log(hid_t file, const char *path, train_state *t) {
+    hid_t g = H5Gopen2(file, "vmc", H5P_DEFAULT);
+    if (g < 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': /vmc is not a group", path);
+    }
+    int got = attr_read_i64(g, "iterations_done", &t->done, 1);
+    H5Gclose(g);
+    if (got != 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /vmc attribute 'iterations_done' is missing or not an integer", path);
+    }
+    /* The length of /vmc/iteration bounds iterations_done before anything is allocated. */
+    hsize_t len = 0;
+    hid_t d = open_vector(file, path, "/vmc/iteration", H5T_INTEGER, &len);
+    if (d < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    H5Dclose(d);
+    if (t->done < 0 || (uint64_t)t->done != (uint64_t)len) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /vmc attribute 'iterations_done' is %lld but dataset /vmc/iteration "
+                       "has %llu entries; the training log is inconsistent",
+                       path, (long long)t->done, (unsigned long long)len);
+    }
+    if (t->done > 100000000) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /vmc attribute 'iterations_done' %lld is too large", path,
+                       (long long)t->done);
+    }
+    const size_t n = (size_t)t->done;
+    t->iter = malloc(n * sizeof(int64_t) + 1);
+    for (int i = 0; i < 10; i++) {
+        t->cols[i] = malloc(n * sizeof(double) + 1);
+        if (t->cols[i] == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /vmc of '%s'", path);
+        }
+    }
+    if (t->iter == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /vmc of '%s'", path);
+    }
+    char why[160];
+    snprintf(why, sizeof why,
+             "/vmc attribute 'iterations_done' is %lld; the training log is "
+             "inconsistent",
+             (long long)t->done);
+    int rc =
+        read_vector(file, path, "/vmc/iteration", H5T_INTEGER, H5T_NATIVE_INT64, t->iter, n, why);
+    for (size_t i = 0; rc == ARS_OK && i < n; i++) {
+        if (t->iter[i] != (int64_t)i) {
+            rc = ARS_ERR(ARS_STATUS_EINPUT,
+                         "'%s': dataset /vmc/iteration should be 0, 1, 2, ... but entry %zu is "
+                         "%lld; the training log is inconsistent",
+                         path, i, (long long)t->iter[i]);
+        }
+    }
+    for (int i = 0; rc == ARS_OK && i < 10; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "/vmc/%s", log_names[i]);
+        rc = read_vector(file, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, t->cols[i], n, why);
+    }
+    return rc;
+}
+
+static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
+    silence_hdf5();
+    if (access(path, F_OK) != 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "--resume: cannot read '%s': %s; there is nothing to resume (run without "
+                       "--resume to start a training)",
+                       path, strerror(errno));
+    }
     hid_t file = open_input(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
     }
-    hid_t g = H5I_INVALID_HID;
+    train_state t;
+    memset(&t, 0, sizeof t);
     int rc = check_format(file, path);
-    char type[16] = "";
-    int64_t step = 0, done = 0;
-    double *cols[10];
-    if (rc != ARS_OK) {
-        goto out;
-    }
-    rc = ARS_STATUS_EINPUT;
-    if (H5Lexists(file, "optimizer", H5P_DEFAULT) <= 0 ||
-        H5Lexists(file, "vmc", H5P_DEFAULT) <= 0) {
-        ARS_ERR(rc,
-                "'%s' has no /optimizer or /vmc group: it is not the output of a training run "
-                "([run] mode = train), so there is nothing to resume",
-                path);
-        goto out;
-    }
-    g = H5Gopen2(file, "optimizer", H5P_DEFAULT);
-    if (g < 0 || attr_read_string(g, "type", type, sizeof type) != 0 ||
-        attr_read_i64(g, "step", &step, 1) != 0 || step < 0) {
-        ARS_ERR(rc, "'%s': /optimizer attributes type or step are missing or invalid", path);
-        goto out;
-    }
-    if (strcmp(type, opt->type == ARS_OPT_ADAM ? "adam" : "sgd") != 0) {
-        ARS_ERR(rc,
-                "'%s': /optimizer was %s but [vmc] optimizer is %s; resume with the same "
-                "optimizer",
-                path, type, opt->type == ARS_OPT_ADAM ? "adam" : "sgd");
-        goto out;
-    }
-    if (opt->type == ARS_OPT_ADAM &&
-        (read_vector(g, "m", H5T_NATIVE_DOUBLE, opt->m, opt->P) != 0 ||
-         read_vector(g, "v", H5T_NATIVE_DOUBLE, opt->v, opt->P) != 0)) {
-        ARS_ERR(rc, "'%s': /optimizer/m or /optimizer/v is missing or does not have %zu entries",
-                path, opt->P);
-        goto out;
-    }
-    opt->step = step;
-    H5Gclose(g);
-    g = H5Gopen2(file, "vmc", H5P_DEFAULT);
-    if (g < 0 || attr_read_i64(g, "iterations_done", &done, 1) != 0 || done < 0 ||
-        done > 100000000) {
-        ARS_ERR(rc, "'%s': /vmc attribute iterations_done is missing or invalid", path);
-        goto out;
-    }
-    if (ars_vmc_log_reserve(log, (size_t)done > log->cap ? (size_t)done : log->cap) != ARS_OK) {
-        rc = ARS_STATUS_ENOMEM;
-        goto out;
-    }
-    if (read_vector(g, "iteration", H5T_NATIVE_INT64, log->iteration, (size_t)done) != 0) {
-        ARS_ERR(rc, "'%s': /vmc/iteration is missing or does not have %lld entries", path,
-                (long long)done);
-        goto out;
-    }
-    log_columns(log, cols);
-    for (int i = 0; i < 10; i++) {
-        if (read_vector(g, log_names[i], H5T_NATIVE_DOUBLE, cols[i], (size_t)done) != 0) {
-            ARS_ERR(rc, "'%s': /vmc/%s is missing or does not have %lld entries", path,
-                    log_names[i], (long long)done);
-            goto out;
+    for (int i = 0; rc == ARS_OK && i < 2; i++) {
+        const char *group = i == 0 ? "optimizer" : "vmc";
+        if (H5Lexists(file, group, H5P_DEFAULT) <= 0) {
+            rc = ARS_ERR(ARS_STATUS_EINPUT,
+                         "'%s' has no /%s group: it is not the output of a training run ([run] "
+                         "mode = train), so there is nothing to resume",
+                         path, group);
         }
     }
-    log->len = (size_t)done;
-    rc = ARS_OK;
-out:
-    if (g >= 0) {
-        H5Gclose(g);
+    if (rc == ARS_OK) {
+        rc = read_optimizer(file, path, opt, &t);
+    }
+    if (rc == ARS_OK) {
+        rc = read_vmc_log(file, path, &t);
+    }
+    const size_t n = (size_t)t.done;
+    if (rc == ARS_OK && ars_vmc_log_reserve(log, n > log->cap ? n : log->cap) != ARS_OK) {
+        rc = ARS_STATUS_ENOMEM;
+    }
+    if (rc == ARS_OK) {
+        /* Everything is valid: only now is the caller's state changed. */
+        opt->step = (long)t.step;
+        if (opt->type == ARS_OPT_ADAM) {
+            memcpy(opt->m, t.m, opt->P * sizeof(double));
+            memcpy(opt->v, t.v, opt->P * sizeof(double));
+        }
+        double *cols[10];
+        log_columns(log, cols);
+        for (int i = 0; i < 10 && n > 0; i++) {
+            memcpy(cols[i], t.cols[i], n * sizeof(double));
+        }
+        if (n > 0) {
+            memcpy(log->iteration, t.iter, n * sizeof(int64_t));
+        }
+        log->len = n;
+    }
+    train_state_free(&t);
+    H5Fclose(file);
+    return rc;
+}
+
+static int check_resume(const char *path, const ars_arch *arch) {
+    silence_hdf5();
+    if (access(path, F_OK) != 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "--resume: cannot read '%s': %s; there is nothing to resume (run without "
+                       "--resume to start a training)",
+                       path, strerror(errno));
+    }
+    hid_t file = open_input(path);
+    if (file < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    ars_arch recorded;
+    int rc = check_format(file, path);
+    for (int i = 0; rc == ARS_OK && i < 2; i++) {
+        const char *group = i == 0 ? "optimizer" : "vmc";
+        if (H5Lexists(file, group, H5P_DEFAULT) <= 0) {
+            rc = ARS_ERR(ARS_STATUS_EINPUT,
+                         "'%s' has no /%s group: it is not the output of a training run ([run] "
+                         "mode = train), so there is nothing to resume",
+                         path, group);
+        }
+    }
+    if (rc == ARS_OK) {
+        rc = read_arch_from(file, path, &recorded);
+    }
+    if (rc == ARS_OK) {
+        rc = compare_arch(&recorded, arch, path, 1);
     }
     H5Fclose(file);
     return rc;
+}
+
+/* The public readers: each reads its input file under the crash guard. */
+int ars_io_read_arch(const char *path, ars_arch *arch) {
+    guard_begin(path);
+    return guard_end(read_arch_file(path, arch));
+}
+
+int ars_io_load_variables(const char *path, ars_arnn *net) {
+    guard_begin(path);
+    return guard_end(load_variables(path, net));
+}
+
+int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
+                        size_t *n) {
+    guard_begin(path);
+    return guard_end(read_samples(path, h, cfg, log_prob, n));
+}
+
+int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
+    guard_begin(path);
+    return guard_end(load_train(path, opt, log));
+}
+
+int ars_io_check_resume(const char *path, const ars_arch *arch) {
+    guard_begin(path);
+    return guard_end(check_resume(path, arch));
 }

@@ -23,10 +23,12 @@
  *                          error, n_samples (and variance, distance, k or cuts) and attributes
  *                          description (and centre)
  *
- * Files are written to "<path>.tmp.<pid>" in the same folder and renamed into place only when
- * complete, so an interrupted run never leaves a half-written file where a good one was.
+ * Files are built in memory, written to "<path>.tmp.<pid>" in the same folder, flushed and
+ * renamed into place only when complete, so an interrupted run or a full disk never leaves a
+ * half-written file where a good one was (and the temporary file is removed on failure).
  * HDF5's own error stack is silenced; every failure is reported once through ARS_ERR, naming
- * the file and the object.
+ * the file and the object. While an input file is read, a crash inside HDF5 (which trusts some
+ * sizes in the file) ends the program with one such message and exit status 2.
  */
 #ifndef ARS_IO_HDF5_H
 #define ARS_IO_HDF5_H
@@ -76,9 +78,16 @@ int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilb
                        const ars_ham *H, double energy, const char *method);
 
 /* Loads what --resume needs besides the variables: the optimiser state into opt (its type and
- * size must match) and the training log into log (grown as needed). ARS_STATUS_EINPUT with a
- * message naming the object on failure. */
+ * size must match; Adam's moments finite, v >= 0) and the training log into log (grown as
+ * needed; iterations_done, /vmc/iteration = 0, 1, ... and every column of the same length).
+ * ARS_STATUS_EINPUT with one message naming the object on failure; opt and log are then
+ * unchanged. */
 int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log);
+
+/* For --resume, before anything is loaded: the file's recorded /hilbert and /model must describe
+ * exactly `arch`, chain size included (a run continued with another network or chain would not
+ * be the same run). ARS_STATUS_EINPUT with one message naming the attribute otherwise. */
+int ars_io_check_resume(const char *path, const ars_arch *arch);
 
 /* Checks that a file can be created at `path` (its folder exists or can be made, and is
  * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise. */

@@ -15,10 +15,12 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <omp.h>
 
 #include "arnn.h"
+#include "comm.h"
 #include "ars_common.h"
 #include "config.h"
 #include "exact.h"
@@ -177,28 +179,29 @@ static void report_receptive_field(const ars_arch *arch, int quiet) {
 
 /* How this run treats its output file. */
 typedef struct run_ctx {
+    const ars_comm *comm;
     int quiet;
     int resume;
     int force;
-    int backed_up; /* the earlier run's file has been dealt with */
+    int backed_up;                  /* the earlier run's file has been dealt with */
+    char backup[ARS_PATH_MAX + 32]; /* where it went ("" if nowhere) */
 } run_ctx;
 
 /* Before the first write of a run: an existing output file of an earlier run is kept as a
  * numbered backup (not with --force, and not with --resume, which continues in place). Done
  * at the first write rather than at start, so a run that fails early changes nothing. */
 static int keep_earlier_output(const ars_config *cfg, run_ctx *ctx) {
-    if (ctx->backed_up || ctx->force || ctx->resume) {
+    if (ctx->backed_up || ctx->force || ctx->resume || ctx->comm->rank != 0) {
         ctx->backed_up = 1;
         return ARS_OK;
     }
-    char backup[ARS_PATH_MAX + 32];
-    int rc = ars_io_backup(cfg->file, backup, sizeof backup);
+    int rc = ars_io_backup(cfg->file, ctx->backup, sizeof ctx->backup);
     if (rc == ARS_OK) {
         ctx->backed_up = 1;
-        if (backup[0] != '\0') {
+        if (ctx->backup[0] != '\0') {
             fprintf(stderr,
                     "arsampler: note: kept the existing %s as %s (--force replaces it instead)\n",
-                    cfg->file, backup);
+                    cfg->file, ctx->backup);
         }
     }
     return rc;
@@ -230,23 +233,85 @@ static void catch_stop_signals(void) {
 
 /* The network of [model]: its architecture, a writable output, and its variables (random,
  * from [model] init, or none yet when `later` is set, for --resume). */
-static int build_network(const ars_config *cfg, ars_arch *arch, ars_arnn **net, int later) {
-    ars_config_arch(cfg, arch);
-    int rc = ars_io_check_writable(cfg->file);
-    if (rc != ARS_OK) {
-        return rc;
+/* Ranks other than 0 run the steps that every rank runs alike (reading the config, checking
+ * it) with stderr sent to /dev/null, so that each message appears once. Returns the saved
+ * descriptor for unmute (-1 on rank 0). */
+static int mute(const ars_comm *c) {
+    if (c->rank == 0) {
+        return -1;
     }
-    *net = ars_arnn_alloc(arch);
-    if (*net == NULL) {
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    int nul = open("/dev/null", O_WRONLY);
+    if (saved < 0 || nul < 0) {
+        if (nul >= 0) {
+            close(nul);
+        }
+        return saved >= 0 ? (close(saved), -1) : -1;
     }
-    if (later) {
+    dup2(nul, STDERR_FILENO);
+    close(nul);
+    return saved;
+}
+
+static void unmute(int saved) {
+    if (saved >= 0) {
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+}
+
+/* A write of rank 0 (the only one that writes). With several ranks a failure ends them all:
+ * the others would wait for rank 0 in the next collective. */
+static int write_output(const ars_config *cfg, run_ctx *ctx, const ars_io_meta *meta,
+                        const ars_arnn *net, const uint8_t *cfg_s, const double *log_prob, size_t n,
+                        const ars_io_train *train) {
+    if (ctx->comm->rank != 0) {
         return ARS_OK;
     }
-    if (strcmp(cfg->init, "random") == 0) {
-        return ars_arnn_init_random(*net, cfg->seed);
+    const int first = !ctx->backed_up;
+    int rc = keep_earlier_output(cfg, ctx);
+    if (rc == ARS_OK) {
+        rc = ars_io_write(cfg->file, meta, net, cfg_s, log_prob, n, train);
+        if (rc != ARS_OK && first && ctx->backup[0] != '\0' &&
+            rename(ctx->backup, cfg->file) == 0) {
+            /* Nothing of this run was written: the earlier file goes back where it was. */
+            fprintf(stderr, "arsampler: note: %s moved back to %s\n", ctx->backup, cfg->file);
+            ctx->backup[0] = '\0';
+            ctx->backed_up = 0;
+        }
     }
-    return ars_io_load_variables(cfg->init, *net);
+    if (rc != ARS_OK && ctx->comm->size > 1) {
+        fprintf(stderr, "arsampler: rank 0 cannot write its output; ending all %d ranks\n",
+                ctx->comm->size);
+        ars_comm_abort(ctx->comm, ars_exit_code(rc));
+    }
+    return rc;
+}
+
+static int build_network(const ars_config *cfg, const ars_comm *comm, ars_arch *arch,
+                         ars_arnn **net, int later) {
+    ars_config_arch(cfg, arch);
+    /* Rank 0 checks the output and reads files; the others get its status and variables. */
+    int rc = comm->rank == 0 ? ars_io_check_writable(cfg->file) : ARS_OK;
+    *net = ars_arnn_alloc(arch);
+    if (rc == ARS_OK && *net == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
+    }
+    if (rc == ARS_OK && !later && comm->rank == 0) {
+        rc = strcmp(cfg->init, "random") == 0 ? ars_arnn_init_random(*net, cfg->seed)
+                                              : ars_io_load_variables(cfg->init, *net);
+    }
+    const int failed_here = rc != ARS_OK;
+    ars_comm_bcast(comm, &rc, sizeof rc); /* rank 0's status (it printed the message) */
+    if (ars_comm_max_int(comm, failed_here) && rc == ARS_OK) {
+        rc = ARS_STATUS_ENOMEM; /* another rank could not allocate (it said so) */
+    }
+    if (rc == ARS_OK && !later) {
+        ars_comm_bcast(comm, (*net)->params, (*net)->n_params * sizeof(double));
+    }
+    return rc;
 }
 
 /* The Hamiltonian of [hamiltonian] for the chain of [system]. */
@@ -361,7 +426,7 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
     int rc = ARS_OK;
     const size_t n = (size_t)cfg->n_samples;
 
-    rc = build_network(cfg, &arch, &net, 0);
+    rc = build_network(cfg, ctx->comm, &arch, &net, 0);
     if (rc != ARS_OK) {
         goto done;
     }
@@ -387,7 +452,9 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
                cfg->algorithm == ARS_SAMPLER_FULL ? "full" : "cached",
                cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads);
     }
-    report_receptive_field(&arch, quiet);
+    if (ctx->comm->rank == 0) {
+        report_receptive_field(&arch, quiet);
+    }
     fflush(stdout);
 
     samples = malloc(n * (size_t)arch.hilbert.size);
@@ -401,11 +468,21 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
     }
     ars_progress prog;
     ars_progress_start(&prog, "sampling", "samples", !quiet);
-    rc = ars_sampler_draw(sampler, samples, log_prob, n, cfg->seed, 0, &prog);
-    if (rc != ARS_OK) {
+    /* This rank's chunks; then every rank's, gathered. */
+    size_t c0, c1;
+    const size_t cs = (size_t)cfg->chunk_size;
+    ars_comm_chunks(ctx->comm, (n + cs - 1) / cs, &c0, &c1);
+    rc = ars_sampler_draw_chunks(sampler, samples, log_prob, n, c0, c1, cfg->seed, 0, &prog);
+    if (ars_comm_max_int(ctx->comm, rc != ARS_OK)) {
+        rc = rc != ARS_OK ? rc : ARS_STATUS_ENONFINITE;
         goto done;
     }
+    ars_comm_allgather_rows(ctx->comm, samples, n, cs, (size_t)arch.hilbert.size);
+    ars_comm_allgather_rows(ctx->comm, log_prob, n, cs, sizeof(double));
     ars_progress_finish(&prog, n);
+    if (ctx->comm->rank != 0) {
+        goto done; /* rank 0 measures and writes */
+    }
 
     ars_io_meta meta = {.config_text = config_text,
                         .seed = cfg->seed,
@@ -429,10 +506,7 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
         meta.obs = &obs;
         meta.obs_source = "samples";
     }
-    rc = keep_earlier_output(cfg, ctx);
-    if (rc == ARS_OK) {
-        rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, n, NULL);
-    }
+    rc = write_output(cfg, ctx, &meta, net, samples, log_prob, n, NULL);
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
     }
@@ -522,12 +596,13 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
         return rc;
     }
     /* With --resume the variables come with the training state, below. */
-    rc = build_network(cfg, &arch, &net, resume);
+    rc = build_network(cfg, ctx->comm, &arch, &net, resume);
     if (rc != ARS_OK) {
         goto done;
     }
     const char *method = "";
-    const double exact = exact_reference(cfg, &H, &method);
+    double exact = ctx->comm->rank == 0 ? exact_reference(cfg, &H, &method) : (double)NAN;
+    ars_comm_bcast(ctx->comm, &exact, sizeof exact);
     ars_vmc_settings set = {
         .n_samples = n,
         .chunk_size = cfg->chunk_size,
@@ -548,6 +623,7 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
         .beta2 = cfg->beta2,
         .adam_eps = cfg->adam_eps,
         .exact_energy = exact,
+        .comm = ctx->comm,
     };
     const int threads = omp_get_max_threads();
     vmc = ars_vmc_alloc(net, &H, &set, cfg->iterations, threads);
@@ -558,14 +634,23 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
         goto done;
     }
     if (resume) {
-        rc = ars_io_load_train(cfg->file, vmc->opt, &vmc->log);
+        if (ctx->comm->rank == 0) {
+            rc = ars_io_check_resume(cfg->file, &arch);
+            if (rc == ARS_OK) {
+                rc = ars_io_load_train(cfg->file, vmc->opt, &vmc->log);
+            }
+            if (rc == ARS_OK) {
+                rc = ars_io_load_variables(cfg->file, net);
+            }
+            vmc->iteration = (int64_t)vmc->log.len;
+        }
+        ars_comm_bcast(ctx->comm, &rc, sizeof rc);
         if (rc == ARS_OK) {
-            rc = ars_io_load_variables(cfg->file, net);
+            rc = ars_vmc_share(vmc);
         }
         if (rc != ARS_OK) {
             goto done;
         }
-        vmc->iteration = (int64_t)vmc->log.len;
     }
     if (!quiet) {
         printf("arsampler %s: %s (train)\n", ARS_VERSION, cfg->source);
@@ -582,7 +667,9 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
             printf("resuming after iteration %lld from %s\n", (long long)vmc->iteration, cfg->file);
         }
     }
-    report_receptive_field(&arch, quiet);
+    if (ctx->comm->rank == 0) {
+        report_receptive_field(&arch, quiet);
+    }
     fflush(stdout);
 
     ars_io_train train = {&H, vmc->opt, &vmc->log, exact, NULL};
@@ -595,13 +682,14 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
     const int64_t first = vmc->iteration;
     int warned_distinct = 0;
     catch_stop_signals();
-    while (vmc->iteration < cfg->iterations && stop_signal == 0) {
+    int stop = 0; /* the signal every rank agreed on */
+    while (vmc->iteration < cfg->iterations && stop == 0) {
         rc = ars_vmc_step(vmc);
         if (rc != ARS_OK) {
             /* The step changed nothing: save the last good state for --resume (with other
              * settings, e.g. --resume --set vmc.learning_rate=...). */
-            if (keep_earlier_output(cfg, ctx) == ARS_OK &&
-                ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train) == ARS_OK) {
+            if (write_output(cfg, ctx, &meta, net, NULL, NULL, 0, &train) == ARS_OK &&
+                ctx->comm->rank == 0) {
                 fprintf(stderr,
                         "arsampler: training stopped at iteration %lld (see above); the last "
                         "good state (%lld iterations done) is in %s: continue it with --resume "
@@ -611,8 +699,11 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
             }
             goto done;
         }
+        /* mpirun passes a signal to every rank, not necessarily within one iteration. */
+        stop = ars_comm_max_int(ctx->comm, stop_signal);
         const size_t i = vmc->log.len - 1;
-        if (vmc->log.distinct_fraction[i] < cfg->distinct_warn && !warned_distinct) {
+        if (vmc->log.distinct_fraction[i] < cfg->distinct_warn && !warned_distinct &&
+            ctx->comm->rank == 0) {
             ars_warn("iteration %lld: only %.1f%% of the samples are distinct; the state is "
                      "collapsing onto few configurations, which stalls SR (larger n_samples, "
                      "diag_shift or a smaller learning_rate help)",
@@ -623,29 +714,28 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
             train_progress(vmc, cfg->iterations, first, t_start, &t_last, 0);
         }
         if ((vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) ||
-            stop_signal != 0) {
-            rc = keep_earlier_output(cfg, ctx);
-            if (rc == ARS_OK) {
-                rc = ars_io_write(cfg->file, &meta, net, NULL, NULL, 0, &train);
-            }
+            stop != 0) {
+            rc = write_output(cfg, ctx, &meta, net, NULL, NULL, 0, &train);
             if (rc != ARS_OK) {
                 goto done;
             }
         }
     }
-    if (stop_signal != 0) {
+    if (stop != 0) {
         /* Interrupted: the checkpoint above holds every finished iteration. (A signal before
          * the first finished iteration leaves the files as they were.) */
         if (!quiet && vmc->log.len > 0) {
             train_progress(vmc, cfg->iterations, first, t_start, &t_last, 1);
         }
-        fprintf(stderr,
-                "arsampler: interrupted by %s after %lld of %d iterations; %s; continue with "
-                "--resume\n",
-                stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (long long)vmc->iteration,
-                cfg->iterations,
-                vmc->iteration > first ? "checkpoint written" : "no new iteration to save");
-        *stopped_by = stop_signal;
+        if (ctx->comm->rank == 0) {
+            fprintf(stderr,
+                    "arsampler: interrupted by %s after %lld of %d iterations; %s; continue with "
+                    "--resume\n",
+                    stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)vmc->iteration,
+                    cfg->iterations,
+                    vmc->iteration > first ? "checkpoint written" : "no new iteration to save");
+        }
+        *stopped_by = stop;
         goto done;
     }
     if (!quiet && vmc->log.len > 0) {
@@ -664,17 +754,17 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
     ars_vmc_estimate est;
     rc = ars_vmc_evaluate(vmc, samples, log_prob, eloc, nf,
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
+    if (ctx->comm->rank != 0) {
+        goto done; /* rank 0 measures and writes */
+    }
     if (rc == ARS_OK && cfg->obs_mask != 0) {
         rc = measure(cfg, net, &H, samples, nf, exact, quiet, &obs);
         meta.obs = &obs;
         meta.obs_source = "final_samples";
     }
     if (rc == ARS_OK) {
-        rc = keep_earlier_output(cfg, ctx);
-    }
-    if (rc == ARS_OK) {
         train.final = &est;
-        rc = ars_io_write(cfg->file, &meta, net, samples, log_prob, nf, &train);
+        rc = write_output(cfg, ctx, &meta, net, samples, log_prob, nf, &train);
     }
     if (rc == ARS_OK) {
         printf("final: E = %.10f +- %.2g from %zu samples", est.energy, est.energy_error, nf);
@@ -696,15 +786,21 @@ done:
     return rc;
 }
 
-int main(int argc, char **argv) {
+static int run_main(const ars_comm *comm, int argc, char **argv) {
     cli args;
     int done = 0;
+    /* Every rank reads and checks the config; rank 0 alone speaks. */
+    if (comm->rank != 0 && freopen("/dev/null", "w", stdout) == NULL) {
+        return 1;
+    }
+    int muted = mute(comm);
     gsl_set_error_handler_off();
     /* A file-size limit (ulimit -f) then makes writes fail with EFBIG, reported like a full
      * disk, instead of killing the process half-way through a file. */
     signal(SIGXFSZ, SIG_IGN);
     int rc = parse_cli(&args, argc, argv, &done);
     if (rc != ARS_OK || done) {
+        unmute(muted);
         return ars_exit_code(rc);
     }
     ars_config cfg;
@@ -718,6 +814,7 @@ int main(int argc, char **argv) {
     if (rc == ARS_OK) {
         rc = ars_config_finalize(&cfg);
     }
+    unmute(muted);
     if (rc != ARS_OK) {
         return ars_exit_code(rc);
     }
@@ -743,12 +840,15 @@ int main(int argc, char **argv) {
                                      "--resume continues the output file in place; --force "
                                      "(replace it) contradicts it"));
     }
-    run_ctx ctx = {args.quiet, args.resume, args.force, 0};
+    run_ctx ctx = {.comm = comm,
+                   .quiet = args.quiet || comm->rank != 0,
+                   .resume = args.resume,
+                   .force = args.force};
     int stopped_by = 0;
     if (cfg.mode == ARS_MODE_TRAIN) {
         rc = run_train(&cfg, text, &ctx, &stopped_by);
     } else if (cfg.mode == ARS_MODE_EXACT) {
-        rc = run_exact(&cfg, text, &ctx);
+        rc = comm->rank == 0 ? run_exact(&cfg, text, &ctx) : ARS_OK;
     } else {
         rc = run_sample(&cfg, text, &ctx);
     }
@@ -757,4 +857,12 @@ int main(int argc, char **argv) {
         return 128 + stopped_by; /* 130 for SIGINT, 143 for SIGTERM, as a shell reports */
     }
     return ars_exit_code(rc);
+}
+
+int main(int argc, char **argv) {
+    ars_comm comm;
+    ars_comm_init(&comm, &argc, &argv);
+    int code = run_main(&comm, argc, argv);
+    ars_comm_finalize(&comm);
+    return code;
 }

@@ -72,6 +72,17 @@ double ars_opt_schedule(int exponential, double base, double decay, double min, 
     return v > min ? v : min;
 }
 
+int ars_sr_share(ars_sr *sr, const ars_comm *comm) {
+    sr->comm = comm;
+    if (comm == NULL || comm->size == 1 || sr->exch != NULL) {
+        return ARS_OK;
+    }
+    const size_t m = sr->sample_space ? sr->n : sr->P;
+    sr->exch = malloc((m * (m + SR_TILE) / 2 + SR_TILE) * sizeof(double));
+    sr->rank_work = malloc(3 * (size_t)comm->size * sizeof *sr->rank_work);
+    return sr->exch != NULL && sr->rank_work != NULL ? ARS_OK : ARS_STATUS_ENOMEM;
+}
+
 ars_sr *ars_sr_alloc(size_t P, size_t n) {
     ars_sr *sr = calloc(1, sizeof *sr);
     if (sr == NULL) {
@@ -83,7 +94,9 @@ ars_sr *ars_sr_alloc(size_t P, size_t n) {
     const size_t m = sr->sample_space ? n : P;
     sr->mat = malloc(m * m * sizeof(double));
     sr->rhs = malloc((n > P ? n : P) * sizeof(double));
-    if (sr->mat == NULL || sr->rhs == NULL) {
+    const size_t n_tiles = (m + SR_TILE - 1) / SR_TILE;
+    sr->tile_owner = malloc((n_tiles > 0 ? n_tiles : 1) * sizeof *sr->tile_owner);
+    if (sr->mat == NULL || sr->rhs == NULL || sr->tile_owner == NULL) {
         ars_sr_free(sr);
         return NULL;
     }
@@ -96,17 +109,24 @@ void ars_sr_free(ars_sr *sr) {
     }
     free(sr->mat);
     free(sr->rhs);
+    free(sr->exch);
+    free(sr->tile_owner);
+    free(sr->rank_work);
     free(sr);
 }
 
 /* G = alpha A^T A for A (r x m, ld m) if transa, else G = alpha A A^T for A (m x r, ld r):
  * G is m x m. Only the lower triangle is computed, in column tiles of SR_TILE (one
  * single-threaded dgemm each: rows j0.. of columns j0..j0+w), then mirrored: half the flops. */
-static void gram(double *G, const double *A, size_t r, size_t m, double alpha, int transa) {
+static void gram_tiles(double *G, const double *A, size_t r, size_t m, double alpha, int transa,
+                       const int *owner, int rank) {
     const long n_tiles = (long)((m + SR_TILE - 1) / SR_TILE);
 #pragma omp parallel for schedule(dynamic, 1) default(none)                                        \
-    shared(G, A, r, m, alpha, transa, n_tiles)
+    shared(G, A, r, m, alpha, transa, n_tiles, owner, rank)
     for (long tile = 0; tile < n_tiles; tile++) {
+        if (owner != NULL && owner[tile] != rank) {
+            continue;
+        }
         const size_t j0 = (size_t)tile * SR_TILE;
         const size_t w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
         const int rows = (int)(m - j0);
@@ -118,6 +138,60 @@ static void gram(double *G, const double *A, size_t r, size_t m, double alpha, i
             /* G[j0:, j0:j0+w] = alpha A[j0:, :] A[j0:j0+w, :]^T */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)w, (int)r, alpha,
                         A + j0 * r, (int)r, A + j0 * r, (int)r, 0.0, G + j0 * m + j0, (int)m);
+        }
+    }
+}
+
+/* Tile t's block G[j0:, j0:j0+w] copied to (to_buf) or from a packed buffer. */
+static size_t tile_copy(double *G, double *buf, size_t m, long t, int to_buf) {
+    const size_t j0 = (size_t)t * SR_TILE, w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
+    for (size_t i = j0; i < m; i++) {
+        double *g = G + i * m + j0, *p = buf + (i - j0) * w;
+        memcpy(to_buf ? p : g, to_buf ? g : p, w * sizeof(double));
+    }
+    return (m - j0) * w;
+}
+
+static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, double alpha,
+                 int transa) {
+    const ars_comm *c = sr->comm;
+    const long n_tiles = (long)((m + SR_TILE - 1) / SR_TILE);
+    if (c == NULL || c->size == 1) {
+        gram_tiles(G, A, r, m, alpha, transa, NULL, 0);
+    } else {
+        /* Tiles to ranks, largest first to the least loaded (the same on every rank). */
+        size_t *load = sr->rank_work, *counts = load + c->size, *pos = counts + c->size;
+        memset(load, 0, 2 * (size_t)c->size * sizeof *load);
+        for (long t = 0; t < n_tiles; t++) {
+            int best = 0;
+            for (int q = 1; q < c->size; q++) {
+                best = load[q] < load[best] ? q : best;
+            }
+            const size_t j0 = (size_t)t * SR_TILE, w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
+            sr->tile_owner[t] = best;
+            load[best] += (m - j0) * w;
+            counts[best] += (m - j0) * w;
+        }
+        gram_tiles(G, A, r, m, alpha, transa, sr->tile_owner, c->rank);
+        /* Pack mine, exchange, unpack everyone's in rank order. */
+        size_t off = 0;
+        size_t mine_off = 0;
+        for (int q = 0; q < c->rank; q++) {
+            mine_off += counts[q];
+        }
+        for (long t = 0; t < n_tiles; t++) {
+            if (sr->tile_owner[t] == c->rank) {
+                off += tile_copy(G, sr->exch + mine_off + off, m, t, 1);
+            }
+        }
+        ars_comm_allgatherv_doubles(c, sr->exch + mine_off, sr->exch, counts);
+        pos[0] = 0;
+        for (int q = 1; q < c->size; q++) {
+            pos[q] = pos[q - 1] + counts[q - 1];
+        }
+        for (long t = 0; t < n_tiles; t++) {
+            const int q = sr->tile_owner[t];
+            pos[q] += tile_copy(G, sr->exch + pos[q], m, t, 0);
         }
     }
     for (size_t i = 0; i < m; i++) {
@@ -191,12 +265,12 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
     }
     if (!sr->sample_space) {
         /* S = Oc Oc^T / n (P x P); solve (S + shift) x = F. */
-        gram(sr->mat, O, n, P, 1.0 / (double)n, 0);
+        gram(sr, sr->mat, O, n, P, 1.0 / (double)n, 0);
         return cholesky_solve(sr->mat, P, diag_shift, x);
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
      * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps with T = Oc^T Oc / n (n x n). */
-    gram(sr->mat, O, P, n, 1.0 / (double)n, 1);
+    gram(sr, sr->mat, O, P, n, 1.0 / (double)n, 1);
     int rc = cholesky_solve(sr->mat, n, diag_shift, eps);
     if (rc != ARS_OK) {
         return rc;

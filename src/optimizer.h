@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+#include "comm.h"
+
 typedef enum ars_opt_type {
     ARS_OPT_SGD = 0,
     ARS_OPT_ADAM,
@@ -49,9 +51,19 @@ typedef struct ars_sr {
     int sample_space; /* n < P */
     double *mat;      /* (m x m), m = n or P */
     double *rhs;      /* (m) */
+    /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
+     * tiles; the tiles are exchanged whole, so every rank ends with the same bits. */
+    const ars_comm *comm;
+    double *exch;      /* (about m (m + tile) / 2) the exchanged tiles, with comm */
+    int *tile_owner;   /* (tiles) */
+    size_t *rank_work; /* (3 ranks) tile load, count and position per rank */
 } ars_sr;
 
 ars_sr *ars_sr_alloc(size_t P, size_t n);
+
+/* Shares the Gram matrix's work with the ranks of comm (allocates the exchange buffer once).
+ * ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_sr_share(ars_sr *sr, const ars_comm *comm);
 void ars_sr_free(ars_sr *sr);
 
 /* The update direction x (P): the energy gradient F, or with use_sr the natural gradient.

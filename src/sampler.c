@@ -241,20 +241,20 @@ static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg_ou
 /* Runs every chunk once, in parallel (drawing into cfg_out, or evaluating cfg_in); returns the
  * number of non-finite probabilities. */
 static int run_all(ars_sampler *s, uint8_t *cfg_out, const uint8_t *cfg_in, double *log_prob,
-                   double *lpsi_out, size_t n, uint64_t seed, uint64_t iteration,
-                   ars_progress *prog) {
+                   double *lpsi_out, size_t n, size_t c0, size_t c1, uint64_t seed,
+                   uint64_t iteration, ars_progress *prog) {
     const size_t cs = (size_t)s->chunk_size;
-    const size_t n_chunks = (n + cs - 1) / cs;
+    const size_t first = c0 * cs < n ? c0 * cs : n, end = c1 * cs < n ? c1 * cs : n;
     size_t done = 0;
     int n_bad = 0;
     /* One parallel region; chunks are independent, so the schedule cannot change the bits. */
 #pragma omp parallel num_threads(s->n_slots) default(none)                                         \
-    shared(s, cfg_out, cfg_in, log_prob, lpsi_out, n, seed, iteration, prog, done, n_chunks, cs)   \
-    reduction(+ : n_bad)
+    shared(s, cfg_out, cfg_in, log_prob, lpsi_out, n, seed, iteration, prog, done, c0, c1, cs,      \
+               first, end) reduction(+ : n_bad)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
-        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
+        for (size_t chunk = c0; chunk < c1; chunk++) {
             n_bad += run_chunk(s, &s->slot[slot], cfg_out, cfg_in, log_prob, lpsi_out, n, chunk,
                                seed, iteration);
             const size_t rows = n - chunk * cs < cs ? n - chunk * cs : cs;
@@ -262,7 +262,7 @@ static int run_all(ars_sampler *s, uint8_t *cfg_out, const uint8_t *cfg_in, doub
 #pragma omp atomic capture
             now = done += rows;
             if (prog != NULL && slot == 0) {
-                ars_progress_update(prog, now, n);
+                ars_progress_update(prog, now, end - first);
             }
         }
     }
@@ -271,7 +271,14 @@ static int run_all(ars_sampler *s, uint8_t *cfg_out, const uint8_t *cfg_in, doub
 
 int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, uint64_t seed,
                      uint64_t iteration, ars_progress *prog) {
-    int n_bad = run_all(s, cfg, NULL, log_prob, NULL, n, seed, iteration, prog);
+    const size_t cs = (size_t)s->chunk_size;
+    return ars_sampler_draw_chunks(s, cfg, log_prob, n, 0, (n + cs - 1) / cs, seed, iteration,
+                                   prog);
+}
+
+int ars_sampler_draw_chunks(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, size_t c0,
+                            size_t c1, uint64_t seed, uint64_t iteration, ars_progress *prog) {
+    int n_bad = run_all(s, cfg, NULL, log_prob, NULL, n, c0, c1, seed, iteration, prog);
     if (n_bad > 0) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "the network produced %d non-finite conditional probabilities while "
@@ -283,5 +290,6 @@ int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, u
 
 void ars_sampler_evaluate(ars_sampler *s, double *lpsi, double *log_prob, const uint8_t *cfg,
                           size_t n) {
-    run_all(s, NULL, cfg, log_prob, lpsi, n, 0, 0, NULL);
+    const size_t cs = (size_t)s->chunk_size;
+    run_all(s, NULL, cfg, log_prob, lpsi, n, 0, (n + cs - 1) / cs, 0, 0, NULL);
 }

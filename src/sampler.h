@@ -76,6 +76,12 @@ size_t ars_sampler_slot_bytes(const ars_arch *arch, int chunk_size, ars_sampler_
 int ars_sampler_draw(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, uint64_t seed,
                      uint64_t iteration, ars_progress *prog);
 
+/* The same for the chunks [c0, c1) of the n samples only (rows c0 * chunk_size .. of cfg and
+ * log_prob; the others are not touched): one MPI rank's share. Chunk k of the n samples has the
+ * same stream, hence the same rows, whoever draws it. */
+int ars_sampler_draw_chunks(ars_sampler *s, uint8_t *cfg, double *log_prob, size_t n, size_t c0,
+                            size_t c1, uint64_t seed, uint64_t iteration, ars_progress *prog);
+
 /* The sampler's own forward pass on given configurations cfg (n, L) ("teacher forcing": the
  * conditionals the sampler would use if it had drawn them): lpsi (n, L, D) (may be NULL) and
  * log_prob (n). Same algorithm and precision as ars_sampler_draw. */

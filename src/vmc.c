@@ -50,6 +50,32 @@ void ars_vmc_log_free(ars_vmc_log *log) {
     memset(log, 0, sizeof *log);
 }
 
+int ars_vmc_share(ars_vmc *v) {
+    const ars_comm *c = &v->comm;
+    if (c->size == 1) {
+        return ARS_OK;
+    }
+    const size_t P = v->net->n_params;
+    uint64_t head[3] = {(uint64_t)v->log.len, (uint64_t)v->opt->step, (uint64_t)v->iteration};
+    ars_comm_bcast(c, head, sizeof head);
+    if (ars_comm_max_int(c, ars_vmc_log_reserve(&v->log, (size_t)head[0] + 1) != ARS_OK)) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the training log");
+    }
+    v->log.len = (size_t)head[0];
+    v->opt->step = (long)head[1];
+    v->iteration = (int64_t)head[2];
+    ars_comm_bcast(c, v->net->params, P * sizeof(double));
+    if (v->opt->m != NULL) {
+        ars_comm_bcast(c, v->opt->m, P * sizeof(double));
+        ars_comm_bcast(c, v->opt->v, P * sizeof(double));
+    }
+    ars_comm_bcast(c, v->log.iteration, v->log.len * sizeof(int64_t));
+    for (int i = 0; i < LOG_FIELDS; i++) {
+        ars_comm_bcast(c, *log_field(&v->log, i), v->log.len * sizeof(double));
+    }
+    return ARS_OK;
+}
+
 ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *set, int iterations,
                        int n_threads) {
     ars_vmc *v = calloc(1, sizeof *v);
@@ -70,6 +96,17 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->O = malloc(P * n * sizeof(double));
     v->x = malloc(P * sizeof(double));
     v->undo = malloc(3 * P * sizeof(double));
+    v->comm.rank = 0;
+    v->comm.size = 1;
+    if (set->comm != NULL) {
+        v->comm = *set->comm;
+    }
+    if (v->comm.size > 1) {
+        v->gather = malloc(P * n * sizeof(double));
+        if (v->gather == NULL || v->sr == NULL || ars_sr_share(v->sr, &v->comm) != ARS_OK) {
+            goto fail;
+        }
+    }
     v->hash = malloc(n * sizeof(uint64_t));
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
     v->hws = calloc((size_t)v->n_slots, sizeof(ars_ham_ws *));
@@ -115,6 +152,7 @@ void ars_vmc_free(ars_vmc *v) {
     free(v->O);
     free(v->x);
     free(v->undo);
+    free(v->gather);
     free(v->hash);
     ars_vmc_log_free(&v->log);
     free(v);
@@ -148,25 +186,44 @@ static double distinct_fraction(ars_vmc *v) {
     return (double)distinct / (double)n;
 }
 
+/* Draws the n samples of `stream`: this rank's chunks, then everyone's gathered. Every rank
+ * returns the same status. */
+static int draw(ars_vmc *v, uint8_t *cfg, double *log_prob, size_t n, uint64_t stream) {
+    const size_t cs = (size_t)v->set.chunk_size, L = (size_t)v->net->arch.hilbert.size;
+    size_t c0, c1;
+    ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
+    ars_sampler_sync(v->sampler);
+    int rc =
+        ars_sampler_draw_chunks(v->sampler, cfg, log_prob, n, c0, c1, v->set.seed, stream, NULL);
+    if (ars_comm_max_int(&v->comm, rc != ARS_OK) != 0) {
+        return rc != ARS_OK ? rc : ARS_STATUS_ENONFINITE;
+    }
+    ars_comm_allgather_rows(&v->comm, cfg, n, cs, L);
+    ars_comm_allgather_rows(&v->comm, log_prob, n, cs, sizeof(double));
+    return ARS_OK;
+}
+
 /* Local energies of n samples cfg into eloc, in parallel over chunks; returns the number of
  * non-finite values. */
 static int local_energies(ars_vmc *v, double *eloc, const uint8_t *cfg, size_t n) {
     const size_t L = (size_t)v->net->arch.hilbert.size, cs = (size_t)v->set.chunk_size;
-    const size_t n_chunks = (n + cs - 1) / cs;
+    size_t c0, c1;
+    ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
     int n_bad = 0;
-#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, eloc, cfg, n, L, cs, n_chunks) \
+#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, eloc, cfg, n, L, cs, c0, c1) \
     reduction(+ : n_bad)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
-        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
+        for (size_t chunk = c0; chunk < c1; chunk++) {
             const size_t start = chunk * cs;
             const int B = (int)(n - start < cs ? n - start : cs);
             n_bad +=
                 ars_ham_local_energy(eloc + start, cfg + start * L, v->H, v->net, v->hws[slot], B);
         }
     }
-    return n_bad;
+    ars_comm_allgather_rows(&v->comm, eloc, n, cs, sizeof(double));
+    return ars_comm_sum_int(&v->comm, n_bad);
 }
 
 /* Mean, standard error, variance, V-score and relative error of n local energies. */
@@ -191,8 +248,7 @@ static void estimate(ars_vmc_estimate *est, const double *eloc, size_t n, int L,
 
 int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, size_t n,
                      uint64_t stream, ars_vmc_estimate *est) {
-    ars_sampler_sync(v->sampler);
-    int rc = ars_sampler_draw(v->sampler, cfg, log_prob, n, v->set.seed, stream, NULL);
+    int rc = draw(v, cfg, log_prob, n, stream);
     if (rc != ARS_OK) {
         return rc;
     }
@@ -212,18 +268,19 @@ int ars_vmc_step(ars_vmc *v) {
     const int64_t it = v->iteration;
     int rc;
 
-    ars_sampler_sync(v->sampler);
-    rc = ars_sampler_draw(v->sampler, v->cfg, v->log_prob, n, v->set.seed, (uint64_t)it, NULL);
+    rc = draw(v, v->cfg, v->log_prob, n, (uint64_t)it);
     if (rc != ARS_OK) {
         return rc;
     }
     const int n_bad = local_energies(v, v->eloc, v->cfg, n);
     /* Per-sample gradients, chunk by chunk; each chunk writes its own columns of O. */
-#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, L, cs, n_chunks)
+    size_t c0, c1;
+    ars_comm_chunks(&v->comm, n_chunks, &c0, &c1);
+#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, L, cs, c0, c1)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
-        for (size_t chunk = 0; chunk < n_chunks; chunk++) {
+        for (size_t chunk = c0; chunk < c1; chunk++) {
             const size_t start = chunk * cs;
             const int B = (int)(n - start < cs ? n - start : cs);
             const uint8_t *c = v->cfg + start * L;
@@ -234,6 +291,8 @@ int ars_vmc_step(ars_vmc *v) {
             ars_arnn_backward(v->O + start, n, c, v->net, v->gws[slot], B);
         }
     }
+    ars_comm_allgather_columns(&v->comm, v->O, P, n, cs, v->gather);
+    /* From here on every rank holds the same data and computes the same bits. */
     ars_vmc_estimate est;
     estimate(&est, v->eloc, n, (int)L, v->set.exact_energy);
     const double mean = est.energy;

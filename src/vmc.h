@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "arnn.h"
+#include "comm.h"
 #include "hamiltonian.h"
 #include "optimizer.h"
 #include "sampler.h"
@@ -39,7 +40,8 @@ typedef struct ars_vmc_settings {
     double diag_shift, ds_decay, ds_min;
     int ds_exponential;
     double beta1, beta2, adam_eps;
-    double exact_energy; /* NaN if unknown */
+    double exact_energy;  /* NaN if unknown */
+    const ars_comm *comm; /* the ranks sharing the work (comm.h); NULL: this process alone */
 } ars_vmc_settings;
 
 /* The training log: one entry per completed iteration. */
@@ -64,12 +66,18 @@ typedef struct ars_vmc {
     double *O;         /* (P, n) per-sample gradients */
     double *x;         /* (P) update direction */
     double *undo;      /* (3P) parameters and Adam moments before the update */
+    ars_comm comm;     /* a copy of set.comm, or rank 0 of 1 */
+    double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;    /* (n) for counting distinct samples */
     ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
     ars_ham_ws **hws;  /* (n_slots) local-energy scratch */
     int64_t iteration; /* iterations completed */
     ars_vmc_log log;
 } ars_vmc;
+
+/* Makes every rank's state rank 0's: parameters, optimiser state, log and iteration (after rank
+ * 0 alone loaded a checkpoint). A no-op for one process. */
+int ars_vmc_share(ars_vmc *v);
 
 /* Allocates the driver for `iterations` total iterations (the log's capacity) with scratch for
  * n_threads threads (<= 0: the OpenMP maximum). NULL on allocation failure. */

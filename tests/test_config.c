@@ -1260,6 +1260,109 @@ static void test_training_a_spin_one_chain_is_an_error(void **state) {
     parse_ok(&c, "[system]\nspin = 1\n[hamiltonian]\ntype = xxz\n"); /* sampling is fine */
 }
 
+/* ---- regressions found by the fuzzer (tests/fuzz/regressions/) --------------------------- */
+
+/* crash-56bd9faa..., crash-df9dafee...: a --set argument with control characters (here ESC,
+ * CR, a newline) was echoed raw, so the message was not one clean line. The argument, and the
+ * section and key quoted from it, now show '?' for every unprintable byte. */
+static void test_set_messages_quote_control_characters(void **state) {
+    (void)state;
+    set_fails("\xff\xff\x1b", "^--set \\?\\?\\?: expected section\\.key=value$");
+    set_fails("sys\ntem.size=4", "^--set sys\\?tem\\.size=4: unknown section \\[sys\\?tem\\] "
+                                 "\\(known sections: .*\\)$");
+    set_fails("system.si\rze=4",
+              "^--set system\\.si\\?ze=4: \\[system\\] si\\?ze: unknown key \\(keys of "
+              "\\[system\\]: size, spin\\)$");
+    /* An override accepted with a trailing newline (values are trimmed), then named by a
+     * cross-key error of ars_config_finalize. */
+    ars_config c;
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_set(&c, "model.features=16,16\n"), ARS_OK);
+    capture_begin();
+    int rc = ars_config_finalize(&c);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    assert_one_line_matching(err, "^--set model\\.features=16,16\\?: \\[model\\] features: a list "
+                                  "must have one entry per layer \\(layers = 3\\) \\(got 2 "
+                                  "entries: 16, 16\\)$");
+}
+
+/* crash-b4516c76...: a config file named " #= " gave the default output "out/ #= .h5", whose
+ * dump ("file = out/ #= .h5") parses back as "out/" plus a comment: the dump stored in the output
+ * file and shown by --print-config was not the config that ran. Such characters of the name now
+ * become '_'; ordinary names are unchanged. */
+static void test_default_output_name_survives_the_dump(void **state) {
+    (void)state;
+    static const char *const names[][2] = {
+        {" #= ", "out/ _= .h5"},
+        {"  #", "out/  _.h5"},
+        {"run ;1.ini", "out/run _1.h5"},
+        {"a\t#b.ini", "out/a_#b.h5"},
+        {"x\x01y\x7f.ini", "out/x_y_.h5"},
+        {"a;b#c.ini", "out/a;b#c.h5"},
+        {"my run.ini", "out/my run.h5"},
+        {"dir/r\xc3\xa9sum\xc3\xa9.ini", "out/r\xc3\xa9sum\xc3\xa9.h5"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ars_config c;
+        ars_config_defaults(&c);
+        capture_begin();
+        int rc = ars_config_parse_string(&c, "[sampler]\nseed = 1\n", names[i][0]);
+        int rc2 = rc == ARS_OK ? ars_config_finalize(&c) : rc;
+        const char *err = capture_end();
+        if (rc != ARS_OK || rc2 != ARS_OK || err[0] != '\0') {
+            fail_msg("config named \"%s\": %d/%d \"%s\"", names[i][0], rc, rc2, err);
+        }
+        assert_string_equal(c.file, names[i][1]);
+        assert_round_trip(&c);
+    }
+}
+
+/* A file over 1 MiB is refused before parsing, as FILE:LINE like every refusal of a file's
+ * content (it was "arsampler: error: FILE: larger than ..."), at the line where 1 MiB falls. */
+static void test_file_over_one_mib_is_refused_at_the_line_of_the_limit(void **state) {
+    (void)state;
+    const size_t n = ((size_t)1 << 20) + 100;
+    char *text = malloc(n);
+    assert_non_null(text);
+    const char head[] = "[system]\nsize = 16\n";
+    memcpy(text, head, sizeof head - 1);
+    for (size_t i = sizeof head - 1; i < n; i++) {
+        text[i] = i % 64 == 63 ? '\n' : ';'; /* comment lines of 63 characters */
+    }
+    int line = 1;
+    for (size_t i = 0; i < ((size_t)1 << 20); i++) {
+        line += text[i] == '\n';
+    }
+    const char *path = ars_test_tmp_path("huge.ini");
+    write_file(path, text, n);
+    free(text);
+    ars_config c;
+    ars_config_defaults(&c);
+    capture_begin();
+    int rc = ars_config_parse_file(&c, path);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    char pattern[8192];
+    snprintf(pattern, sizeof pattern,
+             "^%s:%d: larger than 1048576 bytes \\(1 MiB\\); not a config file$", re_escape(path),
+             line);
+    assert_one_line_matching(err, pattern);
+    /* Exactly 1 MiB is still read. */
+    text = malloc((size_t)1 << 20);
+    assert_non_null(text);
+    memcpy(text, head, sizeof head - 1);
+    for (size_t i = sizeof head - 1; i < ((size_t)1 << 20); i++) {
+        text[i] = i % 64 == 63 ? '\n' : ';';
+    }
+    write_file(path, text, (size_t)1 << 20);
+    free(text);
+    ars_config_defaults(&c);
+    assert_int_equal(ars_config_parse_file(&c, path), ARS_OK);
+    assert_int_equal(c.size, 16);
+    remove(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_give_every_key_its_documented_value),
@@ -1325,6 +1428,9 @@ int main(void) {
         cmocka_unit_test(test_training_keys_parse_numbers_auto_and_schedules),
         cmocka_unit_test(test_training_keys_reject_bad_numbers),
         cmocka_unit_test(test_training_a_spin_one_chain_is_an_error),
+        cmocka_unit_test(test_set_messages_quote_control_characters),
+        cmocka_unit_test(test_default_output_name_survives_the_dump),
+        cmocka_unit_test(test_file_over_one_mib_is_refused_at_the_line_of_the_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,106 @@
+# e2e_mpi (built with -DARSAMPLER_MPI=ON only): mpirun -np 1, 2 and 3 give bitwise identical
+# samples, and a short training gives bitwise identical variables, optimiser state, energy log
+# and final samples, also with --resume across rank counts; a config error is reported once and
+# every rank exits with status 2; a rank that cannot write ends the job with a clear message
+# instead of a hang.
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
+set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+find_program(MPIRUN mpirun)
+if(NOT MPIRUN)
+    ars_fail("mpirun not found: run scripts/bootstrap (it installs openmpi-bin)")
+endif()
+
+# mpi_run(PREFIX NP ARGS...): mpirun -np NP arsampler ARGS, at most 120 s.
+function(mpi_run prefix np)
+    execute_process(COMMAND ${MPIRUN} -np ${np} --oversubscribe ${ARSAMPLER} ${ARGN}
+                    WORKING_DIRECTORY ${WORK} TIMEOUT 120
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    set(${prefix}_rc "${rc}" PARENT_SCOPE)
+    set(${prefix}_out "${out}" PARENT_SCOPE)
+    set(${prefix}_err "${err}" PARENT_SCOPE)
+endfunction()
+
+# Sampling: 3001 samples in 24 chunks of 128 (the last one short), split 24 / 12+12 / 8+8+8.
+set(sample ${QUICKSTART} --quiet --set sampler.n_samples=3001 --set sampler.chunk_size=128)
+foreach(np 1 2 3)
+    mpi_run(r ${np} ${sample} --threads 1 --output s${np}.h5)
+    ars_expect_rc(r 0 "sampling with ${np} ranks")
+endforeach()
+ars_run(r ${sample} --threads 2 --output s0.h5)
+ars_expect_rc(r 0 "sampling without mpirun")
+foreach(np 1 2 3)
+    ars_h5same(${WORK}/s0.h5 ${WORK}/s${np}.h5 "samples of 1 process vs ${np} ranks"
+               /samples /log_prob /variables)
+endforeach()
+
+file(WRITE ${WORK}/train.ini "[run]
+mode = train
+[system]
+size = 10
+[model]
+layers = 3
+features = 6
+kernel_dilation = 1, 2, 4
+activation = tanh
+[sampler]
+n_samples = 700
+chunk_size = 64
+seed = 5
+[hamiltonian]
+type = tfim
+h = 0.9
+[vmc]
+iterations = 24
+checkpoint_every = 8
+final_samples = 300
+[observables]
+names = sz, energy, renyi2
+")
+set(same /variables /optimizer /samples /log_prob /observables /vmc/energy /vmc/energy_error
+         /vmc/grad_norm /vmc/distinct_fraction)
+ars_run(r train.ini --quiet --threads 2 --output t0.h5)
+ars_expect_rc(r 0 "training without mpirun")
+foreach(np 1 2 3)
+    mpi_run(r ${np} train.ini --quiet --threads 1 --output t${np}.h5)
+    ars_expect_rc(r 0 "training with ${np} ranks")
+    ars_h5same(${WORK}/t0.h5 ${WORK}/t${np}.h5 "training: 1 process vs ${np} ranks" ${same})
+endforeach()
+
+# SR in sample space (300 samples < 930 parameters): the Gram tiles are shared out too.
+set(ss --set model.features=16 --set sampler.n_samples=300 --set vmc.iterations=6)
+ars_run(r train.ini --quiet --threads 2 --output ss0.h5 ${ss})
+ars_expect_rc(r 0 "sample-space SR without mpirun")
+foreach(np 2 3)
+    mpi_run(r ${np} train.ini --quiet --threads 1 --output ss${np}.h5 ${ss})
+    ars_expect_rc(r 0 "sample-space SR with ${np} ranks")
+    ars_h5same(${WORK}/ss0.h5 ${WORK}/ss${np}.h5 "sample-space SR: 1 process vs ${np} ranks" ${same})
+endforeach()
+
+# Stop after 12 iterations with 2 ranks, resume to 24 with 3 ranks.
+mpi_run(r 2 train.ini --quiet --threads 1 --output tr.h5 --set vmc.iterations=12)
+ars_expect_rc(r 0 "12 iterations with 2 ranks")
+mpi_run(r 3 train.ini --quiet --threads 1 --output tr.h5 --resume)
+ars_expect_rc(r 0 "--resume to 24 iterations with 3 ranks")
+ars_h5same(${WORK}/t0.h5 ${WORK}/tr.h5 "2 ranks + --resume with 3 ranks vs 1 process" ${same})
+
+# A config error: one message (from rank 0), exit status 2.
+mpi_run(r 3 train.ini --quiet --set model.layers=0 --output bad.h5)
+ars_expect_rc(r 2 "a config error with 3 ranks")
+string(REGEX MATCHALL "layers: must be an integer" hits "${r_err}")
+list(LENGTH hits n_hits)
+if(NOT n_hits EQUAL 1)
+    ars_fail("a config error with 3 ranks: expected the message once, got ${n_hits} times:\n${r_err}")
+endif()
+
+# Rank 0 cannot write its checkpoint (its folder became a file): the job ends, no hang.
+file(MAKE_DIRECTORY ${WORK}/d)
+execute_process(COMMAND bash -c "${MPIRUN} -np 2 --oversubscribe ${ARSAMPLER} train.ini --quiet --threads 1 --output d/x.h5 --set vmc.iterations=4000 --set vmc.checkpoint_every=4 > fail.out 2> fail.err & pid=$!
+for i in $(seq 300); do [ -e d/x.h5 ] && break; sleep 0.1; done
+rm -rf d && touch d
+wait $pid" WORKING_DIRECTORY ${WORK} TIMEOUT 120 RESULT_VARIABLE rc)
+file(READ ${WORK}/fail.err err)
+if(rc EQUAL 0 OR NOT err MATCHES "arsampler: error: cannot [^\n]*d/x.h5[^\n]*\n.*rank 0 cannot write its output; ending all 2 ranks")
+    ars_fail("a failing rank 0 with 2 ranks: exit status ${rc}, stderr:\n${err}")
+endif()
