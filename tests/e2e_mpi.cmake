@@ -96,9 +96,9 @@ endif()
 
 # Rank 0 cannot write its checkpoint (its folder became a file): the job ends, no hang.
 file(MAKE_DIRECTORY ${WORK}/d)
-execute_process(COMMAND bash -c "${MPIRUN} -np 2 --oversubscribe ${ARSAMPLER} train.ini --quiet --threads 1 --output d/x.h5 --set vmc.iterations=4000 --set vmc.checkpoint_every=4 > fail.out 2> fail.err & pid=$!
-for i in $(seq 300); do [ -e d/x.h5 ] && break; sleep 0.1; done
-rm -rf d && touch d
+execute_process(COMMAND bash -c "${MPIRUN} -np 2 --oversubscribe ${ARSAMPLER} train.ini --quiet --threads 1 --output d/x.h5 --set vmc.iterations=100000 --set vmc.checkpoint_every=4 > fail.out 2> fail.err & pid=$!
+for i in $(seq 600); do [ -e d/x.h5 ] && break; sleep 0.1; done
+mv d d.gone && touch d
 wait $pid" WORKING_DIRECTORY ${WORK} TIMEOUT 120 RESULT_VARIABLE rc)
 file(READ ${WORK}/fail.err err)
 if(rc EQUAL 0 OR NOT err MATCHES "arsampler: error: cannot [^\n]*d/x.h5[^\n]*\n.*rank 0 cannot write its output; ending all 2 ranks")
