@@ -42,6 +42,8 @@ const char *ars_obs_description(ars_obs_kind kind) {
         "S2 = -ln Tr(rho_A^2) of A = sites [0, cut), replica swap estimator on sample pairs",
     };
     ARS_ASSERT(kind >= 0 && kind < ARS_OBS_COUNT, "kind %d", (int)kind);
+    /* cppcheck does not see that ARS_ASSERT never returns on a bad kind. */
+    // cppcheck-suppress [arrayIndexOutOfBoundsCond, negativeIndex]
     return text[kind];
 }
 
@@ -146,7 +148,7 @@ static void scratch_free(obs_scratch *s) {
 static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int pass, int ncomp) {
     const int B = x->spec->chunk_size, L = x->L;
     memset(s, 0, sizeof *s);
-    s->V = malloc((size_t)B * (size_t)ncomp * sizeof *s->V);
+    s->V = calloc((size_t)B * (size_t)ncomp, sizeof *s->V);
     s->w = malloc((size_t)B * sizeof *s->w);
     s->z = malloc((size_t)L * sizeof *s->z);
     int ok = s->V != NULL && s->w != NULL && s->z != NULL;
@@ -250,6 +252,10 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     /* Ratio observables, chunk-wide (windows batch across samples). */
+    if (m & ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION) | (1u << ARS_OBS_ENERGY))) {
+        ARS_ASSERT(s->hws != NULL && s->flips != NULL && s->dlog != NULL && s->eloc != NULL,
+                   "pass 1 scratch without the ratio workspace");
+    }
     if (m & (1u << ARS_OBS_SX)) {
         for (int b = 0; b < B; b++) {
             for (int i = 0; i < L; i++) {
@@ -327,6 +333,8 @@ static void values_pass3(const obs_ctx *x, obs_scratch *s, int64_t start, int P)
     const int L = x->L, nc = x->spec->n_cuts;
     const int64_t half = x->n / 2;
     uint8_t *pc = s->pcfg;
+    ARS_ASSERT(pc != NULL && s->aws != NULL && s->lp0 != NULL && s->lp1 != NULL,
+               "pass 3 scratch without its pair workspace");
     for (int p = 0; p < P; p++) {
         memcpy(pc + (size_t)p * L, x->cfg + (size_t)(start + p) * L, (size_t)L);
         memcpy(pc + (size_t)(P + p) * L, x->cfg + (size_t)(start + half + p) * L, (size_t)L);
@@ -370,8 +378,8 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
         chunk[c].m2 = chunk[c].mean + ncomp;
     }
     int failed = 0;
-    const int nt = x->spec->n_threads > 0 ? x->spec->n_threads : omp_get_max_threads();
-#pragma omp parallel num_threads(nt) default(none)                                                 \
+#pragma omp parallel num_threads(x->spec->n_threads > 0 ? x->spec->n_threads                       \
+                                                        : omp_get_max_threads()) default(none)     \
     shared(x, pass, ncomp, n_items, cs, n_chunks, half, chunk, failed)
     {
         obs_scratch s;
