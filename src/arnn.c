@@ -45,6 +45,18 @@ int ars_arch_check(const ars_arch *arch, char *why, size_t why_len) {
         snprintf(why, why_len, "kernel_size must be at least 2 (got %d)", arch->kernel_size);
         return -1;
     }
+    if ((unsigned)arch->symmetry > ARS_SYM_BOTH) {
+        snprintf(why, why_len, "unknown symmetry %d", (int)arch->symmetry);
+        return -1;
+    }
+    if ((arch->symmetry & ARS_SYM_SPIN_FLIP) && arch->hilbert.constrained &&
+        arch->hilbert.two_m != 0) {
+        snprintf(why, why_len,
+                 "the spin flip maps total_sz %g to %g: spin_flip symmetrisation needs "
+                 "total_sz = 0 or none",
+                 0.5 * arch->hilbert.two_m, -0.5 * arch->hilbert.two_m);
+        return -1;
+    }
     if (arch->features[arch->layers - 1] != arch->hilbert.local_size) {
         snprintf(why, why_len, "the last layer must have local_size = %d features (got %d)",
                  arch->hilbert.local_size, arch->features[arch->layers - 1]);
@@ -163,7 +175,12 @@ size_t ars_arnn_ws_bytes(const ars_arch *arch, int B) {
     for (int l = 0; l < arch->layers; l++) {
         per_site += 2 * (size_t)arch->features[l];
     }
-    return (size_t)B * (size_t)arch->hilbert.size * per_site * sizeof(double);
+    size_t sym = 0;
+    if (arch->symmetry != ARS_SYM_NONE) {
+        sym = (size_t)B *
+              ((size_t)arch->hilbert.size + (size_t)ars_sym_order(arch->symmetry) * sizeof(double));
+    }
+    return (size_t)B * (size_t)arch->hilbert.size * per_site * sizeof(double) + sym;
 }
 
 ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
@@ -173,6 +190,13 @@ ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
     }
     const size_t BL = (size_t)B * (size_t)net->arch.hilbert.size;
     ws->B = B;
+    if (net->arch.symmetry != ARS_SYM_NONE) {
+        ws->gcfg = malloc(BL);
+        ws->glp = malloc((size_t)ars_sym_order(net->arch.symmetry) * (size_t)B * sizeof(double));
+        if (ws->gcfg == NULL || ws->glp == NULL) {
+            goto fail;
+        }
+    }
     ws->x = malloc(BL * (size_t)ars_arch_input_channels(&net->arch) * sizeof(double));
     ws->lpsi = malloc(BL * (size_t)net->arch.hilbert.local_size * sizeof(double));
     if (ws->x == NULL || ws->lpsi == NULL) {
@@ -219,6 +243,8 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     free(ws->lpsi);
     free(ws->g0);
     free(ws->g1);
+    free(ws->gcfg);
+    free(ws->glp);
     for (int l = 0; l < ARS_MAX_LAYERS; l++) {
         free(ws->z[l]);
         free(ws->a[l]);
@@ -272,7 +298,47 @@ void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, 
         const size_t off = (size_t)t * D * B;
         ars_log_softmax(ws->lpsi + off, ws->z[n - 1] + off, D, B, (size_t)B, ARS_MACHINE_POW);
     }
+    if (arch->hilbert.constrained) {
+        for (int b = 0; b < B; b++) {
+            int m = 0;
+            for (int t = 0; t < Lc; t++) {
+                int lo, hi;
+                ars_hilbert_feasible(&arch->hilbert, t, m, &lo, &hi);
+                if (lo > 0 || hi < D - 1) {
+                    const size_t off = (size_t)t * D * B + (size_t)b;
+                    ars_arnn_mask_site(ws->lpsi + off, ws->z[n - 1] + off, (size_t)B, D, lo, hi);
+                }
+                if (t < Lc - 1) {
+                    m += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
+                }
+            }
+        }
+    }
 }
+
+/* Written once for both precisions; the sums run in double. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define MASK_SITE(NAME, T)                                                                         \
+    void NAME(T *lpsi, const T *z, size_t ld, int D, int lo, int hi) {                             \
+        const double mp = ARS_MACHINE_POW;                                                         \
+        double mx = -(double)INFINITY;                                                             \
+        for (int i = lo; i <= hi; i++) {                                                           \
+            mx = mp * (double)z[(size_t)i * ld] > mx ? mp * (double)z[(size_t)i * ld] : mx;        \
+        }                                                                                          \
+        double sum = 0.0;                                                                          \
+        for (int i = lo; i <= hi; i++) {                                                           \
+            sum += exp(mp * (double)z[(size_t)i * ld] - mx);                                       \
+        }                                                                                          \
+        const double norm = (mx + log(sum)) / mp;                                                  \
+        for (int i = 0; i < D; i++) {                                                              \
+            lpsi[(size_t)i * ld] = i >= lo && i <= hi ? (T)((double)z[(size_t)i * ld] - norm)      \
+                                                      : (T)(-(double)INFINITY);                    \
+        }                                                                                          \
+    }
+
+MASK_SITE(ars_arnn_mask_site, double)
+MASK_SITE(ars_arnn_mask_site_f, float)
+// NOLINTEND(bugprone-macro-parentheses)
 
 void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                            int B, int Lc) {
@@ -288,7 +354,7 @@ void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net
 }
 
 void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_arnn *net,
-                       ars_arnn_ws *ws, int B) {
+                       ars_arnn_ws *ws, int B, const double *weight) {
     const ars_arch *arch = &net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
     const double mp = ARS_MACHINE_POW;
@@ -307,6 +373,12 @@ void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_ar
     for (int b = 0; b < B; b++) {
         for (int t = 0; t < L; t++) {
             dz[((size_t)t * D + cfg[(size_t)b * L + t]) * B + b] += 1.0;
+        }
+    }
+    if (weight != NULL) {
+        /* Everything below is linear in dz. */
+        for (size_t i = 0; i < LDB; i++) {
+            dz[i] *= weight[i % (size_t)B];
         }
     }
     for (int l = n - 1; l >= 0; l--) {
@@ -329,8 +401,9 @@ void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_ar
     }
 }
 
-void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
-                      int B) {
+/* The plain network's log psi (B) of cfg: a forward pass, then the sum of the selected terms. */
+static void plain_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                          int B) {
     const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
     ars_arnn_forward(cfg, net, ws, B, L);
     for (int b = 0; b < B; b++) {
@@ -339,6 +412,87 @@ void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, 
             acc += ws->lpsi[((size_t)t * D + cfg[(size_t)b * L + t]) * B + b];
         }
         log_psi[b] = acc;
+    }
+}
+
+/* ws->glp[k * B + b] = log psi(g_k s_b) for every element of the group. */
+static void group_log_psi(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size;
+    for (int k = 0; k < ars_sym_order(arch->symmetry); k++) {
+        const unsigned g = ars_sym_element(arch->symmetry, k);
+        const uint8_t *gs = cfg;
+        if (g != 0) {
+            ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, D, g);
+            gs = ws->gcfg;
+        }
+        plain_log_psi(ws->glp + (size_t)k * B, gs, net, ws, B);
+    }
+}
+
+/* log psi_sym (B) from ws->glp: (1/2) (logsumexp_k 2 glp[k] - log |G|). */
+static void sym_log_psi(double *log_psi, const ars_arch *arch, const ars_arnn_ws *ws, int B) {
+    const int G = ars_sym_order(arch->symmetry);
+    const double mp = ARS_MACHINE_POW;
+    for (int b = 0; b < B; b++) {
+        double lp[ARS_SYM_MAX_ORDER];
+        for (int k = 0; k < G; k++) {
+            lp[k] = mp * ws->glp[(size_t)k * B + b];
+        }
+        log_psi[b] = (ars_logsumexp(lp, G, 1) - log((double)G)) / mp;
+    }
+}
+
+void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
+                      int B) {
+    if (net->arch.symmetry == ARS_SYM_NONE) {
+        plain_log_psi(log_psi, cfg, net, ws, B);
+        return;
+    }
+    group_log_psi(cfg, net, ws, B);
+    sym_log_psi(log_psi, &net->arch, ws, B);
+}
+
+void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
+                           const ars_arnn *net, ars_arnn_ws *ws, int B) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size;
+    if (arch->symmetry == ARS_SYM_NONE) {
+        if (log_psi != NULL) {
+            plain_log_psi(log_psi, cfg, net, ws, B);
+        } else {
+            ars_arnn_forward(cfg, net, ws, B, L);
+        }
+        ars_arnn_backward(grad, ld, cfg, net, ws, B, NULL);
+        return;
+    }
+    /* Pass 1: log psi(g s) for every g; the weights w_g = p(g s) / sum_g' p(g' s). Pass 2: the
+     * weighted gradient of each g s (its forward pass again: one workspace, not |G|). */
+    const int G = ars_sym_order(arch->symmetry);
+    const double mp = ARS_MACHINE_POW;
+    group_log_psi(cfg, net, ws, B);
+    if (log_psi != NULL) {
+        sym_log_psi(log_psi, arch, ws, B);
+    }
+    for (int b = 0; b < B; b++) {
+        double lp[ARS_SYM_MAX_ORDER];
+        for (int k = 0; k < G; k++) {
+            lp[k] = mp * ws->glp[(size_t)k * B + b];
+        }
+        const double norm = ars_logsumexp(lp, G, 1);
+        for (int k = 0; k < G; k++) {
+            ws->glp[(size_t)k * B + b] = exp(lp[k] - norm);
+        }
+    }
+    for (int k = 0; k < G; k++) {
+        const unsigned g = ars_sym_element(arch->symmetry, k);
+        const uint8_t *gs = cfg;
+        if (g != 0) {
+            ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, D, g);
+            gs = ws->gcfg;
+        }
+        ars_arnn_forward(gs, net, ws, B, L);
+        ars_arnn_backward(grad, ld, gs, net, ws, B, ws->glp + (size_t)k * B);
     }
 }
 

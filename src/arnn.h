@@ -12,6 +12,16 @@
  *   lpsi[b,t,i] = z[b,t,i] - (1/mp) log sum_j exp(mp z[b,t,j]),   z = z_{n-1}, mp = 2
  *   log psi(s) = sum_t lpsi[t, s_t],  log p(s) = mp log psi(s),  p(s_t | s_<t) = exp(mp lpsi[t,.])
  *
+ * Sector ([system] total_sz, hilbert.h): the head is renormalised over the feasible local
+ * states [lo, hi] of each site given its prefix, wherever they are not all D states:
+ *   lpsi[t,i] = z[t,i] - (1/mp) log sum_{j=lo..hi} exp(mp z[t,j])  for lo <= i <= hi, else -inf,
+ * so sampling and log_psi use the same masked conditionals, the distribution is normalised over
+ * the sector and log psi = -inf outside it. Unconstrained heads are left as they are (bitwise).
+ *
+ * Symmetry ([model] symmetrize, symmetry.h): ars_arnn_log_psi and ars_arnn_grad_log_psi give
+ * the symmetrised state's log psi_sym and its gradient; the other functions are the plain
+ * network's (ars_arnn_forward, _conditionals, _backward).
+ *
  * feature_group_count g applies to the hidden-to-hidden layers 0 < l < n-1; layers 0 and n-1
  * use one group. All parameters live in ONE contiguous block `params` (length P), layer by
  * layer, kernel (K', C/g, F) then bias (F); the layers' kernel and bias pointers are views.
@@ -25,6 +35,7 @@
 #include "activation.h"
 #include "hilbert.h"
 #include "maskedconv1d.h"
+#include "symmetry.h"
 
 #define ARS_MAX_LAYERS 64
 #define ARS_MACHINE_POW 2
@@ -53,6 +64,7 @@ typedef struct ars_arch {
     int use_bias;
     ars_activation activation;
     ars_input input;
+    ars_sym symmetry; /* the symmetrised state (symmetry.h); ARS_SYM_NONE: the network's own */
 } ars_arch;
 
 typedef struct ars_arnn {
@@ -97,6 +109,8 @@ typedef struct ars_arnn_ws {
     double *a[ARS_MAX_LAYERS]; /* (L, F_l, B) activated outputs, l < n-1 */
     double *lpsi;              /* (L, D, B) conditional log-amplitudes */
     double *g0, *g1;           /* (L, C_max, B) backward scratch (only with _alloc_grad) */
+    uint8_t *gcfg;             /* (B, L) g s (symmetrised networks only) */
+    double *glp;               /* (|G|, B) log psi(g s), then the weights w_g (symmetrised only) */
 } ars_arnn_ws;
 
 ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B);
@@ -124,17 +138,32 @@ void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, 
 void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                            int B, int Lc);
 
-/* Per-sample gradients O_k(s_b) = d log psi(s_b) / d theta_k of the configurations of the last
- * ars_arnn_forward(cfg, net, ws, B, L) (all sites); ACCUMULATES (+=) into grad[k*ld + b] for
- * k < P, b < B (parameter-major: one column per sample, the layout SR needs). ws must come from
- * ars_arnn_ws_alloc_grad. Backward of lpsi[t,i] = z[t,i] - (1/mp) logsumexp(mp z[t,.]):
- * d log psi / d z[t,i] = [i == s_t] - p[t,i], p = exp(mp lpsi); then the layers in reverse. */
+/* Per-sample gradients O_k(s_b) = weight_b d log psi(s_b) / d theta_k of the configurations of
+ * the last ars_arnn_forward(cfg, net, ws, B, L) (all sites; the plain network's log psi);
+ * ACCUMULATES (+=) into grad[k*ld + b] for k < P, b < B (parameter-major: one column per
+ * sample, the layout SR needs). weight (B) may be NULL (all 1). ws must come from
+ * ars_arnn_ws_alloc_grad. Backward of lpsi[t,i] = z[t,i] - (1/mp) logsumexp(mp z[t,.]) (over
+ * the feasible states in a sector): d log psi / d z[t,i] = [i == s_t] - p[t,i],
+ * p = exp(mp lpsi) (0 for infeasible states); then the layers in reverse. */
 void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_arnn *net,
-                       ars_arnn_ws *ws, int B);
+                       ars_arnn_ws *ws, int B, const double *weight);
 
-/* log psi(s) (B) of full configurations cfg (B, L): the sum over sites of lpsi[t, s_t]. */
+/* log psi(s) (B) of full configurations cfg (B, L): the sum over sites of lpsi[t, s_t], -inf
+ * outside the sector; for a symmetrised network log psi_sym(s) (symmetry.h). */
 void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                       int B);
+
+/* Per-sample gradients of the state's log psi (symmetrised when the network is), ACCUMULATED
+ * into grad[k*ld + b] as in ars_arnn_backward, and log psi (B) itself when log_psi is not NULL.
+ * The configurations must lie in the sector. ws from ars_arnn_ws_alloc_grad. */
+void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
+                           const ars_arnn *net, ars_arnn_ws *ws, int B);
+
+/* The masked head of one site for one sample (see the top of this file): lpsi[i * ld] from
+ * z[i * ld], i < D, renormalised over [lo, hi] (all -inf when lo > hi). Float variant: the sums
+ * in double. */
+void ars_arnn_mask_site(double *lpsi, const double *z, size_t ld, int D, int lo, int hi);
+void ars_arnn_mask_site_f(float *lpsi, const float *z, size_t ld, int D, int lo, int hi);
 
 /* Receptive field of a site t >= L-1: depends[r] = 1 if site t depends on site t - r, for
  * 1 <= r < L (depends has length L; depends[0] = 0). Returns the largest offset reached by the

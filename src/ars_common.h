@@ -74,8 +74,9 @@ _Noreturn void ars_abort(const char *file, int line, const char *cond, const cha
 
 /* Kinds of random stream; part of the key so that streams of different purposes never meet. */
 enum ars_stream {
-    ARS_STREAM_INIT = 1,   /* parameter initialisation */
-    ARS_STREAM_SAMPLE = 2, /* ancestral sampling, one stream per chunk */
+    ARS_STREAM_INIT = 1,     /* parameter initialisation */
+    ARS_STREAM_SAMPLE = 2,   /* ancestral sampling, one stream per chunk */
+    ARS_STREAM_SYMMETRY = 3, /* the group elements of symmetrised sampling, one per chunk */
 };
 
 /* The 64-bit key of one stream: a splitmix64 hash chain over its four coordinates. */

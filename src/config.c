@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ars_common.h"
+#include "hamiltonian.h"
 #include "observables.h"
 #include "sampler.h"
 
@@ -36,6 +37,7 @@ typedef enum key_type {
     KEY_DOUBLE,      /* a finite decimal number in [dmin, dmax] */
     KEY_DOUBLE_AUTO, /* "auto" (stored as NaN) or a KEY_DOUBLE */
     KEY_NAMES,       /* none, all, or a comma-separated list of names[]: a bit mask in an int */
+    KEY_SZ,          /* none (ARS_CONFIG_NO_SECTOR) or a multiple of 1/2, stored doubled */
 } key_type;
 
 typedef struct key_spec {
@@ -59,6 +61,7 @@ static const char *const activation_names[] = {"selu", "tanh", "relu", "gelu", "
 static const char *const input_names[] = {"value", "onehot", NULL};
 static const char *const dtype_names[] = {"float64", "float32", NULL};
 static const char *const algorithm_names[] = {"cached", "full", NULL};
+static const char *const symmetrize_names[] = {"none", "spin_flip", "reflection", "both", NULL};
 static const char *const section_names[] = {
     "run", "system", "model", "sampler", "hamiltonian", "vmc", "observables", "output", NULL};
 
@@ -76,6 +79,10 @@ static const key_spec keys[] = {
     {"system", "size", KEY_INT, OFF(size), 0, 1, 1000000, NULL, "16", "number of sites L", 0, 0},
     {"system", "spin", KEY_SPIN, OFF(two_s), 0, 0, 0, NULL, "0.5",
      "spin S (0.5, 1, 1.5, ... up to 63); local states are 2*Sz = -2S, -2S+2, ..., 2S", 0, 0},
+    {"system", "total_sz", KEY_SZ, OFF(two_m), 0, 0, 0, NULL, "none",
+     "none, or a fixed total magnetisation sum_t Sz_t (a multiple of 0.5 reachable on the chain): "
+     "sampling and log_psi use prefix-masked conditionals, exactly normalised over the sector",
+     0, 0},
     {"model", "layers", KEY_INT, OFF(layers), 0, 1, ARS_MAX_LAYERS, NULL, "3",
      "number of masked convolution layers", 0, 0},
     {"model", "features", KEY_INTLIST, OFF(features), OFF(n_features), 1, 4096, NULL, "16",
@@ -95,6 +102,11 @@ static const key_spec keys[] = {
      "feature groups of the hidden-to-hidden layers (must divide their features)", 0, 0},
     {"model", "input", KEY_ENUM, OFF(input), 0, 0, 0, input_names, "value",
      "network input: value (NetKet's: 2*Sz as one feature) or onehot (local_size features)", 0, 0},
+    {"model", "symmetrize", KEY_ENUM, OFF(symmetrize), 0, 0, 0, symmetrize_names, "none",
+     "the symmetrised state p_sym(s) = mean_g p(g s) over the global spin flip, the reflection of "
+     "the chain, or both, sampled exactly (draw s, apply a random g); costs |G| = 2 or 4 network "
+     "evaluations per sample",
+     0, 0},
     {"model", "dtype", KEY_ENUM, OFF(dtype), 0, 0, 0, dtype_names, "float64",
      "arithmetic of sampling: float64 (the reference) or float32 (cached sampler, about twice as "
      "fast; conditionals agree with float64 to about 1e-6)",
@@ -358,6 +370,24 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
                                     "[%s] %s: must be a positive multiple of 0.5 up to %g "
                                     "(got '%s')",
                                     k->section, k->key, 0.5 * ARS_HILBERT_MAX_TWO_S, q);
+            }
+            *(int *)field = (int)twice;
+            break;
+        }
+        case KEY_SZ: {
+            if (strcmp(value, "none") == 0) {
+                *(int *)field = ARS_CONFIG_NO_SECTOR;
+                break;
+            }
+            char *end;
+            errno = 0;
+            double v = strtod(value, &end);
+            double twice = 2.0 * v;
+            int plain = strspn(value, "0123456789.+-") == strlen(value);
+            if (!plain || errno != 0 || *end != '\0' || end == value || !isfinite(v) ||
+                twice != floor(twice) || fabs(twice) > 1e9) {
+                return config_error(w, "[%s] %s: must be none or a multiple of 0.5 (got '%s')",
+                                    k->section, k->key, q);
             }
             *(int *)field = (int)twice;
             break;
@@ -808,6 +838,35 @@ int ars_config_finalize(ars_config *c) {
                             "which need layers >= 3 (got %d with layers = %d)",
                             c->feature_group_count, c->layers);
     }
+    if (c->two_m != ARS_CONFIG_NO_SECTOR) {
+        const int k_sz = find_key_or_die("system", "total_sz");
+        ars_hilbert h;
+        ars_hilbert_init(&h, c->size, c->two_s);
+        const long span = (long)c->size * c->two_s;
+        if (!ars_hilbert_sector_reachable(&h, c->two_m)) {
+            return config_error(key_where(c, k_sz),
+                                "[system] total_sz: not reachable with %d sites of spin %g: it "
+                                "must be one of -%g, -%g, ..., %g (got %g)",
+                                c->size, 0.5 * c->two_s, 0.5 * (double)span,
+                                0.5 * (double)span - 1.0, 0.5 * (double)span, 0.5 * c->two_m);
+        }
+        if ((c->symmetrize & ARS_SYM_SPIN_FLIP) && c->two_m != 0) {
+            return config_error(key_where(c, find_key_or_die("model", "symmetrize")),
+                                "[model] symmetrize: the spin flip maps total_sz %g to %g, so "
+                                "%s needs total_sz = 0 or none (got %s)",
+                                0.5 * c->two_m, -0.5 * c->two_m, symmetrize_names[c->symmetrize],
+                                symmetrize_names[c->symmetrize]);
+        }
+        const int uses_h = c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT ||
+                           (c->obs_mask & (1 << ARS_OBS_ENERGY)) != 0;
+        if (uses_h && c->ham_type == ARS_HAM_TFIM) {
+            return config_error(key_where(c, k_sz),
+                                "[system] total_sz: tfim does not conserve the total Sz (its "
+                                "field flips single spins), so its ground state has no fixed "
+                                "total_sz; use total_sz = none (got %g)",
+                                0.5 * c->two_m);
+        }
+    }
     ars_arch arch;
     ars_config_arch(c, &arch);
     for (int l = 1; l < arch.layers - 1; l++) {
@@ -967,6 +1026,11 @@ void ars_config_arch(const ars_config *c, ars_arch *arch) {
     arch->use_bias = c->use_bias;
     arch->activation = (ars_activation)c->activation;
     arch->input = (ars_input)c->input;
+    arch->symmetry = (ars_sym)c->symmetrize;
+    if (c->two_m != ARS_CONFIG_NO_SECTOR &&
+        ars_hilbert_sector_reachable(&arch->hilbert, c->two_m)) {
+        ars_hilbert_set_sector(&arch->hilbert, c->two_m);
+    }
 }
 
 /* ---- dump -------------------------------------------------------------------------------- */
@@ -986,6 +1050,13 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
             break;
         case KEY_SPIN:
             snprintf(buf, len, "%g", 0.5 * *(const int *)field);
+            break;
+        case KEY_SZ:
+            if (*(const int *)field == ARS_CONFIG_NO_SECTOR) {
+                snprintf(buf, len, "none");
+            } else {
+                snprintf(buf, len, "%g", 0.5 * *(const int *)field);
+            }
             break;
         case KEY_BOOL:
             snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
@@ -1090,6 +1161,9 @@ char *ars_config_describe(void) {
                 break;
             case KEY_SPIN:
                 snprintf(range, sizeof range, "0.5, 1, 1.5, ..., 63");
+                break;
+            case KEY_SZ:
+                snprintf(range, sizeof range, "none | a multiple of 0.5");
                 break;
             case KEY_BOOL:
                 snprintf(range, sizeof range, "true | false");

@@ -19,6 +19,7 @@
 #ifndef ARS_CONFIG_H
 #define ARS_CONFIG_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,7 +39,10 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 46
+#define ARS_CONFIG_NKEYS 48
+
+/* [system] total_sz = none (no sector). */
+#define ARS_CONFIG_NO_SECTOR INT_MIN
 
 typedef struct ars_config {
     char source[ARS_PATH_MAX]; /* the file parsed, for messages */
@@ -48,6 +52,7 @@ typedef struct ars_config {
     /* [system] */
     int size;
     int two_s; /* 2 * spin */
+    int two_m; /* 2 * total_sz, or ARS_CONFIG_NO_SECTOR */
     /* [model] */
     int layers;
     int features[ARS_MAX_LAYERS];
@@ -59,6 +64,7 @@ typedef struct ars_config {
     int use_bias;
     int feature_group_count;
     int input;               /* ars_input */
+    int symmetrize;          /* ars_sym */
     int dtype;               /* ars_dtype */
     char init[ARS_PATH_MAX]; /* "random" or an HDF5 file */
     /* [sampler] */

@@ -212,6 +212,7 @@ int ars_ham_offdiag(const ars_ham *H, const uint8_t *s, ars_ham_flip *out) {
  * terms at window positions lo..hi are the segment's. */
 typedef struct ham_window {
     int flip, b, a, lo, hi;
+    int m0; /* sector: the value sum of the flipped configuration before site a */
 } ham_window;
 
 /* Windows waiting for a batch: queue 0 holds the interior ones (a > 0, so lo = R), queue 1
@@ -224,6 +225,7 @@ typedef struct ham_queue {
 
 struct ars_ham_ws {
     int B, L, R, W, max_flips, nw_cap;
+    int B_used;          /* samples of the current ham_prepare (the batch stride of ws->full) */
     ars_arch arch;       /* the architecture the workspace was sized for */
     ars_arnn net_win;    /* shallow copy of the network with hilbert.size = W */
     ars_arnn_ws *full;   /* forward pass of the samples, (L, ., B) */
@@ -236,11 +238,19 @@ struct ars_ham_ws {
     int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
     double *acc;                            /* (nw_cap) per-window sums */
     ham_queue q[2];
+    ars_hilbert hil;      /* the chain's, with its sector */
+    int *pre;             /* (B, L) sector: value sum of the sample before site t */
+    int G;                /* order of the symmetry group (1: none) */
+    uint8_t *gcfg;        /* (B, L) g s (symmetrised only) */
+    ars_ham_flip *gflips; /* (B, max_flips) the flips mapped by g (symmetrised only) */
+    double *glp;          /* (G, B) log psi(g s) (symmetrised only) */
+    double *gdlog;        /* (G, B, max_flips) log psi(g s') - log psi(g s) (symmetrised only) */
 };
 
 static int arch_equal(const ars_arch *x, const ars_arch *y) {
     if (x->hilbert.size != y->hilbert.size || x->hilbert.two_s != y->hilbert.two_s ||
-        x->layers != y->layers || x->kernel_size != y->kernel_size ||
+        x->hilbert.constrained != y->hilbert.constrained || x->hilbert.two_m != y->hilbert.two_m ||
+        x->symmetry != y->symmetry || x->layers != y->layers || x->kernel_size != y->kernel_size ||
         x->feature_group_count != y->feature_group_count || x->use_bias != y->use_bias ||
         x->activation != y->activation || x->input != y->input) {
         return 0;
@@ -261,7 +271,10 @@ static void ham_window_shape(const ars_ham *H, const ars_arnn *net, int *R, int 
     long reach = ars_arch_receptive_field(&net->arch, depends);
     free(depends);
     *R = reach < L ? (int)reach : L;
-    long w = 2L * *R + 3;
+    /* A merged pair segment [i, j + R] with j <= i + R + 1 plus its R sites of context:
+     * at most 3R + 2 sites (2R + 3 for the bonds of H, j <= i + 2; the ratios of observables
+     * take pairs at any distance). A batch computes only the span its windows need. */
+    long w = 3L * *R + 2;
     *W = w < L ? (int)w : L;
 }
 
@@ -273,12 +286,23 @@ static int ham_window_cap(const ars_ham *H, int B) {
     return cap < 1 ? 1 : (int)cap;
 }
 
+/* The shallow copy of net that runs the windows: W sites, and the plain network (the windows
+ * apply the chain's sector mask themselves, and symmetrisation happens around them). */
+static void window_network(ars_ham_ws *ws, const ars_arnn *net) {
+    ws->net_win = *net;
+    ws->net_win.arch.hilbert.size = ws->W;
+    ws->net_win.arch.hilbert.constrained = 0;
+    ws->net_win.arch.symmetry = ARS_SYM_NONE;
+}
+
 size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B) {
     int R, W;
     ham_window_shape(H, net, &R, &W);
     const int cap = ham_window_cap(H, B);
     ars_arch win = net->arch;
     win.hilbert.size = W;
+    win.symmetry = ARS_SYM_NONE;
+    const size_t G = (size_t)ars_sym_order(net->arch.symmetry);
     const size_t per_flip = sizeof(ars_ham_flip) + sizeof(double);
     const int max_flips = ars_ham_max_offdiag(H) > H->size ? ars_ham_max_offdiag(H) : H->size;
     int ctx_width = 0;
@@ -286,7 +310,8 @@ size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B) {
         ctx_width += net->layer[l].cin;
     }
     return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
-           (size_t)B * (size_t)max_flips * per_flip +
+           G * (size_t)B * (size_t)max_flips * per_flip +
+           (size_t)B * (size_t)H->size * (sizeof(int) + (G > 1)) +
            (size_t)B * (size_t)H->size * sizeof(double) * (1 + (size_t)ctx_width) +
            2 * (size_t)cap * ((size_t)W + sizeof(ham_window) + sizeof(double)) + sizeof(ars_ham_ws);
 }
@@ -308,8 +333,9 @@ ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
     /* At least L flips per sample: ars_ham_log_ratios takes L (sx, xx correlations). */
     ws->max_flips = ars_ham_max_offdiag(H) > ws->L ? ars_ham_max_offdiag(H) : ws->L;
     ws->nw_cap = ham_window_cap(H, B);
-    ws->net_win = *net;
-    ws->net_win.arch.hilbert.size = ws->W;
+    window_network(ws, net);
+    ws->hil = net->arch.hilbert;
+    ws->G = ars_sym_order(net->arch.symmetry);
     const size_t nf = (size_t)B * (size_t)ws->max_flips;
     ws->full = ars_arnn_ws_alloc(net, B);
     ws->win = ars_arnn_ws_alloc(&ws->net_win, ws->nw_cap);
@@ -328,6 +354,21 @@ ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
     if (ws->full == NULL || ws->win == NULL || ws->flips == NULL || ws->n_flips == NULL ||
         ws->dlog == NULL || ws->lsel == NULL || ws->acc == NULL || ws->ctx == NULL) {
         goto fail;
+    }
+    if (ws->hil.constrained) {
+        ws->pre = malloc((size_t)B * (size_t)ws->L * sizeof *ws->pre);
+        if (ws->pre == NULL) {
+            goto fail;
+        }
+    }
+    if (ws->G > 1) {
+        ws->gcfg = malloc((size_t)B * (size_t)ws->L);
+        ws->gflips = malloc((nf > 0 ? nf : 1) * sizeof *ws->gflips);
+        ws->glp = malloc((size_t)ws->G * (size_t)B * sizeof *ws->glp);
+        ws->gdlog = malloc((size_t)ws->G * (nf > 0 ? nf : 1) * sizeof *ws->gdlog);
+        if (ws->gcfg == NULL || ws->gflips == NULL || ws->glp == NULL || ws->gdlog == NULL) {
+            goto fail;
+        }
     }
     for (int k = 0; k < 2; k++) {
         ws->q[k].cfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
@@ -354,6 +395,11 @@ void ars_ham_ws_free(ars_ham_ws *ws) {
     free(ws->lsel);
     free(ws->ctx);
     free(ws->acc);
+    free(ws->pre);
+    free(ws->gcfg);
+    free(ws->gflips);
+    free(ws->glp);
+    free(ws->gdlog);
     for (int k = 0; k < 2; k++) {
         free(ws->q[k].cfg);
         free(ws->q[k].rec);
@@ -437,6 +483,27 @@ static void ham_window_forward(ars_ham_ws *ws, const ham_queue *q, int t0, int L
         const size_t off = (size_t)u * 2 * nw;
         ars_log_softmax(win->lpsi + off, win->z[n - 1] + off, 2, nw, (size_t)nw, ARS_MACHINE_POW);
     }
+    if (!ws->hil.constrained) {
+        return;
+    }
+    /* The chain's sector mask at the window's segment: site a + u, prefix m0 plus the window's
+     * own values before u. */
+    for (int w = 0; w < nw; w++) {
+        const ham_window *r = &q->rec[w];
+        const uint8_t *row = q->cfg + (size_t)w * W;
+        int m = r->m0;
+        for (int u = 0; u <= r->hi; u++) {
+            if (u >= r->lo) {
+                int lo, hi;
+                ars_hilbert_feasible(&ws->hil, r->a + u, m, &lo, &hi);
+                if (lo > 0 || hi < 1) {
+                    const size_t off = (size_t)u * 2 * nw + (size_t)w;
+                    ars_arnn_mask_site(win->lpsi + off, win->z[n - 1] + off, (size_t)nw, 2, lo, hi);
+                }
+            }
+            m += 2 * row[u] - 1;
+        }
+    }
 }
 
 /* Runs the windows of queue q and adds each segment's sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) to
@@ -480,10 +547,16 @@ static void ham_flush(ars_ham_ws *ws, ham_queue *q) {
     q->n = 0;
 }
 
-/* Queues the window of segment [p, e] (chain sites) of flip f = (i, j) of sample b. */
-static void ham_queue_segment(ars_ham_ws *ws, const uint8_t *cfg, int b, int f, int p, int e) {
+/* Change of the value sum when site t of sample b is flipped (spin 1/2: -1 <-> +1). */
+static int flip_delta(const uint8_t *cfg, int L, int b, int t) {
+    return cfg[(size_t)b * L + t] ? -2 : 2;
+}
+
+/* Queues the window of segment [p, e] (chain sites) of flip fl = (i, j), number f, of sample
+ * b. */
+static void ham_queue_segment(ars_ham_ws *ws, const uint8_t *cfg, int b, int f,
+                              const ars_ham_flip *fl, int p, int e) {
     const int L = ws->L, W = ws->W;
-    const ars_ham_flip *fl = &ws->flips[f];
     const int a = p - ws->R > 0 ? p - ws->R : 0;
     ham_queue *q = &ws->q[a == 0];
     if (q->n == ws->nw_cap) {
@@ -506,6 +579,12 @@ static void ham_queue_segment(ars_ham_ws *ws, const uint8_t *cfg, int b, int f, 
     r->a = a;
     r->lo = p - a;
     r->hi = e - a;
+    r->m0 = 0;
+    if (ws->hil.constrained) {
+        r->m0 = ws->pre[(size_t)b * L + a];
+        r->m0 += fl->i < a ? flip_delta(cfg, L, b, fl->i) : 0;
+        r->m0 += fl->j >= 0 && fl->j < a ? flip_delta(cfg, L, b, fl->j) : 0;
+    }
 }
 
 /* The samples' own forward pass, their layer inputs (ws->ctx) and selected terms (ws->lsel). */
@@ -514,9 +593,9 @@ static void ham_prepare(ars_ham_ws *ws, const uint8_t *cfg, const ars_arnn *net,
     ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
     /* Refresh the shallow copy: the caller may pass another network of the same shape. */
-    ws->net_win = *net;
-    ws->net_win.arch.hilbert.size = ws->W;
+    window_network(ws, net);
     ws->q[0].n = ws->q[1].n = 0;
+    ws->B_used = B;
     ars_arnn_forward(cfg, net, ws->full, B, L);
     ham_context(ws, B);
     for (int t = 0; t < L; t++) {
@@ -525,25 +604,136 @@ static void ham_prepare(ars_ham_ws *ws, const uint8_t *cfg, const ars_arnn *net,
             ws->lsel[(size_t)b * L + t] = cfg[(size_t)b * L + t] ? l1[b] : l0[b];
         }
     }
+    for (int b = 0; ws->hil.constrained && b < B; b++) {
+        int m = 0;
+        for (int t = 0; t < L; t++) {
+            ws->pre[(size_t)b * L + t] = m;
+            m += 2 * cfg[(size_t)b * L + t] - 1;
+        }
+    }
 }
 
-/* Queues the windows of flip f (ws->flips[f], of sample b) and zeroes its dlog. */
-static void ham_queue_flip(ars_ham_ws *ws, const uint8_t *cfg, int b, int f) {
+/* Sector, flip (i, j) with separate segments [i, e1] and [j, ...]: the sites t in (e1, j) keep
+ * their network outputs (out of i's reach, before j) but their prefix sums move by the change
+ * at i, which can change their mask. Returns the sum over them of the new minus the old masked
+ * term (0 when no mask changes, as on every site where the sector does not bind). */
+static double ham_mask_shift(const ars_ham_ws *ws, const uint8_t *cfg, int b, int i, int e1,
+                             int j) {
+    const int L = ws->L, B = ws->B_used, n = ws->arch.layers;
+    const int di = flip_delta(cfg, L, b, i);
+    const double *z = ws->full->z[n - 1];
+    double acc = 0.0;
+    for (int t = e1 + 1; t < j; t++) {
+        const int m = ws->pre[(size_t)b * L + t];
+        int lo0, hi0, lo1, hi1;
+        ars_hilbert_feasible(&ws->hil, t, m, &lo0, &hi0);
+        ars_hilbert_feasible(&ws->hil, t, m + di, &lo1, &hi1);
+        if (lo0 == lo1 && hi0 == hi1) {
+            continue;
+        }
+        const double zt[2] = {z[(size_t)t * 2 * B + (size_t)b],
+                              z[((size_t)t * 2 + 1) * B + (size_t)b]};
+        double lp[2];
+        ars_arnn_mask_site(lp, zt, 1, 2, lo1, hi1);
+        acc += lp[cfg[(size_t)b * L + t]] - ws->lsel[(size_t)b * L + t];
+    }
+    return acc;
+}
+
+/* Queues the windows of flip fl (number f, of sample b) and sets its dlog to what needs no
+ * window: -inf for a flip that leaves the sector (psi = 0 there), else the mask shift between
+ * separate segments (0 without a sector). */
+static void ham_queue_flip(ars_ham_ws *ws, const uint8_t *cfg, int b, int f,
+                           const ars_ham_flip *fl) {
     const int L = ws->L, R = ws->R;
-    const int i = ws->flips[f].i, j = ws->flips[f].j;
+    const int i = fl->i, j = fl->j;
     ws->dlog[f] = 0.0;
+    if (ws->hil.constrained &&
+        flip_delta(cfg, L, b, i) + (j >= 0 ? flip_delta(cfg, L, b, j) : 0) != 0) {
+        ws->dlog[f] = -(double)INFINITY;
+        return;
+    }
     /* Terms that change: [i, i + R] and [j, j + R], clipped; one window if they touch. */
     int e1 = i + R < L - 1 ? i + R : L - 1;
     if (j < 0) {
-        ham_queue_segment(ws, cfg, b, f, i, e1);
+        ham_queue_segment(ws, cfg, b, f, fl, i, e1);
         return;
     }
     int e2 = j + R < L - 1 ? j + R : L - 1;
     if (j <= e1 + 1) {
-        ham_queue_segment(ws, cfg, b, f, i, e2 > e1 ? e2 : e1);
+        ham_queue_segment(ws, cfg, b, f, fl, i, e2 > e1 ? e2 : e1);
     } else {
-        ham_queue_segment(ws, cfg, b, f, i, e1);
-        ham_queue_segment(ws, cfg, b, f, j, e2);
+        ham_queue_segment(ws, cfg, b, f, fl, i, e1);
+        ham_queue_segment(ws, cfg, b, f, fl, j, e2);
+        if (ws->hil.constrained) {
+            ws->dlog[f] += ham_mask_shift(ws, cfg, b, i, e1, j);
+        }
+    }
+}
+
+/* dlog of the plain network for the flips (n_flips[b] per sample b, at flips[b * max_flips]) of
+ * the configurations cfg (B, L). */
+static void ham_plain_ratios(ars_ham_ws *ws, const uint8_t *cfg, const ars_ham_flip *flips,
+                             const ars_arnn *net, int B) {
+    ham_prepare(ws, cfg, net, B);
+    for (int b = 0; b < B; b++) {
+        for (int k = 0; k < ws->n_flips[b]; k++) {
+            const int f = b * ws->max_flips + k;
+            ham_queue_flip(ws, cfg, b, f, &flips[f]);
+        }
+    }
+    ham_flush(ws, &ws->q[0]);
+    ham_flush(ws, &ws->q[1]);
+}
+
+/* dlog[f] = log psi(s') - log psi(s) of the state for the flips ws->flips: the plain network's,
+ * or for a symmetrised one (symmetry.h)
+ *   (1/mp) [logsumexp_g mp log psi(g s') - logsumexp_g mp log psi(g s)],
+ * with log psi(g s') = log psi(g s) + the plain ratio of the flip mapped by g, on g s. */
+static void ham_state_ratios(ars_ham_ws *ws, const uint8_t *cfg, const ars_arnn *net, int B) {
+    if (ws->G == 1) {
+        ham_plain_ratios(ws, cfg, ws->flips, net, B);
+        return;
+    }
+    const int L = ws->L, G = ws->G, mf = ws->max_flips;
+    const size_t nf = (size_t)B * (size_t)mf;
+    const double mp = ARS_MACHINE_POW;
+    for (int k = 0; k < G; k++) {
+        const unsigned g = ars_sym_element(net->arch.symmetry, k);
+        ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, 2, g);
+        for (int b = 0; b < B; b++) {
+            for (int q = 0; q < ws->n_flips[b]; q++) {
+                const ars_ham_flip *fl = &ws->flips[(size_t)b * mf + q];
+                ars_ham_flip *gf = &ws->gflips[(size_t)b * mf + q];
+                int i = ars_sym_site(g, L, fl->i), j = fl->j >= 0 ? ars_sym_site(g, L, fl->j) : -1;
+                gf->i = j >= 0 && j < i ? j : i;
+                gf->j = j >= 0 && j < i ? i : j;
+                gf->mel = fl->mel;
+            }
+        }
+        ham_plain_ratios(ws, ws->gcfg, ws->gflips, net, B);
+        for (int b = 0; b < B; b++) {
+            double acc = 0.0; /* the order of ars_arnn_log_psi */
+            for (int t = 0; t < L; t++) {
+                acc += ws->lsel[(size_t)b * L + t];
+            }
+            ws->glp[(size_t)k * B + b] = acc;
+        }
+        memcpy(ws->gdlog + (size_t)k * nf, ws->dlog, nf * sizeof(double));
+    }
+    for (int b = 0; b < B; b++) {
+        double x[ARS_SYM_MAX_ORDER], y[ARS_SYM_MAX_ORDER];
+        for (int k = 0; k < G; k++) {
+            y[k] = mp * ws->glp[(size_t)k * B + b];
+        }
+        const double base = ars_logsumexp(y, G, 1);
+        for (int q = 0; q < ws->n_flips[b]; q++) {
+            const size_t f = (size_t)b * mf + q;
+            for (int k = 0; k < G; k++) {
+                x[k] = mp * (ws->glp[(size_t)k * B + b] + ws->gdlog[(size_t)k * nf + f]);
+            }
+            ws->dlog[f] = (ars_logsumexp(x, G, 1) - base) / mp;
+        }
     }
 }
 
@@ -551,22 +741,16 @@ int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, con
                          ars_ham_ws *ws, int B) {
     const int L = ws->L;
     ARS_ASSERT(H->size == L, "Hamiltonian size %d, workspace %d", H->size, L);
+    ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     if (B == 0) {
         return 0;
     }
-    ham_prepare(ws, cfg, net, B);
     for (int b = 0; b < B; b++) {
         const uint8_t *s = cfg + (size_t)b * L;
-        ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;
         eloc[b] = ars_ham_diagonal(H, s);
-        const int n = ars_ham_offdiag(H, s, fl);
-        ws->n_flips[b] = n;
-        for (int k = 0; k < n; k++) {
-            ham_queue_flip(ws, cfg, b, b * ws->max_flips + k);
-        }
+        ws->n_flips[b] = ars_ham_offdiag(H, s, ws->flips + (size_t)b * ws->max_flips);
     }
-    ham_flush(ws, &ws->q[0]);
-    ham_flush(ws, &ws->q[1]);
+    ham_state_ratios(ws, cfg, net, B);
     int bad = 0;
     for (int b = 0; b < B; b++) {
         const ars_ham_flip *fl = ws->flips + (size_t)b * ws->max_flips;
@@ -585,21 +769,20 @@ void ars_ham_log_ratios(double *dlog, const uint8_t *cfg, const ars_ham_flip *fl
                         const ars_arnn *net, ars_ham_ws *ws, int B) {
     const int L = ws->L;
     ARS_ASSERT(n >= 0 && n <= ws->max_flips, "%d flips per sample exceed %d", n, ws->max_flips);
+    ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     if (B == 0 || n == 0) {
         return;
     }
-    ham_prepare(ws, cfg, net, B);
     for (int b = 0; b < B; b++) {
+        ws->n_flips[b] = n;
         for (int k = 0; k < n; k++) {
             const ars_ham_flip *fl = &flips[(size_t)b * n + k];
             ARS_ASSERT(fl->i >= 0 && fl->i < L && fl->j < L && (fl->j < 0 || fl->j > fl->i),
                        "bad flip (%d, %d)", fl->i, fl->j);
             ws->flips[(size_t)b * ws->max_flips + k] = *fl;
-            ham_queue_flip(ws, cfg, b, b * ws->max_flips + k);
         }
     }
-    ham_flush(ws, &ws->q[0]);
-    ham_flush(ws, &ws->q[1]);
+    ham_state_ratios(ws, cfg, net, B);
     for (int b = 0; b < B; b++) {
         memcpy(dlog + (size_t)b * n, ws->dlog + (size_t)b * ws->max_flips,
                (size_t)n * sizeof *dlog);

@@ -37,13 +37,27 @@
  * is unchanged, so only sites [p, e] of the window are computed: the layer inputs they read
  * before p (span_l = (K' - 1 + e_l) d_l sites for layer l) are copied from the sample's own
  * forward pass. Windows of all flips of a chunk run as batches (240 windows) through a shallow
- * copy of the network whose hilbert.size is the longest window W <= min(L, 2R + 3), shorter
+ * copy of the network whose hilbert.size is the longest window W <= min(L, 3R + 2) (a merged
+ * pair at distance <= R + 1 plus context; 2R + 3 suffices for the bonds of H), shorter
  * windows padded at the end (never read, by causality). Then
  *   log_psi(s') - log_psi(s) = sum_segments sum_{t=p..e} (lpsi'[t, s'_t] - lpsi[t, s_t]).
  * Cost per sample: one forward pass plus <= 2L + 2 windows of <= R + 3 computed sites:
  * O(L R), not O(L^2). Memory: the activations of a forward pass of B samples, their layer
  * inputs again in sample-major order (the windows' context), and the activations of 240
  * windows of W sites (ars_ham_ws_bytes).
+ *
+ * Sector ([system] total_sz, hilbert.h): psi is 0 outside it, so a flip that changes the total
+ * Sz gives ratio 0 without any window (XXZ and J1-J2 flips never do; tfim is not allowed in a
+ * sector). The windows apply the chain's mask: site a + u after the prefix sum of the flipped
+ * configuration (the sample's prefix at a, plus the flips before a). A pair flip (i, j) with
+ * separate segments also moves the prefix sums of the sites between them, e1 < t < j, by the
+ * change at i: their network outputs are the sample's own, but their masks may change where
+ * the sector binds, which is added term by term (O(j - i), only for the periodic bonds).
+ *
+ * Symmetrised networks (symmetry.h): log psi_sym(s') - log psi_sym(s) =
+ *   (1/2) [logsumexp_g 2 log psi(g s') - logsumexp_g 2 log psi(g s)],
+ * with log psi(g s') = log psi(g s) + the plain ratio of the flip mapped by g (sites g(i),
+ * g(j)) on g s: the window method once per group element, |G| times the cost.
  */
 #ifndef ARS_HAMILTONIAN_H
 #define ARS_HAMILTONIAN_H

@@ -9,6 +9,47 @@ void ars_hilbert_init(ars_hilbert *h, int size, int two_s) {
     h->size = size;
     h->two_s = two_s;
     h->local_size = two_s + 1;
+    h->constrained = 0;
+    h->two_m = 0;
+}
+
+int ars_hilbert_sector_reachable(const ars_hilbert *h, long two_m) {
+    const long span = (long)h->size * h->two_s;
+    return two_m >= -span && two_m <= span && (span - two_m) % 2 == 0;
+}
+
+void ars_hilbert_set_sector(ars_hilbert *h, int two_m) {
+    ARS_ASSERT(ars_hilbert_sector_reachable(h, two_m), "sector %d/2 of %d sites of spin %d/2",
+               two_m, h->size, h->two_s);
+    h->constrained = 1;
+    h->two_m = two_m;
+}
+
+void ars_hilbert_feasible(const ars_hilbert *h, int t, int m, int *lo, int *hi) {
+    if (!h->constrained) {
+        *lo = 0;
+        *hi = h->local_size - 1;
+        return;
+    }
+    /* v = 2i - 2S must satisfy |M - m - v| <= r 2S: i in [(M - m - (r-1) 2S)/2,
+     * (M - m + (r+1) 2S)/2], both integers on a prefix of a reachable sector (parity). */
+    const long r = (long)h->size - 1 - t, M = h->two_m;
+    const long a = M - m - (r - 1) * h->two_s, b = M - m + (r + 1) * h->two_s;
+    long l = a >= 0 ? (a + 1) / 2 : -((-a) / 2); /* ceil(a / 2) */
+    long u = b >= 0 ? b / 2 : -((-b + 1) / 2);   /* floor(b / 2) */
+    *lo = l > 0 ? (int)l : 0;
+    *hi = u < h->local_size - 1 ? (int)u : h->local_size - 1;
+}
+
+int ars_hilbert_in_sector(const ars_hilbert *h, const uint8_t *cfg) {
+    if (!h->constrained) {
+        return 1;
+    }
+    long m = 0;
+    for (int t = 0; t < h->size; t++) {
+        m += ars_hilbert_value(h, cfg[t]);
+    }
+    return m == h->two_m;
 }
 
 int ars_hilbert_value(const ars_hilbert *h, int index) {

@@ -379,6 +379,11 @@ static herr_t write_model(hid_t file, const ars_arnn *net, const char *dtype) {
             0) {
         goto done;
     }
+    const double total_sz = 0.5 * a->hilbert.two_m;
+    if (a->hilbert.constrained &&
+        attr_write(g, "total_sz", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &total_sz) < 0) {
+        goto done;
+    }
     H5Gclose(g);
     g = H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0 || attr_i64(g, "layers", a->layers) < 0 ||
@@ -390,6 +395,7 @@ static herr_t write_model(hid_t file, const ars_arnn *net, const char *dtype) {
         attr_i64(g, "use_bias", a->use_bias) < 0 ||
         attr_i64(g, "feature_group_count", a->feature_group_count) < 0 ||
         attr_i64(g, "machine_pow", ARS_MACHINE_POW) < 0 ||
+        attr_string(g, "symmetrize", ars_sym_name(a->symmetry)) < 0 ||
         attr_string(g, "dtype", dtype != NULL ? dtype : "float64") < 0) {
         goto done;
     }
@@ -1070,7 +1076,8 @@ static int check_format(hid_t file, const char *path) {
 static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     int64_t size, local_size, layers, ks, groups, use_bias;
     int64_t feat[ARS_MAX_LAYERS], dil[ARS_MAX_LAYERS];
-    char act[32], input[32];
+    char act[32], input[32], sym[32] = "none";
+    double total_sz = (double)NAN;
     const char *missing = NULL;
     memset(arch, 0, sizeof *arch);
     if (H5Lexists(file, "model", H5P_DEFAULT) <= 0) {
@@ -1106,6 +1113,11 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
         missing = "/model attribute 'activation'";
     } else if (attr_read_string(m, "input", input, sizeof input) != 0) {
         missing = "/model attribute 'input'";
+    } else if (H5Aexists(m, "symmetrize") > 0 &&
+               attr_read_string(m, "symmetrize", sym, sizeof sym) != 0) {
+        missing = "/model attribute 'symmetrize'";
+    } else if (H5Aexists(h, "total_sz") > 0 && attr_read_f64(h, "total_sz", &total_sz) != 0) {
+        missing = "/hilbert attribute 'total_sz'";
     }
     if (h >= 0) {
         H5Gclose(h);
@@ -1150,6 +1162,22 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     }
     arch->activation = (ars_activation)a;
     arch->input = (ars_input)in;
+    if (ars_sym_parse(sym, &arch->symmetry) != 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': unknown /model symmetrize '%s' (none, spin_flip, reflection or "
+                       "both)",
+                       path, sym);
+    }
+    if (!isnan(total_sz)) {
+        const double twice = 2.0 * total_sz;
+        if (!isfinite(twice) || twice != floor(twice) || fabs(twice) > 1e9 ||
+            !ars_hilbert_sector_reachable(&arch->hilbert, (long)twice)) {
+            return ARS_ERR(ARS_STATUS_EINPUT,
+                           "'%s': /hilbert total_sz %g is not a sector of %lld sites of spin %g",
+                           path, total_sz, (long long)size, 0.5 * (double)(local_size - 1));
+        }
+        ars_hilbert_set_sector(&arch->hilbert, (int)twice);
+    }
     char why[256];
     if (groups < 1 || groups > 4096 || ks < 2 || ks > 1024 ||
         ars_arch_check(arch, why, sizeof why) != 0) {
@@ -1207,6 +1235,23 @@ static int compare_arch(const ars_arch *f, const ars_arch *n, const char *path, 
         what = "/model use_bias";
         snprintf(fv, sizeof fv, "%d", f->use_bias);
         snprintf(nv, sizeof nv, "%d ([model] use_bias)", n->use_bias);
+    } else if (with_size && f->symmetry != n->symmetry) {
+        what = "/model symmetrize";
+        snprintf(fv, sizeof fv, "%s", ars_sym_name(f->symmetry));
+        snprintf(nv, sizeof nv, "%s ([model] symmetrize)", ars_sym_name(n->symmetry));
+    } else if (with_size && (f->hilbert.constrained != n->hilbert.constrained ||
+                             f->hilbert.two_m != n->hilbert.two_m)) {
+        what = "/hilbert total_sz";
+        if (f->hilbert.constrained) {
+            snprintf(fv, sizeof fv, "%g", 0.5 * f->hilbert.two_m);
+        } else {
+            snprintf(fv, sizeof fv, "none");
+        }
+        if (n->hilbert.constrained) {
+            snprintf(nv, sizeof nv, "%g ([system] total_sz)", 0.5 * n->hilbert.two_m);
+        } else {
+            snprintf(nv, sizeof nv, "none ([system] total_sz)");
+        }
     } else if (f->feature_group_count != n->feature_group_count && n->layers >= 3) {
         what = "/model feature_group_count";
         snprintf(fv, sizeof fv, "%d", f->feature_group_count);
@@ -1375,6 +1420,11 @@ static int load_variables(const char *path, ars_arnn *net) {
         rc = read_arch_from(file, path, &recorded);
         if (rc == ARS_OK) {
             rc = compare_arch(&recorded, &net->arch, path, 0);
+        }
+        if (rc == ARS_OK && recorded.symmetry != net->arch.symmetry) {
+            ars_warn("'%s' holds variables of a network with symmetrize = %s; this run uses "
+                     "symmetrize = %s, so the same variables describe another state",
+                     path, ars_sym_name(recorded.symmetry), ars_sym_name(net->arch.symmetry));
         }
     }
     if (rc == ARS_OK && (H5Lexists(file, "variables", H5P_DEFAULT) <= 0 ||

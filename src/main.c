@@ -177,6 +177,19 @@ static void report_receptive_field(const ars_arch *arch, int quiet) {
     free(dep);
 }
 
+/* ", total_sz 0, symmetrised (both)" or "" (for the start-up lines). */
+static const char *sector_text(const ars_arch *a, char *buf, size_t len) {
+    int n = 0;
+    buf[0] = '\0';
+    if (a->hilbert.constrained) {
+        n = snprintf(buf, len, ", total_sz %g", 0.5 * a->hilbert.two_m);
+    }
+    if (a->symmetry != ARS_SYM_NONE && n >= 0 && (size_t)n < len) {
+        snprintf(buf + n, len - (size_t)n, ", symmetrised (%s)", ars_sym_name(a->symmetry));
+    }
+    return buf;
+}
+
 /* How this run treats its output file. */
 typedef struct run_ctx {
     const ars_comm *comm;
@@ -308,7 +321,7 @@ static int build_network(const ars_config *cfg, const ars_comm *comm, ars_arch *
     if (ars_comm_max_int(comm, failed_here) && rc == ARS_OK) {
         rc = ARS_STATUS_ENOMEM; /* another rank could not allocate (it said so) */
     }
-    if (rc == ARS_OK && !later) {
+    if (rc == ARS_OK && !later && *net != NULL) {
         ars_comm_bcast(comm, (*net)->params, (*net)->n_params * sizeof(double));
     }
     return rc;
@@ -332,8 +345,15 @@ static double exact_reference(const ars_config *cfg, const ars_ham *H, const cha
         return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
     }
     double e0 = NAN;
-    if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
-        ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
+    if (cfg->two_m != ARS_CONFIG_NO_SECTOR) {
+        /* The state lives in the configured sector: its lowest energy is the reference. */
+        if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE &&
+            ars_exact_lanczos_sector(H, (H->size + cfg->two_m) / 2, &e0, 5000, 1e-12) == ARS_OK) {
+            *method = "Lanczos in the [system] total_sz sector";
+            return e0;
+        }
+    } else if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
+               ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
         *method = "Lanczos, total Sz = 0";
         return e0;
     }
@@ -432,9 +452,11 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
     }
     int threads = omp_get_max_threads();
     if (!quiet) {
+        char sect[96];
         printf("arsampler %s: %s\n", ARS_VERSION, cfg->source);
-        printf("system: %d sites of spin %g (local_size %d)\n", arch.hilbert.size,
-               0.5 * arch.hilbert.two_s, arch.hilbert.local_size);
+        printf("system: %d sites of spin %g (local_size %d)%s\n", arch.hilbert.size,
+               0.5 * arch.hilbert.two_s, arch.hilbert.local_size,
+               sector_text(&arch, sect, sizeof sect));
         printf("model: %d masked conv layers, features", arch.layers);
         for (int l = 0; l < arch.layers; l++) {
             printf(" %d", arch.features[l]);
@@ -653,9 +675,11 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
         }
     }
     if (!quiet) {
+        char sect[96];
         printf("arsampler %s: %s (train)\n", ARS_VERSION, cfg->source);
-        printf("system: %d sites of spin 1/2; model: %d layers, %zu parameters\n",
-               arch.hilbert.size, arch.layers, net->n_params);
+        printf("system: %d sites of spin 1/2%s; model: %d layers, %zu parameters\n",
+               arch.hilbert.size, sector_text(&arch, sect, sizeof sect), arch.layers,
+               net->n_params);
         print_hamiltonian(&H, exact, method);
         printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n",
                cfg->iterations, n, cfg->optimizer == 1 ? "adam" : "sgd", cfg->learning_rate,

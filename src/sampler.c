@@ -26,8 +26,14 @@ size_t ars_sampler_slot_bytes(const ars_arch *arch, int chunk_size, ars_sampler_
                               ars_dtype dtype) {
     const size_t real = dtype == ARS_DTYPE_FLOAT32 ? sizeof(float) : sizeof(double);
     const size_t B = (size_t)chunk_size, D = (size_t)arch->hilbert.local_size;
+    /* The uniforms, the prefix sums of the sector mask, and the group's scratch. */
+    size_t common = B * (sizeof(double) + sizeof(int));
+    if (arch->symmetry != ARS_SYM_NONE) {
+        common += B * ((size_t)arch->hilbert.size +
+                       (size_t)ars_sym_order(arch->symmetry) * sizeof(double));
+    }
     if (algorithm == ARS_SAMPLER_FULL) {
-        return ars_arnn_ws_bytes(arch, chunk_size) + D * B * real + B * sizeof(double);
+        return ars_arnn_ws_bytes(arch, chunk_size) + D * B * real + common;
     }
     size_t fmax = 0, per_b = 0;
     int cin = ars_arch_input_channels(arch);
@@ -38,7 +44,7 @@ size_t ars_sampler_slot_bytes(const ars_arch *arch, int chunk_size, ars_sampler_
         cin = arch->features[l];
         fmax = (size_t)cin > fmax ? (size_t)cin : fmax;
     }
-    return (per_b + fmax + 2 * D) * B * real + B * sizeof(double);
+    return (per_b + fmax + 2 * D) * B * real + common;
 }
 
 ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_threads,
@@ -78,8 +84,16 @@ ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_thread
         sl->rng = ars_rng_alloc();
         sl->p = malloc(D * B * real);
         sl->u = malloc(B * sizeof(double));
-        if (sl->rng == NULL || sl->p == NULL || sl->u == NULL) {
+        sl->msum = malloc(B * sizeof(int));
+        if (sl->rng == NULL || sl->p == NULL || sl->u == NULL || sl->msum == NULL) {
             goto fail;
+        }
+        if (arch->symmetry != ARS_SYM_NONE) {
+            sl->gcfg = malloc(B * (size_t)arch->hilbert.size);
+            sl->glp = malloc((size_t)ars_sym_order(arch->symmetry) * B * sizeof(double));
+            if (sl->gcfg == NULL || sl->glp == NULL) {
+                goto fail;
+            }
         }
         if (algorithm == ARS_SAMPLER_FULL) {
             sl->ws = ars_arnn_ws_alloc(net, chunk_size);
@@ -121,6 +135,9 @@ void ars_sampler_free(ars_sampler *s) {
         free(sl->lpsi);
         free(sl->p);
         free(sl->u);
+        free(sl->msum);
+        free(sl->gcfg);
+        free(sl->glp);
         if (sl->rng != NULL) {
             gsl_rng_free(sl->rng);
         }
@@ -147,6 +164,7 @@ void ars_sampler_sync(ars_sampler *s) {
 #define LOG_SOFTMAX ars_log_softmax
 #define VEXP ars_vexp
 #define ENCODE_SITE ars_arnn_encode_site
+#define MASK_SITE ars_arnn_mask_site
 #include "sampler_chunk.h"
 #undef REAL
 #undef NAME
@@ -155,6 +173,7 @@ void ars_sampler_sync(ars_sampler *s) {
 #undef LOG_SOFTMAX
 #undef VEXP
 #undef ENCODE_SITE
+#undef MASK_SITE
 
 #define REAL float
 #define NAME(x) x##_f
@@ -163,6 +182,7 @@ void ars_sampler_sync(ars_sampler *s) {
 #define LOG_SOFTMAX ars_log_softmax_f
 #define VEXP ars_vexp_f
 #define ENCODE_SITE ars_arnn_encode_site_f
+#define MASK_SITE ars_arnn_mask_site_f
 #include "sampler_chunk.h"
 #undef REAL
 #undef NAME
@@ -171,6 +191,7 @@ void ars_sampler_sync(ars_sampler *s) {
 #undef LOG_SOFTMAX
 #undef VEXP
 #undef ENCODE_SITE
+#undef MASK_SITE
 
 /* The full-forward reference over one chunk (float64): site t is drawn from a forward pass over
  * sites 0..t; evaluation needs one pass over all sites. */
@@ -199,6 +220,65 @@ static int full_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out, 
     return bad;
 }
 
+/* The plain network over B samples of one chunk with the chosen algorithm and precision: draws
+ * into out with r (in == out), or evaluates in (r == NULL). */
+static int chunk_pass(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out, const uint8_t *in,
+                      double *lp, double *lo, int B, gsl_rng *r) {
+    const ars_arnn *net = s->net;
+    if (s->algorithm == ARS_SAMPLER_FULL) {
+        return full_chunk(s, sl, out, in, lp, lo, B, r);
+    }
+    const double *kern[ARS_MAX_LAYERS] = {0}, *bias[ARS_MAX_LAYERS] = {0};
+    const float *kern_f[ARS_MAX_LAYERS] = {0}, *bias_f[ARS_MAX_LAYERS] = {0};
+    for (int l = 0; l < net->arch.layers; l++) {
+        const ars_conv *cv = &net->layer[l];
+        kern[l] = cv->kernel;
+        bias[l] = cv->bias;
+        if (s->params_f != NULL) {
+            kern_f[l] = s->params_f + (cv->kernel - net->params);
+            bias_f[l] = cv->bias != NULL ? s->params_f + (cv->bias - net->params) : NULL;
+        }
+    }
+    if (s->dtype == ARS_DTYPE_FLOAT32) {
+        return cached_chunk_f(s, sl, kern_f, bias_f, out, in, lp, lo, B, r);
+    }
+    return cached_chunk(s, sl, kern, bias, out, in, lp, lo, B, r);
+}
+
+/* Symmetrisation of a chunk whose plain log p is in lp (sampler.h): log p(g s) for the other
+ * elements of the rows cfg (B, L), then, when drawing (out == cfg, r != NULL), a random element
+ * applied to each sample; lp = log p_sym. */
+static int symmetrize_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out,
+                            const uint8_t *cfg, double *lp, int B, gsl_rng *r, uint64_t key) {
+    const ars_arch *arch = &s->net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size;
+    const int G = ars_sym_order(arch->symmetry);
+    int bad = 0;
+    memcpy(sl->glp, lp, (size_t)B * sizeof(double));
+    for (int k = 1; k < G; k++) {
+        ars_sym_apply(sl->gcfg, cfg, (size_t)B, L, D, ars_sym_element(arch->symmetry, k));
+        bad += chunk_pass(s, sl, NULL, sl->gcfg, sl->glp + (size_t)k * B, NULL, B, NULL);
+    }
+    if (r != NULL) {
+        ars_rng_seed(r, key);
+    }
+    for (int b = 0; b < B; b++) {
+        unsigned gb = 0;
+        if (r != NULL) {
+            gb = ars_sym_element(arch->symmetry, (int)gsl_rng_uniform_int(r, (unsigned long)G));
+            ars_sym_apply(out + (size_t)b * L, out + (size_t)b * L, 1, L, D, gb);
+        }
+        /* log p(g' g_b s) = glp[g' ^ g_b], summed in the order of g'. */
+        double x[ARS_SYM_MAX_ORDER];
+        for (int k = 0; k < G; k++) {
+            const unsigned g = ars_sym_element(arch->symmetry, k) ^ gb;
+            x[k] = sl->glp[(size_t)ars_sym_index(arch->symmetry, g) * B + b];
+        }
+        lp[b] = ars_logsumexp(x, G, 1) - log((double)G);
+    }
+    return bad;
+}
+
 /* One chunk with slot `sl`: rows [chunk*chunk_size, ...) of cfg, log_prob and lpsi_out.
  * Draws into cfg_out when it is not NULL, else evaluates cfg_in. */
 static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg_out,
@@ -218,24 +298,12 @@ static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg_ou
         ars_rng_seed(r, ars_stream_key(seed, ARS_STREAM_SAMPLE, iteration, chunk));
         memset(out, 0, (size_t)B * (size_t)L);
     }
-    if (s->algorithm == ARS_SAMPLER_FULL) {
-        return full_chunk(s, sl, out, in, lp, lo, B, r);
+    int bad = chunk_pass(s, sl, out, in, lp, lo, B, r);
+    if (net->arch.symmetry != ARS_SYM_NONE) {
+        bad += symmetrize_chunk(s, sl, out, in, lp, B, r,
+                                ars_stream_key(seed, ARS_STREAM_SYMMETRY, iteration, chunk));
     }
-    const double *kern[ARS_MAX_LAYERS] = {0}, *bias[ARS_MAX_LAYERS] = {0};
-    const float *kern_f[ARS_MAX_LAYERS] = {0}, *bias_f[ARS_MAX_LAYERS] = {0};
-    for (int l = 0; l < net->arch.layers; l++) {
-        const ars_conv *cv = &net->layer[l];
-        kern[l] = cv->kernel;
-        bias[l] = cv->bias;
-        if (s->params_f != NULL) {
-            kern_f[l] = s->params_f + (cv->kernel - net->params);
-            bias_f[l] = cv->bias != NULL ? s->params_f + (cv->bias - net->params) : NULL;
-        }
-    }
-    if (s->dtype == ARS_DTYPE_FLOAT32) {
-        return cached_chunk_f(s, sl, kern_f, bias_f, out, in, lp, lo, B, r);
-    }
-    return cached_chunk(s, sl, kern, bias, out, in, lp, lo, B, r);
+    return bad;
 }
 
 /* Runs every chunk once, in parallel (drawing into cfg_out, or evaluating cfg_in); returns the

@@ -18,6 +18,12 @@
  *    0..t (O(L^2) per sample). float64 only.
  * Both evaluate each conditional with the same site kernel and head in the same order, so the
  * conditionals, the draws and the samples are identical.
+ *
+ * In a sector (hilbert.h) both draw from the masked conditionals (arnn.h), so every sample lies
+ * in the sector. A symmetrised network (symmetry.h) draws s as above, then evaluates log p(g s)
+ * for every other group element g (the same pass as ars_sampler_evaluate), then replaces s by
+ * g_b s with g_b drawn uniformly from the chunk's stream (seed, ARS_STREAM_SYMMETRY, iteration,
+ * chunk), one integer per sample in batch order; log_prob is log p_sym of the returned sample.
  */
 #ifndef ARS_SAMPLER_H
 #define ARS_SAMPLER_H
@@ -43,6 +49,9 @@ typedef struct ars_sampler_slot {
     void *lpsi;                 /* CACHED: (D, B) conditional log-amplitudes of the site */
     void *p;                    /* (D, B) conditional probabilities of the site */
     double *u;                  /* (B) the site's uniforms */
+    int *msum;                  /* (B) prefix sums of the values (sector mask) */
+    uint8_t *gcfg;              /* (B, L) g s (symmetrised networks only) */
+    double *glp;                /* (|G|, B) log p(g s) (symmetrised networks only) */
     gsl_rng *rng;
 } ars_sampler_slot;
 
@@ -83,8 +92,9 @@ int ars_sampler_draw_chunks(ars_sampler *s, uint8_t *cfg, double *log_prob, size
                             size_t c1, uint64_t seed, uint64_t iteration, ars_progress *prog);
 
 /* The sampler's own forward pass on given configurations cfg (n, L) ("teacher forcing": the
- * conditionals the sampler would use if it had drawn them): lpsi (n, L, D) (may be NULL) and
- * log_prob (n). Same algorithm and precision as ars_sampler_draw. */
+ * conditionals the sampler would use if it had drawn them): lpsi (n, L, D) (may be NULL; the
+ * plain network's conditionals of cfg itself) and log_prob (n) (log p_sym for a symmetrised
+ * network; -inf outside the sector). Same algorithm and precision as ars_sampler_draw. */
 void ars_sampler_evaluate(ars_sampler *s, double *lpsi, double *log_prob, const uint8_t *cfg,
                           size_t n);
 

@@ -80,9 +80,12 @@ static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const 
     const REAL mp = (REAL)ARS_MACHINE_POW;
     REAL *z = sl->z, *lpsi = sl->lpsi;
     const REAL *taps[ARS_MAX_TAPS];
+    const int constrained = arch->hilbert.constrained;
+    int *m = sl->msum; /* (B) prefix sums of the values, for the sector mask */
     int bad = 0;
     for (int b = 0; b < B; b++) {
         lp[b] = 0.0;
+        m[b] = 0;
     }
     for (int t = 0; t < L; t++) {
         for (int l = 0; l < n; l++) {
@@ -101,10 +104,20 @@ static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const 
             }
         }
         LOG_SOFTMAX(lpsi, z, D, B, (size_t)B, mp);
+        for (int b = 0; constrained && b < B; b++) {
+            int lo, hi;
+            ars_hilbert_feasible(&arch->hilbert, t, m[b], &lo, &hi);
+            if (lo > 0 || hi < D - 1) {
+                MASK_SITE(lpsi + b, z + b, (size_t)B, D, lo, hi);
+            }
+        }
         if (r != NULL) {
             bad += NAME(draw_site)(out, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
         } else {
             NAME(take_site)(cfg, L, t, lp, lpsi_out, lpsi, D, B);
+        }
+        for (int b = 0; constrained && b < B; b++) {
+            m[b] += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
         }
         const size_t site0 = (size_t)net->layer[0].cin * B;
         ENCODE_SITE((REAL *)sl->ring[0] + (size_t)(t % s->ring_len[0]) * site0, cfg, (size_t)L,

@@ -287,8 +287,7 @@ int ars_vmc_step(ars_vmc *v) {
             for (size_t k = 0; k < P; k++) {
                 memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
             }
-            ars_arnn_forward(c, v->net, v->gws[slot], B, (int)L);
-            ars_arnn_backward(v->O + start, n, c, v->net, v->gws[slot], B);
+            ars_arnn_grad_log_psi(v->O + start, n, NULL, c, v->net, v->gws[slot], B);
         }
     }
     ars_comm_allgather_columns(&v->comm, v->O, P, n, cs, v->gather);

@@ -1,7 +1,9 @@
 /*
  * Specification of the autoregressive network: exact normalisation over all configurations,
  * the autoregressive property, the receptive field, agreement with the independent numpy
- * reference in data/ref/, prefix evaluation, and LeCun-normal initialisation.
+ * reference in data/ref/, prefix evaluation, and LeCun-normal initialisation; in a fixed
+ * total-Sz sector, exact normalisation over the sector and -inf outside it; symmetrised states
+ * normalised and invariant; gradients against finite differences with masks and symmetries.
  */
 #include "test_util.h"
 
@@ -319,7 +321,7 @@ static void test_gradients_match_central_finite_differences(void **state) {
         double *grad = calloc(P * B, sizeof(double));
         double lp_plus[3], lp_minus[3];
         ars_arnn_forward(cfg, net, ws, B, L);
-        ars_arnn_backward(grad, (size_t)B, cfg, net, ws, B);
+        ars_arnn_backward(grad, (size_t)B, cfg, net, ws, B, NULL);
         const double eps = 1e-5;
         double worst = 0.0;
         size_t worst_k = 0;
@@ -347,6 +349,263 @@ static void test_gradients_match_central_finite_differences(void **state) {
         ars_arnn_ws_free(ws);
         ars_arnn_free(net);
     }
+}
+
+/* Sectors and symmetries over the architectures: spin 1/2, 1 and 3/2, several sectors (M = 2
+ * total_sz, M = 0 and not), every symmetrisation the sector allows. */
+typedef struct sector_case {
+    int arch;  /* index into cases[] */
+    int two_m; /* the sector, or ARS_TEST_NO_SECTOR */
+    ars_sym sym;
+} sector_case;
+
+#define ARS_TEST_NO_SECTOR (-1000)
+
+static const sector_case sector_cases[] = {
+    {0, 0, ARS_SYM_NONE},
+    {0, 2, ARS_SYM_NONE},
+    {0, -4, ARS_SYM_REFLECTION},
+    {1, 0, ARS_SYM_BOTH},
+    {2, 1, ARS_SYM_NONE},
+    {2, -3, ARS_SYM_REFLECTION},
+    {3, 0, ARS_SYM_SPIN_FLIP},
+    {4, 0, ARS_SYM_BOTH},
+    {4, 4, ARS_SYM_NONE},
+    {5, -2, ARS_SYM_REFLECTION},
+    {6, 2, ARS_SYM_NONE},
+    {7, 2, ARS_SYM_NONE},
+    {7, 0, ARS_SYM_BOTH},
+    {8, 1, ARS_SYM_NONE},
+    {0, ARS_TEST_NO_SECTOR, ARS_SYM_SPIN_FLIP},
+    {2, ARS_TEST_NO_SECTOR, ARS_SYM_BOTH},
+    {5, ARS_TEST_NO_SECTOR, ARS_SYM_REFLECTION},
+    {7, ARS_TEST_NO_SECTOR, ARS_SYM_BOTH},
+};
+#define N_SECTOR_CASES (sizeof sector_cases / sizeof sector_cases[0])
+
+static ars_arch sector_arch(const sector_case *c) {
+    ars_arch arch = case_arch(&cases[c->arch]);
+    if (c->two_m != ARS_TEST_NO_SECTOR) {
+        ars_hilbert_set_sector(&arch.hilbert, c->two_m);
+    }
+    arch.symmetry = c->sym;
+    char why[256];
+    if (ars_arch_check(&arch, why, sizeof why) != 0) {
+        fail_msg("sector case invalid: %s", why);
+    }
+    return arch;
+}
+
+/* Whether configuration k (lexicographic) of h lies in h's sector. */
+static int config_in_sector(const ars_hilbert *h, size_t k) {
+    uint8_t cfg[16];
+    ars_hilbert_config(h, cfg, k);
+    return ars_hilbert_in_sector(h, cfg);
+}
+
+/* In a sector the masked conditionals make p a distribution over the sector: the sum over it is
+ * 1 to 1e-12, and every configuration outside it has log p = -inf (never NaN). The same for
+ * the symmetrised states, which must also be invariant: p_sym(g s) = p_sym(s). */
+static void test_sector_and_symmetrised_states_are_normalised(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_SECTOR_CASES; i++) {
+        ars_arch arch = sector_arch(&sector_cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 1300 + i, 0.9);
+        const ars_hilbert *h = &arch.hilbert;
+        size_t n;
+        double *lp = ars_test_enumerate_log_prob(net, &n);
+        double sum = 0.0;
+        size_t inside = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (config_in_sector(h, k)) {
+                if (!isfinite(lp[k])) {
+                    fail_msg("case %zu: configuration %zu of the sector has log p = %g", i, k,
+                             lp[k]);
+                }
+                sum += exp(lp[k]);
+                inside++;
+            } else if (!(isinf(lp[k]) && lp[k] < 0)) {
+                fail_msg("case %zu: configuration %zu outside the sector has log p = %g", i, k,
+                         lp[k]);
+            }
+        }
+        if (fabs(sum - 1.0) > 1e-12) {
+            fail_msg("case %zu: sum of p over the %zu configurations of the sector = %.17g", i,
+                     inside, sum);
+        }
+        /* Invariance: the configuration g s has the same log p_sym as s. */
+        const int L = h->size, D = h->local_size;
+        for (int e = 1; e < ars_sym_order(arch.symmetry); e++) {
+            const unsigned g = ars_sym_element(arch.symmetry, e);
+            for (size_t k = 0; k < n; k++) {
+                uint8_t s[16], gs[16];
+                ars_hilbert_config(h, s, k);
+                ars_sym_apply(gs, s, 1, L, D, g);
+                size_t kg = 0;
+                for (int t = 0; t < L; t++) {
+                    kg = kg * (size_t)D + gs[t];
+                }
+                if (!(lp[kg] == lp[k] || fabs(lp[kg] - lp[k]) <= 1e-12 * fmax(1.0, fabs(lp[k])))) {
+                    fail_msg("case %zu: log p_sym(g s) = %.17g but log p_sym(s) = %.17g", i, lp[kg],
+                             lp[k]);
+                }
+            }
+        }
+        free(lp);
+        ars_arnn_free(net);
+    }
+}
+
+/* A symmetrised state is the mean of the transformed plain distributions, checked against an
+ * independent evaluation: p_sym(s) = (1/|G|) sum_g p(g s) with the plain network. */
+static void test_symmetrised_probability_is_the_group_mean(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_SECTOR_CASES; i++) {
+        if (sector_cases[i].sym == ARS_SYM_NONE) {
+            continue;
+        }
+        ars_arch arch = sector_arch(&sector_cases[i]);
+        ars_arch plain_arch = arch;
+        plain_arch.symmetry = ARS_SYM_NONE;
+        ars_arnn *net = ars_test_random_net(&arch, 1400 + i, 0.9);
+        ars_arnn *plain = ars_test_random_net(&plain_arch, 1400 + i, 0.9);
+        size_t n, n2;
+        double *lp = ars_test_enumerate_log_prob(net, &n);
+        double *lp_plain = ars_test_enumerate_log_prob(plain, &n2);
+        const ars_hilbert *h = &arch.hilbert;
+        const int L = h->size, D = h->local_size, G = ars_sym_order(arch.symmetry);
+        for (size_t k = 0; k < n; k++) {
+            uint8_t s[16], gs[16];
+            ars_hilbert_config(h, s, k);
+            double mean = 0.0;
+            for (int e = 0; e < G; e++) {
+                ars_sym_apply(gs, s, 1, L, D, ars_sym_element(arch.symmetry, e));
+                size_t kg = 0;
+                for (int t = 0; t < L; t++) {
+                    kg = kg * (size_t)D + gs[t];
+                }
+                mean += exp(lp_plain[kg]) / G;
+            }
+            if (fabs(exp(lp[k]) - mean) > 1e-14 + 1e-12 * mean) {
+                fail_msg("case %zu, configuration %zu: p_sym = %.17g, group mean %.17g", i, k,
+                         exp(lp[k]), mean);
+            }
+        }
+        free(lp);
+        free(lp_plain);
+        ars_arnn_free(net);
+        ars_arnn_free(plain);
+    }
+}
+
+/* Every parameter's gradient of the state's log psi (masked, symmetrised) against central
+ * finite differences of ars_arnn_log_psi, on configurations of the sector that include sites
+ * where the mask binds: relative error below 1e-6. */
+static void test_masked_symmetrised_gradients_match_finite_differences(void **state) {
+    (void)state;
+    for (size_t i = 0; i < N_SECTOR_CASES; i++) {
+        ars_arch arch = sector_arch(&sector_cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 1500 + i, 0.7);
+        const ars_hilbert *h = &arch.hilbert;
+        const int L = h->size, B = 4;
+        const size_t P = net->n_params;
+        /* B configurations of the sector, spread over the enumeration: the first (where the
+         * mask binds at the end of the chain), the last, and two between. */
+        size_t n_all = ars_hilbert_n_configs(h, (size_t)1 << 22), found = 0, inside = 0;
+        for (size_t k = 0; k < n_all; k++) {
+            inside += config_in_sector(h, k);
+        }
+        uint8_t cfg[4 * 16];
+        const size_t want[4] = {0, inside / 3, (2 * inside) / 3, inside - 1};
+        for (size_t k = 0, j = 0; k < n_all && found < 4; k++) {
+            if (!config_in_sector(h, k)) {
+                continue;
+            }
+            if (j == want[found]) {
+                ars_hilbert_config(h, cfg + found * (size_t)L, k);
+                found++;
+            }
+            j++;
+        }
+        assert_int_equal(found, 4);
+        ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
+        double *grad = calloc(P * B, sizeof(double));
+        double lp[4], lp_plus[4], lp_minus[4];
+        ars_arnn_grad_log_psi(grad, (size_t)B, lp, cfg, net, ws, B);
+        ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
+        assert_memory_equal(lp, lp_plus, sizeof lp); /* the same log psi, bit for bit */
+        const double eps = 1e-5;
+        double worst = 0.0;
+        size_t worst_k = 0;
+        for (size_t k = 0; k < P; k++) {
+            const double saved = net->params[k];
+            net->params[k] = saved + eps;
+            ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
+            net->params[k] = saved - eps;
+            ars_arnn_log_psi(lp_minus, cfg, net, ws, B);
+            net->params[k] = saved;
+            for (int b = 0; b < B; b++) {
+                const double fd = (lp_plus[b] - lp_minus[b]) / (2.0 * eps);
+                const double g = grad[k * B + (size_t)b];
+                const double err = fabs(fd - g) <= 1e-9 ? 0.0 : fabs(fd - g) / fmax(fabs(g), 1e-3);
+                if (err > worst) {
+                    worst = err;
+                    worst_k = k;
+                }
+            }
+        }
+        if (worst > 1e-6) {
+            fail_msg("sector case %zu: parameter %zu: relative error %.3g", i, worst_k, worst);
+        }
+        free(grad);
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(net);
+    }
+}
+
+/* The weighted backward pass is the plain one times the weight, per sample. */
+static void test_weighted_backward_scales_each_sample(void **state) {
+    (void)state;
+    ars_arch arch = case_arch(&cases[3]);
+    ars_arnn *net = ars_test_random_net(&arch, 1600, 0.7);
+    const int L = arch.hilbert.size, B = 3;
+    const size_t P = net->n_params;
+    uint8_t cfg[3 * 16];
+    for (int k = 0; k < B * L; k++) {
+        cfg[k] = (uint8_t)((k * 5 + 1) % 2);
+    }
+    const double w[3] = {0.5, -2.0, 0.25}; /* powers of two: exact */
+    ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
+    double *g1 = calloc(P * B, sizeof(double)), *gw = calloc(P * B, sizeof(double));
+    ars_arnn_forward(cfg, net, ws, B, L);
+    ars_arnn_backward(g1, (size_t)B, cfg, net, ws, B, NULL);
+    ars_arnn_backward(gw, (size_t)B, cfg, net, ws, B, w);
+    for (size_t k = 0; k < P; k++) {
+        for (int b = 0; b < B; b++) {
+            assert_true(gw[k * B + b] == w[b] * g1[k * B + b]);
+        }
+    }
+    free(g1);
+    free(gw);
+    ars_arnn_ws_free(ws);
+    ars_arnn_free(net);
+}
+
+/* The spin flip maps total_sz to -total_sz: only the zero sector can be spin-flip symmetrised. */
+static void test_spin_flip_needs_the_zero_sector(void **state) {
+    (void)state;
+    ars_arch a = case_arch(&cases[0]);
+    char why[256];
+    ars_hilbert_set_sector(&a.hilbert, 2);
+    a.symmetry = ARS_SYM_REFLECTION;
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), 0);
+    a.symmetry = ARS_SYM_SPIN_FLIP;
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), -1);
+    assert_non_null(strstr(why, "total_sz"));
+    a.symmetry = ARS_SYM_BOTH;
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), -1);
+    ars_hilbert_set_sector(&a.hilbert, 0);
+    assert_int_equal(ars_arch_check(&a, why, sizeof why), 0);
 }
 
 static void test_architecture_checks_reject_inconsistent_shapes(void **state) {
@@ -377,6 +636,11 @@ int main(void) {
         cmocka_unit_test(test_gradients_match_central_finite_differences),
         cmocka_unit_test(test_architecture_checks_reject_inconsistent_shapes),
         cmocka_unit_test(test_extreme_weights_keep_probabilities_finite_and_normalised),
+        cmocka_unit_test(test_sector_and_symmetrised_states_are_normalised),
+        cmocka_unit_test(test_symmetrised_probability_is_the_group_mean),
+        cmocka_unit_test(test_masked_symmetrised_gradients_match_finite_differences),
+        cmocka_unit_test(test_weighted_backward_scales_each_sample),
+        cmocka_unit_test(test_spin_flip_needs_the_zero_sector),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include "test_util.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include "ars_common.h"
@@ -461,6 +462,62 @@ static void test_enums_accept_every_documented_name(void **state) {
     assert_int_equal(c.mode, ARS_MODE_SAMPLE);
 }
 
+/* [system] total_sz: none, or a multiple of 0.5 (stored doubled) that the chain can reach; the
+ * sector goes into the architecture. */
+static void test_total_sz_selects_a_reachable_sector(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int two_m;
+    } cases[] = {{"0", 0}, {"1", 2}, {"-1.5", -3}, {"+2", 4}, {"0.0", 0}, {"none", INT_MIN}};
+    ars_config c;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        accepts(&c, "system", "total_sz", cases[i].text);
+        assert_int_equal(c.two_m, cases[i].two_m);
+    }
+    ars_arch arch;
+    parse_ok(&c, "[system]\nsize = 6\ntotal_sz = -1\n[model]\nsymmetrize = reflection\n");
+    ars_config_arch(&c, &arch);
+    assert_true(arch.hilbert.constrained);
+    assert_int_equal(arch.hilbert.two_m, -2);
+    assert_int_equal(arch.symmetry, ARS_SYM_REFLECTION);
+    parse_ok(&c, "[system]\nsize = 5\nspin = 1\ntotal_sz = 5\n");
+    parse_ok(&c, "[system]\nsize = 5\ntotal_sz = 0.5\n");
+    parse_ok(&c, "[system]\nsize = 6\n");
+    ars_config_arch(&c, &arch);
+    assert_false(arch.hilbert.constrained);
+    assert_int_equal(arch.symmetry, ARS_SYM_NONE);
+    /* The dump names the sector and the symmetry, and parses back to the same config. */
+    parse_ok(&c, "[system]\nsize = 6\ntotal_sz = 1\n[model]\nsymmetrize = reflection\n"
+                 "[hamiltonian]\ntype = heisenberg\n");
+    char *d = ars_config_dump(&c);
+    assert_non_null(strstr(d, "total_sz = 1\n"));
+    assert_non_null(strstr(d, "symmetrize = reflection\n"));
+    free(d);
+}
+
+static void test_bad_sectors_and_symmetries_are_errors(void **state) {
+    (void)state;
+    rejects("system", "total_sz", "0.25", "must be none or a multiple of 0.5 \\(got '0.25'\\)$");
+    rejects("system", "total_sz", "nan", "must be none or a multiple of 0.5");
+    rejects("system", "total_sz", "1e3", "must be none or a multiple of 0.5");
+    rejects("system", "total_sz", "", "must be none or a multiple of 0.5");
+    rejects("model", "symmetrize", "translation",
+            "must be one of none, spin_flip, reflection, both \\(got 'translation'\\)$");
+    finalize_fails(
+        "[system]\nsize = 6\ntotal_sz = 0.5\n",
+        "^test\\.ini:3: \\[system\\] total_sz: not reachable with 6 sites of spin 0\\.5: "
+        "it must be one of -3, -2, \\.\\.\\., 3 \\(got 0\\.5\\)$");
+    finalize_fails("[system]\nsize = 4\ntotal_sz = -3\n",
+                   "^test\\.ini:3: \\[system\\] total_sz: not reachable with 4 sites");
+    finalize_fails("[system]\nsize = 6\ntotal_sz = 1\n[model]\nsymmetrize = spin_flip\n",
+                   "^test\\.ini:5: \\[model\\] symmetrize: the spin flip maps total_sz 1 to -1, so "
+                   "spin_flip needs total_sz = 0 or none \\(got spin_flip\\)$");
+    finalize_fails("[run]\nmode = train\n[system]\nsize = 6\ntotal_sz = 0\n[hamiltonian]\n"
+                   "type = tfim\n",
+                   "^test\\.ini:5: \\[system\\] total_sz: tfim does not conserve the total Sz");
+}
+
 static void test_spin_is_stored_as_twice_its_value(void **state) {
     (void)state;
     static const struct {
@@ -516,10 +573,10 @@ static void test_unknown_key_is_an_error(void **state) {
     parse_fails("[model]\nlayers = 3\nfeaturs = 16\n",
                 "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
                 "features, kernel_size, kernel_dilation, activation, use_bias, "
-                "feature_group_count, input, dtype, init\\)$");
+                "feature_group_count, input, symmetrize, dtype, init\\)$");
     /* A key of another section is unknown here. */
     parse_fails("[system]\nseed = 3\n", "^test\\.ini:2: \\[system\\] seed: unknown key \\(keys "
-                                        "of \\[system\\]: size, spin\\)$");
+                                        "of \\[system\\]: size, spin, total_sz\\)$");
     parse_fails("[system]\nSize = 3\n", "^test\\.ini:2: \\[system\\] Size: unknown key");
 }
 
@@ -1139,10 +1196,11 @@ static void test_dump_shows_every_key_with_its_effective_value(void **state) {
     char *d = dump_of(&c);
     static const char *const lines[] = {
         "\n[run]\nmode = sample\nthreads = 3\n",
-        "\n[system]\nsize = 37\nspin = 2.5\n",
+        "\n[system]\nsize = 37\nspin = 2.5\ntotal_sz = none\n",
         "\n[model]\nlayers = 4\nfeatures = 24, 12, 8, 6\nkernel_size = 5\n"
         "kernel_dilation = 1, 2, 4, 8\nactivation = gelu\nuse_bias = false\n"
-        "feature_group_count = 4\ninput = onehot\ndtype = float64\ninit = data/some dir/run#2.h5\n",
+        "feature_group_count = 4\ninput = onehot\nsymmetrize = none\ndtype = float64\n"
+        "init = data/some dir/run#2.h5\n",
         "\n[sampler]\nn_samples = 123456789\nchunk_size = 100\nseed = 18446744073709551615\n"
         "algorithm = cached\n",
         "\n[output]\nfile = results/run 7.h5\n",
@@ -1272,7 +1330,7 @@ static void test_set_messages_quote_control_characters(void **state) {
                                  "\\(known sections: .*\\)$");
     set_fails("system.si\rze=4",
               "^--set system\\.si\\?ze=4: \\[system\\] si\\?ze: unknown key \\(keys of "
-              "\\[system\\]: size, spin\\)$");
+              "\\[system\\]: size, spin, total_sz\\)$");
     /* An override accepted with a trailing newline (values are trimmed), then named by a
      * cross-key error of ars_config_finalize. */
     ars_config c;
@@ -1381,6 +1439,8 @@ int main(void) {
         cmocka_unit_test(test_booleans_accept_true_yes_on_1_and_false_no_off_0),
         cmocka_unit_test(test_enums_accept_every_documented_name),
         cmocka_unit_test(test_spin_is_stored_as_twice_its_value),
+        cmocka_unit_test(test_total_sz_selects_a_reachable_sector),
+        cmocka_unit_test(test_bad_sectors_and_symmetries_are_errors),
         cmocka_unit_test(test_largest_values_of_each_range_are_accepted),
         cmocka_unit_test(test_unknown_section_is_an_error),
         cmocka_unit_test(test_unknown_key_is_an_error),

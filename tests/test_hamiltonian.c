@@ -163,6 +163,8 @@ static int valid(ars_ham_type type, int L, int pbc, int marshall) {
     return !(type == ARS_HAM_J1J2 && pbc && L < 5);
 }
 
+#define NO_SECTOR (-1000)
+
 static const ars_ham_type TYPES[] = {ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2};
 #define N_TYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -340,7 +342,7 @@ static void test_fast_local_energies_equal_full_recomputation(void **state) {
                     assert_non_null(ws);
                     assert_non_null(ws1);
                     const int R = ars_ham_ws_reach(ws), W = ars_ham_ws_window(ws);
-                    assert_true(W <= 2 * R + 3 && W <= L);
+                    assert_true(W <= 3 * R + 2 && W <= L);
                     for (int pass = 0; pass < 2; pass++) {
                         const ars_arnn *nt = pass == 0 ? net : net2; /* same shape, new params */
                         ars_ham_local_energy_slow(slow, cfg, &H, nt, B);
@@ -370,6 +372,245 @@ static void test_fast_local_energies_equal_full_recomputation(void **state) {
     }
     print_message("fast vs slow local energies, %d cases: max |diff| %.2e, max relative %.2e\n",
                   cases, worst_abs, worst_rel);
+}
+
+/* ---- (b') sectors and symmetrised states ------------------------------------------------- */
+
+/* n_random configurations of the sector with n_up up spins, then the domains (downs then ups,
+ * ups then downs: the mask binds over half the chain), a Neel-like and a blocky one. */
+static int sector_configs(uint8_t *cfg, int L, int n_up, int n_random, uint64_t seed) {
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, seed);
+    int b = 0;
+    for (; b < n_random; b++) {
+        uint8_t *s = cfg + (size_t)b * L;
+        memset(s, 0, (size_t)L);
+        for (int placed = 0; placed < n_up;) {
+            const int t = (int)gsl_rng_uniform_int(r, (unsigned long)L);
+            placed += s[t] == 0;
+            s[t] = 1;
+        }
+    }
+    gsl_rng_free(r);
+    for (int kind = 0; kind < 4; kind++, b++) {
+        uint8_t *s = cfg + (size_t)b * L;
+        for (int t = 0; t < L; t++) {
+            const int rank = kind == 0   ? t >= L - n_up
+                             : kind == 1 ? t < n_up
+                             : kind == 2 ? (t % 2 == 0 && t / 2 < n_up) || (2 * n_up - L > t / 2)
+                                         : (t / 3) % 2 == 0;
+            s[t] = (uint8_t)rank;
+        }
+        /* Fix the count (kinds 2 and 3 are only roughly right): set or clear from the end. */
+        int up = 0;
+        for (int t = 0; t < L; t++) {
+            up += s[t];
+        }
+        for (int t = L - 1; t >= 0 && up != n_up; t--) {
+            if (up < n_up && s[t] == 0) {
+                s[t] = 1;
+                up++;
+            } else if (up > n_up && s[t] == 1) {
+                s[t] = 0;
+                up--;
+            }
+        }
+    }
+    return b;
+}
+
+static ars_arnn *sector_net(const net_case *c, int two_m, ars_sym sym, uint64_t seed) {
+    ars_arch a = ars_test_arch(c->size, 1, c->layers, c->features, c->kernel_size, c->dil,
+                               c->groups, c->bias, c->act, c->input);
+    if (two_m != NO_SECTOR) {
+        ars_hilbert_set_sector(&a.hilbert, two_m);
+    }
+    a.symmetry = sym;
+    return ars_test_random_net(&a, seed, 0.5);
+}
+
+/* In a sector the windows apply the chain's mask, flips that leave the sector give psi = 0, and
+ * a pair flip (i, j) far apart (the periodic bond (0, L-1)) moves the prefix sums of every site
+ * between its windows; symmetrised states combine the ratios of all g s. Every local energy
+ * equals the full recomputation (ars_arnn_log_psi of each connected configuration) to 1e-12,
+ * and so does every ratio of arbitrary single and pair flips, near and far. */
+static void test_sector_and_symmetrised_local_energies_equal_full_recomputation(void **state) {
+    (void)state;
+    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_REFLECTION, ARS_SYM_SPIN_FLIP, ARS_SYM_BOTH};
+    const int sectors[] = {0, 2, -4, NO_SECTOR};
+    double worst = 0.0;
+    int cases = 0;
+    for (size_t nc = 0; nc < N_NETS; nc++) {
+        const int L = NETS[nc].size;
+        for (size_t si = 0; si < 4; si++) {
+            for (size_t yi = 0; yi < 4; yi++) {
+                const int M = sectors[si];
+                if ((syms[yi] & ARS_SYM_SPIN_FLIP) && M != 0 && M != NO_SECTOR) {
+                    continue;
+                }
+                if (M == NO_SECTOR && syms[yi] == ARS_SYM_NONE) {
+                    continue; /* the plain case is the test above */
+                }
+                ars_arnn *net = sector_net(&NETS[nc], M, syms[yi], 1000 + 16 * nc + 4 * si + yi);
+                uint8_t *cfg = malloc((size_t)64 * L);
+                const int n_up = M == NO_SECTOR ? L / 2 : (L + M) / 2;
+                const int B = sector_configs(cfg, L, n_up, 12, 50 + nc);
+                double fast[64], slow[64];
+                for (size_t ty = 0; ty < N_TYPES; ty++) {
+                    if (M != NO_SECTOR && TYPES[ty] == ARS_HAM_TFIM) {
+                        continue; /* tfim changes total Sz: no sector state */
+                    }
+                    for (int pbc = 0; pbc <= 1; pbc++) {
+                        const int marshall = TYPES[ty] != ARS_HAM_TFIM;
+                        if (!valid(TYPES[ty], L, pbc, marshall)) {
+                            continue;
+                        }
+                        ars_ham H = make_ham(TYPES[ty], L, pbc, marshall);
+                        ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, 64);
+                        assert_non_null(ws);
+                        ars_ham_local_energy_slow(slow, cfg, &H, net, B);
+                        assert_int_equal(ars_ham_local_energy(fast, cfg, &H, net, ws, B), 0);
+                        for (int b = 0; b < B; b++) {
+                            if (!(fabs(fast[b] - slow[b]) <= 1e-12 * fmax(1.0, fabs(slow[b])))) {
+                                fail_msg("net %zu (R %d) M %d sym %s %s pbc %d sample %d: fast "
+                                         "%.17g, full %.17g",
+                                         nc, ars_ham_ws_reach(ws), M, ars_sym_name(syms[yi]),
+                                         ars_ham_type_name(H.type), pbc, b, fast[b], slow[b]);
+                            }
+                        }
+                        for (int b = 0; b < B; b++) {
+                            worst = fmax(worst, fabs(fast[b] - slow[b]) / fmax(1.0, fabs(slow[b])));
+                        }
+                        ars_ham_ws_free(ws);
+                        cases++;
+                    }
+                }
+                /* Ratios of flips (0, L-1), (0, L/2), (1, L-2), (i, i+1), single flips, and the
+                 * longest merged pair (2, 2 + R + 1). */
+                ars_ham H = make_ham(ARS_HAM_HEISENBERG, L, 1, 0);
+                ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, B);
+                enum { NF = 7 };
+                const int R = ars_ham_ws_reach(ws), far = 2 + R + 1 < L ? 2 + R + 1 : L - 1;
+                ars_ham_flip *fl = malloc((size_t)B * NF * sizeof *fl);
+                double *dlog = malloc((size_t)B * NF * sizeof(double));
+                for (int b = 0; b < B; b++) {
+                    const ars_ham_flip f[NF] = {{0, L - 1, 0},  {0, L / 2, 0},
+                                                {1, L - 2, 0},  {b % (L - 1), b % (L - 1) + 1, 0},
+                                                {b % L, -1, 0}, {L - 1, -1, 0},
+                                                {2, far, 0}};
+                    memcpy(fl + (size_t)b * NF, f, sizeof f);
+                }
+                ars_ham_log_ratios(dlog, cfg, fl, NF, net, ws, B);
+                ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
+                for (int b = 0; b < B; b++) {
+                    uint8_t x[64];
+                    double lp0, lp1;
+                    ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
+                    for (int k = 0; k < NF; k++) {
+                        const ars_ham_flip *f = &fl[(size_t)b * NF + k];
+                        memcpy(x, cfg + (size_t)b * L, (size_t)L);
+                        x[f->i] ^= 1;
+                        if (f->j >= 0) {
+                            x[f->j] ^= 1;
+                        }
+                        ars_arnn_log_psi(&lp1, x, net, aws, 1);
+                        const double want = lp1 - lp0, got = dlog[(size_t)b * NF + k];
+                        if (isinf(want) || isinf(got)) {
+                            if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
+                                fail_msg("net %zu M %d sym %s: flip (%d, %d): ratio %g, full %g",
+                                         nc, M, ars_sym_name(syms[yi]), f->i, f->j, got, want);
+                            }
+                        } else if (fabs(got - want) > 1e-12 * fmax(1.0, fabs(want))) {
+                            fail_msg("net %zu M %d sym %s: flip (%d, %d): ratio %.17g, full %.17g",
+                                     nc, M, ars_sym_name(syms[yi]), f->i, f->j, got, want);
+                        }
+                    }
+                }
+                ars_arnn_ws_free(aws);
+                ars_ham_ws_free(ws);
+                free(fl);
+                free(dlog);
+                free(cfg);
+                ars_arnn_free(net);
+            }
+        }
+    }
+    print_message("sector/symmetrised fast vs slow local energies, %d cases: max relative %.2e\n",
+                  cases, worst);
+}
+
+/* The energy of a symmetrised state in a sector, with the Marshall sign: sum_s p_sym(s) E_loc(s)
+ * over the sector equals <psi|H|psi> / <psi|psi> with psi(s) = sign(s) exp(log psi_sym(s)) and
+ * the dense Pauli matrix. */
+static void test_sector_symmetrised_energy_equals_dense_expectation(void **state) {
+    (void)state;
+    const net_case nc = {8, 3, 5, 3, {1, 2, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE};
+    const int L = 8;
+    const size_t dim = (size_t)1 << L;
+    const struct {
+        int two_m;
+        ars_sym sym;
+    } st[] = {{0, ARS_SYM_BOTH}, {2, ARS_SYM_REFLECTION}, {NO_SECTOR, ARS_SYM_SPIN_FLIP}};
+    for (size_t c = 0; c < 3; c++) {
+        ars_arnn *net = sector_net(&nc, st[c].two_m, st[c].sym, 77 + c);
+        ars_hilbert hil;
+        ars_hilbert_init(&hil, L, 1);
+        uint8_t *cfg = malloc(dim * (size_t)L);
+        double *lp = malloc(dim * sizeof(double)), *eloc = malloc(dim * sizeof(double));
+        for (size_t k = 0; k < dim; k++) {
+            ars_hilbert_config(&hil, cfg + k * (size_t)L, k);
+        }
+        ars_arnn_ws *aws = ars_arnn_ws_alloc(net, (int)dim);
+        ars_arnn_log_psi(lp, cfg, net, aws, (int)dim);
+        ars_arnn_ws_free(aws);
+        for (size_t ty = 0; ty < N_TYPES; ty++) {
+            if (st[c].two_m != NO_SECTOR && TYPES[ty] == ARS_HAM_TFIM) {
+                continue;
+            }
+            const int marshall = TYPES[ty] != ARS_HAM_TFIM;
+            ars_ham H0 = make_ham(TYPES[ty], L, 1, 0);
+            double *Hd = dense_hamiltonian(&H0, 0);
+            ars_ham H = make_ham(TYPES[ty], L, 1, marshall);
+            ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, 1);
+            double *psi = malloc(dim * sizeof(double));
+            double mean = 0.0, norm = 0.0;
+            for (size_t k = 0; k < dim; k++) {
+                int odd_up = 0;
+                for (int t = 1; t < L; t += 2) {
+                    odd_up += cfg[k * (size_t)L + t];
+                }
+                psi[k] = (marshall && odd_up % 2 ? -1.0 : 1.0) * exp(lp[k]);
+                if (isinf(lp[k])) {
+                    continue; /* outside the sector: p = 0, E_loc undefined */
+                }
+                assert_int_equal(
+                    ars_ham_local_energy(&eloc[k], cfg + k * (size_t)L, &H, net, ws, 1), 0);
+                mean += exp(2.0 * lp[k]) * eloc[k];
+                norm += exp(2.0 * lp[k]);
+            }
+            double num = 0.0, den = 0.0;
+            for (size_t x = 0; x < dim; x++) {
+                double hx = 0.0;
+                for (size_t y = 0; y < dim; y++) {
+                    hx += Hd[x * dim + y] * psi[y];
+                }
+                num += psi[x] * hx;
+                den += psi[x] * psi[x];
+            }
+            assert_true(fabs(norm - 1.0) < 1e-12);
+            if (!(fabs(mean - num / den) <= 1e-10 * fmax(1.0, fabs(num / den)))) {
+                fail_msg("%s M %d sym %s: mean E_loc %.15f, <H> %.15f", ars_ham_type_name(H.type),
+                         st[c].two_m, ars_sym_name(st[c].sym), mean, num / den);
+            }
+            ars_ham_ws_free(ws);
+            free(psi);
+            free(Hd);
+        }
+        free(eloc);
+        free(lp);
+        free(cfg);
+        ars_arnn_free(net);
+    }
 }
 
 /* ---- (c) the mean local energy is the exact energy --------------------------------------- */
@@ -494,6 +735,8 @@ int main(void) {
         cmocka_unit_test(
             test_marshall_sign_ratio_is_minus_one_on_nearest_and_plus_one_on_next_nearest),
         cmocka_unit_test(test_fast_local_energies_equal_full_recomputation),
+        cmocka_unit_test(test_sector_and_symmetrised_local_energies_equal_full_recomputation),
+        cmocka_unit_test(test_sector_symmetrised_energy_equals_dense_expectation),
         cmocka_unit_test(test_mean_local_energy_over_exact_distribution_equals_dense_expectation),
         cmocka_unit_test(test_init_rejects_invalid_hamiltonians_as_config_errors),
         cmocka_unit_test(test_type_names_round_trip),

@@ -127,6 +127,59 @@ static void test_loading_into_another_architecture_fails(void **state) {
     unlink(path);
 }
 
+/* The sector and the symmetrisation are part of the recorded model: they read back exactly and
+ * [model] init takes the variables (same shapes) into another symmetrisation with a warning
+ * only. */
+static void test_sector_and_symmetry_are_recorded_and_checked(void **state) {
+    (void)state;
+    const char *path = ars_test_tmp_path("sector.h5");
+    const int dil[3] = {1, 2, 1};
+    ars_arch arch = ars_test_arch(10, 1, 3, 6, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    ars_hilbert_set_sector(&arch.hilbert, -2);
+    arch.symmetry = ARS_SYM_REFLECTION;
+    ars_arnn *net = ars_test_random_net(&arch, 5, 0.8);
+    uint8_t *cfg;
+    double *lp;
+    write_file(path, net, 64, &cfg, &lp);
+    ars_arch read;
+    assert_int_equal(ars_io_read_arch(path, &read), ARS_OK);
+    assert_memory_equal(&read, &arch, sizeof arch);
+    for (int i = 0; i < 64; i++) {
+        assert_true(ars_hilbert_in_sector(&arch.hilbert, cfg + (size_t)i * 10));
+    }
+    /* Samples of a sector read back against the sector's Hilbert space. */
+    uint8_t *cfg2;
+    double *lp2;
+    size_t n2;
+    assert_int_equal(ars_io_read_samples(path, &arch.hilbert, &cfg2, &lp2, &n2), ARS_OK);
+    assert_memory_equal(cfg2, cfg, 64 * 10);
+    free(cfg2);
+    free(lp2);
+
+    ars_arch other = arch;
+    other.symmetry = ARS_SYM_NONE;
+    other.hilbert.constrained = 0;
+    ars_arnn *plain = ars_arnn_alloc(&other);
+    assert_int_equal(ars_io_load_variables(path, plain), ARS_OK);
+    assert_memory_equal(plain->params, net->params, net->n_params * sizeof(double));
+    ars_arnn_free(plain);
+
+    /* A file of an unconstrained, unsymmetrised network reads back as such. */
+    ars_arch none = arch;
+    none.symmetry = ARS_SYM_NONE;
+    none.hilbert.constrained = 0;
+    none.hilbert.two_m = 0;
+    ars_arnn *n0 = ars_test_random_net(&none, 6, 0.8);
+    write_file(path, n0, 4, NULL, NULL);
+    assert_int_equal(ars_io_read_arch(path, &read), ARS_OK);
+    assert_memory_equal(&read, &none, sizeof none);
+    ars_arnn_free(n0);
+    free(cfg);
+    free(lp);
+    ars_arnn_free(net);
+    unlink(path);
+}
+
 /* Opens a written file and applies one edit through the HDF5 API. */
 static void edit_file(const char *path, int what) {
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -494,6 +547,33 @@ static void damage_training_file(const char *path, int what) {
     H5Fclose(f);
 }
 
+/* --resume continues the same state: a config with another sector or symmetrisation is
+ * refused. */
+static void test_resume_refuses_another_sector_or_symmetry(void **state) {
+    (void)state;
+    const char *path = ars_test_tmp_path("train_sector.h5");
+    train_fixture t;
+    train_fixture_init(&t, 3);
+    ars_arch arch = t.arch;
+    ars_hilbert_set_sector(&arch.hilbert, 0);
+    arch.symmetry = ARS_SYM_BOTH;
+    ars_arnn_free(t.net);
+    t.net = ars_test_random_net(&arch, 3, 0.5);
+    train_fixture_write(&t, path);
+    assert_int_equal(ars_io_check_resume(path, &arch), ARS_OK);
+    ars_arch other = arch;
+    other.symmetry = ARS_SYM_REFLECTION;
+    assert_int_equal(ars_io_check_resume(path, &other), ARS_STATUS_EINPUT);
+    other = arch;
+    other.hilbert.constrained = 0;
+    assert_int_equal(ars_io_check_resume(path, &other), ARS_STATUS_EINPUT);
+    other = arch;
+    ars_hilbert_set_sector(&other.hilbert, 2);
+    assert_int_equal(ars_io_check_resume(path, &other), ARS_STATUS_EINPUT);
+    train_fixture_free(&t);
+    unlink(path);
+}
+
 static void test_damaged_training_state_is_refused_and_changes_nothing(void **state) {
     (void)state;
     const char *path = ars_test_tmp_path("train_bad.h5");
@@ -653,6 +733,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_gives_bitwise_equal_variables_and_samples),
         cmocka_unit_test(test_loading_into_another_architecture_fails),
+        cmocka_unit_test(test_sector_and_symmetry_are_recorded_and_checked),
+        cmocka_unit_test(test_resume_refuses_another_sector_or_symmetry),
         cmocka_unit_test(test_bad_input_files_are_reported_not_crashed_on),
         cmocka_unit_test(test_failed_write_leaves_previous_file_intact),
         cmocka_unit_test(test_write_creates_missing_folders_and_no_temporary_remains),

@@ -29,12 +29,10 @@ typedef struct chain {
     double *p;    /* (dim) */
 } chain;
 
-static chain chain_make(int L, int two_s, int layers, int features, uint64_t seed) {
-    const int dil[4] = {1, 2, 1, 1};
-    ars_arch a = ars_test_arch(L, two_s, layers, features, 3, dil, 1, 1, ARS_ACTIVATION_TANH,
-                               ARS_INPUT_VALUE);
+static chain chain_of(const ars_arch *a, uint64_t seed) {
+    const int L = a->hilbert.size, two_s = a->hilbert.two_s;
     chain c;
-    c.net = ars_test_random_net(&a, seed, 0.6);
+    c.net = ars_test_random_net(a, seed, 0.6);
     c.L = L;
     c.D = two_s + 1;
     c.two_s = two_s;
@@ -49,6 +47,13 @@ static chain chain_make(int L, int two_s, int layers, int features, uint64_t see
     }
     free(lp);
     return c;
+}
+
+static chain chain_make(int L, int two_s, int layers, int features, uint64_t seed) {
+    const int dil[4] = {1, 2, 1, 1};
+    ars_arch a = ars_test_arch(L, two_s, layers, features, 3, dil, 1, 1, ARS_ACTIVATION_TANH,
+                               ARS_INPUT_VALUE);
+    return chain_of(&a, seed);
 }
 
 static void chain_free(chain *c) {
@@ -326,6 +331,110 @@ static void test_renyi2_over_all_pairs_is_exact(void **state) {
     chain_free(&c);
 }
 
+/* The in-sector rows of a chain (psi = 0 elsewhere): what a sampler of the state can return. */
+static size_t sector_rows(const chain *c, uint8_t *cfg, double *w) {
+    size_t n = 0;
+    for (size_t k = 0; k < c->dim; k++) {
+        if (ars_hilbert_in_sector(&c->net->arch.hilbert, c->cfg + k * (size_t)c->L)) {
+            memcpy(cfg + n * (size_t)c->L, c->cfg + k * (size_t)c->L, (size_t)c->L);
+            w[n++] = c->p[k];
+        }
+    }
+    return n;
+}
+
+/* The observables of symmetrised states and of states in a sector (weighted by p over the
+ * sector's configurations) are their exact expectation values: the ratios come from the
+ * symmetrised, masked amplitudes (sx = 0 in a sector), the energy is <psi|H|psi>. Includes a
+ * network whose reach R = 2 is short of the chain (L = 10), where the pair flips of
+ * xx_correlation at distance <= R + 1 need windows longer than the bonds of H do. */
+static void test_sector_and_symmetrised_states_give_exact_values(void **state) {
+    (void)state;
+    const unsigned all = ((1u << ARS_OBS_RENYI2) - 1u);
+    const struct {
+        int L, K, dil0, dil1, two_m;
+        ars_sym sym;
+    } cases[] = {{8, 3, 1, 2, 0, ARS_SYM_BOTH},
+                 {8, 3, 1, 2, 2, ARS_SYM_REFLECTION},
+                 {8, 3, 1, 2, -1000, ARS_SYM_SPIN_FLIP},
+                 {10, 2, 1, 1, 0, ARS_SYM_NONE},
+                 {10, 2, 1, 1, -1000, ARS_SYM_REFLECTION},
+                 {7, 3, 1, 2, 1, ARS_SYM_REFLECTION}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int dil[2] = {cases[ci].dil0, cases[ci].dil1};
+        ars_arch a = ars_test_arch(cases[ci].L, 1, 2, 4, cases[ci].K, dil, 1, 1,
+                                   ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+        if (cases[ci].two_m != -1000) {
+            ars_hilbert_set_sector(&a.hilbert, cases[ci].two_m);
+        }
+        a.symmetry = cases[ci].sym;
+        chain c = chain_of(&a, 60 + ci);
+        uint8_t *cfg = malloc(c.dim * (size_t)c.L);
+        double *w = malloc(c.dim * sizeof(double));
+        const size_t n = sector_rows(&c, cfg, w);
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            const int msign = !(pbc && c.L % 2 == 1);
+            ars_ham H;
+            assert_int_equal(ars_ham_init(&H, ARS_HAM_XXZ, c.L, 1, 0.9, 0.0, 1.3, 0.0, pbc, msign),
+                             ARS_OK);
+            ars_obs_spec sp = spec_of(all, pbc, 37, 2);
+            sp.marshall_sign = msign;
+            sp.H = &H;
+            ars_obs_result res;
+            assert_int_equal(ars_obs_measure(&res, &sp, c.net, cfg, (int64_t)n, w), ARS_OK);
+            check_exact(&c, &res, all, pbc, msign, &H, 1e-12);
+            if (cases[ci].two_m != -1000) {
+                for (int i = 0; i < c.L; i++) {
+                    assert_true(res.v[ARS_OBS_SX].mean[i] == 0.0); /* sx leaves the sector */
+                }
+            }
+            ars_obs_result_free(&res);
+        }
+        free(cfg);
+        free(w);
+        chain_free(&c);
+    }
+}
+
+/* The swap estimator over all pairs of a symmetrised state in the zero sector is its exact S2
+ * (swapped configurations outside the sector have psi = 0). */
+static void test_renyi2_of_a_sector_state_over_all_pairs_is_exact(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 1};
+    ars_arch a = ars_test_arch(6, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    ars_hilbert_set_sector(&a.hilbert, 0);
+    a.symmetry = ARS_SYM_BOTH;
+    chain c = chain_of(&a, 71);
+    uint8_t *rows = malloc(c.dim * (size_t)c.L);
+    double *pr = malloc(c.dim * sizeof(double));
+    const size_t m = sector_rows(&c, rows, pr), L = (size_t)c.L;
+    const size_t n = 2 * m * m;
+    uint8_t *cfg = malloc(n * L);
+    double *w = malloc(n * sizeof(double));
+    for (size_t k = 0; k < m * m; k++) {
+        memcpy(cfg + k * L, rows + (k / m) * L, L);
+        memcpy(cfg + (m * m + k) * L, rows + (k % m) * L, L);
+        w[k] = pr[k / m];
+        w[m * m + k] = pr[k % m];
+    }
+    ars_obs_spec sp = spec_of(1u << ARS_OBS_RENYI2, 1, 100, 2);
+    sp.n_cuts = 5;
+    double ref[5];
+    for (int l = 1; l <= 5; l++) {
+        sp.cuts[l - 1] = l;
+        ref[l - 1] = -log(exact_purity(&c, l));
+    }
+    ars_obs_result res;
+    assert_int_equal(ars_obs_measure(&res, &sp, c.net, cfg, (int64_t)n, w), ARS_OK);
+    assert_allclose(res.v[ARS_OBS_RENYI2].mean, ref, 5, 1e-12, 0.0);
+    ars_obs_result_free(&res);
+    free(rows);
+    free(pr);
+    free(cfg);
+    free(w);
+    chain_free(&c);
+}
+
 /* Exact samples: every estimate lies within 5 standard errors of the exact value, and the
  * standard errors of the scalars are sqrt(Var/n) of the exact distribution to 5%. */
 static void test_sampled_estimates_agree_with_exact_values_within_errors(void **state) {
@@ -481,6 +590,8 @@ int main(void) {
         cmocka_unit_test(test_sampled_estimates_agree_with_exact_values_within_errors),
         cmocka_unit_test(test_results_do_not_depend_on_the_thread_count),
         cmocka_unit_test(test_product_state_has_no_entanglement),
+        cmocka_unit_test(test_sector_and_symmetrised_states_give_exact_values),
+        cmocka_unit_test(test_renyi2_of_a_sector_state_over_all_pairs_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

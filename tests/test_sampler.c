@@ -1,7 +1,8 @@
 /*
  * Specification of the exact ancestral sampler: the returned log_prob is the network's, the
  * histogram of samples fits the exact distribution (chi-square at a fixed seed), and the bits
- * do not depend on the thread count.
+ * do not depend on the thread count; the same inside a fixed total-Sz sector (every sample in
+ * it) and for symmetrised states.
  */
 #include "test_util.h"
 
@@ -119,11 +120,16 @@ static void check_histogram_with(const ars_arch *arch, uint64_t net_seed, size_t
     if (pv < 1e-4) {
         fail_msg("chi2 = %.2f with %d dof, p-value %.3g", chi2, dof, pv);
     }
-    /* Power check: the same histogram against a slightly wrong distribution (each p scaled by
-     * 1 +- 10% alternately, renormalised) must be rejected, so this test can fail. */
+    /* Power check: the same histogram against a slightly wrong distribution (each non-zero p
+     * scaled by 1 +- 10% alternately, renormalised) must be rejected, so this test can fail.
+     * Alternating over the non-zero entries, not over k: in a sector of spin 1 every k has the
+     * same parity, and a factor by k % 2 would renormalise away. */
     double norm = 0.0;
+    size_t nonzero = 0;
     for (size_t k = 0; k < n_cfg; k++) {
-        p[k] *= (k % 2) ? 0.9 : 1.1;
+        if (p[k] > 0.0) {
+            p[k] *= (nonzero++ % 2) ? 0.9 : 1.1;
+        }
         norm += p[k];
     }
     for (size_t k = 0; k < n_cfg; k++) {
@@ -304,6 +310,143 @@ static void test_float32_histogram_fits_exact_distribution(void **state) {
     check_histogram_with(&arch, 23, 200000, ARS_DTYPE_FLOAT32);
 }
 
+/* A network of `arch` restricted to the sector two_m and symmetrised with sym. */
+static ars_arch with_sector(ars_arch arch, int two_m, ars_sym sym) {
+    ars_hilbert_set_sector(&arch.hilbert, two_m);
+    arch.symmetry = sym;
+    return arch;
+}
+
+static void assert_all_in_sector(const drawn *d, const ars_hilbert *h, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (!ars_hilbert_in_sector(h, d->cfg + i * (size_t)h->size)) {
+            fail_msg("sample %zu is outside the sector", i);
+        }
+    }
+}
+
+/* Inside the sector total_sz = 0 of 8 spins 1/2 (70 of 256 configurations), the histogram fits
+ * the masked distribution, which is 0 outside (a sample there would land in a pooled bin of
+ * expected count 0 and fail the test). */
+static void test_spin_half_sector_histogram_fits_the_masked_distribution(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 1};
+    ars_arch arch = ars_test_arch(8, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    ars_arch sector = with_sector(arch, 0, ARS_SYM_NONE);
+    check_histogram(&sector, 31, 200000);
+    ars_arnn *net = ars_test_random_net(&sector, 31, 0.7);
+    drawn d = draw(net, 5000, 256, 2, 4);
+    assert_all_in_sector(&d, &sector.hilbert, 5000);
+    drawn_free(&d);
+    ars_arnn_free(net);
+}
+
+/* Spin 1, 5 sites, total_sz = 1 (M = 2): the mask keeps a sub-range of three states. */
+static void test_spin_one_sector_histogram_fits_the_masked_distribution(void **state) {
+    (void)state;
+    const int dil[3] = {1, 1, 1};
+    ars_arch arch = ars_test_arch(5, 2, 3, 6, 2, dil, 2, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+    ars_arch sector = with_sector(arch, 2, ARS_SYM_NONE);
+    check_histogram(&sector, 32, 200000);
+    ars_arch zero = with_sector(arch, 0, ARS_SYM_NONE);
+    check_histogram(&zero, 33, 200000);
+}
+
+/* Symmetrised states: drawing s and applying a random group element samples p_sym exactly. */
+static void test_symmetrised_histograms_fit_p_sym(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 1};
+    ars_arch arch = ars_test_arch(8, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    ars_arch both = arch;
+    both.symmetry = ARS_SYM_BOTH;
+    check_histogram(&both, 34, 200000);
+    ars_arch refl = arch;
+    refl.symmetry = ARS_SYM_REFLECTION;
+    check_histogram(&refl, 35, 200000);
+    ars_arch sector_flip = with_sector(arch, 0, ARS_SYM_SPIN_FLIP);
+    check_histogram(&sector_flip, 36, 200000);
+    const int dil1[3] = {1, 1, 1};
+    ars_arch one = ars_test_arch(5, 2, 3, 6, 2, dil1, 2, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+    ars_arch one_sym = with_sector(one, 0, ARS_SYM_BOTH);
+    check_histogram(&one_sym, 37, 200000);
+}
+
+/* With sectors and symmetries the cached and full samplers still draw the same bits, the draw's
+ * log_prob is what evaluation gives, and the thread count changes nothing. */
+static void test_sector_and_symmetry_keep_samples_bitwise_reproducible(void **state) {
+    (void)state;
+    const struct {
+        int cc, two_m;
+        ars_sym sym;
+    } sc[] = {{0, 0, ARS_SYM_NONE},     {0, 2, ARS_SYM_REFLECTION},  {1, 1, ARS_SYM_NONE},
+              {2, 0, ARS_SYM_BOTH},     {3, -4, ARS_SYM_REFLECTION}, {4, 3, ARS_SYM_NONE},
+              {5, 0, ARS_SYM_SPIN_FLIP}};
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+        const cache_case *c = &cache_cases[sc[i].cc];
+        ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil,
+                                   c->groups, c->bias, c->act, c->input);
+        a = with_sector(a, sc[i].two_m, sc[i].sym);
+        ars_arnn *net = ars_test_random_net(&a, 800 + i, 0.8);
+        const size_t n = 70, L = (size_t)a.hilbert.size;
+        drawn full = draw_with(net, n, 24, 2, 77, ARS_SAMPLER_FULL, ARS_DTYPE_FLOAT64);
+        drawn one = draw_with(net, n, 24, 1, 77, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+        drawn three = draw_with(net, n, 24, 3, 77, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+        assert_memory_equal(full.cfg, one.cfg, n * L);
+        assert_memory_equal(full.log_prob, one.log_prob, n * sizeof(double));
+        assert_memory_equal(one.cfg, three.cfg, n * L);
+        assert_memory_equal(one.log_prob, three.log_prob, n * sizeof(double));
+        assert_all_in_sector(&one, &a.hilbert, n);
+        /* Evaluation of the drawn samples: the same log p_sym, and ars_arnn_log_psi's. */
+        double *lp = malloc(n * sizeof(double)), *lp_net = malloc(n * sizeof(double));
+        ars_sampler *s = ars_sampler_alloc(net, 24, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+        ars_sampler_evaluate(s, NULL, lp, one.cfg, n);
+        assert_memory_equal(lp, one.log_prob, n * sizeof(double));
+        ars_arnn_ws *ws = ars_arnn_ws_alloc(net, (int)n);
+        ars_arnn_log_psi(lp_net, one.cfg, net, ws, (int)n);
+        for (size_t k = 0; k < n; k++) {
+            lp_net[k] *= ARS_MACHINE_POW;
+        }
+        assert_allclose(lp, lp_net, n, 1e-12, 1e-12);
+        /* float32 draws stay in the sector too, with log_prob close to float64's. */
+        drawn f32 = draw_with(net, n, 24, 2, 77, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT32);
+        assert_all_in_sector(&f32, &a.hilbert, n);
+        ars_sampler_evaluate(s, NULL, lp, f32.cfg, n);
+        assert_allclose(f32.log_prob, lp, n, 1e-5 * (double)L, 0.0);
+        ars_sampler_free(s);
+        ars_arnn_ws_free(ws);
+        free(lp);
+        free(lp_net);
+        drawn_free(&full);
+        drawn_free(&one);
+        drawn_free(&three);
+        drawn_free(&f32);
+        ars_arnn_free(net);
+    }
+}
+
+/* log_prob of a configuration outside the sector is -inf, never NaN. */
+static void test_log_prob_outside_the_sector_is_minus_infinity(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 1};
+    ars_arch arch = ars_test_arch(6, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE);
+    for (int sym = 0; sym < 4; sym++) {
+        ars_arch a = with_sector(arch, 0, (ars_sym)sym);
+        ars_arnn *net = ars_test_random_net(&a, 41, 0.8);
+        const uint8_t cfg[3 * 6] = {1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0};
+        double lp[3];
+        for (int alg = 0; alg < 2; alg++) {
+            ars_sampler *s =
+                ars_sampler_alloc(net, 2, 1, (ars_sampler_algorithm)alg, ARS_DTYPE_FLOAT64);
+            ars_sampler_evaluate(s, NULL, lp, cfg, 3);
+            assert_true(isinf(lp[0]) && lp[0] < 0);
+            assert_true(isinf(lp[1]) && lp[1] < 0);
+            assert_true(isfinite(lp[2]));
+            ars_sampler_free(s);
+        }
+        ars_arnn_free(net);
+    }
+}
+
 /* Cached scratch memory depends on the receptive field, not on the chain length. */
 static void test_cached_memory_does_not_grow_with_the_chain(void **state) {
     (void)state;
@@ -315,8 +458,9 @@ static void test_cached_memory_does_not_grow_with_the_chain(void **state) {
     size_t b1 = ars_sampler_slot_bytes(&small, 256, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
     size_t b2 = ars_sampler_slot_bytes(&big, 256, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
     assert_int_equal(b1, b2);
-    /* Per sample: (3 + 3*16 + 3*16) inputs + 16 outputs + 2*2 head + 1 uniform = 120 doubles. */
-    assert_int_equal(b1, (size_t)256 * 120 * sizeof(double));
+    /* Per sample: (3 + 3*16 + 3*16) inputs + 16 outputs + 2*2 head + 1 uniform = 120 doubles,
+     * and the prefix sum of the sector mask. */
+    assert_int_equal(b1, (size_t)256 * (120 * sizeof(double) + sizeof(int)));
     assert_true(ars_sampler_slot_bytes(&big, 256, ARS_SAMPLER_FULL, ARS_DTYPE_FLOAT64) > 100 * b2);
 }
 
@@ -332,6 +476,11 @@ int main(void) {
         cmocka_unit_test(test_float32_conditionals_agree_with_float64_to_1e_5),
         cmocka_unit_test(test_float32_histogram_fits_exact_distribution),
         cmocka_unit_test(test_cached_memory_does_not_grow_with_the_chain),
+        cmocka_unit_test(test_spin_half_sector_histogram_fits_the_masked_distribution),
+        cmocka_unit_test(test_spin_one_sector_histogram_fits_the_masked_distribution),
+        cmocka_unit_test(test_symmetrised_histograms_fit_p_sym),
+        cmocka_unit_test(test_sector_and_symmetry_keep_samples_bitwise_reproducible),
+        cmocka_unit_test(test_log_prob_outside_the_sector_is_minus_infinity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
