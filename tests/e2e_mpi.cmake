@@ -94,11 +94,17 @@ if(NOT n_hits EQUAL 1)
     ars_fail("a config error with 3 ranks: expected the message once, got ${n_hits} times:\n${r_err}")
 endif()
 
-# Rank 0 cannot write its checkpoint (its folder became a file): the job ends, no hang.
-file(MAKE_DIRECTORY ${WORK}/d)
+# Rank 0 cannot write its checkpoint (its folder became a file): the job ends, no hang. The
+# output goes through the symbolic link d -> d.dir, which rename(2) replaces in one step by a
+# link to a regular file: at no moment is there no d that a checkpoint could recreate as a
+# folder (moving the folder away and creating the file was two steps, and a checkpoint written
+# between them let the run go on).
+file(MAKE_DIRECTORY ${WORK}/d.dir)
+file(WRITE ${WORK}/d.file "")
+file(CREATE_LINK d.dir ${WORK}/d SYMBOLIC)
 execute_process(COMMAND bash -c "${MPIRUN} -np 2 --oversubscribe ${ARSAMPLER} train.ini --quiet --threads 1 --output d/x.h5 --set vmc.iterations=100000 --set vmc.checkpoint_every=4 > fail.out 2> fail.err & pid=$!
 for i in $(seq 600); do [ -e d/x.h5 ] && break; sleep 0.1; done
-mv d d.gone && touch d
+ln -s d.file d.new && mv -T d.new d
 wait $pid" WORKING_DIRECTORY ${WORK} TIMEOUT 120 RESULT_VARIABLE rc)
 file(READ ${WORK}/fail.err err)
 if(rc EQUAL 0 OR NOT err MATCHES "arsampler: error: cannot [^\n]*d/x.h5[^\n]*\n.*rank 0 cannot write its output; ending all 2 ranks")
