@@ -14,7 +14,8 @@ Main entry points
     selu, tanh, relu, gelu, identity     (and ACTIVATIONS, a name -> function dict)
     encode(configs, local_states, input_kind)
     conditionals(configs, model)         -> (batch, size, local_size) log-amplitudes
-    log_psi(configs, model), log_prob(configs, model)
+    log_psi(configs, model), log_prob(configs, model)   (sector mask and symmetrisation
+                                         of the model's total_sz and symmetrize keys)
     load_model(path) / save_model(h5group, model)
     make_model(...)                      build a model dict with random weights
     sample(model, n, rng)                slow exact autoregressive sampler (for tests)
@@ -283,14 +284,67 @@ def conditionals(configs, model):
                           exclusive=(i == 0),
                           groups=layer_groups(i, layers, model["feature_group_count"]))
     mp = float(model.get("machine_pow", MACHINE_POW))
+    feasible = sector_feasible(configs, model)
+    if feasible is not None:
+        # Renormalise over the local states that can still complete the sector.
+        x = np.where(feasible, x, -np.inf)
     return x - (1.0 / mp) * logsumexp(mp * x, axis=-1)
 
 
-def log_psi(configs, model):
-    """log psi(s) = sum_t lpsi[b, t, index(s_t)], shape (batch,)."""
+def sector_feasible(configs, model):
+    """(batch, size, local_size) bool: whether each local state can still reach the sector
+    total_sz given the values before it, or None without a sector.
+
+    The remaining r = size-1-t sites sum to any value in [-r*2S, r*2S] of the parity of
+    r*2S, so v is feasible at site t iff |M - m_t - v| <= r*2S, M = 2 total_sz, m_t the sum
+    of the values before t (the parity is then automatic for a reachable sector)."""
+    total_sz = model.get("total_sz")
+    if total_sz is None:
+        return None
+    configs = np.asarray(configs, dtype=np.float64)
+    size = configs.shape[1]
+    two_s = len(model["local_states"]) - 1
+    before = np.cumsum(configs, axis=1) - configs                 # m_t, (batch, size)
+    remaining = (size - 1 - np.arange(size)) * two_s              # r_t * 2S, (size,)
+    need = 2.0 * total_sz - before[:, :, None] - model["local_states"][None, None, :]
+    return np.abs(need) <= remaining[None, :, None]
+
+
+def plain_log_psi(configs, model):
+    """The network's own log psi(s) = sum_t lpsi[b, t, index(s_t)], shape (batch,)."""
     lp = conditionals(configs, model)
     idx = local_indices(configs, model["local_states"])
     return np.take_along_axis(lp, idx[:, :, None], axis=-1)[:, :, 0].sum(axis=1)
+
+
+SYMMETRIZE = ("none", "spin_flip", "reflection", "both")
+
+
+def group(symmetrize):
+    """The group elements of a symmetrize setting as functions on value configurations."""
+    flip = [False, True] if symmetrize in ("spin_flip", "both") else [False]
+    refl = [False, True] if symmetrize in ("reflection", "both") else [False]
+    out = []
+    for r in refl:
+        for f in flip:
+            out.append(lambda c, f=f, r=r: (-c if f else c)[:, ::-1] if r else (-c if f else c))
+    return out
+
+
+def log_psi(configs, model):
+    """log psi of the state: the network's, or for symmetrize != none
+    (1/2) (logsumexp_g 2 log psi(g s) - log |G|)."""
+    g = group(model.get("symmetrize", "none"))
+    configs = np.asarray(configs)
+    if len(g) == 1:
+        return plain_log_psi(configs, model)
+    mp = float(model.get("machine_pow", MACHINE_POW))
+    terms = np.stack([mp * plain_log_psi(h(configs), model) for h in g], axis=0)
+    with np.errstate(invalid="ignore"):
+        m = terms.max(axis=0)
+        safe = np.where(np.isfinite(m), m, 0.0)
+        total = safe + np.log(np.exp(terms - safe).sum(axis=0))
+    return np.where(np.isneginf(m), -np.inf, (total - math.log(len(g))) / mp)
 
 
 def log_prob(configs, model):
@@ -313,6 +367,10 @@ def sample(model, n, rng):
         u = rng.random(n)[:, None] * cum[:, -1:]
         idx = np.minimum((u >= cum).sum(axis=1), len(ls) - 1)
         configs[:, t] = ls[idx]
+    g = group(model.get("symmetrize", "none"))
+    if len(g) > 1:
+        pick = rng.integers(len(g), size=n)
+        configs = np.stack([g[pick[b]](configs[b:b + 1])[0] for b in range(n)])
     configs = configs.astype(np.int8)
     return configs, log_prob(configs, model)
 
@@ -419,6 +477,8 @@ def load_model(path_or_file):
             "use_bias": bool(int(m.attrs["use_bias"])),
             "feature_group_count": int(m.attrs["feature_group_count"]),
             "machine_pow": int(m.attrs["machine_pow"]),
+            "total_sz": float(h.attrs["total_sz"]) if "total_sz" in h.attrs else None,
+            "symmetrize": _decode(m.attrs["symmetrize"]) if "symmetrize" in m.attrs else "none",
             "kernels": [],
             "biases": [],
         }

@@ -320,10 +320,21 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
                  % (model["layers"], model["features"], model["kernel_size"],
                     model["kernel_dilation"], model["activation"], model["use_bias"],
                     model["input"], model["feature_group_count"])]
+        if model["total_sz"] is not None or model["symmetrize"] != "none":
+            lines.append("  sector: total_sz %s; symmetrize %s"
+                         % ("none" if model["total_sz"] is None else "%g" % model["total_sz"],
+                            model["symmetrize"]))
+        if model["symmetrize"] not in arnn_ref.SYMMETRIZE:
+            fail("/model attribute 'symmetrize'", "unknown value %r" % model["symmetrize"])
         if variables_only:
             lines.append("  variables only: /samples and /log_prob not checked")
             return lines
         samples, log_prob = check_samples(f, size, ls, n_samples)
+        if model["total_sz"] is not None:
+            off = np.nonzero(samples.sum(axis=1, dtype=np.int64) != round(2 * model["total_sz"]))[0]
+            if len(off) > 0:
+                fail("/samples", "sample %d has total_sz %g, outside the sector total_sz = %g"
+                     % (off[0], 0.5 * samples[off[0]].sum(), model["total_sz"]))
         m = min(recompute, len(samples))
         # Samples drawn in float32 ([model] dtype) carry float32 conditionals: 1e-5 per site.
         dtype = (attr_string(f["model"], "dtype", "/model") if "dtype" in f["model"].attrs

@@ -321,12 +321,18 @@ void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, 
 #define MASK_SITE(NAME, T)                                                                         \
     void NAME(T *lpsi, const T *z, size_t ld, int D, int lo, int hi) {                             \
         const double mp = ARS_MACHINE_POW;                                                         \
+        if (lo > hi) { /* the prefix left the sector: nothing is feasible */                       \
+            for (int i = 0; i < D; i++) {                                                          \
+                lpsi[(size_t)i * ld] = (T)(-(double)INFINITY);                                     \
+            }                                                                                      \
+            return;                                                                                \
+        }                                                                                          \
         double mx = -(double)INFINITY;                                                             \
         for (int i = lo; i <= hi; i++) {                                                           \
             mx = mp * (double)z[(size_t)i * ld] > mx ? mp * (double)z[(size_t)i * ld] : mx;        \
         }                                                                                          \
-        double sum = 0.0;                                                                          \
-        for (int i = lo; i <= hi; i++) {                                                           \
+        double sum = exp(mp * (double)z[(size_t)lo * ld] - mx); /* lo <= hi: at least one */       \
+        for (int i = lo + 1; i <= hi; i++) {                                                       \
             sum += exp(mp * (double)z[(size_t)i * ld] - mx);                                       \
         }                                                                                          \
         const double norm = (mx + log(sum)) / mp;                                                  \

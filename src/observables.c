@@ -252,11 +252,8 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     /* Ratio observables, chunk-wide (windows batch across samples). */
-    if (m & ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION) | (1u << ARS_OBS_ENERGY))) {
-        ARS_ASSERT(s->hws != NULL && s->flips != NULL && s->dlog != NULL && s->eloc != NULL,
-                   "pass 1 scratch without the ratio workspace");
-    }
     if (m & (1u << ARS_OBS_SX)) {
+        ARS_ASSERT(s->hws != NULL && s->flips != NULL && s->dlog != NULL, "no ratio workspace");
         for (int b = 0; b < B; b++) {
             for (int i = 0; i < L; i++) {
                 ars_ham_flip f = {i, -1, 0.0};
@@ -272,6 +269,7 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     if (m & (1u << ARS_OBS_XX_CORRELATION)) {
+        ARS_ASSERT(s->hws != NULL && s->flips != NULL && s->dlog != NULL, "no ratio workspace");
         const int per = c0 < 0 ? L : 1; /* flips per sample for one distance */
         for (int b = 0; b < B; b++) {
             s->V[(size_t)b * nc + x->off[ARS_OBS_XX_CORRELATION]] = 1.0; /* sx^2 = 1 */
@@ -295,6 +293,7 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     if (m & (1u << ARS_OBS_ENERGY)) {
+        ARS_ASSERT(s->hws != NULL && s->eloc != NULL, "no local-energy workspace");
         ars_ham_local_energy(s->eloc, cfg, x->spec->H, x->net, s->hws, B);
         for (int b = 0; b < B; b++) {
             s->V[(size_t)b * nc + x->off[ARS_OBS_ENERGY]] = s->eloc[b];

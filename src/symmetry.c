@@ -91,8 +91,8 @@ double ars_logsumexp(const double *x, int n, size_t stride) {
     if (mx == minus_inf) {
         return minus_inf;
     }
-    double sum = 0.0;
-    for (int k = 0; k < n; k++) {
+    double sum = exp(x[0] - mx); /* n >= 1 here: mx is finite */
+    for (int k = 1; k < n; k++) {
         sum += exp(x[(size_t)k * stride] - mx);
     }
     return mx + log(sum);

@@ -1,0 +1,135 @@
+# e2e_symmetry: [system] total_sz and [model] symmetrize through the binary. Samples lie in the
+# sector and their /log_prob is what the independent numpy model (scripts/arnn_ref.py, with its
+# own mask and group sum) gives; the file records the sector and the symmetry; training is
+# bitwise the same for 1 and 2 threads and across --resume; --resume refuses another symmetry;
+# mode = exact gives the lowest energy of the sector (checked against a dense numpy matrix).
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+function(check_output file what)
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/check_output.py ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        ars_fail("${what}: check_output.py rejected the file (${rc}):\n${out}${err}")
+    endif()
+    ars_expect_match("${out}" "log_prob of first [0-9]+ recomputed" "${what}: recomputed")
+endfunction()
+
+# Runs a short python program on the file; it prints OK or the reason.
+function(py_check file code what)
+    execute_process(COMMAND ${PYTHON} -c "import sys, h5py, numpy as np\nf = h5py.File(sys.argv[1], 'r')\n${code}" ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+        ars_fail("${what}: ${out}${err}")
+    endif()
+endfunction()
+
+# 1. Sampling, spin 1/2: 12 sites in the sector total_sz = 1, reflection-symmetrised.
+ars_run(r ${QUICKSTART} --quiet --output s.h5 --set system.size=12 --set system.total_sz=1
+        --set model.symmetrize=reflection --set sampler.n_samples=2000)
+ars_expect_rc(r 0 "sampling in total_sz = 1 with reflection")
+check_output(${WORK}/s.h5 "spin 1/2, total_sz 1, reflection")
+py_check(${WORK}/s.h5 "
+s = f['samples'][()]
+assert f['hilbert'].attrs['total_sz'] == 1.0, 'total_sz attribute'
+assert f['model'].attrs['symmetrize'] == 'reflection', 'symmetrize attribute'
+assert (s.sum(axis=1) == 2).all(), 'a sample outside the sector'
+print('OK')" "the sector and symmetry of s.h5")
+
+# 2. Spin 1 in float32, total_sz = 0, both symmetries; then the same file's variables as a
+#    plain network (init from it, symmetrize = none): the warning says the state changed.
+ars_run(r ${QUICKSTART} --quiet --output s1.h5 --set system.size=7 --set system.spin=1
+        --set system.total_sz=0 --set model.symmetrize=both --set model.dtype=float32
+        --set sampler.n_samples=1000)
+ars_expect_rc(r 0 "spin 1, total_sz 0, both, float32")
+check_output(${WORK}/s1.h5 "spin 1, total_sz 0, both, float32")
+ars_run(r ${QUICKSTART} --quiet --output s1plain.h5 --set system.size=7 --set system.spin=1
+        --set model.init=s1.h5 --set sampler.n_samples=100)
+ars_expect_rc(r 0 "init from a symmetrised file without symmetrize")
+ars_expect_match("${r_err}" "warning: 's1.h5' holds variables of a network with symmetrize = both; this run uses symmetrize = none" "init across symmetries")
+check_output(${WORK}/s1plain.h5 "the variables of s1.h5 as a plain network")
+
+# 3. Training: Heisenberg N = 10 with the Marshall sign, total_sz = 0, both symmetries.
+file(WRITE ${WORK}/train.ini "[run]
+mode = train
+[system]
+size = 10
+total_sz = 0
+[model]
+layers = 3
+features = 6
+kernel_size = 3
+kernel_dilation = 1, 2, 4
+activation = tanh
+symmetrize = both
+[sampler]
+n_samples = 256
+chunk_size = 32
+seed = 5
+[hamiltonian]
+type = heisenberg
+marshall_sign = true
+[vmc]
+iterations = 16
+optimizer = adam
+learning_rate = 0.01
+checkpoint_every = 4
+final_samples = 512
+[observables]
+names = sx, xx_correlation, energy
+")
+ars_run(r train.ini --quiet --threads 1 --output t1.h5)
+ars_expect_rc(r 0 "training, 1 thread")
+ars_run(r train.ini --quiet --threads 2 --output t2.h5)
+ars_expect_rc(r 0 "training, 2 threads")
+set(same /variables /optimizer /samples /log_prob /observables /vmc/energy /vmc/energy_error
+         /vmc/grad_norm /vmc/distinct_fraction)
+ars_h5same(${WORK}/t1.h5 ${WORK}/t2.h5 "training with 1 and 2 threads" ${same})
+ars_run(r train.ini --quiet --output tr.h5 --set vmc.iterations=8)
+ars_expect_rc(r 0 "8 iterations")
+ars_run(r train.ini --quiet --output tr.h5 --resume)
+ars_expect_rc(r 0 "--resume to 16")
+ars_h5same(${WORK}/t1.h5 ${WORK}/tr.h5 "8 iterations + --resume to 16 vs 16" ${same})
+check_output(${WORK}/t1.h5 "the trained state")
+py_check(${WORK}/t1.h5 "
+ref = f['reference/energy'][()]
+assert abs(ref - (-18.0617854180)) < 1e-8, 'reference %r' % ref
+sx = f['observables/sx/mean'][()]
+assert (sx == 0).all(), 'sx must vanish in a sector: %r' % sx
+assert np.isfinite(f['vmc/energy'][()]).all()
+print('OK')" "the training output")
+
+# --resume with another symmetry is refused and leaves the file as it was.
+file(SHA256 ${WORK}/tr.h5 before)
+ars_run(r train.ini --quiet --output tr.h5 --resume --set vmc.iterations=20 --set model.symmetrize=reflection)
+ars_expect_rc(r 2 "--resume with another symmetrize")
+ars_expect_one_line("${r_err}" "the file's /model symmetrize is both but the config has reflection \\(\\[model\\] symmetrize\\)" "--resume with another symmetrize")
+file(SHA256 ${WORK}/tr.h5 after)
+if(NOT before STREQUAL after)
+    ars_fail("a refused --resume changed the file")
+endif()
+
+# 4. mode = exact in the sector total_sz = 1 (6 of 10 spins up): the lowest energy of that
+#    block, against numpy's dense diagonalisation of the Pauli Heisenberg ring restricted to it.
+ars_run(r train.ini --output ex.h5 --set run.mode=exact --set system.total_sz=1 --set observables.names=none
+        --set model.symmetrize=reflection)
+ars_expect_rc(r 0 "mode = exact in total_sz = 1")
+ars_expect_match("${r_out}" "Lanczos in the \\[system\\] total_sz sector" "mode = exact: the method")
+py_check(${WORK}/ex.h5 "
+import itertools
+L = 10
+states = [s for s in itertools.product((0, 1), repeat=L) if sum(s) == 6]
+index = {s: k for k, s in enumerate(states)}
+H = np.zeros((len(states), len(states)))
+for k, s in enumerate(states):
+    for i in range(L):
+        j = (i + 1) % L
+        if s[i] == s[j]:
+            H[k, k] += 1.0
+        else:
+            H[k, k] -= 1.0
+            t = list(s); t[i], t[j] = s[j], s[i]
+            H[index[tuple(t)], k] += 2.0
+e0 = np.linalg.eigvalsh(H)[0]
+got = f['reference/energy'][()]
+assert abs(got - e0) < 1e-9, 'Lanczos %.12f, dense %.12f' % (got, e0)
+print('OK')" "mode = exact in a sector")
