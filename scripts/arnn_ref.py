@@ -261,10 +261,11 @@ def expected_kernel_shape(model, i):
 
 
 def logsumexp(a, axis):
-    """Stable log(sum(exp(a))) along axis, keepdims=True."""
+    """Stable log(sum(exp(a))) along axis, keepdims=True; -inf where every term is -inf."""
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    return m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
+    with np.errstate(divide="ignore"):
+        return m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
 
 
 def conditionals(configs, model):
@@ -285,10 +286,14 @@ def conditionals(configs, model):
                           groups=layer_groups(i, layers, model["feature_group_count"]))
     mp = float(model.get("machine_pow", MACHINE_POW))
     feasible = sector_feasible(configs, model)
-    if feasible is not None:
-        # Renormalise over the local states that can still complete the sector.
-        x = np.where(feasible, x, -np.inf)
-    return x - (1.0 / mp) * logsumexp(mp * x, axis=-1)
+    if feasible is None:
+        return x - (1.0 / mp) * logsumexp(mp * x, axis=-1)
+    # Renormalise over the local states that can still complete the sector; after a prefix
+    # that left it nothing is feasible and every entry is -inf.
+    x = np.where(feasible, x, -np.inf)
+    norm = logsumexp(mp * x, axis=-1)
+    with np.errstate(invalid="ignore"):
+        return np.where(feasible, x - (1.0 / mp) * norm, -np.inf)
 
 
 def sector_feasible(configs, model):
@@ -340,7 +345,7 @@ def log_psi(configs, model):
         return plain_log_psi(configs, model)
     mp = float(model.get("machine_pow", MACHINE_POW))
     terms = np.stack([mp * plain_log_psi(h(configs), model) for h in g], axis=0)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         m = terms.max(axis=0)
         safe = np.where(np.isfinite(m), m, 0.0)
         total = safe + np.log(np.exp(terms - safe).sum(axis=0))

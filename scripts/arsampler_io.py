@@ -243,6 +243,8 @@ def ref_model(out):
         "use_bias": bool(int(m["use_bias"])),
         "feature_group_count": int(m["feature_group_count"]),
         "machine_pow": int(m.get("machine_pow", 2)),
+        "total_sz": float(h["total_sz"]) if "total_sz" in h else None,
+        "symmetrize": str(m.get("symmetrize", "none")),
         "kernels": [v["kernel"] for v in out.variables],
         "biases": [v["bias"] for v in out.variables],
     }
@@ -258,8 +260,9 @@ def config_indices(configs, local_states):
 
 
 def exact_probabilities(out, max_configs=MAX_ENUMERATION, batch=4096):
-    """Every configuration and its exact probability |psi(s)|^2 from the network, by enumeration
-    with the numpy reference arnn_ref. Returns (configs int8 [M, size], probs float64 [M]) in
+    """Every configuration and its exact probability |psi(s)|^2 of the state (the network, masked
+    to its sector and symmetrised as the file says), by enumeration with the numpy reference
+    arnn_ref. Returns (configs int8 [M, size], probs float64 [M]) in
     the order of config_indices(). ValueError when there are more than max_configs."""
     model = ref_model(out)
     count = model["local_size"] ** model["size"]

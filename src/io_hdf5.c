@@ -744,13 +744,17 @@ static int image_length(const unsigned char *img, size_t cap, size_t *len) {
     return 0;
 }
 
+void ars_io_temporary_name(char *buf, size_t len, const char *path) {
+    snprintf(buf, len, "%s.tmp.%ld", path, (long)getpid());
+}
+
 /* Starts an output file: makes the folders of `path` and an empty HDF5 file in memory. Returns 0,
  * or an errno value (the folders), or -1 (HDF5) with o->id invalid. */
 static int out_open(out_file *o, const char *path) {
     silence_hdf5();
     memset(o, 0, sizeof *o);
     o->id = H5I_INVALID_HID;
-    snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    ars_io_temporary_name(o->tmp, sizeof o->tmp, path);
     if (make_parent_dirs(path) != 0) {
         return errno != 0 ? errno : EIO;
     }

@@ -93,6 +93,10 @@ int ars_io_check_resume(const char *path, const ars_arch *arch);
  * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise. */
 int ars_io_check_writable(const char *path);
 
+/* The temporary name a write of `path` uses before its rename: "<path>.tmp.<pid>" (so that a
+ * signal handler can remove it). */
+void ars_io_temporary_name(char *buf, size_t len, const char *path);
+
 /* Keeps an existing file at `path` as a numbered backup beside it, as GNU cp --backup=numbered
  * and GROMACS do: renames it to the first free "<path>.~N~" (N = 1, 2, ...) and writes that
  * name into `backup` (len bytes); writes "" and does nothing when there is no file. Returns

@@ -220,13 +220,20 @@ static int keep_earlier_output(const ars_config *cfg, run_ctx *ctx) {
     return rc;
 }
 
-/* The signal that asked training to stop, 0 while none did. The one global of the program: a
- * signal handler can reach nothing else. */
+/* The signal that asked training to stop, 0 while none did, and the name of the temporary file
+ * an output write uses (ars_io_temporary_name). The only globals of the program: a signal
+ * handler can reach nothing else. */
 static volatile sig_atomic_t stop_signal = 0;
+static char stop_tmp_name[ARS_PATH_MAX + 32];
 
 static void on_stop_signal(int sig) {
     if (stop_signal != 0) {
-        _exit(128 + sig); /* the second signal: at once */
+        /* The second signal: at once, without leaving a half-written temporary file (unlink is
+         * async-signal-safe; the output file itself is only ever replaced whole). */
+        if (stop_tmp_name[0] != '\0') {
+            unlink(stop_tmp_name);
+        }
+        _exit(128 + sig);
     }
     stop_signal = sig;
     static const char msg[] = "\narsampler: signal received: finishing the current iteration "
@@ -235,7 +242,8 @@ static void on_stop_signal(int sig) {
     (void)w;
 }
 
-static void catch_stop_signals(void) {
+static void catch_stop_signals(const char *output) {
+    ars_io_temporary_name(stop_tmp_name, sizeof stop_tmp_name, output);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
@@ -705,7 +713,7 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
     double t_last = t_start;
     const int64_t first = vmc->iteration;
     int warned_distinct = 0;
-    catch_stop_signals();
+    catch_stop_signals(cfg->file);
     int stop = 0; /* the signal every rank agreed on */
     while (vmc->iteration < cfg->iterations && stop == 0) {
         rc = ars_vmc_step(vmc);

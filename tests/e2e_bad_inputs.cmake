@@ -162,6 +162,17 @@ foreach(change IN LISTS changes)
     endif()
     math(EXPR count "${count} + 2")
 endforeach()
+# --resume continues the same run: another chain size or symmetrisation is refused (a sector:
+# test_io_hdf5, tfim has none) though init allows them; the file stays as it was.
+foreach(change "system.size=8" "model.symmetrize=spin_flip" "model.symmetrize=reflection")
+    ars_run(r ${args_train} --set ${change} --resume --set vmc.iterations=8 --output good_train.h5)
+    ars_expect_refused(r "--resume with ${change}" "good_train\\.h5.*the file's (/hilbert size|/hilbert total_sz|/model symmetrize)")
+    file(SHA256 ${WORK}/good_train.h5 hash)
+    if(NOT hash STREQUAL good_hash)
+        ars_fail("--resume with ${change} changed good_train.h5")
+    endif()
+    math(EXPR count "${count} + 1")
+endforeach()
 # Another spin (mode = sample: the Hamiltonians are spin-1/2 only) and another optimiser.
 ars_run(r ${args_sample} --set system.spin=1 --set model.init=good_sample.h5 --output out_spin.h5)
 ars_expect_refused(r "init with spin 1" "good_sample\\.h5.*/hilbert local_size")

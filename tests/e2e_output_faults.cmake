@@ -3,7 +3,7 @@
 # ("<path>.tmp.<pid>") behind:
 #  - a parent "folder" that is a regular file (ENOTDIR), and a folder that cannot be created
 #    (a name too long): refused before any work, exit status 2, in modes sample, train and exact;
-#  - a folder without write permission (only when not run as root: root may write anyway);
+#  - a folder without write permission (run as the user nobody when the tests run as root);
 #  - a write that fails half-way: a full disk, simulated by a file-size limit (ulimit -f; main()
 #    ignores SIGXFSZ, so the write fails with EFBIG): exit status 1, in modes sample and exact;
 #  - a training whose checkpoint write fails mid-run (the growing /vmc log crosses the limit):
@@ -74,22 +74,26 @@ if(NOT content STREQUAL "a file, not a folder\n")
     ars_fail("the regular file in the way was changed")
 endif()
 
-# A folder without write permission: root writes anyway, so only for other users.
+# A folder without write permission. Root may write anyway, so as root the run is made as the
+# user nobody (util-linux setpriv), for whom the permissions hold.
 execute_process(COMMAND id -u OUTPUT_VARIABLE uid OUTPUT_STRIP_TRAILING_WHITESPACE)
-if(NOT uid STREQUAL "0")
-    file(MAKE_DIRECTORY ${WORK}/locked)
-    file(CHMOD ${WORK}/locked DIRECTORY_PERMISSIONS OWNER_READ OWNER_EXECUTE)
-    ars_run(r ${sample} --output locked/out.h5)
-    file(CHMOD ${WORK}/locked DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
-    ars_expect_rc(r 2 "a folder without write permission")
-    ars_expect_one_line("${r_err}" "^arsampler: error: .*locked.*not writable"
-                        "a folder without write permission")
-    ars_files_in(files ${WORK}/locked)
-    if(files)
-        ars_fail("files appeared in the locked folder: ${files}")
-    endif()
-else()
-    message(STATUS "running as root: the folder-without-permission case is skipped")
+set(as_user "")
+if(uid STREQUAL "0")
+    set(as_user setpriv --reuid=65534 --regid=65534 --clear-groups)
+endif()
+file(MAKE_DIRECTORY ${WORK}/locked)
+file(CHMOD ${WORK}/locked DIRECTORY_PERMISSIONS OWNER_READ OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+     WORLD_READ WORLD_EXECUTE)
+execute_process(COMMAND ${as_user} ${ARSAMPLER} ${sample} --output locked/out.h5
+                WORKING_DIRECTORY ${WORK} RESULT_VARIABLE r_rc OUTPUT_VARIABLE r_out
+                ERROR_VARIABLE r_err)
+file(CHMOD ${WORK}/locked DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+ars_expect_rc(r 2 "a folder without write permission (${as_user})")
+ars_expect_one_line("${r_err}" "^arsampler: error: .*locked.*not writable"
+                    "a folder without write permission")
+ars_files_in(files ${WORK}/locked)
+if(files)
+    ars_fail("files appeared in the locked folder: ${files}")
 endif()
 
 # ---- a full disk: the write fails half-way ----------------------------------------------

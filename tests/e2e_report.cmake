@@ -1,6 +1,7 @@
 # e2e_report: [observables] through the binary, and scripts/arsampler-report on its outputs.
 #  - mode = sample with `names = all`, renyi2 cuts and a TFIM Hamiltonian, a short mode = train
-#    with `names = all`, a plain sample file without observables, and a mode = exact file;
+#    with `names = all`, a plain sample file without observables, a mode = exact file, and a
+#    symmetrised state in a sector (whose samples must fit the report's exact enumeration);
 #  - the report on each exits 0; tests/e2e/check_report.py compares every number of its summary
 #    with the file (h5py), checks the /observables layout of the contract, recomputes the
 #    diagonal observables from /samples, and checks that exactly the expected PNGs were written
@@ -129,6 +130,19 @@ ars_expect_match("${rd_out}" "\nreference energy: -" "the exact energy")
 if(EXISTS ${WORK}/exact_report)
     ars_fail("the report of an exact-run file made a figure folder")
 endif()
+
+# (e) a state in the sector total_sz = 0, symmetrised over both symmetries (Heisenberg with the
+#     Marshall sign): the report's enumeration is of that state, so the samples fit it and the
+#     exact S2 is the state's.
+ars_run(e sample.ini --quiet --output ${WORK}/sym.h5 --set system.total_sz=0
+        --set model.symmetrize=both --set hamiltonian.type=heisenberg
+        --set hamiltonian.marshall_sign=true)
+ars_expect_rc(e 0 "mode = sample in a sector, symmetrised")
+report(re ${WORK}/sym.h5 -o ${WORK}/sym_figs)
+check(re ${WORK}/sym.h5 ${WORK}/sym_figs --observables all --cuts 2,4 --cross-check
+      --figures correlations.png,structure_factor.png,profiles.png,renyi2.png,probabilities.png)
+ars_expect_match("${re_out}" "\nsystem: 8 sites, [^\n]*, sector total_sz = 0\nsymmetrised: both "
+                 "the sector and the symmetry in the summary")
 
 # --help.
 foreach(script arsampler-report arsampler_io.py)

@@ -613,6 +613,60 @@ static void test_sector_symmetrised_energy_equals_dense_expectation(void **state
     }
 }
 
+/* Extreme weights (logits of order 1e3-1e4, where exp overflows): the ratios are differences of
+ * log-amplitudes, so every one is finite and equals the full recomputation to 1e-12 of the
+ * log-amplitudes' size; exp of a very negative difference is 0, never NaN. */
+static void test_extreme_weights_give_finite_ratios(void **state) {
+    (void)state;
+    const double scales[] = {30.0, 300.0, 3000.0};
+    for (size_t nc = 0; nc < 3; nc++) {
+        for (int si = 0; si < 3; si++) {
+            const int L = NETS[nc].size;
+            ars_arch a = ars_test_arch(L, 1, NETS[nc].layers, NETS[nc].features,
+                                       NETS[nc].kernel_size, NETS[nc].dil, NETS[nc].groups,
+                                       NETS[nc].bias, NETS[nc].act, NETS[nc].input);
+            ars_arnn *net = ars_test_random_net(&a, 900 + nc, scales[si]);
+            uint8_t *cfg = malloc((size_t)64 * L);
+            const int B = test_configs(cfg, L, 8, 3 + nc);
+            ars_ham H = make_ham(ARS_HAM_TFIM, L, 1, 0);
+            ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, B);
+            ars_ham_flip *fl = malloc((size_t)B * L * sizeof *fl);
+            double *dlog = malloc((size_t)B * L * sizeof(double));
+            for (int b = 0; b < B; b++) {
+                for (int i = 0; i < L; i++) {
+                    fl[(size_t)b * L + i] = (ars_ham_flip){i, -1, 0.0};
+                }
+            }
+            ars_ham_log_ratios(dlog, cfg, fl, L, net, ws, B);
+            ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
+            for (int b = 0; b < B; b++) {
+                double lp0, lp1;
+                uint8_t x[64];
+                ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
+                for (int i = 0; i < L; i++) {
+                    memcpy(x, cfg + (size_t)b * L, (size_t)L);
+                    x[i] ^= 1;
+                    ars_arnn_log_psi(&lp1, x, net, aws, 1);
+                    const double got = dlog[(size_t)b * L + i];
+                    if (!isfinite(got) || !isfinite(lp0) || !isfinite(lp1) ||
+                        fabs(got - (lp1 - lp0)) > 1e-12 * fmax(1.0, fmax(fabs(lp0), fabs(lp1)))) {
+                        fail_msg("scale %g, net %zu, sample %d, flip %d: ratio %.17g, full %.17g",
+                                 scales[si], nc, b, i, got, lp1 - lp0);
+                    }
+                    const double ratio = exp(got);
+                    assert_false(isnan(ratio));
+                }
+            }
+            ars_arnn_ws_free(aws);
+            ars_ham_ws_free(ws);
+            free(fl);
+            free(dlog);
+            free(cfg);
+            ars_arnn_free(net);
+        }
+    }
+}
+
 /* ---- (c) the mean local energy is the exact energy --------------------------------------- */
 
 static void test_mean_local_energy_over_exact_distribution_equals_dense_expectation(void **state) {
@@ -737,6 +791,7 @@ int main(void) {
         cmocka_unit_test(test_fast_local_energies_equal_full_recomputation),
         cmocka_unit_test(test_sector_and_symmetrised_local_energies_equal_full_recomputation),
         cmocka_unit_test(test_sector_symmetrised_energy_equals_dense_expectation),
+        cmocka_unit_test(test_extreme_weights_give_finite_ratios),
         cmocka_unit_test(test_mean_local_energy_over_exact_distribution_equals_dense_expectation),
         cmocka_unit_test(test_init_rejects_invalid_hamiltonians_as_config_errors),
         cmocka_unit_test(test_type_names_round_trip),

@@ -267,6 +267,14 @@ def check_probabilities(f, lines):
              required=size <= 12 and "variables" in f)
     if m and int(m.group(1)) != local_size ** size:
         problem("configurations: summary %s, expected %d" % (m.group(1), local_size ** size))
+    # The enumerated state is normalised, and the file's samples, exact draws of it, fit it.
+    m = find(lines, r"probabilities: \d+ configurations enumerated \(sum ([^)]*)\);.*"
+             r"chi2 [^ ]+ for \d+ degrees of freedom \(p = ([^)]*)\)", "probabilities fit",
+             required=False)
+    if m and not abs(float(m.group(1)) - 1.0) <= 1e-9:
+        problem("the enumerated probabilities sum to %s, not 1" % m.group(1))
+    if m and not float(m.group(2)) > 1e-4:
+        problem("the samples do not fit the enumerated state: chi2 p = %s" % m.group(2))
 
 
 def check_contract(f, cuts):
