@@ -283,6 +283,25 @@ static void unmute(int saved) {
     }
 }
 
+/* Makes every rank agree on a failure of one of them before the next collective (a rank that
+ * failed alone must not leave the others waiting): returns this rank's rc if it failed, else
+ * ARS_STATUS_ENOMEM when another rank failed, else ARS_OK. Rank 0 names the first rank that
+ * failed when it is another (whose own message is muted). */
+static int agree(const ars_comm *c, int rc, const char *what) {
+    const int first = c->size - ars_comm_max_int(c, rc != ARS_OK ? c->size - c->rank : 0);
+    if (first >= c->size) {
+        return ARS_OK;
+    }
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    if (c->rank == 0) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "rank %d of %d ran out of memory for %s", first, c->size,
+                       what);
+    }
+    return ARS_STATUS_ENOMEM;
+}
+
 /* A write of rank 0 (the only one that writes). With several ranks a failure ends them all:
  * the others would wait for rank 0 in the next collective. */
 static int write_output(const ars_config *cfg, run_ctx *ctx, const ars_io_meta *meta,
@@ -397,8 +416,9 @@ static void print_array(const char *name, const ars_obs_value *v) {
 }
 
 /* Measures [observables] on n samples (local indices) and prints a summary. */
-static int measure(const ars_config *cfg, const ars_arnn *net, const ars_ham *H,
-                   const uint8_t *samples, size_t n, double exact, int quiet, ars_obs_result *res) {
+static int measure(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
+                   const ars_ham *H, const uint8_t *samples, size_t n, double exact, int quiet,
+                   ars_obs_result *res) {
     ars_obs_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.mask = (unsigned)cfg->obs_mask;
@@ -408,6 +428,7 @@ static int measure(const ars_config *cfg, const ars_arnn *net, const ars_ham *H,
     spec.marshall_sign = cfg->ham_marshall;
     spec.H = H;
     spec.chunk_size = cfg->chunk_size;
+    spec.comm = comm;
     const double t0 = ars_wtime();
     int rc = ars_obs_measure(res, &spec, net, samples, (int64_t)n, NULL);
     if (rc != ARS_OK || quiet) {
@@ -494,6 +515,9 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
     if (samples == NULL || log_prob == NULL || sampler == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu samples of %d sites", n,
                      arch.hilbert.size);
+    }
+    rc = agree(ctx->comm, rc, "the samples");
+    if (rc != ARS_OK) {
         goto done;
     }
     ars_progress prog;
@@ -510,9 +534,6 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
     ars_comm_allgather_rows(ctx->comm, samples, n, cs, (size_t)arch.hilbert.size);
     ars_comm_allgather_rows(ctx->comm, log_prob, n, cs, sizeof(double));
     ars_progress_finish(&prog, n);
-    if (ctx->comm->rank != 0) {
-        goto done; /* rank 0 measures and writes */
-    }
 
     ars_io_meta meta = {.config_text = config_text,
                         .seed = cfg->seed,
@@ -520,6 +541,7 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
                         .exact_energy = NAN};
     ars_ham H;
     if (cfg->obs_mask != 0) {
+        /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
         if (cfg->obs_mask & (1u << ARS_OBS_ENERGY)) {
             rc = setup_hamiltonian(cfg, &H);
             if (rc != ARS_OK) {
@@ -527,14 +549,18 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
             }
             const char *method = "";
             meta.H = &H;
-            meta.exact_energy = exact_reference(cfg, &H, &method);
+            meta.exact_energy =
+                ctx->comm->rank == 0 ? exact_reference(cfg, &H, &method) : (double)NAN;
         }
-        rc = measure(cfg, net, meta.H, samples, n, meta.exact_energy, quiet, &obs);
+        rc = measure(cfg, ctx->comm, net, meta.H, samples, n, meta.exact_energy, quiet, &obs);
         if (rc != ARS_OK) {
             goto done;
         }
         meta.obs = &obs;
         meta.obs_source = "samples";
+    }
+    if (ctx->comm->rank != 0) {
+        goto done; /* rank 0 writes */
     }
     rc = write_output(cfg, ctx, &meta, net, samples, log_prob, n, NULL);
     if (rc == ARS_OK && !quiet) {
@@ -661,6 +687,9 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
         rc = ARS_ERR(ARS_STATUS_ENOMEM,
                      "out of memory for training (%zu samples x %zu parameters of gradients)", n,
                      net->n_params);
+    }
+    rc = agree(ctx->comm, rc, "training");
+    if (rc != ARS_OK) {
         goto done;
     }
     if (resume) {
@@ -781,18 +810,22 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
     eloc = malloc(nf * sizeof(double));
     if (samples == NULL || log_prob == NULL || eloc == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu final samples", nf);
+    }
+    rc = agree(ctx->comm, rc, "the final samples");
+    if (rc != ARS_OK) {
         goto done;
     }
     ars_vmc_estimate est;
     rc = ars_vmc_evaluate(vmc, samples, log_prob, eloc, nf,
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
-    if (ctx->comm->rank != 0) {
-        goto done; /* rank 0 measures and writes */
-    }
     if (rc == ARS_OK && cfg->obs_mask != 0) {
-        rc = measure(cfg, net, &H, samples, nf, exact, quiet, &obs);
+        /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
+        rc = measure(cfg, ctx->comm, net, &H, samples, nf, exact, quiet, &obs);
         meta.obs = &obs;
         meta.obs_source = "final_samples";
+    }
+    if (ctx->comm->rank != 0) {
+        goto done; /* rank 0 writes */
     }
     if (rc == ARS_OK) {
         train.final = &est;
@@ -817,6 +850,8 @@ done:
     ars_arnn_free(net);
     return rc;
 }
+
+static int run_config(const ars_comm *comm, const ars_config *cfg, const cli *args);
 
 static int run_main(const ars_comm *comm, int argc, char **argv) {
     cli args;
@@ -846,43 +881,54 @@ static int run_main(const ars_comm *comm, int argc, char **argv) {
     if (rc == ARS_OK) {
         rc = ars_config_finalize(&cfg);
     }
-    unmute(muted);
+    /* The other ranks stay muted: they compute what rank 0 computes, so rank 0's messages speak
+     * for all; a failure of their own (memory) is named by rank 0 (agree()). */
     if (rc != ARS_OK) {
+        unmute(muted);
         return ars_exit_code(rc);
     }
-    char *text = ars_config_dump(&cfg);
+    rc = run_config(comm, &cfg, &args);
+    unmute(muted);
+    return rc;
+}
+
+/* Runs a checked config: the part of run_main after the parsing. Returns the exit code. */
+static int run_config(const ars_comm *comm, const ars_config *cfg, const cli *args) {
+    int rc;
+    char *text = ars_config_dump(cfg);
     if (text == NULL) {
         return ars_exit_code(ARS_ERR(ARS_STATUS_ENOMEM, "out of memory"));
     }
-    if (args.print_config) {
+    if (args->print_config) {
         fputs(text, stdout);
         free(text);
         return 0;
     }
-    if (cfg.threads > 0) {
-        omp_set_num_threads(cfg.threads);
+    if (cfg->threads > 0) {
+        omp_set_num_threads(cfg->threads);
     }
-    if (args.resume && cfg.mode != ARS_MODE_TRAIN) {
+    if (args->resume && cfg->mode != ARS_MODE_TRAIN) {
         free(text);
         return ars_exit_code(ARS_ERR(ARS_STATUS_ECONFIG, "--resume needs [run] mode = train"));
     }
-    if (args.resume && args.force) {
+    if (args->resume && args->force) {
         free(text);
         return ars_exit_code(ARS_ERR(ARS_STATUS_ECONFIG,
                                      "--resume continues the output file in place; --force "
                                      "(replace it) contradicts it"));
     }
     run_ctx ctx = {.comm = comm,
-                   .quiet = args.quiet || comm->rank != 0,
-                   .resume = args.resume,
-                   .force = args.force};
+                   .quiet = args->quiet || comm->rank != 0,
+                   .resume = args->resume,
+                   .force = args->force};
     int stopped_by = 0;
-    if (cfg.mode == ARS_MODE_TRAIN) {
-        rc = run_train(&cfg, text, &ctx, &stopped_by);
-    } else if (cfg.mode == ARS_MODE_EXACT) {
-        rc = comm->rank == 0 ? run_exact(&cfg, text, &ctx) : ARS_OK;
+    if (cfg->mode == ARS_MODE_TRAIN) {
+        rc = run_train(cfg, text, &ctx, &stopped_by);
+    } else if (cfg->mode == ARS_MODE_EXACT) {
+        rc = comm->rank == 0 ? run_exact(cfg, text, &ctx) : ARS_OK;
+        ars_comm_bcast(comm, &rc, sizeof rc); /* every rank exits with rank 0's status */
     } else {
-        rc = run_sample(&cfg, text, &ctx);
+        rc = run_sample(cfg, text, &ctx);
     }
     free(text);
     if (rc == ARS_OK && stopped_by != 0) {

@@ -364,22 +364,29 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
     const int64_t cs = x->spec->chunk_size;
     const int64_t n_chunks = (n_items + cs - 1) / cs;
     const int64_t half = x->n / 2;
+    const ars_comm alone = {0, 1};
+    const ars_comm *comm = x->spec->comm != NULL ? x->spec->comm : &alone;
+    /* One row per chunk: its weight, then the means and squared deviations of the ncomp values
+     * (contiguous, so that the ranks can gather the rows of their chunks). */
+    const size_t row = 1 + 2 * (size_t)ncomp;
     obs_stats *chunk = calloc((size_t)(n_chunks > 0 ? n_chunks : 1), sizeof *chunk);
-    double *store =
-        malloc((size_t)(n_chunks > 0 ? n_chunks : 1) * 2 * (size_t)ncomp * sizeof *store);
-    if (chunk == NULL || store == NULL) {
+    double *store = malloc((size_t)(n_chunks > 0 ? n_chunks : 1) * row * sizeof *store);
+    int failed = chunk == NULL || store == NULL;
+    if (ars_comm_max_int(comm, failed)) {
         free(chunk);
         free(store);
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables (on this or another "
+                                          "rank)");
     }
     for (int64_t c = 0; c < n_chunks; c++) {
-        chunk[c].mean = store + (size_t)c * 2 * ncomp;
+        chunk[c].mean = store + (size_t)c * row + 1;
         chunk[c].m2 = chunk[c].mean + ncomp;
     }
-    int failed = 0;
+    size_t c0, c1;
+    ars_comm_chunks(comm, (size_t)n_chunks, &c0, &c1);
 #pragma omp parallel num_threads(x->spec->n_threads > 0 ? x->spec->n_threads                       \
                                                         : omp_get_max_threads()) default(none)     \
-    shared(x, pass, ncomp, n_items, cs, n_chunks, half, chunk, failed)
+    shared(x, pass, ncomp, n_items, cs, c0, c1, half, chunk, store, row, failed)
     {
         obs_scratch s;
         int ok = scratch_alloc(&s, x, pass, ncomp) == ARS_OK;
@@ -388,7 +395,7 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
             failed = 1;
         }
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t c = 0; c < n_chunks; c++) {
+        for (int64_t c = (int64_t)c0; c < (int64_t)c1; c++) {
             if (!ok) {
                 continue;
             }
@@ -411,15 +418,23 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
                 values_pass3(x, &s, start, B);
             }
             stats_of_chunk(&chunk[c], s.V, w, B, ncomp);
+            store[(size_t)c * row] = chunk[c].w;
         }
         if (ok) {
             scratch_free(&s);
         }
     }
-    if (failed) {
+    if (ars_comm_max_int(comm, failed)) {
         free(chunk);
         free(store);
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the observables' workspaces");
+        return ARS_ERR(ARS_STATUS_ENOMEM,
+                       "out of memory for the observables' workspaces (on this or another rank)");
+    }
+    /* Every rank gets every chunk's row and merges them in chunk order: the same bits as one
+     * process. */
+    ars_comm_allgather_rows(comm, store, (size_t)n_chunks, 1, row * sizeof *store);
+    for (int64_t c = 0; c < n_chunks; c++) {
+        chunk[c].w = store[(size_t)c * row];
     }
     out->w = 0.0;
     for (int c = 0; c < ncomp; c++) {

@@ -31,7 +31,10 @@
  *
  * Reproducibility: the samples are cut into chunks of chunk_size (renyi2: pairs); each chunk's
  * weight, mean and sum of squared deviations are combined in chunk order (Chan et al.), so the
- * results are bitwise the same for any number of threads.
+ * results are bitwise the same for any number of threads. With several ranks (spec->comm, every
+ * rank holding all n samples) each rank computes the chunks comm.h gives it, the chunks' rows
+ * are gathered to every rank, and every rank merges them in the same order: the same bits for
+ * any number of ranks, and every rank holds the result.
  *
  * Weights (tests, exact values): with weight != NULL every mean is sum_b w_b x_b / sum_b w_b (a
  * pair's weight is the product of its samples'), so passing every configuration with weight
@@ -43,6 +46,7 @@
 #include <stdint.h>
 
 #include "arnn.h"
+#include "comm.h"
 #include "hamiltonian.h"
 
 typedef enum ars_obs_kind {
@@ -76,11 +80,12 @@ typedef struct ars_obs_spec {
     unsigned mask; /* bit k set: measure observable k */
     int n_cuts;    /* renyi2 cuts l, 1 <= l < L */
     int cuts[ARS_OBS_MAX_CUTS];
-    int pbc;           /* correlation geometry: translation-averaged, or from centre */
-    int marshall_sign; /* the state is (-1)^(up spins on odd sites) |psi_net| */
-    const ars_ham *H;  /* for energy (NULL otherwise); its size is the network's */
-    int chunk_size;    /* samples (pairs) per chunk */
-    int n_threads;     /* 0: OpenMP's default */
+    int pbc;              /* correlation geometry: translation-averaged, or from centre */
+    int marshall_sign;    /* the state is (-1)^(up spins on odd sites) |psi_net| */
+    const ars_ham *H;     /* for energy (NULL otherwise); its size is the network's */
+    int chunk_size;       /* samples (pairs) per chunk */
+    int n_threads;        /* 0: OpenMP's default */
+    const ars_comm *comm; /* ranks sharing the chunks (comm.h); NULL: this process alone */
 } ars_obs_spec;
 
 typedef struct ars_obs_value {

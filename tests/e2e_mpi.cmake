@@ -1,8 +1,9 @@
 # e2e_mpi (built with -DARSAMPLER_MPI=ON only): mpirun -np 1, 2 and 3 give bitwise identical
-# samples, and a short training gives bitwise identical variables, optimiser state, energy log
-# and final samples, also with --resume across rank counts; a config error is reported once and
-# every rank exits with status 2; a rank that cannot write ends the job with a clear message
-# instead of a hang.
+# samples and observables, and a short training gives bitwise identical variables, optimiser
+# state, energy log, final samples and observables, also with --resume across rank counts; a
+# config error (also one found later: a Hamiltonian, --resume) is reported once and every rank
+# exits with status 2; a rank that cannot write ends the job with a clear message instead of a
+# hang.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
 set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
@@ -22,8 +23,12 @@ function(mpi_run prefix np)
     set(${prefix}_err "${err}" PARENT_SCOPE)
 endfunction()
 
-# Sampling: 3001 samples in 24 chunks of 128 (the last one short), split 24 / 12+12 / 8+8+8.
-set(sample ${QUICKSTART} --quiet --set sampler.n_samples=3001 --set sampler.chunk_size=128)
+# Sampling: 3001 samples in 24 chunks of 128 (the last one short), split 24 / 12+12 / 8+8+8,
+# with every observable (the ranks share their chunks too), in a sector and symmetrised.
+set(sample ${QUICKSTART} --quiet --set sampler.n_samples=3001 --set sampler.chunk_size=128
+    --set system.size=12 --set system.total_sz=0 --set model.symmetrize=both
+    --set observables.names=all --set hamiltonian.type=heisenberg
+    --set hamiltonian.marshall_sign=true)
 foreach(np 1 2 3)
     mpi_run(r ${np} ${sample} --threads 1 --output s${np}.h5)
     ars_expect_rc(r 0 "sampling with ${np} ranks")
@@ -32,7 +37,7 @@ ars_run(r ${sample} --threads 2 --output s0.h5)
 ars_expect_rc(r 0 "sampling without mpirun")
 foreach(np 1 2 3)
     ars_h5same(${WORK}/s0.h5 ${WORK}/s${np}.h5 "samples of 1 process vs ${np} ranks"
-               /samples /log_prob /variables)
+               /samples /log_prob /variables /observables)
 endforeach()
 
 file(WRITE ${WORK}/train.ini "[run]
@@ -92,6 +97,24 @@ string(REGEX MATCHALL "layers: must be an integer" hits "${r_err}")
 list(LENGTH hits n_hits)
 if(NOT n_hits EQUAL 1)
     ars_fail("a config error with 3 ranks: expected the message once, got ${n_hits} times:\n${r_err}")
+endif()
+
+# Errors found after the config is read are reported once too: a Hamiltonian the chain does
+# not allow, and --resume of a sampling config.
+mpi_run(r 3 train.ini --quiet --set hamiltonian.marshall_sign=true --set system.size=9
+        --output bad.h5)
+ars_expect_rc(r 2 "a bad Hamiltonian with 3 ranks")
+string(REGEX MATCHALL "marshall_sign with pbc needs an even size" hits "${r_err}")
+list(LENGTH hits n_hits)
+if(NOT n_hits EQUAL 1)
+    ars_fail("a bad Hamiltonian with 3 ranks: expected the message once, got ${n_hits}:\n${r_err}")
+endif()
+mpi_run(r 3 ${QUICKSTART} --quiet --resume --output bad.h5)
+ars_expect_rc(r 2 "--resume of a sampling config with 3 ranks")
+string(REGEX MATCHALL "--resume needs \\[run\\] mode = train" hits "${r_err}")
+list(LENGTH hits n_hits)
+if(NOT n_hits EQUAL 1)
+    ars_fail("--resume of a sampling config with 3 ranks: the message ${n_hits} times:\n${r_err}")
 endif()
 
 # Rank 0 cannot write its checkpoint (its folder became a file): the job ends, no hang. The
