@@ -304,6 +304,34 @@ static void test_lecun_normal_initialisation(void **state) {
     ars_arnn_free(other);
 }
 
+/* The worst relative error, over every parameter k and sample b < B (B <= 8), of grad[k * B + b]
+ * against the central finite difference (eps = 1e-5) of ars_arnn_log_psi; absolute differences
+ * below 1e-9 count as 0. *worst_k is the parameter where it occurs. */
+static double fd_worst_error(ars_arnn *net, const uint8_t *cfg, int B, const double *grad,
+                             ars_arnn_ws *ws, size_t *worst_k) {
+    const double eps = 1e-5;
+    double lp_plus[8], lp_minus[8], worst = 0.0;
+    assert_true(B <= 8);
+    for (size_t k = 0; k < net->n_params; k++) {
+        const double saved = net->params[k];
+        net->params[k] = saved + eps;
+        ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
+        net->params[k] = saved - eps;
+        ars_arnn_log_psi(lp_minus, cfg, net, ws, B);
+        net->params[k] = saved;
+        for (int b = 0; b < B; b++) {
+            const double fd = (lp_plus[b] - lp_minus[b]) / (2.0 * eps);
+            const double g = grad[k * B + (size_t)b];
+            const double err = fabs(fd - g) <= 1e-9 ? 0.0 : fabs(fd - g) / fmax(fabs(g), 1e-3);
+            if (err > worst) {
+                worst = err;
+                *worst_k = k;
+            }
+        }
+    }
+    return worst;
+}
+
 /* Every parameter's per-sample gradient d log psi / d theta_k against a central finite
  * difference (eps = 1e-5): relative error below 1e-6 (absolute 1e-9 for tiny gradients). */
 static void test_gradients_match_central_finite_differences(void **state) {
@@ -319,29 +347,10 @@ static void test_gradients_match_central_finite_differences(void **state) {
         }
         ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
         double *grad = calloc(P * B, sizeof(double));
-        double lp_plus[3], lp_minus[3];
         ars_arnn_forward(cfg, net, ws, B, L);
         ars_arnn_backward(grad, (size_t)B, cfg, net, ws, B, NULL);
-        const double eps = 1e-5;
-        double worst = 0.0;
         size_t worst_k = 0;
-        for (size_t k = 0; k < P; k++) {
-            const double saved = net->params[k];
-            net->params[k] = saved + eps;
-            ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
-            net->params[k] = saved - eps;
-            ars_arnn_log_psi(lp_minus, cfg, net, ws, B);
-            net->params[k] = saved;
-            for (int b = 0; b < B; b++) {
-                const double fd = (lp_plus[b] - lp_minus[b]) / (2.0 * eps);
-                const double g = grad[k * B + (size_t)b];
-                const double err = fabs(fd - g) <= 1e-9 ? 0.0 : fabs(fd - g) / fmax(fabs(g), 1e-3);
-                if (err > worst) {
-                    worst = err;
-                    worst_k = k;
-                }
-            }
-        }
+        const double worst = fd_worst_error(net, cfg, B, grad, ws, &worst_k);
         if (worst > 1e-6) {
             fail_msg("case %zu: parameter %zu: relative error %.3g", i, worst_k, worst);
         }
@@ -530,30 +539,12 @@ static void test_masked_symmetrised_gradients_match_finite_differences(void **st
         assert_int_equal(found, 4);
         ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
         double *grad = calloc(P * B, sizeof(double));
-        double lp[4], lp_plus[4], lp_minus[4];
+        double lp[4], lp_again[4];
         ars_arnn_grad_log_psi(grad, (size_t)B, lp, cfg, net, ws, B);
-        ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
-        assert_memory_equal(lp, lp_plus, sizeof lp); /* the same log psi, bit for bit */
-        const double eps = 1e-5;
-        double worst = 0.0;
+        ars_arnn_log_psi(lp_again, cfg, net, ws, B);
+        assert_memory_equal(lp, lp_again, sizeof lp); /* the same log psi, bit for bit */
         size_t worst_k = 0;
-        for (size_t k = 0; k < P; k++) {
-            const double saved = net->params[k];
-            net->params[k] = saved + eps;
-            ars_arnn_log_psi(lp_plus, cfg, net, ws, B);
-            net->params[k] = saved - eps;
-            ars_arnn_log_psi(lp_minus, cfg, net, ws, B);
-            net->params[k] = saved;
-            for (int b = 0; b < B; b++) {
-                const double fd = (lp_plus[b] - lp_minus[b]) / (2.0 * eps);
-                const double g = grad[k * B + (size_t)b];
-                const double err = fabs(fd - g) <= 1e-9 ? 0.0 : fabs(fd - g) / fmax(fabs(g), 1e-3);
-                if (err > worst) {
-                    worst = err;
-                    worst_k = k;
-                }
-            }
-        }
+        const double worst = fd_worst_error(net, cfg, B, grad, ws, &worst_k);
         if (worst > 1e-6) {
             fail_msg("sector case %zu: parameter %zu: relative error %.3g", i, worst_k, worst);
         }

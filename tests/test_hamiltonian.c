@@ -539,76 +539,96 @@ static void test_sector_and_symmetrised_local_energies_equal_full_recomputation(
                   cases, worst);
 }
 
+/* sum_s p(s) E_loc(s) over the configurations with p(s) > 0 (local energies in chunks of 100)
+ * against <psi|H|psi> / <psi|psi> from the dense Pauli matrix, psi(s) = sign(s) exp(log psi(s))
+ * (sign: the Marshall sign when H has it). Fails above a relative 1e-10; returns the relative
+ * difference. */
+static double check_mean_local_energy(const ars_arnn *net, const ars_ham *H, const char *what) {
+    const int L = H->size;
+    const size_t dim = (size_t)1 << L;
+    ars_hilbert hil;
+    ars_hilbert_init(&hil, L, 1);
+    uint8_t *cfg = malloc(dim * (size_t)L), *live = malloc(dim * (size_t)L);
+    double *lp = malloc(dim * sizeof(double)), *eloc = malloc(dim * sizeof(double));
+    double *psi = malloc(dim * sizeof(double));
+    for (size_t k = 0; k < dim; k++) {
+        ars_hilbert_config(&hil, cfg + k * (size_t)L, k);
+    }
+    ars_arnn_ws *aws = ars_arnn_ws_alloc(net, (int)dim);
+    ars_arnn_log_psi(lp, cfg, net, aws, (int)dim);
+    ars_arnn_ws_free(aws);
+    /* The configurations with p > 0 (all but those outside a sector), in order. */
+    size_t n = 0;
+    for (size_t k = 0; k < dim; k++) {
+        if (!isinf(lp[k])) {
+            memcpy(live + n++ * (size_t)L, cfg + k * (size_t)L, (size_t)L);
+        }
+    }
+    const int chunk = 100;
+    ars_ham_ws *ws = ars_ham_ws_alloc(H, net, chunk);
+    for (size_t k = 0; k < n; k += chunk) {
+        const int m = n - k < (size_t)chunk ? (int)(n - k) : chunk;
+        assert_int_equal(ars_ham_local_energy(eloc + k, live + k * (size_t)L, H, net, ws, m), 0);
+    }
+    ars_ham_ws_free(ws);
+    double norm = 0.0, mean = 0.0;
+    for (size_t k = 0, j = 0; k < dim; k++) {
+        int odd_up = 0;
+        for (int t = 1; t < L; t += 2) {
+            odd_up += cfg[k * (size_t)L + t];
+        }
+        psi[k] = (H->marshall_sign && odd_up % 2 ? -1.0 : 1.0) * exp(lp[k]);
+        if (!isinf(lp[k])) {
+            norm += exp(2.0 * lp[k]);
+            mean += exp(2.0 * lp[k]) * eloc[j++];
+        }
+    }
+    ars_ham H0 = *H; /* the physical (sign-free) matrix */
+    H0.marshall_sign = 0;
+    double *Hd = dense_hamiltonian(&H0, 0);
+    double num = 0.0, den = 0.0;
+    for (size_t x = 0; x < dim; x++) {
+        double hx = 0.0;
+        for (size_t y = 0; y < dim; y++) {
+            hx += Hd[x * dim + y] * psi[y];
+        }
+        num += psi[x] * hx;
+        den += psi[x] * psi[x];
+    }
+    const double exact = num / den, rel = fabs(mean - exact) / fmax(1.0, fabs(exact));
+    assert_true(fabs(norm - 1.0) < 1e-12);
+    if (!(rel <= 1e-10)) {
+        fail_msg("%s: %s L=%d pbc=%d marshall=%d: mean E_loc %.15f, <H> %.15f", what,
+                 ars_ham_type_name(H->type), L, H->pbc, H->marshall_sign, mean, exact);
+    }
+    free(Hd);
+    free(psi);
+    free(eloc);
+    free(lp);
+    free(live);
+    free(cfg);
+    return rel;
+}
+
 /* The energy of a symmetrised state in a sector, with the Marshall sign: sum_s p_sym(s) E_loc(s)
  * over the sector equals <psi|H|psi> / <psi|psi> with psi(s) = sign(s) exp(log psi_sym(s)) and
  * the dense Pauli matrix. */
 static void test_sector_symmetrised_energy_equals_dense_expectation(void **state) {
     (void)state;
     const net_case nc = {8, 3, 5, 3, {1, 2, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE};
-    const int L = 8;
-    const size_t dim = (size_t)1 << L;
     const struct {
         int two_m;
         ars_sym sym;
     } st[] = {{0, ARS_SYM_BOTH}, {2, ARS_SYM_REFLECTION}, {NO_SECTOR, ARS_SYM_SPIN_FLIP}};
     for (size_t c = 0; c < 3; c++) {
         ars_arnn *net = sector_net(&nc, st[c].two_m, st[c].sym, 77 + c);
-        ars_hilbert hil;
-        ars_hilbert_init(&hil, L, 1);
-        uint8_t *cfg = malloc(dim * (size_t)L);
-        double *lp = malloc(dim * sizeof(double)), *eloc = malloc(dim * sizeof(double));
-        for (size_t k = 0; k < dim; k++) {
-            ars_hilbert_config(&hil, cfg + k * (size_t)L, k);
-        }
-        ars_arnn_ws *aws = ars_arnn_ws_alloc(net, (int)dim);
-        ars_arnn_log_psi(lp, cfg, net, aws, (int)dim);
-        ars_arnn_ws_free(aws);
         for (size_t ty = 0; ty < N_TYPES; ty++) {
             if (st[c].two_m != NO_SECTOR && TYPES[ty] == ARS_HAM_TFIM) {
                 continue;
             }
-            const int marshall = TYPES[ty] != ARS_HAM_TFIM;
-            ars_ham H0 = make_ham(TYPES[ty], L, 1, 0);
-            double *Hd = dense_hamiltonian(&H0, 0);
-            ars_ham H = make_ham(TYPES[ty], L, 1, marshall);
-            ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, 1);
-            double *psi = malloc(dim * sizeof(double));
-            double mean = 0.0, norm = 0.0;
-            for (size_t k = 0; k < dim; k++) {
-                int odd_up = 0;
-                for (int t = 1; t < L; t += 2) {
-                    odd_up += cfg[k * (size_t)L + t];
-                }
-                psi[k] = (marshall && odd_up % 2 ? -1.0 : 1.0) * exp(lp[k]);
-                if (isinf(lp[k])) {
-                    continue; /* outside the sector: p = 0, E_loc undefined */
-                }
-                assert_int_equal(
-                    ars_ham_local_energy(&eloc[k], cfg + k * (size_t)L, &H, net, ws, 1), 0);
-                mean += exp(2.0 * lp[k]) * eloc[k];
-                norm += exp(2.0 * lp[k]);
-            }
-            double num = 0.0, den = 0.0;
-            for (size_t x = 0; x < dim; x++) {
-                double hx = 0.0;
-                for (size_t y = 0; y < dim; y++) {
-                    hx += Hd[x * dim + y] * psi[y];
-                }
-                num += psi[x] * hx;
-                den += psi[x] * psi[x];
-            }
-            assert_true(fabs(norm - 1.0) < 1e-12);
-            if (!(fabs(mean - num / den) <= 1e-10 * fmax(1.0, fabs(num / den)))) {
-                fail_msg("%s M %d sym %s: mean E_loc %.15f, <H> %.15f", ars_ham_type_name(H.type),
-                         st[c].two_m, ars_sym_name(st[c].sym), mean, num / den);
-            }
-            ars_ham_ws_free(ws);
-            free(psi);
-            free(Hd);
+            ars_ham H = make_ham(TYPES[ty], 8, 1, TYPES[ty] != ARS_HAM_TFIM);
+            check_mean_local_energy(net, &H, ars_sym_name(st[c].sym));
         }
-        free(eloc);
-        free(lp);
-        free(cfg);
         ars_arnn_free(net);
     }
 }
@@ -677,70 +697,15 @@ static void test_mean_local_energy_over_exact_distribution_equals_dense_expectat
     };
     double worst = 0.0;
     for (size_t nc = 0; nc < 2; nc++) {
-        const int L = nets[nc].size;
-        const size_t dim = (size_t)1 << L;
         ars_arnn *net = case_net(&nets[nc], 300 + nc);
-        ars_hilbert hil;
-        ars_hilbert_init(&hil, L, 1);
-        uint8_t *cfg = malloc(dim * (size_t)L);
-        double *lp = malloc(dim * sizeof(double)), *eloc = malloc(dim * sizeof(double));
-        for (size_t k = 0; k < dim; k++) {
-            ars_hilbert_config(&hil, cfg + k * (size_t)L, k);
-        }
-        ars_arnn_ws *aws = ars_arnn_ws_alloc(net, (int)dim);
-        ars_arnn_log_psi(lp, cfg, net, aws, (int)dim);
-        ars_arnn_ws_free(aws);
         for (size_t ty = 0; ty < N_TYPES; ty++) {
             for (int pbc = 0; pbc <= 1; pbc++) {
-                ars_ham H0 = make_ham(TYPES[ty], L, pbc, 0);
-                double *Hd = dense_hamiltonian(&H0, 0); /* the physical (sign-free) matrix */
                 for (int marshall = 0; marshall <= 1; marshall++) {
-                    ars_ham H = make_ham(TYPES[ty], L, pbc, marshall);
-                    const int chunk = 100;
-                    ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, chunk);
-                    for (size_t k = 0; k < dim; k += chunk) {
-                        int n = dim - k < (size_t)chunk ? (int)(dim - k) : chunk;
-                        assert_int_equal(
-                            ars_ham_local_energy(eloc + k, cfg + k * (size_t)L, &H, net, ws, n), 0);
-                    }
-                    ars_ham_ws_free(ws);
-                    /* psi(s) = sign(s) exp(log psi(s)). */
-                    double *psi = malloc(dim * sizeof(double));
-                    double norm = 0.0, mean = 0.0;
-                    for (size_t k = 0; k < dim; k++) {
-                        int odd_up = 0;
-                        for (int t = 1; t < L; t += 2) {
-                            odd_up += cfg[k * (size_t)L + t];
-                        }
-                        psi[k] = (marshall && odd_up % 2 ? -1.0 : 1.0) * exp(lp[k]);
-                        const double p = exp(2.0 * lp[k]);
-                        norm += p;
-                        mean += p * eloc[k];
-                    }
-                    double num = 0.0, den = 0.0;
-                    for (size_t x = 0; x < dim; x++) {
-                        double hx = 0.0;
-                        for (size_t y = 0; y < dim; y++) {
-                            hx += Hd[x * dim + y] * psi[y];
-                        }
-                        num += psi[x] * hx;
-                        den += psi[x] * psi[x];
-                    }
-                    const double exact = num / den;
-                    assert_true(fabs(norm - 1.0) < 1e-12);
-                    worst = fmax(worst, fabs(mean - exact) / fmax(1.0, fabs(exact)));
-                    if (!(fabs(mean - exact) <= 1e-10 * fmax(1.0, fabs(exact)))) {
-                        fail_msg("%s L=%d pbc=%d marshall=%d: mean E_loc %.15f, <H> %.15f",
-                                 ars_ham_type_name(H.type), L, pbc, marshall, mean, exact);
-                    }
-                    free(psi);
+                    ars_ham H = make_ham(TYPES[ty], nets[nc].size, pbc, marshall);
+                    worst = fmax(worst, check_mean_local_energy(net, &H, "plain network"));
                 }
-                free(Hd);
             }
         }
-        free(eloc);
-        free(lp);
-        free(cfg);
         ars_arnn_free(net);
     }
     print_message("sum_s p(s) E_loc(s) vs <psi|H|psi>/<psi|psi>: max relative diff %.2e\n", worst);
