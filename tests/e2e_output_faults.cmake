@@ -4,8 +4,9 @@
 #  - a parent "folder" that is a regular file (ENOTDIR), and a folder that cannot be created
 #    (a name too long): refused before any work, exit status 2, in modes sample, train and exact;
 #  - a folder without write permission (run as the user nobody when the tests run as root);
-#  - a write that fails half-way: a full disk, simulated by a file-size limit (ulimit -f; main()
-#    ignores SIGXFSZ, so the write fails with EFBIG): exit status 1, in modes sample and exact;
+#  - a write that fails half-way: a file-size limit (ulimit -f; main() ignores SIGXFSZ, so the
+#    write fails with EFBIG), in modes sample and exact, and a really full disk (ENOSPC, a small
+#    tmpfs in a private mount namespace, where one can be made): exit status 1;
 #  - a training whose checkpoint write fails mid-run (the growing /vmc log crosses the limit):
 #    exit status 1, the last good checkpoint stays, and --resume from it gives bit for bit the
 #    result of an uninterrupted run.
@@ -146,6 +147,55 @@ ars_expect_write_failed(r samples.h5 "${samples_hash}" "sampling past a file-siz
 # Also when the limit leaves no room at all.
 ars_run_limited(r ${block} ${sample} --set sampler.n_samples=256 --force --output samples.h5)
 ars_expect_write_failed(r samples.h5 "${samples_hash}" "sampling with a 1-block limit")
+
+# A really full disk (ENOSPC): a 96 KiB tmpfs, mounted in a private mount namespace that ends
+# with the command (unshare: as root directly, else in a user namespace). A good small output
+# fits; a large run over it fails with "No space left on device", leaves the good file as it was
+# and removes its temporary file. Where no namespace can be made (a restricted container), this
+# case says so and the file-size limit above stands for a full disk.
+file(MAKE_DIRECTORY ${WORK}/disk)
+set(full_disk_script "set -e
+mount -t tmpfs -o size=96k tmpfs disk
+\"$0\" \"$@\" --set sampler.n_samples=64 --output disk/s.h5 > /dev/null
+sha256sum disk/s.h5 > before.sum
+set +e
+\"$0\" \"$@\" --set sampler.n_samples=50000 --set sampler.seed=9 --force --output disk/s.h5 2> enospc.err
+echo $? > enospc.rc
+ls disk > enospc.ls
+sha256sum disk/s.h5 > after.sum")
+set(enospc_done 0)
+foreach(ns "--mount" "--user --map-root-user --mount")
+    if(NOT enospc_done)
+        separate_arguments(ns_args UNIX_COMMAND "${ns}")
+        execute_process(COMMAND unshare ${ns_args} /bin/sh -c "${full_disk_script}" ${ARSAMPLER}
+                                ${sample}
+                        WORKING_DIRECTORY ${WORK} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+        if(rc EQUAL 0)
+            set(enospc_done 1)
+        endif()
+    endif()
+endforeach()
+if(enospc_done)
+    file(READ ${WORK}/enospc.rc r_rc)
+    string(STRIP "${r_rc}" r_rc)
+    file(READ ${WORK}/enospc.err r_err)
+    ars_expect_rc(r 1 "a write to a full disk")
+    ars_expect_one_line("${r_err}"
+                        "^arsampler: error: cannot write 'disk/s.h5': No space left on device; .*unchanged"
+                        "a write to a full disk")
+    file(READ ${WORK}/before.sum before)
+    file(READ ${WORK}/after.sum after)
+    if(NOT before STREQUAL after)
+        ars_fail("a write to a full disk changed the previous file")
+    endif()
+    file(READ ${WORK}/enospc.ls left)
+    if(NOT left STREQUAL "s.h5\n")
+        ars_fail("a write to a full disk left files behind: ${left}")
+    endif()
+else()
+    message(STATUS "no mount namespace available: the full-disk (ENOSPC) case is not run here; "
+                   "the file-size limit (EFBIG) cases above cover a failed write")
+endif()
 
 # mode = exact.
 ars_run(r ${exact} --output exact.h5)
