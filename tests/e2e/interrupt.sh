@@ -24,7 +24,7 @@ features = 8
 kernel_dilation = 1, 2, 4
 activation = tanh
 [sampler]
-n_samples = 1024
+n_samples = 256
 chunk_size = 128
 seed = 11
 [hamiltonian]
