@@ -517,8 +517,8 @@ static int run_sample(const ars_config *cfg, const char *config_text, run_ctx *c
                      arch.hilbert.size);
     }
     rc = agree(ctx->comm, rc, "the samples");
-    if (rc != ARS_OK) {
-        goto done;
+    if (rc != ARS_OK || samples == NULL || log_prob == NULL || sampler == NULL) {
+        goto done; /* (the second part only tells the analyzer what agree() implies) */
     }
     ars_progress prog;
     ars_progress_start(&prog, "sampling", "samples", !quiet);
@@ -689,8 +689,8 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
                      net->n_params);
     }
     rc = agree(ctx->comm, rc, "training");
-    if (rc != ARS_OK) {
-        goto done;
+    if (rc != ARS_OK || vmc == NULL) {
+        goto done; /* (the second part only tells the analyzer what agree() implies) */
     }
     if (resume) {
         if (ctx->comm->rank == 0) {
@@ -812,8 +812,8 @@ static int run_train(const ars_config *cfg, const char *config_text, run_ctx *ct
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu final samples", nf);
     }
     rc = agree(ctx->comm, rc, "the final samples");
-    if (rc != ARS_OK) {
-        goto done;
+    if (rc != ARS_OK || samples == NULL || log_prob == NULL || eloc == NULL) {
+        goto done; /* (the second part only tells the analyzer what agree() implies) */
     }
     ars_vmc_estimate est;
     rc = ars_vmc_evaluate(vmc, samples, log_prob, eloc, nf,

@@ -372,7 +372,7 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
     obs_stats *chunk = calloc((size_t)(n_chunks > 0 ? n_chunks : 1), sizeof *chunk);
     double *store = malloc((size_t)(n_chunks > 0 ? n_chunks : 1) * row * sizeof *store);
     int failed = chunk == NULL || store == NULL;
-    if (ars_comm_max_int(comm, failed)) {
+    if (ars_comm_max_int(comm, failed) || chunk == NULL || store == NULL) {
         free(chunk);
         free(store);
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables (on this or another "
