@@ -1,6 +1,7 @@
 # e2e_symmetry: [system] total_sz and [model] symmetrize through the binary. Samples lie in the
 # sector and their /log_prob is what the independent numpy model (scripts/arnn_ref.py, with its
-# own mask and group sum) gives; the file records the sector and the symmetry; training is
+# own mask and group sum) gives, and so are the observables (scripts/obs_ref.py); the file
+# records the sector and the symmetry; training is
 # bitwise the same for 1 and 2 threads and across --resume; --resume refuses another symmetry;
 # mode = exact gives the lowest energy of the sector (checked against a dense numpy matrix).
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -90,6 +91,13 @@ ars_run(r train.ini --quiet --output tr.h5 --resume)
 ars_expect_rc(r 0 "--resume to 16")
 ars_h5same(${WORK}/t1.h5 ${WORK}/tr.h5 "8 iterations + --resume to 16 vs 16" ${same})
 check_output(${WORK}/t1.h5 "the trained state")
+# Its observables (sx, xx_correlation, energy of the symmetrised state in the sector) against the
+# independent numpy recomputation from /samples (scripts/obs_ref.py through arnn_ref.py).
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/t1.h5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
+    ars_fail("obs_ref.py on the trained state (${rc}):\n${out}${err}")
+endif()
 py_check(${WORK}/t1.h5 "
 ref = f['reference/energy'][()]
 assert abs(ref - (-18.0617854180)) < 1e-8, 'reference %r' % ref
