@@ -454,7 +454,7 @@ static void test_sector_and_symmetrised_local_energies_equal_full_recomputation(
                 ars_arnn *net = sector_net(&NETS[nc], M, syms[yi], 1000 + 16 * nc + 4 * si + yi);
                 uint8_t *cfg = malloc((size_t)64 * L);
                 const int n_up = M == NO_SECTOR ? L / 2 : (L + M) / 2;
-                const int B = sector_configs(cfg, L, n_up, 12, 50 + nc);
+                const int B = sector_configs(cfg, L, n_up, 6, 50 + nc);
                 double fast[64], slow[64];
                 for (size_t ty = 0; ty < N_TYPES; ty++) {
                     if (M != NO_SECTOR && TYPES[ty] == ARS_HAM_TFIM) {
