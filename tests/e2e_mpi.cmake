@@ -90,32 +90,27 @@ mpi_run(r 3 train.ini --quiet --threads 1 --output tr.h5 --resume)
 ars_expect_rc(r 0 "--resume to 24 iterations with 3 ranks")
 ars_h5same(${WORK}/t0.h5 ${WORK}/tr.h5 "2 ranks + --resume with 3 ranks vs 1 process" ${same})
 
-# A config error: one message (from rank 0), exit status 2.
-mpi_run(r 3 train.ini --quiet --set model.layers=0 --output bad.h5)
-ars_expect_rc(r 2 "a config error with 3 ranks")
-string(REGEX MATCHALL "layers: must be an integer" hits "${r_err}")
-list(LENGTH hits n_hits)
-if(NOT n_hits EQUAL 1)
-    ars_fail("a config error with 3 ranks: expected the message once, got ${n_hits} times:\n${r_err}")
-endif()
+# refused_once(WHAT REGEX ARGS...): 3 ranks run ARGS; every rank exits with status 2 and the
+# message matching REGEX appears exactly once (from rank 0).
+function(refused_once what regex)
+    mpi_run(r 3 ${ARGN})
+    ars_expect_rc(r 2 "${what} with 3 ranks")
+    string(REGEX MATCHALL "${regex}" hits "${r_err}")
+    list(LENGTH hits n_hits)
+    if(NOT n_hits EQUAL 1)
+        ars_fail("${what} with 3 ranks: expected the message once, got ${n_hits}:\n${r_err}")
+    endif()
+endfunction()
 
-# Errors found after the config is read are reported once too: a Hamiltonian the chain does
-# not allow, and --resume of a sampling config.
-mpi_run(r 3 train.ini --quiet --set hamiltonian.marshall_sign=true --set system.size=9
-        --output bad.h5)
-ars_expect_rc(r 2 "a bad Hamiltonian with 3 ranks")
-string(REGEX MATCHALL "marshall_sign with pbc needs an even size" hits "${r_err}")
-list(LENGTH hits n_hits)
-if(NOT n_hits EQUAL 1)
-    ars_fail("a bad Hamiltonian with 3 ranks: expected the message once, got ${n_hits}:\n${r_err}")
-endif()
-mpi_run(r 3 ${QUICKSTART} --quiet --resume --output bad.h5)
-ars_expect_rc(r 2 "--resume of a sampling config with 3 ranks")
-string(REGEX MATCHALL "--resume needs \\[run\\] mode = train" hits "${r_err}")
-list(LENGTH hits n_hits)
-if(NOT n_hits EQUAL 1)
-    ars_fail("--resume of a sampling config with 3 ranks: the message ${n_hits} times:\n${r_err}")
-endif()
+# A config error, and errors found after the config is read (a Hamiltonian the chain does not
+# allow, --resume of a sampling config): one message each, exit status 2 on every rank.
+refused_once("a config error" "layers: must be an integer"
+             train.ini --quiet --set model.layers=0 --output bad.h5)
+refused_once("a bad Hamiltonian" "marshall_sign with pbc needs an even size"
+             train.ini --quiet --set hamiltonian.marshall_sign=true --set system.size=9
+             --output bad.h5)
+refused_once("--resume of a sampling config" "--resume needs \\[run\\] mode = train"
+             ${QUICKSTART} --quiet --resume --output bad.h5)
 
 # Rank 0 cannot write its checkpoint (its folder became a file): the job ends, no hang. The
 # output goes through the symbolic link d -> d.dir, which rename(2) replaces in one step by a
