@@ -30,7 +30,7 @@ seed = 11
 [hamiltonian]
 type = tfim
 [vmc]
-iterations = 600
+iterations = 400
 learning_rate = 0.02
 checkpoint_every = 5
 final_samples = 512
@@ -63,12 +63,12 @@ for sig in TERM INT; do
     rc=$?
     want=$([ "$sig" = TERM ] && echo 143 || echo 130)
     [ "$rc" = "$want" ] || fail "SIG$sig: exit status $rc, expected $want; stderr: $(cat "$sig.err")"
-    grep -Eq "^arsampler: interrupted by SIG$sig after [0-9]+ of 600 iterations; checkpoint written; continue with --resume$" "$sig.err" ||
+    grep -Eq "^arsampler: interrupted by SIG$sig after [0-9]+ of 400 iterations; checkpoint written; continue with --resume$" "$sig.err" ||
         fail "SIG$sig: no 'interrupted' line on stderr: $(cat "$sig.err")"
     done_it=$(/usr/bin/python3 -c "import h5py; print(int(h5py.File('$sig.h5','r')['vmc'].attrs['iterations_done']))")
     n_msg=$(sed -nE "s/^arsampler: interrupted by SIG$sig after ([0-9]+) of.*/\1/p" "$sig.err")
     [ "$done_it" = "$n_msg" ] || fail "SIG$sig: the checkpoint holds $done_it iterations, the message says $n_msg"
-    [ "$done_it" -lt 600 ] || fail "SIG$sig: the run finished before the signal; make it longer"
+    [ "$done_it" -lt 400 ] || fail "SIG$sig: the run finished before the signal; make it longer"
     "$ARS" train.ini -q --output "$sig.h5" --resume > /dev/null 2> "$sig.resume.err" ||
         fail "SIG$sig: --resume failed: $(cat "$sig.resume.err")"
     $H5SAME ref.h5 "$sig.h5" $SAME || fail "SIG$sig after $done_it iterations + --resume differs from the uninterrupted run"
@@ -138,13 +138,14 @@ for round in 1 2; do
     fi
     pid=$!
     wait_for kill.h5
-    delay=$(printf '0.%02d' $((RANDOM % 90 + 5)))
+    delay=$(printf '0.%02d' $((RANDOM % 29 + 2)))
     sleep "$delay"
     kill -KILL "$pid"
     wait "$pid" 2> /dev/null
     at=$(/usr/bin/python3 -c "import h5py; print(int(h5py.File('kill.h5','r')['vmc'].attrs['iterations_done']))") ||
         fail "SIGKILL round $round: the checkpoint is not readable"
     echo "SIGKILL round $round after ${delay} s: checkpoint at $at iterations"
+    [ "$round" = 2 ] || [ "$at" -lt 400 ] || fail "SIGKILL round 1: the run ended before the kill; make it longer"
 done
 "$ARS" train.ini -q --output kill.h5 --resume > /dev/null 2> kill.err || fail "--resume after SIGKILL failed: $(cat kill.err)"
 $H5SAME ref.h5 kill.h5 $SAME || fail "two SIGKILLs + --resume differ from the uninterrupted run"
