@@ -783,6 +783,21 @@ static int find_key_or_die(const char *section, const char *key) {
     return ki;
 }
 
+void ars_config_where(const ars_config *c, const char *section, const char *key, char *buf,
+                      size_t len) {
+    const where w = key_where(c, find_key_or_die(section, key));
+    if (w.line > 0) {
+        snprintf(buf, len, "%s:%d", w.name, w.line);
+    } else if (w.line == 0) {
+        snprintf(buf, len, "%s", w.name);
+    } else {
+        snprintf(buf, len, "--set %s", w.name);
+        for (char *p = buf; *p != '\0'; p++) {
+            *p = isprint((unsigned char)*p) ? *p : '?';
+        }
+    }
+}
+
 static const char *list_text(const int *v, int n, char *buf, size_t len) {
     buf[0] = '\0';
     for (int i = 0; i < n; i++) {

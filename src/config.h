@@ -106,6 +106,11 @@ typedef struct ars_config {
 /* Index of a key in ars_config.line (and set_arg), or -1 for an unknown key. */
 int ars_config_key_index(const char *section, const char *key);
 
+/* Where a key was set, as a message prefix: "FILE:LINE" for a line of the config, "FILE" for a
+ * default, "--set ARG" for an override (with unprintable bytes as '?'). */
+void ars_config_where(const ars_config *c, const char *section, const char *key, char *buf,
+                      size_t len);
+
 /* Fills every key with its default. */
 void ars_config_defaults(ars_config *c);
 

@@ -261,7 +261,7 @@ static int make_parent_dirs(const char *path) {
     return 0;
 }
 
-int ars_io_check_writable(const char *path) {
+int ars_io_check_writable(const char *path, const char *where) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -273,19 +273,19 @@ int ars_io_check_writable(const char *path) {
         *slash = '\0';
     }
     if (make_parent_dirs(path) != 0) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: cannot create the folder '%s': %s", dir,
-                       strerror(errno));
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: [output] file: cannot create the folder '%s': %s",
+                       where, dir, strerror(errno));
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: '%s' is not a folder", dir);
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: [output] file: '%s' is not a folder", where, dir);
     }
     if (access(dir, W_OK) != 0) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: the folder '%s' is not writable: %s",
-                       dir, strerror(errno));
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: [output] file: the folder '%s' is not writable: %s",
+                       where, dir, strerror(errno));
     }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "[output] file: '%s' is a folder", path);
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: [output] file: '%s' is a folder", where, path);
     }
     return ARS_OK;
 }

@@ -90,8 +90,9 @@ int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log);
 int ars_io_check_resume(const char *path, const ars_arch *arch);
 
 /* Checks that a file can be created at `path` (its folder exists or can be made, and is
- * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise. */
-int ars_io_check_writable(const char *path);
+ * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise,
+ * prefixed with `where` (where the path was set: "FILE:LINE", see ars_config_where). */
+int ars_io_check_writable(const char *path, const char *where);
 
 /* The temporary name a write of `path` uses before its rename: "<path>.tmp.<pid>" (so that a
  * signal handler can remove it). */

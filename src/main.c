@@ -334,7 +334,9 @@ static int build_network(const ars_config *cfg, const ars_comm *comm, ars_arch *
                          ars_arnn **net, int later) {
     ars_config_arch(cfg, arch);
     /* Rank 0 checks the output and reads files; the others get its status and variables. */
-    int rc = comm->rank == 0 ? ars_io_check_writable(cfg->file) : ARS_OK;
+    char where[ARS_PATH_MAX + 300];
+    ars_config_where(cfg, "output", "file", where, sizeof where);
+    int rc = comm->rank == 0 ? ars_io_check_writable(cfg->file, where) : ARS_OK;
     *net = ars_arnn_alloc(arch);
     if (rc == ARS_OK && *net == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
@@ -582,7 +584,9 @@ static int run_exact(const ars_config *cfg, const char *config_text, run_ctx *ct
     if (rc != ARS_OK) {
         return rc;
     }
-    rc = ars_io_check_writable(cfg->file);
+    char where[ARS_PATH_MAX + 300];
+    ars_config_where(cfg, "output", "file", where, sizeof where);
+    rc = ars_io_check_writable(cfg->file, where);
     if (rc != ARS_OK) {
         return rc;
     }

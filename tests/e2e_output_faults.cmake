@@ -62,8 +62,9 @@ foreach(mode sample train exact)
         set(what "mode = ${mode}, output ${short}...")
         ars_run(r ${${mode}} --output ${target})
         ars_expect_rc(r 2 "${what}")
-        ars_expect_one_line("${r_err}" "^arsampler: error: \\[output\\] file: .*(regular|nnnn)"
-                            "${what}")
+        ars_expect_one_line(
+            "${r_err}" "^arsampler: error: --set output\\.file=[^:]*: \\[output\\] file: .*(regular|nnnn)"
+            "${what}")
         ars_expect_no_match("${r_out}" "." "${what}: nothing on stdout")
     endforeach()
 endforeach()

@@ -24,6 +24,21 @@ ars_expect_rc(r 2 "output is a folder")
 ars_expect_one_line("${r_err}" "^arsampler: error: .*folder\\.h5.*folder" "output is a folder")
 ars_expect_no_match("${r_out}" "sampling" "output is a folder: no sampling")
 
+# The message names where the path was set: the config's line.
+file(READ ${QUICKSTART} quick)
+string(FIND "${quick}" "file = out/quickstart.h5" at)
+string(SUBSTRING "${quick}" 0 ${at} before)
+string(REGEX MATCHALL "\n" newlines "${before}")
+list(LENGTH newlines line)
+math(EXPR line "${line} + 1")
+string(REPLACE "file = out/quickstart.h5" "file = regular/y.h5" quick "${quick}")
+file(WRITE ${WORK}/out_in_config.ini "${quick}")
+ars_run(r ${WORK}/out_in_config.ini --set sampler.n_samples=64)
+ars_expect_rc(r 2 "output under a regular file, set in the config")
+ars_expect_one_line("${r_err}"
+                    "^arsampler: error: [^ ]*out_in_config\\.ini:${line}: \\[output\\] file: .*regular"
+                    "output under a regular file, set in the config")
+
 # An empty path component is fine; missing folders are created.
 ars_run(r ${common} --output new/sub//x.h5 --quiet)
 ars_expect_rc(r 0 "output in folders to create")

@@ -290,6 +290,20 @@ static void test_explicit_output_file_is_kept_by_finalize(void **state) {
     assert_string_equal(c.file, "results/run 7.h5");
 }
 
+static void test_where_names_the_line_the_default_or_the_override(void **state) {
+    (void)state;
+    ars_config c;
+    char where[512];
+    parse_ok(&c, "[system]\nsize = 8\n\n[output]\nfile = a.h5\n");
+    ars_config_where(&c, "output", "file", where, sizeof where);
+    assert_string_equal(where, "test.ini:5");
+    ars_config_where(&c, "sampler", "seed", where, sizeof where);
+    assert_string_equal(where, "test.ini");
+    assert_int_equal(ars_config_set(&c, "output.file=b.h5"), ARS_OK);
+    ars_config_where(&c, "output", "file", where, sizeof where);
+    assert_string_equal(where, "--set output.file=b.h5");
+}
+
 static void test_empty_output_file_means_the_derived_default(void **state) {
     (void)state;
     ars_config c;
@@ -1426,6 +1440,7 @@ int main(void) {
         cmocka_unit_test(test_defaults_give_every_key_its_documented_value),
         cmocka_unit_test(test_defaults_pass_finalize_and_every_key_has_a_value),
         cmocka_unit_test(test_default_output_is_out_slash_config_stem_dot_h5),
+        cmocka_unit_test(test_where_names_the_line_the_default_or_the_override),
         cmocka_unit_test(test_explicit_output_file_is_kept_by_finalize),
         cmocka_unit_test(test_empty_output_file_means_the_derived_default),
         cmocka_unit_test(test_empty_text_is_valid_and_gives_all_defaults),

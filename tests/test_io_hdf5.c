@@ -724,7 +724,7 @@ static void test_write_below_a_regular_file_fails_cleanly(void **state) {
     ars_ham H;
     assert_int_equal(ars_ham_init(&H, ARS_HAM_TFIM, 4, 1, 1.0, 1.0, 1.0, 0.0, 0, 0), ARS_OK);
     assert_int_equal(ars_io_write_exact(path, &meta, &h, &H, -1.0, "test"), ARS_STATUS_EIO);
-    assert_int_equal(ars_io_check_writable(path), ARS_STATUS_ECONFIG);
+    assert_int_equal(ars_io_check_writable(path, "test.ini:3"), ARS_STATUS_ECONFIG);
     ars_arnn_free(net);
     unlink(regular);
 }
