@@ -9,7 +9,11 @@
 #    rejected config changes nothing; --resume --force is refused.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
-execute_process(COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/e2e/interrupt.sh ${ARSAMPLER} ${WORK} ${SRC}
+set(sizes "")
+if(SANITIZED)
+    set(sizes 100 2048)
+endif()
+execute_process(COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/e2e/interrupt.sh ${ARSAMPLER} ${WORK} ${SRC} ${sizes}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message(STATUS "${out}")
 if(NOT rc EQUAL 0)

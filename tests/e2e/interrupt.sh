@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The body of e2e_interrupt (see tests/e2e_interrupt.cmake): signals, killed jobs and backups.
-# Usage: interrupt.sh ARSAMPLER WORK SRC
+# Usage: interrupt.sh ARSAMPLER WORK SRC [ITERATIONS [SLOW_SAMPLES]]
+# The defaults (400 training iterations, 8192 samples per iteration of the slow run) make the
+# runs long enough to interrupt in a Release build; sanitized builds, 10-20 times slower per
+# iteration, pass less so that the same points are tested in about the same time.
 set -u
 ARS=$1
 WORK=$2
 SRC=$3
+ITS=${4:-400}
+SLOW_SAMPLES=${5:-8192}
 H5SAME="/usr/bin/python3 $SRC/tests/e2e/h5same.py"
 cd "$WORK" || exit 1
 
@@ -13,7 +18,7 @@ fail() {
     exit 1
 }
 
-cat > train.ini <<'INI'
+cat > train.ini <<INI
 [run]
 mode = train
 [system]
@@ -30,7 +35,7 @@ seed = 11
 [hamiltonian]
 type = tfim
 [vmc]
-iterations = 400
+iterations = $ITS
 learning_rate = 0.02
 checkpoint_every = 5
 final_samples = 512
@@ -63,12 +68,12 @@ for sig in TERM INT; do
     rc=$?
     want=$([ "$sig" = TERM ] && echo 143 || echo 130)
     [ "$rc" = "$want" ] || fail "SIG$sig: exit status $rc, expected $want; stderr: $(cat "$sig.err")"
-    grep -Eq "^arsampler: interrupted by SIG$sig after [0-9]+ of 400 iterations; checkpoint written; continue with --resume$" "$sig.err" ||
+    grep -Eq "^arsampler: interrupted by SIG$sig after [0-9]+ of $ITS iterations; checkpoint written; continue with --resume$" "$sig.err" ||
         fail "SIG$sig: no 'interrupted' line on stderr: $(cat "$sig.err")"
     done_it=$(/usr/bin/python3 -c "import h5py; print(int(h5py.File('$sig.h5','r')['vmc'].attrs['iterations_done']))")
     n_msg=$(sed -nE "s/^arsampler: interrupted by SIG$sig after ([0-9]+) of.*/\1/p" "$sig.err")
     [ "$done_it" = "$n_msg" ] || fail "SIG$sig: the checkpoint holds $done_it iterations, the message says $n_msg"
-    [ "$done_it" -lt 400 ] || fail "SIG$sig: the run finished before the signal; make it longer"
+    [ "$done_it" -lt "$ITS" ] || fail "SIG$sig: the run finished before the signal; make it longer"
     "$ARS" train.ini -q --output "$sig.h5" --resume > /dev/null 2> "$sig.resume.err" ||
         fail "SIG$sig: --resume failed: $(cat "$sig.resume.err")"
     $H5SAME ref.h5 "$sig.h5" $SAME || fail "SIG$sig after $done_it iterations + --resume differs from the uninterrupted run"
@@ -80,7 +85,7 @@ done
 # signal's, 130, there is no "checkpoint written" line, and no temporary file is left. The
 # iterations here take about half a second; if the first signal came just before one ended and
 # the run stopped normally (143, with its line) before the second arrived, try again.
-cat > slow.ini <<'INI'
+cat > slow.ini <<INI
 [run]
 mode = train
 [system]
@@ -91,7 +96,7 @@ features = 8
 kernel_dilation = 1, 2, 4
 activation = tanh
 [sampler]
-n_samples = 8192
+n_samples = $SLOW_SAMPLES
 chunk_size = 256
 seed = 11
 [hamiltonian]
@@ -145,7 +150,7 @@ for round in 1 2; do
     at=$(/usr/bin/python3 -c "import h5py; print(int(h5py.File('kill.h5','r')['vmc'].attrs['iterations_done']))") ||
         fail "SIGKILL round $round: the checkpoint is not readable"
     echo "SIGKILL round $round after ${delay} s: checkpoint at $at iterations"
-    [ "$round" = 2 ] || [ "$at" -lt 400 ] || fail "SIGKILL round 1: the run ended before the kill; make it longer"
+    [ "$round" = 2 ] || [ "$at" -lt "$ITS" ] || fail "SIGKILL round 1: the run ended before the kill; make it longer"
 done
 "$ARS" train.ini -q --output kill.h5 --resume > /dev/null 2> kill.err || fail "--resume after SIGKILL failed: $(cat kill.err)"
 $H5SAME ref.h5 kill.h5 $SAME || fail "two SIGKILLs + --resume differ from the uninterrupted run"
