@@ -421,18 +421,21 @@ static void plain_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *n
     }
 }
 
+/* The configurations g_k s (B, L): cfg itself for the identity, else written into ws->gcfg. */
+static const uint8_t *group_image(const uint8_t *cfg, const ars_arch *arch, ars_arnn_ws *ws, int B,
+                                  int k) {
+    const unsigned g = ars_sym_element(arch->symmetry, k);
+    if (g == 0) {
+        return cfg;
+    }
+    ars_sym_apply(ws->gcfg, cfg, (size_t)B, arch->hilbert.size, arch->hilbert.local_size, g);
+    return ws->gcfg;
+}
+
 /* ws->glp[k * B + b] = log psi(g_k s_b) for every element of the group. */
 static void group_log_psi(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B) {
-    const ars_arch *arch = &net->arch;
-    const int L = arch->hilbert.size, D = arch->hilbert.local_size;
-    for (int k = 0; k < ars_sym_order(arch->symmetry); k++) {
-        const unsigned g = ars_sym_element(arch->symmetry, k);
-        const uint8_t *gs = cfg;
-        if (g != 0) {
-            ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, D, g);
-            gs = ws->gcfg;
-        }
-        plain_log_psi(ws->glp + (size_t)k * B, gs, net, ws, B);
+    for (int k = 0; k < ars_sym_order(net->arch.symmetry); k++) {
+        plain_log_psi(ws->glp + (size_t)k * B, group_image(cfg, &net->arch, ws, B, k), net, ws, B);
     }
 }
 
@@ -462,7 +465,7 @@ void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, 
 void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
                            const ars_arnn *net, ars_arnn_ws *ws, int B) {
     const ars_arch *arch = &net->arch;
-    const int L = arch->hilbert.size, D = arch->hilbert.local_size;
+    const int L = arch->hilbert.size;
     if (arch->symmetry == ARS_SYM_NONE) {
         if (log_psi != NULL) {
             plain_log_psi(log_psi, cfg, net, ws, B);
@@ -491,12 +494,7 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
         }
     }
     for (int k = 0; k < G; k++) {
-        const unsigned g = ars_sym_element(arch->symmetry, k);
-        const uint8_t *gs = cfg;
-        if (g != 0) {
-            ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, D, g);
-            gs = ws->gcfg;
-        }
+        const uint8_t *gs = group_image(cfg, arch, ws, B, k);
         ars_arnn_forward(gs, net, ws, B, L);
         ars_arnn_backward(grad, ld, gs, net, ws, B, ws->glp + (size_t)k * B);
     }

@@ -61,7 +61,6 @@ static const char *const activation_names[] = {"selu", "tanh", "relu", "gelu", "
 static const char *const input_names[] = {"value", "onehot", NULL};
 static const char *const dtype_names[] = {"float64", "float32", NULL};
 static const char *const algorithm_names[] = {"cached", "full", NULL};
-static const char *const symmetrize_names[] = {"none", "spin_flip", "reflection", "both", NULL};
 static const char *const section_names[] = {
     "run", "system", "model", "sampler", "hamiltonian", "vmc", "observables", "output", NULL};
 
@@ -102,7 +101,7 @@ static const key_spec keys[] = {
      "feature groups of the hidden-to-hidden layers (must divide their features)", 0, 0},
     {"model", "input", KEY_ENUM, OFF(input), 0, 0, 0, input_names, "value",
      "network input: value (NetKet's: 2*Sz as one feature) or onehot (local_size features)", 0, 0},
-    {"model", "symmetrize", KEY_ENUM, OFF(symmetrize), 0, 0, 0, symmetrize_names, "none",
+    {"model", "symmetrize", KEY_ENUM, OFF(symmetrize), 0, 0, 0, ars_sym_names, "none",
      "the symmetrised state p_sym(s) = mean_g p(g s) over the global spin flip, the reflection of "
      "the chain, or both, sampled exactly (draw s, apply a random g); costs |G| = 2 or 4 network "
      "evaluations per sample",
@@ -319,6 +318,17 @@ static int count_names(const char *const *names) {
 
 /* ---- setting one key --------------------------------------------------------------------- */
 
+/* Whether value is a plain decimal (only the characters of `chars`: strtod alone would also
+ * take hex, exponents, inf and nan) that is a multiple of 0.5; *twice = 2 value. */
+static int half_integer(const char *value, const char *chars, double *twice) {
+    char *end;
+    errno = 0;
+    const double v = strtod(value, &end);
+    *twice = 2.0 * v;
+    return strspn(value, chars) == strlen(value) && errno == 0 && *end == '\0' && end != value &&
+           isfinite(v) && *twice == floor(*twice);
+}
+
 static int set_value(ars_config *c, int ki, const char *value, where w) {
     const key_spec *k = &keys[ki];
     char *field = (char *)c + k->offset;
@@ -358,14 +368,9 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
             break;
         }
         case KEY_SPIN: {
-            char *end;
-            errno = 0;
-            double v = strtod(value, &end);
-            double twice = 2.0 * v;
-            /* Plain decimals only (strtod would also take hex, exponents, inf and nan). */
-            int plain = strspn(value, "0123456789.") == strlen(value);
-            if (!plain || errno != 0 || *end != '\0' || end == value || !isfinite(v) || v <= 0.0 ||
-                twice != floor(twice) || twice > ARS_HILBERT_MAX_TWO_S) {
+            double twice;
+            if (!half_integer(value, "0123456789.", &twice) || twice <= 0.0 ||
+                twice > ARS_HILBERT_MAX_TWO_S) {
                 return config_error(w,
                                     "[%s] %s: must be a positive multiple of 0.5 up to %g "
                                     "(got '%s')",
@@ -379,13 +384,8 @@ static int set_value(ars_config *c, int ki, const char *value, where w) {
                 *(int *)field = ARS_CONFIG_NO_SECTOR;
                 break;
             }
-            char *end;
-            errno = 0;
-            double v = strtod(value, &end);
-            double twice = 2.0 * v;
-            int plain = strspn(value, "0123456789.+-") == strlen(value);
-            if (!plain || errno != 0 || *end != '\0' || end == value || !isfinite(v) ||
-                twice != floor(twice) || fabs(twice) > 1e9) {
+            double twice;
+            if (!half_integer(value, "0123456789.+-", &twice) || fabs(twice) > 1e9) {
                 return config_error(w, "[%s] %s: must be none or a multiple of 0.5 (got '%s')",
                                     k->section, k->key, q);
             }
@@ -869,8 +869,8 @@ int ars_config_finalize(ars_config *c) {
             return config_error(key_where(c, find_key_or_die("model", "symmetrize")),
                                 "[model] symmetrize: the spin flip maps total_sz %g to %g, so "
                                 "%s needs total_sz = 0 or none (got %s)",
-                                0.5 * c->two_m, -0.5 * c->two_m, symmetrize_names[c->symmetrize],
-                                symmetrize_names[c->symmetrize]);
+                                0.5 * c->two_m, -0.5 * c->two_m, ars_sym_names[c->symmetrize],
+                                ars_sym_names[c->symmetrize]);
         }
         const int uses_h = c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT ||
                            (c->obs_mask & (1 << ARS_OBS_ENERGY)) != 0;

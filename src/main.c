@@ -330,13 +330,18 @@ static int write_output(const ars_config *cfg, run_ctx *ctx, const ars_io_meta *
     return rc;
 }
 
+/* Whether the output file can be written; an error names where [output] file was set. */
+static int check_output(const ars_config *cfg) {
+    char where[ARS_PATH_MAX + 300];
+    ars_config_where(cfg, "output", "file", where, sizeof where);
+    return ars_io_check_writable(cfg->file, where);
+}
+
 static int build_network(const ars_config *cfg, const ars_comm *comm, ars_arch *arch,
                          ars_arnn **net, int later) {
     ars_config_arch(cfg, arch);
     /* Rank 0 checks the output and reads files; the others get its status and variables. */
-    char where[ARS_PATH_MAX + 300];
-    ars_config_where(cfg, "output", "file", where, sizeof where);
-    int rc = comm->rank == 0 ? ars_io_check_writable(cfg->file, where) : ARS_OK;
+    int rc = comm->rank == 0 ? check_output(cfg) : ARS_OK;
     *net = ars_arnn_alloc(arch);
     if (rc == ARS_OK && *net == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
@@ -584,9 +589,7 @@ static int run_exact(const ars_config *cfg, const char *config_text, run_ctx *ct
     if (rc != ARS_OK) {
         return rc;
     }
-    char where[ARS_PATH_MAX + 300];
-    ars_config_where(cfg, "output", "file", where, sizeof where);
-    rc = ars_io_check_writable(cfg->file, where);
+    rc = check_output(cfg);
     if (rc != ARS_OK) {
         return rc;
     }

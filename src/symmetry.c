@@ -6,15 +6,15 @@
 
 #include "ars_common.h"
 
-static const char *const sym_names[] = {"none", "spin_flip", "reflection", "both"};
+const char *const ars_sym_names[] = {"none", "spin_flip", "reflection", "both", NULL};
 
 const char *ars_sym_name(ars_sym sym) {
-    return (unsigned)sym < 4 ? sym_names[sym] : NULL;
+    return (unsigned)sym < 4 ? ars_sym_names[sym] : NULL;
 }
 
 int ars_sym_parse(const char *name, ars_sym *sym) {
     for (int k = 0; k < 4; k++) {
-        if (strcmp(name, sym_names[k]) == 0) {
+        if (strcmp(name, ars_sym_names[k]) == 0) {
             *sym = (ars_sym)k;
             return 0;
         }

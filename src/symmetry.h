@@ -33,6 +33,9 @@ typedef enum ars_sym {
 
 #define ARS_SYM_MAX_ORDER 4
 
+/* The settings' config-file names, indexed by ars_sym, NULL-terminated. */
+extern const char *const ars_sym_names[];
+
 /* Config-file name ("none", "spin_flip", "reflection", "both"); NULL if invalid. */
 const char *ars_sym_name(ars_sym sym);
 
