@@ -12,8 +12,8 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "activation.h"
-#include "ars_common.h"
+#include "nn/activation.h"
+#include "core/ars_common.h"
 
 /* Distance in units in the last place between two finite doubles of any sign. */
 static double ulp_diff(double a, double b) {

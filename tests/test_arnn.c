@@ -13,9 +13,9 @@
 
 #include <hdf5.h>
 
-#include "arnn.h"
-#include "ars_common.h"
-#include "io_hdf5.h"
+#include "nn/arnn.h"
+#include "core/ars_common.h"
+#include "io/io_hdf5.h"
 
 /* A spread of architectures: spin-1/2 and spin-1 (and 3/2), several kernel sizes, single and
  * per-layer dilations, feature groups, with and without bias, both inputs, every activation. */

@@ -14,9 +14,9 @@
 #include <limits.h>
 #include <math.h>
 
-#include "ars_common.h"
-#include "config.h"
-#include "observables.h"
+#include "core/ars_common.h"
+#include "config/config.h"
+#include "vmc/observables.h"
 
 /* Indices of keys in ars_config.line, looked up by name. */
 #define K_SIZE ars_config_key_index("system", "size")

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ars_common.h"
-#include "exact.h"
-#include "hamiltonian.h"
+#include "core/ars_common.h"
+#include "ops/exact.h"
+#include "ops/hamiltonian.h"
 
 #define LANCZOS_ITERS 5000
 #define LANCZOS_TOL 1e-10

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ars_common.h"
-#include "hamiltonian.h"
+#include "core/ars_common.h"
+#include "ops/hamiltonian.h"
 
 /* ---- the dense Hamiltonian from Pauli matrices, written independently of the library ----- */
 

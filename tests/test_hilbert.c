@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hilbert.h"
+#include "space/hilbert.h"
 
 static void test_local_states_are_twice_sz_ascending(void **state) {
     (void)state;

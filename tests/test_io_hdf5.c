@@ -17,11 +17,11 @@
 
 #include <hdf5.h>
 
-#include "ars_common.h"
-#include "io_hdf5.h"
-#include "optimizer.h"
-#include "sampler.h"
-#include "vmc.h"
+#include "core/ars_common.h"
+#include "io/io_hdf5.h"
+#include "opt/optimizer.h"
+#include "sample/sampler.h"
+#include "vmc/vmc.h"
 
 static ars_arch small_arch(int features, int use_bias) {
     const int dil[3] = {1, 2, 1};

@@ -11,8 +11,8 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "ars_common.h"
-#include "maskedconv1d.h"
+#include "core/ars_common.h"
+#include "nn/maskedconv1d.h"
 
 /* NetKet's MaskedConv1D written literally: x (B, L, C) -> y (B, L, F). If exclusive, drop the
  * last d sites and left-pad with K'*d zeros, else left-pad with (K'-1)*d zeros; then

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ars_common.h"
-#include "hamiltonian.h"
-#include "observables.h"
-#include "sampler.h"
+#include "core/ars_common.h"
+#include "ops/hamiltonian.h"
+#include "vmc/observables.h"
+#include "sample/sampler.h"
 
 #define PI 3.14159265358979323846
 

@@ -14,8 +14,8 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_rng.h>
 
-#include "ars_common.h"
-#include "optimizer.h"
+#include "core/ars_common.h"
+#include "opt/optimizer.h"
 
 static double *random_matrix(size_t n, uint64_t seed) {
     double *a = malloc(n * sizeof(double));

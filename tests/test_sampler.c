@@ -12,7 +12,7 @@
 
 #include <gsl/gsl_cdf.h>
 
-#include "sampler.h"
+#include "sample/sampler.h"
 
 typedef struct drawn {
     uint8_t *cfg;

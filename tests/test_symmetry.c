@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "symmetry.h"
+#include "space/symmetry.h"
 
 static void test_names_orders_and_elements(void **state) {
     (void)state;

@@ -10,7 +10,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 void ars_test_allclose(const double *got, const double *ref, size_t n, double atol, double rtol,
                        const char *file, int line) {

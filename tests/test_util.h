@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "arnn.h"
+#include "nn/arnn.h"
 
 /* Fails the test unless |got[i] - ref[i]| <= atol + rtol * |ref[i]| for every i; the message
  * names the worst index and the largest difference. */

@@ -14,11 +14,11 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "ars_common.h"
-#include "exact.h"
-#include "hamiltonian.h"
-#include "io_hdf5.h"
-#include "vmc.h"
+#include "core/ars_common.h"
+#include "ops/exact.h"
+#include "ops/hamiltonian.h"
+#include "io/io_hdf5.h"
+#include "vmc/vmc.h"
 
 static ars_arch tfim_arch(int L) {
     const int dil[3] = {1, 2, 4};

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ars_common.h"
-#include "config.h"
+#include "core/ars_common.h"
+#include "config/config.h"
 
 #define MAX_OVERRIDES 8
 #define MAX_NAME 64

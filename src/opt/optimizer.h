@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "comm.h"
+#include "core/comm.h"
 
 typedef enum ars_opt_type {
     ARS_OPT_SGD = 0,

@@ -49,7 +49,7 @@
 #ifndef ARS_EXACT_H
 #define ARS_EXACT_H
 
-#include "hamiltonian.h"
+#include "ops/hamiltonian.h"
 
 /* Largest size ars_exact_lanczos accepts (C(20, 10) = 184756 states; tfim 2^20). */
 #define ARS_EXACT_LANCZOS_MAX_SIZE 20

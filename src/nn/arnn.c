@@ -3,7 +3,7 @@
  * log-softmax output; see arnn.h for the math, shapes and parameter layout.
  * Reference: NetKet, netket/models/autoreg.py (ARNNConv1D) and netket/nn/masked_linear.py.
  */
-#include "arnn.h"
+#include "nn/arnn.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 /* Standard deviation of a standard normal truncated to [-2, 2] (Flax's truncated_normal). */
 #define TRUNC_NORMAL_SD 0.87962566103423978

@@ -2,7 +2,7 @@
  * exact: free-fermion TFIM energies, matrix-free restarted Lanczos and blocked dense
  * diagonalisation; the formulas and algorithms are described in exact.h.
  */
-#include "exact.h"
+#include "ops/exact.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_vector.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 /* LAPACK (OpenBLAS): eigenvalues of a symmetric matrix, divide and conquer. The two trailing
  * arguments are gfortran's hidden lengths of the character arguments. */

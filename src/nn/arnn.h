@@ -32,10 +32,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "activation.h"
-#include "hilbert.h"
-#include "maskedconv1d.h"
-#include "symmetry.h"
+#include "nn/activation.h"
+#include "space/hilbert.h"
+#include "nn/maskedconv1d.h"
+#include "space/symmetry.h"
 
 #define ARS_MAX_LAYERS 64
 #define ARS_MACHINE_POW 2

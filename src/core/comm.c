@@ -1,13 +1,13 @@
 /*
  * comm: MPI ranks, or one process; see comm.h.
  */
-#include "comm.h"
+#include "core/comm.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 #ifdef ARS_MPI
 #include <mpi.h>

@@ -45,9 +45,9 @@
 
 #include <stdint.h>
 
-#include "arnn.h"
-#include "comm.h"
-#include "hamiltonian.h"
+#include "nn/arnn.h"
+#include "core/comm.h"
+#include "ops/hamiltonian.h"
 
 typedef enum ars_obs_kind {
     ARS_OBS_SZ = 0,

@@ -33,8 +33,8 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "arnn.h"
-#include "ars_common.h"
+#include "nn/arnn.h"
+#include "core/ars_common.h"
 
 typedef enum ars_sampler_algorithm {
     ARS_SAMPLER_CACHED = 0,

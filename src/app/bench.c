@@ -22,9 +22,9 @@
 
 #include <omp.h>
 
-#include "arnn.h"
-#include "ars_common.h"
-#include "sampler.h"
+#include "nn/arnn.h"
+#include "core/ars_common.h"
+#include "sample/sampler.h"
 
 void openblas_set_num_threads(int num_threads); /* OpenBLAS extension, not in cblas.h */
 

@@ -1,7 +1,7 @@
 /*
  * vmc: the variational Monte Carlo step; see vmc.h for the algorithm and its reproducibility.
  */
-#include "vmc.h"
+#include "vmc/vmc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include <omp.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 #define LOG_FIELDS 10
 

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arnn.h"
+#include "nn/arnn.h"
 
 #define ARS_PATH_MAX 4096
 

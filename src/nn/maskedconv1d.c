@@ -2,12 +2,12 @@
  * maskedconv1d: forward pass of one masked (causal) 1D convolution; see the header for shapes
  * and the formula, and maskedconv1d_site.h for the register-tiled site kernel.
  */
-#include "maskedconv1d.h"
+#include "nn/maskedconv1d.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 size_t ars_conv_n_params(const ars_conv *layer) {
     size_t nk = (size_t)layer->taps * (size_t)(layer->cin / layer->groups) * (size_t)layer->cout;
@@ -23,7 +23,7 @@ int ars_conv_shift(const ars_conv *layer, int k) {
 #define FMA fma
 #define NAME(x) x
 #define TILE_NB 16
-#include "maskedconv1d_site.h"
+#include "nn/maskedconv1d_site.h"
 #undef REAL
 #undef FMA
 #undef NAME
@@ -34,7 +34,7 @@ int ars_conv_shift(const ars_conv *layer, int k) {
 #define FMA fmaf
 #define NAME(x) x##_f
 #define TILE_NB 32
-#include "maskedconv1d_site.h"
+#include "nn/maskedconv1d_site.h"
 #undef REAL
 #undef FMA
 #undef NAME

@@ -19,17 +19,17 @@
 #include <unistd.h>
 #include <omp.h>
 
-#include "arnn.h"
-#include "comm.h"
-#include "ars_common.h"
-#include "config.h"
-#include "exact.h"
-#include "hamiltonian.h"
-#include "io_hdf5.h"
-#include "observables.h"
-#include "optimizer.h"
-#include "sampler.h"
-#include "vmc.h"
+#include "nn/arnn.h"
+#include "core/comm.h"
+#include "core/ars_common.h"
+#include "config/config.h"
+#include "ops/exact.h"
+#include "ops/hamiltonian.h"
+#include "io/io_hdf5.h"
+#include "vmc/observables.h"
+#include "opt/optimizer.h"
+#include "sample/sampler.h"
+#include "vmc/vmc.h"
 
 static const char usage[] =
     "usage: arsampler CONFIG [--set section.key=value]... [--threads N] [--output FILE] "

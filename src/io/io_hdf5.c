@@ -2,7 +2,7 @@
  * io_hdf5: writing and reading arsampler's HDF5 files; see io_hdf5.h and docs/hdf5-format.md.
  * Every hid_t starts invalid, every call is checked, and each function has one cleanup path.
  */
-#include "io_hdf5.h"
+#include "io/io_hdf5.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 
 #include <hdf5.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 /* H5Fis_accessible replaced H5Fis_hdf5 in HDF5 1.12; Debian 12 ships 1.10. */
 static htri_t is_hdf5_file(const char *path) {

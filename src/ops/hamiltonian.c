@@ -3,13 +3,13 @@
  * ars_arnn wavefunction; the math (conventions, Marshall sign, window method) is in
  * hamiltonian.h and docs/hamiltonians.md.
  */
-#include "hamiltonian.h"
+#include "ops/hamiltonian.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 /* Windows evaluated per batch of the window network: a multiple of the conv kernel's tile (16),
  * and not a power of two: the window activations are (site, channel, window) blocks, and a row

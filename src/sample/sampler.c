@@ -3,7 +3,7 @@
  * sampler.h for the stream layout that makes the samples independent of the thread count, and
  * for the two algorithms (cached O(L), full O(L^2) reference).
  */
-#include "sampler.h"
+#include "sample/sampler.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,9 +11,9 @@
 
 #include <omp.h>
 
-#include "activation.h"
-#include "ars_common.h"
-#include "maskedconv1d.h"
+#include "nn/activation.h"
+#include "core/ars_common.h"
+#include "nn/maskedconv1d.h"
 
 /* Ring length of layer l: the largest input offset it reads, plus the current site. */
 static int ring_length(const ars_arnn *net, int l) {
@@ -165,7 +165,7 @@ void ars_sampler_sync(ars_sampler *s) {
 #define VEXP ars_vexp
 #define ENCODE_SITE ars_arnn_encode_site
 #define MASK_SITE ars_arnn_mask_site
-#include "sampler_chunk.h"
+#include "sample/sampler_chunk.h"
 #undef REAL
 #undef NAME
 #undef CONV_SITE
@@ -183,7 +183,7 @@ void ars_sampler_sync(ars_sampler *s) {
 #define VEXP ars_vexp_f
 #define ENCODE_SITE ars_arnn_encode_site_f
 #define MASK_SITE ars_arnn_mask_site_f
-#include "sampler_chunk.h"
+#include "sample/sampler_chunk.h"
 #undef REAL
 #undef NAME
 #undef CONV_SITE

@@ -21,11 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arnn.h"
-#include "comm.h"
-#include "hamiltonian.h"
-#include "optimizer.h"
-#include "sampler.h"
+#include "nn/arnn.h"
+#include "core/comm.h"
+#include "ops/hamiltonian.h"
+#include "opt/optimizer.h"
+#include "sample/sampler.h"
 
 typedef struct ars_vmc_settings {
     size_t n_samples;

@@ -2,7 +2,7 @@
  * config: a strict INI parser and the table of arsampler's configuration keys.
  * See config.h for the syntax and the error format.
  */
-#include "config.h"
+#include "config/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ars_common.h"
-#include "hamiltonian.h"
-#include "observables.h"
-#include "sampler.h"
+#include "core/ars_common.h"
+#include "ops/hamiltonian.h"
+#include "vmc/observables.h"
+#include "sample/sampler.h"
 
 /* Largest config file read (a config is a few hundred bytes; this stops binary garbage). */
 #define CONFIG_MAX_BYTES (1 << 20)

@@ -3,9 +3,9 @@
  * for the formulas and the accuracy. Every array loop is compiled for AVX-512, AVX2 and
  * baseline x86-64 (target_clones) and the best one is picked when the program starts.
  */
-#include "activation.h"
+#include "nn/activation.h"
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 #include <math.h>
 #include <stdint.h>

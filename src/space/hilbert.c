@@ -1,7 +1,7 @@
 /* hilbert: local states of a spin-S chain, index <-> value maps and exact enumeration. */
-#include "hilbert.h"
+#include "space/hilbert.h"
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 void ars_hilbert_init(ars_hilbert *h, int size, int two_s) {
     ARS_ASSERT(size >= 1, "size %d", size);

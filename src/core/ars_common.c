@@ -1,5 +1,5 @@
 /* ars_common: status table, error and warning printing, assertions, random-stream seeding. */
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -65,7 +65,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arnn.h"
+#include "nn/arnn.h"
 
 typedef enum { ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2 } ars_ham_type;
 

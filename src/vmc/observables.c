@@ -2,7 +2,7 @@
  * observables: estimators and their chunked, thread-count independent reduction; definitions
  * in observables.h.
  */
-#include "observables.h"
+#include "vmc/observables.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #include <omp.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 #define ARS_OBS_PI 3.14159265358979323846
 

@@ -36,11 +36,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arnn.h"
-#include "hamiltonian.h"
-#include "observables.h"
-#include "optimizer.h"
-#include "vmc.h"
+#include "nn/arnn.h"
+#include "ops/hamiltonian.h"
+#include "vmc/observables.h"
+#include "opt/optimizer.h"
+#include "vmc/vmc.h"
 
 #define ARS_FORMAT_NAME "arsampler"
 #define ARS_FORMAT_VERSION 1

@@ -1,10 +1,10 @@
 /* symmetry: spin flip and reflection as bit masks; see symmetry.h for the symmetrised state. */
-#include "symmetry.h"
+#include "space/symmetry.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 const char *const ars_sym_names[] = {"none", "spin_flip", "reflection", "both", NULL};
 

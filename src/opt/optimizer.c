@@ -1,7 +1,7 @@
 /*
  * optimizer: SGD, Adam and stochastic reconfiguration; see optimizer.h for the formulas.
  */
-#include "optimizer.h"
+#include "opt/optimizer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 
-#include "ars_common.h"
+#include "core/ars_common.h"
 
 /* Columns per tile of the Gram-matrix products (each tile is one single-threaded dgemm). */
 #define SR_TILE 128
