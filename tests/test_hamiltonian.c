@@ -184,24 +184,25 @@ static void test_matrix_elements_reproduce_the_dense_pauli_hamiltonian(void **st
                     double *ref = dense_hamiltonian(&H, marshall);
                     const size_t dim = (size_t)1 << L;
                     double *got = calloc(dim * dim, sizeof(double));
-                    ars_ham_flip fl[64];
+                    ars_change fl[64];
+                    double mel[64], diag;
                     uint8_t s[32], x[32];
                     ars_hilbert hil;
                     ars_hilbert_init(&hil, L, 1);
                     for (size_t y = 0; y < dim; y++) {
                         ars_hilbert_config(&hil, s, y);
-                        got[y * dim + y] += ars_ham_diagonal(&H, s);
-                        const int n = ars_ham_offdiag(&H, s, fl);
-                        assert_true(n <= ars_ham_max_offdiag(&H));
+                        const int n = ars_test_ham_connections(&H, s, &diag, fl, mel, 64);
+                        got[y * dim + y] += diag;
                         for (int k = 0; k < n; k++) {
                             memcpy(x, s, (size_t)L);
-                            assert_true(fl[k].i >= 0 && fl[k].i < L && fl[k].j < L);
-                            assert_true(fl[k].j < 0 || fl[k].i < fl[k].j);
-                            x[fl[k].i] ^= 1;
-                            if (fl[k].j >= 0) {
-                                x[fl[k].j] ^= 1;
+                            assert_true(fl[k].n >= 1 && fl[k].n <= 2);
+                            assert_true(fl[k].n == 1 || fl[k].site[0] < fl[k].site[1]);
+                            for (int j = 0; j < fl[k].n; j++) {
+                                assert_true(fl[k].site[j] >= 0 && fl[k].site[j] < L);
+                                assert_true(fl[k].value[j] == 1 - s[fl[k].site[j]]);
+                                x[fl[k].site[j]] = fl[k].value[j];
                             }
-                            got[cfg_index(x, L) * dim + y] += fl[k].mel;
+                            got[cfg_index(x, L) * dim + y] += mel[k];
                         }
                     }
                     assert_allclose(got, ref, dim * dim, 1e-14, 0.0);
@@ -222,23 +223,25 @@ test_marshall_sign_ratio_is_minus_one_on_nearest_and_plus_one_on_next_nearest(vo
     ars_ham H;
     assert_int_equal(ars_ham_init(&H, ARS_HAM_J1J2, 6, 1, 1.0, 0.0, 1.0, 0.5, 1, 1), ARS_OK);
     const uint8_t neel[6] = {1, 0, 1, 0, 1, 0};
-    ars_ham_flip fl[12];
-    const int n = ars_ham_offdiag(&H, neel, fl);
+    ars_change fl[64];
+    double mel[64], diag;
+    const int n = ars_test_ham_connections(&H, neel, &diag, fl, mel, 64);
     assert_int_equal(n, 6); /* six antiparallel nearest bonds; next-nearest bonds are parallel */
     for (int k = 0; k < n; k++) {
-        assert_true(fl[k].mel == -2.0);
+        assert_true(mel[k] == -2.0);
     }
     const uint8_t dimer[6] = {1, 1, 0, 0, 1, 1};
-    const int m = ars_ham_offdiag(&H, dimer, fl);
+    const int m = ars_test_ham_connections(&H, dimer, &diag, fl, mel, 64);
     int nn = 0, nnn = 0;
     for (int k = 0; k < m; k++) {
-        int d = fl[k].j - fl[k].i;
+        assert_int_equal(fl[k].n, 2);
+        int d = fl[k].site[1] - fl[k].site[0];
         if (d == 1 || d == 5) {
-            assert_true(fl[k].mel == -2.0);
+            assert_true(mel[k] == -2.0);
             nn++;
         } else {
             assert_true(d == 2 || d == 4);
-            assert_true(fl[k].mel == 1.0);
+            assert_true(mel[k] == 1.0);
             nnn++;
         }
     }
@@ -487,47 +490,52 @@ static void test_sector_and_symmetrised_local_energies_equal_full_recomputation(
                 }
                 /* Ratios of flips (0, L-1), (0, L/2), (1, L-2), (i, i+1), single flips, and the
                  * longest merged pair (2, 2 + R + 1). */
-                ars_ham H = make_ham(ARS_HAM_HEISENBERG, L, 1, 0);
-                ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, B);
                 enum { NF = 7 };
-                const int R = ars_ham_ws_reach(ws), far = 2 + R + 1 < L ? 2 + R + 1 : L - 1;
-                ars_ham_flip *fl = malloc((size_t)B * NF * sizeof *fl);
+                ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, NF, 2);
+                const int R = ars_ratio_ws_reach(ws), far = 2 + R + 1 < L ? 2 + R + 1 : L - 1;
+                ars_change *fl = malloc((size_t)B * NF * sizeof *fl);
+                int *nfl = malloc((size_t)B * sizeof *nfl);
                 double *dlog = malloc((size_t)B * NF * sizeof(double));
                 for (int b = 0; b < B; b++) {
-                    const ars_ham_flip f[NF] = {{0, L - 1, 0},  {0, L / 2, 0},
-                                                {1, L - 2, 0},  {b % (L - 1), b % (L - 1) + 1, 0},
-                                                {b % L, -1, 0}, {L - 1, -1, 0},
-                                                {2, far, 0}};
-                    memcpy(fl + (size_t)b * NF, f, sizeof f);
+                    const uint8_t *sb = cfg + (size_t)b * L;
+                    const int pairs[NF][2] = {
+                        {0, L - 1},  {0, L / 2},  {1, L - 2}, {b % (L - 1), b % (L - 1) + 1},
+                        {b % L, -1}, {L - 1, -1}, {2, far}};
+                    for (int k = 0; k < NF; k++) {
+                        fl[(size_t)b * NF + k] = ars_test_flip(sb, pairs[k][0], pairs[k][1]);
+                    }
+                    nfl[b] = NF;
                 }
-                ars_ham_log_ratios(dlog, cfg, fl, NF, net, ws, B);
+                ars_ratio_log(dlog, cfg, fl, nfl, NF, net, ws, B);
                 ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
                 for (int b = 0; b < B; b++) {
                     uint8_t x[64];
                     double lp0, lp1;
                     ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
                     for (int k = 0; k < NF; k++) {
-                        const ars_ham_flip *f = &fl[(size_t)b * NF + k];
+                        const ars_change *f = &fl[(size_t)b * NF + k];
                         memcpy(x, cfg + (size_t)b * L, (size_t)L);
-                        x[f->i] ^= 1;
-                        if (f->j >= 0) {
-                            x[f->j] ^= 1;
+                        for (int j = 0; j < f->n; j++) {
+                            x[f->site[j]] = f->value[j];
                         }
                         ars_arnn_log_psi(&lp1, x, net, aws, 1);
                         const double want = lp1 - lp0, got = dlog[(size_t)b * NF + k];
                         if (isinf(want) || isinf(got)) {
                             if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
                                 fail_msg("net %zu M %d sym %s: flip (%d, %d): ratio %g, full %g",
-                                         nc, M, ars_sym_name(syms[yi]), f->i, f->j, got, want);
+                                         nc, M, ars_sym_name(syms[yi]), f->site[0],
+                                         f->n > 1 ? f->site[1] : -1, got, want);
                             }
                         } else if (fabs(got - want) > 1e-12 * fmax(1.0, fabs(want))) {
                             fail_msg("net %zu M %d sym %s: flip (%d, %d): ratio %.17g, full %.17g",
-                                     nc, M, ars_sym_name(syms[yi]), f->i, f->j, got, want);
+                                     nc, M, ars_sym_name(syms[yi]), f->site[0],
+                                     f->n > 1 ? f->site[1] : -1, got, want);
                         }
                     }
                 }
                 ars_arnn_ws_free(aws);
-                ars_ham_ws_free(ws);
+                ars_ratio_ws_free(ws);
+                free(nfl);
                 free(fl);
                 free(dlog);
                 free(cfg);
@@ -648,16 +656,17 @@ static void test_extreme_weights_give_finite_ratios(void **state) {
             ars_arnn *net = ars_test_random_net(&a, 900 + nc, scales[si]);
             uint8_t *cfg = malloc((size_t)64 * L);
             const int B = test_configs(cfg, L, 8, 3 + nc);
-            ars_ham H = make_ham(ARS_HAM_TFIM, L, 1, 0);
-            ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, B);
-            ars_ham_flip *fl = malloc((size_t)B * L * sizeof *fl);
+            ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, L, 1);
+            ars_change *fl = malloc((size_t)B * L * sizeof *fl);
+            int *nfl = malloc((size_t)B * sizeof *nfl);
             double *dlog = malloc((size_t)B * L * sizeof(double));
             for (int b = 0; b < B; b++) {
                 for (int i = 0; i < L; i++) {
-                    fl[(size_t)b * L + i] = (ars_ham_flip){i, -1, 0.0};
+                    fl[(size_t)b * L + i] = ars_test_flip(cfg + (size_t)b * L, i, -1);
                 }
+                nfl[b] = L;
             }
-            ars_ham_log_ratios(dlog, cfg, fl, L, net, ws, B);
+            ars_ratio_log(dlog, cfg, fl, nfl, (size_t)L, net, ws, B);
             ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
             for (int b = 0; b < B; b++) {
                 double lp0, lp1;
@@ -678,7 +687,8 @@ static void test_extreme_weights_give_finite_ratios(void **state) {
                 }
             }
             ars_arnn_ws_free(aws);
-            ars_ham_ws_free(ws);
+            ars_ratio_ws_free(ws);
+            free(nfl);
             free(fl);
             free(dlog);
             free(cfg);

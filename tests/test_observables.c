@@ -188,18 +188,19 @@ static void exact_values(const chain *c, int k, int pbc, int msign, const ars_ha
             break;
         case ARS_OBS_ENERGY: {
             /* sum_s psi(s) sum_s' H(s, s') psi(s'), elements from ars_ham (Marshall included). */
-            ars_ham_flip *fl = malloc((size_t)ars_ham_max_offdiag(H) * sizeof *fl);
+            ars_change fl[128];
+            double mel[128], diag;
             double acc = 0.0;
             for (size_t s = 0; s < c->dim; s++) {
                 const uint8_t *cs = c->cfg + s * (size_t)L;
-                double hs = ars_ham_diagonal(H, cs) * sqrt(c->p[s]);
-                const int n = ars_ham_offdiag(H, cs, fl);
+                const int n = ars_test_ham_connections(H, cs, &diag, fl, mel, 128);
+                double hs = diag * sqrt(c->p[s]);
                 for (int f = 0; f < n; f++) {
-                    hs += fl[f].mel * sqrt(c->p[flipped(c, s, fl[f].i, fl[f].j)]);
+                    const int j = fl[f].n > 1 ? fl[f].site[1] : -1;
+                    hs += mel[f] * sqrt(c->p[flipped(c, s, fl[f].site[0], j)]);
                 }
                 acc += sqrt(c->p[s]) * hs;
             }
-            free(fl);
             out[0] = acc;
             break;
         }

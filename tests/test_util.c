@@ -120,3 +120,28 @@ const char *ars_test_tmp_path(const char *name) {
     snprintf(out, 4096, "%.3000s/%ld_%.900s", dir, (long)getpid(), name);
     return out;
 }
+
+ars_change ars_test_flip(const uint8_t *s, int i, int j) {
+    ars_change c = {0};
+    const int a = j >= 0 && j < i ? j : i, b = j >= 0 && j < i ? i : j;
+    c.site[c.n] = a;
+    c.value[c.n++] = (uint8_t)(1 - s[a]);
+    if (b >= 0) {
+        c.site[c.n] = b;
+        c.value[c.n++] = (uint8_t)(1 - s[b]);
+    }
+    return c;
+}
+
+int ars_test_ham_connections(const ars_ham *H, const uint8_t *s, double *diag, ars_change *ch,
+                             double *mel, int cap) {
+    ars_op *op = ars_ham_operator(H);
+    assert_non_null(op);
+    assert_true(ars_op_max_connections(op) <= cap);
+    const int n = ars_op_apply(op, s, diag, ch, mel);
+    for (int k = 0; H->marshall_sign && k < n; k++) {
+        mel[k] *= ars_change_marshall_ratio(s, &ch[k]);
+    }
+    ars_op_free(op);
+    return n;
+}

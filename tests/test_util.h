@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "nn/arnn.h"
+#include "ops/hamiltonian.h"
+#include "space/change.h"
 
 /* Fails the test unless |got[i] - ref[i]| <= atol + rtol * |ref[i]| for every i; the message
  * names the worst index and the largest difference. */
@@ -38,5 +40,14 @@ const char *ars_test_source_path(const char *rel);
 
 /* A fresh path for a temporary file in the build tree (static buffer per call site id). */
 const char *ars_test_tmp_path(const char *name);
+
+/* The spin-1/2 flip of sites i and j (j < 0: i only) of configuration s, as a change. */
+ars_change ars_test_flip(const uint8_t *s, int i, int j);
+
+/* H(s, s) and the connections of the preset H with their elements H(s', s) times the Marshall
+ * sign ratio when H has it (the elements the local energies use); at most `cap` (asserted).
+ * Returns their number. */
+int ars_test_ham_connections(const ars_ham *H, const uint8_t *s, double *diag, ars_change *ch,
+                             double *mel, int cap);
 
 #endif

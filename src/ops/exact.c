@@ -17,6 +17,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "core/ars_common.h"
+#include "space/change.h"
 
 /* LAPACK (OpenBLAS): eigenvalues of a symmetric matrix, divide and conquer. The two trailing
  * arguments are gfortran's hidden lengths of the character arguments. */
@@ -196,26 +197,73 @@ static void mask_to_cfg(uint8_t *cfg, uint32_t m, int L) {
     }
 }
 
-static uint32_t flip_mask(const ars_ham_flip *f) {
-    uint32_t x = (uint32_t)1 << f->i;
-    if (f->j >= 0) {
-        x ^= (uint32_t)1 << f->j;
+/* The sites a spin-1/2 change flips, as a bit mask. */
+static uint32_t flip_mask(const ars_change *c) {
+    uint32_t x = 0;
+    for (int k = 0; k < c->n; k++) {
+        x ^= (uint32_t)1 << c->site[k];
     }
     return x;
 }
 
+/* The operator of a preset with the scratch of its connections; elements times the Marshall
+ * sign ratio when the preset has it (S H S, S = diag(sign): the same spectrum, and the
+ * elements that the local energies use). */
+typedef struct exact_op {
+    ars_op *op;
+    int marshall;
+    ars_change *ch; /* (max connections) */
+    double *mel;    /* (max connections) */
+} exact_op;
+
+static void exact_op_free(exact_op *xo) {
+    ars_op_free(xo->op);
+    free(xo->ch);
+    free(xo->mel);
+    xo->op = NULL;
+    xo->ch = NULL;
+    xo->mel = NULL;
+}
+
+static int exact_op_init(exact_op *xo, const ars_ham *H) {
+    xo->op = ars_ham_operator(H);
+    xo->marshall = H->marshall_sign;
+    xo->ch = NULL;
+    xo->mel = NULL;
+    if (xo->op == NULL) {
+        return ARS_STATUS_ENOMEM;
+    }
+    const size_t n = (size_t)ars_op_max_connections(xo->op) + 1;
+    xo->ch = malloc(n * sizeof *xo->ch);
+    xo->mel = malloc(n * sizeof *xo->mel);
+    if (xo->ch == NULL || xo->mel == NULL) {
+        exact_op_free(xo);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the exact solver");
+    }
+    return ARS_OK;
+}
+
+/* The connections of cfg with their (signed) elements in xo->ch, xo->mel; returns their number. */
+static int exact_connections(exact_op *xo, const uint8_t *cfg) {
+    double diag;
+    const int n = ars_op_apply(xo->op, cfg, &diag, xo->ch, xo->mel);
+    for (int k = 0; xo->marshall && k < n; k++) {
+        xo->mel[k] *= ars_change_marshall_ratio(cfg, &xo->ch[k]);
+    }
+    return n;
+}
+
 /* y = H x within the sector, row by row: y[r] = diag[r] x[r] + sum_flips mel x[rank(flipped)]. */
-static void sector_apply(double *y, const double *x, const double *diag, const ars_ham *H,
+static void sector_apply(double *y, const double *x, const double *diag, exact_op *xo,
                          const sector *s) {
     uint8_t cfg[32];
-    ars_ham_flip fl[64];
     for (size_t r = 0; r < s->dim; r++) {
         const uint32_t m = sector_state(s, r);
         mask_to_cfg(cfg, m, s->L);
-        const int n = ars_ham_offdiag(H, cfg, fl);
+        const int n = exact_connections(xo, cfg);
         double acc = diag[r] * x[r];
         for (int k = 0; k < n; k++) {
-            acc += fl[k].mel * x[sector_rank(s, m ^ flip_mask(&fl[k]))];
+            acc += xo->mel[k] * x[sector_rank(s, m ^ flip_mask(&xo->ch[k]))];
         }
         y[r] = acc;
     }
@@ -258,7 +306,7 @@ done:
     return status;
 }
 
-static int lanczos(const ars_ham *H, const sector *s, double *e0, int max_iter, double tol) {
+static int lanczos(exact_op *xo, const sector *s, double *e0, int max_iter, double tol) {
     const size_t dim = s->dim;
     size_t m = LANCZOS_BASIS_BYTES / (dim * sizeof(double));
     m = m < LANCZOS_MIN_STEPS ? LANCZOS_MIN_STEPS : m;
@@ -279,7 +327,7 @@ static int lanczos(const ars_ham *H, const sector *s, double *e0, int max_iter, 
     uint8_t cfg[32];
     for (size_t r = 0; r < dim; r++) {
         mask_to_cfg(cfg, sector_state(s, r), s->L);
-        diag[r] = ars_ham_diagonal(H, cfg);
+        diag[r] = ars_op_diagonal(xo->op, cfg);
     }
     ars_rng_seed(rng, LANCZOS_START_KEY);
     for (size_t r = 0; r < dim; r++) {
@@ -294,7 +342,7 @@ static int lanczos(const ars_ham *H, const sector *s, double *e0, int max_iter, 
         int nk = 0, invariant = 0;
         for (size_t k = 0; k < m && iters < max_iter; k++) {
             gsl_vector_view vk = gsl_vector_view_array(V + k * dim, dim);
-            sector_apply(w, V + k * dim, diag, H, s);
+            sector_apply(w, V + k * dim, diag, xo, s);
             iters++;
             gsl_blas_ddot(&wv.vector, &vk.vector, &alpha[k]);
             gsl_blas_daxpy(-alpha[k], &vk.vector, &wv.vector);
@@ -389,7 +437,12 @@ int ars_exact_lanczos_sector(const ars_ham *H, int n_up, double *e0, int max_ite
         return status;
     }
     const int threads = exact_threads_begin();
-    status = lanczos(H, &s, e0, max_iter, tol);
+    exact_op xo;
+    status = exact_op_init(&xo, H);
+    if (status == ARS_OK) {
+        status = lanczos(&xo, &s, e0, max_iter, tol);
+        exact_op_free(&xo);
+    }
     exact_threads_end(threads);
     sector_free(&s);
     return status;
@@ -431,20 +484,19 @@ static int dense_lowest(double *a, int n, double *e) {
 
 /* The block of one Sz sector (n_up >= 0), or of one spin-flip parity (tfim: n_up = -1,
  * parity = +-1), into a (dim x dim). */
-static void dense_block(double *a, size_t dim, const ars_ham *H, const sector *s, int parity) {
-    const int L = H->size;
+static void dense_block(double *a, size_t dim, exact_op *xo, const sector *s, int parity) {
+    const int L = ars_op_size(xo->op);
     const uint32_t all = (uint32_t)(((uint64_t)1 << L) - 1), top = (uint32_t)1 << (L - 1);
     uint8_t cfg[32];
-    ars_ham_flip fl[64];
     memset(a, 0, dim * dim * sizeof *a);
     for (size_t c = 0; c < dim; c++) {
         const uint32_t m = sector_state(s, c);
         mask_to_cfg(cfg, m, L);
-        a[c * dim + c] += ars_ham_diagonal(H, cfg);
-        const int n = ars_ham_offdiag(H, cfg, fl);
+        a[c * dim + c] += ars_op_diagonal(xo->op, cfg);
+        const int n = exact_connections(xo, cfg);
         for (int k = 0; k < n; k++) {
-            uint32_t x = m ^ flip_mask(&fl[k]);
-            double v = fl[k].mel;
+            uint32_t x = m ^ flip_mask(&xo->ch[k]);
+            double v = xo->mel[k];
             if (parity != 0 && (x & top)) {
                 x ^= all; /* <P x| with P x a representative */
                 v *= parity;
@@ -468,7 +520,12 @@ int ars_exact_dense_energy(const ars_ham *H, double *e0) {
                        maxdim);
     }
     double best = INFINITY;
-    int status = ARS_OK;
+    exact_op xo;
+    int status = exact_op_init(&xo, H);
+    if (status != ARS_OK) {
+        free(a);
+        return status;
+    }
     const int threads = exact_threads_begin();
     const int nblocks = tfim ? 2 : L + 1;
     for (int blk = 0; blk < nblocks && status == ARS_OK; blk++) {
@@ -484,12 +541,13 @@ int ars_exact_dense_energy(const ars_ham *H, double *e0) {
             break;
         }
         double e = 0.0;
-        dense_block(a, s.dim, H, &s, tfim ? (blk == 0 ? 1 : -1) : 0);
+        dense_block(a, s.dim, &xo, &s, tfim ? (blk == 0 ? 1 : -1) : 0);
         status = dense_lowest(a, (int)s.dim, &e);
         best = fmin(best, e);
         sector_free(&s);
     }
     exact_threads_end(threads);
+    exact_op_free(&xo);
     free(a);
     if (status == ARS_OK) {
         *e0 = best;

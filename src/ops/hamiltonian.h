@@ -65,7 +65,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "est/local_energy.h"
 #include "nn/arnn.h"
+#include "ops/operator.h"
+#include "wf/wavefunction.h"
 
 typedef enum { ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2 } ars_ham_type;
 
@@ -79,13 +82,6 @@ typedef struct ars_ham {
     int pbc;
     int marshall_sign;
 } ars_ham;
-
-/* One off-diagonal connection s -> s': sites i (and j, or -1 for a single flip; i < j when
- * both) flipped, matrix element mel = H(s', s) times the Marshall sign ratio when enabled. */
-typedef struct ars_ham_flip {
-    int i, j;
-    double mel;
-} ars_ham_flip;
 
 /* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2"); NULL if invalid. */
 const char *ars_ham_type_name(ars_ham_type type);
@@ -101,23 +97,22 @@ int ars_ham_type_parse(const char *name, ars_ham_type *type);
 int ars_ham_init(ars_ham *H, ars_ham_type type, int size, int two_s, double J, double h,
                  double Delta, double J2, int pbc, int marshall_sign);
 
-/* Most off-diagonal connections of any configuration (<= 2L): the size of ars_ham_offdiag's
- * output array. */
-int ars_ham_max_offdiag(const ars_ham *H);
+/* The preset as an operator (ops/operator.h), in Pauli matrices:
+ *   tfim        (-J) Z(i) Z(i+1),  (-h) X(i)
+ *   xxz         J X(i) X(i+1),  J Y(i) Y(i+1),  (J Delta) Z(i) Z(i+1)
+ *   j1j2        J X X, J Y Y, J Z Z on (i, i+1), then J2 X X, J2 Y Y, J2 Z Z on (i, i+2)
+ * The caller owns it (ars_op_free). NULL with a message when out of memory. */
+ars_op *ars_ham_operator(const ars_ham *H);
 
-/* H(s, s) of one configuration s (L local indices). */
-double ars_ham_diagonal(const ars_ham *H, const uint8_t *s);
+/* The wavefunction of `net` with H's sign structure (the Marshall sign when H->marshall_sign). */
+ars_wf ars_ham_wavefunction(const ars_ham *H, const ars_arnn *net);
 
-/* The configurations s' != s with H(s', s) != 0 (possibly 0 when a coupling is 0), as flips;
- * returns their number (<= ars_ham_max_offdiag). Order: tfim sites ascending; bonds as listed
- * above, nearest then next-nearest. */
-int ars_ham_offdiag(const ars_ham *H, const uint8_t *s, ars_ham_flip *out);
-
-/* Scratch for the local energies of up to B samples: all allocation happens here. */
+/* Scratch for the local energies of up to B samples: the preset's operator and the generic
+ * local-energy workspace (est/local_energy.h); all allocation happens here. */
 typedef struct ars_ham_ws ars_ham_ws;
 
-/* Workspace for chunks of at most B samples of `net` (spin-1/2 with net's size = H->size,
- * asserted). NULL on allocation failure. */
+/* Workspace for chunks of at most B samples of `net` (net's size = H->size, asserted). NULL on
+ * allocation failure. */
 ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B);
 void ars_ham_ws_free(ars_ham_ws *ws);
 
@@ -129,23 +124,15 @@ int ars_ham_ws_reach(const ars_ham_ws *ws);
 int ars_ham_ws_window(const ars_ham_ws *ws);
 
 /* Local energies eloc (B) of configurations cfg (B, L) (local indices) for the wavefunction of
- * `net` (times the Marshall sign when H->marshall_sign), with the window method above. Runs its
- * own forward pass of cfg. `net` must have the architecture the workspace was allocated for
- * (asserted); its parameters may change between calls. Serial; reentrant for distinct
- * workspaces. Returns the number of non-finite values written to eloc. */
+ * `net` (times the Marshall sign when H->marshall_sign): ars_eloc_compute of the preset's
+ * operator. Runs its own forward pass of cfg. `net` must have the architecture the workspace
+ * was allocated for (asserted); its parameters may change between calls. Serial; reentrant
+ * for distinct workspaces. Returns the number of non-finite values written to eloc. */
 int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
                          ars_ham_ws *ws, int B);
 
-/* Log-amplitude ratios for arbitrary flips, by the same window method: dlog[b * n + k] =
- * log psi_net(s_b with the sites of flips[b * n + k] flipped) - log psi_net(s_b), for n flips
- * per sample (n <= max(ars_ham_max_offdiag(H), L) of the workspace's H; each flip has
- * 0 <= i < L and j = -1 or i < j < L; mel is ignored). No sign: the caller applies the Marshall
- * sign ratio if its state has one. Used by observables (sx, sx-sx correlations). */
-void ars_ham_log_ratios(double *dlog, const uint8_t *cfg, const ars_ham_flip *flips, int n,
-                        const ars_arnn *net, ars_ham_ws *ws, int B);
-
-/* The same local energies by brute force, for tests: log_psi of every connected s' from a full
- * forward pass (O(L^2) per sample). Allocates its own scratch (aborts on out-of-memory). */
+/* The same local energies by brute force, for tests (ars_eloc_compute_slow). Aborts on
+ * out-of-memory (tests only). */
 void ars_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
                                const ars_arnn *net, int B);
 

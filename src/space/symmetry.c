@@ -82,6 +82,10 @@ int ars_sym_site(unsigned g, int L, int t) {
     return (g & 2u) ? L - 1 - t : t;
 }
 
+int ars_sym_value(unsigned g, int D, int v) {
+    return (g & 1u) ? D - 1 - v : v;
+}
+
 double ars_logsumexp(const double *x, int n, size_t stride) {
     const double minus_inf = -(double)INFINITY;
     double mx = minus_inf;

@@ -58,6 +58,9 @@ void ars_sym_apply(uint8_t *out, const uint8_t *in, size_t n, int L, int D, unsi
 /* The site that site t of s becomes in g s. */
 int ars_sym_site(unsigned g, int L, int t);
 
+/* The local index that index v (of D) becomes under g: D - 1 - v with the spin flip. */
+int ars_sym_value(unsigned g, int D, int v);
+
 /* log sum_k exp(x[k * stride]) over k < n, in index order; -inf when every term is -inf (never
  * NaN for inputs that are finite or -inf). */
 double ars_logsumexp(const double *x, int n, size_t stride);

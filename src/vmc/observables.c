@@ -11,6 +11,8 @@
 #include <omp.h>
 
 #include "core/ars_common.h"
+#include "wf/ratio.h"
+#include "wf/wavefunction.h"
 
 #define ARS_OBS_PI 3.14159265358979323846
 
@@ -118,24 +120,28 @@ typedef struct obs_ctx {
 
 /* Per-thread scratch, allocated once per pass. */
 typedef struct obs_scratch {
-    double *V;       /* (B, ncomp) values */
-    double *w;       /* (B) weights */
-    double *z;       /* (L) */
-    ars_ham_ws *hws; /* ratios and local energies */
-    ars_ham_flip *flips;
-    double *dlog;      /* (B, L) */
-    double *eloc;      /* (B) */
-    ars_arnn_ws *aws;  /* renyi2: 2B configurations */
-    uint8_t *pcfg;     /* (2B, L) */
-    double *lp0, *lp1; /* (2B) */
+    double *V;           /* (B, ncomp) values */
+    double *w;           /* (B) weights */
+    double *z;           /* (L) */
+    ars_ratio_ws *rws;   /* ratios (sx, xx_correlation) */
+    ars_ham_ws *hws;     /* local energies (energy) */
+    ars_change *changes; /* (B, L) */
+    int *n_changes;      /* (B) */
+    double *dlog;        /* (B, L) */
+    double *eloc;        /* (B) */
+    ars_arnn_ws *aws;    /* renyi2: 2B configurations */
+    uint8_t *pcfg;       /* (2B, L) */
+    double *lp0, *lp1;   /* (2B) */
 } obs_scratch;
 
 static void scratch_free(obs_scratch *s) {
     free(s->V);
     free(s->w);
     free(s->z);
+    ars_ratio_ws_free(s->rws);
     ars_ham_ws_free(s->hws);
-    free(s->flips);
+    free(s->changes);
+    free(s->n_changes);
     free(s->dlog);
     free(s->eloc);
     ars_arnn_ws_free(s->aws);
@@ -151,22 +157,21 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int pass, int ncomp) 
     s->V = calloc((size_t)B * (size_t)ncomp, sizeof *s->V);
     s->w = malloc((size_t)B * sizeof *s->w);
     s->z = malloc((size_t)L * sizeof *s->z);
-    int ok = s->V != NULL && s->w != NULL && s->z != NULL;
-    const unsigned ratio =
-        (1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION) | (1u << ARS_OBS_ENERGY);
+    s->n_changes = malloc((size_t)B * sizeof *s->n_changes);
+    int ok = s->V != NULL && s->w != NULL && s->z != NULL && s->n_changes != NULL;
+    const unsigned ratio = (1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION);
     if (ok && pass == 1 && (x->pass1 & ratio) != 0) {
-        ars_ham dummy;
-        const ars_ham *H = x->spec->H;
-        if (H == NULL) { /* any Hamiltonian of this size sizes the ratio workspace */
-            int rc = ars_ham_init(&dummy, ARS_HAM_TFIM, L, 1, 1.0, 1.0, 0.0, 0.0, 0, 0);
-            ARS_ASSERT(rc == ARS_OK, "workspace Hamiltonian");
-            H = &dummy;
-        }
-        s->hws = ars_ham_ws_alloc(H, x->net, B);
-        s->flips = malloc((size_t)B * (size_t)L * sizeof *s->flips);
+        /* Single flips and pairs at any distance: L changes of at most 2 sites per sample. */
+        s->rws = ars_ratio_ws_alloc(x->net, B, L, 2);
+        s->changes = malloc((size_t)B * (size_t)L * sizeof *s->changes);
         s->dlog = malloc((size_t)B * (size_t)L * sizeof *s->dlog);
+        ok = s->rws != NULL && s->changes != NULL && s->dlog != NULL;
+    }
+    if (ok && pass == 1 && (x->pass1 & (1u << ARS_OBS_ENERGY)) != 0) {
+        ARS_ASSERT(x->spec->H != NULL, "energy without a Hamiltonian");
+        s->hws = ars_ham_ws_alloc(x->spec->H, x->net, B);
         s->eloc = malloc((size_t)B * sizeof *s->eloc);
-        ok = s->hws != NULL && s->flips != NULL && s->dlog != NULL && s->eloc != NULL;
+        ok = s->hws != NULL && s->eloc != NULL;
     }
     if (ok && pass == 3) {
         s->aws = ars_arnn_ws_alloc(x->net, 2 * B);
@@ -182,19 +187,17 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int pass, int ncomp) 
     return ARS_OK;
 }
 
-/* Sign of psi(s')/psi(s) for flipped sites i (and j >= 0) under the Marshall sign. */
-static double flip_sign(const obs_ctx *x, int i, int j) {
-    if (!x->spec->marshall_sign) {
-        return 1.0;
+/* The spin-1/2 flip of sites i and j (j < 0: i only) of configuration sb, sites ascending. */
+static ars_change flip_change(const uint8_t *sb, int i, int j) {
+    ars_change c = {0};
+    const int a = j >= 0 && j < i ? j : i, b = j >= 0 && j < i ? i : j;
+    c.site[c.n] = a;
+    c.value[c.n++] = (uint8_t)(1 - sb[a]);
+    if (b >= 0) {
+        c.site[c.n] = b;
+        c.value[c.n++] = (uint8_t)(1 - sb[b]);
     }
-    const int odd = (i & 1) + (j >= 0 ? (j & 1) : 0);
-    return (odd & 1) ? -1.0 : 1.0;
-}
-
-/* The flip (i, j) with i < j; j = (i + r) mod L. */
-static ars_ham_flip pair_flip(int i, int j) {
-    ars_ham_flip f = {i < j ? i : j, i < j ? j : i, 0.0};
-    return f;
+    return c;
 }
 
 /* Pass 1 values of samples [start, start + B). */
@@ -252,24 +255,27 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     /* Ratio observables, chunk-wide (windows batch across samples). */
+    const ars_wf wf = {x->net, x->spec->marshall_sign ? ARS_WF_PHASE_MARSHALL : ARS_WF_PHASE_NONE};
     if (m & (1u << ARS_OBS_SX)) {
-        ARS_ASSERT(s->hws != NULL && s->flips != NULL && s->dlog != NULL, "no ratio workspace");
+        ARS_ASSERT(s->rws != NULL && s->changes != NULL && s->dlog != NULL, "no ratio workspace");
         for (int b = 0; b < B; b++) {
+            s->n_changes[b] = L;
             for (int i = 0; i < L; i++) {
-                ars_ham_flip f = {i, -1, 0.0};
-                s->flips[(size_t)b * L + i] = f;
+                s->changes[(size_t)b * L + i] = flip_change(cfg + (size_t)b * L, i, -1);
             }
         }
-        ars_ham_log_ratios(s->dlog, cfg, s->flips, L, x->net, s->hws, B);
+        ars_ratio_log(s->dlog, cfg, s->changes, s->n_changes, (size_t)L, x->net, s->rws, B);
         for (int b = 0; b < B; b++) {
             double *o = s->V + (size_t)b * nc + x->off[ARS_OBS_SX];
+            const uint8_t *sb = cfg + (size_t)b * L;
             for (int i = 0; i < L; i++) {
-                o[i] = flip_sign(x, i, -1) * exp(s->dlog[(size_t)b * L + i]);
+                const double sign = ars_wf_phase_ratio(&wf, sb, &s->changes[(size_t)b * L + i]);
+                o[i] = sign * exp(s->dlog[(size_t)b * L + i]);
             }
         }
     }
     if (m & (1u << ARS_OBS_XX_CORRELATION)) {
-        ARS_ASSERT(s->hws != NULL && s->flips != NULL && s->dlog != NULL, "no ratio workspace");
+        ARS_ASSERT(s->rws != NULL && s->changes != NULL && s->dlog != NULL, "no ratio workspace");
         const int per = c0 < 0 ? L : 1; /* flips per sample for one distance */
         for (int b = 0; b < B; b++) {
             s->V[(size_t)b * nc + x->off[ARS_OBS_XX_CORRELATION]] = 1.0; /* sx^2 = 1 */
@@ -278,15 +284,18 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
             for (int b = 0; b < B; b++) {
                 for (int k = 0; k < per; k++) {
                     const int i = c0 < 0 ? k : c0;
-                    s->flips[(size_t)b * per + k] = pair_flip(i, (i + r) % L);
+                    s->changes[(size_t)b * per + k] =
+                        flip_change(cfg + (size_t)b * L, i, (i + r) % L);
                 }
+                s->n_changes[b] = per;
             }
-            ars_ham_log_ratios(s->dlog, cfg, s->flips, per, x->net, s->hws, B);
+            ars_ratio_log(s->dlog, cfg, s->changes, s->n_changes, (size_t)per, x->net, s->rws, B);
             for (int b = 0; b < B; b++) {
                 double acc = 0.0;
+                const uint8_t *sb = cfg + (size_t)b * L;
                 for (int k = 0; k < per; k++) {
-                    const ars_ham_flip *f = &s->flips[(size_t)b * per + k];
-                    acc += flip_sign(x, f->i, f->j) * exp(s->dlog[(size_t)b * per + k]);
+                    const ars_change *c = &s->changes[(size_t)b * per + k];
+                    acc += ars_wf_phase_ratio(&wf, sb, c) * exp(s->dlog[(size_t)b * per + k]);
                 }
                 s->V[(size_t)b * nc + x->off[ARS_OBS_XX_CORRELATION] + r] = acc / per;
             }

@@ -1,0 +1,147 @@
+/*
+ * local_energy: local energies from an operator's connections and the wavefunction's ratios
+ * (see the header).
+ */
+#include "est/local_energy.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ars_common.h"
+
+struct ars_eloc_ws {
+    int B, L, max_conn;
+    ars_ratio_ws *ratio;
+    ars_change *ch; /* (B, max_conn) */
+    double *mel;    /* (B, max_conn) */
+    double *dlog;   /* (B, max_conn) */
+    int *n;         /* (B) */
+};
+
+static int eloc_max_conn(const ars_op *op) {
+    const int m = ars_op_max_connections(op);
+    return m > 0 ? m : 1;
+}
+
+static int eloc_max_sites(const ars_op *op) {
+    const int m = ars_op_max_sites(op);
+    return m > 0 ? m : 1;
+}
+
+size_t ars_eloc_ws_bytes(const ars_op *op, const ars_arnn *net, int B) {
+    const size_t mc = (size_t)eloc_max_conn(op);
+    return ars_ratio_ws_bytes(net, B, (int)mc, eloc_max_sites(op)) +
+           (size_t)B * mc * (sizeof(ars_change) + 2 * sizeof(double)) + (size_t)B * sizeof(int) +
+           sizeof(ars_eloc_ws);
+}
+
+ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_arnn *net, int B) {
+    ARS_ASSERT(ars_op_size(op) == net->arch.hilbert.size &&
+                   ars_op_two_s(op) == net->arch.hilbert.two_s,
+               "operator (%d sites, 2S = %d) and network (%d sites, 2S = %d) differ",
+               ars_op_size(op), ars_op_two_s(op), net->arch.hilbert.size, net->arch.hilbert.two_s);
+    ars_eloc_ws *ws = calloc(1, sizeof *ws);
+    if (ws == NULL) {
+        return NULL;
+    }
+    ws->B = B;
+    ws->L = ars_op_size(op);
+    ws->max_conn = eloc_max_conn(op);
+    const size_t n = (size_t)B * (size_t)ws->max_conn;
+    ws->ratio = ars_ratio_ws_alloc(net, B, ws->max_conn, eloc_max_sites(op));
+    ws->ch = malloc(n * sizeof *ws->ch);
+    ws->mel = malloc(n * sizeof *ws->mel);
+    ws->dlog = malloc(n * sizeof *ws->dlog);
+    ws->n = malloc((size_t)B * sizeof *ws->n);
+    if (ws->ratio == NULL || ws->ch == NULL || ws->mel == NULL || ws->dlog == NULL ||
+        ws->n == NULL) {
+        ars_eloc_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void ars_eloc_ws_free(ars_eloc_ws *ws) {
+    if (ws == NULL) {
+        return;
+    }
+    ars_ratio_ws_free(ws->ratio);
+    free(ws->ch);
+    free(ws->mel);
+    free(ws->dlog);
+    free(ws->n);
+    free(ws);
+}
+
+const ars_ratio_ws *ars_eloc_ws_ratio(const ars_eloc_ws *ws) {
+    return ws->ratio;
+}
+
+int ars_eloc_compute(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
+                     ars_eloc_ws *ws, int B) {
+    const int L = ws->L, mc = ws->max_conn;
+    ARS_ASSERT(ars_op_size(op) == L, "operator size %d, workspace %d", ars_op_size(op), L);
+    ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    if (B == 0) {
+        return 0;
+    }
+    for (int b = 0; b < B; b++) {
+        const size_t o = (size_t)b * mc;
+        ws->n[b] = ars_op_apply(op, cfg + (size_t)b * L, &eloc[b], ws->ch + o, ws->mel + o);
+    }
+    ars_ratio_log(ws->dlog, cfg, ws->ch, ws->n, (size_t)mc, wf->net, ws->ratio, B);
+    int bad = 0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t *s = cfg + (size_t)b * L;
+        const size_t o = (size_t)b * mc;
+        double acc = eloc[b];
+        for (int k = 0; k < ws->n[b]; k++) {
+            const double sign = ars_wf_phase_ratio(wf, s, &ws->ch[o + k]);
+            acc += (ws->mel[o + k] * sign) * exp(ws->dlog[o + k]);
+        }
+        eloc[b] = acc;
+        bad += !isfinite(acc);
+    }
+    return bad;
+}
+
+int ars_eloc_compute_slow(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
+                          int B) {
+    const int L = ars_op_size(op), m = eloc_max_conn(op) + 1;
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(wf->net, m);
+    uint8_t *rows = malloc((size_t)m * L);
+    double *lp = malloc((size_t)m * sizeof *lp);
+    double *mel = malloc((size_t)m * sizeof *mel);
+    ars_change *ch = malloc((size_t)m * sizeof *ch);
+    int rc = ARS_OK;
+    if (ws == NULL || rows == NULL || lp == NULL || mel == NULL || ch == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the brute-force local energies");
+        goto done;
+    }
+    for (int b = 0; b < B; b++) {
+        const uint8_t *s = cfg + (size_t)b * L;
+        double diag;
+        const int n = ars_op_apply(op, s, &diag, ch, mel);
+        for (int k = 0; k <= n; k++) {
+            uint8_t *row = rows + (size_t)k * L;
+            memcpy(row, s, (size_t)L);
+            for (int j = 0; k > 0 && j < ch[k - 1].n; j++) {
+                row[ch[k - 1].site[j]] = ch[k - 1].value[j];
+            }
+        }
+        ars_arnn_log_psi(lp, rows, wf->net, ws, n + 1);
+        double acc = diag;
+        for (int k = 0; k < n; k++) {
+            acc += (mel[k] * ars_wf_phase_ratio(wf, s, &ch[k])) * exp(lp[k + 1] - lp[0]);
+        }
+        eloc[b] = acc;
+    }
+done:
+    free(ch);
+    free(mel);
+    free(lp);
+    free(rows);
+    ars_arnn_ws_free(ws);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * local_energy: E_loc(s) = sum_s' H(s, s') psi(s') / psi(s) of a wavefunction (wf/) for an
+ * operator (ops/operator.h):
+ *
+ *   E_loc(s) = H(s, s) + sum_k mel_k * (exp(i dphi_k) * exp(dlog_k)),
+ *
+ * over the connections s -> s'_k of ars_op_apply (in its order), dlog_k from the ratio windows
+ * (O(L R) per sample, wf/ratio.h) and exp(i dphi_k) = +-1 from the fixed phase. The result is
+ * real for the real operators and fixed phases of today.
+ */
+#ifndef ARS_LOCAL_ENERGY_H
+#define ARS_LOCAL_ENERGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/operator.h"
+#include "wf/ratio.h"
+#include "wf/wavefunction.h"
+
+typedef struct ars_eloc_ws ars_eloc_ws;
+
+/* Scratch for chunks of at most B samples of op and the architecture of net. NULL on allocation
+ * failure. */
+ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_arnn *net, int B);
+void ars_eloc_ws_free(ars_eloc_ws *ws);
+
+/* Bytes ars_eloc_ws_alloc would take (approximately). */
+size_t ars_eloc_ws_bytes(const ars_op *op, const ars_arnn *net, int B);
+
+/* The ratio workspace inside (its reach and window, for messages and tests). */
+const ars_ratio_ws *ars_eloc_ws_ratio(const ars_eloc_ws *ws);
+
+/* Local energies eloc (B) of configurations cfg (B, L). Serial; reentrant for distinct
+ * workspaces. Returns the number of non-finite values written. */
+int ars_eloc_compute(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
+                     ars_eloc_ws *ws, int B);
+
+/* The same by brute force, for tests: log|psi| of every connected s' from a full forward pass
+ * (O(L^2) per sample). ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_eloc_compute_slow(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
+                          int B);
+
+#endif

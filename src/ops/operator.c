@@ -1,0 +1,452 @@
+/*
+ * operator: sums of products of single-site operators; definitions and evaluation order in
+ * operator.h.
+ */
+#include "ops/operator.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ars_common.h"
+
+/* One term reduced to its distinct sites: coupling * sign * prod_k M_k on site[k] (ascending;
+ * offsets from i when relative), M_k = the product of the term's factors on that site. */
+typedef struct op_part {
+    double coupling;
+    double sign; /* (-1)^(p/2) */
+    int relative;
+    int ns;
+    int site[ARS_CHANGE_MAX_SITES];
+    int diagonal;  /* every M_k is diagonal */
+    int max_combo; /* prod_k (most non-zeros in a column of M_k) */
+    double *mat;   /* (ns, D, D) row-major */
+} op_part;
+
+/* Off-diagonal parts with one site pattern. */
+typedef struct op_group {
+    int relative, ns;
+    int site[ARS_CHANGE_MAX_SITES];
+    int n_parts;
+    int part[64]; /* indices into ars_op.parts */
+} op_group;
+
+struct ars_op {
+    int size, two_s, D, pbc;
+    int n_parts, cap_parts;
+    op_part *parts;
+    int n_groups, cap_groups;
+    op_group *groups;
+    int max_conn, max_sites;
+};
+
+ars_op *ars_op_alloc(int size, int two_s, int pbc) {
+    ARS_ASSERT(size >= 1 && two_s >= 1 && two_s <= 254, "size %d, 2S %d", size, two_s);
+    ars_op *op = calloc(1, sizeof *op);
+    if (op == NULL) {
+        return NULL;
+    }
+    op->size = size;
+    op->two_s = two_s;
+    op->D = two_s + 1;
+    op->pbc = pbc != 0;
+    return op;
+}
+
+void ars_op_free(ars_op *op) {
+    if (op == NULL) {
+        return;
+    }
+    for (int k = 0; k < op->n_parts; k++) {
+        free(op->parts[k].mat);
+    }
+    free(op->parts);
+    free(op->groups);
+    free(op);
+}
+
+int ars_op_size(const ars_op *op) {
+    return op->size;
+}
+
+int ars_op_two_s(const ars_op *op) {
+    return op->two_s;
+}
+
+int ars_op_pbc(const ars_op *op) {
+    return op->pbc;
+}
+
+int ars_op_n_terms(const ars_op *op) {
+    return op->n_parts;
+}
+
+int ars_op_max_connections(const ars_op *op) {
+    return op->max_conn;
+}
+
+int ars_op_max_sites(const ars_op *op) {
+    return op->max_sites;
+}
+
+/* Instances of a part or group: every site i when relative, else one. */
+static int n_instances(const ars_op *op, int relative) {
+    return relative ? op->size : 1;
+}
+
+/* The chain sites of instance i (ascending) into out; 0 if the instance leaves an open chain. */
+static int instance_sites(const ars_op *op, int relative, int ns, const int *site, int i,
+                          int *out) {
+    for (int k = 0; k < ns; k++) {
+        int t = relative ? i + site[k] : site[k];
+        if (t < 0 || t >= op->size) {
+            if (!op->pbc) {
+                return 0;
+            }
+            t = ((t % op->size) + op->size) % op->size;
+        }
+        out[k] = t;
+    }
+    return 1;
+}
+
+/* c = a * b for D x D matrices. */
+static void mat_mul(double *c, const double *a, const double *b, int D) {
+    for (int r = 0; r < D; r++) {
+        for (int col = 0; col < D; col++) {
+            double acc = 0.0;
+            for (int k = 0; k < D; k++) {
+                acc += a[r * D + k] * b[k * D + col];
+            }
+            c[r * D + col] = acc;
+        }
+    }
+}
+
+static int add_group(ars_op *op, int p) {
+    const op_part *pt = &op->parts[p];
+    for (int g = 0; g < op->n_groups; g++) {
+        op_group *gr = &op->groups[g];
+        if (gr->relative == pt->relative && gr->ns == pt->ns &&
+            memcmp(gr->site, pt->site, (size_t)pt->ns * sizeof(int)) == 0 &&
+            gr->n_parts < (int)(sizeof gr->part / sizeof gr->part[0])) {
+            gr->part[gr->n_parts++] = p;
+            return ARS_OK;
+        }
+    }
+    if (op->n_groups == op->cap_groups) {
+        int cap = op->cap_groups ? 2 * op->cap_groups : 8;
+        op_group *g = realloc(op->groups, (size_t)cap * sizeof *g);
+        if (g == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory adding an operator term");
+        }
+        op->groups = g;
+        op->cap_groups = cap;
+    }
+    op_group *gr = &op->groups[op->n_groups++];
+    memset(gr, 0, sizeof *gr);
+    gr->relative = pt->relative;
+    gr->ns = pt->ns;
+    memcpy(gr->site, pt->site, (size_t)pt->ns * sizeof(int));
+    gr->part[gr->n_parts++] = p;
+    return ARS_OK;
+}
+
+/* Checks the factors and finds the term's distinct sites (ascending) into site; returns their
+ * number, or an error. */
+static int term_sites(const ars_op *op, const ars_op_factor *f, int nf, const char *what, int *site,
+                      int *n_sites, int *relative) {
+    if (nf < 1 || nf > ARS_OP_MAX_FACTORS) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: a term has 1 to %d factors (got %d)", what,
+                       ARS_OP_MAX_FACTORS, nf);
+    }
+    int ns = 0, n_rel = 0, p = 0;
+    for (int k = 0; k < nf; k++) {
+        if (!ars_site_op_allowed(f[k].op, op->two_s)) {
+            return ARS_ERR(ARS_STATUS_ECONFIG, "%s: %s is defined for spin 1/2 only", what,
+                           ars_site_op_name(f[k].op) ? ars_site_op_name(f[k].op) : "?");
+        }
+        p += f[k].op == ARS_SITE_OP_SY || f[k].op == ARS_SITE_OP_Y;
+        n_rel += f[k].relative != 0;
+        if (!f[k].relative && (f[k].site < 0 || f[k].site >= op->size)) {
+            return ARS_ERR(ARS_STATUS_ECONFIG, "%s: site %d is outside the chain (0..%d)", what,
+                           f[k].site, op->size - 1);
+        }
+        int found = 0;
+        for (int j = 0; j < ns; j++) {
+            found |= site[j] == f[k].site;
+        }
+        if (!found) {
+            if (ns == ARS_CHANGE_MAX_SITES) {
+                return ARS_ERR(ARS_STATUS_ECONFIG, "%s: a term acts on at most %d distinct sites",
+                               what, ARS_CHANGE_MAX_SITES);
+            }
+            int j = ns++;
+            for (; j > 0 && site[j - 1] > f[k].site; j--) {
+                site[j] = site[j - 1];
+            }
+            site[j] = f[k].site;
+        }
+    }
+    if (n_rel != 0 && n_rel != nf) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "%s: a term uses either i-relative or fixed sites, not both", what);
+    }
+    if (n_rel && site[ns - 1] - site[0] >= op->size) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: the term spans %d sites, more than the chain's %d",
+                       what, site[ns - 1] - site[0] + 1, op->size);
+    }
+    if (p % 2 != 0) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "%s: an odd number of Sy/Y makes the term imaginary (complex operators "
+                       "are not supported yet)",
+                       what);
+    }
+    *relative = n_rel != 0;
+    *n_sites = ns;
+    return ARS_OK;
+}
+
+int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf, const char *what) {
+    int site[ARS_CHANGE_MAX_SITES] = {0}, relative = 0, ns = 0;
+    const int rc = term_sites(op, f, nf, what, site, &ns, &relative);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    if (!isfinite(coupling)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: the coupling must be finite (got %g)", what,
+                       coupling);
+    }
+    const int D = op->D;
+    const size_t DD = (size_t)D * (size_t)D;
+    if (op->n_parts == op->cap_parts) {
+        int cap = op->cap_parts ? 2 * op->cap_parts : 8;
+        op_part *p = realloc(op->parts, (size_t)cap * sizeof *p);
+        if (p == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory adding an operator term");
+        }
+        op->parts = p;
+        op->cap_parts = cap;
+    }
+    op_part pt = {
+        .coupling = coupling, .relative = relative, .ns = ns, .diagonal = 1, .max_combo = 1};
+    memcpy(pt.site, site, sizeof site);
+    ARS_ASSERT(ns >= 1 && D >= 2, "%d sites, local size %d", ns, D);
+    pt.mat = malloc((size_t)ns * DD * sizeof(double));
+    double *fm = malloc(2 * DD * sizeof(double));
+    if (pt.mat == NULL || fm == NULL) {
+        free(pt.mat);
+        free(fm);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory adding an operator term");
+    }
+    int ipow = 0;
+    for (int k = 0; k < ns; k++) {
+        double *m = pt.mat + (size_t)k * DD;
+        memset(m, 0, DD * sizeof(double));
+        int first = 1;
+        for (int j = 0; j < nf; j++) {
+            if (f[j].site != site[k]) {
+                continue;
+            }
+            ipow += ars_site_op_matrix(fm, f[j].op, op->two_s);
+            if (first) {
+                memcpy(m, fm, DD * sizeof(double));
+                first = 0;
+            } else {
+                /* Factors on one site multiply in order: m = m * O_j. */
+                mat_mul(fm + DD, m, fm, D);
+                memcpy(m, fm + DD, DD * sizeof(double));
+            }
+        }
+        int most = 0;
+        for (int col = 0; col < D; col++) {
+            int nz = 0;
+            for (int r = 0; r < D; r++) {
+                nz += m[r * D + col] != 0.0;
+                pt.diagonal &= r == col || m[r * D + col] == 0.0;
+            }
+            most = nz > most ? nz : most;
+        }
+        pt.max_combo *= most;
+    }
+    free(fm);
+    pt.sign = (ipow / 2) % 2 ? -1.0 : 1.0;
+    op->parts[op->n_parts++] = pt;
+    if (ns > op->max_sites) {
+        op->max_sites = ns;
+    }
+    if (!pt.diagonal) {
+        const int grc = add_group(op, op->n_parts - 1);
+        if (grc != ARS_OK) {
+            return grc;
+        }
+        op->max_conn += n_instances(op, relative) * pt.max_combo;
+    }
+    return ARS_OK;
+}
+
+/* Sum over the diagonal parts of c_t * sum_instances prod_k M_k[s_k][s_k], term by term. */
+static double diagonal_terms(const ars_op *op, const uint8_t *s, int *any) {
+    const int D = op->D;
+    const size_t DD = (size_t)D * (size_t)D;
+    double acc = 0.0;
+    *any = 0;
+    for (int p = 0; p < op->n_parts; p++) {
+        const op_part *pt = &op->parts[p];
+        if (!pt->diagonal) {
+            continue;
+        }
+        double sum = 0.0;
+        int t[ARS_CHANGE_MAX_SITES] = {0};
+        for (int i = 0; i < n_instances(op, pt->relative); i++) {
+            if (!instance_sites(op, pt->relative, pt->ns, pt->site, i, t)) {
+                continue;
+            }
+            double prod = pt->mat[(size_t)s[t[0]] * (D + 1)];
+            for (int k = 1; k < pt->ns; k++) {
+                prod *= pt->mat[(size_t)k * DD + (size_t)s[t[k]] * (D + 1)];
+            }
+            sum += prod;
+        }
+        /* Sums from their first term: -0.0 stays -0.0 as before the term lists. */
+        const double term = pt->coupling * pt->sign * sum;
+        acc = *any ? acc + term : term;
+        *any = 1;
+    }
+    return acc;
+}
+
+/* The connections of one group instance (sites t, ascending in the pattern's order) appended
+ * at ch[n], merged and without zeros; diagonal elements go to *extra. Returns the new n. */
+static int group_instance(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
+                          ars_change *ch, double *mel, int n, double *extra, int *any_extra) {
+    const int D = op->D, ns = gr->ns;
+    const size_t DD = (size_t)D * (size_t)D;
+    const int start = n;
+    /* The instance's sites in ascending chain order (a wrap can reorder them). */
+    int order[ARS_CHANGE_MAX_SITES];
+    for (int k = 0; k < ns; k++) {
+        int j = k;
+        for (; j > 0 && t[order[j - 1]] > t[k]; j--) {
+            order[j] = order[j - 1];
+        }
+        order[j] = k;
+    }
+    for (int q = 0; q < gr->n_parts; q++) {
+        const op_part *pt = &op->parts[gr->part[q]];
+        int row[ARS_CHANGE_MAX_SITES] = {0};
+        /* Odometer over the rows of every site's column s[t_k]. */
+        for (;;) {
+            double prod = 1.0;
+            int ok = 1, same = 1;
+            for (int k = 0; k < ns && ok; k++) {
+                const double e = pt->mat[(size_t)k * DD + (size_t)row[k] * D + s[t[k]]];
+                ok = e != 0.0;
+                prod = k == 0 ? e : prod * e;
+                same &= row[k] == s[t[k]];
+            }
+            if (ok) {
+                const double el = pt->coupling * (pt->sign * prod);
+                if (same) {
+                    *extra = *any_extra ? *extra + el : el;
+                    *any_extra = 1;
+                } else {
+                    ars_change c = {0};
+                    for (int k = 0; k < ns; k++) {
+                        const int j = order[k];
+                        if (row[j] != s[t[j]]) {
+                            c.site[c.n] = t[j];
+                            c.value[c.n] = (uint8_t)row[j];
+                            c.n++;
+                        }
+                    }
+                    int m = start;
+                    for (; m < n; m++) {
+                        if (ch[m].n == c.n &&
+                            memcmp(ch[m].site, c.site, (size_t)c.n * sizeof(int)) == 0 &&
+                            memcmp(ch[m].value, c.value, (size_t)c.n) == 0) {
+                            break;
+                        }
+                    }
+                    if (m < n) {
+                        mel[m] += el;
+                    } else {
+                        ch[n] = c;
+                        mel[n++] = el;
+                    }
+                }
+            }
+            int k = ns - 1;
+            for (; k >= 0; k--) {
+                if (++row[k] < D) {
+                    break;
+                }
+                row[k] = 0;
+            }
+            if (k < 0) {
+                break;
+            }
+        }
+    }
+    /* Drop the elements that cancelled (X X + Y Y on parallel spins). */
+    int w = start;
+    for (int m = start; m < n; m++) {
+        if (mel[m] != 0.0) {
+            ch[w] = ch[m];
+            mel[w++] = mel[m];
+        }
+    }
+    return w;
+}
+
+int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel) {
+    int any = 0, any_extra = 0;
+    double extra = 0.0;
+    const double d = diagonal_terms(op, s, &any);
+    int n = 0;
+    for (int g = 0; g < op->n_groups; g++) {
+        const op_group *gr = &op->groups[g];
+        int t[ARS_CHANGE_MAX_SITES] = {0};
+        for (int i = 0; i < n_instances(op, gr->relative); i++) {
+            if (instance_sites(op, gr->relative, gr->ns, gr->site, i, t)) {
+                n = group_instance(op, gr, t, s, ch, mel, n, &extra, &any_extra);
+            }
+        }
+    }
+    ARS_ASSERT(n <= op->max_conn, "%d connections exceed the bound %d", n, op->max_conn);
+    *diag = any_extra ? (any ? d + extra : extra) : (any ? d : 0.0);
+    return n;
+}
+
+double ars_op_diagonal(const ars_op *op, const uint8_t *s) {
+    int any = 0, any_extra = 0;
+    const double d = diagonal_terms(op, s, &any);
+    /* Diagonal elements of the off-diagonal terms, summed apart in ars_op_apply's order. */
+    const int D = op->D;
+    const size_t DD = (size_t)D * (size_t)D;
+    double extra = 0.0;
+    for (int g = 0; g < op->n_groups; g++) {
+        const op_group *gr = &op->groups[g];
+        int t[ARS_CHANGE_MAX_SITES] = {0};
+        for (int i = 0; i < n_instances(op, gr->relative); i++) {
+            if (!instance_sites(op, gr->relative, gr->ns, gr->site, i, t)) {
+                continue;
+            }
+            for (int q = 0; q < gr->n_parts; q++) {
+                const op_part *pt = &op->parts[gr->part[q]];
+                double prod = 1.0;
+                for (int k = 0; k < gr->ns; k++) {
+                    const double e = pt->mat[(size_t)k * DD + (size_t)s[t[k]] * (D + 1)];
+                    prod = k == 0 ? e : prod * e;
+                }
+                if (prod != 0.0) {
+                    const double el = pt->coupling * (pt->sign * prod);
+                    extra = any_extra ? extra + el : el;
+                    any_extra = 1;
+                }
+            }
+        }
+    }
+    return any_extra ? (any ? d + extra : extra) : (any ? d : 0.0);
+}

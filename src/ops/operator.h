@@ -1,0 +1,74 @@
+/*
+ * operator: a spin-chain operator as a sum of terms, each a real coupling times a product of
+ * single-site operators (site_op.h) on up to ARS_CHANGE_MAX_SITES distinct sites:
+ *
+ *   H = sum_terms c_t prod_f O_f(site_f),   site_f = a fixed site, or i + k_f for every i (an
+ *   "expanded" term: one instance per site i; with pbc indices wrap, else instances that leave
+ *   the chain are dropped).
+ *
+ * Factors on the same site multiply in order. A term is i^p times a real product (site_op.h);
+ * it must have an even p (an even number of Sy / Y) so that H is real in the S^z basis.
+ *
+ * Evaluation, for one configuration s (L local indices):
+ *  - terms whose every site matrix is diagonal give H(s, s) = sum_t c_t * (sum_instances
+ *    prod_k M_k[s_k][s_k]), in term order (each inner sum is exact for products of spin-1/2
+ *    Pauli entries, so the presets give the bits they always gave);
+ *  - the other terms are grouped by their site pattern (first appearance order); for each group
+ *    instance (i ascending) every term adds c_t * (sign * prod_k M_k[r_k][s_k]) to the
+ *    connection s -> s' (rows r_k), connections of one instance to the same s' are merged (so
+ *    X X + Y Y gives one exchange element 2J, or 0 for parallel spins), zero elements are
+ *    dropped, and elements with s' = s add to H(s, s) after the diagonal terms.
+ * Cost O(L * terms) per configuration; no allocation.
+ */
+#ifndef ARS_OPERATOR_H
+#define ARS_OPERATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ops/site_op.h"
+#include "space/change.h"
+
+/* Most factors in one term. */
+#define ARS_OP_MAX_FACTORS 16
+
+/* One factor O(site) of a term; relative: the site is i + site. */
+typedef struct ars_op_factor {
+    ars_site_op op;
+    int site;
+    int relative;
+} ars_op_factor;
+
+typedef struct ars_op ars_op;
+
+/* An empty operator on `size` sites of spin two_s/2; NULL on allocation failure. */
+ars_op *ars_op_alloc(int size, int two_s, int pbc);
+void ars_op_free(ars_op *op);
+
+/* Adds coupling * prod_f factors. Returns ARS_OK, ARS_STATUS_ENOMEM, or ARS_STATUS_ECONFIG with
+ * one message that starts with `what` (where the term came from): no factors or too many, an
+ * operator not defined for the spin, a site outside the chain, more than ARS_CHANGE_MAX_SITES
+ * distinct sites, an expanded term reaching across the whole chain or mixing i and fixed sites,
+ * or an odd number of Sy/Y (a complex term). */
+int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf, const char *what);
+
+int ars_op_size(const ars_op *op);
+int ars_op_two_s(const ars_op *op);
+int ars_op_pbc(const ars_op *op);
+int ars_op_n_terms(const ars_op *op);
+
+/* Most connections s -> s' (s' != s) of any configuration: the length of the output arrays of
+ * ars_op_apply. */
+int ars_op_max_connections(const ars_op *op);
+
+/* Most distinct sites of one term (the changes' reach, for the ratio windows). */
+int ars_op_max_sites(const ars_op *op);
+
+/* H(s, s) into *diag and the connections s -> s' != s with their elements H(s', s) into ch and
+ * mel (ars_op_max_connections entries at most), in the order above; returns their number. */
+int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel);
+
+/* The diagonal H(s, s) alone. */
+double ars_op_diagonal(const ars_op *op, const uint8_t *s);
+
+#endif

@@ -1,0 +1,623 @@
+/*
+ * ratio: the window method for amplitude ratios; the math is in ratio.h.
+ */
+#include "wf/ratio.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ars_common.h"
+#include "nn/activation.h"
+
+/* Windows evaluated per batch of the window network: a multiple of the conv kernel's tile (16),
+ * and not a power of two: the window activations are (site, channel, window) blocks, and a row
+ * stride of 2 KiB (256 windows) put every row of a site into the same few L1 sets (the context
+ * copy ran 2x slower). */
+#define RATIO_WINDOW_BATCH 240
+
+/* Largest local dimension (spin 63). */
+#define RATIO_MAX_D 128
+
+/* One pending window: change `change` of sample `b`; window position u is chain site a + u;
+ * the terms at window positions lo..hi are the segment's. */
+typedef struct ratio_window {
+    int change, b, a, lo, hi;
+    int m0; /* sector: the value sum of the changed configuration before site a */
+} ratio_window;
+
+/* Windows waiting for a batch: queue 0 holds the interior ones (a > 0, so lo = R), queue 1
+ * those that start at site 0 (lo = p <= R). Each batch recomputes positions >= min lo only. */
+typedef struct ratio_queue {
+    uint8_t *cfg;      /* (nw_cap, W) window configurations */
+    ratio_window *rec; /* (nw_cap) */
+    int n;
+} ratio_queue;
+
+struct ars_ratio_ws {
+    int B, L, D, R, W, max_changes, max_sites, nw_cap;
+    int B_used;        /* samples of the current prepare (the batch stride of ws->full) */
+    ars_arch arch;     /* the architecture the workspace was sized for */
+    ars_arnn net_win;  /* non-owning view of the network with hilbert.size = W */
+    ars_arnn_ws *full; /* forward pass of the samples, (L, ., B) */
+    ars_arnn_ws *win;  /* forward pass of the windows, (W, ., nw_cap) */
+    ars_change *ch;    /* (B, max_changes) the changes being evaluated */
+    int *n_ch;         /* (B) */
+    double *dlog;      /* (B, max_changes) */
+    double *lsel;      /* (B, L) lpsi[t, s_t] of the samples, sample-major */
+    double *ctx;       /* (B, L, Cs) every layer's input in the full pass, sample-major */
+    int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
+    double *acc;                            /* (nw_cap) per-window sums */
+    ratio_queue q[2];
+    ars_hilbert hil; /* the chain's, with its sector */
+    int *pre;        /* (B, L) sector: value sum of the sample before site t */
+    int G;           /* order of the symmetry group (1: none) */
+    uint8_t *gcfg;   /* (B, L) g s (symmetrised only) */
+    ars_change *gch; /* (B, max_changes) the changes mapped by g (symmetrised only) */
+    double *glp;     /* (G, B) log psi(g s) (symmetrised only) */
+    double *gdlog;   /* (G, B, max_changes) log psi(g s') - log psi(g s) (symmetrised only) */
+};
+
+static int arch_equal(const ars_arch *x, const ars_arch *y) {
+    if (x->hilbert.size != y->hilbert.size || x->hilbert.two_s != y->hilbert.two_s ||
+        x->hilbert.constrained != y->hilbert.constrained || x->hilbert.two_m != y->hilbert.two_m ||
+        x->symmetry != y->symmetry || x->layers != y->layers || x->kernel_size != y->kernel_size ||
+        x->feature_group_count != y->feature_group_count || x->use_bias != y->use_bias ||
+        x->activation != y->activation || x->input != y->input) {
+        return 0;
+    }
+    for (int l = 0; l < x->layers; l++) {
+        if (x->features[l] != y->features[l] || x->dilation[l] != y->dilation[l]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Reach R (<= L) and window length W of a network for changes of at most max_sites sites;
+ * ARS_STATUS_ENOMEM if the receptive field's scratch cannot be allocated. */
+static int window_shape(const ars_arnn *net, int max_sites, int *R, int *W) {
+    const int L = net->arch.hilbert.size;
+    uint8_t *depends = malloc((size_t)L);
+    if (depends == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory sizing the ratio windows");
+    }
+    long reach = ars_arch_receptive_field(&net->arch, depends);
+    free(depends);
+    *R = reach < L ? (int)reach : L;
+    /* A merged segment [c_0, c_{n-1} + R] with consecutive sites at most R + 1 apart, plus its
+     * R sites of context; n >= 2 always (3R + 2: pairs at any distance for the observables). */
+    const long n = max_sites > 2 ? max_sites : 2;
+    long w = (n - 1) * (*R + 1L) + 2L * *R + 1;
+    *W = w < L ? (int)w : L;
+    return ARS_OK;
+}
+
+static int window_cap(int B, int max_changes, int max_sites) {
+    long cap = (long)(max_sites > 2 ? max_sites : 2) * (long)B * max_changes;
+    if (cap > RATIO_WINDOW_BATCH) {
+        cap = RATIO_WINDOW_BATCH;
+    }
+    return cap < 1 ? 1 : (int)cap;
+}
+
+/* The view of net that runs the windows: W sites, and the plain network (the windows apply the
+ * chain's sector mask themselves, and symmetrisation happens around them). The parameters are
+ * net's own (not owned: the view is never freed). */
+static void window_network(ars_ratio_ws *ws, const ars_arnn *net) {
+    ws->net_win = *net;
+    ws->net_win.arch.hilbert.size = ws->W;
+    ws->net_win.arch.hilbert.constrained = 0;
+    ws->net_win.arch.symmetry = ARS_SYM_NONE;
+}
+
+size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_sites) {
+    int R = 0, W = 0;
+    if (window_shape(net, max_sites, &R, &W) != ARS_OK) {
+        return SIZE_MAX;
+    }
+    const int cap = window_cap(B, max_changes, max_sites);
+    const int L = net->arch.hilbert.size;
+    ars_arch win = net->arch;
+    win.hilbert.size = W;
+    win.symmetry = ARS_SYM_NONE;
+    const size_t G = (size_t)ars_sym_order(net->arch.symmetry);
+    const size_t per_change = sizeof(ars_change) + sizeof(double);
+    int ctx_width = 0;
+    for (int l = 0; l < net->arch.layers; l++) {
+        ctx_width += net->layer[l].cin;
+    }
+    return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
+           G * (size_t)B * (size_t)max_changes * per_change +
+           (size_t)B * (size_t)L * (sizeof(int) + (G > 1)) +
+           (size_t)B * (size_t)L * sizeof(double) * (1 + (size_t)ctx_width) +
+           2 * (size_t)cap * ((size_t)W + sizeof(ratio_window) + sizeof(double)) +
+           sizeof(ars_ratio_ws);
+}
+
+ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, int max_sites) {
+    ARS_ASSERT(B >= 1 && max_changes >= 0, "batch %d, %d changes", B, max_changes);
+    ARS_ASSERT(max_sites >= 1 && max_sites <= ARS_CHANGE_MAX_SITES, "%d sites", max_sites);
+    ARS_ASSERT(net->arch.hilbert.local_size <= RATIO_MAX_D, "local size %d",
+               net->arch.hilbert.local_size);
+    ars_ratio_ws *ws = calloc(1, sizeof *ws);
+    if (ws == NULL) {
+        return NULL;
+    }
+    ws->B = B;
+    ws->L = net->arch.hilbert.size;
+    ws->D = net->arch.hilbert.local_size;
+    ws->arch = net->arch;
+    if (window_shape(net, max_sites, &ws->R, &ws->W) != ARS_OK) {
+        free(ws);
+        return NULL;
+    }
+    ws->max_changes = max_changes;
+    ws->max_sites = max_sites;
+    ws->nw_cap = window_cap(B, max_changes, max_sites);
+    window_network(ws, net);
+    ws->hil = net->arch.hilbert;
+    ws->G = ars_sym_order(net->arch.symmetry);
+    const size_t nf = (size_t)B * (size_t)max_changes + 1;
+    ws->full = ars_arnn_ws_alloc(net, B);
+    ws->win = ars_arnn_ws_alloc(&ws->net_win, ws->nw_cap);
+    ws->ch = malloc(nf * sizeof *ws->ch);
+    ws->n_ch = malloc((size_t)B * sizeof *ws->n_ch);
+    ws->dlog = malloc(nf * sizeof *ws->dlog);
+    ws->lsel = malloc((size_t)B * (size_t)ws->L * sizeof *ws->lsel);
+    for (int l = 0; l < net->arch.layers; l++) {
+        ws->ctx_off[l] = ws->ctx_width;
+        ws->ctx_width += net->layer[l].cin;
+    }
+    const size_t n_ctx = (size_t)B * (size_t)ws->L * (size_t)ws->ctx_width;
+    ARS_ASSERT(n_ctx > 0, "empty context");
+    ws->ctx = malloc(n_ctx * sizeof *ws->ctx);
+    ws->acc = malloc((size_t)ws->nw_cap * sizeof *ws->acc);
+    if (ws->full == NULL || ws->win == NULL || ws->ch == NULL || ws->n_ch == NULL ||
+        ws->dlog == NULL || ws->lsel == NULL || ws->acc == NULL || ws->ctx == NULL) {
+        goto fail;
+    }
+    if (ws->hil.constrained) {
+        ws->pre = malloc((size_t)B * (size_t)ws->L * sizeof *ws->pre);
+        if (ws->pre == NULL) {
+            goto fail;
+        }
+    }
+    if (ws->G > 1) {
+        ws->gcfg = malloc((size_t)B * (size_t)ws->L);
+        ws->gch = malloc(nf * sizeof *ws->gch);
+        ws->glp = malloc((size_t)ws->G * (size_t)B * sizeof *ws->glp);
+        ws->gdlog = malloc((size_t)ws->G * nf * sizeof *ws->gdlog);
+        if (ws->gcfg == NULL || ws->gch == NULL || ws->glp == NULL || ws->gdlog == NULL) {
+            goto fail;
+        }
+    }
+    ARS_ASSERT(ws->nw_cap >= 1 && ws->W >= 1, "window batch %d, length %d", ws->nw_cap, ws->W);
+    for (int k = 0; k < 2; k++) {
+        ws->q[k].cfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
+        ws->q[k].rec = malloc((size_t)ws->nw_cap * sizeof *ws->q[k].rec);
+        if (ws->q[k].cfg == NULL || ws->q[k].rec == NULL) {
+            goto fail;
+        }
+    }
+    return ws;
+fail:
+    ars_ratio_ws_free(ws);
+    return NULL;
+}
+
+void ars_ratio_ws_free(ars_ratio_ws *ws) {
+    if (ws == NULL) {
+        return;
+    }
+    ars_arnn_ws_free(ws->full);
+    ars_arnn_ws_free(ws->win);
+    free(ws->ch);
+    free(ws->n_ch);
+    free(ws->dlog);
+    free(ws->lsel);
+    free(ws->ctx);
+    free(ws->acc);
+    free(ws->pre);
+    free(ws->gcfg);
+    free(ws->gch);
+    free(ws->glp);
+    free(ws->gdlog);
+    for (int k = 0; k < 2; k++) {
+        free(ws->q[k].cfg);
+        free(ws->q[k].rec);
+    }
+    free(ws);
+}
+
+int ars_ratio_ws_reach(const ars_ratio_ws *ws) {
+    return ws->R;
+}
+
+int ars_ratio_ws_window(const ars_ratio_ws *ws) {
+    return ws->W;
+}
+/* Every layer's input of the full pass, (site, channel, batch) -> ctx (B, L, Cs), sites < L-1
+ * (the context of a window ends before its first changed site, at most L - 1). */
+static void ratio_context(ars_ratio_ws *ws, int B) {
+    const ars_arnn_ws *full = ws->full;
+    const int L = ws->L, Cs = ws->ctx_width;
+    for (int l = 0; l < ws->arch.layers; l++) {
+        const int C = ws->net_win.layer[l].cin;
+        const double *src = l == 0 ? full->x : full->a[l - 1];
+        for (int t = 0; t < L - 1; t++) {
+            for (int b = 0; b < B; b++) {
+                double *d = ws->ctx + ((size_t)b * L + t) * Cs + ws->ctx_off[l];
+                for (int ch = 0; ch < C; ch++) {
+                    d[ch] = src[((size_t)t * C + ch) * B + b];
+                }
+            }
+        }
+    }
+}
+
+/* The network on nw windows (W, ., nw) at positions t0 <= u < Lc only. Positions u < t0 lie
+ * before every window's first changed site, so the layer inputs there (the encoded input and
+ * the activations a_l) are the sample's own: the ones that positions >= t0 read (layer l reads
+ * back span_l = (K' - 1 + e) d_l sites) are copied from the full pass (ws->ctx: sample r->b,
+ * chain site r->a + u) instead of recomputed. Outputs at u >= t0 are then those of
+ * ars_arnn_forward on the window, which this follows step by step (encode, conv, activation,
+ * head; same kernels, same order). */
+static void ratio_window_forward(ars_ratio_ws *ws, const ratio_queue *q, int t0, int Lc) {
+    const ars_arnn *net = &ws->net_win;
+    const ars_arch *arch = &net->arch;
+    const int nw = q->n, W = ws->W, n = arch->layers, L = ws->L, Cs = ws->ctx_width, D = ws->D;
+    ars_arnn_ws *win = ws->win;
+    /* Window by window: the destination lines of one window are the next one's too. */
+    for (int w = 0; w < nw; w++) {
+        const ratio_window *r = &q->rec[w];
+        const double *row = ws->ctx + ((size_t)r->b * L + r->a) * Cs;
+        for (int l = 0; l < n; l++) {
+            const ars_conv *c = &net->layer[l];
+            const int C = c->cin, span = ars_conv_shift(c, 0);
+            double *dst = (l == 0 ? win->x : win->a[l - 1]) + w;
+            for (int u = t0 - span > 0 ? t0 - span : 0; u < t0; u++) {
+                const double *sp = row + (size_t)u * Cs + ws->ctx_off[l];
+                double *dp = dst + (size_t)u * C * nw;
+                for (int ch = 0; ch < C; ch++) {
+                    dp[(size_t)ch * nw] = sp[ch];
+                }
+            }
+        }
+    }
+    const int C0 = ars_arch_input_channels(arch);
+    /* Output positions < Lc read inputs at positions < Lc - 1 only. */
+    for (int u = t0; u < Lc - 1; u++) {
+        ars_arnn_encode_site(win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, nw);
+    }
+    const double *inp = win->x;
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        ars_conv_forward(win->z[l], inp, c, nw, W, t0, Lc);
+        if (l < n - 1) {
+            const size_t off = (size_t)t0 * c->cout * nw;
+            ars_activation_apply(win->a[l] + off, win->z[l] + off, (size_t)(Lc - t0) * c->cout * nw,
+                                 arch->activation);
+            inp = win->a[l];
+        }
+    }
+    for (int u = t0; u < Lc; u++) {
+        const size_t off = (size_t)u * D * nw;
+        ars_log_softmax(win->lpsi + off, win->z[n - 1] + off, D, nw, (size_t)nw, ARS_MACHINE_POW);
+    }
+    if (!ws->hil.constrained) {
+        return;
+    }
+    /* The chain's sector mask at the window's segment: site a + u, prefix m0 plus the window's
+     * own values before u. */
+    for (int w = 0; w < nw; w++) {
+        const ratio_window *r = &q->rec[w];
+        const uint8_t *row = q->cfg + (size_t)w * W;
+        int m = r->m0;
+        for (int u = 0; u <= r->hi; u++) {
+            if (u >= r->lo) {
+                int lo, hi;
+                ars_hilbert_feasible(&ws->hil, r->a + u, m, &lo, &hi);
+                if (lo > 0 || hi < D - 1) {
+                    const size_t off = (size_t)u * D * nw + (size_t)w;
+                    ars_arnn_mask_site(win->lpsi + off, win->z[n - 1] + off, (size_t)nw, D, lo, hi);
+                }
+            }
+            m += ars_hilbert_value(&ws->hil, row[u]);
+        }
+    }
+}
+
+/* Runs the windows of queue q and adds each segment's sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) to
+ * its change's dlog. */
+static void ratio_flush(ars_ratio_ws *ws, ratio_queue *q) {
+    const int nw = q->n, W = ws->W, L = ws->L, D = ws->D;
+    if (nw == 0) {
+        return;
+    }
+    int t0 = W, Lc = 0;
+    for (int w = 0; w < nw; w++) {
+        t0 = q->rec[w].lo < t0 ? q->rec[w].lo : t0;
+        Lc = q->rec[w].hi + 1 > Lc ? q->rec[w].hi + 1 : Lc;
+    }
+    ratio_window_forward(ws, q, t0, Lc);
+    /* New terms, site by site over the batch (contiguous in w). */
+    const double *lw = ws->win->lpsi;
+    double *acc = ws->acc;
+    for (int w = 0; w < nw; w++) {
+        acc[w] = 0.0;
+    }
+    for (int t = t0; t < Lc; t++) {
+        const double *lt = lw + (size_t)t * D * nw;
+        for (int w = 0; w < nw; w++) {
+            const ratio_window *r = &q->rec[w];
+            if (t >= r->lo && t <= r->hi) {
+                acc[w] += lt[(size_t)q->cfg[(size_t)w * W + t] * nw + w];
+            }
+        }
+    }
+    /* Minus the old terms, from the samples' own pass. */
+    for (int w = 0; w < nw; w++) {
+        const ratio_window *r = &q->rec[w];
+        const double *old = ws->lsel + (size_t)r->b * L + r->a;
+        double sum = 0.0;
+        for (int t = r->lo; t <= r->hi; t++) {
+            sum += old[t];
+        }
+        ws->dlog[r->change] += acc[w] - sum;
+    }
+    q->n = 0;
+}
+
+/* Change of the value sum (2 Sz) at changed site k of change c of sample b. */
+static int change_delta(const ars_ratio_ws *ws, const uint8_t *cfg, int b, const ars_change *c,
+                        int k) {
+    const int t = c->site[k];
+    return ars_hilbert_value(&ws->hil, c->value[k]) -
+           ars_hilbert_value(&ws->hil, cfg[(size_t)b * ws->L + t]);
+}
+
+/* Queues the window of segment [p, e] (chain sites) of change c, number f, of sample b. */
+static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int f,
+                                const ars_change *c, int p, int e) {
+    const int L = ws->L, W = ws->W;
+    const int a = p - ws->R > 0 ? p - ws->R : 0;
+    ratio_queue *q = &ws->q[a == 0];
+    if (q->n == ws->nw_cap) {
+        ratio_flush(ws, q);
+    }
+    const int len = e + 1 - a;
+    ARS_ASSERT(len >= 1 && len <= W, "window [%d, %d] of length %d exceeds %d", a, e, len, W);
+    uint8_t *row = q->cfg + (size_t)q->n * W;
+    memcpy(row, cfg + (size_t)b * L + a, (size_t)len);
+    memset(row + len, 0, (size_t)(W - len));
+    int m0 = 0;
+    for (int k = 0; k < c->n; k++) {
+        if (c->site[k] >= a && c->site[k] < a + len) {
+            row[c->site[k] - a] = c->value[k];
+        }
+        if (c->site[k] < a) {
+            m0 += change_delta(ws, cfg, b, c, k);
+        }
+    }
+    ratio_window *r = &q->rec[q->n++];
+    r->change = f;
+    r->b = b;
+    r->a = a;
+    r->lo = p - a;
+    r->hi = e - a;
+    r->m0 = ws->hil.constrained ? ws->pre[(size_t)b * L + a] + m0 : 0;
+}
+
+/* The samples' own forward pass, their layer inputs (ws->ctx) and selected terms (ws->lsel). */
+static void ratio_prepare(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *net, int B) {
+    const int L = ws->L, D = ws->D;
+    ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
+    /* Refresh the view: the caller may pass another network of the same shape. */
+    window_network(ws, net);
+    ws->q[0].n = ws->q[1].n = 0;
+    ws->B_used = B;
+    ars_arnn_forward(cfg, net, ws->full, B, L);
+    ratio_context(ws, B);
+    for (int t = 0; t < L; t++) {
+        const double *lt = ws->full->lpsi + (size_t)t * D * B;
+        for (int b = 0; b < B; b++) {
+            ws->lsel[(size_t)b * L + t] = lt[(size_t)cfg[(size_t)b * L + t] * B + b];
+        }
+    }
+    for (int b = 0; ws->hil.constrained && b < B; b++) {
+        int m = 0;
+        for (int t = 0; t < L; t++) {
+            ws->pre[(size_t)b * L + t] = m;
+            m += ars_hilbert_value(&ws->hil, cfg[(size_t)b * L + t]);
+        }
+    }
+}
+
+/* Sector, separate segments: the sites t in (e1, p2) between two segments keep their network
+ * outputs (out of reach of the changes before, before the next) but their prefix sums move by
+ * dm, the changes before e1, which can change their mask. Returns the sum over them of the new
+ * minus the old masked term (0 when no mask changes, as on every site where the sector does not
+ * bind). */
+static double ratio_mask_shift(const ars_ratio_ws *ws, const uint8_t *cfg, int b, int dm, int e1,
+                               int p2) {
+    const int L = ws->L, B = ws->B_used, n = ws->arch.layers, D = ws->D;
+    const double *z = ws->full->z[n - 1];
+    double acc = 0.0;
+    for (int t = e1 + 1; t < p2; t++) {
+        const int m = ws->pre[(size_t)b * L + t];
+        int lo0, hi0, lo1, hi1;
+        ars_hilbert_feasible(&ws->hil, t, m, &lo0, &hi0);
+        ars_hilbert_feasible(&ws->hil, t, m + dm, &lo1, &hi1);
+        if (lo0 == lo1 && hi0 == hi1) {
+            continue;
+        }
+        double zt[RATIO_MAX_D], lp[RATIO_MAX_D];
+        for (int i = 0; i < D; i++) {
+            zt[i] = z[((size_t)t * D + i) * B + (size_t)b];
+        }
+        ars_arnn_mask_site(lp, zt, 1, D, lo1, hi1);
+        acc += lp[cfg[(size_t)b * L + t]] - ws->lsel[(size_t)b * L + t];
+    }
+    return acc;
+}
+
+/* Queues the windows of change c (number f, of sample b) and sets its dlog to what needs no
+ * window: -inf for a change that leaves the sector (psi = 0 there), else the mask shifts between
+ * separate segments (0 without a sector). */
+static void ratio_queue_change(ars_ratio_ws *ws, const uint8_t *cfg, int b, int f,
+                               const ars_change *c) {
+    const int L = ws->L, R = ws->R;
+    ws->dlog[f] = 0.0;
+    if (c->n == 0) {
+        return;
+    }
+    if (ws->hil.constrained) {
+        int dm = 0;
+        for (int k = 0; k < c->n; k++) {
+            dm += change_delta(ws, cfg, b, c, k);
+        }
+        if (dm != 0) {
+            ws->dlog[f] = -(double)INFINITY;
+            return;
+        }
+    }
+    /* Terms that change: the union of [c_k, c_k + R], clipped; one window per merged segment.
+     * The gaps between segments (and the changes before each) are kept for the mask shifts,
+     * which are added after every window is queued. */
+    int gap_e[ARS_CHANGE_MAX_SITES], gap_p[ARS_CHANGE_MAX_SITES], gap_dm[ARS_CHANGE_MAX_SITES];
+    int n_gaps = 0;
+    int p = c->site[0];
+    int e = p + R < L - 1 ? p + R : L - 1;
+    int dm = ws->hil.constrained ? change_delta(ws, cfg, b, c, 0) : 0;
+    for (int k = 1; k <= c->n; k++) {
+        const int next = k < c->n ? c->site[k] : L + 1;
+        if (next <= e + 1) {
+            const int ek = next + R < L - 1 ? next + R : L - 1;
+            e = ek > e ? ek : e;
+            dm += ws->hil.constrained ? change_delta(ws, cfg, b, c, k) : 0;
+            continue;
+        }
+        ratio_queue_segment(ws, cfg, b, f, c, p, e);
+        if (k == c->n) {
+            break;
+        }
+        gap_e[n_gaps] = e;
+        gap_p[n_gaps] = next;
+        gap_dm[n_gaps++] = dm;
+        dm += ws->hil.constrained ? change_delta(ws, cfg, b, c, k) : 0;
+        p = next;
+        e = p + R < L - 1 ? p + R : L - 1;
+    }
+    for (int k = 0; ws->hil.constrained && k < n_gaps; k++) {
+        ws->dlog[f] += ratio_mask_shift(ws, cfg, b, gap_dm[k], gap_e[k], gap_p[k]);
+    }
+}
+
+/* dlog of the plain network for the changes (n_ch[b] per sample b, at ch[b * max_changes]) of
+ * the configurations cfg. */
+static void ratio_plain(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *ch,
+                        const ars_arnn *net, int B) {
+    ratio_prepare(ws, cfg, net, B);
+    for (int b = 0; b < B; b++) {
+        for (int k = 0; k < ws->n_ch[b]; k++) {
+            const int f = b * ws->max_changes + k;
+            ratio_queue_change(ws, cfg, b, f, &ch[f]);
+        }
+    }
+    ratio_flush(ws, &ws->q[0]);
+    ratio_flush(ws, &ws->q[1]);
+}
+
+/* Change c mapped by g into gc: sites g(c_k) in ascending order, values mapped by g. */
+static void map_change(ars_change *gc, const ars_change *c, unsigned g, int L, int D) {
+    gc->n = c->n;
+    for (int k = 0; k < c->n; k++) {
+        const int t = ars_sym_site(g, L, c->site[k]);
+        const uint8_t v = (uint8_t)ars_sym_value(g, D, c->value[k]);
+        int j = k;
+        for (; j > 0 && gc->site[j - 1] > t; j--) {
+            gc->site[j] = gc->site[j - 1];
+            gc->value[j] = gc->value[j - 1];
+        }
+        gc->site[j] = t;
+        gc->value[j] = v;
+    }
+}
+
+/* dlog[f] = log psi(s') - log psi(s) of the state for the changes ws->ch: the plain network's,
+ * or for a symmetrised one (symmetry.h)
+ *   (1/mp) [logsumexp_g mp log psi(g s') - logsumexp_g mp log psi(g s)],
+ * with log psi(g s') = log psi(g s) + the plain ratio of the change mapped by g, on g s. */
+static void ratio_state(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *net, int B) {
+    if (ws->G == 1) {
+        ratio_plain(ws, cfg, ws->ch, net, B);
+        return;
+    }
+    const int L = ws->L, G = ws->G, mc = ws->max_changes, D = ws->D;
+    const size_t nf = (size_t)B * (size_t)mc;
+    const double mp = ARS_MACHINE_POW;
+    for (int k = 0; k < G; k++) {
+        const unsigned g = ars_sym_element(net->arch.symmetry, k);
+        ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, D, g);
+        for (int b = 0; b < B; b++) {
+            for (int q = 0; q < ws->n_ch[b]; q++) {
+                const size_t f = (size_t)b * mc + q;
+                map_change(&ws->gch[f], &ws->ch[f], g, L, D);
+            }
+        }
+        ratio_plain(ws, ws->gcfg, ws->gch, net, B);
+        for (int b = 0; b < B; b++) {
+            double acc = 0.0; /* the order of ars_arnn_log_psi */
+            for (int t = 0; t < L; t++) {
+                acc += ws->lsel[(size_t)b * L + t];
+            }
+            ws->glp[(size_t)k * B + b] = acc;
+        }
+        memcpy(ws->gdlog + (size_t)k * nf, ws->dlog, nf * sizeof(double));
+    }
+    for (int b = 0; b < B; b++) {
+        double x[ARS_SYM_MAX_ORDER], y[ARS_SYM_MAX_ORDER];
+        for (int k = 0; k < G; k++) {
+            y[k] = mp * ws->glp[(size_t)k * B + b];
+        }
+        const double base = ars_logsumexp(y, G, 1);
+        for (int q = 0; q < ws->n_ch[b]; q++) {
+            const size_t f = (size_t)b * mc + q;
+            for (int k = 0; k < G; k++) {
+                x[k] = mp * (ws->glp[(size_t)k * B + b] + ws->gdlog[(size_t)k * nf + f]);
+            }
+            ws->dlog[f] = (ars_logsumexp(x, G, 1) - base) / mp;
+        }
+    }
+}
+
+void ars_ratio_log(double *dlog, const uint8_t *cfg, const ars_change *ch, const int *n,
+                   size_t stride, const ars_arnn *net, ars_ratio_ws *ws, int B) {
+    const int L = ws->L;
+    ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    if (B == 0) {
+        return;
+    }
+    for (int b = 0; b < B; b++) {
+        ARS_ASSERT(n[b] >= 0 && n[b] <= ws->max_changes, "%d changes exceed %d", n[b],
+                   ws->max_changes);
+        ws->n_ch[b] = n[b];
+        for (int k = 0; k < n[b]; k++) {
+            const ars_change *c = &ch[(size_t)b * stride + k];
+            ARS_ASSERT(c->n >= 0 && c->n <= ws->max_sites, "change of %d sites", c->n);
+            for (int j = 0; j < c->n; j++) {
+                ARS_ASSERT(c->site[j] >= 0 && c->site[j] < L &&
+                               (j == 0 || c->site[j] > c->site[j - 1]) && c->value[j] < ws->D,
+                           "bad change site %d value %d", c->site[j], c->value[j]);
+            }
+            ws->ch[(size_t)b * ws->max_changes + k] = *c;
+        }
+    }
+    ratio_state(ws, cfg, net, B);
+    for (int b = 0; b < B; b++) {
+        memcpy(dlog + (size_t)b * stride, ws->dlog + (size_t)b * ws->max_changes,
+               (size_t)n[b] * sizeof *dlog);
+    }
+}
