@@ -1,0 +1,227 @@
+/*
+ * test_ratio: amplitude ratios of general changes (wf/ratio.h) and local energies of general
+ * operators (est/local_energy.h) against full recomputation and dense expectations: spin 1 and
+ * 3/2, changes of 1 to 4 sites at any distance (merged and separate windows), in sectors and
+ * for symmetrised states.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#include "core/ars_common.h"
+#include "est/local_energy.h"
+#include "ops/operator.h"
+#include "space/hilbert.h"
+#include "wf/ratio.h"
+#include "wf/wavefunction.h"
+
+/* A random change of n distinct sites of s (new values differ from the old ones). */
+static ars_change random_change(gsl_rng *r, const uint8_t *s, int L, int D, int n) {
+    ars_change c = {0};
+    while (c.n < n) {
+        const int t = (int)gsl_rng_uniform_int(r, (unsigned long)L);
+        int seen = 0;
+        for (int k = 0; k < c.n; k++) {
+            seen |= c.site[k] == t;
+        }
+        if (seen) {
+            continue;
+        }
+        int j = c.n++;
+        for (; j > 0 && c.site[j - 1] > t; j--) {
+            c.site[j] = c.site[j - 1];
+            c.value[j] = c.value[j - 1];
+        }
+        c.site[j] = t;
+        c.value[j] = (uint8_t)((s[t] + 1 + gsl_rng_uniform_int(r, (unsigned long)(D - 1))) % D);
+    }
+    return c;
+}
+
+/* A change that keeps the total Sz: value +1 at one site, -1 at another (n = 2), or that
+ * shifts two pairs (n = 4); NULL-like (n = 0) when the configuration does not allow it. */
+static ars_change sector_change(gsl_rng *r, const uint8_t *s, int L, int D, int pairs) {
+    for (int tries = 0; tries < 100; tries++) {
+        ars_change c = random_change(r, s, L, D, 2 * pairs);
+        int dm = 0;
+        for (int k = 0; k < c.n; k++) {
+            dm += (int)c.value[k] - (int)s[c.site[k]];
+        }
+        if (dm == 0) {
+            return c;
+        }
+    }
+    ars_change none = {0};
+    return none;
+}
+
+/* Ratios of random changes of 1..4 sites equal log psi(s') - log psi(s) from full passes, for
+ * spin 1 and 3/2 networks of several reaches, plain, in a sector and symmetrised. */
+static void test_ratios_of_general_changes_equal_full_recomputation(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 77);
+    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_SPIN_FLIP, ARS_SYM_BOTH};
+    int cases = 0;
+    for (int two_s = 2; two_s <= 3; two_s++) {
+        const int L = 8, D = two_s + 1;
+        for (int shape = 0; shape < 2; shape++) {
+            const int dil[3] = {1, 2, 1};
+            for (size_t yi = 0; yi < sizeof syms / sizeof syms[0]; yi++) {
+                for (int sector = 0; sector <= 1; sector++) {
+                    ars_arch a = ars_test_arch(L, two_s, shape == 0 ? 2 : 3, 5, 2 + shape,
+                                               dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+                    a.symmetry = syms[yi];
+                    if (sector) {
+                        ars_hilbert_set_sector(&a.hilbert, 0); /* M = 0 */
+                    }
+                    ars_arnn *net = ars_test_random_net(&a, 31 + (uint64_t)cases, 0.7);
+                    enum { B = 6, NC = 12 };
+                    uint8_t cfg[B * 8];
+                    /* Configurations in the sector: draw, then keep those that fit. */
+                    for (int b = 0; b < B;) {
+                        uint8_t *s = cfg + (size_t)b * L;
+                        for (int t = 0; t < L; t++) {
+                            s[t] = (uint8_t)gsl_rng_uniform_int(r, (unsigned long)D);
+                        }
+                        b += ars_hilbert_in_sector(&a.hilbert, s);
+                    }
+                    ars_change ch[B * NC];
+                    int n[B];
+                    for (int b = 0; b < B; b++) {
+                        const uint8_t *s = cfg + (size_t)b * L;
+                        for (int k = 0; k < NC; k++) {
+                            const int sites = 1 + k % 4;
+                            ch[b * NC + k] = sector && k % 2 == 0
+                                                 ? sector_change(r, s, L, D, 1 + (k / 2) % 2)
+                                                 : random_change(r, s, L, D, sites);
+                        }
+                        n[b] = NC;
+                    }
+                    ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, NC, 4);
+                    assert_non_null(ws);
+                    double dlog[B * NC];
+                    ars_ratio_log(dlog, cfg, ch, n, NC, net, ws, B);
+                    ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
+                    for (int b = 0; b < B; b++) {
+                        double lp0, lp1;
+                        uint8_t x[8];
+                        ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
+                        for (int k = 0; k < NC; k++) {
+                            const ars_change *c = &ch[b * NC + k];
+                            memcpy(x, cfg + (size_t)b * L, (size_t)L);
+                            for (int j = 0; j < c->n; j++) {
+                                x[c->site[j]] = c->value[j];
+                            }
+                            ars_arnn_log_psi(&lp1, x, net, aws, 1);
+                            const double want = lp1 - lp0, got = dlog[b * NC + k];
+                            if (isinf(want) || isinf(got)) {
+                                if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
+                                    fail_msg("2S %d sym %d sector %d: change %d: %g vs %g", two_s,
+                                             (int)syms[yi], sector, k, got, want);
+                                }
+                            } else if (fabs(got - want) > 1e-12 * fmax(1.0, fabs(want))) {
+                                fail_msg("2S %d sym %d sector %d: change %d (%d sites): %.17g vs "
+                                         "%.17g",
+                                         two_s, (int)syms[yi], sector, k, c->n, got, want);
+                            }
+                        }
+                    }
+                    ars_arnn_ws_free(aws);
+                    ars_ratio_ws_free(ws);
+                    ars_arnn_free(net);
+                    cases++;
+                }
+            }
+        }
+    }
+    gsl_rng_free(r);
+    assert_int_equal(cases, 24);
+}
+
+/* Spin-1 chain: Heisenberg bonds, a single-ion anisotropy, a three-site term and a long-range
+ * exchange, with the Marshall sign. sum_s p(s) E_loc(s) equals <psi|H|psi> / <psi|psi> from the
+ * dense operator, and the fast local energies equal the brute-force ones. */
+static void test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectation(void **state) {
+    (void)state;
+    const int L = 5, two_s = 2, D = 3;
+    const int dil[2] = {1, 2};
+    ars_arch a = ars_test_arch(L, two_s, 2, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    ars_arnn *net = ars_test_random_net(&a, 5, 0.6);
+    ars_op *op = ars_op_alloc(L, two_s, 1);
+    const ars_op_factor pm[2] = {{ARS_SITE_OP_SP, 0, 1}, {ARS_SITE_OP_SM, 1, 1}};
+    const ars_op_factor mp[2] = {{ARS_SITE_OP_SM, 0, 1}, {ARS_SITE_OP_SP, 1, 1}};
+    const ars_op_factor zz[2] = {{ARS_SITE_OP_SZ, 0, 1}, {ARS_SITE_OP_SZ, 1, 1}};
+    const ars_op_factor dz[2] = {{ARS_SITE_OP_SZ, 0, 1}, {ARS_SITE_OP_SZ, 0, 1}};
+    const ars_op_factor three[3] = {{ARS_SITE_OP_SX, 0, 1}, {ARS_SITE_OP_SZ, 1, 1},
+                                    {ARS_SITE_OP_SX, 2, 1}};
+    const ars_op_factor lr[2] = {{ARS_SITE_OP_SX, 0, 0}, {ARS_SITE_OP_SX, 3, 0}};
+    assert_int_equal(ars_op_add_term(op, 0.5, pm, 2, "t"), ARS_OK);
+    assert_int_equal(ars_op_add_term(op, 0.5, mp, 2, "t"), ARS_OK);
+    assert_int_equal(ars_op_add_term(op, 1.0, zz, 2, "t"), ARS_OK);
+    assert_int_equal(ars_op_add_term(op, 0.3, dz, 2, "t"), ARS_OK);
+    assert_int_equal(ars_op_add_term(op, -0.4, three, 3, "t"), ARS_OK);
+    assert_int_equal(ars_op_add_term(op, 0.25, lr, 2, "t"), ARS_OK);
+    size_t dim = 0;
+    double *logp = ars_test_enumerate_log_prob(net, &dim);
+    assert_int_equal(dim, 243);
+    uint8_t *cfg = malloc(dim * (size_t)L);
+    double *eloc = malloc(dim * sizeof *eloc), *slow = malloc(dim * sizeof *slow);
+    ars_hilbert hil;
+    ars_hilbert_init(&hil, L, two_s);
+    for (size_t k = 0; k < dim; k++) {
+        ars_hilbert_config(&hil, cfg + k * (size_t)L, k);
+    }
+    const ars_wf wf = {net, ARS_WF_PHASE_MARSHALL};
+    ars_eloc_ws *ws = ars_eloc_ws_alloc(op, net, 64);
+    assert_non_null(ws);
+    for (size_t k0 = 0; k0 < dim; k0 += 64) {
+        const int B = dim - k0 < 64 ? (int)(dim - k0) : 64;
+        assert_int_equal(ars_eloc_compute(eloc + k0, cfg + k0 * (size_t)L, op, &wf, ws, B), 0);
+    }
+    assert_int_equal(ars_eloc_compute_slow(slow, cfg, op, &wf, (int)dim), ARS_OK);
+    assert_allclose(eloc, slow, dim, 1e-12, 1e-12);
+    /* psi(s) = sign(s) exp(log p / 2); <H> = sum_{s,s'} psi(s) H(s, s') psi(s'). */
+    double mean = 0.0, dense = 0.0;
+    ars_change ch[256];
+    double mel[256], diag;
+    for (size_t k = 0; k < dim; k++) {
+        const uint8_t *s = cfg + k * (size_t)L;
+        mean += exp(logp[k]) * eloc[k];
+        const double sign_s = ((s[1] + s[3]) & 1) ? -1.0 : 1.0;
+        const double psi = sign_s * exp(0.5 * logp[k]);
+        const int n = ars_op_apply(op, s, &diag, ch, mel);
+        dense += psi * diag * psi;
+        for (int j = 0; j < n; j++) {
+            uint8_t x[5];
+            memcpy(x, s, (size_t)L);
+            for (int q = 0; q < ch[j].n; q++) {
+                x[ch[j].site[q]] = ch[j].value[q];
+            }
+            size_t m = 0;
+            for (int t = 0; t < L; t++) {
+                m = m * (size_t)D + x[t];
+            }
+            const double sign_x = ((x[1] + x[3]) & 1) ? -1.0 : 1.0;
+            dense += sign_x * exp(0.5 * logp[m]) * mel[j] * psi;
+        }
+    }
+    assert_true(fabs(mean - dense) < 1e-11 * fmax(1.0, fabs(dense)));
+    ars_eloc_ws_free(ws);
+    ars_op_free(op);
+    free(cfg);
+    free(eloc);
+    free(slow);
+    free(logp);
+    ars_arnn_free(net);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ratios_of_general_changes_equal_full_recomputation),
+        cmocka_unit_test(test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
