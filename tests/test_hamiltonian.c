@@ -340,16 +340,16 @@ static void test_fast_local_energies_equal_full_recomputation(void **state) {
                     ars_ham H = make_ham(TYPES[ty], L, pbc, marshall);
                     /* One chunk of all samples (window batches overflow and flush), then one
                      * sample at a time in a workspace for one (the smallest window batch). */
-                    ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, 64);
-                    ars_ham_ws *ws1 = ars_ham_ws_alloc(&H, net, 1);
+                    ars_test_ham_ws *ws = ars_test_ham_ws_alloc(&H, net, 64);
+                    ars_test_ham_ws *ws1 = ars_test_ham_ws_alloc(&H, net, 1);
                     assert_non_null(ws);
                     assert_non_null(ws1);
-                    const int R = ars_ham_ws_reach(ws), W = ars_ham_ws_window(ws);
+                    const int R = ars_test_ham_ws_reach(ws), W = ars_test_ham_ws_window(ws);
                     assert_true(W <= 3 * R + 2 && W <= L);
                     for (int pass = 0; pass < 2; pass++) {
                         const ars_arnn *nt = pass == 0 ? net : net2; /* same shape, new params */
-                        ars_ham_local_energy_slow(slow, cfg, &H, nt, B);
-                        assert_int_equal(ars_ham_local_energy(fast, cfg, &H, nt, ws, B), 0);
+                        ars_test_ham_local_energy_slow(slow, cfg, &H, nt, B);
+                        assert_int_equal(ars_test_ham_local_energy(fast, cfg, &H, nt, ws, B), 0);
                         assert_allclose(fast, slow, (size_t)B, 1e-12, 1e-12);
                         for (int b = 0; b < B; b++) {
                             double d = fabs(fast[b] - slow[b]);
@@ -357,14 +357,14 @@ static void test_fast_local_energies_equal_full_recomputation(void **state) {
                             worst_rel = fmax(worst_rel, d / fmax(1.0, fabs(slow[b])));
                         }
                         for (int b = 0; b < B; b++) {
-                            assert_int_equal(
-                                ars_ham_local_energy(fast + b, cfg + (size_t)b * L, &H, nt, ws1, 1),
-                                0);
+                            assert_int_equal(ars_test_ham_local_energy(
+                                                 fast + b, cfg + (size_t)b * L, &H, nt, ws1, 1),
+                                             0);
                         }
                         assert_allclose(fast, slow, (size_t)B, 1e-12, 1e-12);
                     }
-                    ars_ham_ws_free(ws1);
-                    ars_ham_ws_free(ws);
+                    ars_test_ham_ws_free(ws1);
+                    ars_test_ham_ws_free(ws);
                     cases++;
                 }
             }
@@ -469,22 +469,22 @@ static void test_sector_and_symmetrised_local_energies_equal_full_recomputation(
                             continue;
                         }
                         ars_ham H = make_ham(TYPES[ty], L, pbc, marshall);
-                        ars_ham_ws *ws = ars_ham_ws_alloc(&H, net, 64);
+                        ars_test_ham_ws *ws = ars_test_ham_ws_alloc(&H, net, 64);
                         assert_non_null(ws);
-                        ars_ham_local_energy_slow(slow, cfg, &H, net, B);
-                        assert_int_equal(ars_ham_local_energy(fast, cfg, &H, net, ws, B), 0);
+                        ars_test_ham_local_energy_slow(slow, cfg, &H, net, B);
+                        assert_int_equal(ars_test_ham_local_energy(fast, cfg, &H, net, ws, B), 0);
                         for (int b = 0; b < B; b++) {
                             if (!(fabs(fast[b] - slow[b]) <= 1e-12 * fmax(1.0, fabs(slow[b])))) {
                                 fail_msg("net %zu (R %d) M %d sym %s %s pbc %d sample %d: fast "
                                          "%.17g, full %.17g",
-                                         nc, ars_ham_ws_reach(ws), M, ars_sym_name(syms[yi]),
+                                         nc, ars_test_ham_ws_reach(ws), M, ars_sym_name(syms[yi]),
                                          ars_ham_type_name(H.type), pbc, b, fast[b], slow[b]);
                             }
                         }
                         for (int b = 0; b < B; b++) {
                             worst = fmax(worst, fabs(fast[b] - slow[b]) / fmax(1.0, fabs(slow[b])));
                         }
-                        ars_ham_ws_free(ws);
+                        ars_test_ham_ws_free(ws);
                         cases++;
                     }
                 }
@@ -575,12 +575,13 @@ static double check_mean_local_energy(const ars_arnn *net, const ars_ham *H, con
         }
     }
     const int chunk = 100;
-    ars_ham_ws *ws = ars_ham_ws_alloc(H, net, chunk);
+    ars_test_ham_ws *ws = ars_test_ham_ws_alloc(H, net, chunk);
     for (size_t k = 0; k < n; k += chunk) {
         const int m = n - k < (size_t)chunk ? (int)(n - k) : chunk;
-        assert_int_equal(ars_ham_local_energy(eloc + k, live + k * (size_t)L, H, net, ws, m), 0);
+        assert_int_equal(ars_test_ham_local_energy(eloc + k, live + k * (size_t)L, H, net, ws, m),
+                         0);
     }
-    ars_ham_ws_free(ws);
+    ars_test_ham_ws_free(ws);
     double norm = 0.0, mean = 0.0;
     for (size_t k = 0, j = 0; k < dim; k++) {
         int odd_up = 0;

@@ -489,7 +489,7 @@ static void test_sampled_estimates_agree_with_exact_values_within_errors(void **
             for (size_t m = 0; m < c.dim; m++) {
                 double x;
                 if (k == ARS_OBS_ENERGY) {
-                    ars_ham_local_energy_slow(&x, c.cfg + m * (size_t)c.L, &H, c.net, 1);
+                    ars_test_ham_local_energy_slow(&x, c.cfg + m * (size_t)c.L, &H, c.net, 1);
                 } else {
                     double M = 0.0;
                     for (int i = 0; i < c.L; i++) {

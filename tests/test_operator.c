@@ -275,8 +275,9 @@ static void test_apply_reproduces_the_dense_operator_of_random_terms(void **stat
                         const int relative = gsl_rng_uniform(r) < 0.6;
                         ny = 0;
                         for (int j = 0; j < tt->nf; j++) {
-                            const int site = relative ? (int)gsl_rng_uniform_int(r, 3) - 1
-                                                      : (int)gsl_rng_uniform_int(r, (unsigned long)L);
+                            const int site = relative
+                                                 ? (int)gsl_rng_uniform_int(r, 3) - 1
+                                                 : (int)gsl_rng_uniform_int(r, (unsigned long)L);
                             tt->f[j] = fac(ops[gsl_rng_uniform_int(r, 6)], site, relative);
                             ny += tt->f[j].op == ARS_SITE_OP_SY;
                         }

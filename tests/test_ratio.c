@@ -71,8 +71,8 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
             const int dil[3] = {1, 2, 1};
             for (size_t yi = 0; yi < sizeof syms / sizeof syms[0]; yi++) {
                 for (int sector = 0; sector <= 1; sector++) {
-                    ars_arch a = ars_test_arch(L, two_s, shape == 0 ? 2 : 3, 5, 2 + shape,
-                                               dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+                    ars_arch a = ars_test_arch(L, two_s, shape == 0 ? 2 : 3, 5, 2 + shape, dil, 1,
+                                               1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
                     a.symmetry = syms[yi];
                     if (sector) {
                         ars_hilbert_set_sector(&a.hilbert, 0); /* M = 0 */
@@ -155,8 +155,8 @@ static void test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectati
     const ars_op_factor mp[2] = {{ARS_SITE_OP_SM, 0, 1}, {ARS_SITE_OP_SP, 1, 1}};
     const ars_op_factor zz[2] = {{ARS_SITE_OP_SZ, 0, 1}, {ARS_SITE_OP_SZ, 1, 1}};
     const ars_op_factor dz[2] = {{ARS_SITE_OP_SZ, 0, 1}, {ARS_SITE_OP_SZ, 0, 1}};
-    const ars_op_factor three[3] = {{ARS_SITE_OP_SX, 0, 1}, {ARS_SITE_OP_SZ, 1, 1},
-                                    {ARS_SITE_OP_SX, 2, 1}};
+    const ars_op_factor three[3] = {
+        {ARS_SITE_OP_SX, 0, 1}, {ARS_SITE_OP_SZ, 1, 1}, {ARS_SITE_OP_SX, 2, 1}};
     const ars_op_factor lr[2] = {{ARS_SITE_OP_SX, 0, 0}, {ARS_SITE_OP_SX, 3, 0}};
     assert_int_equal(ars_op_add_term(op, 0.5, pm, 2, "t"), ARS_OK);
     assert_int_equal(ars_op_add_term(op, 0.5, mp, 2, "t"), ARS_OK);

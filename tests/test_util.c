@@ -145,3 +145,44 @@ int ars_test_ham_connections(const ars_ham *H, const uint8_t *s, double *diag, a
     ars_op_free(op);
     return n;
 }
+
+ars_test_ham_ws *ars_test_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B) {
+    ars_test_ham_ws *ws = calloc(1, sizeof *ws);
+    assert_non_null(ws);
+    ws->op = ars_ham_operator(H);
+    assert_non_null(ws->op);
+    ws->eloc = ars_eloc_ws_alloc(ws->op, net, B);
+    assert_non_null(ws->eloc);
+    return ws;
+}
+
+void ars_test_ham_ws_free(ars_test_ham_ws *ws) {
+    if (ws != NULL) {
+        ars_eloc_ws_free(ws->eloc);
+        ars_op_free(ws->op);
+        free(ws);
+    }
+}
+
+int ars_test_ham_ws_reach(const ars_test_ham_ws *ws) {
+    return ars_ratio_ws_reach(ars_eloc_ws_ratio(ws->eloc));
+}
+
+int ars_test_ham_ws_window(const ars_test_ham_ws *ws) {
+    return ars_ratio_ws_window(ars_eloc_ws_ratio(ws->eloc));
+}
+
+int ars_test_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H,
+                              const ars_arnn *net, ars_test_ham_ws *ws, int B) {
+    const ars_wf wf = ars_wf_make(net, H->marshall_sign);
+    return ars_eloc_compute(eloc, cfg, ws->op, &wf, ws->eloc, B);
+}
+
+void ars_test_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
+                                    const ars_arnn *net, int B) {
+    ars_op *op = ars_ham_operator(H);
+    assert_non_null(op);
+    const ars_wf wf = ars_wf_make(net, H->marshall_sign);
+    assert_int_equal(ars_eloc_compute_slow(eloc, cfg, op, &wf, B), ARS_OK);
+    ars_op_free(op);
+}

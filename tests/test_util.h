@@ -13,7 +13,9 @@
 #include <cmocka.h>
 
 #include "nn/arnn.h"
+#include "est/local_energy.h"
 #include "ops/hamiltonian.h"
+#include "wf/wavefunction.h"
 #include "space/change.h"
 
 /* Fails the test unless |got[i] - ref[i]| <= atol + rtol * |ref[i]| for every i; the message
@@ -49,5 +51,21 @@ ars_change ars_test_flip(const uint8_t *s, int i, int j);
  * Returns their number. */
 int ars_test_ham_connections(const ars_ham *H, const uint8_t *s, double *diag, ars_change *ch,
                              double *mel, int cap);
+
+/* Local energies of a preset Hamiltonian (its operator, the Marshall sign when set), for tests:
+ * the operator and the local-energy workspace together. */
+typedef struct ars_test_ham_ws {
+    ars_op *op;
+    ars_eloc_ws *eloc;
+} ars_test_ham_ws;
+
+ars_test_ham_ws *ars_test_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B);
+void ars_test_ham_ws_free(ars_test_ham_ws *ws);
+int ars_test_ham_ws_reach(const ars_test_ham_ws *ws);
+int ars_test_ham_ws_window(const ars_test_ham_ws *ws);
+int ars_test_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H,
+                              const ars_arnn *net, ars_test_ham_ws *ws, int B);
+void ars_test_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
+                                    const ars_arnn *net, int B);
 
 #endif

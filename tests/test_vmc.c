@@ -56,7 +56,7 @@ static double variational_energy(const ars_arnn *net, const ars_ham *H) {
     for (size_t k = 0; k < n; k++) {
         ars_hilbert_config(&net->arch.hilbert, cfg + k * (size_t)L, k);
     }
-    ars_ham_local_energy_slow(e, cfg, H, net, (int)n);
+    ars_test_ham_local_energy_slow(e, cfg, H, net, (int)n);
     double E = 0.0;
     for (size_t k = 0; k < n; k++) {
         E += isinf(lp[k]) ? 0.0 : exp(lp[k]) * e[k]; /* outside a sector p = 0, E_loc undefined */

@@ -65,10 +65,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "est/local_energy.h"
-#include "nn/arnn.h"
 #include "ops/operator.h"
-#include "wf/wavefunction.h"
 
 typedef enum { ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2 } ars_ham_type;
 
@@ -103,37 +100,5 @@ int ars_ham_init(ars_ham *H, ars_ham_type type, int size, int two_s, double J, d
  *   j1j2        J X X, J Y Y, J Z Z on (i, i+1), then J2 X X, J2 Y Y, J2 Z Z on (i, i+2)
  * The caller owns it (ars_op_free). NULL with a message when out of memory. */
 ars_op *ars_ham_operator(const ars_ham *H);
-
-/* The wavefunction of `net` with H's sign structure (the Marshall sign when H->marshall_sign). */
-ars_wf ars_ham_wavefunction(const ars_ham *H, const ars_arnn *net);
-
-/* Scratch for the local energies of up to B samples: the preset's operator and the generic
- * local-energy workspace (est/local_energy.h); all allocation happens here. */
-typedef struct ars_ham_ws ars_ham_ws;
-
-/* Workspace for chunks of at most B samples of `net` (net's size = H->size, asserted). NULL on
- * allocation failure. */
-ars_ham_ws *ars_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, int B);
-void ars_ham_ws_free(ars_ham_ws *ws);
-
-/* Bytes ars_ham_ws_alloc(H, net, B) takes (approximately; for messages and memory checks). */
-size_t ars_ham_ws_bytes(const ars_ham *H, const ars_arnn *net, int B);
-
-/* The reach R the workspace uses (min(receptive field, L)) and its window length W. */
-int ars_ham_ws_reach(const ars_ham_ws *ws);
-int ars_ham_ws_window(const ars_ham_ws *ws);
-
-/* Local energies eloc (B) of configurations cfg (B, L) (local indices) for the wavefunction of
- * `net` (times the Marshall sign when H->marshall_sign): ars_eloc_compute of the preset's
- * operator. Runs its own forward pass of cfg. `net` must have the architecture the workspace
- * was allocated for (asserted); its parameters may change between calls. Serial; reentrant
- * for distinct workspaces. Returns the number of non-finite values written to eloc. */
-int ars_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H, const ars_arnn *net,
-                         ars_ham_ws *ws, int B);
-
-/* The same local energies by brute force, for tests (ars_eloc_compute_slow). Aborts on
- * out-of-memory (tests only). */
-void ars_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
-                               const ars_arnn *net, int B);
 
 #endif

@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include "core/ars_common.h"
+#include "est/local_energy.h"
 #include "wf/ratio.h"
 #include "wf/wavefunction.h"
 
@@ -124,7 +125,8 @@ typedef struct obs_scratch {
     double *w;           /* (B) weights */
     double *z;           /* (L) */
     ars_ratio_ws *rws;   /* ratios (sx, xx_correlation) */
-    ars_ham_ws *hws;     /* local energies (energy) */
+    ars_op *op;          /* the operator of H (energy) */
+    ars_eloc_ws *ews;    /* local energies (energy) */
     ars_change *changes; /* (B, L) */
     int *n_changes;      /* (B) */
     double *dlog;        /* (B, L) */
@@ -139,7 +141,8 @@ static void scratch_free(obs_scratch *s) {
     free(s->w);
     free(s->z);
     ars_ratio_ws_free(s->rws);
-    ars_ham_ws_free(s->hws);
+    ars_eloc_ws_free(s->ews);
+    ars_op_free(s->op);
     free(s->changes);
     free(s->n_changes);
     free(s->dlog);
@@ -169,9 +172,10 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int pass, int ncomp) 
     }
     if (ok && pass == 1 && (x->pass1 & (1u << ARS_OBS_ENERGY)) != 0) {
         ARS_ASSERT(x->spec->H != NULL, "energy without a Hamiltonian");
-        s->hws = ars_ham_ws_alloc(x->spec->H, x->net, B);
+        s->op = ars_ham_operator(x->spec->H);
+        s->ews = s->op != NULL ? ars_eloc_ws_alloc(s->op, x->net, B) : NULL;
         s->eloc = malloc((size_t)B * sizeof *s->eloc);
-        ok = s->hws != NULL && s->eloc != NULL;
+        ok = s->ews != NULL && s->eloc != NULL;
     }
     if (ok && pass == 3) {
         s->aws = ars_arnn_ws_alloc(x->net, 2 * B);
@@ -255,7 +259,7 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     /* Ratio observables, chunk-wide (windows batch across samples). */
-    const ars_wf wf = {x->net, x->spec->marshall_sign ? ARS_WF_PHASE_MARSHALL : ARS_WF_PHASE_NONE};
+    const ars_wf wf = ars_wf_make(x->net, x->spec->marshall_sign);
     if (m & (1u << ARS_OBS_SX)) {
         ARS_ASSERT(s->rws != NULL && s->changes != NULL && s->dlog != NULL, "no ratio workspace");
         for (int b = 0; b < B; b++) {
@@ -302,8 +306,8 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     if (m & (1u << ARS_OBS_ENERGY)) {
-        ARS_ASSERT(s->hws != NULL && s->eloc != NULL, "no local-energy workspace");
-        ars_ham_local_energy(s->eloc, cfg, x->spec->H, x->net, s->hws, B);
+        ARS_ASSERT(s->ews != NULL && s->eloc != NULL, "no local-energy workspace");
+        ars_eloc_compute(s->eloc, cfg, s->op, &wf, s->ews, B);
         for (int b = 0; b < B; b++) {
             s->V[(size_t)b * nc + x->off[ARS_OBS_ENERGY]] = s->eloc[b];
         }

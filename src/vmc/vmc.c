@@ -109,17 +109,18 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     }
     v->hash = malloc(n * sizeof(uint64_t));
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
-    v->hws = calloc((size_t)v->n_slots, sizeof(ars_ham_ws *));
+    v->ews = calloc((size_t)v->n_slots, sizeof(ars_eloc_ws *));
+    v->op = ars_ham_operator(H);
     if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
         v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL || v->hash == NULL ||
-        v->undo == NULL || v->gws == NULL || v->hws == NULL ||
+        v->undo == NULL || v->gws == NULL || v->ews == NULL || v->op == NULL ||
         ars_vmc_log_reserve(&v->log, iterations > 0 ? (size_t)iterations : 1) != ARS_OK) {
         goto fail;
     }
     for (int i = 0; i < v->n_slots; i++) {
         v->gws[i] = ars_arnn_ws_alloc_grad(net, set->chunk_size);
-        v->hws[i] = ars_ham_ws_alloc(H, net, set->chunk_size);
-        if (v->gws[i] == NULL || v->hws[i] == NULL) {
+        v->ews[i] = ars_eloc_ws_alloc(v->op, net, set->chunk_size);
+        if (v->gws[i] == NULL || v->ews[i] == NULL) {
             goto fail;
         }
     }
@@ -137,12 +138,13 @@ void ars_vmc_free(ars_vmc *v) {
         if (v->gws != NULL) {
             ars_arnn_ws_free(v->gws[i]);
         }
-        if (v->hws != NULL) {
-            ars_ham_ws_free(v->hws[i]);
+        if (v->ews != NULL) {
+            ars_eloc_ws_free(v->ews[i]);
         }
     }
     free(v->gws);
-    free(v->hws);
+    free(v->ews);
+    ars_op_free(v->op);
     ars_sampler_free(v->sampler);
     ars_opt_free(v->opt);
     ars_sr_free(v->sr);
@@ -210,16 +212,16 @@ static int local_energies(ars_vmc *v, double *eloc, const uint8_t *cfg, size_t n
     size_t c0, c1;
     ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
     int n_bad = 0;
-#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, eloc, cfg, n, L, cs, c0, c1) \
-    reduction(+ : n_bad)
+    const ars_wf wf = ars_wf_make(v->net, v->H->marshall_sign);
+#pragma omp parallel num_threads(v->n_slots) default(none)                                         \
+    shared(v, eloc, cfg, n, L, cs, c0, c1, wf) reduction(+ : n_bad)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
         for (size_t chunk = c0; chunk < c1; chunk++) {
             const size_t start = chunk * cs;
             const int B = (int)(n - start < cs ? n - start : cs);
-            n_bad +=
-                ars_ham_local_energy(eloc + start, cfg + start * L, v->H, v->net, v->hws[slot], B);
+            n_bad += ars_eloc_compute(eloc + start, cfg + start * L, v->op, &wf, v->ews[slot], B);
         }
     }
     ars_comm_allgather_rows(&v->comm, eloc, n, cs, sizeof(double));

@@ -23,6 +23,7 @@
 
 #include "nn/arnn.h"
 #include "core/comm.h"
+#include "est/local_energy.h"
 #include "ops/hamiltonian.h"
 #include "opt/optimizer.h"
 #include "sample/sampler.h"
@@ -70,7 +71,8 @@ typedef struct ars_vmc {
     double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;    /* (n) for counting distinct samples */
     ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
-    ars_ham_ws **hws;  /* (n_slots) local-energy scratch */
+    ars_op *op;        /* the operator of H (owned) */
+    ars_eloc_ws **ews; /* (n_slots) local-energy scratch */
     int64_t iteration; /* iterations completed */
     ars_vmc_log log;
 } ars_vmc;

@@ -16,6 +16,11 @@ const char *ars_wf_phase_name(ars_wf_phase phase) {
     return phase >= 0 && phase < ARS_WF_PHASE_COUNT ? phase_names[phase] : NULL;
 }
 
+ars_wf ars_wf_make(const ars_arnn *net, int marshall_sign) {
+    ars_wf wf = {net, marshall_sign ? ARS_WF_PHASE_MARSHALL : ARS_WF_PHASE_NONE};
+    return wf;
+}
+
 void ars_wf_log_psi(double *log_abs, double *phi, const uint8_t *cfg, const ars_wf *wf,
                     ars_arnn_ws *ws, int B) {
     const int L = wf->net->arch.hilbert.size;

@@ -31,6 +31,9 @@ typedef struct ars_wf {
     ars_wf_phase phase;
 } ars_wf;
 
+/* The wavefunction of net with the Marshall sign (marshall_sign != 0) or no phase. */
+ars_wf ars_wf_make(const ars_arnn *net, int marshall_sign);
+
 /* Name of a phase component ("none", "marshall"). */
 const char *ars_wf_phase_name(ars_wf_phase phase);
 
