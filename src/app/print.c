@@ -1,0 +1,182 @@
+/*
+ * print: the messages of a run (see print.h). Every wording here is part of the interface
+ * (README.md and the e2e tests quote it).
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app/print.h"
+#include "app/setup.h"
+#include "core/ars_common.h"
+#include "nn/activation.h"
+#include "sample/sampler.h"
+
+const char *ars_print_sector_text(const ars_arch *a, char *buf, size_t len) {
+    int n = 0;
+    buf[0] = '\0';
+    if (a->hilbert.constrained) {
+        n = snprintf(buf, len, ", total_sz %g", 0.5 * a->hilbert.two_m);
+    }
+    if (a->symmetry != ARS_SYM_NONE && n >= 0 && (size_t)n < len) {
+        snprintf(buf + n, len - (size_t)n, ", symmetrised (%s)", ars_sym_name(a->symmetry));
+    }
+    return buf;
+}
+
+int ars_print_receptive_field(const ars_arch *arch, int quiet) {
+    const int L = arch->hilbert.size;
+    uint8_t *dep = calloc((size_t)L, 1);
+    if (dep == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory");
+    }
+    long reach = ars_arch_receptive_field(arch, dep);
+    long reachable = reach < L - 1 ? reach : L - 1;
+    int count = 0, first_gap = 0;
+    for (long r = 1; r <= reachable; r++) {
+        count += dep[r];
+        if (!dep[r] && first_gap == 0) {
+            first_gap = (int)r;
+        }
+    }
+    if (!quiet) {
+        printf("receptive field: site t depends on %d of the %ld sites t-1 .. t-%ld "
+               "(the network reaches back %ld sites; the chain has %d)\n",
+               count, reachable, reachable, reach, L);
+    }
+    if (first_gap != 0) {
+        ars_warn("the last site depends on only %d of the %ld earlier sites within its reach "
+                 "(the first one missing is %d sites back): with one dilation d > 1 for all "
+                 "layers every offset is a multiple of d and the chain splits into independent "
+                 "sublattices; use per-layer dilations such as 1, 2, 4",
+                 count, reachable, first_gap);
+    }
+    if (reach < L - 1) {
+        ars_warn("the receptive field reaches back %ld sites, fewer than size - 1 = %d: sites "
+                 "further apart are sampled independently of each other",
+                 reach, L - 1);
+    }
+    free(dep);
+    return ARS_OK;
+}
+
+void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
+                             int threads) {
+    char sect[96];
+    printf("arsampler %s: %s\n", ARS_VERSION, cfg->source);
+    printf("system: %d sites of spin %g (local_size %d)%s\n", arch->hilbert.size,
+           0.5 * arch->hilbert.two_s, arch->hilbert.local_size,
+           ars_print_sector_text(arch, sect, sizeof sect));
+    printf("model: %d masked conv layers, features", arch->layers);
+    for (int l = 0; l < arch->layers; l++) {
+        printf(" %d", arch->features[l]);
+    }
+    printf(", kernel_size %d, dilations", arch->kernel_size);
+    for (int l = 0; l < arch->layers; l++) {
+        printf(" %d", arch->dilation[l]);
+    }
+    printf(", %s, %s input, %zu parameters (%s)\n", ars_activation_name(arch->activation),
+           ars_input_name(arch->input), net->n_params,
+           strcmp(cfg->init, "random") == 0 ? "random init" : cfg->init);
+    printf("sampling: %zu samples in chunks of %d, seed %" PRIu64 ", %s algorithm, %s, %d "
+           "threads\n",
+           (size_t)cfg->n_samples, cfg->chunk_size, cfg->seed,
+           cfg->algorithm == ARS_SAMPLER_FULL ? "full" : "cached",
+           cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads);
+}
+
+void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
+                            const ars_ham *H, double exact, const char *method, int threads,
+                            int64_t resumed_after) {
+    char sect[96];
+    const size_t n = (size_t)cfg->n_samples;
+    printf("arsampler %s: %s (train)\n", ARS_VERSION, cfg->source);
+    printf("system: %d sites of spin 1/2%s; model: %d layers, %zu parameters\n", arch->hilbert.size,
+           ars_print_sector_text(arch, sect, sizeof sect), arch->layers, net->n_params);
+    ars_setup_print_hamiltonian(H, exact, method);
+    printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n", cfg->iterations, n,
+           cfg->optimizer == 1 ? "adam" : "sgd", cfg->learning_rate,
+           cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
+           cfg->sr ? "SR" : "no SR",
+           cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
+           threads);
+    if (resumed_after >= 0) {
+        printf("resuming after iteration %lld from %s\n", (long long)resumed_after, cfg->file);
+    }
+}
+
+void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double t_start,
+                              double *t_last, int force) {
+    const ars_vmc_log *log = &v->log;
+    const size_t i = log->len - 1;
+    const double now = ars_wtime();
+    const int tty = isatty(fileno(stderr));
+    if (!force && !tty && now - *t_last < 10.0) {
+        return;
+    }
+    *t_last = now;
+    /* Per iteration of this process: after --resume, `first` is not 0. */
+    const double per = (now - t_start) / (double)(v->iteration > first ? v->iteration - first : 1);
+    fprintf(stderr, "%siter %lld/%d  E = %.8f +- %.2g", tty ? "\r" : "", (long long)v->iteration,
+            total, log->energy[i], log->energy_error[i]);
+    if (!isnan(log->relative_error[i])) {
+        fprintf(stderr, "  rel.err %.2e", log->relative_error[i]);
+    }
+    fprintf(stderr, "  var %.3g  %.3g s/it  ETA %.0f s%s", log->energy_variance[i], per,
+            per * (double)(total - v->iteration), tty && !force ? "\033[K" : "\n");
+    fflush(stderr);
+}
+
+void ars_print_train_final(const ars_vmc_estimate *est, size_t n) {
+    printf("final: E = %.10f +- %.2g from %zu samples", est->energy, est->energy_error, n);
+    if (!isnan(est->relative_error)) {
+        printf(", relative error %.3e", est->relative_error);
+    }
+    printf(", variance %.4g, V-score %.3g\n", est->energy_variance, est->vscore);
+}
+
+/* Values of an array observable on one line: all of them up to 16, else the first 12. */
+static void print_array(const char *name, const ars_obs_value *v) {
+    const int shown = v->len <= 16 ? v->len : 12;
+    double worst = 0.0;
+    for (int i = 0; i < v->len; i++) {
+        worst = v->error[i] > worst ? v->error[i] : worst;
+    }
+    printf("  %-24s", name);
+    for (int i = 0; i < shown; i++) {
+        printf(" %.5f", v->mean[i]);
+    }
+    printf("%s  (errors <= %.2g)\n", shown < v->len ? " ..." : "", worst);
+}
+
+void ars_print_observables(const ars_obs_result *res, size_t n, double seconds, double exact) {
+    printf("observables from %zu samples (%.2f s):\n", n, seconds);
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        const ars_obs_value *v = &res->v[k];
+        if (!(res->mask & (1u << k))) {
+            continue;
+        }
+        if (k == ARS_OBS_RENYI2) {
+            printf("  %-24s", "renyi2");
+            for (int c = 0; c < v->len; c++) {
+                printf(" S2(%lld) = %.6f +- %.2g", (long long)v->coord[c], v->mean[c], v->error[c]);
+            }
+            printf("  (%lld pairs)\n", (long long)v->n_samples);
+        } else if (v->len > 0) {
+            print_array(ars_obs_names[k], v);
+        } else {
+            printf(k == ARS_OBS_ENERGY ? "  %-24s %.10f +- %.2g" : "  %-24s %.8g +- %.2g",
+                   ars_obs_names[k], v->mean[0], v->error[0]);
+            if (k == ARS_OBS_ENERGY) {
+                printf("  variance %.4g", v->variance);
+                if (!isnan(exact)) {
+                    printf("  relative error %.3e", fabs(v->mean[0] - exact) / fabs(exact));
+                }
+            }
+            printf("\n");
+        }
+    }
+}

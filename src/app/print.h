@@ -1,0 +1,51 @@
+/*
+ * print: what a run tells its user on stdout (the summary at start, the observables, the final
+ * estimate) and on stderr (the progress line of training, warnings about the receptive field).
+ * The caller decides who speaks: these functions print unconditionally, except where a `quiet`
+ * argument says otherwise. The Hamiltonian's line is ars_setup_print_hamiltonian (setup.h).
+ */
+#ifndef ARS_APP_PRINT_H
+#define ARS_APP_PRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "nn/arnn.h"
+#include "ops/hamiltonian.h"
+#include "vmc/observables.h"
+#include "vmc/vmc.h"
+
+/* The sector and symmetry of a network for the start-up lines, e.g. ", total_sz 0, symmetrised
+ * (both)", or "". Writes into buf (len bytes) and returns it. */
+const char *ars_print_sector_text(const ars_arch *a, char *buf, size_t len);
+
+/* Prints the receptive field (unless quiet) and warns (always) about gaps or a short reach.
+ * ARS_STATUS_ENOMEM if out of memory. */
+int ars_print_receptive_field(const ars_arch *arch, int quiet);
+
+/* The start-up summary of mode = sample: system, model and sampling settings. */
+void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
+                             int threads);
+
+/* The start-up summary of mode = train: system, model, Hamiltonian, training settings, and
+ * with resumed_after >= 0 the iteration a --resume continues after. */
+void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
+                            const ars_ham *H, double exact, const char *method, int threads,
+                            int64_t resumed_after);
+
+/* The progress line of training on stderr: one line per iteration on a terminal (redrawn),
+ * every 10 s otherwise, and always when `force` is set (a final line). `first` is the iteration
+ * this process started from and t_start its time (ars_wtime); *t_last is the time of the last
+ * line, updated. */
+void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double t_start,
+                              double *t_last, int force);
+
+/* The line of the final estimate of training, from n fresh samples. */
+void ars_print_train_final(const ars_vmc_estimate *est, size_t n);
+
+/* The summary of measured observables: one line per observable, from n samples measured in
+ * `seconds`; the energy's line adds the relative error to `exact` unless it is NaN. */
+void ars_print_observables(const ars_obs_result *res, size_t n, double seconds, double exact);
+
+#endif

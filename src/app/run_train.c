@@ -1,0 +1,311 @@
+/*
+ * run_train: mode = train (see run_train.h), in three parts that share one train_run:
+ *   setup   train_setup (Hamiltonian, network, exact energy, training state), train_resume
+ *           (--resume: the state of the output file) and train_start (summary, signals);
+ *   loop    train_loop: one ars_vmc_step per iteration, the progress line and the checkpoints;
+ *           a stop signal ends it after the current iteration with a checkpoint;
+ *   finish  train_finish: the final estimate from fresh samples, [observables], the output.
+ * Every rank runs every part; the ranks agree on each failure before the next collective
+ * (agree.h), and rank 0 alone speaks and writes.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <omp.h>
+
+#include "app/agree.h"
+#include "app/measure.h"
+#include "app/print.h"
+#include "app/run_train.h"
+#include "app/setup.h"
+#include "app/stop_signals.h"
+#include "core/ars_common.h"
+
+/* One training run. The Hamiltonian and the network outlive the training state that points to
+ * them; train and meta describe the output file of every checkpoint. */
+typedef struct train_run {
+    const ars_config *cfg;
+    ars_run_ctx *ctx;
+    ars_arch arch;
+    ars_ham H;
+    ars_arnn *net; /* owned */
+    ars_vmc *vmc;  /* owned */
+    double exact;  /* the exact energy (NaN if unknown), the same on every rank */
+    const char *method;
+    int threads;
+    ars_io_train train;
+    ars_io_meta meta;
+    int64_t first;  /* the iteration this process started from (not 0 after --resume) */
+    double t_start; /* when it started, and when it last printed a progress line */
+    double t_last;
+    uint8_t *samples; /* (nf, L) the final samples, owned */
+    double *log_prob; /* (nf) owned */
+    double *eloc;     /* (nf) owned */
+    ars_obs_result obs;
+} train_run;
+
+/* The training settings of the config. */
+static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const ars_comm *comm) {
+    ars_vmc_settings set = {
+        .n_samples = (size_t)cfg->n_samples,
+        .chunk_size = cfg->chunk_size,
+        .seed = cfg->seed,
+        .algorithm = (ars_sampler_algorithm)cfg->algorithm,
+        .dtype = (ars_dtype)cfg->dtype,
+        .optimizer = cfg->optimizer == 1 ? ARS_OPT_ADAM : ARS_OPT_SGD,
+        .learning_rate = cfg->learning_rate,
+        .lr_decay = cfg->lr_decay,
+        .lr_min = cfg->lr_min,
+        .lr_exponential = cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL,
+        .sr = cfg->sr,
+        .diag_shift = cfg->diag_shift,
+        .ds_decay = cfg->ds_decay,
+        .ds_min = cfg->ds_min,
+        .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
+        .beta1 = cfg->beta1,
+        .beta2 = cfg->beta2,
+        .adam_eps = cfg->adam_eps,
+        .exact_energy = exact,
+        .comm = comm,
+    };
+    return set;
+}
+
+/* The Hamiltonian, the network (without variables under --resume: they come with the training
+ * state), the exact energy (rank 0 computes it) and the training state. */
+static int train_setup(train_run *t) {
+    const ars_config *cfg = t->cfg;
+    const ars_comm *comm = t->ctx->comm;
+    int rc = ars_setup_hamiltonian(cfg, &t->H);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    rc = ars_setup_network(cfg, comm, &t->arch, &t->net, t->ctx->resume);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    t->exact = comm->rank == 0 ? ars_setup_exact_reference(cfg, &t->H, &t->method) : (double)NAN;
+    ars_comm_bcast(comm, &t->exact, sizeof t->exact);
+    const ars_vmc_settings set = vmc_settings(cfg, t->exact, comm);
+    t->threads = omp_get_max_threads();
+    t->vmc = ars_vmc_alloc(t->net, &t->H, &set, cfg->iterations, t->threads);
+    if (t->vmc == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM,
+                     "out of memory for training (%zu samples x %zu parameters of gradients)",
+                     set.n_samples, t->net->n_params);
+    }
+    rc = ars_agree(comm, rc, "training");
+    if (rc == ARS_OK && t->vmc == NULL) {
+        rc = ARS_STATUS_ENOMEM; /* (only tells the analyzer what ars_agree() implies) */
+    }
+    return rc;
+}
+
+/* --resume: rank 0 loads the optimiser state, the training log and the variables of the output
+ * file (after checking that it holds this network), and every rank gets them. */
+static int train_resume(train_run *t) {
+    const ars_config *cfg = t->cfg;
+    const ars_comm *comm = t->ctx->comm;
+    ars_vmc *vmc = t->vmc;
+    int rc = ARS_OK;
+    if (comm->rank == 0) {
+        rc = ars_io_check_resume(cfg->file, &t->arch);
+        if (rc == ARS_OK) {
+            rc = ars_io_load_train(cfg->file, vmc->opt, &vmc->log);
+        }
+        if (rc == ARS_OK) {
+            rc = ars_io_load_variables(cfg->file, t->net);
+        }
+        vmc->iteration = (int64_t)vmc->log.len;
+    }
+    ars_comm_bcast(comm, &rc, sizeof rc);
+    if (rc == ARS_OK) {
+        rc = ars_vmc_share(vmc);
+    }
+    return rc;
+}
+
+/* The summary, the receptive field, the description of the output file, the clock and the
+ * stop signals. */
+static int train_start(train_run *t, const char *config_text) {
+    const ars_config *cfg = t->cfg;
+    const ars_run_ctx *ctx = t->ctx;
+    if (!ctx->quiet) {
+        ars_print_train_header(cfg, &t->arch, t->net, &t->H, t->exact, t->method, t->threads,
+                               ctx->resume ? t->vmc->iteration : -1);
+    }
+    int rc = ctx->comm->rank == 0 ? ars_print_receptive_field(&t->arch, ctx->quiet) : ARS_OK;
+    fflush(stdout);
+    ars_comm_bcast(ctx->comm, &rc, sizeof rc); /* rank 0's status (it printed the message) */
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    t->train = (ars_io_train){
+        .H = &t->H, .opt = t->vmc->opt, .log = &t->vmc->log, .exact_energy = t->exact};
+    t->meta = (ars_io_meta){.config_text = config_text,
+                            .seed = cfg->seed,
+                            .dtype = cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64",
+                            .exact_energy = NAN};
+    t->t_start = ars_wtime();
+    t->t_last = t->t_start;
+    t->first = t->vmc->iteration;
+    char tmp_name[ARS_PATH_MAX + 32];
+    ars_io_temporary_name(tmp_name, sizeof tmp_name, cfg->file);
+    ars_stop_signals_catch(tmp_name);
+    return ARS_OK;
+}
+
+/* After a failed step, which changed nothing: saves the last good state for --resume (with
+ * other settings, e.g. --resume --set vmc.learning_rate=...). */
+static void save_last_good_state(train_run *t) {
+    const ars_config *cfg = t->cfg;
+    const long long done = (long long)t->vmc->iteration;
+    if (ars_output_write(cfg, t->ctx, &t->meta, t->net, NULL, NULL, 0, &t->train) == ARS_OK &&
+        t->ctx->comm->rank == 0) {
+        fprintf(stderr,
+                "arsampler: training stopped at iteration %lld (see above); the last "
+                "good state (%lld iterations done) is in %s: continue it with --resume "
+                "and other settings (a smaller [vmc] learning_rate, a larger "
+                "diag_shift)\n",
+                done, done, cfg->file);
+    }
+}
+
+/* Warns once (rank 0) when few of the last iteration's samples were distinct. */
+static void warn_distinct(const train_run *t, int *warned) {
+    const ars_vmc_log *log = &t->vmc->log;
+    const size_t i = log->len - 1;
+    if (log->distinct_fraction[i] < t->cfg->distinct_warn && !*warned && t->ctx->comm->rank == 0) {
+        ars_warn("iteration %lld: only %.1f%% of the samples are distinct; the state is "
+                 "collapsing onto few configurations, which stalls SR (larger n_samples, "
+                 "diag_shift or a smaller learning_rate help)",
+                 (long long)log->iteration[i], 100.0 * log->distinct_fraction[i]);
+        *warned = 1;
+    }
+}
+
+/* The iterations up to [vmc] iterations, with a checkpoint every [vmc] checkpoint_every and at
+ * a stop signal; *stop is set to the signal every rank agreed on (0 if none). */
+static int train_loop(train_run *t, int *stop) {
+    const ars_config *cfg = t->cfg;
+    ars_vmc *vmc = t->vmc;
+    int warned_distinct = 0;
+    *stop = 0;
+    while (vmc->iteration < cfg->iterations && *stop == 0) {
+        int rc = ars_vmc_step(vmc);
+        if (rc != ARS_OK) {
+            save_last_good_state(t);
+            return rc;
+        }
+        /* mpirun passes a signal to every rank, not necessarily within one iteration. */
+        *stop = ars_comm_max_int(t->ctx->comm, ars_stop_signals_received());
+        warn_distinct(t, &warned_distinct);
+        if (!t->ctx->quiet) {
+            ars_print_train_progress(vmc, cfg->iterations, t->first, t->t_start, &t->t_last, 0);
+        }
+        if ((vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) ||
+            *stop != 0) {
+            rc = ars_output_write(cfg, t->ctx, &t->meta, t->net, NULL, NULL, 0, &t->train);
+            if (rc != ARS_OK) {
+                return rc;
+            }
+        }
+    }
+    return ARS_OK;
+}
+
+/* Interrupted: the checkpoint of the loop holds every finished iteration. (A signal before the
+ * first finished iteration leaves the files as they were.) */
+static void report_interrupt(train_run *t, int stop) {
+    const ars_vmc *vmc = t->vmc;
+    if (!t->ctx->quiet && vmc->log.len > 0) {
+        ars_print_train_progress(vmc, t->cfg->iterations, t->first, t->t_start, &t->t_last, 1);
+    }
+    if (t->ctx->comm->rank == 0) {
+        fprintf(stderr,
+                "arsampler: interrupted by %s after %lld of %d iterations; %s; continue with "
+                "--resume\n",
+                stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)vmc->iteration,
+                t->cfg->iterations,
+                vmc->iteration > t->first ? "checkpoint written" : "no new iteration to save");
+    }
+}
+
+/* The final estimate from [vmc] final_samples fresh samples of the trained state, from their own
+ * streams (iteration index with the top bit set, never used by training), [observables] on
+ * them, and the output file. */
+static int train_finish(train_run *t) {
+    const ars_config *cfg = t->cfg;
+    ars_run_ctx *ctx = t->ctx;
+    const size_t nf = (size_t)cfg->final_samples;
+    int rc = ARS_OK;
+    if (!ctx->quiet && t->vmc->log.len > 0) {
+        ars_print_train_progress(t->vmc, cfg->iterations, t->first, t->t_start, &t->t_last, 1);
+    }
+    t->samples = malloc(nf * (size_t)t->arch.hilbert.size);
+    t->log_prob = malloc(nf * sizeof(double));
+    t->eloc = malloc(nf * sizeof(double));
+    if (t->samples == NULL || t->log_prob == NULL || t->eloc == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu final samples", nf);
+    }
+    rc = ars_agree(ctx->comm, rc, "the final samples");
+    if (rc != ARS_OK || t->samples == NULL || t->log_prob == NULL || t->eloc == NULL) {
+        return rc; /* (the second part only tells the analyzer what ars_agree() implies) */
+    }
+    ars_vmc_estimate est;
+    rc = ars_vmc_evaluate(t->vmc, t->samples, t->log_prob, t->eloc, nf,
+                          (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
+    if (rc == ARS_OK && cfg->obs_mask != 0) {
+        /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
+        rc = ars_app_measure(cfg, ctx->comm, t->net, &t->H, t->samples, nf, t->exact, ctx->quiet,
+                             &t->obs);
+        t->meta.obs = &t->obs;
+        t->meta.obs_source = "final_samples";
+    }
+    if (ctx->comm->rank != 0) {
+        return rc; /* rank 0 writes */
+    }
+    if (rc == ARS_OK) {
+        t->train.final = &est;
+        rc = ars_output_write(cfg, ctx, &t->meta, t->net, t->samples, t->log_prob, nf, &t->train);
+        t->train.final = NULL;
+    }
+    if (rc == ARS_OK) {
+        ars_print_train_final(&est, nf);
+    }
+    if (rc == ARS_OK && !ctx->quiet) {
+        printf("wrote %s\n", cfg->file);
+    }
+    return rc;
+}
+
+int ars_run_train(const ars_config *cfg, const char *config_text, ars_run_ctx *ctx,
+                  int *stopped_by) {
+    train_run t = {.cfg = cfg, .ctx = ctx, .method = ""};
+    int rc = train_setup(&t);
+    if (rc == ARS_OK && ctx->resume) {
+        rc = train_resume(&t);
+    }
+    if (rc == ARS_OK) {
+        rc = train_start(&t, config_text);
+    }
+    int stop = 0;
+    if (rc == ARS_OK) {
+        rc = train_loop(&t, &stop);
+    }
+    if (rc == ARS_OK && stop != 0) {
+        report_interrupt(&t, stop);
+        *stopped_by = stop;
+    } else if (rc == ARS_OK) {
+        rc = train_finish(&t);
+    }
+    ars_obs_result_free(&t.obs);
+    free(t.samples);
+    free(t.log_prob);
+    free(t.eloc);
+    ars_vmc_free(t.vmc);
+    ars_arnn_free(t.net);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * setup: the Hamiltonian, its exact reference and the network of a run (see setup.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/output.h"
+#include "app/setup.h"
+#include "core/ars_common.h"
+#include "ops/exact.h"
+
+int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
+    return ars_ham_init(H, (ars_ham_type)cfg->ham_type, cfg->size, cfg->two_s, cfg->ham_J,
+                        cfg->ham_h, cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc, cfg->ham_marshall);
+}
+
+double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, const char **method) {
+    if (!isnan(cfg->ham_exact)) {
+        *method = "[hamiltonian] exact_energy";
+        return cfg->ham_exact;
+    }
+    if (H->type == ARS_HAM_TFIM) {
+        *method = "free fermions";
+        return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
+    }
+    double e0 = NAN;
+    if (cfg->two_m != ARS_CONFIG_NO_SECTOR) {
+        /* The state lives in the configured sector: its lowest energy is the reference. */
+        if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE &&
+            ars_exact_lanczos_sector(H, (H->size + cfg->two_m) / 2, &e0, 5000, 1e-12) == ARS_OK) {
+            *method = "Lanczos in the [system] total_sz sector";
+            return e0;
+        }
+    } else if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
+               ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
+        *method = "Lanczos, total Sz = 0";
+        return e0;
+    }
+    *method = "unknown";
+    return NAN;
+}
+
+int ars_setup_exact_energy(const ars_config *cfg, const ars_ham *H, double *e0,
+                           const char **method) {
+    *e0 = ars_setup_exact_reference(cfg, H, method);
+    if (isnan(*e0)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "%s: [run] mode = exact: no exact method for %s with %d sites (tfim: any "
+                       "size by free fermions; the others: Lanczos up to %d sites, even size)",
+                       cfg->source, ars_ham_type_name(H->type), H->size,
+                       ARS_EXACT_LANCZOS_MAX_SIZE);
+    }
+    return ARS_OK;
+}
+
+void ars_setup_print_hamiltonian(const ars_ham *H, double exact, const char *method) {
+    printf("hamiltonian: %s, J %g", ars_ham_type_name(H->type), H->J);
+    if (H->type == ARS_HAM_TFIM) {
+        printf(", h %g", H->h);
+    } else if (H->type == ARS_HAM_XXZ) {
+        printf(", Delta %g", H->Delta);
+    } else if (H->type == ARS_HAM_J1J2) {
+        printf(", J2 %g", H->J2);
+    }
+    printf(", %s%s; exact energy %.10f (%s)\n", H->pbc ? "periodic" : "open",
+           H->marshall_sign ? ", Marshall sign" : "", exact, method);
+}
+
+int ars_setup_network(const ars_config *cfg, const ars_comm *comm, ars_arch *arch, ars_arnn **net,
+                      int later) {
+    ars_config_arch(cfg, arch);
+    /* Rank 0 checks the output and reads files; the others get its status and variables. */
+    int rc = comm->rank == 0 ? ars_output_check(cfg) : ARS_OK;
+    *net = ars_arnn_alloc(arch);
+    if (rc == ARS_OK && *net == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
+    }
+    if (rc == ARS_OK && !later && comm->rank == 0) {
+        rc = strcmp(cfg->init, "random") == 0 ? ars_arnn_init_random(*net, cfg->seed)
+                                              : ars_io_load_variables(cfg->init, *net);
+    }
+    const int failed_here = rc != ARS_OK;
+    ars_comm_bcast(comm, &rc, sizeof rc); /* rank 0's status (it printed the message) */
+    if (ars_comm_max_int(comm, failed_here) && rc == ARS_OK) {
+        rc = ARS_STATUS_ENOMEM; /* another rank could not allocate (it said so) */
+    }
+    if (rc == ARS_OK && !later && *net != NULL) {
+        ars_comm_bcast(comm, (*net)->params, (*net)->n_params * sizeof(double));
+    }
+    return rc;
+}
