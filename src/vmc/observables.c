@@ -119,8 +119,9 @@ typedef struct obs_ctx {
     double *cosv, *sinv;    /* (L) cos and sin of 2 pi m / L */
 } obs_ctx;
 
-/* Per-thread scratch, allocated once per pass. */
+/* Per-thread scratch, allocated once for every pass of a measurement. */
 typedef struct obs_scratch {
+    int ncomp;           /* the most components of a pass */
     double *V;           /* (B, ncomp) values */
     double *w;           /* (B) weights */
     double *z;           /* (L) */
@@ -154,30 +155,33 @@ static void scratch_free(obs_scratch *s) {
     memset(s, 0, sizeof *s);
 }
 
-static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int pass, int ncomp) {
+/* The scratch of one thread for every pass of the measurement (value rows of up to ncomp
+ * components), allocated once before the passes. */
+static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int ncomp) {
     const int B = x->spec->chunk_size, L = x->L;
     memset(s, 0, sizeof *s);
+    s->ncomp = ncomp;
     s->V = calloc((size_t)B * (size_t)ncomp, sizeof *s->V);
     s->w = malloc((size_t)B * sizeof *s->w);
     s->z = malloc((size_t)L * sizeof *s->z);
     s->n_changes = malloc((size_t)B * sizeof *s->n_changes);
     int ok = s->V != NULL && s->w != NULL && s->z != NULL && s->n_changes != NULL;
     const unsigned ratio = (1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION);
-    if (ok && pass == 1 && (x->pass1 & ratio) != 0) {
+    if (ok && x->ncomp > 0 && (x->pass1 & ratio) != 0) {
         /* Single flips and pairs at any distance: L changes of at most 2 sites per sample. */
         s->rws = ars_ratio_ws_alloc(x->net, B, L, 2);
         s->changes = malloc((size_t)B * (size_t)L * sizeof *s->changes);
         s->dlog = malloc((size_t)B * (size_t)L * sizeof *s->dlog);
         ok = s->rws != NULL && s->changes != NULL && s->dlog != NULL;
     }
-    if (ok && pass == 1 && (x->pass1 & (1u << ARS_OBS_ENERGY)) != 0) {
+    if (ok && x->ncomp > 0 && (x->pass1 & (1u << ARS_OBS_ENERGY)) != 0) {
         ARS_ASSERT(x->spec->H != NULL, "energy without a Hamiltonian");
         s->op = ars_ham_operator(x->spec->H);
         s->ews = s->op != NULL ? ars_eloc_ws_alloc(s->op, x->net, B) : NULL;
         s->eloc = malloc((size_t)B * sizeof *s->eloc);
         ok = s->ews != NULL && s->eloc != NULL;
     }
-    if (ok && pass == 3) {
+    if (ok && (x->spec->mask & (1u << ARS_OBS_RENYI2)) != 0) {
         s->aws = ars_arnn_ws_alloc(x->net, 2 * B);
         s->pcfg = malloc((size_t)2 * B * (size_t)L);
         s->lp0 = malloc((size_t)2 * B * sizeof *s->lp0);
@@ -373,7 +377,8 @@ static void values_pass3(const obs_ctx *x, obs_scratch *s, int64_t start, int P)
 
 /* One pass over n_items items (samples, or pairs in pass 3) in chunks: per-chunk statistics,
  * merged in chunk order into *out (ncomp entries). */
-static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_stats *out) {
+static int run_pass(const obs_ctx *x, obs_scratch *scratch, int pass, int ncomp, int64_t n_items,
+                    obs_stats *out) {
     const int64_t cs = x->spec->chunk_size;
     const int64_t n_chunks = (n_items + cs - 1) / cs;
     const int64_t half = x->n / 2;
@@ -399,19 +404,14 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
     ars_comm_chunks(comm, (size_t)n_chunks, &c0, &c1);
 #pragma omp parallel num_threads(x->spec->n_threads > 0 ? x->spec->n_threads                       \
                                                         : omp_get_max_threads()) default(none)     \
-    shared(x, pass, ncomp, n_items, cs, c0, c1, half, chunk, store, row, failed)
+    shared(x, scratch, pass, ncomp, n_items, cs, c0, c1, half, chunk, store, row)
     {
-        obs_scratch s;
-        int ok = scratch_alloc(&s, x, pass, ncomp) == ARS_OK;
-        if (!ok) {
-#pragma omp atomic write
-            failed = 1;
-        }
+        obs_scratch *s = &scratch[omp_get_thread_num()];
+        ARS_ASSERT(ncomp <= s->ncomp, "%d components, scratch for %d", ncomp, s->ncomp);
+        /* As a fresh workspace would be: every pass starts from zero values. */
+        memset(s->V, 0, (size_t)cs * (size_t)s->ncomp * sizeof *s->V);
 #pragma omp for schedule(dynamic, 1)
         for (int64_t c = (int64_t)c0; c < (int64_t)c1; c++) {
-            if (!ok) {
-                continue;
-            }
             const int64_t start = c * cs;
             const int B = (int)(start + cs <= n_items ? cs : n_items - start);
             const double *w = NULL;
@@ -419,29 +419,20 @@ static int run_pass(const obs_ctx *x, int pass, int ncomp, int64_t n_items, obs_
                 w = x->weight + start;
             } else if (x->weight != NULL) {
                 for (int b = 0; b < B; b++) {
-                    s.w[b] = x->weight[start + b] * x->weight[start + half + b];
+                    s->w[b] = x->weight[start + b] * x->weight[start + half + b];
                 }
-                w = s.w;
+                w = s->w;
             }
             if (pass == 1) {
-                values_pass1(x, &s, start, B);
+                values_pass1(x, s, start, B);
             } else if (pass == 2) {
-                values_pass2(x, &s, start, B);
+                values_pass2(x, s, start, B);
             } else {
-                values_pass3(x, &s, start, B);
+                values_pass3(x, s, start, B);
             }
-            stats_of_chunk(&chunk[c], s.V, w, B, ncomp);
+            stats_of_chunk(&chunk[c], s->V, w, B, ncomp);
             store[(size_t)c * row] = chunk[c].w;
         }
-        if (ok) {
-            scratch_free(&s);
-        }
-    }
-    if (ars_comm_max_int(comm, failed)) {
-        free(chunk);
-        free(store);
-        return ARS_ERR(ARS_STATUS_ENOMEM,
-                       "out of memory for the observables' workspaces (on this or another rank)");
     }
     /* Every rank gets every chunk's row and merges them in chunk order: the same bits as one
      * process. */
@@ -549,6 +540,8 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
     }
     int rc = ARS_OK;
     double *buf = NULL, *zmean = NULL;
+    obs_scratch *scratch = NULL;
+    int n_scratch = 0;
     x.cosv = malloc((size_t)L * sizeof *x.cosv);
     x.sinv = malloc((size_t)L * sizeof *x.sinv);
     const int nmax = x.ncomp + x.nr + ARS_OBS_MAX_CUTS;
@@ -562,6 +555,23 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
         x.sinv[q] = sin(2.0 * ARS_OBS_PI * q / L);
     }
     obs_stats st = {0.0, buf, buf + nmax};
+
+    /* Every thread's scratch, allocated once for all passes (none inside the parallel regions);
+     * the ranks agree on failure so that they end together. */
+    n_scratch = spec->n_threads > 0 ? spec->n_threads : omp_get_max_threads();
+    scratch = calloc((size_t)n_scratch, sizeof *scratch);
+    int failed = scratch == NULL;
+    int ncomp_max = x.ncomp > x.nr ? x.ncomp : x.nr;
+    ncomp_max = ncomp_max > ARS_OBS_MAX_CUTS ? ncomp_max : ARS_OBS_MAX_CUTS;
+    for (int i = 0; !failed && i < n_scratch; i++) {
+        failed = scratch_alloc(&scratch[i], &x, ncomp_max) != ARS_OK;
+    }
+    const ars_comm alone = {0, 1};
+    if (ars_comm_max_int(spec->comm != NULL ? spec->comm : &alone, failed)) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM,
+                     "out of memory for the observables' workspaces (on this or another rank)");
+        goto done;
+    }
 
     /* Allocate every requested result. */
     for (int k = 0; k < ARS_OBS_COUNT; k++) {
@@ -603,7 +613,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
     }
 
     if (x.ncomp > 0) {
-        rc = run_pass(&x, 1, x.ncomp, n, &st);
+        rc = run_pass(&x, scratch, 1, x.ncomp, n, &st);
         if (rc != ARS_OK) {
             goto done;
         }
@@ -627,7 +637,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
         memcpy(zmean, st.mean + x.off[ARS_OBS_SZ], (size_t)L * sizeof *zmean);
         x.m = zmean;
         obs_stats st2 = {0.0, st.mean, st.m2};
-        rc = run_pass(&x, 2, x.nr, n, &st2);
+        rc = run_pass(&x, scratch, 2, x.nr, n, &st2);
         if (rc != ARS_OK) {
             goto done;
         }
@@ -646,7 +656,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
                 v->mean[c] = v->error[c] = NAN;
             }
         } else {
-            rc = run_pass(&x, 3, spec->n_cuts, pairs, &st);
+            rc = run_pass(&x, scratch, 3, spec->n_cuts, pairs, &st);
             if (rc != ARS_OK) {
                 goto done;
             }
@@ -659,6 +669,10 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
         }
     }
 done:
+    for (int i = 0; scratch != NULL && i < n_scratch; i++) {
+        scratch_free(&scratch[i]);
+    }
+    free(scratch);
     free(x.cosv);
     free(x.sinv);
     free(buf);
