@@ -21,7 +21,8 @@
 static ars_ham make_ham(ars_ham_type type, int N, double J, double h, double Delta, double J2,
                         int pbc, int marshall) {
     ars_ham H;
-    assert_int_equal(ars_ham_init(&H, type, N, 1, J, h, Delta, J2, pbc, marshall), ARS_OK);
+    assert_int_equal(
+        ars_ham_init(&H, &(ars_ham_preset){type, J, h, Delta, J2, pbc, marshall}, N, 1), ARS_OK);
     return H;
 }
 

@@ -11,8 +11,11 @@
 #include "ops/exact.h"
 
 int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
-    return ars_ham_init(H, (ars_ham_type)cfg->ham_type, cfg->size, cfg->two_s, cfg->ham_J,
-                        cfg->ham_h, cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc, cfg->ham_marshall);
+    return ars_ham_init(H,
+                        &(ars_ham_preset){(ars_ham_type)cfg->ham_type, cfg->ham_J, cfg->ham_h,
+                                          cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc,
+                                          cfg->ham_marshall},
+                        cfg->size, cfg->two_s);
 }
 
 double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, const char **method) {

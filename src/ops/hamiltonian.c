@@ -36,8 +36,10 @@ int ars_ham_type_parse(const char *name, ars_ham_type *type) {
     return -1;
 }
 
-int ars_ham_init(ars_ham *H, ars_ham_type type, int size, int two_s, double J, double h,
-                 double Delta, double J2, int pbc, int marshall_sign) {
+int ars_ham_init(ars_ham *H, const ars_ham_preset *preset, int size, int two_s) {
+    const ars_ham_type type = preset->type;
+    const double J = preset->J, h = preset->h, Delta = preset->Delta, J2 = preset->J2;
+    const int pbc = preset->pbc, marshall_sign = preset->marshall_sign;
     memset(H, 0, sizeof *H);
     const char *name = ars_ham_type_name(type);
     if (name == NULL) {

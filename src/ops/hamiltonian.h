@@ -69,6 +69,14 @@
 
 typedef enum { ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2 } ars_ham_type;
 
+/* A preset as the config gives it: the type and every coupling (those it does not use are
+ * ignored). */
+typedef struct ars_ham_preset {
+    ars_ham_type type;
+    double J, h, Delta, J2;
+    int pbc, marshall_sign;
+} ars_ham_preset;
+
 typedef struct ars_ham {
     ars_ham_type type;
     int size;     /* L */
@@ -86,13 +94,12 @@ const char *ars_ham_type_name(ars_ham_type type);
 /* The type named `name` into *type; returns 0, or -1 if no type has that name. */
 int ars_ham_type_parse(const char *name, ars_ham_type *type);
 
-/* Fills and validates H for `size` sites of spin two_s/2. Couplings that a type does not use are
- * stored as 0 (h, J2) or 1 (Delta of heisenberg and j1j2). Returns ARS_OK, or
+/* Fills and validates H from a preset for `size` sites of spin two_s/2. Couplings that a type does
+ * not use are stored as 0 (h, J2) or 1 (Delta of heisenberg and j1j2). Returns ARS_OK, or
  * ARS_STATUS_ECONFIG with one message: spin other than 1/2, size < 2, pbc with size < 3 (the wrap
  * bond would repeat a bond), j1j2 with size < 3 or pbc with size < 5 (next-nearest bonds would
  * repeat), pbc + odd size + marshall_sign, non-finite couplings, an unknown type. */
-int ars_ham_init(ars_ham *H, ars_ham_type type, int size, int two_s, double J, double h,
-                 double Delta, double J2, int pbc, int marshall_sign);
+int ars_ham_init(ars_ham *H, const ars_ham_preset *preset, int size, int two_s);
 
 /* The preset as an operator (ops/operator.h), in Pauli matrices:
  *   tfim        (-J) Z(i) Z(i+1),  (-h) X(i)
