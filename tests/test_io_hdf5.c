@@ -453,11 +453,11 @@ static void train_fixture_init(train_fixture *t, int iterations) {
     assert_int_equal(
         ars_ham_init(&t->H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 1, 0}, 8, 1),
         ARS_OK);
-    t->opt = ars_opt_alloc(ARS_OPT_ADAM, t->net->n_params, 0.9, 0.999, 1e-8);
+    t->opt = ars_opt_alloc(ars_opt_adam, t->net->n_params, (const double[]){0.9, 0.999, 1e-8});
     assert_non_null(t->opt);
     for (size_t i = 0; i < t->net->n_params; i++) {
-        t->opt->m[i] = 0.01 * (double)i;
-        t->opt->v[i] = 0.001 * (double)i;
+        t->opt->vec[0][i] = 0.01 * (double)i;
+        t->opt->vec[1][i] = 0.001 * (double)i;
     }
     t->opt->step = iterations;
     memset(&t->log, 0, sizeof t->log);
@@ -584,21 +584,21 @@ static void test_damaged_training_state_is_refused_and_changes_nothing(void **st
 
     /* The undamaged file loads back exactly. */
     train_fixture_write(&t, path);
-    ars_opt *opt = ars_opt_alloc(ARS_OPT_ADAM, t.net->n_params, 0.9, 0.999, 1e-8);
+    ars_opt *opt = ars_opt_alloc(ars_opt_adam, t.net->n_params, (const double[]){0.9, 0.999, 1e-8});
     ars_vmc_log log;
     memset(&log, 0, sizeof log);
     assert_int_equal(ars_vmc_log_reserve(&log, 2), ARS_OK);
     assert_int_equal(ars_io_load_train(path, opt, &log), ARS_OK);
     assert_int_equal(log.len, 5);
     assert_int_equal(opt->step, 5);
-    assert_memory_equal(opt->m, t.opt->m, t.net->n_params * sizeof(double));
+    assert_memory_equal(opt->vec[0], t.opt->vec[0], t.net->n_params * sizeof(double));
     assert_memory_equal(log.energy, t.log.energy, 5 * sizeof(double));
     assert_int_equal(ars_io_check_resume(path, &t.arch), ARS_OK);
 
     for (int what = 0; what <= 8; what++) {
         train_fixture_write(&t, path);
         damage_training_file(path, what);
-        memset(opt->m, 0, opt->P * sizeof(double));
+        memset(opt->vec[0], 0, opt->P * sizeof(double));
         opt->step = 0;
         log.len = 0;
         assert_int_equal(ars_io_load_train(path, opt, &log), ARS_STATUS_EINPUT);
@@ -606,16 +606,17 @@ static void test_damaged_training_state_is_refused_and_changes_nothing(void **st
         assert_int_equal(opt->step, 0);
         assert_int_equal(log.len, 0);
         for (size_t i = 0; i < opt->P; i++) {
-            assert_true(opt->m[i] == 0.0);
+            assert_true(opt->vec[0][i] == 0.0);
         }
     }
 
     /* Another optimiser, another number of parameters. */
     train_fixture_write(&t, path);
-    ars_opt *sgd = ars_opt_alloc(ARS_OPT_SGD, t.net->n_params, 0.9, 0.999, 1e-8);
+    ars_opt *sgd = ars_opt_alloc(ars_opt_sgd, t.net->n_params, (const double[]){0.9, 0.999, 1e-8});
     assert_int_equal(ars_io_load_train(path, sgd, &log), ARS_STATUS_EINPUT);
     ars_opt_free(sgd);
-    ars_opt *wider = ars_opt_alloc(ARS_OPT_ADAM, t.net->n_params + 3, 0.9, 0.999, 1e-8);
+    ars_opt *wider =
+        ars_opt_alloc(ars_opt_adam, t.net->n_params + 3, (const double[]){0.9, 0.999, 1e-8});
     assert_int_equal(ars_io_load_train(path, wider, &log), ARS_STATUS_EINPUT);
     ars_opt_free(wider);
 

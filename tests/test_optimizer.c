@@ -16,6 +16,7 @@
 
 #include "core/ars_common.h"
 #include "opt/optimizer.h"
+#include "opt/sr.h"
 
 static double *random_matrix(size_t n, uint64_t seed) {
     double *a = malloc(n * sizeof(double));
@@ -169,7 +170,7 @@ static void test_singular_s_without_shift_is_reported(void **state) {
 
 static void test_adam_follows_kingma_and_ba(void **state) {
     (void)state;
-    ars_opt *o = ars_opt_alloc(ARS_OPT_ADAM, 2, 0.9, 0.999, 1e-8);
+    ars_opt *o = ars_opt_alloc(ars_opt_adam, 2, (const double[]){0.9, 0.999, 1e-8});
     double p[2] = {1.0, -2.0};
     const double g1[2] = {0.5, -0.25}, g2[2] = {0.1, 0.3};
     ars_opt_step(o, p, g1, 0.01);
@@ -183,7 +184,7 @@ static void test_adam_follows_kingma_and_ba(void **state) {
     assert_true(fabs(p[0] - want0) < 1e-14);
     assert_int_equal(o->step, 2);
     ars_opt_free(o);
-    ars_opt *s = ars_opt_alloc(ARS_OPT_SGD, 2, 0, 0, 0);
+    ars_opt *s = ars_opt_alloc(ars_opt_sgd, 2, (const double[]){0, 0, 0});
     double q[2] = {1.0, 1.0};
     ars_opt_step(s, q, g1, 0.1);
     assert_true(q[0] == 1.0 - 0.1 * 0.5 && q[1] == 1.0 + 0.1 * 0.25);
@@ -197,6 +198,53 @@ static void test_exponential_schedule_decays_to_its_floor(void **state) {
     assert_true(ars_opt_schedule(1, 0.02, 0.5, 0.001, 30) == 0.001);
 }
 
+/* The registry: unique names that ars_opt_type_find returns, hyperparameter masks within the
+ * table, state vectors within the limit. */
+static void test_every_optimizer_type_is_registered_once(void **state) {
+    (void)state;
+    int n = 0;
+    for (int k = 0; ars_opt_types[k] != NULL; k++, n++) {
+        const ars_opt_type *t = ars_opt_types[k];
+        assert_ptr_equal(ars_opt_type_find(t->name), t);
+        assert_true(t->n_vectors >= 0 && t->n_vectors <= ARS_OPT_MAX_VECTORS);
+        assert_int_equal(t->hyper_mask >> ARS_OPT_N_HYPER, 0);
+        assert_non_null(t->update);
+    }
+    assert_int_equal(n, 2);
+    assert_ptr_equal(ars_opt_types[0], ars_opt_sgd); /* config order: sgd = 0, adam = 1 */
+    assert_ptr_equal(ars_opt_types[1], ars_opt_adam);
+    assert_null(ars_opt_type_find("adamw"));
+}
+
+/* A type defined outside the registry (heavy-ball momentum, one state vector) runs through the
+ * generic allocation and step: its vector starts at zero and holds its state. */
+static void momentum_update(ars_opt *o, double *params, const double *x, double lr) {
+    double *u = o->vec[0];
+    for (size_t k = 0; k < o->P; k++) {
+        u[k] = o->hyper[ARS_OPT_BETA1] * u[k] + x[k];
+        params[k] -= lr * u[k];
+    }
+}
+
+static void test_a_new_optimizer_type_needs_only_its_own_definition(void **state) {
+    (void)state;
+    static const ars_opt_vector vecs[1] = {{"velocity", NULL}};
+    const ars_opt_type momentum = {"momentum", 1u << ARS_OPT_BETA1, 1, vecs, momentum_update};
+    ars_opt *o = ars_opt_alloc(&momentum, 3, (const double[]){0.5, 0.0, 0.0});
+    assert_non_null(o);
+    double p[3] = {1.0, 2.0, 3.0};
+    const double x[3] = {1.0, -1.0, 0.5};
+    ars_opt_step(o, p, x, 0.1);
+    ars_opt_step(o, p, x, 0.1);
+    /* u1 = x, u2 = 1.5 x: p = p0 - 0.1 * 2.5 x */
+    for (int k = 0; k < 3; k++) {
+        assert_true(fabs(o->vec[0][k] - 1.5 * x[k]) < 1e-15);
+        assert_true(fabs(p[k] - ((double)(k + 1) - 0.25 * x[k])) < 1e-15);
+    }
+    assert_int_equal(o->step, 2);
+    ars_opt_free(o);
+}
+
 int main(void) {
     gsl_set_error_handler_off(); /* as main.c does: GSL reports by return code */
     const struct CMUnitTest tests[] = {
@@ -207,6 +255,8 @@ int main(void) {
         cmocka_unit_test(test_singular_s_without_shift_is_reported),
         cmocka_unit_test(test_adam_follows_kingma_and_ba),
         cmocka_unit_test(test_exponential_schedule_decays_to_its_floor),
+        cmocka_unit_test(test_every_optimizer_type_is_registered_once),
+        cmocka_unit_test(test_a_new_optimizer_type_needs_only_its_own_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

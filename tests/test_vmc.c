@@ -25,7 +25,7 @@ static ars_arch tfim_arch(int L) {
     return ars_test_arch(L, 1, 3, 8, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
 }
 
-static ars_vmc_settings settings(ars_opt_type opt, double lr, size_t n) {
+static ars_vmc_settings settings(const ars_opt_type *opt, double lr, size_t n) {
     ars_vmc_settings s;
     memset(&s, 0, sizeof s);
     s.n_samples = n;
@@ -39,9 +39,9 @@ static ars_vmc_settings settings(ars_opt_type opt, double lr, size_t n) {
     s.sr = 1;
     s.diag_shift = 0.01;
     s.ds_decay = 1.0;
-    s.beta1 = 0.9;
-    s.beta2 = 0.999;
-    s.adam_eps = 1e-8;
+    s.hyper[ARS_OPT_BETA1] = 0.9;
+    s.hyper[ARS_OPT_BETA2] = 0.999;
+    s.hyper[ARS_OPT_EPSILON] = 1e-8;
     s.exact_energy = NAN;
     return s;
 }
@@ -75,7 +75,7 @@ static void test_quick_tfim_training_reaches_1e_3(void **state) {
     ars_ham H;
     assert_int_equal(
         ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0}, 10, 1), ARS_OK);
-    ars_vmc_settings s = settings(ARS_OPT_SGD, 0.05, 512);
+    ars_vmc_settings s = settings(ars_opt_sgd, 0.05, 512);
     ars_vmc *v = ars_vmc_alloc(net, &H, &s, 300, 2);
     for (int it = 0; it < 300; it++) {
         assert_int_equal(ars_vmc_step(v), ARS_OK);
@@ -99,7 +99,7 @@ static void test_quick_tfim_training_reaches_1e_3(void **state) {
 static double heisenberg_training_error(const ars_arch *arch, const ars_ham *H, int iterations) {
     ars_arnn *net = ars_arnn_alloc(arch);
     ars_arnn_init_random(net, 3);
-    ars_vmc_settings s = settings(ARS_OPT_SGD, 0.05, 512);
+    ars_vmc_settings s = settings(ars_opt_sgd, 0.05, 512);
     ars_vmc *v = ars_vmc_alloc(net, H, &s, iterations, 2);
     for (int it = 0; it < iterations; it++) {
         assert_int_equal(ars_vmc_step(v), ARS_OK);
@@ -131,7 +131,7 @@ static void test_heisenberg_with_marshall_sign_trains_towards_lanczos(void **sta
 
 /* Runs `steps` iterations of a fresh driver on net (Adam, SR, exponential schedules). */
 static ars_vmc *adam_driver(ars_arnn *net, const ars_ham *H, int total, int threads) {
-    ars_vmc_settings s = settings(ARS_OPT_ADAM, 0.01, 256);
+    ars_vmc_settings s = settings(ars_opt_adam, 0.01, 256);
     s.lr_exponential = 1;
     s.lr_decay = 0.99;
     s.lr_min = 0.005;
@@ -178,8 +178,8 @@ static void check_resume_is_bitwise(ars_arch arch, const ars_ham *Hp) {
         assert_int_equal(ars_vmc_step(vc), ARS_OK);
     }
     assert_memory_equal(c->params, a->params, a->n_params * sizeof(double));
-    assert_memory_equal(vc->opt->m, va->opt->m, a->n_params * sizeof(double));
-    assert_memory_equal(vc->opt->v, va->opt->v, a->n_params * sizeof(double));
+    assert_memory_equal(vc->opt->vec[0], va->opt->vec[0], a->n_params * sizeof(double));
+    assert_memory_equal(vc->opt->vec[1], va->opt->vec[1], a->n_params * sizeof(double));
     assert_memory_equal(vc->log.energy, va->log.energy, 2 * N * sizeof(double));
     assert_memory_equal(vc->log.grad_norm, va->log.grad_norm, 2 * N * sizeof(double));
     assert_memory_equal(vc->log.learning_rate, va->log.learning_rate, 2 * N * sizeof(double));
@@ -240,7 +240,7 @@ static void test_non_finite_step_is_reported_and_keeps_the_parameters(void **sta
     ars_ham H;
     assert_int_equal(
         ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0}, 6, 1), ARS_OK);
-    ars_vmc_settings s = settings(ARS_OPT_SGD, 0.05, 64);
+    ars_vmc_settings s = settings(ars_opt_sgd, 0.05, 64);
     ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 1);
     net->params[net->n_params - 1] = INFINITY; /* the last bias: the head overflows */
     double *before = malloc(net->n_params * sizeof(double));
@@ -264,23 +264,23 @@ static void test_overflowing_update_is_undone(void **state) {
     assert_int_equal(
         ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0}, 6, 1), ARS_OK);
     for (int adam = 0; adam <= 1; adam++) {
-        ars_vmc_settings s = settings(adam ? ARS_OPT_ADAM : ARS_OPT_SGD, 0.01, 64);
+        ars_vmc_settings s = settings(adam ? ars_opt_adam : ars_opt_sgd, 0.01, 64);
         ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 1);
         assert_int_equal(ars_vmc_step(v), ARS_OK); /* moments and step become non-trivial */
         const size_t P = net->n_params;
         double *before = malloc(3 * P * sizeof(double));
         memcpy(before, net->params, P * sizeof(double));
         if (adam) {
-            memcpy(before + P, v->opt->m, P * sizeof(double));
-            memcpy(before + 2 * P, v->opt->v, P * sizeof(double));
+            memcpy(before + P, v->opt->vec[0], P * sizeof(double));
+            memcpy(before + 2 * P, v->opt->vec[1], P * sizeof(double));
         }
         const long step = v->opt->step;
         v->set.learning_rate = INFINITY; /* finite directions, overflowing steps */
         assert_int_equal(ars_vmc_step(v), ARS_STATUS_ENONFINITE);
         assert_memory_equal(before, net->params, P * sizeof(double));
         if (adam) {
-            assert_memory_equal(before + P, v->opt->m, P * sizeof(double));
-            assert_memory_equal(before + 2 * P, v->opt->v, P * sizeof(double));
+            assert_memory_equal(before + P, v->opt->vec[0], P * sizeof(double));
+            assert_memory_equal(before + 2 * P, v->opt->vec[1], P * sizeof(double));
         }
         assert_int_equal(v->opt->step, step);
         assert_int_equal(v->log.len, 1);

@@ -13,6 +13,7 @@
 #include "app/setup.h"
 #include "core/ars_common.h"
 #include "nn/activation.h"
+#include "opt/optimizer.h"
 #include "sample/sampler.h"
 
 const char *ars_print_sector_text(const ars_arch *a, char *buf, size_t len) {
@@ -98,7 +99,7 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
            ars_print_sector_text(arch, sect, sizeof sect), arch->layers, net->n_params);
     ars_setup_print_hamiltonian(H, exact, method);
     printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n", cfg->iterations, n,
-           cfg->optimizer == 1 ? "adam" : "sgd", cfg->learning_rate,
+           ars_opt_types[cfg->optimizer]->name, cfg->learning_rate,
            cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
            cfg->sr ? "SR" : "no SR",
            cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",

@@ -520,17 +520,21 @@ static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
         return -1;
     }
     g = H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0 || attr_string(g, "type", o->type == ARS_OPT_ADAM ? "adam" : "sgd") < 0 ||
-        attr_i64(g, "step", o->step) < 0 ||
-        attr_write(g, "beta1", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &o->beta1) < 0 ||
-        attr_write(g, "beta2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &o->beta2) < 0 ||
-        attr_write(g, "epsilon", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &o->eps) < 0) {
+    /* The optimizer's type, step count, every hyperparameter and its named state vectors. */
+    if (g < 0 || attr_string(g, "type", o->type->name) < 0 || attr_i64(g, "step", o->step) < 0) {
         goto done;
     }
-    if (o->type == ARS_OPT_ADAM &&
-        (write_dataset(g, "m", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, pd, o->m, 0) < 0 ||
-         write_dataset(g, "v", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, pd, o->v, 0) < 0)) {
-        goto done;
+    for (int h = 0; h < ARS_OPT_N_HYPER; h++) {
+        if (attr_write(g, ars_opt_hyper_names[h], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                       &o->hyper[h]) < 0) {
+            goto done;
+        }
+    }
+    for (int k = 0; k < o->type->n_vectors; k++) {
+        if (write_dataset(g, o->type->vectors[k].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, pd,
+                          o->vec[k], 0) < 0) {
+            goto done;
+        }
     }
     H5Gclose(g);
     g = H5Gcreate2(file, "vmc", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -1674,7 +1678,7 @@ static int read_vector(hid_t file, const char *path, const char *name, H5T_class
 
 /* /optimizer/m or /optimizer/v: P finite entries (v >= 0). */
 static int read_moment(hid_t file, const char *path, const char *name, double *out, size_t P,
-                       int non_negative) {
+                       const char *non_negative) {
     char why[160];
     snprintf(why, sizeof why,
              "the network of the config has %zu parameters: [model] differs from the run that "
@@ -1691,12 +1695,12 @@ static int read_moment(hid_t file, const char *path, const char *name, double *o
                        "optimiser state is damaged",
                        path, name, out[bad], bad);
     }
-    for (size_t i = 0; non_negative && i < P; i++) {
+    for (size_t i = 0; non_negative != NULL && i < P; i++) {
         if (out[i] < 0.0) {
             return ARS_ERR(ARS_STATUS_EINPUT,
                            "'%s': dataset %s holds a negative value (%g at index %zu), but "
-                           "Adam's second moments are >= 0; the optimiser state is damaged",
-                           path, name, out[i], i);
+                           "%s; the optimiser state is damaged",
+                           path, name, out[i], i, non_negative);
         }
     }
     return ARS_OK;
@@ -1705,14 +1709,15 @@ static int read_moment(hid_t file, const char *path, const char *name, double *o
 /* What --resume reads from /optimizer and /vmc, before it is copied into the caller's state. */
 typedef struct train_state {
     int64_t step, done;
-    double *m, *v;    /* (P) Adam only */
-    int64_t *iter;    /* (done) */
-    double *cols[10]; /* (done) each, in the order of log_names */
+    double *vec[ARS_OPT_MAX_VECTORS]; /* (P) the optimizer's state vectors */
+    int64_t *iter;                    /* (done) */
+    double *cols[10];                 /* (done) each, in the order of log_names */
 } train_state;
 
 static void train_state_free(train_state *t) {
-    free(t->m);
-    free(t->v);
+    for (int k = 0; k < ARS_OPT_MAX_VECTORS; k++) {
+        free(t->vec[k]);
+    }
     free(t->iter);
     for (int i = 0; i < 10; i++) {
         free(t->cols[i]);
@@ -1720,7 +1725,7 @@ static void train_state_free(train_state *t) {
 }
 
 static int read_optimizer(hid_t file, const char *path, const ars_opt *opt, train_state *t) {
-    const char *want = opt->type == ARS_OPT_ADAM ? "adam" : "sgd";
+    const char *want = opt->type->name;
     char type[32] = "";
     hid_t g = H5Gopen2(file, "optimizer", H5P_DEFAULT);
     int rc = ARS_STATUS_EINPUT;
@@ -1740,17 +1745,15 @@ static int read_optimizer(hid_t file, const char *path, const ars_opt *opt, trai
         rc = ARS_OK;
     }
     H5Gclose(g);
-    if (rc != ARS_OK || opt->type != ARS_OPT_ADAM) {
-        return rc;
-    }
-    t->m = calloc(opt->P + 1, sizeof(double));
-    t->v = calloc(opt->P + 1, sizeof(double));
-    if (t->m == NULL || t->v == NULL) {
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /optimizer of '%s'", path);
-    }
-    rc = read_moment(file, path, "/optimizer/m", t->m, opt->P, 0);
-    if (rc == ARS_OK) {
-        rc = read_moment(file, path, "/optimizer/v", t->v, opt->P, 1);
+    for (int k = 0; rc == ARS_OK && k < opt->type->n_vectors; k++) {
+        const ars_opt_vector *d = &opt->type->vectors[k];
+        char name[64];
+        snprintf(name, sizeof name, "/optimizer/%s", d->name);
+        t->vec[k] = calloc(opt->P + 1, sizeof(double));
+        if (t->vec[k] == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /optimizer of '%s'", path);
+        }
+        rc = read_moment(file, path, name, t->vec[k], opt->P, d->nonnegative);
     }
     return rc;
 }
@@ -1855,9 +1858,8 @@ static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
     if (rc == ARS_OK) {
         /* Everything is valid: only now is the caller's state changed. */
         opt->step = (long)t.step;
-        if (opt->type == ARS_OPT_ADAM) {
-            memcpy(opt->m, t.m, opt->P * sizeof(double));
-            memcpy(opt->v, t.v, opt->P * sizeof(double));
+        for (int k = 0; k < opt->type->n_vectors; k++) {
+            memcpy(opt->vec[k], t.vec[k], opt->P * sizeof(double));
         }
         double *cols[10];
         log_columns(log, cols);

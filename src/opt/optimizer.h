@@ -1,76 +1,81 @@
 /*
- * optimizer: updates of the flat parameter vector (P) from the samples' local energies and
- * per-sample gradients.
+ * optimizer: parameter updates theta -= lr * update(x) from an update direction x (P) (the
+ * gradient or the natural gradient, sr.h), as types in GSL's `_type` pattern: each optimizer
+ * is a const ars_opt_type (its name, the hyperparameters it reads and its named state vectors)
+ * in a file of its own, listed once in ars_opt_types (optimizer.c).
  *
- * With n samples s_b, local energies E_b (mean E) and per-sample gradients O[k, b] =
- * d log psi(s_b) / d theta_k (P x n, parameter-major), centred Oc = O - mean_b O:
- *   energy gradient        F_k = (2/n) sum_b Oc[k, b] (E_b - E)
- *   S matrix               S = Oc Oc^T / n                     (P x P)
- *   stochastic reconfiguration (natural gradient): x = (S + diag_shift I)^-1 F, by Cholesky,
- *   in parameter space when n >= P, else in sample space through the push-through identity
- *   x = Y^T (Y Y^T + diag_shift I)^-1 eps, Y = Oc^T / sqrt(n) (n x P), eps = 2 (E - E) / sqrt(n),
- *   which needs the n x n matrix only.
- * Then sgd: theta -= lr x; adam: the usual moments on x (Kingma & Ba 2015), bias-corrected.
+ *   sgd   theta -= lr x                                   (no state)
+ *   adam  m = b1 m + (1 - b1) x,  v = b2 v + (1 - b2) x^2,
+ *         theta -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   (Kingma & Ba 2015)
  *
- * Every product is split into fixed tiles computed by single-threaded BLAS (possibly on
- * several threads), and the Cholesky is serial, so results are the same bits for every thread
- * count.
+ * What an optimizer holds besides its hyperparameters -- the step count and its state vectors,
+ * each of length P -- is all that checkpoints save (/optimizer/NAME), a rejected step restores
+ * and MPI ranks share; they handle it through the type's vector table without knowing the type.
  */
 #ifndef ARS_OPTIMIZER_H
 #define ARS_OPTIMIZER_H
 
 #include <stddef.h>
 
-#include "core/comm.h"
+/* The optimizers' hyperparameters: [vmc] config keys and /optimizer attributes. Each type reads
+ * the ones in its hyper_mask; all are recorded. */
+typedef enum ars_opt_hyper {
+    ARS_OPT_BETA1 = 0,
+    ARS_OPT_BETA2,
+    ARS_OPT_EPSILON,
+    ARS_OPT_N_HYPER,
+} ars_opt_hyper;
 
-typedef enum ars_opt_type {
-    ARS_OPT_SGD = 0,
-    ARS_OPT_ADAM,
+/* Names of the hyperparameters ("beta1", "beta2", "epsilon"), indexed by ars_opt_hyper. */
+extern const char *const ars_opt_hyper_names[ARS_OPT_N_HYPER];
+
+#define ARS_OPT_MAX_VECTORS 4
+
+/* A named state vector of length P. */
+typedef struct ars_opt_vector {
+    const char *name;
+    /* NULL: any finite value; else every value must be >= 0, and this says why in the message
+     * that refuses a damaged checkpoint ("Adam's second moments are >= 0"). */
+    const char *nonnegative;
+} ars_opt_vector;
+
+typedef struct ars_opt ars_opt;
+
+typedef struct ars_opt_type {
+    const char *name;    /* the [vmc] optimizer value */
+    unsigned hyper_mask; /* bit h: reads hyper[h] */
+    int n_vectors;
+    const ars_opt_vector *vectors;
+    /* One update of params (P) with direction x and step size lr; o->step is already the
+     * number of this update (1, 2, ...). */
+    void (*update)(ars_opt *o, double *params, const double *x, double lr);
 } ars_opt_type;
 
-typedef struct ars_opt {
-    ars_opt_type type;
-    size_t P;
-    double beta1, beta2, eps; /* Adam */
-    double *m, *v;            /* (P) Adam moments; NULL for sgd */
-    long step;                /* updates applied so far */
-} ars_opt;
+/* Every optimizer in config order, NULL-terminated. */
+extern const ars_opt_type *const ars_opt_types[];
+extern const ars_opt_type *const ars_opt_sgd;
+extern const ars_opt_type *const ars_opt_adam;
 
-ars_opt *ars_opt_alloc(ars_opt_type type, size_t P, double beta1, double beta2, double eps);
+/* The type named `name`, or NULL. */
+const ars_opt_type *ars_opt_type_find(const char *name);
+
+struct ars_opt {
+    const ars_opt_type *type;
+    size_t P;
+    double hyper[ARS_OPT_N_HYPER];
+    double *vec[ARS_OPT_MAX_VECTORS]; /* (P) each: the type's state vectors, zero at first */
+    long step;                        /* updates applied so far */
+};
+
+/* An optimizer of `type` for P parameters with hyperparameters hyper (ARS_OPT_N_HYPER values).
+ * NULL on allocation failure. */
+ars_opt *ars_opt_alloc(const ars_opt_type *type, size_t P, const double *hyper);
 void ars_opt_free(ars_opt *o);
 
-/* One update: params -= lr * (sgd: x; adam: m_hat / (sqrt(v_hat) + eps)). */
+/* One update: step++, then the type's update. */
 void ars_opt_step(ars_opt *o, double *params, const double *x, double lr);
 
 /* base * decay^iteration, not below min (decay = 1: constant). */
 double ars_opt_schedule(int exponential, double base, double decay, double min, long iteration);
-
-/* Scratch of the SR solve for n samples and P parameters (allocated once). */
-typedef struct ars_sr {
-    size_t P, n;
-    int sample_space; /* n < P */
-    double *mat;      /* (m x m), m = n or P */
-    double *rhs;      /* (m) */
-    /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
-     * tiles; the tiles are exchanged whole, so every rank ends with the same bits. */
-    const ars_comm *comm;
-    double *exch;      /* (about m (m + tile) / 2) the exchanged tiles, with comm */
-    int *tile_owner;   /* (tiles) */
-    size_t *rank_work; /* (3 ranks) tile load, count and position per rank */
-} ars_sr;
-
-ars_sr *ars_sr_alloc(size_t P, size_t n);
-
-/* Shares the Gram matrix's work with the ranks of comm (allocates the exchange buffer once).
- * ARS_OK or ARS_STATUS_ENOMEM. */
-int ars_sr_share(ars_sr *sr, const ars_comm *comm);
-void ars_sr_free(ars_sr *sr);
-
-/* The update direction x (P): the energy gradient F, or with use_sr the natural gradient.
- * O (P x n, ld n) is centred IN PLACE. grad_norm receives |F|. Returns ARS_OK, or
- * ARS_STATUS_ENONFINITE if the S matrix is not positive definite (diag_shift too small for
- * the samples) or F is not finite. */
-int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
-                     double eloc_mean, double diag_shift, int use_sr);
 
 #endif

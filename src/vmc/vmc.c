@@ -65,9 +65,8 @@ int ars_vmc_share(ars_vmc *v) {
     v->opt->step = (long)head[1];
     v->iteration = (int64_t)head[2];
     ars_comm_bcast(c, v->net->params, P * sizeof(double));
-    if (v->opt->m != NULL) {
-        ars_comm_bcast(c, v->opt->m, P * sizeof(double));
-        ars_comm_bcast(c, v->opt->v, P * sizeof(double));
+    for (int k = 0; k < v->opt->type->n_vectors; k++) {
+        ars_comm_bcast(c, v->opt->vec[k], P * sizeof(double));
     }
     ars_comm_bcast(c, v->log.iteration, v->log.len * sizeof(int64_t));
     for (int i = 0; i < LOG_FIELDS; i++) {
@@ -88,14 +87,14 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->set = *set;
     v->n_slots = n_threads > 0 ? n_threads : omp_get_max_threads();
     v->sampler = ars_sampler_alloc(net, set->chunk_size, v->n_slots, set->algorithm, set->dtype);
-    v->opt = ars_opt_alloc(set->optimizer, P, set->beta1, set->beta2, set->adam_eps);
+    v->opt = ars_opt_alloc(set->optimizer, P, set->hyper);
     v->sr = ars_sr_alloc(P, n);
     v->cfg = malloc(n * L);
     v->log_prob = malloc(n * sizeof(double));
     v->eloc = malloc(n * sizeof(double));
     v->O = malloc(P * n * sizeof(double));
     v->x = malloc(P * sizeof(double));
-    v->undo = malloc(3 * P * sizeof(double));
+    v->undo = malloc((1 + (size_t)set->optimizer->n_vectors) * P * sizeof(double));
     v->comm.rank = 0;
     v->comm.size = 1;
     if (set->comm != NULL) {
@@ -328,17 +327,15 @@ int ars_vmc_step(ars_vmc *v) {
     ars_opt *o = v->opt;
     const long step = o->step;
     memcpy(v->undo, v->net->params, P * sizeof(double));
-    if (o->m != NULL) {
-        memcpy(v->undo + P, o->m, P * sizeof(double));
-        memcpy(v->undo + 2 * P, o->v, P * sizeof(double));
+    for (int q = 0; q < o->type->n_vectors; q++) {
+        memcpy(v->undo + (size_t)(q + 1) * P, o->vec[q], P * sizeof(double));
     }
     ars_opt_step(o, v->net->params, v->x, lr);
     for (size_t k = 0; k < P; k++) {
         if (!isfinite(v->net->params[k])) {
             memcpy(v->net->params, v->undo, P * sizeof(double));
-            if (o->m != NULL) {
-                memcpy(o->m, v->undo + P, P * sizeof(double));
-                memcpy(o->v, v->undo + 2 * P, P * sizeof(double));
+            for (int q = 0; q < o->type->n_vectors; q++) {
+                memcpy(o->vec[q], v->undo + (size_t)(q + 1) * P, P * sizeof(double));
             }
             o->step = step;
             return ARS_ERR(ARS_STATUS_ENONFINITE,

@@ -26,6 +26,7 @@
 #include "est/local_energy.h"
 #include "ops/hamiltonian.h"
 #include "opt/optimizer.h"
+#include "opt/sr.h"
 #include "sample/sampler.h"
 
 typedef struct ars_vmc_settings {
@@ -34,14 +35,14 @@ typedef struct ars_vmc_settings {
     uint64_t seed;
     ars_sampler_algorithm algorithm;
     ars_dtype dtype; /* of sampling; energies and gradients are float64 */
-    ars_opt_type optimizer;
+    const ars_opt_type *optimizer;
     double learning_rate, lr_decay, lr_min;
     int lr_exponential;
     int sr;
     double diag_shift, ds_decay, ds_min;
     int ds_exponential;
-    double beta1, beta2, adam_eps;
-    double exact_energy;  /* NaN if unknown */
+    double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
+    double exact_energy;           /* NaN if unknown */
     const ars_comm *comm; /* the ranks sharing the work (comm.h); NULL: this process alone */
 } ars_vmc_settings;
 
@@ -66,7 +67,8 @@ typedef struct ars_vmc {
     double *eloc;      /* (n) */
     double *O;         /* (P, n) per-sample gradients */
     double *x;         /* (P) update direction */
-    double *undo;      /* (3P) parameters and Adam moments before the update */
+    double *undo;      /* ((1 + optimizer vectors) P) parameters and optimizer state before
+                        * the update */
     ars_comm comm;     /* a copy of set.comm, or rank 0 of 1 */
     double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;    /* (n) for counting distinct samples */

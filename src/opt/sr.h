@@ -1,0 +1,54 @@
+/*
+ * sr: the update direction x (P) of a VMC step from the samples' local energies and per-sample
+ * gradients.
+ *
+ * With n samples s_b, local energies E_b (mean E) and per-sample gradients O[k, b] =
+ * d log psi(s_b) / d theta_k (P x n, parameter-major), centred Oc = O - mean_b O:
+ *   energy gradient        F_k = (2/n) sum_b Oc[k, b] (E_b - E)
+ *   S matrix               S = Oc Oc^T / n                     (P x P)
+ *   stochastic reconfiguration (natural gradient): x = (S + diag_shift I)^-1 F, by Cholesky,
+ *   in parameter space when n >= P, else in sample space through the push-through identity
+ *   x = Y^T (Y Y^T + diag_shift I)^-1 eps, Y = Oc^T / sqrt(n) (n x P), eps = 2 (E - E) / sqrt(n),
+ *   which needs the n x n matrix only.
+ * The optimizer (optimizer.h) then turns x into a parameter update.
+ *
+ * Every product is split into fixed tiles computed by single-threaded BLAS (possibly on
+ * several threads), and the Cholesky is serial, so results are the same bits for every thread
+ * count.
+ */
+#ifndef ARS_SR_H
+#define ARS_SR_H
+
+#include <stddef.h>
+
+#include "core/comm.h"
+
+/* Scratch of the SR solve for n samples and P parameters (allocated once). */
+typedef struct ars_sr {
+    size_t P, n;
+    int sample_space; /* n < P */
+    double *mat;      /* (m x m), m = n or P */
+    double *rhs;      /* (m) */
+    /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
+     * tiles; the tiles are exchanged whole, so every rank ends with the same bits. */
+    const ars_comm *comm;
+    double *exch;      /* (about m (m + tile) / 2) the exchanged tiles, with comm */
+    int *tile_owner;   /* (tiles) */
+    size_t *rank_work; /* (3 ranks) tile load, count and position per rank */
+} ars_sr;
+
+ars_sr *ars_sr_alloc(size_t P, size_t n);
+
+/* Shares the Gram matrix's work with the ranks of comm (allocates the exchange buffer once).
+ * ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_sr_share(ars_sr *sr, const ars_comm *comm);
+void ars_sr_free(ars_sr *sr);
+
+/* The update direction x (P): the energy gradient F, or with use_sr the natural gradient.
+ * O (P x n, ld n) is centred IN PLACE. grad_norm receives |F|. Returns ARS_OK, or
+ * ARS_STATUS_ENONFINITE if the S matrix is not positive definite (diag_shift too small for
+ * the samples) or F is not finite. */
+int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
+                     double eloc_mean, double diag_shift, int use_sr);
+
+#endif
