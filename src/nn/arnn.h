@@ -197,7 +197,7 @@ typedef struct ars_arnn_site_io {
     double *z[ARS_MAX_LAYERS];  /* (z_len[l], F_l, ld) layer l's output before the activation;
                                    the layers may share one buffer when z_len = 1 */
     double *lpsi;               /* (lpsi_len, D, ld) conditional log-amplitudes */
-    int in_len[ARS_MAX_LAYERS]; /* >= min(s_0 + 1, L): the farthest site tap 0 reads, and t */
+    int in_len[ARS_MAX_LAYERS]; /* >= min(s_0 + 1, L), s_0 the offset of tap 0 (the farthest) */
     int z_len[ARS_MAX_LAYERS];  /* >= 1 */
     int lpsi_len;               /* >= 1 */
     size_t ld;                  /* row stride >= B */
@@ -214,17 +214,22 @@ typedef struct ars_arnn_site_io_f {
     size_t ld;
 } ars_arnn_site_io_f;
 
-/* The forward pass at site t (0 <= t < L) of a batch of B samples (see the top of this file):
- * for each layer l, z_l[t] = conv_l of layer l's input at sites t - s_k (ars_conv_site; sites
- * before 0 are zero padding), written to io->z[l], and for l < n-1 act(z_l[t]) written to
- * io->in[l+1] at site t; then lpsi[t] = z_{n-1}[t] - (1/mp) logsumexp(mp z_{n-1}[t]) (mp = 2)
- * to io->lpsi, and, when hil is a constrained space, the sector mask ars_arnn_mask_batch(hil,
- * t, offset, m): sample b at chain position t + offset[b] (offset NULL: t) after values summing
- * to m[b] (m (B) is read only then). io->in[0] at sites < t must hold the encoded input
- * (ars_arnn_encode_site), and every layer's input at the sites the taps read the values of the
- * earlier sites. params (P) are the network's parameters in this precision, laid out as
- * net->params (net->params itself in float64). Serial, reentrant, allocates nothing; asserts
- * the shapes. Same bits as any other caller at the same site and inputs. */
+/* The forward pass at site t (0 <= t < L) of a batch of B samples (the math at the top of this
+ * file), with the network's parameters params (P) in this precision, laid out as net->params
+ * (net->params itself in float64):
+ *   for l = 0..n-1:  z_l[t] = conv_l(layer l's input at sites t - s_k)   -> io->z[l], slot t
+ *                    (ars_conv_site; sites before 0 are zero padding)
+ *                    act(z_l[t]), l < n-1                               -> io->in[l+1], slot t
+ *   lpsi[t] = z_{n-1}[t] - (1/mp) logsumexp(mp z_{n-1}[t]), mp = 2      -> io->lpsi, slot t
+ * then, when hil is a constrained space, the sector mask ars_arnn_mask_batch(hil, t, offset, m):
+ * sample b at chain position t + offset[b] (offset NULL: t for all) after values summing to
+ * m[b] (m (B) is read only then; offset and m are per sample, so a batch of ratio windows of a
+ * W-site window network can pass the chain's hil, each window's first chain site and prefix).
+ * On entry the slots of io->in[l] that site t reads (sites t - s_k >= 0) must hold layer l's
+ * input there: for layer 0 the caller's encoding (ars_arnn_encode_site), for l > 0 what the
+ * calls for earlier sites wrote (or values the caller copied in). Nothing else is touched.
+ * Serial, reentrant, allocates nothing; asserts the shapes at entry. Every caller gets the
+ * same bits for the same inputs (the full pass, the cached sampler, the ratio windows). */
 void ars_arnn_site(const ars_arnn_site_io *io, const ars_arnn *net, const double *params,
                    const ars_hilbert *hil, const int *offset, const int *m, int t, int B);
 void ars_arnn_site_f(const ars_arnn_site_io_f *io, const ars_arnn *net, const float *params,
