@@ -17,6 +17,14 @@
 #include "core/ars_common.h"
 #include "io/io_hdf5.h"
 
+/* Whether two doubles have the same bits (-inf equals -inf; 0 and -0 differ). */
+static int same_bits(double a, double b) {
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    return ua == ub;
+}
+
 /* A spread of architectures: spin-1/2 and spin-1 (and 3/2), several kernel sizes, single and
  * per-layer dilations, feature groups, with and without bias, both inputs, every activation. */
 typedef struct arch_case {
@@ -162,7 +170,10 @@ static void test_receptive_field_matches_actual_dependence(void **state) {
             cfg[j] ^= 1;
             ars_arnn_conditionals(b, cfg, net, ws, 1, L);
             cfg[j] ^= 1;
-            int changed = memcmp(a + (L - 1) * 2, b + (L - 1) * 2, 2 * sizeof(double)) != 0;
+            int changed = 0;
+            for (int i = 0; i < 2; i++) {
+                changed |= !same_bits(a[(L - 1) * 2 + i], b[(L - 1) * 2 + i]);
+            }
             if (changed != dep[r]) {
                 fail_msg("dilations %d,%d,%d: offset %d: network %s, receptive field says %d",
                          dil_sets[s][0], dil_sets[s][1], dil_sets[s][2], r,
@@ -599,6 +610,217 @@ static void test_spin_flip_needs_the_zero_sector(void **state) {
     assert_int_equal(ars_arch_check(&a, why, sizeof why), 0);
 }
 
+/* B feasible configurations (B, L) of h (every configuration when h has no sector): s_t drawn
+ * from the feasible range [lo, hi] after the prefix, with a fixed LCG. */
+static void feasible_configs(uint8_t *cfg, const ars_hilbert *h, int B, unsigned seed) {
+    const int L = h->size;
+    for (int b = 0; b < B; b++) {
+        int m = 0;
+        for (int t = 0; t < L; t++) {
+            int lo, hi;
+            ars_hilbert_feasible(h, t, m, &lo, &hi);
+            assert_true(lo <= hi);
+            seed = seed * 1103515245u + 12345u;
+            cfg[(size_t)b * L + t] = (uint8_t)(lo + (int)((seed >> 16) % (unsigned)(hi - lo + 1)));
+            m += ars_hilbert_value(h, cfg[(size_t)b * L + t]);
+        }
+    }
+}
+
+/* Shortest buffers for ars_arnn_site (float64 into io, float32 into io_f): layer l's input a
+ * ring of min(s_0 + 1, L) sites, one site of each z_l and of the head, row stride ld. */
+static void site_buffers_alloc(ars_arnn_site_io *io, ars_arnn_site_io_f *io_f, const ars_arnn *net,
+                               size_t ld) {
+    const int L = net->arch.hilbert.size, D = net->arch.hilbert.local_size;
+    memset(io, 0, sizeof *io);
+    memset(io_f, 0, sizeof *io_f);
+    for (int l = 0; l < net->arch.layers; l++) {
+        const ars_conv *c = &net->layer[l];
+        const int sh = ars_conv_shift(c, 0);
+        const int R = sh + 1 < L ? sh + 1 : L;
+        io->in_len[l] = io_f->in_len[l] = R;
+        io->z_len[l] = io_f->z_len[l] = 1;
+        io->in[l] = malloc((size_t)R * c->cin * ld * sizeof(double));
+        io->z[l] = malloc((size_t)c->cout * ld * sizeof(double));
+        io_f->in[l] = malloc((size_t)R * c->cin * ld * sizeof(float));
+        io_f->z[l] = malloc((size_t)c->cout * ld * sizeof(float));
+    }
+    io->lpsi = malloc((size_t)D * ld * sizeof(double));
+    io_f->lpsi = malloc((size_t)D * ld * sizeof(float));
+    io->lpsi_len = io_f->lpsi_len = 1;
+    io->ld = io_f->ld = ld;
+}
+
+static void site_buffers_free(ars_arnn_site_io *io, ars_arnn_site_io_f *io_f) {
+    for (int l = 0; l < ARS_MAX_LAYERS; l++) {
+        free(io->in[l]);
+        free(io->z[l]);
+        free(io_f->in[l]);
+        free(io_f->z[l]);
+    }
+    free(io->lpsi);
+    free(io_f->lpsi);
+}
+
+/* The site function called site by site, the way the cached sampler calls it (shortest rings,
+ * encoding site t after its head), gives exactly the full pass's z_{n-1} and lpsi bits at every
+ * site, with a row stride ld >= B, with and without a sector; the float32 variant agrees to
+ * 1e-4 (-inf where float64 has -inf). */
+static void check_site_by_site(const ars_arnn *net, const uint8_t *cfg, int B, size_t ld) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    const int C0 = ars_arch_input_channels(arch);
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B);
+    ars_arnn_forward(cfg, net, ws, B, L);
+    ars_arnn_site_io io;
+    ars_arnn_site_io_f io_f;
+    site_buffers_alloc(&io, &io_f, net, ld);
+    float *params_f = malloc(net->n_params * sizeof(float));
+    for (size_t k = 0; k < net->n_params; k++) {
+        params_f[k] = (float)net->params[k];
+    }
+    double *x = malloc((size_t)C0 * B * sizeof(double));
+    float *x_f = malloc((size_t)C0 * B * sizeof(float));
+    int m[8] = {0};
+    assert_true(B <= 8);
+    const int R0 = io.in_len[0]; /* layer 0's ring */
+    ARS_ASSERT(R0 >= 1, "ring of %d sites", R0);
+    for (int t = 0; t < L; t++) {
+        ars_arnn_site(&io, net, net->params, &arch->hilbert, NULL, m, t, B);
+        ars_arnn_site_f(&io_f, net, params_f, &arch->hilbert, NULL, m, t, B);
+        for (int i = 0; i < D; i++) {
+            for (int b = 0; b < B; b++) {
+                const size_t full = ((size_t)t * D + i) * B + b, site = (size_t)i * ld + b;
+                const double got = io.lpsi[site], ref = ws->lpsi[full];
+                if (!same_bits(got, ref) || !same_bits(io.z[n - 1][site], ws->z[n - 1][full])) {
+                    fail_msg("site %d, state %d, sample %d: lpsi %.17g (site) vs %.17g (full)", t,
+                             i, b, got, ref);
+                }
+                const double gf = (double)io_f.lpsi[site];
+                if (isinf(ref) ? gf != ref : !(fabs(gf - ref) <= 1e-4)) {
+                    fail_msg("site %d, state %d, sample %d: lpsi %.9g (float32) vs %.17g", t, i, b,
+                             gf, ref);
+                }
+            }
+        }
+        /* Then s_t is known: its value for the mask, its encoding into the ring of layer 0. */
+        ars_arnn_encode_site(x, cfg, (size_t)L, arch, t, B);
+        ars_arnn_encode_site_f(x_f, cfg, (size_t)L, arch, t, B);
+        const size_t slot = (size_t)(t % R0) * C0 * ld;
+        for (int c = 0; c < C0; c++) {
+            memcpy(io.in[0] + slot + (size_t)c * ld, x + (size_t)c * B, (size_t)B * sizeof(double));
+            memcpy(io_f.in[0] + slot + (size_t)c * ld, x_f + (size_t)c * B,
+                   (size_t)B * sizeof(float));
+        }
+        for (int b = 0; b < B; b++) {
+            m[b] += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
+        }
+    }
+    free(x);
+    free(x_f);
+    free(params_f);
+    site_buffers_free(&io, &io_f);
+    ars_arnn_ws_free(ws);
+}
+
+static void test_site_function_with_shortest_rings_equals_full_pass_bitwise(void **state) {
+    (void)state;
+    const int B = 5;
+    uint8_t cfg[5 * 16];
+    for (size_t i = 0; i < N_CASES; i++) {
+        ars_arch arch = case_arch(&cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 2100 + i, 0.9);
+        feasible_configs(cfg, &arch.hilbert, B, 7u + (unsigned)i);
+        check_site_by_site(net, cfg, B, (size_t)B + (i % 2) * 3);
+        ars_arnn_free(net);
+    }
+    for (size_t i = 0; i < N_SECTOR_CASES; i++) {
+        if (sector_cases[i].two_m == ARS_TEST_NO_SECTOR) {
+            continue;
+        }
+        ars_arch arch = sector_arch(&sector_cases[i]);
+        ars_arnn *net = ars_test_random_net(&arch, 2200 + i, 0.9);
+        feasible_configs(cfg, &arch.hilbert, B, 11u + (unsigned)i);
+        check_site_by_site(net, cfg, B, (size_t)B + (i % 2) * 2);
+        ars_arnn_free(net);
+    }
+}
+
+/* The ratio windows' case: a network of W sites run on windows of a chain of L sites in a
+ * sector, window b starting at chain site offset[b] after values summing to m0[b]. At window
+ * site t the head is the unmasked head with ars_arnn_mask_site applied to each sample at its
+ * own chain site offset[b] + t and prefix m0[b] + (its values before t). */
+static void test_site_function_masks_each_sample_at_its_own_chain_position(void **state) {
+    (void)state;
+    const int dil[3] = {1, 2, 1};
+    ars_arch chain = ars_test_arch(9, 2, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    ars_hilbert_set_sector(&chain.hilbert, 2);
+    const int L = chain.hilbert.size, D = chain.hilbert.local_size, W = 5, B = 7;
+    ars_arch win = ars_test_arch(W, 2, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    ars_arnn *net = ars_test_random_net(&win, 2300, 0.9);
+    uint8_t cfg[7 * 9];
+    feasible_configs(cfg, &chain.hilbert, B, 3u);
+    int offset[7], m[7], m_none[7] = {0};
+    uint8_t wcfg[7 * 5];
+    for (int b = 0; b < B; b++) {
+        offset[b] = (3 * b) % (L - W + 1);
+        m[b] = 0;
+        for (int t = 0; t < offset[b]; t++) {
+            m[b] += ars_hilbert_value(&chain.hilbert, cfg[(size_t)b * L + t]);
+        }
+        memcpy(wcfg + (size_t)b * W, cfg + (size_t)b * L + offset[b], (size_t)W);
+    }
+    /* Full-length rings: masked and unmasked heads of the same inputs. */
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B), *ws0 = ars_arnn_ws_alloc(net, B);
+    ars_arnn_site_io io, io0;
+    memset(&io, 0, sizeof io);
+    io.in[0] = ws->x;
+    for (int l = 0; l < win.layers; l++) {
+        io.in_len[l] = io.z_len[l] = W;
+        io.z[l] = ws->z[l];
+        if (l + 1 < win.layers) {
+            io.in[l + 1] = ws->a[l];
+        }
+    }
+    io.lpsi = ws->lpsi;
+    io.lpsi_len = W;
+    io.ld = (size_t)B;
+    io0 = io;
+    io0.lpsi = ws0->lpsi;
+    int masked = 0;
+    for (int t = 0; t < W; t++) {
+        ars_arnn_site(&io0, net, net->params, NULL, NULL, m_none, t, B);
+        ars_arnn_site(&io, net, net->params, &chain.hilbert, offset, m, t, B);
+        for (int b = 0; b < B; b++) {
+            double want[3 * 7]; /* (D, B): column 0 */
+            const double *z = ws->z[win.layers - 1] + (size_t)t * D * B + b;
+            int lo, hi;
+            ars_hilbert_feasible(&chain.hilbert, offset[b] + t, m[b], &lo, &hi);
+            if (lo > 0 || hi < D - 1) {
+                ars_arnn_mask_site(want, z, (size_t)B, D, lo, hi);
+                masked++;
+            } else {
+                for (int i = 0; i < D; i++) {
+                    want[i * B] = ws0->lpsi[((size_t)t * D + i) * B + b];
+                }
+            }
+            for (int i = 0; i < D; i++) {
+                const double got = ws->lpsi[((size_t)t * D + i) * B + b];
+                if (!same_bits(got, want[i * B])) {
+                    fail_msg("window %d (chain site %d), state %d: %.17g, want %.17g", b,
+                             offset[b] + t, i, got, want[i * B]);
+                }
+            }
+            m[b] += ars_hilbert_value(&chain.hilbert, wcfg[(size_t)b * W + t]);
+        }
+        ars_arnn_encode_site(ws->x + (size_t)t * B, wcfg, (size_t)W, &win, t, B);
+    }
+    assert_true(masked > 0); /* the sector restricted some sites */
+    ars_arnn_ws_free(ws);
+    ars_arnn_ws_free(ws0);
+    ars_arnn_free(net);
+}
+
 static void test_architecture_checks_reject_inconsistent_shapes(void **state) {
     (void)state;
     const int dil[3] = {1, 1, 1};
@@ -632,6 +854,8 @@ int main(void) {
         cmocka_unit_test(test_masked_symmetrised_gradients_match_finite_differences),
         cmocka_unit_test(test_weighted_backward_scales_each_sample),
         cmocka_unit_test(test_spin_flip_needs_the_zero_sector),
+        cmocka_unit_test(test_site_function_with_shortest_rings_equals_full_pass_bitwise),
+        cmocka_unit_test(test_site_function_masks_each_sample_at_its_own_chain_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

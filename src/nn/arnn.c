@@ -180,7 +180,8 @@ size_t ars_arnn_ws_bytes(const ars_arch *arch, int B) {
         sym = (size_t)B *
               ((size_t)arch->hilbert.size + (size_t)ars_sym_order(arch->symmetry) * sizeof(double));
     }
-    return (size_t)B * (size_t)arch->hilbert.size * per_site * sizeof(double) + sym;
+    const size_t msum = arch->hilbert.constrained ? (size_t)B * sizeof(int) : 0;
+    return (size_t)B * (size_t)arch->hilbert.size * per_site * sizeof(double) + sym + msum;
 }
 
 ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
@@ -190,6 +191,12 @@ ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
     }
     const size_t BL = (size_t)B * (size_t)net->arch.hilbert.size;
     ws->B = B;
+    if (net->arch.hilbert.constrained) {
+        ws->msum = malloc((size_t)B * sizeof(int));
+        if (ws->msum == NULL) {
+            goto fail;
+        }
+    }
     if (net->arch.symmetry != ARS_SYM_NONE) {
         ws->gcfg = malloc(BL);
         ws->glp = malloc((size_t)ars_sym_order(net->arch.symmetry) * (size_t)B * sizeof(double));
@@ -243,6 +250,7 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     free(ws->lpsi);
     free(ws->g0);
     free(ws->g1);
+    free(ws->msum);
     free(ws->gcfg);
     free(ws->glp);
     for (int l = 0; l < ARS_MAX_LAYERS; l++) {
@@ -252,32 +260,24 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     free(ws);
 }
 
-/* Written once for both precisions. */
-// NOLINTBEGIN(bugprone-macro-parentheses)
-#define ENCODE_SITE(NAME, T)                                                                       \
-    void NAME(T *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch, int t, int B) { \
-        const int C0 = ars_arch_input_channels(arch);                                              \
-        if (arch->input == ARS_INPUT_VALUE) {                                                      \
-            for (int b = 0; b < B; b++) {                                                          \
-                x_t[b] = (T)ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * cfg_stride + t]);    \
-            }                                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-        for (int i = 0; i < C0; i++) {                                                             \
-            for (int b = 0; b < B; b++) {                                                          \
-                x_t[(size_t)i * B + b] = cfg[(size_t)b * cfg_stride + t] == i ? (T)1 : (T)0;       \
-            }                                                                                      \
-        }                                                                                          \
-    }
+/* The per-site kernels (arnn_site.h), written once for both precisions. */
+#define REAL double
+#define NAME(x) x
+#include "nn/arnn_site.h"
+#undef REAL
+#undef NAME
 
-ENCODE_SITE(ars_arnn_encode_site, double)
-ENCODE_SITE(ars_arnn_encode_site_f, float)
-// NOLINTEND(bugprone-macro-parentheses)
+#define REAL float
+#define NAME(x) x##_f
+#include "nn/arnn_site.h"
+#undef REAL
+#undef NAME
 
 void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B, int Lc) {
     const ars_arch *arch = &net->arch;
-    const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    const int L = arch->hilbert.size, n = arch->layers;
     const int C0 = ars_arch_input_channels(arch);
+    const int constrained = arch->hilbert.constrained;
     ARS_ASSERT(B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     ARS_ASSERT(Lc >= 0 && Lc <= L, "Lc %d of %d", Lc, L);
     /* The exclusive first layer makes output site t read input sites < t only, so outputs at
@@ -285,66 +285,32 @@ void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, 
     for (int t = 0; t < Lc - 1; t++) {
         ars_arnn_encode_site(ws->x + (size_t)t * C0 * B, cfg, (size_t)L, arch, t, B);
     }
-    const double *inp = ws->x;
+    /* Every site of every layer is kept: the backward pass reads them. */
+    ars_arnn_site_io io;
+    memset(&io, 0, sizeof io);
+    io.in[0] = ws->x;
     for (int l = 0; l < n; l++) {
-        const ars_conv *c = &net->layer[l];
-        ars_conv_forward(ws->z[l], inp, c, B, L, 0, Lc);
+        io.z[l] = ws->z[l];
+        io.z_len[l] = L;
+        io.in_len[l] = L;
         if (l < n - 1) {
-            ars_activation_apply(ws->a[l], ws->z[l], (size_t)Lc * c->cout * B, arch->activation);
-            inp = ws->a[l];
+            io.in[l + 1] = ws->a[l];
         }
     }
-    for (int t = 0; t < Lc; t++) {
-        const size_t off = (size_t)t * D * B;
-        ars_log_softmax(ws->lpsi + off, ws->z[n - 1] + off, D, B, (size_t)B, ARS_MACHINE_POW);
+    io.lpsi = ws->lpsi;
+    io.lpsi_len = L;
+    io.ld = (size_t)B;
+    int *m = ws->msum; /* (B) value prefix sums, sectors only */
+    for (int b = 0; constrained && b < B; b++) {
+        m[b] = 0;
     }
-    if (arch->hilbert.constrained) {
-        for (int b = 0; b < B; b++) {
-            int m = 0;
-            for (int t = 0; t < Lc; t++) {
-                int lo, hi;
-                ars_hilbert_feasible(&arch->hilbert, t, m, &lo, &hi);
-                if (lo > 0 || hi < D - 1) {
-                    const size_t off = (size_t)t * D * B + (size_t)b;
-                    ars_arnn_mask_site(ws->lpsi + off, ws->z[n - 1] + off, (size_t)B, D, lo, hi);
-                }
-                if (t < Lc - 1) {
-                    m += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
-                }
-            }
+    for (int t = 0; t < Lc; t++) {
+        ars_arnn_site(&io, net, net->params, &arch->hilbert, NULL, m, t, B);
+        for (int b = 0; constrained && t < Lc - 1 && b < B; b++) {
+            m[b] += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
         }
     }
 }
-
-/* Written once for both precisions; the sums run in double. */
-// NOLINTBEGIN(bugprone-macro-parentheses)
-#define MASK_SITE(NAME, T)                                                                         \
-    void NAME(T *lpsi, const T *z, size_t ld, int D, int lo, int hi) {                             \
-        const double mp = ARS_MACHINE_POW;                                                         \
-        if (lo > hi) { /* the prefix left the sector: nothing is feasible */                       \
-            for (int i = 0; i < D; i++) {                                                          \
-                lpsi[(size_t)i * ld] = (T)(-(double)INFINITY);                                     \
-            }                                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-        double mx = -(double)INFINITY;                                                             \
-        for (int i = lo; i <= hi; i++) {                                                           \
-            mx = mp * (double)z[(size_t)i * ld] > mx ? mp * (double)z[(size_t)i * ld] : mx;        \
-        }                                                                                          \
-        double sum = exp(mp * (double)z[(size_t)lo * ld] - mx); /* lo <= hi: at least one */       \
-        for (int i = lo + 1; i <= hi; i++) {                                                       \
-            sum += exp(mp * (double)z[(size_t)i * ld] - mx);                                       \
-        }                                                                                          \
-        const double norm = (mx + log(sum)) / mp;                                                  \
-        for (int i = 0; i < D; i++) {                                                              \
-            lpsi[(size_t)i * ld] = i >= lo && i <= hi ? (T)((double)z[(size_t)i * ld] - norm)      \
-                                                      : (T)(-(double)INFINITY);                    \
-        }                                                                                          \
-    }
-
-MASK_SITE(ars_arnn_mask_site, double)
-MASK_SITE(ars_arnn_mask_site_f, float)
-// NOLINTEND(bugprone-macro-parentheses)
 
 void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                            int B, int Lc) {

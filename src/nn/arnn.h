@@ -18,6 +18,16 @@
  * so sampling and log_psi use the same masked conditionals, the distribution is normalised over
  * the sector and log psi = -inf outside it. Unconstrained heads are left as they are (bitwise).
  *
+ * Site by site (ars_arnn_site): the layers are causal, so output site t needs every layer's
+ * input at sites t - s_k <= t only (maskedconv1d.h). The forward pass is therefore one site
+ * function, evaluated for t = 0, 1, ... for a batch: at site t, for l = 0..n-1,
+ *   z_l[t] = conv_l(inputs of layer l at sites t - s_k),  input of layer l+1 at t = act(z_l[t]),
+ * then lpsi[t] = the (masked) head of z_{n-1}[t]. Each layer keeps only the input sites it
+ * still reads: the full pass keeps all L sites (for the backward pass), the cached sampler a
+ * ring of the last (K-1) d_l + 1, the ratio windows W. The full pass, the cached sampler (both
+ * precisions) and the ratio windows all call it, so the three give the same bits by
+ * construction. Encoding the input x_0 at site t (once s_t is known) is the caller's.
+ *
  * Symmetry ([model] symmetrize, symmetry.h): ars_arnn_log_psi and ars_arnn_grad_log_psi give
  * the symmetrised state's log psi_sym and its gradient; the other functions are the plain
  * network's (ars_arnn_forward, _conditionals, _backward).
@@ -109,6 +119,7 @@ typedef struct ars_arnn_ws {
     double *a[ARS_MAX_LAYERS]; /* (L, F_l, B) activated outputs, l < n-1 */
     double *lpsi;              /* (L, D, B) conditional log-amplitudes */
     double *g0, *g1;           /* (L, C_max, B) backward scratch (only with _alloc_grad) */
+    int *msum;                 /* (B) value prefix sums for the sector mask (sectors only) */
     uint8_t *gcfg;             /* (B, L) g s (symmetrised networks only) */
     double *glp;               /* (|G|, B) log psi(g s), then the weights w_g (symmetrised only) */
 } ars_arnn_ws;
@@ -129,8 +140,9 @@ void ars_arnn_encode_site_f(float *x_t, const uint8_t *cfg, size_t cfg_stride, c
                             int t, int B);
 
 /* The full forward pass over sites t < Lc of configurations cfg (B, L) (local indices): fills
- * ws->z, ws->a and ws->lpsi for those sites. cfg at sites >= Lc - 1 is never read (so a sampler
- * can ask for the conditional of site Lc - 1 before drawing it). */
+ * ws->z, ws->a and ws->lpsi for those sites (encodes sites < Lc - 1 into ws->x, then
+ * ars_arnn_site for t = 0..Lc-1 keeping every site). cfg at sites >= Lc - 1 is never read (so
+ * a sampler can ask for the conditional of site Lc - 1 before drawing it). */
 void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B, int Lc);
 
 /* Conditional log-amplitudes lpsi (B, L, D) at sites t < Lc (sites >= Lc are left untouched):
@@ -164,6 +176,64 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
  * in double. */
 void ars_arnn_mask_site(double *lpsi, const double *z, size_t ld, int D, int lo, int hi);
 void ars_arnn_mask_site_f(float *lpsi, const float *z, size_t ld, int D, int lo, int hi);
+
+/* Sector mask of site t for a batch: ars_arnn_mask_site on column b of lpsi/z (D, B), row
+ * stride ld, with the feasible states [lo, hi] of sample b at chain position
+ * t + offset[b] (offset NULL: t) after values summing to m[b] (ars_hilbert_feasible; hil may be
+ * the chain's Hilbert space when the network is a window of it), wherever they are not all D
+ * states; other columns are left as they are. */
+void ars_arnn_mask_batch(double *lpsi, const double *z, size_t ld, const ars_hilbert *hil, int t,
+                         const int *offset, const int *m, int B);
+void ars_arnn_mask_batch_f(float *lpsi, const float *z, size_t ld, const ars_hilbert *hil, int t,
+                           const int *offset, const int *m, int B);
+
+/* Where ars_arnn_site reads and writes, for a batch of B samples with row stride ld >= B
+ * (entry (c, b) of a site's (C, B) block at c*ld + b). Each buffer is a ring: site t lives at
+ * slot t % len. Length L keeps every site (the (L, C, B) arrays of ars_arnn_ws); a shorter ring
+ * keeps the last len sites. */
+typedef struct ars_arnn_site_io {
+    double *in[ARS_MAX_LAYERS]; /* (in_len[l], C_l, ld) layer l's input; in[0] holds x_0 (the
+                                   caller encodes it), in[l+1] receives act(z_l), l < n-1 */
+    double *z[ARS_MAX_LAYERS];  /* (z_len[l], F_l, ld) layer l's output before the activation;
+                                   the layers may share one buffer when z_len = 1 */
+    double *lpsi;               /* (lpsi_len, D, ld) conditional log-amplitudes */
+    int in_len[ARS_MAX_LAYERS]; /* >= min(s_0 + 1, L), s_0 the offset of tap 0 (the farthest) */
+    int z_len[ARS_MAX_LAYERS];  /* >= 1 */
+    int lpsi_len;               /* >= 1 */
+    size_t ld;                  /* row stride >= B */
+} ars_arnn_site_io;
+
+/* The same in float32. */
+typedef struct ars_arnn_site_io_f {
+    float *in[ARS_MAX_LAYERS];
+    float *z[ARS_MAX_LAYERS];
+    float *lpsi;
+    int in_len[ARS_MAX_LAYERS];
+    int z_len[ARS_MAX_LAYERS];
+    int lpsi_len;
+    size_t ld;
+} ars_arnn_site_io_f;
+
+/* The forward pass at site t (0 <= t < L) of a batch of B samples (the math at the top of this
+ * file), with the network's parameters params (P) in this precision, laid out as net->params
+ * (net->params itself in float64):
+ *   for l = 0..n-1:  z_l[t] = conv_l(layer l's input at sites t - s_k)   -> io->z[l], slot t
+ *                    (ars_conv_site; sites before 0 are zero padding)
+ *                    act(z_l[t]), l < n-1                               -> io->in[l+1], slot t
+ *   lpsi[t] = z_{n-1}[t] - (1/mp) logsumexp(mp z_{n-1}[t]), mp = 2      -> io->lpsi, slot t
+ * then, when hil is a constrained space, the sector mask ars_arnn_mask_batch(hil, t, offset, m):
+ * sample b at chain position t + offset[b] (offset NULL: t for all) after values summing to
+ * m[b] (m (B) is read only then; offset and m are per sample, so a batch of ratio windows of a
+ * W-site window network can pass the chain's hil, each window's first chain site and prefix).
+ * On entry the slots of io->in[l] that site t reads (sites t - s_k >= 0) must hold layer l's
+ * input there: for layer 0 the caller's encoding (ars_arnn_encode_site), for l > 0 what the
+ * calls for earlier sites wrote (or values the caller copied in). Nothing else is touched.
+ * Serial, reentrant, allocates nothing; asserts the shapes at entry. Every caller gets the
+ * same bits for the same inputs (the full pass, the cached sampler, the ratio windows). */
+void ars_arnn_site(const ars_arnn_site_io *io, const ars_arnn *net, const double *params,
+                   const ars_hilbert *hil, const int *offset, const int *m, int t, int B);
+void ars_arnn_site_f(const ars_arnn_site_io_f *io, const ars_arnn *net, const float *params,
+                     const ars_hilbert *hil, const int *offset, const int *m, int t, int B);
 
 /* Receptive field of a site t >= L-1: depends[r] = 1 if site t depends on site t - r, for
  * 1 <= r < L (depends has length L; depends[0] = 0). Returns the largest offset reached by the

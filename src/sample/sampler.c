@@ -159,39 +159,15 @@ void ars_sampler_sync(ars_sampler *s) {
 
 #define REAL double
 #define NAME(x) x
-#define CONV_SITE ars_conv_site
-#define ACT_APPLY ars_activation_apply
-#define LOG_SOFTMAX ars_log_softmax
-#define VEXP ars_vexp
-#define ENCODE_SITE ars_arnn_encode_site
-#define MASK_SITE ars_arnn_mask_site
 #include "sample/sampler_chunk.h"
 #undef REAL
 #undef NAME
-#undef CONV_SITE
-#undef ACT_APPLY
-#undef LOG_SOFTMAX
-#undef VEXP
-#undef ENCODE_SITE
-#undef MASK_SITE
 
 #define REAL float
 #define NAME(x) x##_f
-#define CONV_SITE ars_conv_site_f
-#define ACT_APPLY ars_activation_apply_f
-#define LOG_SOFTMAX ars_log_softmax_f
-#define VEXP ars_vexp_f
-#define ENCODE_SITE ars_arnn_encode_site_f
-#define MASK_SITE ars_arnn_mask_site_f
 #include "sample/sampler_chunk.h"
 #undef REAL
 #undef NAME
-#undef CONV_SITE
-#undef ACT_APPLY
-#undef LOG_SOFTMAX
-#undef VEXP
-#undef ENCODE_SITE
-#undef MASK_SITE
 
 /* The full-forward reference over one chunk (float64): site t is drawn from a forward pass over
  * sites 0..t; evaluation needs one pass over all sites. */
@@ -228,21 +204,10 @@ static int chunk_pass(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out, 
     if (s->algorithm == ARS_SAMPLER_FULL) {
         return full_chunk(s, sl, out, in, lp, lo, B, r);
     }
-    const double *kern[ARS_MAX_LAYERS] = {0}, *bias[ARS_MAX_LAYERS] = {0};
-    const float *kern_f[ARS_MAX_LAYERS] = {0}, *bias_f[ARS_MAX_LAYERS] = {0};
-    for (int l = 0; l < net->arch.layers; l++) {
-        const ars_conv *cv = &net->layer[l];
-        kern[l] = cv->kernel;
-        bias[l] = cv->bias;
-        if (s->params_f != NULL) {
-            kern_f[l] = s->params_f + (cv->kernel - net->params);
-            bias_f[l] = cv->bias != NULL ? s->params_f + (cv->bias - net->params) : NULL;
-        }
-    }
     if (s->dtype == ARS_DTYPE_FLOAT32) {
-        return cached_chunk_f(s, sl, kern_f, bias_f, out, in, lp, lo, B, r);
+        return cached_chunk_f(s, sl, s->params_f, out, in, lp, lo, B, r);
     }
-    return cached_chunk(s, sl, kern, bias, out, in, lp, lo, B, r);
+    return cached_chunk(s, sl, net->params, out, in, lp, lo, B, r);
 }
 
 /* Symmetrisation of a chunk whose plain log p is in lp (sampler.h): log p(g s) for the other

@@ -16,7 +16,7 @@
  *    O(B x L x features).
  *  - ARS_SAMPLER_FULL: the simple reference: drawing site t runs the full network over sites
  *    0..t (O(L^2) per sample). float64 only.
- * Both evaluate each conditional with the same site kernel and head in the same order, so the
+ * Both evaluate each conditional with the network's one site function (ars_arnn_site), so the
  * conditionals, the draws and the samples are identical.
  *
  * In a sector (hilbert.h) both draw from the masked conditionals (arnn.h), so every sample lies

@@ -1,7 +1,8 @@
 /*
  * The per-chunk loops of the sampler, written once for both precisions: sampler.c includes this
- * file twice with REAL = double / float and NAME(x) = x / x##_f, plus the matching kernels
- * CONV_SITE, ACT_APPLY, LOG_SOFTMAX, VEXP and ENCODE_SITE.
+ * file twice with REAL = double / float and NAME(x) = x / x##_f. The forward pass of a site is
+ * arnn's site function (ars_arnn_site, arnn.h); the sampler keeps each layer's input in a ring
+ * of the last R_l sites, one site of pre-activations and one head.
  */
 
 /* Draws site t of B samples from lpsi (D, B): cfg[b*stride + t] = the first i with
@@ -16,7 +17,7 @@ static int NAME(draw_site)(uint8_t *cfg, size_t stride, int t, double *lp, const
     for (size_t i = 0; i < DB; i++) {
         p[i] = mp * lpsi[i];
     }
-    VEXP(p, p, DB);
+    NAME(ars_vexp)(p, p, DB);
     int bad = 0;
     for (size_t i = 0; i < DB; i++) {
         bad += !isfinite(p[i]);
@@ -69,48 +70,37 @@ static void NAME(take_site)(const uint8_t *cfg, int L, int t, double *lp, double
 }
 
 /* The cached algorithm over one chunk of B samples: draws them into out when r != NULL (cfg
- * is then out), else evaluates cfg. kern/bias are the per-layer weights in this precision.
+ * is then out), else evaluates cfg. params (P) are the network's parameters in this precision.
  * Returns the number of non-finite probabilities met. */
-static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const REAL *const *kern,
-                              const REAL *const *bias, uint8_t *out, const uint8_t *cfg, double *lp,
-                              double *lpsi_out, int B, gsl_rng *r) {
+static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const REAL *params,
+                              uint8_t *out, const uint8_t *cfg, double *lp, double *lpsi_out, int B,
+                              gsl_rng *r) {
     const ars_arnn *net = s->net;
     const ars_arch *arch = &net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
-    const REAL mp = (REAL)ARS_MACHINE_POW;
-    REAL *z = sl->z, *lpsi = sl->lpsi;
-    const REAL *taps[ARS_MAX_TAPS];
     const int constrained = arch->hilbert.constrained;
     int *m = sl->msum; /* (B) prefix sums of the values, for the sector mask */
     int bad = 0;
+    /* Layer l's input: a ring of the last R_l sites; one site of z (shared by the layers) and
+     * of the head. */
+    NAME(ars_arnn_site_io) io;
+    memset(&io, 0, sizeof io);
+    for (int l = 0; l < n; l++) {
+        io.in[l] = sl->ring[l];
+        io.in_len[l] = s->ring_len[l];
+        io.z[l] = sl->z;
+        io.z_len[l] = 1;
+    }
+    io.lpsi = sl->lpsi;
+    io.lpsi_len = 1;
+    io.ld = (size_t)B;
+    const REAL *lpsi = sl->lpsi;
     for (int b = 0; b < B; b++) {
         lp[b] = 0.0;
         m[b] = 0;
     }
     for (int t = 0; t < L; t++) {
-        for (int l = 0; l < n; l++) {
-            const ars_conv *c = &net->layer[l];
-            const REAL *ring = sl->ring[l];
-            const size_t site = (size_t)c->cin * B;
-            for (int k = 0; k < c->taps; k++) {
-                const int sh = ars_conv_shift(c, k);
-                taps[k] = t >= sh ? ring + (size_t)((t - sh) % s->ring_len[l]) * site : NULL;
-            }
-            CONV_SITE(z, (size_t)B, taps, (size_t)B, c, kern[l], bias[l], B);
-            if (l < n - 1) {
-                REAL *next =
-                    (REAL *)sl->ring[l + 1] + (size_t)(t % s->ring_len[l + 1]) * c->cout * B;
-                ACT_APPLY(next, z, (size_t)c->cout * B, arch->activation);
-            }
-        }
-        LOG_SOFTMAX(lpsi, z, D, B, (size_t)B, mp);
-        for (int b = 0; constrained && b < B; b++) {
-            int lo, hi;
-            ars_hilbert_feasible(&arch->hilbert, t, m[b], &lo, &hi);
-            if (lo > 0 || hi < D - 1) {
-                MASK_SITE(lpsi + b, z + b, (size_t)B, D, lo, hi);
-            }
-        }
+        NAME(ars_arnn_site)(&io, net, params, &arch->hilbert, NULL, m, t, B);
         if (r != NULL) {
             bad += NAME(draw_site)(out, (size_t)L, t, lp, lpsi, sl->p, sl->u, D, B, r);
         } else {
@@ -119,9 +109,9 @@ static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const 
         for (int b = 0; constrained && b < B; b++) {
             m[b] += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
         }
-        const size_t site0 = (size_t)net->layer[0].cin * B;
-        ENCODE_SITE((REAL *)sl->ring[0] + (size_t)(t % s->ring_len[0]) * site0, cfg, (size_t)L,
-                    arch, t, B);
+        /* s_t is known now: encode it into layer 0's ring. */
+        REAL *x_t = io.in[0] + (size_t)(t % s->ring_len[0]) * net->layer[0].cin * B;
+        NAME(ars_arnn_encode_site)(x_t, cfg, (size_t)L, arch, t, B);
     }
     return bad;
 }

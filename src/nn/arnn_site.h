@@ -1,0 +1,114 @@
+/*
+ * The per-site kernels of arnn, written once for both precisions: arnn.c includes this file
+ * twice, with REAL = double / float and NAME(x) = x / x##_f. See arnn.h for the math and the
+ * shapes: ars_arnn_encode_site (the input x_0 of one site), ars_arnn_mask_site (the masked head
+ * of one sample), ars_arnn_mask_batch (the sector mask of one site for a batch) and
+ * ars_arnn_site (every layer and the head of one site for a batch: the forward pass, which the
+ * full pass, the cached sampler and the ratio windows all call).
+ */
+
+void NAME(ars_arnn_encode_site)(REAL *x_t, const uint8_t *cfg, size_t cfg_stride,
+                                const ars_arch *arch, int t, int B) {
+    const int C0 = ars_arch_input_channels(arch);
+    if (arch->input == ARS_INPUT_VALUE) {
+        for (int b = 0; b < B; b++) {
+            x_t[b] = (REAL)ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * cfg_stride + t]);
+        }
+        return;
+    }
+    for (int i = 0; i < C0; i++) {
+        for (int b = 0; b < B; b++) {
+            x_t[(size_t)i * B + b] = cfg[(size_t)b * cfg_stride + t] == i ? (REAL)1 : (REAL)0;
+        }
+    }
+}
+
+/* The sums run in double in both precisions. */
+void NAME(ars_arnn_mask_site)(REAL *lpsi, const REAL *z, size_t ld, int D, int lo, int hi) {
+    const double mp = ARS_MACHINE_POW;
+    if (lo > hi) { /* the prefix left the sector: nothing is feasible */
+        for (int i = 0; i < D; i++) {
+            lpsi[(size_t)i * ld] = (REAL)(-(double)INFINITY);
+        }
+        return;
+    }
+    double mx = -(double)INFINITY;
+    for (int i = lo; i <= hi; i++) {
+        mx = mp * (double)z[(size_t)i * ld] > mx ? mp * (double)z[(size_t)i * ld] : mx;
+    }
+    double sum = exp(mp * (double)z[(size_t)lo * ld] - mx); /* lo <= hi: at least one */
+    for (int i = lo + 1; i <= hi; i++) {
+        sum += exp(mp * (double)z[(size_t)i * ld] - mx);
+    }
+    const double norm = (mx + log(sum)) / mp;
+    for (int i = 0; i < D; i++) {
+        lpsi[(size_t)i * ld] = i >= lo && i <= hi ? (REAL)((double)z[(size_t)i * ld] - norm)
+                                                  : (REAL)(-(double)INFINITY);
+    }
+}
+
+void NAME(ars_arnn_mask_batch)(REAL *lpsi, const REAL *z, size_t ld, const ars_hilbert *hil, int t,
+                               const int *offset, const int *m, int B) {
+    const int D = hil->local_size;
+    for (int b = 0; b < B; b++) {
+        int lo, hi;
+        ars_hilbert_feasible(hil, t + (offset != NULL ? offset[b] : 0), m[b], &lo, &hi);
+        if (lo > 0 || hi < D - 1) {
+            NAME(ars_arnn_mask_site)(lpsi + b, z + b, ld, D, lo, hi);
+        }
+    }
+}
+
+void NAME(ars_arnn_site)(const NAME(ars_arnn_site_io) * io, const ars_arnn *net, const REAL *params,
+                         const ars_hilbert *hil, const int *offset, const int *m, int t, int B) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    const size_t ld = io->ld;
+    const int masked = hil != NULL && hil->constrained;
+    ARS_ASSERT(n >= 1 && t >= 0 && t < L, "site %d of %d, %d layers", t, L, n);
+    ARS_ASSERT(B >= 1 && (size_t)B <= ld, "batch %d with row stride %zu", B, ld);
+    ARS_ASSERT(io->lpsi != NULL && io->lpsi_len >= 1, "no head buffer");
+    ARS_ASSERT(!masked || (m != NULL && hil->local_size == D),
+               "the sector mask needs the prefix sums and %d local states", D);
+    const REAL *taps[ARS_MAX_TAPS];
+    const REAL *zl = NULL;
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        const int shift0 = ars_conv_shift(c, 0); /* tap 0 reads the farthest site */
+        ARS_ASSERT(io->in[l] != NULL && io->in_len[l] >= (shift0 < L ? shift0 + 1 : L),
+                   "layer %d: the input ring of %d sites cannot hold the %d sites it reads", l,
+                   io->in_len[l], shift0 < L ? shift0 + 1 : L);
+        ARS_ASSERT(io->z[l] != NULL && io->z_len[l] >= 1, "layer %d: no output buffer", l);
+        /* Layer l's input (C_l, B) at site t - s_k, or zero padding before the chain. */
+        const size_t in_site = (size_t)c->cin * ld;
+        for (int k = 0; k < c->taps; k++) {
+            const int s = t - ars_conv_shift(c, k);
+            taps[k] = s >= 0 ? io->in[l] + (size_t)(s % io->in_len[l]) * in_site : NULL;
+        }
+        REAL *z = io->z[l] + (size_t)(t % io->z_len[l]) * c->cout * ld;
+        const REAL *kernel = params + (c->kernel - net->params);
+        const REAL *bias = c->bias != NULL ? params + (c->bias - net->params) : NULL;
+        NAME(ars_conv_site)(z, ld, taps, ld, c, kernel, bias, B);
+        if (l < n - 1) {
+            /* a_l = act(z_l): the next layer's input at site t. */
+            ARS_ASSERT(io->in[l + 1] != NULL && io->in_len[l + 1] >= 1, "layer %d: no input",
+                       l + 1);
+            REAL *next = io->in[l + 1] + (size_t)(t % io->in_len[l + 1]) * c->cout * ld;
+            if (ld == (size_t)B) {
+                NAME(ars_activation_apply)(next, z, (size_t)c->cout * ld, arch->activation);
+            } else {
+                for (int f = 0; f < c->cout; f++) {
+                    NAME(ars_activation_apply)
+                    (next + (size_t)f * ld, z + (size_t)f * ld, (size_t)B, arch->activation);
+                }
+            }
+        }
+        zl = z;
+    }
+    /* The head: log-softmax of z_{n-1}, then the sector mask where it restricts the site. */
+    REAL *lpsi = io->lpsi + (size_t)(t % io->lpsi_len) * D * ld;
+    NAME(ars_log_softmax)(lpsi, zl, D, B, ld, (REAL)ARS_MACHINE_POW);
+    if (masked) {
+        NAME(ars_arnn_mask_batch)(lpsi, zl, ld, hil, t, offset, m, B);
+    }
+}
