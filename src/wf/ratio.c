@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/ars_common.h"
-#include "nn/activation.h"
 
 /* Windows evaluated per batch of the window network: a multiple of the conv kernel's tile (16),
  * and not a power of two: the window activations are (site, channel, window) blocks, and a row
@@ -290,20 +289,21 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_queue *q, int t0,
     for (int u = t0; u < Lc - 1; u++) {
         ars_arnn_encode_site(win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, nw);
     }
-    const double *inp = win->x;
+    /* The network's own site function over positions t0..Lc-1 (the windows' rows are the batch,
+     * stride nw); the chain's mask is applied below, window by window. */
+    ars_arnn_site_io io;
+    memset(&io, 0, sizeof io);
     for (int l = 0; l < n; l++) {
-        const ars_conv *c = &net->layer[l];
-        ars_conv_forward(win->z[l], inp, c, nw, W, t0, Lc);
-        if (l < n - 1) {
-            const size_t off = (size_t)t0 * c->cout * nw;
-            ars_activation_apply(win->a[l] + off, win->z[l] + off, (size_t)(Lc - t0) * c->cout * nw,
-                                 arch->activation);
-            inp = win->a[l];
-        }
+        io.in[l] = l == 0 ? win->x : win->a[l - 1];
+        io.in_len[l] = W;
+        io.z[l] = win->z[l];
+        io.z_len[l] = W;
     }
+    io.lpsi = win->lpsi;
+    io.lpsi_len = W;
+    io.ld = (size_t)nw;
     for (int u = t0; u < Lc; u++) {
-        const size_t off = (size_t)u * D * nw;
-        ars_log_softmax(win->lpsi + off, win->z[n - 1] + off, D, nw, (size_t)nw, ARS_MACHINE_POW);
+        ars_arnn_site(&io, net, net->params, NULL, NULL, NULL, u, nw);
     }
     if (!ws->hil.constrained) {
         return;
