@@ -153,7 +153,7 @@ static void test_receptive_field_matches_actual_dependence(void **state) {
         ars_arch arch =
             ars_test_arch(L, 1, 3, 3, 3, dil_sets[s], 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
         ars_arnn *net = ars_test_random_net(&arch, 300 + s, 1.0);
-        uint8_t dep[24];
+        uint8_t dep[2 * 24];
         long reach = ars_arch_receptive_field(&arch, dep);
         long want_reach = 2L * dil_sets[s][0] + 2L * dil_sets[s][1] + 2L * dil_sets[s][2];
         assert_int_equal(reach, want_reach);

@@ -30,7 +30,7 @@ const char *ars_print_sector_text(const ars_arch *a, char *buf, size_t len) {
 
 int ars_print_receptive_field(const ars_arch *arch, int quiet) {
     const int L = arch->hilbert.size;
-    uint8_t *dep = calloc((size_t)L, 1);
+    uint8_t *dep = calloc(2 * (size_t)L, 1);
     if (dep == NULL) {
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory");
     }

@@ -128,6 +128,7 @@ ars_arnn *ars_arnn_alloc(const ars_arch *arch) {
     net->n_params = arnn_layout(net, NULL);
     ARS_ASSERT(net->n_params > 0, "a network has at least one kernel entry");
     net->params = calloc(net->n_params, sizeof(double));
+    net->owns_params = 1;
     if (net->params == NULL) {
         ars_arnn_free(net);
         return NULL;
@@ -140,7 +141,9 @@ void ars_arnn_free(ars_arnn *net) {
     if (net == NULL) {
         return;
     }
-    free(net->params);
+    if (net->owns_params) {
+        free(net->params);
+    }
     free(net);
 }
 
@@ -468,10 +471,9 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
 
 long ars_arch_receptive_field(const ars_arch *arch, uint8_t *depends) {
     const int L = arch->hilbert.size, K = arch->kernel_size;
-    uint8_t *next = calloc((size_t)L, 1);
-    ARS_ASSERT(next != NULL, "out of memory");
+    uint8_t *next = depends + L; /* the caller's scratch half */
     /* Layer 0 (exclusive) reads offsets d0, 2 d0, ..., (K-1) d0. */
-    /* Callers pass an array of L entries (cppcheck's cross-file check cannot see that
+    /* Callers pass an array of 2L entries (cppcheck's cross-file check cannot see that
      * ARS_ASSERT in the callers never returns). */
     // cppcheck-suppress ctunullpointer
     memset(depends, 0, (size_t)L);
@@ -500,6 +502,5 @@ long ars_arch_receptive_field(const ars_arch *arch, uint8_t *depends) {
         memcpy(depends, next, (size_t)L);
         reach += (long)(K - 1) * arch->dilation[l];
     }
-    free(next);
     return reach;
 }

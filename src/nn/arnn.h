@@ -81,7 +81,9 @@ typedef struct ars_arnn {
     ars_arch arch;
     ars_conv layer[ARS_MAX_LAYERS];
     size_t n_params; /* P */
-    double *params;  /* (P) owned */
+    double *params;  /* (P) owned when owns_params (ars_arnn_alloc), else a view of another
+                      * network's block (a copy with another chain size: the ratio windows) */
+    int owns_params;
     int max_channels;
 } ars_arnn;
 
@@ -236,8 +238,8 @@ void ars_arnn_site_f(const ars_arnn_site_io_f *io, const ars_arnn *net, const fl
                      const ars_hilbert *hil, const int *offset, const int *m, int t, int B);
 
 /* Receptive field of a site t >= L-1: depends[r] = 1 if site t depends on site t - r, for
- * 1 <= r < L (depends has length L; depends[0] = 0). Returns the largest offset reached by the
- * architecture (it may exceed L-1). */
+ * 1 <= r < L (depends has length 2L: the second half is scratch; depends[0] = 0). Returns the
+ * largest offset reached by the architecture (it may exceed L-1). Allocates nothing. */
 long ars_arch_receptive_field(const ars_arch *arch, uint8_t *depends);
 
 #endif

@@ -77,7 +77,7 @@ static int arch_equal(const ars_arch *x, const ars_arch *y) {
  * ARS_STATUS_ENOMEM if the receptive field's scratch cannot be allocated. */
 static int window_shape(const ars_arnn *net, int max_sites, int *R, int *W) {
     const int L = net->arch.hilbert.size;
-    uint8_t *depends = malloc((size_t)L);
+    uint8_t *depends = malloc(2 * (size_t)L);
     if (depends == NULL) {
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory sizing the ratio windows");
     }
@@ -105,6 +105,7 @@ static int window_cap(int B, int max_changes, int max_sites) {
  * net's own (not owned: the view is never freed). */
 static void window_network(ars_ratio_ws *ws, const ars_arnn *net) {
     ws->net_win = *net;
+    ws->net_win.owns_params = 0; /* a view: never freed */
     ws->net_win.arch.hilbert.size = ws->W;
     ws->net_win.arch.hilbert.constrained = 0;
     ws->net_win.arch.symmetry = ARS_SYM_NONE;
