@@ -246,7 +246,7 @@ static void test_a_new_optimizer_type_needs_only_its_own_definition(void **state
 }
 
 int main(void) {
-    gsl_set_error_handler_off(); /* as main.c does: GSL reports by return code */
+    gsl_set_error_handler_off(); /* as the program does: GSL reports by return code */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sr_in_parameter_space_equals_a_dense_solve),
         cmocka_unit_test(test_sr_in_sample_space_equals_a_dense_solve),

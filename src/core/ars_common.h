@@ -6,7 +6,7 @@
  * and reported once, where they arise, through ARS_ERR(code, fmt, ...), which prints
  * "arsampler: error: <message>" to stderr (plus the C source location when the environment
  * variable ARS_DEBUG is set) and evaluates to the code. Callers pass the code up unchanged and
- * print nothing more, so each failure gives exactly one message. Only main.c turns a status into
+ * print nothing more, so each failure gives exactly one message. Only src/app turns a status into
  * an exit code.
  *
  * Programmer errors (broken invariants, impossible shapes) use ARS_ASSERT, which stays active in
