@@ -68,7 +68,13 @@ double ars_exact_tfim(int N, double J, double h, int pbc) {
     gsl_matrix *A = gsl_matrix_calloc(n2, n2);
     gsl_vector *ev = gsl_vector_alloc(n2);
     gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(n2);
-    ARS_ASSERT(A != NULL && ev != NULL && w != NULL, "out of memory");
+    if (A == NULL || ev == NULL || w == NULL) {
+        gsl_eigen_symm_free(w);
+        gsl_vector_free(ev);
+        gsl_matrix_free(A);
+        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
+        return NAN;
+    }
     /* [[0, M], [M^T, 0]], M_nn = h, M_{n,n+1} = J. */
     for (size_t n = 0; n < (size_t)N; n++) {
         gsl_matrix_set(A, n, N + n, h);

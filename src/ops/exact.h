@@ -57,7 +57,8 @@
 #define ARS_EXACT_DENSE_MAX_SIZE 12
 
 /* TFIM ground-state energy by free fermions (formulas above), N >= 2 (pbc: N >= 3); NaN for
- * pbc with odd N and J < 0. */
+ * pbc with odd N and J < 0, and (with a message) when the 2N x 2N matrix of an open chain does
+ * not fit in memory: the reference is then unknown, the run goes on. */
 double ars_exact_tfim(int N, double J, double h, int pbc);
 
 /* Lowest eigenvalue of H by restarted Lanczos (in the sector above) into *e0. max_iter bounds
