@@ -16,6 +16,8 @@
 
 #include "core/ars_common.h"
 #include "config/config.h"
+#include "config/config_key.h"
+#include "config/ini.h"
 #include "vmc/observables.h"
 
 /* Indices of keys in ars_config.line, looked up by name. */
@@ -1435,6 +1437,62 @@ static void test_file_over_one_mib_is_refused_at_the_line_of_the_limit(void **st
     remove(path);
 }
 
+/* ---- ini.c alone, and the key descriptor's repeatable flag -------------------------------- */
+
+typedef struct ini_log {
+    char text[512];
+} ini_log;
+
+static int ini_log_section(void *ctx, const char *section, ars_ini_where w) {
+    ini_log *log = ctx;
+    char one[96];
+    snprintf(one, sizeof one, "%d[%s]", w.line, section);
+    strncat(log->text, one, sizeof log->text - strlen(log->text) - 1);
+    return ARS_OK;
+}
+
+static int ini_log_key(void *ctx, const char *section, const char *key, const char *value,
+                       ars_ini_where w) {
+    ini_log *log = ctx;
+    char one[160];
+    snprintf(one, sizeof one, " %d:%s.%s=%s", w.line, section, key, value);
+    strncat(log->text, one, sizeof log->text - strlen(log->text) - 1);
+    return ARS_OK;
+}
+
+static void test_ini_parser_knows_no_keys_and_passes_repeated_keys_on(void **state) {
+    (void)state;
+    static const ars_ini_handler h = {ini_log_section, ini_log_key};
+    ini_log log = {""};
+    const char *text = "; comment\n[any]\n term = a b ; inline\nterm=c\n\n[ other ]\nx = 1 # c\n";
+    assert_int_equal(ars_ini_parse(text, "t.ini", &h, &log), ARS_OK);
+    assert_string_equal(log.text, "2[any] 3:any.term=a b 4:any.term=c6[other] 7:other.x=1");
+    capture_begin();
+    int rc = ars_ini_parse("k = v\n", "t.ini", &h, &log);
+    const char *err = capture_end();
+    assert_int_equal(rc, ARS_STATUS_ECONFIG);
+    assert_one_line_matching(err, "^t\\.ini:1: key 'k' appears before any \\[section\\]$");
+}
+
+static void test_no_key_is_repeatable_yet(void **state) {
+    (void)state;
+    /* Issue 15's [hamiltonian] term will be the first; every other key given twice is an error. */
+    const ars_config_key *const tables[] = {ars_run_keys,     ars_hilbert_keys, ars_arnn_keys,
+                                            ars_sampler_keys, ars_ham_keys,     ars_vmc_keys,
+                                            ars_obs_keys,     ars_output_keys};
+    const int n[] = {ARS_RUN_NKEYS, ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS, ARS_SAMPLER_NKEYS,
+                     ARS_HAM_NKEYS, ARS_VMC_NKEYS,     ARS_OBS_NKEYS,  ARS_OUTPUT_NKEYS};
+    int total = 0;
+    for (int t = 0; t < 8; t++) {
+        for (int i = 0; i < n[t]; i++) {
+            assert_false(tables[t][i].repeatable);
+            assert_int_equal(ars_config_key_index(tables[t][i].section, tables[t][i].key), total);
+            total++;
+        }
+    }
+    assert_int_equal(total, ARS_CONFIG_NKEYS);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_give_every_key_its_documented_value),
@@ -1506,6 +1564,8 @@ int main(void) {
         cmocka_unit_test(test_set_messages_quote_control_characters),
         cmocka_unit_test(test_default_output_name_survives_the_dump),
         cmocka_unit_test(test_file_over_one_mib_is_refused_at_the_line_of_the_limit),
+        cmocka_unit_test(test_ini_parser_knows_no_keys_and_passes_repeated_keys_on),
+        cmocka_unit_test(test_no_key_is_repeatable_yet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,17 @@
 /*
  * config: the INI configuration of a run, parsed strictly into a plain struct.
  *
- * Every key has a default, a type and a range in one table (config.c), which is also what
- * `arsampler --print-config` and docs/config.md show. Anything wrong in a file (syntax, unknown
- * section or key, a key given twice, a bad value, an inconsistent combination) is reported
- * once as "FILE:LINE: [section] key: what is wrong (got X)" and returns ARS_STATUS_ECONFIG
- * before any work is done. Overrides from the command line (--set section.key=value) go
- * through the same parser and are reported as "--set section.key=value: ...".
+ * Every key has a default, a type and a range in its module's table (space/hilbert_keys.c,
+ * nn/arnn_keys.c, sample/sampler_keys.c, ops/hamiltonian_keys.c, vmc/vmc_keys.c,
+ * vmc/observables_keys.c, config/run_keys.c; descriptor: config_key.h), which config.c assembles
+ * in section order; this is also what `arsampler --print-config` and docs/config.md show. Anything
+ * wrong in a file (syntax, unknown section or key, a key given twice, a bad value, an inconsistent
+ * combination) is reported once as "FILE:LINE: [section] key: what is wrong (got X)" and returns
+ * ARS_STATUS_ECONFIG before any work is done. Overrides from the command line (--set
+ * section.key=value) go through the same parser and are reported as "--set section.key=value: ...".
  *
- * The parser is our own (about 150 lines) rather than libinih: Debian's libinih keeps its
- * options in process-wide globals and truncates lines at 200 characters, and we want exact line
+ * The parser is our own (ini.c, which knows no keys) rather than libinih: Debian's libinih keeps
+ * its options in process-wide globals and truncates lines at 200 characters, and we want exact line
  * numbers, duplicate-key detection and no silent continuation lines.
  *
  * Syntax: `[section]` headers; `key = value` lines; full-line comments starting with ';' or

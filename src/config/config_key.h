@@ -1,0 +1,98 @@
+/*
+ * config_key: the descriptor of one configuration key, shared by the per-module key tables
+ * (space/hilbert_keys.c, nn/arnn_keys.c, sample/sampler_keys.c, ops/hamiltonian_keys.c,
+ * vmc/vmc_keys.c, vmc/observables_keys.c, config/run_keys.c) that config.c assembles, and the
+ * cross-key checks that live next to each module's keys and that ars_config_finalize calls.
+ */
+#ifndef ARS_CONFIG_KEY_H
+#define ARS_CONFIG_KEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "config/ini.h"
+#include "core/ars_common.h"
+
+typedef enum ars_key_type {
+    ARS_KEY_INT = 0,     /* int in [min, max] */
+    ARS_KEY_INT64,       /* int64_t in [min, max] */
+    ARS_KEY_UINT64,      /* any uint64_t */
+    ARS_KEY_SPIN,        /* a positive multiple of 1/2, stored as 2S in an int */
+    ARS_KEY_BOOL,        /* true/false, yes/no, on/off, 1/0 */
+    ARS_KEY_ENUM,        /* one of the names, stored as its index in an int */
+    ARS_KEY_STRING,      /* text up to ARS_PATH_MAX - 1 bytes; non-empty unless may_be_empty */
+    ARS_KEY_INTLIST,     /* one int, or a comma-separated list of at most ARS_MAX_LAYERS ints */
+    ARS_KEY_DOUBLE,      /* a finite decimal number in [dmin, dmax] */
+    ARS_KEY_DOUBLE_AUTO, /* "auto" (stored as NaN) or an ARS_KEY_DOUBLE */
+    ARS_KEY_NAMES,       /* none, all, or a comma-separated list of names: a bit mask in an int */
+    ARS_KEY_SZ,          /* none (ARS_CONFIG_NO_SECTOR) or a multiple of 1/2, stored doubled */
+    ARS_KEY_TYPE_COUNT,
+} ars_key_type;
+
+typedef struct ars_config_key {
+    const char *section;
+    const char *key;
+    ars_key_type type;
+    size_t offset;            /* of the value in ars_config */
+    size_t count_offset;      /* ARS_KEY_INTLIST: of the int that counts the entries */
+    int64_t min, max;         /* ARS_KEY_INT, ARS_KEY_INT64, ARS_KEY_INTLIST entries */
+    const char *const *names; /* ARS_KEY_ENUM, ARS_KEY_NAMES: NULL-terminated */
+    /* ARS_KEY_ENUM without names: the name of index i, NULL past the last (a registry). */
+    const char *(*name_at)(int i);
+    const char *def;   /* default, as text */
+    const char *help;  /* one line of documentation */
+    double dmin, dmax; /* ARS_KEY_DOUBLE, ARS_KEY_DOUBLE_AUTO */
+    int may_be_empty;  /* ARS_KEY_STRING: "" is accepted */
+    int repeatable;    /* may be given more than once in a file (each line sets it again) */
+} ars_config_key;
+
+#define ARS_CONFIG_OFF(field) offsetof(ars_config, field)
+
+/* The per-section tables, in the documented section (and dump) order. */
+#define ARS_RUN_NKEYS 2
+#define ARS_HILBERT_NKEYS 3
+#define ARS_ARNN_NKEYS 11
+#define ARS_SAMPLER_NKEYS 4
+#define ARS_HAM_NKEYS 8
+#define ARS_VMC_NKEYS 17
+#define ARS_OBS_NKEYS 2
+#define ARS_OUTPUT_NKEYS 1
+extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];
+extern const ars_config_key ars_hilbert_keys[ARS_HILBERT_NKEYS];
+extern const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS];
+extern const ars_config_key ars_sampler_keys[ARS_SAMPLER_NKEYS];
+extern const ars_config_key ars_ham_keys[ARS_HAM_NKEYS];
+extern const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS];
+extern const ars_config_key ars_obs_keys[ARS_OBS_NKEYS];
+extern const ars_config_key ars_output_keys[ARS_OUTPUT_NKEYS];
+
+/* [run] mode names, indexed by ars_mode, NULL-terminated. */
+extern const char *const ars_run_mode_names[];
+
+/* The name of value i of an ARS_KEY_ENUM or ARS_KEY_NAMES key, NULL past the last. */
+const char *ars_config_key_name(const ars_config_key *k, int i);
+
+/* Where a key was set, for a message about it (asserts that section.key exists). */
+ars_ini_where ars_config_key_where(const ars_config *c, const char *section, const char *key);
+
+/* Whether a key was set in the file or by --set (rather than left at its default). */
+int ars_config_key_given(const ars_config *c, const char *section, const char *key);
+
+/* The [vmc] key of optimizer hyperparameter h (an ars_opt_hyper). */
+const ars_config_key *ars_vmc_hyper_key(int h);
+
+/* "1, 2, 3" into buf. */
+const char *ars_config_list_text(const int *v, int n, char *buf, size_t len);
+
+/* The cross-key checks, each next to its module's keys. ars_config_finalize calls them in this
+ * order; each returns ARS_OK or reports the first problem (ARS_STATUS_ECONFIG). */
+int ars_arnn_config_check_lists(const ars_config *c); /* nn/arnn_keys.c */
+int ars_hilbert_config_check(const ars_config *c);    /* space/hilbert_keys.c */
+int ars_arnn_config_check_arch(const ars_config *c);  /* nn/arnn_keys.c */
+int ars_ham_config_check(const ars_config *c);        /* ops/hamiltonian_keys.c */
+int ars_sampler_config_check(const ars_config *c);    /* sample/sampler_keys.c */
+int ars_obs_config_check(ars_config *c);              /* vmc/observables_keys.c: derives cuts */
+void ars_output_config_derive(ars_config *c);         /* config/run_keys.c: default file */
+
+#endif

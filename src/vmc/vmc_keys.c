@@ -1,0 +1,96 @@
+/*
+ * vmc_keys: the [vmc] keys (training, its schedules and the optimizer types' hyperparameters).
+ * The optimizer names come from the registry ars_opt_types (config index = registry index);
+ * beta1, beta2 and epsilon are ars_opt_hyper_names (optimizer.h), checked in ars_config_defaults.
+ */
+#include <stddef.h>
+
+#include "config/config_key.h"
+#include "opt/optimizer.h"
+
+static const char *const schedule_names[] = {"constant", "exponential", NULL};
+_Static_assert(sizeof schedule_names / sizeof schedule_names[0] == ARS_SCHEDULE_EXPONENTIAL + 2,
+               "one name per ars_schedule");
+
+/* The name of optimizer i in ars_opt_types, NULL past the last. */
+static const char *optimizer_name(int i) {
+    return ars_opt_types[i] != NULL ? ars_opt_types[i]->name : NULL;
+}
+
+#define VMC_DKEY(name, field, lo, hi, d, h)                                                        \
+    {                                                                                              \
+        .section = "vmc", .key = (name), .type = ARS_KEY_DOUBLE, .offset = ARS_CONFIG_OFF(field),  \
+        .def = (d), .help = (h), .dmin = (lo), .dmax = (hi)                                        \
+    }
+#define VMC_SCHEDULE(name, field, h)                                                               \
+    {                                                                                              \
+        .section = "vmc", .key = (name), .type = ARS_KEY_ENUM, .offset = ARS_CONFIG_OFF(field),    \
+        .names = schedule_names, .def = "constant", .help = (h)                                    \
+    }
+
+const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
+    {.section = "vmc",
+     .key = "iterations",
+     .type = ARS_KEY_INT,
+     .offset = ARS_CONFIG_OFF(iterations),
+     .min = 0,
+     .max = 100000000,
+     .def = "1000",
+     .help = "total VMC iterations (with --resume: continue until this many)"},
+    {.section = "vmc",
+     .key = "optimizer",
+     .type = ARS_KEY_ENUM,
+     .offset = ARS_CONFIG_OFF(optimizer),
+     .name_at = optimizer_name,
+     .def = "adam",
+     .help = "sgd or adam, applied to the gradient (or to the natural gradient with sr = true)"},
+    VMC_DKEY("learning_rate", learning_rate, 0.0, 1e6, "0.01", "step size"),
+    VMC_SCHEDULE("learning_rate_schedule", lr_schedule,
+                 "constant, or exponential: lr * decay^iteration, not below learning_rate_min"),
+    VMC_DKEY("learning_rate_decay", lr_decay, 0.0, 1.0, "1.0",
+             "per-iteration factor of the exponential schedule"),
+    VMC_DKEY("learning_rate_min", lr_min, 0.0, 1e6, "0.0", "floor of the schedule"),
+    {.section = "vmc",
+     .key = "sr",
+     .type = ARS_KEY_BOOL,
+     .offset = ARS_CONFIG_OFF(sr),
+     .def = "true",
+     .help = "stochastic reconfiguration (natural gradient): solve (S + diag_shift I) x = F"},
+    VMC_DKEY("diag_shift", diag_shift, 0.0, 1e6, "0.01", "SR regularisation added to S"),
+    VMC_SCHEDULE("diag_shift_schedule", ds_schedule,
+                 "constant, or exponential: diag_shift * decay^iteration, not below the min"),
+    VMC_DKEY("diag_shift_decay", ds_decay, 0.0, 1.0, "1.0",
+             "per-iteration factor of the exponential schedule"),
+    VMC_DKEY("diag_shift_min", ds_min, 0.0, 1e6, "0.0", "floor of the schedule"),
+    /* The optimizers' hyperparameters, in ars_opt_hyper order (names: ars_opt_hyper_names). */
+    VMC_DKEY("beta1", beta1, 0.0, 0.999999, "0.9", "Adam first-moment decay"),
+    VMC_DKEY("beta2", beta2, 0.0, 0.999999999, "0.999", "Adam second-moment decay"),
+    VMC_DKEY("epsilon", adam_eps, 0.0, 1.0, "1e-8", "Adam epsilon"),
+    {.section = "vmc",
+     .key = "checkpoint_every",
+     .type = ARS_KEY_INT,
+     .offset = ARS_CONFIG_OFF(checkpoint_every),
+     .min = 1,
+     .max = 100000000,
+     .def = "50",
+     .help = "write the output file (variables, optimiser state, log) every this many "
+             "iterations"},
+    {.section = "vmc",
+     .key = "final_samples",
+     .type = ARS_KEY_INT64,
+     .offset = ARS_CONFIG_OFF(final_samples),
+     .min = 1,
+     .max = INT64_C(1000000000),
+     .def = "16384",
+     .help = "fresh samples of the trained state for the final energy estimate (and /samples)"},
+    VMC_DKEY("distinct_warn", distinct_warn, 0.0, 1.0, "0.05",
+             "warn when the fraction of distinct samples falls below this (SR stalls)"),
+};
+
+/* Index of the first hyperparameter key (beta1) in ars_vmc_keys. */
+#define VMC_FIRST_HYPER 11
+_Static_assert(ARS_OPT_N_HYPER == 3, "one [vmc] key per ars_opt_hyper (beta1, beta2, epsilon)");
+
+const ars_config_key *ars_vmc_hyper_key(int h) {
+    return &ars_vmc_keys[VMC_FIRST_HYPER + h];
+}
