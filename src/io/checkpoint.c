@@ -148,30 +148,12 @@ static herr_t write_reference(hid_t file, double energy, const char *method) {
     return rc;
 }
 
-const char *const ars_io_log_names[10] = {
-    "energy",    "energy_error",      "energy_variance", "vscore",        "relative_error",
-    "grad_norm", "distinct_fraction", "seconds",         "learning_rate", "diag_shift"};
-
-void ars_io_log_columns(const ars_vmc_log *log, double *cols[10]) {
-    cols[0] = log->energy;
-    cols[1] = log->energy_error;
-    cols[2] = log->energy_variance;
-    cols[3] = log->vscore;
-    cols[4] = log->relative_error;
-    cols[5] = log->grad_norm;
-    cols[6] = log->distinct_fraction;
-    cols[7] = log->seconds;
-    cols[8] = log->learning_rate;
-    cols[9] = log->diag_shift;
-}
-
 static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
     hid_t g = H5I_INVALID_HID;
     herr_t rc = -1;
     const ars_opt *o = tr->opt;
     const ars_vmc_log *log = tr->log;
     hsize_t pd[1] = {(hsize_t)P}, ld[1] = {(hsize_t)log->len};
-    double *cols[10];
     if (write_hamiltonian(file, tr->H) < 0) {
         return -1;
     }
@@ -203,10 +185,9 @@ static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
                              0) < 0) {
         goto done;
     }
-    ars_io_log_columns(log, cols);
-    for (int i = 0; i < 10; i++) {
-        if (ars_h5_write_dataset(g, ars_io_log_names[i], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld,
-                                 cols[i], 0) < 0) {
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
+        if (ars_h5_write_dataset(g, ars_vmc_log_columns[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                 1, ld, ars_vmc_log_data(log, i), 0) < 0) {
             goto done;
         }
     }

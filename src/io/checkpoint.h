@@ -106,9 +106,4 @@ int ars_io_load_variables(const char *path, ars_arnn *net);
 int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
                         size_t *n);
 
-/* The training log's columns as /vmc datasets: their names, and pointers to the columns of a log
- * in the same order (shared by checkpoint.c and checkpoint_read.c). */
-extern const char *const ars_io_log_names[10];
-void ars_io_log_columns(const ars_vmc_log *log, double *cols[10]);
-
 #endif

@@ -586,9 +586,9 @@ static int read_moment(hid_t file, const char *path, const char *name, double *o
 /* What --resume reads from /optimizer and /vmc, before it is copied into the caller's state. */
 typedef struct train_state {
     int64_t step, done;
-    double *vec[ARS_OPT_MAX_VECTORS]; /* (P) the optimizer's state vectors */
-    int64_t *iter;                    /* (done) */
-    double *cols[10];                 /* (done) each, in the order of ars_io_log_names */
+    double *vec[ARS_OPT_MAX_VECTORS];  /* (P) the optimizer's state vectors */
+    int64_t *iter;                     /* (done) */
+    double *cols[ARS_VMC_LOG_COLUMNS]; /* (done) each, in the order of ars_vmc_log_columns */
 } train_state;
 
 static void train_state_free(train_state *t) {
@@ -596,7 +596,7 @@ static void train_state_free(train_state *t) {
         free(t->vec[k]);
     }
     free(t->iter);
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
         free(t->cols[i]);
     }
 }
@@ -666,7 +666,7 @@ static int read_vmc_log(hid_t file, const char *path, train_state *t) {
     }
     const size_t n = (size_t)t->done;
     t->iter = malloc(n * sizeof(int64_t) + 1);
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
         t->cols[i] = malloc(n * sizeof(double) + 1);
         if (t->cols[i] == NULL) {
             return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading /vmc of '%s'", path);
@@ -690,9 +690,9 @@ static int read_vmc_log(hid_t file, const char *path, train_state *t) {
                          path, i, (long long)t->iter[i]);
         }
     }
-    for (int i = 0; rc == ARS_OK && i < 10; i++) {
+    for (int i = 0; rc == ARS_OK && i < ARS_VMC_LOG_COLUMNS; i++) {
         char name[64];
-        snprintf(name, sizeof name, "/vmc/%s", ars_io_log_names[i]);
+        snprintf(name, sizeof name, "/vmc/%s", ars_vmc_log_columns[i].name);
         rc = ars_h5_read_vector(file, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, t->cols[i], n, why);
     }
     return rc;
@@ -738,10 +738,8 @@ static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
         for (int k = 0; k < opt->type->n_vectors; k++) {
             memcpy(opt->vec[k], t.vec[k], opt->P * sizeof(double));
         }
-        double *cols[10];
-        ars_io_log_columns(log, cols);
-        for (int i = 0; i < 10 && n > 0; i++) {
-            memcpy(cols[i], t.cols[i], n * sizeof(double));
+        for (int i = 0; i < ARS_VMC_LOG_COLUMNS && n > 0; i++) {
+            memcpy(ars_vmc_log_data(log, i), t.cols[i], n * sizeof(double));
         }
         if (n > 0) {
             memcpy(log->iteration, t.iter, n * sizeof(int64_t));
