@@ -15,7 +15,7 @@
 
 #include "nn/arnn.h"
 #include "core/ars_common.h"
-#include "io/io_hdf5.h"
+#include "io/checkpoint.h"
 
 /* Whether two doubles have the same bits (-inf equals -inf; 0 and -0 differ). */
 static int same_bits(double a, double b) {

@@ -18,7 +18,8 @@
 #include <hdf5.h>
 
 #include "core/ars_common.h"
-#include "io/io_hdf5.h"
+#include "io/atomic_file.h"
+#include "io/checkpoint.h"
 #include "opt/optimizer.h"
 #include "sample/sampler.h"
 #include "vmc/vmc.h"

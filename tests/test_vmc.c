@@ -17,7 +17,7 @@
 #include "core/ars_common.h"
 #include "ops/exact.h"
 #include "ops/hamiltonian.h"
-#include "io/io_hdf5.h"
+#include "io/checkpoint.h"
 #include "vmc/vmc.h"
 
 static ars_arch tfim_arch(int L) {

@@ -5,8 +5,8 @@
  * place); a run that fails before its first write changes nothing, and one whose first write
  * fails moves the backup back.
  *
- * This header is the app's one door to the io module (io/io_hdf5.h): the run_* files that read
- * and write files reach the io API through it.
+ * This header is the app's one door to the io module (io/checkpoint.h, io/atomic_file.h): the
+ * run_* files that read and write files reach the io API through it.
  */
 #ifndef ARS_APP_OUTPUT_H
 #define ARS_APP_OUTPUT_H
@@ -16,7 +16,8 @@
 
 #include "config/config.h"
 #include "core/comm.h"
-#include "io/io_hdf5.h"
+#include "io/atomic_file.h"
+#include "io/checkpoint.h"
 #include "nn/arnn.h"
 
 /* One run of a checked config: who speaks and how it treats its output file. Filled by the

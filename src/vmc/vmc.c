@@ -3,7 +3,9 @@
  */
 #include "vmc/vmc.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,14 +13,33 @@
 
 #include "core/ars_common.h"
 
-#define LOG_FIELDS 10
+#define LOG_COLUMN(f)                                                                              \
+    { #f, offsetof(ars_vmc_log, f) }
+const ars_vmc_log_column ars_vmc_log_columns[] = {LOG_COLUMN(energy),
+                                                  LOG_COLUMN(energy_error),
+                                                  LOG_COLUMN(energy_variance),
+                                                  LOG_COLUMN(vscore),
+                                                  LOG_COLUMN(relative_error),
+                                                  LOG_COLUMN(grad_norm),
+                                                  LOG_COLUMN(distinct_fraction),
+                                                  LOG_COLUMN(seconds),
+                                                  LOG_COLUMN(learning_rate),
+                                                  LOG_COLUMN(diag_shift)};
+#undef LOG_COLUMN
+static_assert(sizeof ars_vmc_log_columns / sizeof ars_vmc_log_columns[0] == ARS_VMC_LOG_COLUMNS,
+              "ars_vmc_log_columns: one row per double column of ars_vmc_log");
+/* A column added to ars_vmc_log without a row (or a count) here fails the build. */
+static_assert(sizeof(ars_vmc_log) ==
+                  2 * sizeof(size_t) + sizeof(int64_t *) + ARS_VMC_LOG_COLUMNS * sizeof(double *),
+              "ars_vmc_log: every double column needs a row in ars_vmc_log_columns");
 
+/* The address of column i's pointer inside the log. */
 static double **log_field(ars_vmc_log *log, int i) {
-    double **f[LOG_FIELDS] = {
-        &log->energy,         &log->energy_error, &log->energy_variance,   &log->vscore,
-        &log->relative_error, &log->grad_norm,    &log->distinct_fraction, &log->seconds,
-        &log->learning_rate,  &log->diag_shift};
-    return f[i];
+    return (double **)((char *)log + ars_vmc_log_columns[i].offset);
+}
+
+double *ars_vmc_log_data(const ars_vmc_log *log, int i) {
+    return *(double *const *)((const char *)log + ars_vmc_log_columns[i].offset);
 }
 
 int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap) {
@@ -30,7 +51,7 @@ int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap) {
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the training log");
     }
     log->iteration = it;
-    for (int i = 0; i < LOG_FIELDS; i++) {
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
         double **f = log_field(log, i);
         double *p = realloc(*f, cap * sizeof(double));
         if (p == NULL) {
@@ -44,7 +65,7 @@ int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap) {
 
 void ars_vmc_log_free(ars_vmc_log *log) {
     free(log->iteration);
-    for (int i = 0; i < LOG_FIELDS; i++) {
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
         free(*log_field(log, i));
     }
     memset(log, 0, sizeof *log);
@@ -69,7 +90,7 @@ int ars_vmc_share(ars_vmc *v) {
         ars_comm_bcast(c, v->opt->vec[k], P * sizeof(double));
     }
     ars_comm_bcast(c, v->log.iteration, v->log.len * sizeof(int64_t));
-    for (int i = 0; i < LOG_FIELDS; i++) {
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
         ars_comm_bcast(c, *log_field(&v->log, i), v->log.len * sizeof(double));
     }
     return ARS_OK;

@@ -54,6 +54,20 @@ typedef struct ars_vmc_log {
     double *grad_norm, *distinct_fraction, *seconds, *learning_rate, *diag_shift;
 } ars_vmc_log;
 
+/* The training log's double columns, in the order they are written to /vmc (after
+ * "iteration"): the one list that the log's allocation, ars_vmc_share and io's /vmc writer and
+ * reader iterate over. `offset` is offsetof(ars_vmc_log, <the column's pointer>). */
+typedef struct ars_vmc_log_column {
+    const char *name; /* the field's name and its /vmc dataset's name */
+    size_t offset;
+} ars_vmc_log_column;
+
+#define ARS_VMC_LOG_COLUMNS 10
+extern const ars_vmc_log_column ars_vmc_log_columns[ARS_VMC_LOG_COLUMNS];
+
+/* Column i (0 <= i < ARS_VMC_LOG_COLUMNS) of the log: its first entry (NULL before allocation). */
+double *ars_vmc_log_data(const ars_vmc_log *log, int i);
+
 typedef struct ars_vmc {
     ars_arnn *net;    /* not owned; updated in place */
     const ars_ham *H; /* not owned */

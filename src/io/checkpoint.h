@@ -1,5 +1,6 @@
 /*
- * io_hdf5: arsampler's HDF5 files (format_version 1; the contract is docs/hdf5-format.md).
+ * checkpoint: the layout of arsampler's HDF5 files (format_version 1; the contract is
+ * docs/hdf5-format.md). Writer in checkpoint.c, validating readers in checkpoint_read.c.
  *
  *   /                      attrs format="arsampler", format_version=1, arsampler_version,
  *                          config (effective INI text), seed
@@ -23,15 +24,16 @@
  *                          error, n_samples (and variance, distance, k or cuts) and attributes
  *                          description (and centre)
  *
- * Files are built in memory, written to "<path>.tmp.<pid>" in the same folder, flushed and
- * renamed into place only when complete, so an interrupted run or a full disk never leaves a
- * half-written file where a good one was (and the temporary file is removed on failure).
+ * Files are built in memory (h5_image.h) and committed atomically (atomic_file.h): written to
+ * "<path>.tmp.<pid>" in the same folder, flushed and renamed into place only when complete, so an
+ * interrupted run or a full disk never leaves a half-written file where a good one was (and the
+ * temporary file is removed on failure).
  * HDF5's own error stack is silenced; every failure is reported once through ARS_ERR, naming
  * the file and the object. While an input file is read, a crash inside HDF5 (which trusts some
- * sizes in the file) ends the program with one such message and exit status 2.
+ * sizes in the file) ends the program with one such message and exit status 2 (crash_guard.h).
  */
-#ifndef ARS_IO_HDF5_H
-#define ARS_IO_HDF5_H
+#ifndef ARS_IO_CHECKPOINT_H
+#define ARS_IO_CHECKPOINT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,21 +90,6 @@ int ars_io_load_train(const char *path, ars_opt *opt, ars_vmc_log *log);
  * exactly `arch`, chain size included (a run continued with another network or chain would not
  * be the same run). ARS_STATUS_EINPUT with one message naming the attribute otherwise. */
 int ars_io_check_resume(const char *path, const ars_arch *arch);
-
-/* Checks that a file can be created at `path` (its folder exists or can be made, and is
- * writable), so a typo fails before any work. ARS_STATUS_ECONFIG with a message otherwise,
- * prefixed with `where` (where the path was set: "FILE:LINE", see ars_config_where). */
-int ars_io_check_writable(const char *path, const char *where);
-
-/* The temporary name a write of `path` uses before its rename: "<path>.tmp.<pid>" (so that a
- * signal handler can remove it). */
-void ars_io_temporary_name(char *buf, size_t len, const char *path);
-
-/* Keeps an existing file at `path` as a numbered backup beside it, as GNU cp --backup=numbered
- * and GROMACS do: renames it to the first free "<path>.~N~" (N = 1, 2, ...) and writes that
- * name into `backup` (len bytes); writes "" and does nothing when there is no file. Returns
- * ARS_OK, or ARS_STATUS_EIO with a message if the rename fails. */
-int ars_io_backup(const char *path, char *backup, size_t len);
 
 /* Reads the architecture recorded in /hilbert and /model. ARS_STATUS_EINPUT on failure. */
 int ars_io_read_arch(const char *path, ars_arch *arch);

@@ -1,0 +1,371 @@
+/*
+ * checkpoint (writer): the layout of arsampler's HDF5 files, written through h5.h's helpers into
+ * an in-memory image (h5_image.h) that is committed atomically; see checkpoint.h and
+ * docs/hdf5-format.md. The readers are in checkpoint_read.c.
+ */
+#include "io/checkpoint.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "core/ars_common.h"
+#include "io/h5.h"
+#include "io/h5_image.h"
+
+static herr_t write_model(hid_t file, const ars_arnn *net, const char *dtype) {
+    const ars_arch *a = &net->arch;
+    hid_t g = H5I_INVALID_HID;
+    herr_t rc = -1;
+    double states[ARS_HILBERT_MAX_TWO_S + 1];
+    for (int i = 0; i < a->hilbert.local_size; i++) {
+        states[i] = ars_hilbert_value(&a->hilbert, i);
+    }
+    hsize_t dims[3] = {(hsize_t)a->hilbert.local_size, 0, 0};
+    const double spin = 0.5 * a->hilbert.two_s;
+    g = H5Gcreate2(file, "hilbert", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || ars_h5_attr_i64(g, "size", a->hilbert.size) < 0 ||
+        ars_h5_attr_i64(g, "local_size", a->hilbert.local_size) < 0 ||
+        ars_h5_attr_write(g, "spin", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &spin) < 0 ||
+        ars_h5_write_dataset(g, "local_states", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, states,
+                             0) < 0) {
+        goto done;
+    }
+    const double total_sz = 0.5 * a->hilbert.two_m;
+    if (a->hilbert.constrained && ars_h5_attr_write(g, "total_sz", H5T_IEEE_F64LE,
+                                                    H5T_NATIVE_DOUBLE, 0, NULL, &total_sz) < 0) {
+        goto done;
+    }
+    H5Gclose(g);
+    g = H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || ars_h5_attr_i64(g, "layers", a->layers) < 0 ||
+        ars_h5_attr_i64_array(g, "features", a->features, a->layers) < 0 ||
+        ars_h5_attr_i64(g, "kernel_size", a->kernel_size) < 0 ||
+        ars_h5_attr_i64_array(g, "kernel_dilation", a->dilation, a->layers) < 0 ||
+        ars_h5_attr_string(g, "activation", ars_activation_name(a->activation)) < 0 ||
+        ars_h5_attr_string(g, "input", ars_input_name(a->input)) < 0 ||
+        ars_h5_attr_i64(g, "use_bias", a->use_bias) < 0 ||
+        ars_h5_attr_i64(g, "feature_group_count", a->feature_group_count) < 0 ||
+        ars_h5_attr_i64(g, "machine_pow", ARS_MACHINE_POW) < 0 ||
+        ars_h5_attr_string(g, "symmetrize", ars_sym_name(a->symmetry)) < 0 ||
+        ars_h5_attr_string(g, "dtype", dtype != NULL ? dtype : "float64") < 0) {
+        goto done;
+    }
+    H5Gclose(g);
+    g = H5Gcreate2(file, "variables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        goto done;
+    }
+    H5Gclose(g);
+    g = H5Gcreate2(file, "variables/params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        goto done;
+    }
+    for (int l = 0; l < a->layers; l++) {
+        const ars_conv *c = &net->layer[l];
+        char name[64];
+        snprintf(name, sizeof name, "layers_%d", l);
+        hid_t lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (lg < 0) {
+            goto done;
+        }
+        hsize_t kd[3] = {(hsize_t)c->taps, (hsize_t)(c->cin / c->groups), (hsize_t)c->cout};
+        hsize_t bd[1] = {(hsize_t)c->cout};
+        herr_t e = ars_h5_write_dataset(lg, "kernel", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, kd,
+                                        c->kernel, 0);
+        if (e >= 0 && c->bias != NULL) {
+            e = ars_h5_write_dataset(lg, "bias", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, bd, c->bias,
+                                     0);
+        }
+        H5Gclose(lg);
+        if (e < 0) {
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+/* The root attributes every arsampler file has. */
+static herr_t write_root_attributes(hid_t file, const ars_io_meta *meta) {
+    if (ars_h5_attr_string(file, "format", ARS_FORMAT_NAME) < 0 ||
+        ars_h5_attr_i64(file, "format_version", ARS_FORMAT_VERSION) < 0 ||
+        ars_h5_attr_string(file, "arsampler_version", ARS_VERSION) < 0 ||
+        ars_h5_attr_string(file, "config", meta->config_text != NULL ? meta->config_text : "") <
+            0 ||
+        ars_h5_attr_write(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &meta->seed) <
+            0) {
+        return -1;
+    }
+    return 0;
+}
+
+static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
+    hid_t g = H5Gcreate2(file, "hamiltonian", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = -1;
+    if (g >= 0 && ars_h5_attr_string(g, "type", ars_ham_type_name(H->type)) >= 0 &&
+        ars_h5_attr_write(g, "J", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J) >= 0 &&
+        ars_h5_attr_write(g, "h", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->h) >= 0 &&
+        ars_h5_attr_write(g, "Delta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->Delta) >= 0 &&
+        ars_h5_attr_write(g, "J2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J2) >= 0 &&
+        ars_h5_attr_i64(g, "pbc", H->pbc) >= 0 &&
+        ars_h5_attr_i64(g, "marshall_sign", H->marshall_sign) >= 0) {
+        rc = 0;
+    }
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+static herr_t write_reference(hid_t file, double energy, const char *method) {
+    hid_t g = H5Gcreate2(file, "reference", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = -1;
+    if (g >= 0) {
+        hid_t space = H5Screate(H5S_SCALAR);
+        hid_t d = space >= 0 ? H5Dcreate2(g, "energy", H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                          H5P_DEFAULT, H5P_DEFAULT)
+                             : H5I_INVALID_HID;
+        if (d >= 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &energy) >= 0 &&
+            (method == NULL || ars_h5_attr_string(d, "method", method) >= 0)) {
+            rc = 0;
+        }
+        if (d >= 0) {
+            H5Dclose(d);
+        }
+        if (space >= 0) {
+            H5Sclose(space);
+        }
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
+    hid_t g = H5I_INVALID_HID;
+    herr_t rc = -1;
+    const ars_opt *o = tr->opt;
+    const ars_vmc_log *log = tr->log;
+    hsize_t pd[1] = {(hsize_t)P}, ld[1] = {(hsize_t)log->len};
+    if (write_hamiltonian(file, tr->H) < 0) {
+        return -1;
+    }
+    if (!isnan(tr->exact_energy) && write_reference(file, tr->exact_energy, NULL) < 0) {
+        return -1;
+    }
+    g = H5Gcreate2(file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* The optimizer's type, step count, every hyperparameter and its named state vectors. */
+    if (g < 0 || ars_h5_attr_string(g, "type", o->type->name) < 0 ||
+        ars_h5_attr_i64(g, "step", o->step) < 0) {
+        goto done;
+    }
+    for (int h = 0; h < ARS_OPT_N_HYPER; h++) {
+        if (ars_h5_attr_write(g, ars_opt_hyper_names[h], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                              &o->hyper[h]) < 0) {
+            goto done;
+        }
+    }
+    for (int k = 0; k < o->type->n_vectors; k++) {
+        if (ars_h5_write_dataset(g, o->type->vectors[k].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
+                                 pd, o->vec[k], 0) < 0) {
+            goto done;
+        }
+    }
+    H5Gclose(g);
+    g = H5Gcreate2(file, "vmc", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0 || ars_h5_attr_i64(g, "iterations_done", (int64_t)log->len) < 0 ||
+        ars_h5_write_dataset(g, "iteration", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, ld, log->iteration,
+                             0) < 0) {
+        goto done;
+    }
+    for (int i = 0; i < ARS_VMC_LOG_COLUMNS; i++) {
+        if (ars_h5_write_dataset(g, ars_vmc_log_columns[i].name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                 1, ld, ars_vmc_log_data(log, i), 0) < 0) {
+            goto done;
+        }
+    }
+    if (tr->final != NULL) {
+        const ars_vmc_estimate *e = tr->final;
+        if (ars_h5_attr_write(g, "final_energy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                              &e->energy) < 0 ||
+            ars_h5_attr_write(g, "final_energy_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                              &e->energy_error) < 0 ||
+            ars_h5_attr_write(g, "final_energy_variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                              NULL, &e->energy_variance) < 0 ||
+            ars_h5_attr_write(g, "final_vscore", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                              &e->vscore) < 0 ||
+            ars_h5_attr_write(g, "final_relative_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                              &e->relative_error) < 0 ||
+            ars_h5_attr_i64(g, "final_samples", (int64_t)e->n_samples) < 0) {
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+/* /observables/NAME/{mean, error, n_samples, ...} of one measured observable. */
+static herr_t write_observable(hid_t parent, int k, const ars_obs_value *v) {
+    hid_t g = H5Gcreate2(parent, ars_obs_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        return -1;
+    }
+    herr_t rc = ars_h5_attr_string(g, "description", ars_obs_description((ars_obs_kind)k));
+    hsize_t dims[1] = {(hsize_t)v->len};
+    if (rc >= 0 && v->len > 0) {
+        rc =
+            ars_h5_write_dataset(g, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v->mean, 0);
+        if (rc >= 0) {
+            rc = ars_h5_write_dataset(g, "error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims,
+                                      v->error, 0);
+        }
+    } else if (rc >= 0) {
+        rc = ars_h5_write_scalar(g, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->mean);
+        if (rc >= 0) {
+            rc = ars_h5_write_scalar(g, "error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->error);
+        }
+    }
+    if (rc >= 0) {
+        rc = ars_h5_write_scalar(g, "n_samples", H5T_STD_I64LE, H5T_NATIVE_INT64, &v->n_samples);
+    }
+    if (rc >= 0 && k == ARS_OBS_ENERGY) {
+        rc = ars_h5_write_scalar(g, "variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v->variance);
+    }
+    if (rc >= 0 && v->coord != NULL) {
+        rc = ars_h5_write_dataset(g, k == ARS_OBS_RENYI2 ? "cuts" : "distance", H5T_STD_I64LE,
+                                  H5T_NATIVE_INT64, 1, dims, v->coord, 0);
+        if (rc >= 0 && k != ARS_OBS_RENYI2) {
+            rc = ars_h5_attr_i64(g, "centre", v->centre);
+        }
+    }
+    if (rc >= 0 && v->k != NULL) {
+        rc = ars_h5_write_dataset(g, "k", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v->k, 0);
+    }
+    if (H5Gclose(g) < 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
+static herr_t write_observables(hid_t file, const ars_obs_result *obs, const char *source) {
+    hid_t g = H5Gcreate2(file, "observables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        return -1;
+    }
+    herr_t rc = ars_h5_attr_i64(g, "n_samples", obs->n_samples);
+    if (rc >= 0) {
+        rc = ars_h5_attr_i64(g, "pbc", obs->pbc);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_attr_i64(g, "marshall_sign", obs->marshall_sign);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_attr_string(g, "source", source != NULL ? source : "samples");
+    }
+    for (int k = 0; k < ARS_OBS_COUNT && rc >= 0; k++) {
+        if (obs->mask & (1u << k)) {
+            rc = write_observable(g, k, &obs->v[k]);
+        }
+    }
+    if (H5Gclose(g) < 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
+int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
+                 const double *log_prob, size_t n, const ars_io_train *train) {
+    ars_h5_out o;
+    int8_t *values = NULL;
+    const char *what = "write the root attributes";
+    const int opened = ars_h5_out_open(&o, path);
+    if (opened != 0) {
+        return ars_h5_out_open_failed(&o, path, opened);
+    }
+    if (write_root_attributes(o.id, meta) < 0) {
+        goto fail;
+    }
+    what = "write /hilbert, /model and /variables";
+    if (write_model(o.id, net, meta->dtype) < 0) {
+        goto fail;
+    }
+    if (n > 0) {
+        const int L = net->arch.hilbert.size;
+        what = "write /samples";
+        values = malloc(n * (size_t)L);
+        if (values == NULL) {
+            goto fail;
+        }
+        ars_hilbert_to_values(&net->arch.hilbert, values, cfg, n);
+        hsize_t sd[2] = {(hsize_t)n, (hsize_t)L};
+        if (ars_h5_write_dataset(o.id, "samples", H5T_STD_I8LE, H5T_NATIVE_INT8, 2, sd, values, 1) <
+            0) {
+            goto fail;
+        }
+        free(values);
+        values = NULL;
+        what = "write /log_prob";
+        hsize_t ld[1] = {(hsize_t)n};
+        if (ars_h5_write_dataset(o.id, "log_prob", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld,
+                                 log_prob, 1) < 0) {
+            goto fail;
+        }
+    }
+    if (train != NULL) {
+        what = "write the training state (/hamiltonian, /optimizer, /vmc)";
+        if (write_train(o.id, train, net->n_params) < 0) {
+            goto fail;
+        }
+    }
+    if (train == NULL && meta->H != NULL) {
+        what = "write /hamiltonian and /reference";
+        if (write_hamiltonian(o.id, meta->H) < 0 ||
+            (!isnan(meta->exact_energy) && write_reference(o.id, meta->exact_energy, NULL) < 0)) {
+            goto fail;
+        }
+    }
+    if (meta->obs != NULL) {
+        what = "write /observables";
+        if (write_observables(o.id, meta->obs, meta->obs_source) < 0) {
+            goto fail;
+        }
+    }
+    return ars_h5_out_commit(&o, path, 1, NULL);
+fail:
+    free(values);
+    return ars_h5_out_commit(&o, path, 0, what);
+}
+
+int ars_io_write_exact(const char *path, const ars_io_meta *meta, const ars_hilbert *h,
+                       const ars_ham *H, double energy, const char *method) {
+    ars_h5_out o;
+    const int opened = ars_h5_out_open(&o, path);
+    if (opened != 0) {
+        return ars_h5_out_open_failed(&o, path, opened);
+    }
+    int ok = write_root_attributes(o.id, meta) >= 0;
+    if (ok) {
+        const double spin = 0.5 * h->two_s;
+        hid_t g = H5Gcreate2(o.id, "hilbert", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        ok = g >= 0 && ars_h5_attr_i64(g, "size", h->size) >= 0 &&
+             ars_h5_attr_i64(g, "local_size", h->local_size) >= 0 &&
+             ars_h5_attr_write(g, "spin", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &spin) >= 0;
+        if (g >= 0) {
+            H5Gclose(g);
+        }
+    }
+    ok = ok && write_hamiltonian(o.id, H) >= 0 && write_reference(o.id, energy, method) >= 0;
+    return ars_h5_out_commit(&o, path, ok,
+                             "write the root attributes, /hilbert, /hamiltonian and /reference");
+}
