@@ -220,12 +220,24 @@ typedef struct exact_op {
     int marshall;
     ars_change *ch; /* (max connections) */
     double *mel;    /* (max connections) */
+    /* The off-diagonal part in the sector, built once for Lanczos when it fits in memory
+     * (row r: entries row[r] .. row[r+1] of col and val, in connection order); NULL: the
+     * connections are enumerated at every product. */
+    size_t *row;
+    uint32_t *col;
+    double *val;
 } exact_op;
 
 static void exact_op_free(exact_op *xo) {
     ars_op_free(xo->op);
     free(xo->ch);
     free(xo->mel);
+    free(xo->row);
+    free(xo->col);
+    free(xo->val);
+    xo->row = NULL;
+    xo->col = NULL;
+    xo->val = NULL;
     xo->op = NULL;
     xo->ch = NULL;
     xo->mel = NULL;
@@ -236,6 +248,9 @@ static int exact_op_init(exact_op *xo, const ars_ham *H) {
     xo->marshall = H->marshall_sign;
     xo->ch = NULL;
     xo->mel = NULL;
+    xo->row = NULL;
+    xo->col = NULL;
+    xo->val = NULL;
     if (xo->op == NULL) {
         return ARS_STATUS_ENOMEM;
     }
@@ -251,17 +266,65 @@ static int exact_op_init(exact_op *xo, const ars_ham *H) {
 
 /* The connections of cfg with their (signed) elements in xo->ch, xo->mel; returns their number. */
 static int exact_connections(exact_op *xo, const uint8_t *cfg) {
-    double diag;
-    const int n = ars_op_apply(xo->op, cfg, &diag, xo->ch, xo->mel);
+    /* The diagonal comes from ars_op_diagonal, once per state. */
+    const int n = ars_op_apply(xo->op, cfg, NULL, xo->ch, xo->mel);
     for (int k = 0; xo->marshall && k < n; k++) {
         xo->mel[k] *= ars_change_marshall_ratio(cfg, &xo->ch[k]);
     }
     return n;
 }
 
+/* Builds the sector's off-diagonal part once (two passes: count, then fill), so that every
+ * Lanczos product is a sparse product with the same elements in the same order. Leaves
+ * xo->row NULL (products then enumerate) when it does not fit in memory. */
+static void exact_csr_build(exact_op *xo, const sector *s) {
+    uint8_t cfg[32];
+    size_t nnz = 0;
+    xo->row = malloc((s->dim + 1) * sizeof *xo->row);
+    if (xo->row == NULL) {
+        return;
+    }
+    for (size_t r = 0; r < s->dim; r++) {
+        mask_to_cfg(cfg, sector_state(s, r), s->L);
+        xo->row[r] = nnz;
+        nnz += (size_t)exact_connections(xo, cfg);
+    }
+    xo->row[s->dim] = nnz;
+    xo->col = malloc((nnz > 0 ? nnz : 1) * sizeof *xo->col);
+    xo->val = malloc((nnz > 0 ? nnz : 1) * sizeof *xo->val);
+    if (xo->col == NULL || xo->val == NULL) {
+        free(xo->row);
+        free(xo->col);
+        free(xo->val);
+        xo->row = NULL;
+        xo->col = NULL;
+        xo->val = NULL;
+        return;
+    }
+    for (size_t r = 0; r < s->dim; r++) {
+        const uint32_t m = sector_state(s, r);
+        mask_to_cfg(cfg, m, s->L);
+        const int n = exact_connections(xo, cfg);
+        for (int k = 0; k < n; k++) {
+            xo->col[xo->row[r] + (size_t)k] = (uint32_t)sector_rank(s, m ^ flip_mask(&xo->ch[k]));
+            xo->val[xo->row[r] + (size_t)k] = xo->mel[k];
+        }
+    }
+}
+
 /* y = H x within the sector, row by row: y[r] = diag[r] x[r] + sum_flips mel x[rank(flipped)]. */
 static void sector_apply(double *y, const double *x, const double *diag, exact_op *xo,
                          const sector *s) {
+    if (xo->row != NULL) {
+        for (size_t r = 0; r < s->dim; r++) {
+            double acc = diag[r] * x[r];
+            for (size_t e = xo->row[r]; e < xo->row[r + 1]; e++) {
+                acc += xo->val[e] * x[xo->col[e]];
+            }
+            y[r] = acc;
+        }
+        return;
+    }
     uint8_t cfg[32];
     for (size_t r = 0; r < s->dim; r++) {
         const uint32_t m = sector_state(s, r);
@@ -335,6 +398,7 @@ static int lanczos(exact_op *xo, const sector *s, double *e0, int max_iter, doub
         mask_to_cfg(cfg, sector_state(s, r), s->L);
         diag[r] = ars_op_diagonal(xo->op, cfg);
     }
+    exact_csr_build(xo, s);
     ars_rng_seed(rng, LANCZOS_START_KEY);
     for (size_t r = 0; r < dim; r++) {
         V[r] = 2.0 * gsl_rng_uniform(rng) - 1.0;

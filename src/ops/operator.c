@@ -22,15 +22,39 @@ typedef struct op_part {
     int diagonal;  /* every M_k is diagonal */
     int max_combo; /* prod_k (most non-zeros in a column of M_k) */
     double *mat;   /* (ns, D, D) row-major */
+    /* The non-zeros of each column, rows ascending: column v of M_k has nnz[k*D + v] entries
+     * at rows[(k*D + v)*D + j] with values vals[(k*D + v)*D + j]. */
+    int *nnz;
+    int *rows;
+    double *vals;
 } op_part;
 
 /* Off-diagonal parts with one site pattern. */
+/* One tabulated connection of a group: the pattern's sites k[j] (j < n) take values value[j]. */
+typedef struct op_entry {
+    int n;
+    uint8_t k[ARS_CHANGE_MAX_SITES];
+    uint8_t value[ARS_CHANGE_MAX_SITES];
+    double mel;
+} op_entry;
+
 typedef struct op_group {
     int relative, ns;
     int site[ARS_CHANGE_MAX_SITES];
     int n_parts;
     int part[64]; /* indices into ars_op.parts */
+    /* The group's merged connections for every local column (the values at its sites,
+     * col = sum_k v_k D^(ns-1-k)), computed once by the generic enumeration below, when there
+     * are at most OP_TABLE_MAX columns (else n_cols = 0 and instances are enumerated). */
+    int n_cols;
+    int *start;    /* (n_cols + 1) entries of column c: tab[start[c] .. start[c+1]) */
+    op_entry *tab; /* the connections, in enumeration order */
+    double *extra; /* (n_cols) the diagonal elements of the group's terms, summed */
+    uint8_t *has_extra;
 } op_group;
+
+/* Most local columns a group is tabulated for (D^ns): 4 sites of spin 3/2, 3 of spin 7/2. */
+#define OP_TABLE_MAX 4096
 
 struct ars_op {
     int size, two_s, D, pbc;
@@ -60,8 +84,17 @@ void ars_op_free(ars_op *op) {
     }
     for (int k = 0; k < op->n_parts; k++) {
         free(op->parts[k].mat);
+        free(op->parts[k].nnz);
+        free(op->parts[k].rows);
+        free(op->parts[k].vals);
     }
     free(op->parts);
+    for (int g = 0; g < op->n_groups; g++) {
+        free(op->groups[g].start);
+        free(op->groups[g].tab);
+        free(op->groups[g].extra);
+        free(op->groups[g].has_extra);
+    }
     free(op->groups);
     free(op);
 }
@@ -104,7 +137,10 @@ static int instance_sites(const ars_op *op, int relative, int ns, const int *sit
             if (!op->pbc) {
                 return 0;
             }
-            t = ((t % op->size) + op->size) % op->size;
+            t += t < 0 ? op->size : -op->size; /* one wrap, the usual case, without a division */
+            if (t < 0 || t >= op->size) {
+                t = ((t % op->size) + op->size) % op->size;
+            }
         }
         out[k] = t;
     }
@@ -124,7 +160,7 @@ static void mat_mul(double *c, const double *a, const double *b, int D) {
     }
 }
 
-static int add_group(ars_op *op, int p) {
+static int add_group(ars_op *op, int p, int *group) {
     const op_part *pt = &op->parts[p];
     for (int g = 0; g < op->n_groups; g++) {
         op_group *gr = &op->groups[g];
@@ -132,6 +168,7 @@ static int add_group(ars_op *op, int p) {
             memcmp(gr->site, pt->site, (size_t)pt->ns * sizeof(int)) == 0 &&
             gr->n_parts < (int)(sizeof gr->part / sizeof gr->part[0])) {
             gr->part[gr->n_parts++] = p;
+            *group = g;
             return ARS_OK;
         }
     }
@@ -150,6 +187,7 @@ static int add_group(ars_op *op, int p) {
     gr->ns = pt->ns;
     memcpy(gr->site, pt->site, (size_t)pt->ns * sizeof(int));
     gr->part[gr->n_parts++] = p;
+    *group = op->n_groups - 1;
     return ARS_OK;
 }
 
@@ -208,6 +246,8 @@ static int term_sites(const ars_op *op, const ars_op_factor *f, int nf, const ch
     return ARS_OK;
 }
 
+static int group_tabulate(const ars_op *op, op_group *gr);
+
 int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf, const char *what) {
     int site[ARS_CHANGE_MAX_SITES] = {0}, relative = 0, ns = 0;
     const int rc = term_sites(op, f, nf, what, site, &ns, &relative);
@@ -234,9 +274,15 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
     memcpy(pt.site, site, sizeof site);
     ARS_ASSERT(ns >= 1 && D >= 2, "%d sites, local size %d", ns, D);
     pt.mat = malloc((size_t)ns * DD * sizeof(double));
+    pt.nnz = malloc((size_t)ns * (size_t)D * sizeof(int));
+    pt.rows = malloc((size_t)ns * DD * sizeof(int));
+    pt.vals = malloc((size_t)ns * DD * sizeof(double));
     double *fm = malloc(2 * DD * sizeof(double));
-    if (pt.mat == NULL || fm == NULL) {
+    if (pt.mat == NULL || pt.nnz == NULL || pt.rows == NULL || pt.vals == NULL || fm == NULL) {
         free(pt.mat);
+        free(pt.nnz);
+        free(pt.rows);
+        free(pt.vals);
         free(fm);
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory adding an operator term");
     }
@@ -261,11 +307,17 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
         }
         int most = 0;
         for (int col = 0; col < D; col++) {
+            const size_t c = (size_t)k * D + (size_t)col;
             int nz = 0;
             for (int r = 0; r < D; r++) {
-                nz += m[r * D + col] != 0.0;
+                if (m[r * D + col] != 0.0) {
+                    pt.rows[c * D + (size_t)nz] = r;
+                    pt.vals[c * D + (size_t)nz] = m[r * D + col];
+                    nz++;
+                }
                 pt.diagonal &= r == col || m[r * D + col] == 0.0;
             }
+            pt.nnz[c] = nz;
             most = nz > most ? nz : most;
         }
         pt.max_combo *= most;
@@ -277,11 +329,16 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
         op->max_sites = ns;
     }
     if (!pt.diagonal) {
-        const int grc = add_group(op, op->n_parts - 1);
+        int g = 0;
+        const int grc = add_group(op, op->n_parts - 1, &g);
         if (grc != ARS_OK) {
             return grc;
         }
         op->max_conn += n_instances(op, relative) * pt.max_combo;
+        const int trc = group_tabulate(op, &op->groups[g]);
+        if (trc != ARS_OK) {
+            return trc;
+        }
     }
     return ARS_OK;
 }
@@ -317,12 +374,23 @@ static double diagonal_terms(const ars_op *op, const uint8_t *s, int *any) {
     return acc;
 }
 
+static int same_change(const ars_change *a, const ars_change *b) {
+    if (a->n != b->n) {
+        return 0;
+    }
+    for (int k = 0; k < a->n; k++) {
+        if (a->site[k] != b->site[k] || a->value[k] != b->value[k]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The connections of one group instance (sites t, ascending in the pattern's order) appended
  * at ch[n], merged and without zeros; diagonal elements go to *extra. Returns the new n. */
 static int group_instance(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
                           ars_change *ch, double *mel, int n, double *extra, int *any_extra) {
     const int D = op->D, ns = gr->ns;
-    const size_t DD = (size_t)D * (size_t)D;
     const int start = n;
     /* The instance's sites in ascending chain order (a wrap can reorder them). */
     int order[ARS_CHANGE_MAX_SITES];
@@ -335,54 +403,58 @@ static int group_instance(const ars_op *op, const op_group *gr, const int *t, co
     }
     for (int q = 0; q < gr->n_parts; q++) {
         const op_part *pt = &op->parts[gr->part[q]];
-        int row[ARS_CHANGE_MAX_SITES] = {0};
-        /* Odometer over the rows of every site's column s[t_k]. */
-        for (;;) {
-            double prod = 1.0;
-            int ok = 1, same = 1;
-            for (int k = 0; k < ns && ok; k++) {
-                const double e = pt->mat[(size_t)k * DD + (size_t)row[k] * D + s[t[k]]];
-                ok = e != 0.0;
-                prod = k == 0 ? e : prod * e;
-                same &= row[k] == s[t[k]];
+        /* Column s[t_k] of each site's matrix: its non-zeros, rows ascending. */
+        const int *rows[ARS_CHANGE_MAX_SITES] = {NULL};
+        const double *vals[ARS_CHANGE_MAX_SITES] = {NULL};
+        int nnz[ARS_CHANGE_MAX_SITES] = {0}, j[ARS_CHANGE_MAX_SITES] = {0};
+        int empty = ns < 1; /* every term has a site (ars_op_add_term) */
+        for (int k = 0; k < ns; k++) {
+            const size_t c = (size_t)k * D + s[t[k]];
+            rows[k] = pt->rows + c * D;
+            vals[k] = pt->vals + c * D;
+            nnz[k] = pt->nnz[c];
+            empty |= nnz[k] == 0;
+        }
+        /* Odometer over the non-zero combinations (the last site fastest). */
+        while (!empty) {
+            double prod = vals[0][j[0]];
+            int same = rows[0][j[0]] == s[t[0]];
+            for (int k = 1; k < ns; k++) {
+                prod *= vals[k][j[k]];
+                same &= rows[k][j[k]] == s[t[k]];
             }
-            if (ok) {
-                const double el = pt->coupling * (pt->sign * prod);
-                if (same) {
-                    *extra = *any_extra ? *extra + el : el;
-                    *any_extra = 1;
+            const double el = pt->coupling * (pt->sign * prod);
+            if (same) {
+                *extra = *any_extra ? *extra + el : el;
+                *any_extra = 1;
+            } else {
+                ars_change c = {0};
+                for (int k = 0; k < ns; k++) {
+                    const int o = order[k];
+                    const int r = rows[o][j[o]];
+                    if (r != s[t[o]]) {
+                        c.site[c.n] = t[o];
+                        c.value[c.n] = (uint8_t)r;
+                        c.n++;
+                    }
+                }
+                int m = start;
+                while (m < n && !same_change(&ch[m], &c)) {
+                    m++;
+                }
+                if (m < n) {
+                    mel[m] += el;
                 } else {
-                    ars_change c = {0};
-                    for (int k = 0; k < ns; k++) {
-                        const int j = order[k];
-                        if (row[j] != s[t[j]]) {
-                            c.site[c.n] = t[j];
-                            c.value[c.n] = (uint8_t)row[j];
-                            c.n++;
-                        }
-                    }
-                    int m = start;
-                    for (; m < n; m++) {
-                        if (ch[m].n == c.n &&
-                            memcmp(ch[m].site, c.site, (size_t)c.n * sizeof(int)) == 0 &&
-                            memcmp(ch[m].value, c.value, (size_t)c.n) == 0) {
-                            break;
-                        }
-                    }
-                    if (m < n) {
-                        mel[m] += el;
-                    } else {
-                        ch[n] = c;
-                        mel[n++] = el;
-                    }
+                    ch[n] = c;
+                    mel[n++] = el;
                 }
             }
             int k = ns - 1;
             for (; k >= 0; k--) {
-                if (++row[k] < D) {
+                if (++j[k] < nnz[k]) {
                     break;
                 }
-                row[k] = 0;
+                j[k] = 0;
             }
             if (k < 0) {
                 break;
@@ -400,22 +472,144 @@ static int group_instance(const ars_op *op, const op_group *gr, const int *t, co
     return w;
 }
 
+/* Tabulates gr's connections for every local column by running group_instance on the pattern's
+ * own sites 0..ns-1 (so the elements are the same numbers, merged in the same order), or sets
+ * n_cols = 0 when there are too many columns. Called whenever a term joins the group. */
+static int group_tabulate(const ars_op *op, op_group *gr) {
+    const int D = op->D, ns = gr->ns;
+    long cols = 1;
+    for (int k = 0; k < ns; k++) {
+        cols *= D;
+    }
+    free(gr->start);
+    free(gr->tab);
+    free(gr->extra);
+    free(gr->has_extra);
+    gr->start = NULL;
+    gr->tab = NULL;
+    gr->extra = NULL;
+    gr->has_extra = NULL;
+    gr->n_cols = 0;
+    if (cols > OP_TABLE_MAX) {
+        return ARS_OK; /* enumerated per instance */
+    }
+    int per_col = 0;
+    for (int q = 0; q < gr->n_parts; q++) {
+        per_col += op->parts[gr->part[q]].max_combo;
+    }
+    gr->start = malloc((size_t)(cols + 1) * sizeof *gr->start);
+    gr->tab = malloc((size_t)cols * (size_t)(per_col > 0 ? per_col : 1) * sizeof *gr->tab);
+    gr->extra = malloc((size_t)cols * sizeof *gr->extra);
+    gr->has_extra = malloc((size_t)cols);
+    ars_change *ch = malloc((size_t)(per_col > 0 ? per_col : 1) * sizeof *ch);
+    double *mel = malloc((size_t)(per_col > 0 ? per_col : 1) * sizeof *mel);
+    if (gr->start == NULL || gr->tab == NULL || gr->extra == NULL || gr->has_extra == NULL ||
+        ch == NULL || mel == NULL) {
+        free(ch);
+        free(mel);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory tabulating an operator term");
+    }
+    const int t[ARS_CHANGE_MAX_SITES] = {0, 1, 2, 3};
+    int n_tab = 0;
+    for (long col = 0; col < cols; col++) {
+        uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
+        for (int k = ns - 1, c = (int)col; k >= 0; k--, c /= D) {
+            v[k] = (uint8_t)(c % D);
+        }
+        double extra = 0.0;
+        int any_extra = 0;
+        const int n = group_instance(op, gr, t, v, ch, mel, 0, &extra, &any_extra);
+        gr->start[col] = n_tab;
+        for (int e = 0; e < n; e++) {
+            op_entry *en = &gr->tab[n_tab++];
+            en->n = ch[e].n;
+            for (int j = 0; j < ch[e].n; j++) {
+                en->k[j] = (uint8_t)ch[e].site[j];
+                en->value[j] = ch[e].value[j];
+            }
+            en->mel = mel[e];
+        }
+        gr->extra[col] = extra;
+        gr->has_extra[col] = (uint8_t)any_extra;
+    }
+    gr->start[cols] = n_tab;
+    gr->n_cols = (int)cols;
+    free(ch);
+    free(mel);
+    return ARS_OK;
+}
+
+/* The connections of one instance (chain sites t) of a tabulated group, appended at ch[n];
+ * its diagonal elements go to *extra. Returns the new n. */
+static int group_instance_tab(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
+                              ars_change *ch, double *mel, int n, double *extra, int *any_extra,
+                              int ascending) {
+    int col = 0;
+    for (int k = 0; k < gr->ns; k++) {
+        col = col * op->D + s[t[k]];
+    }
+    if (gr->has_extra[col]) {
+        *extra = *any_extra ? *extra + gr->extra[col] : gr->extra[col];
+        *any_extra = 1;
+    }
+    for (int e = gr->start[col]; e < gr->start[col + 1]; e++) {
+        const op_entry *en = &gr->tab[e];
+        ars_change *c = &ch[n];
+        c->n = en->n;
+        if (ascending) {
+            for (int j = 0; j < en->n; j++) {
+                c->site[j] = t[en->k[j]];
+                c->value[j] = en->value[j];
+            }
+            mel[n++] = en->mel;
+            continue;
+        }
+        /* Chain sites ascending (a wrap can reorder the pattern's sites). */
+        for (int j = 0; j < en->n; j++) {
+            const int site = t[en->k[j]];
+            int i = j;
+            for (; i > 0 && c->site[i - 1] > site; i--) {
+                c->site[i] = c->site[i - 1];
+                c->value[i] = c->value[i - 1];
+            }
+            c->site[i] = site;
+            c->value[i] = en->value[j];
+        }
+        mel[n++] = en->mel;
+    }
+    return n;
+}
+
 int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel) {
     int any = 0, any_extra = 0;
     double extra = 0.0;
-    const double d = diagonal_terms(op, s, &any);
+    const double d = diag != NULL ? diagonal_terms(op, s, &any) : 0.0;
     int n = 0;
     for (int g = 0; g < op->n_groups; g++) {
         const op_group *gr = &op->groups[g];
         int t[ARS_CHANGE_MAX_SITES] = {0};
+        /* Instances i in [lo, hi) stay inside the chain: their sites are i + offset,
+         * ascending, without checks. */
+        const int lo = gr->relative ? -gr->site[0] : 0;
+        const int hi = gr->relative ? op->size - gr->site[gr->ns - 1] : 0;
         for (int i = 0; i < n_instances(op, gr->relative); i++) {
-            if (instance_sites(op, gr->relative, gr->ns, gr->site, i, t)) {
-                n = group_instance(op, gr, t, s, ch, mel, n, &extra, &any_extra);
+            const int inside = gr->n_cols > 0 && i >= lo && i < hi;
+            if (inside) {
+                for (int k = 0; k < gr->ns; k++) {
+                    t[k] = i + gr->site[k];
+                }
+            } else if (!instance_sites(op, gr->relative, gr->ns, gr->site, i, t)) {
+                continue;
             }
+            n = gr->n_cols > 0
+                    ? group_instance_tab(op, gr, t, s, ch, mel, n, &extra, &any_extra, inside)
+                    : group_instance(op, gr, t, s, ch, mel, n, &extra, &any_extra);
         }
     }
     ARS_ASSERT(n <= op->max_conn, "%d connections exceed the bound %d", n, op->max_conn);
-    *diag = any_extra ? (any ? d + extra : extra) : (any ? d : 0.0);
+    if (diag != NULL) {
+        *diag = any_extra ? (any ? d + extra : extra) : (any ? d : 0.0);
+    }
     return n;
 }
 
@@ -431,6 +625,18 @@ double ars_op_diagonal(const ars_op *op, const uint8_t *s) {
         int t[ARS_CHANGE_MAX_SITES] = {0};
         for (int i = 0; i < n_instances(op, gr->relative); i++) {
             if (!instance_sites(op, gr->relative, gr->ns, gr->site, i, t)) {
+                continue;
+            }
+            if (gr->n_cols > 0) {
+                /* The tabulated column's summed diagonal, as ars_op_apply adds it. */
+                int col = 0;
+                for (int k = 0; k < gr->ns; k++) {
+                    col = col * D + s[t[k]];
+                }
+                if (gr->has_extra[col]) {
+                    extra = any_extra ? extra + gr->extra[col] : gr->extra[col];
+                    any_extra = 1;
+                }
                 continue;
             }
             for (int q = 0; q < gr->n_parts; q++) {

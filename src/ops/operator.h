@@ -64,7 +64,8 @@ int ars_op_max_connections(const ars_op *op);
 /* Most distinct sites of one term (the changes' reach, for the ratio windows). */
 int ars_op_max_sites(const ars_op *op);
 
-/* H(s, s) into *diag and the connections s -> s' != s with their elements H(s', s) into ch and
+/* H(s, s) into *diag (diag NULL: not computed, for callers that have it from
+ * ars_op_diagonal) and the connections s -> s' != s with their elements H(s', s) into ch and
  * mel (ars_op_max_connections entries at most), in the order above; returns their number. */
 int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel);
 

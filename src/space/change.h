@@ -20,6 +20,12 @@ typedef struct ars_change {
 /* The Marshall sign ratio sign(s') / sign(s) of change c of configuration s (L local indices),
  * sign(s) = (-1)^(sum over odd sites t of s_t): for spin 1/2 (-1)^(up spins on odd sites), for
  * spin S (-1)^(sum_odd (S + m_t)). +1 or -1. */
-double ars_change_marshall_ratio(const uint8_t *s, const ars_change *c);
+static inline double ars_change_marshall_ratio(const uint8_t *s, const ars_change *c) {
+    int d = 0;
+    for (int k = 0; k < c->n; k++) {
+        d += (c->site[k] & 1) ? (int)c->value[k] - (int)s[c->site[k]] : 0;
+    }
+    return (d & 1) ? -1.0 : 1.0;
+}
 
 #endif
