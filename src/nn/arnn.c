@@ -307,8 +307,16 @@ void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, 
     for (int b = 0; constrained && b < B; b++) {
         m[b] = 0;
     }
+    /* Layer by layer over the sites (every site is kept, so the order is free): one layer's
+     * input stays in cache while it is read, which is faster than site by site once the
+     * activations of the batch outgrow L2 (measured on 64- and 100-site chains). */
+    for (int l = 0; l < n; l++) {
+        for (int t = 0; t < Lc; t++) {
+            ars_arnn_layer_site(&io, net, net->params, l, t, B);
+        }
+    }
     for (int t = 0; t < Lc; t++) {
-        ars_arnn_site(&io, net, net->params, &arch->hilbert, NULL, m, t, B);
+        ars_arnn_head_site(&io, net, &arch->hilbert, NULL, m, t, B);
         for (int b = 0; constrained && t < Lc - 1 && b < B; b++) {
             m[b] += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
         }

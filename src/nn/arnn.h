@@ -237,6 +237,19 @@ void ars_arnn_site(const ars_arnn_site_io *io, const ars_arnn *net, const double
 void ars_arnn_site_f(const ars_arnn_site_io_f *io, const ars_arnn *net, const float *params,
                      const ars_hilbert *hil, const int *offset, const int *m, int t, int B);
 
+/* The two halves of ars_arnn_site, for callers that run the layers in another order (the ratio
+ * windows run layer l over all their sites before layer l + 1: the same operations on the same
+ * data, so the same bits): layer l at site t (conv, then the activation into in[l + 1]), and
+ * the head at site t (log-softmax of z_{n-1}, then the sector mask). */
+void ars_arnn_layer_site(const ars_arnn_site_io *io, const ars_arnn *net, const double *params,
+                         int l, int t, int B);
+void ars_arnn_layer_site_f(const ars_arnn_site_io_f *io, const ars_arnn *net, const float *params,
+                           int l, int t, int B);
+void ars_arnn_head_site(const ars_arnn_site_io *io, const ars_arnn *net, const ars_hilbert *hil,
+                        const int *offset, const int *m, int t, int B);
+void ars_arnn_head_site_f(const ars_arnn_site_io_f *io, const ars_arnn *net, const ars_hilbert *hil,
+                          const int *offset, const int *m, int t, int B);
+
 /* Receptive field of a site t >= L-1: depends[r] = 1 if site t depends on site t - r, for
  * 1 <= r < L (depends has length 2L: the second half is scratch; depends[0] = 0). Returns the
  * largest offset reached by the architecture (it may exceed L-1). Allocates nothing. */

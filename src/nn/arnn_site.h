@@ -59,56 +59,68 @@ void NAME(ars_arnn_mask_batch)(REAL *lpsi, const REAL *z, size_t ld, const ars_h
     }
 }
 
-void NAME(ars_arnn_site)(const NAME(ars_arnn_site_io) * io, const ars_arnn *net, const REAL *params,
-                         const ars_hilbert *hil, const int *offset, const int *m, int t, int B) {
+void NAME(ars_arnn_layer_site)(const NAME(ars_arnn_site_io) * io, const ars_arnn *net,
+                               const REAL *params, int l, int t, int B) {
     const ars_arch *arch = &net->arch;
-    const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
+    const int L = arch->hilbert.size, n = arch->layers;
+    const size_t ld = io->ld;
+    ARS_ASSERT(l >= 0 && l < n && t >= 0 && t < L, "layer %d of %d, site %d of %d", l, n, t, L);
+    ARS_ASSERT(B >= 1 && (size_t)B <= ld, "batch %d with row stride %zu", B, ld);
+    const ars_conv *c = &net->layer[l];
+    const int shift0 = ars_conv_shift(c, 0); /* tap 0 reads the farthest site */
+    ARS_ASSERT(io->in[l] != NULL && io->in_len[l] >= (shift0 < L ? shift0 + 1 : L),
+               "layer %d: the input ring of %d sites cannot hold the %d sites it reads", l,
+               io->in_len[l], shift0 < L ? shift0 + 1 : L);
+    ARS_ASSERT(io->z[l] != NULL && io->z_len[l] >= 1, "layer %d: no output buffer", l);
+    /* Layer l's input (C_l, B) at site t - s_k, or zero padding before the chain. */
+    const REAL *taps[ARS_MAX_TAPS];
+    const size_t in_site = (size_t)c->cin * ld;
+    for (int k = 0; k < c->taps; k++) {
+        const int s = t - ars_conv_shift(c, k);
+        taps[k] = s >= 0 ? io->in[l] + (size_t)(s % io->in_len[l]) * in_site : NULL;
+    }
+    REAL *z = io->z[l] + (size_t)(t % io->z_len[l]) * c->cout * ld;
+    const REAL *kernel = params + (c->kernel - net->params);
+    const REAL *bias = c->bias != NULL ? params + (c->bias - net->params) : NULL;
+    NAME(ars_conv_site)(z, ld, taps, ld, c, kernel, bias, B);
+    if (l < n - 1) {
+        /* a_l = act(z_l): the next layer's input at site t. */
+        ARS_ASSERT(io->in[l + 1] != NULL && io->in_len[l + 1] >= 1, "layer %d: no input", l + 1);
+        REAL *next = io->in[l + 1] + (size_t)(t % io->in_len[l + 1]) * c->cout * ld;
+        if (ld == (size_t)B) {
+            NAME(ars_activation_apply)(next, z, (size_t)c->cout * ld, arch->activation);
+        } else {
+            for (int f = 0; f < c->cout; f++) {
+                NAME(ars_activation_apply)
+                (next + (size_t)f * ld, z + (size_t)f * ld, (size_t)B, arch->activation);
+            }
+        }
+    }
+}
+
+void NAME(ars_arnn_head_site)(const NAME(ars_arnn_site_io) * io, const ars_arnn *net,
+                              const ars_hilbert *hil, const int *offset, const int *m, int t,
+                              int B) {
+    const ars_arch *arch = &net->arch;
+    const int D = arch->hilbert.local_size, n = arch->layers;
     const size_t ld = io->ld;
     const int masked = hil != NULL && hil->constrained;
-    ARS_ASSERT(n >= 1 && t >= 0 && t < L, "site %d of %d, %d layers", t, L, n);
-    ARS_ASSERT(B >= 1 && (size_t)B <= ld, "batch %d with row stride %zu", B, ld);
     ARS_ASSERT(io->lpsi != NULL && io->lpsi_len >= 1, "no head buffer");
     ARS_ASSERT(!masked || (m != NULL && hil->local_size == D),
                "the sector mask needs the prefix sums and %d local states", D);
-    const REAL *taps[ARS_MAX_TAPS];
-    const REAL *zl = NULL;
-    for (int l = 0; l < n; l++) {
-        const ars_conv *c = &net->layer[l];
-        const int shift0 = ars_conv_shift(c, 0); /* tap 0 reads the farthest site */
-        ARS_ASSERT(io->in[l] != NULL && io->in_len[l] >= (shift0 < L ? shift0 + 1 : L),
-                   "layer %d: the input ring of %d sites cannot hold the %d sites it reads", l,
-                   io->in_len[l], shift0 < L ? shift0 + 1 : L);
-        ARS_ASSERT(io->z[l] != NULL && io->z_len[l] >= 1, "layer %d: no output buffer", l);
-        /* Layer l's input (C_l, B) at site t - s_k, or zero padding before the chain. */
-        const size_t in_site = (size_t)c->cin * ld;
-        for (int k = 0; k < c->taps; k++) {
-            const int s = t - ars_conv_shift(c, k);
-            taps[k] = s >= 0 ? io->in[l] + (size_t)(s % io->in_len[l]) * in_site : NULL;
-        }
-        REAL *z = io->z[l] + (size_t)(t % io->z_len[l]) * c->cout * ld;
-        const REAL *kernel = params + (c->kernel - net->params);
-        const REAL *bias = c->bias != NULL ? params + (c->bias - net->params) : NULL;
-        NAME(ars_conv_site)(z, ld, taps, ld, c, kernel, bias, B);
-        if (l < n - 1) {
-            /* a_l = act(z_l): the next layer's input at site t. */
-            ARS_ASSERT(io->in[l + 1] != NULL && io->in_len[l + 1] >= 1, "layer %d: no input",
-                       l + 1);
-            REAL *next = io->in[l + 1] + (size_t)(t % io->in_len[l + 1]) * c->cout * ld;
-            if (ld == (size_t)B) {
-                NAME(ars_activation_apply)(next, z, (size_t)c->cout * ld, arch->activation);
-            } else {
-                for (int f = 0; f < c->cout; f++) {
-                    NAME(ars_activation_apply)
-                    (next + (size_t)f * ld, z + (size_t)f * ld, (size_t)B, arch->activation);
-                }
-            }
-        }
-        zl = z;
-    }
+    const REAL *zl = io->z[n - 1] + (size_t)(t % io->z_len[n - 1]) * D * ld;
     /* The head: log-softmax of z_{n-1}, then the sector mask where it restricts the site. */
     REAL *lpsi = io->lpsi + (size_t)(t % io->lpsi_len) * D * ld;
     NAME(ars_log_softmax)(lpsi, zl, D, B, ld, (REAL)ARS_MACHINE_POW);
     if (masked) {
         NAME(ars_arnn_mask_batch)(lpsi, zl, ld, hil, t, offset, m, B);
     }
+}
+
+void NAME(ars_arnn_site)(const NAME(ars_arnn_site_io) * io, const ars_arnn *net, const REAL *params,
+                         const ars_hilbert *hil, const int *offset, const int *m, int t, int B) {
+    for (int l = 0; l < net->arch.layers; l++) {
+        NAME(ars_arnn_layer_site)(io, net, params, l, t, B);
+    }
+    NAME(ars_arnn_head_site)(io, net, hil, offset, m, t, B);
 }

@@ -47,9 +47,10 @@ typedef struct op_group {
      * col = sum_k v_k D^(ns-1-k)), computed once by the generic enumeration below, when there
      * are at most OP_TABLE_MAX columns (else n_cols = 0 and instances are enumerated). */
     int n_cols;
-    int *start;    /* (n_cols + 1) entries of column c: tab[start[c] .. start[c+1]) */
-    op_entry *tab; /* the connections, in enumeration order */
-    double *extra; /* (n_cols) the diagonal elements of the group's terms, summed */
+    int max_per_instance; /* most connections of one instance (tabulated: the largest column) */
+    int *start;           /* (n_cols + 1) entries of column c: tab[start[c] .. start[c+1]) */
+    op_entry *tab;        /* the connections, in enumeration order */
+    double *extra;        /* (n_cols) the diagonal elements of the group's terms, summed */
     uint8_t *has_extra;
 } op_group;
 
@@ -334,10 +335,15 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
         if (grc != ARS_OK) {
             return grc;
         }
-        op->max_conn += n_instances(op, relative) * pt.max_combo;
         const int trc = group_tabulate(op, &op->groups[g]);
         if (trc != ARS_OK) {
             return trc;
+        }
+        /* The bound on connections: each group's instances times its most per instance. */
+        op->max_conn = 0;
+        for (int q = 0; q < op->n_groups; q++) {
+            const op_group *gr = &op->groups[q];
+            op->max_conn += n_instances(op, gr->relative) * gr->max_per_instance;
         }
     }
     return ARS_OK;
@@ -490,12 +496,13 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
     gr->extra = NULL;
     gr->has_extra = NULL;
     gr->n_cols = 0;
-    if (cols > OP_TABLE_MAX) {
-        return ARS_OK; /* enumerated per instance */
-    }
     int per_col = 0;
     for (int q = 0; q < gr->n_parts; q++) {
         per_col += op->parts[gr->part[q]].max_combo;
+    }
+    gr->max_per_instance = per_col;
+    if (cols > OP_TABLE_MAX) {
+        return ARS_OK; /* enumerated per instance */
     }
     gr->start = malloc((size_t)(cols + 1) * sizeof *gr->start);
     gr->tab = malloc((size_t)cols * (size_t)(per_col > 0 ? per_col : 1) * sizeof *gr->tab);
@@ -510,7 +517,7 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory tabulating an operator term");
     }
     const int t[ARS_CHANGE_MAX_SITES] = {0, 1, 2, 3};
-    int n_tab = 0;
+    int n_tab = 0, most = 0;
     for (long col = 0; col < cols; col++) {
         uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
         for (int k = ns - 1, c = (int)col; k >= 0; k--, c /= D) {
@@ -520,6 +527,7 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
         int any_extra = 0;
         const int n = group_instance(op, gr, t, v, ch, mel, 0, &extra, &any_extra);
         gr->start[col] = n_tab;
+        most = n > most ? n : most;
         for (int e = 0; e < n; e++) {
             op_entry *en = &gr->tab[n_tab++];
             en->n = ch[e].n;
@@ -534,6 +542,7 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
     }
     gr->start[cols] = n_tab;
     gr->n_cols = (int)cols;
+    gr->max_per_instance = most; /* the exact bound, after merging */
     free(ch);
     free(mel);
     return ARS_OK;

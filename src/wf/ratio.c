@@ -290,7 +290,7 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_queue *q, int t0,
     for (int u = t0; u < Lc - 1; u++) {
         ars_arnn_encode_site(win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, nw);
     }
-    /* The network's own site function over positions t0..Lc-1 (the windows' rows are the batch,
+    /* The network's own site functions over positions t0..Lc-1 (the windows' rows are the batch,
      * stride nw); the chain's mask is applied below, window by window. */
     ars_arnn_site_io io;
     memset(&io, 0, sizeof io);
@@ -303,8 +303,16 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_queue *q, int t0,
     io.lpsi = win->lpsi;
     io.lpsi_len = W;
     io.ld = (size_t)nw;
+    /* Layer by layer over the positions: a window batch's layer outputs (W, C, nw) are larger
+     * than L2, and running one layer over all positions before the next keeps its input hot
+     * (site by site, the conv ran 28% longer at 64 sites and 6 layers). */
+    for (int l = 0; l < n; l++) {
+        for (int u = t0; u < Lc; u++) {
+            ars_arnn_layer_site(&io, net, net->params, l, u, nw);
+        }
+    }
     for (int u = t0; u < Lc; u++) {
-        ars_arnn_site(&io, net, net->params, NULL, NULL, NULL, u, nw);
+        ars_arnn_head_site(&io, net, NULL, NULL, NULL, u, nw);
     }
     if (!ws->hil.constrained) {
         return;
