@@ -228,16 +228,20 @@ typedef struct exact_op {
     double *val;
 } exact_op;
 
-static void exact_op_free(exact_op *xo) {
-    ars_op_free(xo->op);
-    free(xo->ch);
-    free(xo->mel);
+static void exact_csr_free(exact_op *xo) {
     free(xo->row);
     free(xo->col);
     free(xo->val);
     xo->row = NULL;
     xo->col = NULL;
     xo->val = NULL;
+}
+
+static void exact_op_free(exact_op *xo) {
+    ars_op_free(xo->op);
+    free(xo->ch);
+    free(xo->mel);
+    exact_csr_free(xo);
     xo->op = NULL;
     xo->ch = NULL;
     xo->mel = NULL;
@@ -293,12 +297,7 @@ static void exact_csr_build(exact_op *xo, const sector *s) {
     xo->col = malloc((nnz > 0 ? nnz : 1) * sizeof *xo->col);
     xo->val = malloc((nnz > 0 ? nnz : 1) * sizeof *xo->val);
     if (xo->col == NULL || xo->val == NULL) {
-        free(xo->row);
-        free(xo->col);
-        free(xo->val);
-        xo->row = NULL;
-        xo->col = NULL;
-        xo->val = NULL;
+        exact_csr_free(xo);
         return;
     }
     for (size_t r = 0; r < s->dim; r++) {
