@@ -17,6 +17,8 @@
 #include "wf/ratio.h"
 #include "wf/wavefunction.h"
 
+#define M_PI_VALUE 3.14159265358979323846
+
 /* A random change of n distinct sites of s (new values differ from the old ones). */
 static ars_change random_change(gsl_rng *r, const uint8_t *s, int L, int D, int n) {
     ars_change c = {0};
@@ -218,10 +220,46 @@ static void test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectati
     ars_arnn_free(net);
 }
 
+/* log psi = (log|psi|, phi): log|psi| is the network's, and the phase ratio of a change is
+ * exp(i (phi(s') - phi(s))) of the phases ars_wf_log_psi gives, for both fixed phases. */
+static void test_log_psi_pair_and_phase_ratios_agree(void **state) {
+    (void)state;
+    const int L = 7, dil[2] = {1, 2};
+    ars_arch a = ars_test_arch(L, 2, 2, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+    ars_arnn *net = ars_test_random_net(&a, 8, 0.5);
+    ars_arnn_ws *ws = ars_arnn_ws_alloc(net, 2);
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 99);
+    for (int marshall = 0; marshall <= 1; marshall++) {
+        const ars_wf wf = ars_wf_make(net, marshall);
+        for (int rep = 0; rep < 20; rep++) {
+            uint8_t cfg[2 * 7];
+            for (int t = 0; t < L; t++) {
+                cfg[t] = (uint8_t)gsl_rng_uniform_int(r, 3);
+            }
+            const ars_change c = random_change(r, cfg, L, 3, 1 + rep % 4);
+            memcpy(cfg + L, cfg, (size_t)L);
+            for (int j = 0; j < c.n; j++) {
+                cfg[L + c.site[j]] = c.value[j];
+            }
+            double la[2], phi[2], ref[2];
+            ars_wf_log_psi(la, phi, cfg, &wf, ws, 2);
+            ars_arnn_log_psi(ref, cfg, net, ws, 2);
+            assert_true(la[0] == ref[0] && la[1] == ref[1]);
+            assert_true(phi[0] == 0.0 || (marshall && fabs(phi[0] - M_PI_VALUE) < 1e-15));
+            assert_true(fabs(cos(phi[1] - phi[0]) - ars_wf_phase_ratio(&wf, cfg, &c)) < 1e-12);
+        }
+    }
+    gsl_rng_free(r);
+    ars_arnn_ws_free(ws);
+    ars_arnn_free(net);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ratios_of_general_changes_equal_full_recomputation),
         cmocka_unit_test(test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectation),
+        cmocka_unit_test(test_log_psi_pair_and_phase_ratios_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,17 +39,23 @@ int ars_io_make_parent_dirs(const char *path) {
     return 0;
 }
 
-int ars_io_check_writable(const char *path, const char *where) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+/* The folder part of path into dir (len bytes): "." without a slash, "/" for a file at the
+ * root. */
+static void folder_of(char *dir, size_t len, const char *path) {
+    snprintf(dir, len, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
+        snprintf(dir, len, ".");
     } else if (slash == dir) {
         dir[1] = '\0';
     } else {
         *slash = '\0';
     }
+}
+
+int ars_io_check_writable(const char *path, const char *where) {
+    char dir[4096];
+    folder_of(dir, sizeof dir, path);
     if (ars_io_make_parent_dirs(path) != 0) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "%s: [output] file: cannot create the folder '%s': %s",
                        where, dir, strerror(errno));
@@ -127,15 +133,7 @@ static int write_whole_file(const char *name, const unsigned char *buf, size_t n
 /* Flushes the folder of `path`, so that a rename in it survives a crash (best effort). */
 static void sync_folder(const char *path) {
     char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL) {
-        snprintf(dir, sizeof dir, ".");
-    } else if (slash == dir) {
-        dir[1] = '\0';
-    } else {
-        *slash = '\0';
-    }
+    folder_of(dir, sizeof dir, path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         (void)fsync(fd);

@@ -698,15 +698,21 @@ static int read_vmc_log(hid_t file, const char *path, train_state *t) {
     return rc;
 }
 
-static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
+/* Opens the file of --resume (reported once when it is missing or unreadable). */
+static hid_t open_resume(const char *path) {
     ars_h5_silence();
     if (access(path, F_OK) != 0) {
-        return ARS_ERR(ARS_STATUS_EINPUT,
-                       "--resume: cannot read '%s': %s; there is nothing to resume (run without "
-                       "--resume to start a training)",
-                       path, strerror(errno));
+        ARS_ERR(ARS_STATUS_EINPUT,
+                "--resume: cannot read '%s': %s; there is nothing to resume (run without "
+                "--resume to start a training)",
+                path, strerror(errno));
+        return H5I_INVALID_HID;
     }
-    hid_t file = open_input(path);
+    return open_input(path);
+}
+
+static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
+    hid_t file = open_resume(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
     }
@@ -752,14 +758,7 @@ static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
 }
 
 static int check_resume(const char *path, const ars_arch *arch) {
-    ars_h5_silence();
-    if (access(path, F_OK) != 0) {
-        return ARS_ERR(ARS_STATUS_EINPUT,
-                       "--resume: cannot read '%s': %s; there is nothing to resume (run without "
-                       "--resume to start a training)",
-                       path, strerror(errno));
-    }
-    hid_t file = open_input(path);
+    hid_t file = open_resume(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
     }

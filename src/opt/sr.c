@@ -172,6 +172,22 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
     return ARS_OK;
 }
 
+/* x = Oc eps for Oc (P x n, ld n): x[k] = sum_b Oc[k, b] eps[b], in sample order. Returns
+ * |x|^2. */
+static double times_columns(double *x, const double *O, const double *eps, size_t P, size_t n) {
+    double norm2 = 0.0;
+    for (size_t k = 0; k < P; k++) {
+        const double *row = O + k * n;
+        double s = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            s += row[b] * eps[b];
+        }
+        x[k] = s;
+        norm2 += s * s;
+    }
+    return norm2;
+}
+
 int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
                      double eloc_mean, double diag_shift, int use_sr) {
     const size_t P = sr->P, n = sr->n;
@@ -192,17 +208,7 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
     for (size_t b = 0; b < n; b++) {
         eps[b] = 2.0 * (eloc[b] - eloc_mean) / (double)n;
     }
-    double norm2 = 0.0;
-    for (size_t k = 0; k < P; k++) {
-        const double *row = O + k * n;
-        double s = 0.0;
-        for (size_t b = 0; b < n; b++) {
-            s += row[b] * eps[b];
-        }
-        x[k] = s;
-        norm2 += s * s;
-    }
-    *grad_norm = sqrt(norm2);
+    *grad_norm = sqrt(times_columns(x, O, eps, P, n));
     if (!isfinite(*grad_norm)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the energy gradient is not finite");
     }
@@ -221,13 +227,6 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
     if (rc != ARS_OK) {
         return rc;
     }
-    for (size_t k = 0; k < P; k++) {
-        const double *row = O + k * n;
-        double s = 0.0;
-        for (size_t b = 0; b < n; b++) {
-            s += row[b] * eps[b];
-        }
-        x[k] = s;
-    }
+    (void)times_columns(x, O, eps, P, n);
     return ARS_OK;
 }
