@@ -26,15 +26,32 @@ static ars_ham make_ham(ars_ham_type type, int N, double J, double h, double Del
     return H;
 }
 
-static double lanczos(const ars_ham *H) {
+/* Lowest eigenvalue of an operator over every sector, or in the sector two_m. */
+static double op_lanczos(const ars_op *op, int two_m) {
+    ars_exact_result res;
+    assert_int_equal(ars_exact_lanczos(op, two_m, LANCZOS_ITERS, LANCZOS_TOL, &res), ARS_OK);
+    return res.energy;
+}
+
+static double op_dense(const ars_op *op) {
     double e = NAN;
-    assert_int_equal(ars_exact_lanczos(H, &e, LANCZOS_ITERS, LANCZOS_TOL), ARS_OK);
+    assert_int_equal(ars_exact_dense_energy(op, &e), ARS_OK);
+    return e;
+}
+
+static double lanczos(const ars_ham *H) {
+    ars_op *op = ars_ham_operator(H);
+    assert_non_null(op);
+    const double e = op_lanczos(op, ARS_EXACT_ANY_SECTOR);
+    ars_op_free(op);
     return e;
 }
 
 static double dense(const ars_ham *H) {
-    double e = NAN;
-    assert_int_equal(ars_exact_dense_energy(H, &e), ARS_OK);
+    ars_op *op = ars_ham_operator(H);
+    assert_non_null(op);
+    const double e = op_dense(op);
+    ars_op_free(op);
     return e;
 }
 
@@ -71,18 +88,12 @@ static void test_free_fermion_tfim_equals_dense_diagonalisation(void **state) {
                     assert_true(isnan(ars_exact_tfim(N, J, h, pbc)));
                     continue;
                 }
-                for (int marshall = 0; marshall <= (N <= 10); marshall++) {
-                    if (marshall && pbc && N % 2 != 0) {
-                        continue;
-                    }
-                    ars_ham H = make_ham(ARS_HAM_TFIM, N, J, h, 0.0, 0.0, pbc, marshall);
-                    char what[128];
-                    snprintf(what, sizeof what, "tfim N=%d pbc=%d J=%g h=%g marshall=%d", N, pbc, J,
-                             h, marshall);
-                    double ed = dense(&H), ff = ars_exact_tfim(N, J, h, pbc);
-                    worst = fmax(worst, fabs(ed - ff));
-                    assert_close(ff, ed, 1e-10, what);
-                }
+                ars_ham H = make_ham(ARS_HAM_TFIM, N, J, h, 0.0, 0.0, pbc, 0);
+                char what[128];
+                snprintf(what, sizeof what, "tfim N=%d pbc=%d J=%g h=%g", N, pbc, J, h);
+                double ed = dense(&H), ff = ars_exact_tfim(N, J, h, pbc);
+                worst = fmax(worst, fabs(ed - ff));
+                assert_close(ff, ed, 1e-10, what);
             }
         }
     }
@@ -104,19 +115,14 @@ static void test_lanczos_equals_dense_diagonalisation(void **state) {
     for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
         for (int N = 8; N <= 12; N++) {
             for (int pbc = 0; pbc <= 1; pbc++) {
-                for (int marshall = 0; marshall <= (N <= 10); marshall++) {
-                    if (marshall && pbc && N % 2 != 0) {
-                        continue;
-                    }
-                    ars_ham H = make_ham(models[m].type, N, 1.0, 0.0, models[m].Delta, models[m].J2,
-                                         pbc, marshall);
-                    char what[128];
-                    snprintf(what, sizeof what, "%s N=%d pbc=%d Delta=%g J2=%g marshall=%d",
-                             ars_ham_type_name(H.type), N, pbc, H.Delta, H.J2, marshall);
-                    double ed = dense(&H), lz = lanczos(&H);
-                    worst = fmax(worst, fabs(ed - lz));
-                    assert_close(lz, ed, 1e-10 * fabs(ed), what);
-                }
+                ars_ham H =
+                    make_ham(models[m].type, N, 1.0, 0.0, models[m].Delta, models[m].J2, pbc, 0);
+                char what[128];
+                snprintf(what, sizeof what, "%s N=%d pbc=%d Delta=%g J2=%g",
+                         ars_ham_type_name(H.type), N, pbc, H.Delta, H.J2);
+                double ed = dense(&H), lz = lanczos(&H);
+                worst = fmax(worst, fabs(ed - lz));
+                assert_close(lz, ed, 1e-10 * fabs(ed), what);
             }
         }
     }
@@ -140,8 +146,11 @@ static void test_lanczos_tfim_full_space_equals_free_fermions(void **state) {
 static void test_lanczos_heisenberg_ring_of_20_sites(void **state) {
     (void)state;
     ars_ham H = make_ham(ARS_HAM_HEISENBERG, 20, 1.0, 0.0, 1.0, 0.0, 1, 0);
+    ars_op *op = ars_ham_operator(&H);
+    assert_non_null(op);
     double t0 = ars_wtime();
-    double e = lanczos(&H);
+    double e = op_lanczos(op, 0);
+    ars_op_free(op);
     double dt = ars_wtime() - t0;
     print_message("Heisenberg N=20 pbc: E0 = %.12f, |diff| %.2e, %.2f s\n", e,
                   fabs(e - -35.617546120), dt);
@@ -200,26 +209,140 @@ static void test_energies_match_independent_scipy_reference_file(void **state) {
 
 static void test_lanczos_rejects_what_it_cannot_do(void **state) {
     (void)state;
+    ars_exact_result res;
     double e = 0.0;
-    ars_ham H = make_ham(ARS_HAM_HEISENBERG, 22, 1.0, 0.0, 1.0, 0.0, 1, 0);
-    assert_int_equal(ars_exact_lanczos(&H, &e, 100, 1e-10), ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_exact_dense_energy(&H, &e), ARS_STATUS_ECONFIG);
+    /* 28 sites: 40 116 600 states in total S^z = 0, 2^28 in all. */
+    ars_ham H = make_ham(ARS_HAM_HEISENBERG, 28, 1.0, 0.0, 1.0, 0.0, 1, 0);
+    ars_op *op = ars_ham_operator(&H);
+    size_t largest = 0;
+    assert_int_equal(ars_exact_lanczos_states(op, 0, NULL), 40116600);
+    /* Every sector with S^z >= 0 (the flip maps M onto -M): (2^28 + C(28, 14)) / 2. */
+    assert_true(ars_op_commutes_with_flip(op));
+    assert_int_equal(ars_exact_lanczos_states(op, ARS_EXACT_ANY_SECTOR, &largest), 154276028);
+    assert_int_equal(largest, 40116600);
+    assert_int_equal(ars_exact_lanczos(op, ARS_EXACT_ANY_SECTOR, 100, 1e-10, &res),
+                     ARS_STATUS_ECONFIG);
+    assert_int_equal(ars_exact_dense_energy(op, &e), ARS_STATUS_ECONFIG);
+    /* Not a sector: odd 2 S^z on an even chain, or beyond the all-up state. */
+    assert_int_equal(ars_exact_lanczos(op, 1, 100, 1e-10, &res), ARS_STATUS_ECONFIG);
+    assert_int_equal(ars_exact_lanczos(op, 30, 100, 1e-10, &res), ARS_STATUS_ECONFIG);
+    ars_op_free(op);
     ars_ham T = make_ham(ARS_HAM_TFIM, 8, 1.0, 1.0, 0.0, 0.0, 0, 0);
-    assert_int_equal(ars_exact_lanczos_sector(&T, 4, &e, 100, 1e-10), ARS_STATUS_ECONFIG);
+    op = ars_ham_operator(&T);
+    assert_false(ars_op_conserves_sz(op));
+    assert_int_equal(ars_exact_lanczos(op, 0, 100, 1e-10, &res), ARS_STATUS_ECONFIG);
+    ars_op_free(op);
     /* Too few iterations to converge is reported, not returned as an energy. */
     ars_ham X = make_ham(ARS_HAM_XXZ, 16, 1.0, 0.0, 0.5, 0.0, 1, 0);
-    assert_int_equal(ars_exact_lanczos(&X, &e, 5, 1e-10), ARS_STATUS_ECONFIG);
+    op = ars_ham_operator(&X);
+    assert_int_equal(ars_exact_lanczos(op, 0, 5, 1e-10, &res), ARS_STATUS_ECONFIG);
+    ars_op_free(op);
 }
 
-/* A ferromagnet's ground state is outside Sz = 0: the sector variant reaches it. */
-static void test_lanczos_sector_reaches_the_ferromagnet(void **state) {
+static ars_op_factor fac(ars_site_op op, int site) {
+    return (ars_op_factor){op, site, 1};
+}
+
+/* A ferromagnet's ground state is outside S^z = 0: the search over every sector finds it in
+ * the all-up sector (S^z >= 0 only: the flip commutes with H), and so does that sector itself.
+ * A field along -z breaks the flip symmetry: the negative sectors are searched too, and the
+ * all-down state wins. */
+static void test_lanczos_over_every_sector_reaches_the_ferromagnet(void **state) {
     (void)state;
     ars_ham H = make_ham(ARS_HAM_XXZ, 10, -1.0, 0.0, 1.5, 0.0, 0, 0);
-    double e_full = dense(&H), e_top = NAN;
-    assert_int_equal(ars_exact_lanczos_sector(&H, 10, &e_top, 100, 1e-12), ARS_OK);
+    ars_op *op = ars_ham_operator(&H);
+    ars_exact_result res;
+    assert_int_equal(ars_exact_lanczos(op, ARS_EXACT_ANY_SECTOR, 1000, 1e-12, &res), ARS_OK);
     /* All up: J Delta (L - 1) = -13.5 is the ground state for Delta > 1. */
-    assert_close(e_top, -13.5, 1e-12, "all up");
-    assert_close(e_full, -13.5, 1e-10, "dense");
+    assert_close(res.energy, -13.5, 1e-12, "every sector");
+    assert_true(res.in_sector);
+    assert_int_equal(res.two_m, 10);
+    assert_int_equal(res.states, 252 + 210 + 120 + 45 + 10 + 1);
+    assert_close(op_lanczos(op, 10), -13.5, 1e-12, "all up");
+    assert_close(op_dense(op), -13.5, 1e-10, "dense");
+    const ars_op_factor z[1] = {fac(ARS_SITE_OP_Z, 0)};
+    assert_int_equal(ars_op_add_term(op, 0.1, z, 1, "field"), ARS_OK);
+    assert_false(ars_op_commutes_with_flip(op));
+    assert_true(ars_op_conserves_sz(op));
+    assert_int_equal(ars_exact_lanczos(op, ARS_EXACT_ANY_SECTOR, 1000, 1e-12, &res), ARS_OK);
+    assert_close(res.energy, -14.5, 1e-12, "all down in a field");
+    assert_int_equal(res.two_m, -10);
+    assert_int_equal(res.states, 1024);
+    assert_close(op_dense(op), -14.5, 1e-10, "dense in a field");
+    ars_op_free(op);
+}
+
+/* The AKLT chain, H = sum_i S_i.S_{i+1} + (1/3) (S_i.S_{i+1})^2 for spin 1, written as terms
+ * (the square as products of four factors, two per site, multiplied in order): its ring has
+ * E0 = -2N/3 exactly (the valence-bond solid), in the S^z = 0 sector of Lanczos and in the
+ * dense blocks. */
+static void test_aklt_ring_has_the_exact_energy_minus_two_thirds_per_site(void **state) {
+    (void)state;
+    const ars_site_op S[3] = {ARS_SITE_OP_SX, ARS_SITE_OP_SY, ARS_SITE_OP_SZ};
+    for (int N = 6; N <= 10; N += 2) {
+        ars_op *op = ars_op_alloc(N, 2, 1);
+        assert_non_null(op);
+        for (int a = 0; a < 3; a++) {
+            const ars_op_factor bl[2] = {fac(S[a], 0), fac(S[a], 1)};
+            assert_int_equal(ars_op_add_term(op, 1.0, bl, 2, "S.S"), ARS_OK);
+            for (int b = 0; b < 3; b++) {
+                const ars_op_factor bq[4] = {fac(S[a], 0), fac(S[b], 0), fac(S[a], 1),
+                                             fac(S[b], 1)};
+                assert_int_equal(ars_op_add_term(op, 1.0 / 3.0, bq, 4, "(S.S)^2"), ARS_OK);
+            }
+        }
+        assert_true(ars_op_conserves_sz(op));
+        const double lz = op_lanczos(op, ARS_EXACT_ANY_SECTOR), e0 = -2.0 * N / 3.0;
+        assert_close(lz, e0, 1e-9, "AKLT Lanczos");
+        if (N <= 6) {
+            assert_close(op_dense(op), e0, 1e-9, "AKLT dense");
+        }
+        ars_op_free(op);
+    }
+}
+
+/* Spin 1 and 3/2 chains of random terms: Lanczos over every sector (or the full space) equals
+ * dense diagonalisation of every block, and S^z conservation is recognised from the merged
+ * elements (Sx Sx + Sy Sy conserves it, Sx Sx alone does not). */
+static void test_lanczos_equals_dense_for_random_spin_s_operators(void **state) {
+    (void)state;
+    const ars_site_op S[5] = {ARS_SITE_OP_SX, ARS_SITE_OP_SY, ARS_SITE_OP_SZ, ARS_SITE_OP_SP,
+                              ARS_SITE_OP_SM};
+    unsigned seed = 12345;
+    for (int two_s = 2; two_s <= 3; two_s++) {
+        const int N = two_s == 2 ? 6 : 5;
+        for (int conserving = 0; conserving <= 1; conserving++) {
+            ars_op *op = ars_op_alloc(N, two_s, conserving);
+            for (int t = 0; t < 6; t++) {
+                seed = seed * 1103515245u + 12345u;
+                const double c = (double)(seed >> 8 & 0xffff) / 65536.0 - 0.5;
+                const int r = 1 + (int)(seed >> 24) % 2;
+                /* Hermitian pairs: Sx Sx + Sy Sy (conserving) or Sx Sx and Sz; S+ S- + S- S+. */
+                const ars_op_factor xx[2] = {fac(S[0], 0), fac(S[0], r)};
+                const ars_op_factor yy[2] = {fac(S[1], 0), fac(S[1], r)};
+                const ars_op_factor pm[2] = {fac(S[3], 0), fac(S[4], r)};
+                const ars_op_factor mp[2] = {fac(S[4], 0), fac(S[3], r)};
+                const ars_op_factor zz[3] = {fac(S[2], 0), fac(S[2], 0), fac(S[2], r)};
+                assert_int_equal(ars_op_add_term(op, c, xx, 2, "xx"), ARS_OK);
+                if (conserving) {
+                    assert_int_equal(ars_op_add_term(op, c, yy, 2, "yy"), ARS_OK);
+                } else {
+                    const ars_op_factor x1[1] = {fac(S[0], 0)};
+                    assert_int_equal(ars_op_add_term(op, 0.3 * c, x1, 1, "x"), ARS_OK);
+                }
+                assert_int_equal(ars_op_add_term(op, 0.7 * c, pm, 2, "pm"), ARS_OK);
+                assert_int_equal(ars_op_add_term(op, 0.7 * c, mp, 2, "mp"), ARS_OK);
+                assert_int_equal(ars_op_add_term(op, 1.3 * c, zz, 3, "zzz"), ARS_OK);
+            }
+            assert_int_equal(ars_op_conserves_sz(op), conserving);
+            const double lz = op_lanczos(op, ARS_EXACT_ANY_SECTOR), ed = op_dense(op);
+            char what[96];
+            snprintf(what, sizeof what, "spin %d/2, %d sites, %s", two_s, N,
+                     conserving ? "S^z sectors" : "full space");
+            assert_close(lz, ed, 1e-10 * fmax(1.0, fabs(ed)), what);
+            ars_op_free(op);
+        }
+    }
 }
 
 int main(void) {
@@ -231,7 +354,9 @@ int main(void) {
         cmocka_unit_test(test_lanczos_heisenberg_ring_of_20_sites),
         cmocka_unit_test(test_energies_match_independent_scipy_reference_file),
         cmocka_unit_test(test_lanczos_rejects_what_it_cannot_do),
-        cmocka_unit_test(test_lanczos_sector_reaches_the_ferromagnet),
+        cmocka_unit_test(test_lanczos_over_every_sector_reaches_the_ferromagnet),
+        cmocka_unit_test(test_aklt_ring_has_the_exact_energy_minus_two_thirds_per_site),
+        cmocka_unit_test(test_lanczos_equals_dense_for_random_spin_s_operators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

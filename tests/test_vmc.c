@@ -104,8 +104,11 @@ static double heisenberg_training_error(const ars_arch *arch, const ars_ham *H, 
     for (int it = 0; it < iterations; it++) {
         assert_int_equal(ars_vmc_step(v), ARS_OK);
     }
-    double exact;
-    assert_int_equal(ars_exact_lanczos(H, &exact, 2000, 1e-12), ARS_OK);
+    ars_op *op = ars_ham_operator(H);
+    ars_exact_result res;
+    assert_int_equal(ars_exact_lanczos(op, ARS_EXACT_ANY_SECTOR, 2000, 1e-12, &res), ARS_OK);
+    ars_op_free(op);
+    const double exact = res.energy;
     const double E = variational_energy(net, H);
     print_message("%s, total_sz %s: variational energy %.10f, Lanczos %.10f, relative %.2e\n",
                   ars_sym_name(arch->symmetry), arch->hilbert.constrained ? "0" : "none", E, exact,

@@ -61,7 +61,9 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
             const char *method = "";
             meta.H = &H;
             meta.exact_energy =
-                ctx->comm->rank == 0 ? ars_setup_exact_reference(cfg, &H, &method) : (double)NAN;
+                ctx->comm->rank == 0
+                    ? ars_setup_exact_reference(cfg, &H, ARS_SETUP_REFERENCE_MAX_STATES, &method)
+                    : (double)NAN;
         }
         rc = ars_app_measure(cfg, ctx->comm, net, meta.H, samples, n, meta.exact_energy, ctx->quiet,
                              obs);

@@ -86,7 +86,10 @@ static int train_setup(train_run *t) {
     if (rc != ARS_OK) {
         return rc;
     }
-    t->exact = comm->rank == 0 ? ars_setup_exact_reference(cfg, &t->H, &t->method) : (double)NAN;
+    t->exact =
+        comm->rank == 0
+            ? ars_setup_exact_reference(cfg, &t->H, ARS_SETUP_REFERENCE_MAX_STATES, &t->method)
+            : (double)NAN;
     ars_comm_bcast(comm, &t->exact, sizeof t->exact);
     const ars_vmc_settings set = vmc_settings(cfg, t->exact, comm);
     t->threads = omp_get_max_threads();

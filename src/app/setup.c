@@ -18,41 +18,56 @@ int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
                         cfg->size, cfg->two_s);
 }
 
-double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, const char **method) {
+/* Lanczos for the reference: the configured sector, else every sector (or the full space). */
+static double lanczos_reference(const ars_config *cfg, const ars_ham *H, size_t max_states,
+                                const char **method) {
+    ars_op *op = ars_ham_operator(H);
+    if (op == NULL) {
+        return NAN;
+    }
+    const int sector = cfg->two_m != ARS_CONFIG_NO_SECTOR && ars_op_conserves_sz(op);
+    const int two_m = sector ? cfg->two_m : ARS_EXACT_ANY_SECTOR;
+    double e0 = NAN;
+    ars_exact_result res;
+    if (ars_exact_lanczos_states(op, two_m, NULL) <= max_states &&
+        ars_exact_lanczos(op, two_m, 5000, 1e-12, &res) == ARS_OK) {
+        e0 = res.energy;
+        /* The state lives in the configured sector: its lowest energy is the reference. */
+        *method = sector           ? "Lanczos in the [system] total_sz sector"
+                  : !res.in_sector ? "Lanczos, full space"
+                  : res.two_m == 0 ? "Lanczos, total Sz = 0"
+                                   : "Lanczos, lowest over the total Sz sectors";
+    }
+    ars_op_free(op);
+    return e0;
+}
+
+double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, size_t max_states,
+                                 const char **method) {
     if (!isnan(cfg->ham_exact)) {
         *method = "[hamiltonian] exact_energy";
         return cfg->ham_exact;
     }
-    if (H->type == ARS_HAM_TFIM) {
-        *method = "free fermions";
-        return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
+    double e0 = ars_ham_closed_form(H, method);
+    if (isnan(e0)) {
+        e0 = lanczos_reference(cfg, H, max_states, method);
     }
-    double e0 = NAN;
-    if (cfg->two_m != ARS_CONFIG_NO_SECTOR) {
-        /* The state lives in the configured sector: its lowest energy is the reference. */
-        if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE &&
-            ars_exact_lanczos_sector(H, (H->size + cfg->two_m) / 2, &e0, 5000, 1e-12) == ARS_OK) {
-            *method = "Lanczos in the [system] total_sz sector";
-            return e0;
-        }
-    } else if (H->size <= ARS_EXACT_LANCZOS_MAX_SIZE && H->size % 2 == 0 &&
-               ars_exact_lanczos(H, &e0, 5000, 1e-12) == ARS_OK) {
-        *method = "Lanczos, total Sz = 0";
-        return e0;
+    if (isnan(e0)) {
+        *method = "unknown";
     }
-    *method = "unknown";
-    return NAN;
+    return e0;
 }
 
 int ars_setup_exact_energy(const ars_config *cfg, const ars_ham *H, double *e0,
                            const char **method) {
-    *e0 = ars_setup_exact_reference(cfg, H, method);
+    *e0 = ars_setup_exact_reference(cfg, H, ARS_EXACT_LANCZOS_MAX_STATES, method);
     if (isnan(*e0)) {
         return ARS_ERR(ARS_STATUS_ECONFIG,
-                       "%s: [run] mode = exact: no exact method for %s with %d sites (tfim: any "
-                       "size by free fermions; the others: Lanczos up to %d sites, even size)",
+                       "%s: [run] mode = exact: no exact method for %s with %d sites (Lanczos "
+                       "works up to %zu states in one S^z sector, or in the full space when the "
+                       "operator does not conserve S^z)",
                        cfg->source, ars_ham_type_name(H->type), H->size,
-                       ARS_EXACT_LANCZOS_MAX_SIZE);
+                       ARS_EXACT_LANCZOS_MAX_STATES);
     }
     return ARS_OK;
 }

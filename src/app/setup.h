@@ -10,16 +10,23 @@
 #include "config/config.h"
 #include "core/comm.h"
 #include "nn/arnn.h"
+#include "ops/exact.h"
 #include "ops/hamiltonian.h"
 
 /* The Hamiltonian of [hamiltonian] for the chain of [system]. */
 int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H);
 
-/* The exact ground-state energy when it is given or cheap (tfim: free fermions; others: Lanczos
- * in the total-Sz = 0 sector, or in the [system] total_sz sector, up to
- * ARS_EXACT_LANCZOS_MAX_SIZE sites), else NaN. *method names how it was found ("unknown" for
- * NaN). */
-double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, const char **method);
+/* Most states the automatic reference of a training or sampling run diagonalises (about 2 s
+ * of Lanczos on one core): spin 1/2 up to 20 sites. mode = exact goes up to
+ * ARS_EXACT_LANCZOS_MAX_STATES. */
+#define ARS_SETUP_REFERENCE_MAX_STATES ((size_t)1 << 20)
+
+/* The exact ground-state energy when it is given, has a closed form (ars_ham_closed_form), or
+ * Lanczos takes at most max_states states (ars_exact_lanczos_states): in the [system] total_sz
+ * sector when the operator conserves S^z and one is set, else the lowest over every sector (or
+ * the full space); else NaN. *method names how it was found ("unknown" for NaN). */
+double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, size_t max_states,
+                                 const char **method);
 
 /* mode = exact: the exact energy as ars_setup_exact_reference into *e0 and *method, or
  * ARS_STATUS_ECONFIG with a message when there is no exact method for this Hamiltonian. */

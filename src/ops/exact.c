@@ -97,130 +97,164 @@ double ars_exact_tfim(int N, double J, double h, int pbc) {
     return e;
 }
 
-/* ---- sectors: states and their O(1) ranks ------------------------------------------------ */
+/* ---- spaces: states and their O(1) ranks ------------------------------------------------- */
 
-typedef struct sector {
-    int L, n_up; /* n_up < 0: the full 2^L space, rank = mask */
-    int half;    /* bits in the low table */
+/* Most sites of a space (D^L must fit the index; 2^24 states at most anyway). */
+#define EXACT_MAX_SITES 64
+
+typedef struct space {
+    int L, D;
+    int n;    /* digit sum of the sector; -1: the full D^L space, rank = index */
+    int half; /* sites in the low part */
     size_t dim;
-    uint32_t *states; /* (dim) masks in increasing order; NULL for the full space */
-    uint32_t *low;    /* (2^half) colex rank of the low bits */
-    uint32_t *high;   /* (2^(L-half), half+1) rank of the high bits after nl low ones */
-} sector;
+    uint64_t pw[EXACT_MAX_SITES + 1]; /* D^t */
+    uint64_t *states;                 /* (dim) indices, increasing; NULL for the full space */
+    uint32_t *low_rank;               /* (D^half) rank among the low parts of the same digit sum */
+    uint64_t *high_off; /* (D^(L-half)) the sector's states with a smaller high part */
+} space;
 
-static double binom(int n, int k) {
-    if (k < 0 || k > n) {
+static void space_free(space *s) {
+    free(s->states);
+    free(s->low_rank);
+    free(s->high_off);
+    s->states = NULL;
+    s->low_rank = NULL;
+    s->high_off = NULL;
+}
+
+static int digit_sum(uint64_t x, int D, int sites) {
+    int sum = 0;
+    for (int t = 0; t < sites; t++, x /= (uint64_t)D) {
+        sum += (int)(x % (uint64_t)D);
+    }
+    return sum;
+}
+
+static inline size_t space_rank(const space *s, uint64_t x) {
+    if (s->n < 0) {
+        return (size_t)x;
+    }
+    const uint64_t base = s->pw[s->half];
+    return (size_t)(s->high_off[x / base] + s->low_rank[x % base]);
+}
+
+static inline uint64_t space_state(const space *s, size_t r) {
+    return s->states != NULL ? s->states[r] : (uint64_t)r;
+}
+
+/* Number of strings of `sites` digits 0..D-1 with digit sum n (0 outside the range; a double,
+ * exact below 2^53, which is all that matters here). */
+static double count_strings(int sites, int D, int n) {
+    if (n < 0 || n > sites * (D - 1)) {
         return 0.0;
     }
-    double c = 1.0;
-    for (int i = 1; i <= k; i++) {
-        c = c * (n - k + i) / i;
+    double *c = calloc((size_t)sites * (size_t)(D - 1) + 1, sizeof *c);
+    if (c == NULL) {
+        return INFINITY;
     }
-    return round(c);
-}
-
-static void sector_free(sector *s) {
-    free(s->states);
-    free(s->low);
-    free(s->high);
-    memset(s, 0, sizeof *s);
-}
-
-static inline size_t sector_rank(const sector *s, uint32_t m) {
-    if (s->n_up < 0) {
-        return m;
+    c[0] = 1.0;
+    for (int t = 0; t < sites; t++) {
+        for (int k = (t + 1) * (D - 1); k >= 0; k--) {
+            double v = 0.0;
+            for (int d = 0; d < D && d <= k; d++) {
+                v += c[k - d];
+            }
+            c[k] = v;
+        }
     }
-    const uint32_t lowmask = ((uint32_t)1 << s->half) - 1;
-    const uint32_t lo = m & lowmask;
-    return (size_t)s->low[lo] + (size_t)s->high[(size_t)(m >> s->half) * (size_t)(s->half + 1) +
-                                                (size_t)__builtin_popcount(lo)];
+    const double r = c[n];
+    free(c);
+    return r;
 }
 
-static inline uint32_t sector_state(const sector *s, size_t r) {
-    return s->states != NULL ? s->states[r] : (uint32_t)r;
+/* Is two_m a total S^z of L sites of spin (D-1)/2? */
+static int sector_exists(int L, int D, int two_m) {
+    const long twice = (long)two_m + (long)L * (D - 1);
+    return twice >= 0 && twice % 2 == 0 && twice / 2 <= (long)L * (D - 1);
 }
 
-/* n_up < 0: the full space. Returns ARS_OK or ARS_STATUS_ENOMEM. */
-static int sector_init(sector *s, int L, int n_up) {
+/* The space of L sites with D states: the sector of total S^z = two_m/2 (an existing one) or
+ * the full space (ARS_EXACT_ANY_SECTOR), with only its size (tables == 0: dim SIZE_MAX when
+ * the indices would not fit) or ready to use. Returns ARS_OK or ARS_STATUS_ENOMEM. */
+static int space_init(space *s, int L, int D, int two_m, int tables) {
     memset(s, 0, sizeof *s);
-    ARS_ASSERT(L >= 1 && L <= 30, "L %d", L);
+    ARS_ASSERT(L >= 1 && L <= EXACT_MAX_SITES && D >= 2, "L %d, D %d", L, D);
     s->L = L;
-    s->n_up = n_up;
-    if (n_up < 0) {
-        s->dim = (size_t)1 << L;
+    s->D = D;
+    s->half = L / 2;
+    s->pw[0] = 1;
+    for (int t = 1; t <= L; t++) {
+        s->pw[t] = s->pw[t - 1] <= UINT64_MAX / (uint64_t)D ? s->pw[t - 1] * (uint64_t)D : 0;
+    }
+    if (two_m == ARS_EXACT_ANY_SECTOR) {
+        s->n = -1;
+        s->dim = s->pw[L] != 0 ? (size_t)s->pw[L] : SIZE_MAX;
         return ARS_OK;
     }
-    ARS_ASSERT(n_up <= L, "n_up %d of %d", n_up, L);
-    s->dim = (size_t)binom(L, n_up);
-    s->half = L / 2;
-    const size_t nlow = (size_t)1 << s->half, nhigh = (size_t)1 << (L - s->half);
+    ARS_ASSERT(sector_exists(L, D, two_m), "2 S^z = %d of %d sites of spin %d/2", two_m, L, D - 1);
+    s->n = (two_m + L * (D - 1)) / 2;
+    const double dim = count_strings(L, D, s->n);
+    s->dim = dim < (double)SIZE_MAX && s->pw[L] != 0 ? (size_t)dim : SIZE_MAX;
+    if (!tables) {
+        return ARS_OK;
+    }
+    ARS_ASSERT(s->pw[L] != 0 && s->dim <= ARS_EXACT_LANCZOS_MAX_STATES, "a space of %zu states",
+               s->dim);
+    const uint64_t nlow = s->pw[s->half], nhigh = s->pw[L - s->half];
     s->states = malloc(s->dim * sizeof *s->states);
-    s->low = malloc(nlow * sizeof *s->low);
-    s->high = malloc(nhigh * (size_t)(s->half + 1) * sizeof *s->high);
-    if (s->states == NULL || s->low == NULL || s->high == NULL) {
-        sector_free(s);
+    s->low_rank = malloc(nlow * sizeof *s->low_rank);
+    s->high_off = malloc(nhigh * sizeof *s->high_off);
+    uint64_t *seen = calloc((size_t)s->half * (size_t)(D - 1) + 1, sizeof *seen);
+    if (s->states == NULL || s->low_rank == NULL || s->high_off == NULL || seen == NULL) {
+        free(seen);
+        space_free(s);
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for a sector of %d sites", L);
     }
-    for (size_t m = 0; m < nlow; m++) {
-        double r = 0.0;
-        int k = 0;
-        for (int p = 0; p < s->half; p++) {
-            if (m >> p & 1) {
-                r += binom(p, ++k);
+    for (uint64_t lo = 0; lo < nlow; lo++) {
+        s->low_rank[lo] = (uint32_t)seen[digit_sum(lo, D, s->half)]++;
+    }
+    /* seen[a] is now the number of low parts with digit sum a. */
+    uint64_t off = 0;
+    size_t r = 0;
+    for (uint64_t hi = 0; hi < nhigh; hi++) {
+        s->high_off[hi] = off;
+        const int a = s->n - digit_sum(hi, D, L - s->half);
+        if (a < 0 || a > s->half * (D - 1)) {
+            continue;
+        }
+        off += seen[a];
+        for (uint64_t lo = 0; lo < nlow; lo++) {
+            if (digit_sum(lo, D, s->half) == a) {
+                s->states[r++] = hi * nlow + lo;
             }
         }
-        s->low[m] = (uint32_t)r;
     }
-    for (size_t m = 0; m < nhigh; m++) {
-        for (int nl = 0; nl <= s->half; nl++) {
-            double r = 0.0;
-            int k = nl;
-            for (int q = 0; q < L - s->half; q++) {
-                if (m >> q & 1) {
-                    r += binom(s->half + q, ++k);
-                }
-            }
-            s->high[m * (size_t)(s->half + 1) + (size_t)nl] = (uint32_t)r;
-        }
-    }
-    /* Masks with n_up bits in increasing order (Gosper's hack); that order is the colex rank. */
-    uint64_t m = ((uint64_t)1 << n_up) - 1;
-    for (size_t r = 0; r < s->dim; r++) {
-        s->states[r] = (uint32_t)m;
-        ARS_ASSERT(sector_rank(s, (uint32_t)m) == r, "rank of state %zu", r);
-        if (r + 1 < s->dim) { /* the next mask with n_up >= 1 bits */
-            ARS_ASSERT(m != 0, "no next mask of %d bits", n_up);
-            uint64_t c = m & (~m + 1), nx = m + c;
-            m = (((nx ^ m) >> 2) / c) | nx;
-        }
-    }
+    free(seen);
+    ARS_ASSERT(r == s->dim && off == s->dim, "sector of %zu states enumerated as %zu", s->dim, r);
     return ARS_OK;
 }
 
-static void mask_to_cfg(uint8_t *cfg, uint32_t m, int L) {
-    for (int t = 0; t < L; t++) {
-        cfg[t] = (uint8_t)(m >> t & 1);
+static void index_to_cfg(uint8_t *cfg, uint64_t x, const space *s) {
+    for (int t = 0; t < s->L; t++, x /= (uint64_t)s->D) {
+        cfg[t] = (uint8_t)(x % (uint64_t)s->D);
     }
 }
 
-/* The sites a spin-1/2 change flips, as a bit mask. */
-static uint32_t flip_mask(const ars_change *c) {
-    uint32_t x = 0;
+/* The index of cfg changed by c. */
+static uint64_t changed_index(uint64_t x, const uint8_t *cfg, const ars_change *c, const space *s) {
     for (int k = 0; k < c->n; k++) {
-        x ^= (uint32_t)1 << c->site[k];
+        const int t = c->site[k];
+        x = x - (uint64_t)cfg[t] * s->pw[t] + (uint64_t)c->value[k] * s->pw[t];
     }
     return x;
 }
 
-/* The operator of a preset with the scratch of its connections; elements times the Marshall
- * sign ratio when the preset has it (S H S, S = diag(sign): the same spectrum, and the
- * elements that the local energies use). */
+/* The operator with the scratch of its connections. */
 typedef struct exact_op {
-    ars_op *op;
-    int marshall;
+    const ars_op *op;
     ars_change *ch; /* (max connections) */
     double *mel;    /* (max connections) */
-    /* The off-diagonal part in the sector, built once for Lanczos when it fits in memory
+    /* The off-diagonal part in the space, built once for Lanczos when it fits in memory
      * (row r: entries row[r] .. row[r+1] of col and val, in connection order); NULL: the
      * connections are enumerated at every product. */
     size_t *row;
@@ -238,27 +272,17 @@ static void exact_csr_free(exact_op *xo) {
 }
 
 static void exact_op_free(exact_op *xo) {
-    ars_op_free(xo->op);
     free(xo->ch);
     free(xo->mel);
     exact_csr_free(xo);
-    xo->op = NULL;
     xo->ch = NULL;
     xo->mel = NULL;
 }
 
-static int exact_op_init(exact_op *xo, const ars_ham *H) {
-    xo->op = ars_ham_operator(H);
-    xo->marshall = H->marshall_sign;
-    xo->ch = NULL;
-    xo->mel = NULL;
-    xo->row = NULL;
-    xo->col = NULL;
-    xo->val = NULL;
-    if (xo->op == NULL) {
-        return ARS_STATUS_ENOMEM;
-    }
-    const size_t n = (size_t)ars_op_max_connections(xo->op) + 1;
+static int exact_op_init(exact_op *xo, const ars_op *op) {
+    memset(xo, 0, sizeof *xo);
+    xo->op = op;
+    const size_t n = (size_t)ars_op_max_connections(op) + 1;
     xo->ch = malloc(n * sizeof *xo->ch);
     xo->mel = malloc(n * sizeof *xo->mel);
     if (xo->ch == NULL || xo->mel == NULL) {
@@ -268,28 +292,24 @@ static int exact_op_init(exact_op *xo, const ars_ham *H) {
     return ARS_OK;
 }
 
-/* The connections of cfg with their (signed) elements in xo->ch, xo->mel; returns their number. */
+/* The connections of cfg with their elements in xo->ch, xo->mel; returns their number (the
+ * diagonal comes from ars_op_diagonal, once per state). */
 static int exact_connections(exact_op *xo, const uint8_t *cfg) {
-    /* The diagonal comes from ars_op_diagonal, once per state. */
-    const int n = ars_op_apply(xo->op, cfg, NULL, xo->ch, xo->mel);
-    for (int k = 0; xo->marshall && k < n; k++) {
-        xo->mel[k] *= ars_change_marshall_ratio(cfg, &xo->ch[k]);
-    }
-    return n;
+    return ars_op_apply(xo->op, cfg, NULL, xo->ch, xo->mel);
 }
 
-/* Builds the sector's off-diagonal part once (two passes: count, then fill), so that every
+/* Builds the space's off-diagonal part once (two passes: count, then fill), so that every
  * Lanczos product is a sparse product with the same elements in the same order. Leaves
  * xo->row NULL (products then enumerate) when it does not fit in memory. */
-static void exact_csr_build(exact_op *xo, const sector *s) {
-    uint8_t cfg[32];
+static void exact_csr_build(exact_op *xo, const space *s) {
+    uint8_t cfg[EXACT_MAX_SITES];
     size_t nnz = 0;
     xo->row = malloc((s->dim + 1) * sizeof *xo->row);
     if (xo->row == NULL) {
         return;
     }
     for (size_t r = 0; r < s->dim; r++) {
-        mask_to_cfg(cfg, sector_state(s, r), s->L);
+        index_to_cfg(cfg, space_state(s, r), s);
         xo->row[r] = nnz;
         nnz += (size_t)exact_connections(xo, cfg);
     }
@@ -301,19 +321,20 @@ static void exact_csr_build(exact_op *xo, const sector *s) {
         return;
     }
     for (size_t r = 0; r < s->dim; r++) {
-        const uint32_t m = sector_state(s, r);
-        mask_to_cfg(cfg, m, s->L);
+        const uint64_t x = space_state(s, r);
+        index_to_cfg(cfg, x, s);
         const int n = exact_connections(xo, cfg);
         for (int k = 0; k < n; k++) {
-            xo->col[xo->row[r] + (size_t)k] = (uint32_t)sector_rank(s, m ^ flip_mask(&xo->ch[k]));
+            xo->col[xo->row[r] + (size_t)k] =
+                (uint32_t)space_rank(s, changed_index(x, cfg, &xo->ch[k], s));
             xo->val[xo->row[r] + (size_t)k] = xo->mel[k];
         }
     }
 }
 
-/* y = H x within the sector, row by row: y[r] = diag[r] x[r] + sum_flips mel x[rank(flipped)]. */
-static void sector_apply(double *y, const double *x, const double *diag, exact_op *xo,
-                         const sector *s) {
+/* y = H x within the space, row by row: y[r] = diag[r] x[r] + sum_connections mel x[rank']. */
+static void space_apply(double *y, const double *x, const double *diag, exact_op *xo,
+                        const space *s) {
     if (xo->row != NULL) {
         for (size_t r = 0; r < s->dim; r++) {
             double acc = diag[r] * x[r];
@@ -324,14 +345,14 @@ static void sector_apply(double *y, const double *x, const double *diag, exact_o
         }
         return;
     }
-    uint8_t cfg[32];
+    uint8_t cfg[EXACT_MAX_SITES];
     for (size_t r = 0; r < s->dim; r++) {
-        const uint32_t m = sector_state(s, r);
-        mask_to_cfg(cfg, m, s->L);
+        const uint64_t xi = space_state(s, r);
+        index_to_cfg(cfg, xi, s);
         const int n = exact_connections(xo, cfg);
         double acc = diag[r] * x[r];
         for (int k = 0; k < n; k++) {
-            acc += xo->mel[k] * x[sector_rank(s, m ^ flip_mask(&xo->ch[k]))];
+            acc += xo->mel[k] * x[space_rank(s, changed_index(xi, cfg, &xo->ch[k], s))];
         }
         y[r] = acc;
     }
@@ -374,7 +395,7 @@ done:
     return status;
 }
 
-static int lanczos(exact_op *xo, const sector *s, double *e0, int max_iter, double tol) {
+static int lanczos(exact_op *xo, const space *s, double *e0, int max_iter, double tol) {
     const size_t dim = s->dim;
     size_t m = LANCZOS_BASIS_BYTES / (dim * sizeof(double));
     m = m < LANCZOS_MIN_STEPS ? LANCZOS_MIN_STEPS : m;
@@ -392,9 +413,9 @@ static int lanczos(exact_op *xo, const sector *s, double *e0, int max_iter, doub
         status = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for Lanczos (%zu states)", dim);
         goto done;
     }
-    uint8_t cfg[32];
+    uint8_t cfg[EXACT_MAX_SITES];
     for (size_t r = 0; r < dim; r++) {
-        mask_to_cfg(cfg, sector_state(s, r), s->L);
+        index_to_cfg(cfg, space_state(s, r), s);
         diag[r] = ars_op_diagonal(xo->op, cfg);
     }
     exact_csr_build(xo, s);
@@ -411,7 +432,7 @@ static int lanczos(exact_op *xo, const sector *s, double *e0, int max_iter, doub
         int nk = 0, invariant = 0;
         for (size_t k = 0; k < m && iters < max_iter; k++) {
             gsl_vector_view vk = gsl_vector_view_array(V + k * dim, dim);
-            sector_apply(w, V + k * dim, diag, xo, s);
+            space_apply(w, V + k * dim, diag, xo, s);
             iters++;
             gsl_blas_ddot(&wv.vector, &vk.vector, &alpha[k]);
             gsl_blas_daxpy(-alpha[k], &vk.vector, &wv.vector);
@@ -485,41 +506,116 @@ done:
     return status;
 }
 
-int ars_exact_lanczos_sector(const ars_ham *H, int n_up, double *e0, int max_iter, double tol) {
+/* The sectors to search for two_m, smallest |S^z| first (positive before negative; the
+ * negative ones only when the operator does not commute with the global flip, which maps the
+ * sector M onto -M), into two_ms; returns their number, 0 when two_m is a sector the operator
+ * does not have. A single ARS_EXACT_ANY_SECTOR stands for the full space. */
+static int sectors_of(const ars_op *op, int two_m, int *two_ms, int cap) {
+    const int L = ars_op_size(op), two_s = ars_op_two_s(op);
+    if (!ars_op_conserves_sz(op)) {
+        if (two_m != ARS_EXACT_ANY_SECTOR) {
+            return 0;
+        }
+        two_ms[0] = ARS_EXACT_ANY_SECTOR;
+        return 1;
+    }
+    if (two_m != ARS_EXACT_ANY_SECTOR) {
+        two_ms[0] = two_m;
+        return sector_exists(L, two_s + 1, two_m);
+    }
+    const int top = L * two_s, both = !ars_op_commutes_with_flip(op);
+    int n = 0;
+    for (int m = top % 2; m <= top && n < cap; m += 2) {
+        two_ms[n++] = m;
+        if (both && m > 0 && n < cap) {
+            two_ms[n++] = -m;
+        }
+    }
+    return n;
+}
+
+#define EXACT_MAX_SECTORS (2 * EXACT_MAX_SITES * 255 + 2)
+
+size_t ars_exact_lanczos_states(const ars_op *op, int two_m, size_t *largest) {
+    const int L = ars_op_size(op), D = ars_op_two_s(op) + 1;
+    size_t total = 0, most = 0;
+    if (L > EXACT_MAX_SITES) {
+        total = most = SIZE_MAX;
+    }
+    int *two_ms = L <= EXACT_MAX_SITES ? malloc(EXACT_MAX_SECTORS * sizeof *two_ms) : NULL;
+    const int n = two_ms != NULL ? sectors_of(op, two_m, two_ms, EXACT_MAX_SECTORS) : 0;
+    for (int k = 0; k < n; k++) {
+        space s;
+        (void)space_init(&s, L, D, two_ms[k], 0);
+        total = total + s.dim < total ? SIZE_MAX : total + s.dim;
+        most = s.dim > most ? s.dim : most;
+    }
+    free(two_ms);
+    if (largest != NULL) {
+        *largest = most;
+    }
+    return total;
+}
+
+int ars_exact_lanczos(const ars_op *op, int two_m, int max_iter, double tol,
+                      ars_exact_result *res) {
     if (max_iter < 1 || !(tol > 0.0)) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "Lanczos needs max_iter >= 1 and tol > 0 (got %d, %g)",
                        max_iter, tol);
     }
-    if (H->size > ARS_EXACT_LANCZOS_MAX_SIZE) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "Lanczos is limited to %d sites (got %d)",
-                       ARS_EXACT_LANCZOS_MAX_SIZE, H->size);
+    const int L = ars_op_size(op), D = ars_op_two_s(op) + 1;
+    if (two_m != ARS_EXACT_ANY_SECTOR && !ars_op_conserves_sz(op)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "the operator does not conserve total S^z: it has no S^z sector");
     }
-    if (H->type == ARS_HAM_TFIM && n_up >= 0) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "tfim does not conserve Sz: no Sz sector");
+    if (two_m != ARS_EXACT_ANY_SECTOR && !sector_exists(L, D, two_m)) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "total S^z = %d/2 is not a sector of %d sites of spin %d/2", two_m, L,
+                       D - 1);
     }
-    if (n_up > H->size) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "sector with %d up spins of %d sites", n_up, H->size);
+    size_t largest = 0;
+    (void)ars_exact_lanczos_states(op, two_m, &largest);
+    if (largest > ARS_EXACT_LANCZOS_MAX_STATES) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "Lanczos is limited to %zu states in one space (spin 1/2: 24 sites, spin "
+                       "1: 15); %d sites of spin %d/2 have more%s",
+                       ARS_EXACT_LANCZOS_MAX_STATES, L, D - 1,
+                       ars_op_conserves_sz(op) ? " in the largest S^z sector" : "");
     }
-    sector s;
-    int status = sector_init(&s, H->size, n_up);
+    int *two_ms = malloc(EXACT_MAX_SECTORS * sizeof *two_ms);
+    if (two_ms == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the exact solver");
+    }
+    exact_op xo = {0};
+    int status = exact_op_init(&xo, op);
     if (status != ARS_OK) {
+        free(two_ms);
         return status;
     }
+    const int n = sectors_of(op, two_m, two_ms, EXACT_MAX_SECTORS);
     const int threads = exact_threads_begin();
-    exact_op xo;
-    status = exact_op_init(&xo, H);
-    if (status == ARS_OK) {
-        status = lanczos(&xo, &s, e0, max_iter, tol);
-        exact_op_free(&xo);
+    *res = (ars_exact_result){.energy = INFINITY};
+    for (int k = 0; k < n && status == ARS_OK; k++) {
+        space s;
+        status = space_init(&s, L, D, two_ms[k], 1);
+        if (status != ARS_OK) {
+            break;
+        }
+        double e = NAN;
+        status = lanczos(&xo, &s, &e, max_iter, tol);
+        exact_csr_free(&xo);
+        res->states += s.dim;
+        space_free(&s);
+        if (status == ARS_OK && e < res->energy) {
+            res->energy = e;
+            res->in_sector = two_ms[k] != ARS_EXACT_ANY_SECTOR;
+            res->two_m = res->in_sector ? two_ms[k] : 0;
+        }
     }
     exact_threads_end(threads);
-    sector_free(&s);
+    exact_op_free(&xo);
+    free(two_ms);
     return status;
-}
-
-int ars_exact_lanczos(const ars_ham *H, double *e0, int max_iter, double tol) {
-    return ars_exact_lanczos_sector(H, H->type == ARS_HAM_TFIM ? -1 : H->size / 2, e0, max_iter,
-                                    tol);
 }
 
 /* ---- dense ------------------------------------------------------------------------------- */
@@ -551,73 +647,86 @@ static int dense_lowest(double *a, int n, double *e) {
     return status;
 }
 
-/* The block of one Sz sector (n_up >= 0), or of one spin-flip parity (tfim: n_up = -1,
- * parity = +-1), into a (dim x dim). */
-static void dense_block(double *a, size_t dim, exact_op *xo, const sector *s, int parity) {
-    const int L = ars_op_size(xo->op);
-    const uint32_t all = (uint32_t)(((uint64_t)1 << L) - 1), top = (uint32_t)1 << (L - 1);
-    uint8_t cfg[32];
+/* The block of one space (parity 0), or of one spin-flip parity (+-1: s holds the
+ * representatives, the first 2^(L-1) indices), into a (dim x dim). */
+static void dense_block(double *a, size_t dim, exact_op *xo, const space *s, int parity) {
+    const uint64_t all = s->pw[s->L] - 1, top = s->pw[s->L - 1];
+    uint8_t cfg[EXACT_MAX_SITES];
     memset(a, 0, dim * dim * sizeof *a);
     for (size_t c = 0; c < dim; c++) {
-        const uint32_t m = sector_state(s, c);
-        mask_to_cfg(cfg, m, L);
+        const uint64_t x = space_state(s, c);
+        index_to_cfg(cfg, x, s);
         a[c * dim + c] += ars_op_diagonal(xo->op, cfg);
         const int n = exact_connections(xo, cfg);
         for (int k = 0; k < n; k++) {
-            uint32_t x = m ^ flip_mask(&xo->ch[k]);
+            uint64_t y = changed_index(x, cfg, &xo->ch[k], s);
             double v = xo->mel[k];
-            if (parity != 0 && (x & top)) {
-                x ^= all; /* <P x| with P x a representative */
+            if (parity != 0 && y >= top) {
+                y = all - y; /* <P y| with P y a representative */
                 v *= parity;
             }
-            a[c * dim + sector_rank(s, x)] += v;
+            a[c * dim + (parity != 0 ? (size_t)y : space_rank(s, y))] += v;
         }
     }
 }
 
-int ars_exact_dense_energy(const ars_ham *H, double *e0) {
-    const int L = H->size;
-    if (L > ARS_EXACT_DENSE_MAX_SIZE) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "dense diagonalisation is limited to %d sites (got %d)",
-                       ARS_EXACT_DENSE_MAX_SIZE, L);
+int ars_exact_dense_energy(const ars_op *op, double *e0) {
+    const int L = ars_op_size(op), D = ars_op_two_s(op) + 1;
+    int *two_ms = malloc(EXACT_MAX_SECTORS * sizeof *two_ms);
+    if (two_ms == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for dense diagonalisation");
     }
-    const int tfim = H->type == ARS_HAM_TFIM;
-    const size_t maxdim = tfim ? (size_t)1 << (L - 1) : (size_t)binom(L, L / 2);
-    double *a = malloc(maxdim * maxdim * sizeof *a);
-    if (a == NULL) {
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for a dense %zu x %zu matrix", maxdim,
-                       maxdim);
-    }
-    double best = INFINITY;
-    exact_op xo;
-    int status = exact_op_init(&xo, H);
+    size_t most = 0;
+    (void)ars_exact_lanczos_states(op, ARS_EXACT_ANY_SECTOR, &most);
+    exact_op xo = {0};
+    int status = exact_op_init(&xo, op);
     if (status != ARS_OK) {
-        free(a);
+        free(two_ms);
         return status;
     }
+    /* Without S^z conservation: the parity blocks when the spin-1/2 operator has them. */
+    const int parity = !ars_op_conserves_sz(op) && D == 2 && ars_op_commutes_with_flip(op);
+    most = parity ? most / 2 : most;
+    if (most == 0 || most > ARS_EXACT_DENSE_MAX_STATES) {
+        exact_op_free(&xo);
+        free(two_ms);
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "dense diagonalisation is limited to blocks of %zu states (%d sites of "
+                       "spin %d/2)",
+                       ARS_EXACT_DENSE_MAX_STATES, L, D - 1);
+    }
+    double *a = malloc(most * most * sizeof *a);
+    if (a == NULL) {
+        exact_op_free(&xo);
+        free(two_ms);
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for a dense %zu x %zu matrix", most, most);
+    }
+    const int nblocks =
+        parity ? 2 : sectors_of(op, ARS_EXACT_ANY_SECTOR, two_ms, EXACT_MAX_SECTORS);
+    double best = INFINITY;
     const int threads = exact_threads_begin();
-    const int nblocks = tfim ? 2 : L + 1;
     for (int blk = 0; blk < nblocks && status == ARS_OK; blk++) {
-        sector s;
-        if (tfim) {
-            /* Representatives: masks with site L-1 down, i.e. the first 2^(L-1) masks. */
-            status = sector_init(&s, L - 1, -1);
-            s.L = L;
+        space s;
+        if (parity) {
+            /* Representatives: site L-1 down, i.e. the first 2^(L-1) indices. */
+            status = space_init(&s, L, D, ARS_EXACT_ANY_SECTOR, 1);
+            s.dim /= 2;
         } else {
-            status = sector_init(&s, L, blk);
+            status = space_init(&s, L, D, two_ms[blk], 1);
         }
         if (status != ARS_OK) {
             break;
         }
         double e = 0.0;
-        dense_block(a, s.dim, &xo, &s, tfim ? (blk == 0 ? 1 : -1) : 0);
+        dense_block(a, s.dim, &xo, &s, parity != 0 ? (blk == 0 ? 1 : -1) : 0);
         status = dense_lowest(a, (int)s.dim, &e);
         best = fmin(best, e);
-        sector_free(&s);
+        space_free(&s);
     }
     exact_threads_end(threads);
     exact_op_free(&xo);
     free(a);
+    free(two_ms);
     if (status == ARS_OK) {
         *e0 = best;
     }

@@ -1,6 +1,7 @@
 /*
- * exact: exact ground-state energies of the chains of hamiltonian.h, as references for
- * variational Monte Carlo. Conventions (Pauli matrices, bonds) in docs/hamiltonians.md.
+ * exact: exact ground-state energies of any operator (ops/operator.h), as references for
+ * variational Monte Carlo, and the free-fermion energies of the transverse-field Ising chain.
+ * Conventions in docs/hamiltonians.md.
  *
  * Transverse-field Ising, free fermions. H = -J sum sz_i sz_{i+1} - h sum sx_i maps (rotate
  * sz <-> sx, Jordan-Wigner) onto Majorana fermions, H = i sum_{jk} a_j M_jk b_k, whose ground
@@ -18,60 +19,85 @@
  *    (eigenvalues +-sigma, computed with gsl_eigen_symm to absolute accuracy eps |M|, unlike the
  *    square roots of eig(M^T M)), so E0 = -(1/2) sum |eigenvalues|.
  *
- * Lanczos: matrix-free, in the sector of fixed total Sz with n_up = floor(L/2) up spins
- * (total Sz = 0 for even L) for the Sz-conserving types (xxz, heisenberg, j1j2), in the full
- * 2^L space for tfim. That sector holds the ground state for antiferromagnetic couplings
- * (J > 0, Delta >= -1, and J2 >= 0 as tested); for ferromagnetic ones use
- * ars_exact_lanczos_sector with the sector you want. States of a sector are the L-bit masks
- * (bit t = 1: site t up) with n_up bits, in increasing order; the position of a mask is its
- * combinatorial rank sum_k C(p_k, k) over its set bits p_1 < p_2 < ... (colex), looked up in
- * O(1) from two tables (low and high half of the mask). H x is applied row by row,
- * y[r] = sum_r' H(r, r') x[r'], from ars_ham_diagonal and ars_ham_offdiag, so it is the VMC's
- * Hamiltonian, Marshall sign included (a diagonal unitary S: S H S has the same spectrum). The
+ * The spaces (any operator, any spin): a configuration s (local indices s_t = 0..D-1, D = 2S+1,
+ * value m_t = s_t - S) has the index x = sum_t s_t D^t. When the operator conserves total S^z
+ * (ars_op_conserves_sz) Lanczos and dense diagonalisation work sector by sector: the sector of
+ * total S^z = two_m/2 holds the configurations with digit sum n = (two_m + L 2S)/2, in
+ * increasing x (for spin 1/2 the masks with n up spins, in the order arsampler has always used).
+ * The rank of x = hi D^h + lo (h = L/2 low sites) is high_off[hi] + low_rank[lo], two tables of
+ * D^(L-h) and D^h entries: low_rank[lo] counts the smaller lo' of the same digit sum, high_off[hi]
+ * the sector's states with a smaller high part. Without conservation they work in the full D^L
+ * space, rank = x. "Every sector" (ARS_EXACT_ANY_SECTOR) means the lowest eigenvalue of the whole
+ * operator: the minimum over all sectors, smallest |S^z| first (S^z >= 0 only when the operator
+ * commutes with the global flip, ars_op_commutes_with_flip), or the full space.
+ *
+ * The elements are the operator's own (ars_op_apply), without the Marshall sign: that sign is a
+ * diagonal unitary S of the wavefunction (S H S has the same spectrum), so the solvers see only
+ * the operator.
+ *
+ * Lanczos: matrix-free restarted Lanczos. H x is applied row by row, y[r] = diag[r] x[r] +
+ * sum_connections H(r, r') x[r'], from a sparse matrix of the off-diagonal part built once per
+ * space (the connections are enumerated at each product when it does not fit in memory). The
  * Krylov basis is kept and fully reorthogonalised (classical Gram-Schmidt, a second pass when
  * the first removed more than half of the norm); after m steps (m <= 50, fewer for large spaces
- * so that the basis stays under 256 MiB) the tridiagonal matrix is diagonalised
+ * so that the basis stays under 256 MiB, at least 12) the tridiagonal matrix is diagonalised
  * (gsl_eigen_symmv) and Lanczos restarts from the lowest Ritz vector, until the residual
  * |H x - theta x| = beta_m |y_m| is at most tol max(1, |theta|) (then |theta - E0| is about
- * residual^2 / gap).
+ * residual^2 / gap). Measured on an AMD EPYC Zen 5 core: docs/hamiltonians.md.
  *
- * Dense diagonalisation (independent check of Lanczos, small L): the full 2^L space, block by
- * block (total-Sz blocks for the Sz-conserving types; for tfim the blocks of the global spin
- * flip P = prod sx, which commutes with H and with S H S, in the basis (|s> +- P|s>)/sqrt(2) of
- * representatives with site L-1 down), each block by LAPACK dsyevd (OpenBLAS): GSL's unblocked
- * symmetric solver takes 3.5 s for one 2048 block, dsyevd 0.2 s.
+ * Dense diagonalisation (independent check of Lanczos, small spaces): block by block (total-S^z
+ * sectors; for a spin-1/2 operator that does not conserve S^z but commutes with the global flip
+ * P = prod X (ars_op_commutes_with_flip), as tfim does, the two parity blocks in the basis (|s> +-
+ * P|s>)/sqrt(2) of representatives with site L-1 down; else the full space), each block by LAPACK
+ * dsyevd (OpenBLAS): GSL's unblocked symmetric solver takes 3.5 s for one 2048 block, dsyevd 0.2 s.
  *
  * Everything here runs on the calling thread (OpenBLAS included: the thread count is set to 1
  * for the call and restored): a thread team costs more than it gains at these sizes, and
- * seconds on a loaded machine. Heisenberg N = 20 (184756 states) takes about 2 s, tfim N = 20
- * (2^20 states, 256 MiB of basis) about 10 s.
+ * seconds on a loaded machine.
  */
 #ifndef ARS_EXACT_H
 #define ARS_EXACT_H
 
-#include "ops/hamiltonian.h"
+#include <limits.h>
+#include <stddef.h>
 
-/* Largest size ars_exact_lanczos accepts (C(20, 10) = 184756 states; tfim 2^20). */
-#define ARS_EXACT_LANCZOS_MAX_SIZE 20
-/* Largest size ars_exact_dense_energy accepts. */
-#define ARS_EXACT_DENSE_MAX_SIZE 12
+#include "ops/operator.h"
+
+/* two_m of ars_exact_lanczos: the lowest eigenvalue over every sector (or the full space). */
+#define ARS_EXACT_ANY_SECTOR INT_MIN
+/* Most states of one space Lanczos works in (spin 1/2: 24 sites; spin 1: 15 sites). */
+#define ARS_EXACT_LANCZOS_MAX_STATES ((size_t)1 << 24)
+/* Most states of one block of dense diagonalisation. */
+#define ARS_EXACT_DENSE_MAX_STATES ((size_t)4096)
+
+/* What a solver found: the energy and where. */
+typedef struct ars_exact_result {
+    double energy;
+    int in_sector; /* 1: the energy is that of the sector two_m; 0: of the full space */
+    int two_m;
+    size_t states; /* the states of every space diagonalised, summed */
+} ars_exact_result;
 
 /* TFIM ground-state energy by free fermions (formulas above), N >= 2 (pbc: N >= 3); NaN for
  * pbc with odd N and J < 0, and (with a message) when the 2N x 2N matrix of an open chain does
  * not fit in memory: the reference is then unknown, the run goes on. */
 double ars_exact_tfim(int N, double J, double h, int pbc);
 
-/* Lowest eigenvalue of H by restarted Lanczos (in the sector above) into *e0. max_iter bounds
- * the number of H applications; tol the relative residual (1e-10 is a good value). Returns
- * ARS_OK; ARS_STATUS_ECONFIG if H->size exceeds ARS_EXACT_LANCZOS_MAX_SIZE or it did not
- * converge within max_iter; ARS_STATUS_ENOMEM. */
-int ars_exact_lanczos(const ars_ham *H, double *e0, int max_iter, double tol);
+/* The states ars_exact_lanczos would work through for two_m (summed over the spaces), and the
+ * largest single space into *largest (may be NULL); 0 if two_m is not a sector of op. */
+size_t ars_exact_lanczos_states(const ars_op *op, int two_m, size_t *largest);
 
-/* The same in the sector with n_up up spins (xxz, heisenberg, j1j2; 0 <= n_up <= L). */
-int ars_exact_lanczos_sector(const ars_ham *H, int n_up, double *e0, int max_iter, double tol);
+/* Lowest eigenvalue of op by restarted Lanczos, in the sector of total S^z = two_m/2 or over
+ * every sector (ARS_EXACT_ANY_SECTOR). max_iter bounds the number of H applications per space;
+ * tol the relative residual (1e-10 is a good value). Returns ARS_OK; ARS_STATUS_ECONFIG with a
+ * message when a space has more than ARS_EXACT_LANCZOS_MAX_STATES states, two_m is given for
+ * an operator that does not conserve S^z or is not a sector of it, or it did not converge
+ * within max_iter; ARS_STATUS_ENOMEM. */
+int ars_exact_lanczos(const ars_op *op, int two_m, int max_iter, double tol, ars_exact_result *res);
 
-/* Lowest eigenvalue of H in the full 2^L space by dense diagonalisation, H->size <= 12.
- * Returns ARS_OK, ARS_STATUS_ECONFIG (too large) or ARS_STATUS_ENOMEM. */
-int ars_exact_dense_energy(const ars_ham *H, double *e0);
+/* Lowest eigenvalue of op by dense diagonalisation of every block (above) into *e0. Returns
+ * ARS_OK, ARS_STATUS_ECONFIG (a block larger than ARS_EXACT_DENSE_MAX_STATES) or
+ * ARS_STATUS_ENOMEM. */
+int ars_exact_dense_energy(const ars_op *op, double *e0);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/ars_common.h"
+#include "ops/exact.h"
 
 const char *ars_ham_type_name(ars_ham_type type) {
     switch (type) {
@@ -150,4 +151,12 @@ ars_op *ars_ham_operator(const ars_ham *H) {
         return NULL;
     }
     return op;
+}
+
+double ars_ham_closed_form(const ars_ham *H, const char **method) {
+    if (H->type == ARS_HAM_TFIM) {
+        *method = "free fermions";
+        return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
+    }
+    return NAN;
 }

@@ -68,6 +68,10 @@ int ars_ham_type_parse(const char *name, ars_ham_type *type);
  * repeat), pbc + odd size + marshall_sign, non-finite couplings, an unknown type. */
 int ars_ham_init(ars_ham *H, const ars_ham_preset *preset, int size, int two_s);
 
+/* The preset's closed-form ground-state energy, with *method naming it, or NaN when it has none
+ * here: tfim by free fermions (ars_exact_tfim; NaN on the frustrated odd ring). */
+double ars_ham_closed_form(const ars_ham *H, const char **method);
+
 /* The preset as an operator (ops/operator.h), in Pauli matrices:
  *   tfim        (-J) Z(i) Z(i+1),  (-h) X(i)
  *   xxz         J X(i) X(i+1),  J Y(i) Y(i+1),  (J Delta) Z(i) Z(i+1)

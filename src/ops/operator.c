@@ -4,6 +4,7 @@
  */
 #include "ops/operator.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ typedef struct op_group {
     /* The group's merged connections for every local column (the values at its sites,
      * col = sum_k v_k D^(ns-1-k)), computed once by the generic enumeration below, when there
      * are at most OP_TABLE_MAX columns (else n_cols = 0 and instances are enumerated). */
+    double scale; /* max over parts |coupling| prod_k max |M_k|: merged elements below
+                   * OP_ROUNDING scale are rounding residues of a cancellation, dropped */
     int n_cols;
     int max_per_instance; /* most connections of one instance (tabulated: the largest column) */
     int *start;           /* (n_cols + 1) entries of column c: tab[start[c] .. start[c+1]) */
@@ -53,6 +56,11 @@ typedef struct op_group {
     double *extra;        /* (n_cols) the diagonal elements of the group's terms, summed */
     uint8_t *has_extra;
 } op_group;
+
+/* Relative size of a merged element that is taken as an exact cancellation (a sum of spin-S
+ * products with irrational entries rarely cancels to exactly 0.0); spin-1/2 presets cancel
+ * exactly, so this never changes their elements. */
+#define OP_ROUNDING (32.0 * DBL_EPSILON)
 
 /* Most local columns a group is tabulated for (D^ns): 4 sites of spin 3/2, 3 of spin 7/2. */
 #define OP_TABLE_MAX 4096
@@ -118,6 +126,112 @@ int ars_op_n_terms(const ars_op *op) {
 
 int ars_op_max_connections(const ars_op *op) {
     return op->max_conn;
+}
+
+/* The local values of column col of a pattern of ns sites. */
+static void column_values(uint8_t *v, int col, int ns, int D) {
+    for (int k = ns - 1; k >= 0; k--, col /= D) {
+        v[k] = (uint8_t)(col % D);
+    }
+}
+
+static int column_of(const uint8_t *v, int ns, int D) {
+    int col = 0;
+    for (int k = 0; k < ns; k++) {
+        col = col * D + v[k];
+    }
+    return col;
+}
+
+int ars_op_conserves_sz(const ars_op *op) {
+    for (int g = 0; g < op->n_groups; g++) {
+        const op_group *gr = &op->groups[g];
+        if (gr->n_cols == 0) {
+            return 0;
+        }
+        for (int col = 0; col < gr->n_cols; col++) {
+            uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
+            column_values(v, col, gr->ns, op->D);
+            for (int e = gr->start[col]; e < gr->start[col + 1]; e++) {
+                const op_entry *en = &gr->tab[e];
+                int dm = 0;
+                for (int j = 0; j < en->n; j++) {
+                    dm += (int)en->value[j] - (int)v[en->k[j]];
+                }
+                if (dm != 0) {
+                    return 0;
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+int ars_op_commutes_with_flip(const ars_op *op) {
+    const int D = op->D;
+    const size_t DD = (size_t)D * (size_t)D;
+    for (int p = 0; p < op->n_parts; p++) {
+        const op_part *pt = &op->parts[p];
+        if (!pt->diagonal) {
+            continue;
+        }
+        /* prod_k M_k[v_k][v_k] is flip-even for every v when each factor is even or odd and
+         * the odd ones pair up. */
+        int odd = 0;
+        for (int k = 0; k < pt->ns; k++) {
+            const double *m = pt->mat + (size_t)k * DD;
+            int even_k = 1, odd_k = 1;
+            for (int v = 0; v < D; v++) {
+                const double a = m[(size_t)v * (D + 1)], b = m[(size_t)(D - 1 - v) * (D + 1)];
+                even_k &= a == b;
+                odd_k &= a == -b;
+            }
+            if (!even_k && !odd_k) {
+                return 0;
+            }
+            odd += !even_k;
+        }
+        if (odd % 2 != 0) {
+            return 0;
+        }
+    }
+    for (int g = 0; g < op->n_groups; g++) {
+        const op_group *gr = &op->groups[g];
+        if (gr->n_cols == 0) {
+            return 0;
+        }
+        const double tol = OP_ROUNDING * gr->scale;
+        for (int col = 0; col < gr->n_cols; col++) {
+            uint8_t v[ARS_CHANGE_MAX_SITES] = {0}, pv[ARS_CHANGE_MAX_SITES] = {0};
+            column_values(v, col, gr->ns, D);
+            for (int k = 0; k < gr->ns; k++) {
+                pv[k] = (uint8_t)(D - 1 - v[k]);
+            }
+            const int pcol = column_of(pv, gr->ns, D);
+            if (gr->has_extra[col] != gr->has_extra[pcol] ||
+                fabs(gr->extra[col] - gr->extra[pcol]) > tol) {
+                return 0;
+            }
+            if (gr->start[col + 1] - gr->start[col] != gr->start[pcol + 1] - gr->start[pcol]) {
+                return 0;
+            }
+            for (int e = gr->start[col]; e < gr->start[col + 1]; e++) {
+                const op_entry *en = &gr->tab[e];
+                int found = 0;
+                for (int f = gr->start[pcol]; f < gr->start[pcol + 1] && !found; f++) {
+                    const op_entry *pe = &gr->tab[f];
+                    found = pe->n == en->n && fabs(pe->mel - en->mel) <= tol;
+                    for (int j = 0; found && j < en->n; j++) {
+                        found = pe->k[j] == en->k[j] && pe->value[j] == D - 1 - en->value[j];
+                    }
+                }
+                if (!found) {
+                    return 0;
+                }
+            }
+        }
+    }
+    return 1;
 }
 
 int ars_op_max_sites(const ars_op *op) {
@@ -470,7 +584,7 @@ static int group_instance(const ars_op *op, const op_group *gr, const int *t, co
     /* Drop the elements that cancelled (X X + Y Y on parallel spins). */
     int w = start;
     for (int m = start; m < n; m++) {
-        if (mel[m] != 0.0) {
+        if (fabs(mel[m]) > OP_ROUNDING * gr->scale) {
             ch[w] = ch[m];
             mel[w++] = mel[m];
         }
@@ -497,8 +611,19 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
     gr->has_extra = NULL;
     gr->n_cols = 0;
     int per_col = 0;
+    gr->scale = 0.0;
     for (int q = 0; q < gr->n_parts; q++) {
-        per_col += op->parts[gr->part[q]].max_combo;
+        const op_part *pt = &op->parts[gr->part[q]];
+        per_col += pt->max_combo;
+        double bound = fabs(pt->coupling);
+        for (int k = 0; k < ns; k++) {
+            double most = 0.0;
+            for (int e = 0; e < D * D; e++) {
+                most = fmax(most, fabs(pt->mat[(size_t)k * (size_t)(D * D) + (size_t)e]));
+            }
+            bound *= most;
+        }
+        gr->scale = fmax(gr->scale, bound);
     }
     gr->max_per_instance = per_col;
     if (cols > OP_TABLE_MAX) {

@@ -61,6 +61,20 @@ int ars_op_n_terms(const ars_op *op);
  * ars_op_apply. */
 int ars_op_max_connections(const ars_op *op);
 
+/* 1 if every connection keeps the total S^z (sum of the values): the merged elements of every
+ * tabulated group are checked, so X X + Y Y conserves it though X X alone does not. A group too
+ * large to tabulate counts as not conserving (a safe answer: the exact solvers then use the
+ * full space). */
+int ars_op_conserves_sz(const ars_op *op);
+
+/* 1 if the operator commutes with the global flip P (every local index v -> D-1-v, m -> -m):
+ * each diagonal term on its own, and each tabulated group's merged elements, column against
+ * flipped column (to rounding). Like ars_op_conserves_sz it may answer 0 for an operator that
+ * does commute (a field cancelled by another term, a group too large to tabulate): the exact
+ * solvers then do more work, never wrong work. Then the S^z sectors M and -M have the same
+ * spectrum. */
+int ars_op_commutes_with_flip(const ars_op *op);
+
 /* Most distinct sites of one term (the changes' reach, for the ratio windows). */
 int ars_op_max_sites(const ars_op *op);
 
