@@ -12,8 +12,7 @@
 
 int main(int argc, char **argv) {
     ars_comm comm;
-    ars_comm_init(&comm, &argc, &argv);
-    int code = ars_run_main(&comm, argc, argv);
+    int code = ars_comm_init(&comm, &argc, &argv) == 0 ? ars_run_main(&comm, argc, argv) : 1;
     ars_comm_finalize(&comm);
     return code;
 }

@@ -21,26 +21,39 @@ int ars_comm_has_mpi(void) {
 #endif
 }
 
-void ars_comm_init(ars_comm *c, int *argc, char ***argv) {
+int ars_comm_init(ars_comm *c, int *argc, char ***argv) {
     c->rank = 0;
     c->size = 1;
+    c->counts = NULL;
+    c->displs = NULL;
 #ifdef ARS_MPI
     int provided = 0;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
     /* Errors end the job (MPI's default handler): a rank never waits on a dead one. */
+    if (c->size > 1) {
+        c->counts = malloc((size_t)c->size * sizeof *c->counts);
+        c->displs = malloc((size_t)c->size * sizeof *c->displs);
+        if (c->counts == NULL || c->displs == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory starting %d MPI ranks", c->size);
+        }
+    }
 #else
     (void)argc;
     (void)argv;
 #endif
+    return ARS_OK;
 }
 
 void ars_comm_finalize(ars_comm *c) {
 #ifdef ARS_MPI
     MPI_Finalize();
 #endif
-    (void)c;
+    free(c->counts);
+    free(c->displs);
+    c->counts = NULL;
+    c->displs = NULL;
 }
 
 void ars_comm_chunks(const ars_comm *c, size_t n_chunks, size_t *c0, size_t *c1) {
@@ -52,7 +65,7 @@ void ars_comm_chunks(const ars_comm *c, size_t n_chunks, size_t *c0, size_t *c1)
 /* Rows [first, end) of rank r for n rows in chunks of chunk_size. */
 static void rank_rows(const ars_comm *c, int r, size_t n, size_t chunk_size, size_t *first,
                       size_t *end) {
-    ars_comm other = {r, c->size};
+    ars_comm other = {.rank = r, .size = c->size};
     size_t c0, c1;
     ars_comm_chunks(&other, (n + chunk_size - 1) / chunk_size, &c0, &c1);
     *first = c0 * chunk_size < n ? c0 * chunk_size : n;
@@ -62,9 +75,7 @@ static void rank_rows(const ars_comm *c, int r, size_t n, size_t chunk_size, siz
 /* Allgatherv of `unit`-sized items, rank r's items at [first_r, end_r) of buf. */
 static void allgather_items(const ars_comm *c, void *buf, size_t n, size_t chunk_size,
                             MPI_Datatype unit) {
-    int *counts = malloc((size_t)c->size * sizeof *counts);
-    int *displs = malloc((size_t)c->size * sizeof *displs);
-    ARS_ASSERT(counts != NULL && displs != NULL, "out of memory");
+    int *counts = c->counts, *displs = c->displs;
     for (int r = 0; r < c->size; r++) {
         size_t f, e;
         rank_rows(c, r, n, chunk_size, &f, &e);
@@ -73,8 +84,6 @@ static void allgather_items(const ars_comm *c, void *buf, size_t n, size_t chunk
         displs[r] = (int)f;
     }
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, unit, MPI_COMM_WORLD);
-    free(counts);
-    free(displs);
 }
 #endif
 
@@ -133,9 +142,7 @@ void ars_comm_allgatherv_doubles(const ars_comm *c, const double *mine, double *
         return;
     }
 #ifdef ARS_MPI
-    int *cnt = malloc((size_t)c->size * sizeof *cnt);
-    int *displs = malloc((size_t)c->size * sizeof *displs);
-    ARS_ASSERT(cnt != NULL && displs != NULL, "out of memory");
+    int *cnt = c->counts, *displs = c->displs;
     size_t off = 0;
     for (int r = 0; r < c->size; r++) {
         ARS_ASSERT(off + counts[r] <= (size_t)INT32_MAX, "%zu doubles exceed MPI's int counts",
@@ -145,8 +152,6 @@ void ars_comm_allgatherv_doubles(const ars_comm *c, const double *mine, double *
         off += counts[r];
     }
     MPI_Allgatherv(mine, cnt[c->rank], MPI_DOUBLE, all, cnt, displs, MPI_DOUBLE, MPI_COMM_WORLD);
-    free(cnt);
-    free(displs);
 #else
     (void)mine;
     (void)all;

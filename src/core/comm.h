@@ -20,10 +20,14 @@
 typedef struct ars_comm {
     int rank; /* 0 .. size-1 */
     int size;
+    /* (size) each: the counts and offsets of the gathers, allocated once by ars_comm_init so
+     * that no collective allocates (and none can fail alone on one rank); NULL for size 1. */
+    int *counts, *displs;
 } ars_comm;
 
-/* Starts MPI (threads: funneled; OpenMP runs inside each rank). Without MPI: rank 0 of 1. */
-void ars_comm_init(ars_comm *c, int *argc, char ***argv);
+/* Starts MPI (threads: funneled; OpenMP runs inside each rank). Without MPI: rank 0 of 1.
+ * Returns ARS_OK, or ARS_STATUS_ENOMEM with a message (then call ars_comm_finalize and stop). */
+int ars_comm_init(ars_comm *c, int *argc, char ***argv);
 void ars_comm_finalize(ars_comm *c);
 
 /* Whether this build has MPI. */

@@ -382,7 +382,7 @@ static int run_pass(const obs_ctx *x, obs_scratch *scratch, int pass, int ncomp,
     const int64_t cs = x->spec->chunk_size;
     const int64_t n_chunks = (n_items + cs - 1) / cs;
     const int64_t half = x->n / 2;
-    const ars_comm alone = {0, 1};
+    const ars_comm alone = {.rank = 0, .size = 1};
     const ars_comm *comm = x->spec->comm != NULL ? x->spec->comm : &alone;
     /* One row per chunk: its weight, then the means and squared deviations of the ncomp values
      * (contiguous, so that the ranks can gather the rows of their chunks). */
@@ -566,7 +566,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
     for (int i = 0; !failed && i < n_scratch; i++) {
         failed = scratch_alloc(&scratch[i], &x, ncomp_max) != ARS_OK;
     }
-    const ars_comm alone = {0, 1};
+    const ars_comm alone = {.rank = 0, .size = 1};
     if (ars_comm_max_int(spec->comm != NULL ? spec->comm : &alone, failed)) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM,
                      "out of memory for the observables' workspaces (on this or another rank)");
