@@ -257,10 +257,12 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
         }
         char *eq = strstr(line, " = ");
         assert_non_null(eq);
-        assert_true(eq[3] != '\0'); /* a value, never empty after finalize */
+        /* A value, never empty after finalize, except terms_file (none: empty). */
+        assert_true(eq[3] != '\0' || strncmp(line, "terms_file", 10) == 0);
         n_keys++;
     }
-    assert_int_equal(n_keys, ARS_CONFIG_NKEYS);
+    /* Every key but term, which the dump writes once per line given (none here). */
+    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 1);
     free(d);
 }
 
@@ -915,7 +917,7 @@ static void test_bad_observables_are_config_errors(void **state) {
                    "^test\\.ini:5: \\[observables\\] renyi2_cuts: every cut must be from 1 to "
                    "size - 1 = 9 \\(got 2, 10\\)$");
     finalize_fails("[system]\nspin = 1\n[observables]\nnames = sz, sx\n",
-                   "^test\\.ini:4: \\[observables\\] names: sx, xx_correlation and energy are "
+                   "^test\\.ini:4: \\[observables\\] names: sx and xx_correlation are "
                    "implemented for spin 1/2 only \\(spin 1\\) \\(got sz, sx\\)$");
     finalize_fails("[observables]\nnames = energy\n",
                    "^test\\.ini:2: \\[observables\\] names: energy needs a Hamiltonian: set "
@@ -1099,7 +1101,8 @@ static void test_train_and_exact_need_a_hamiltonian_type(void **state) {
     (void)state;
     finalize_fails("[run]\nmode = train\n",
                    "^test\\.ini:2: \\[run\\] mode: train needs a Hamiltonian: set "
-                   "\\[hamiltonian\\] type \\(tfim, xxz, heisenberg or j1j2\\) \\(got train\\)$");
+                   "\\[hamiltonian\\] type \\(tfim, xxz, heisenberg, j1j2, blbq or terms\\) \\(got "
+                   "train\\)$");
     finalize_fails("[run]\nmode = exact\n[hamiltonian]\nJ = 2\n", "exact needs a Hamiltonian");
     ars_config c;
     parse_ok(&c, "[run]\nmode = train\n[hamiltonian]\ntype = tfim\n");
@@ -1189,9 +1192,10 @@ static void assert_round_trip(const ars_config *c) {
     }
     char *second = dump_of(&back);
     assert_string_equal(first, second);
-    /* Every key was given explicitly. */
+    /* Every key was given explicitly, but term when there is none. */
     for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
-        assert_true(back.line[i] > 0);
+        assert_true(back.line[i] > 0 ||
+                    (i == ars_config_key_index("hamiltonian", "term") && back.n_ham_terms == 0));
     }
     ars_arch a, b;
     ars_config_arch(c, &a);
@@ -1278,7 +1282,8 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         }
         n++;
     }
-    assert_int_equal(n, ARS_CONFIG_NKEYS);
+    assert_int_equal(n, ARS_CONFIG_NKEYS - 1); /* the dump has no term line: none given */
+    assert_non_null(strstr(d, "  term "));
     assert_non_null(strstr(d, "default 1234"));
     assert_non_null(strstr(d, "default (derived)"));
     free(dump);
@@ -1319,19 +1324,55 @@ static void test_training_keys_reject_bad_numbers(void **state) {
     rejects("vmc", "learning_rate", "-0.1", "must be a number from 0 to");
     rejects("vmc", "learning_rate_decay", "1.5", "must be a number from 0 to 1");
     rejects("hamiltonian", "exact_energy", "automatic", "must be a number from .*, or auto");
-    rejects("hamiltonian", "type", "ising", "must be one of tfim, xxz, heisenberg, j1j2");
+    rejects("hamiltonian", "type", "ising", "must be one of tfim, xxz, heisenberg, j1j2, blbq, terms");
     rejects("vmc", "optimizer", "lbfgs", "must be one of sgd, adam");
 }
 
-static void test_training_a_spin_one_chain_is_an_error(void **state) {
+/* tfim is a spin-1/2 model and blbq a spin >= 1 one; xxz, heisenberg, j1j2 and terms take any
+ * spin; terms belong to type = terms, which needs some. */
+static void test_hamiltonian_types_check_their_spin_and_terms(void **state) {
     (void)state;
     finalize_fails("[run]\nmode = train\n[system]\nspin = 1\n[hamiltonian]\ntype = tfim\n",
-                   "^test\\.ini:4: \\[system\\] spin: the Hamiltonians are implemented for spin "
-                   "1/2 only \\(mode = train\\) \\(got 1\\)$");
-    finalize_fails("[system]\nspin = 1.5\n[run]\nmode = exact\n[hamiltonian]\ntype = xxz\n",
-                   "spin 1/2 only");
+                   "^test\\.ini:4: \\[system\\] spin: tfim is defined for spin 1/2 only; write "
+                   "other spins with type = terms \\(got 1\\)$");
+    finalize_fails("[run]\nmode = exact\n[hamiltonian]\ntype = blbq\n",
+                   "^test\\.ini: \\[system\\] spin: blbq needs spin >= 1 \\(got 0.5\\)$");
+    finalize_fails("[run]\nmode = exact\n[hamiltonian]\ntype = terms\n",
+                   "^test\\.ini:4: \\[hamiltonian\\] type = terms needs term = ... lines or a "
+                   "terms_file$");
+    finalize_fails("[hamiltonian]\ntype = xxz\nterm = 1.0 Sz(0)\n",
+                   "^test\\.ini:3: \\[hamiltonian\\] term: terms belong to type = terms \\(got "
+                   "type = xxz\\)$");
     ars_config c;
-    parse_ok(&c, "[system]\nspin = 1\n[hamiltonian]\ntype = xxz\n"); /* sampling is fine */
+    parse_ok(&c, "[system]\nspin = 1.5\n[run]\nmode = exact\n[hamiltonian]\ntype = xxz\n");
+    parse_ok(&c, "[system]\nspin = 1\n[run]\nmode = train\n[hamiltonian]\ntype = blbq\n");
+}
+
+/* term is the one repeatable key: each line is appended in order, --set appends one more, and
+ * the dump writes one line per term, which parses back to the same list. */
+static void test_term_lines_repeat_and_round_trip(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[hamiltonian]\ntype = terms\nterm = -1.0 Sz(i) Sz(i+1)\n"
+                 "term = -0.5 Sx(i)\nterm = 0.5 S+(3) S-(7)\n");
+    assert_int_equal(c.n_ham_terms, 3);
+    assert_string_equal(c.ham_term[1], "-0.5 Sx(i)");
+    assert_int_equal(c.ham_term_line[2], 5);
+    assert_int_equal(ars_config_set(&c, "hamiltonian.term=0.5 S-(3) S+(7)"), ARS_OK);
+    assert_int_equal(c.n_ham_terms, 4);
+    assert_int_equal(c.ham_term_line[3], -1);
+    char *dump = ars_config_dump(&c);
+    assert_non_null(dump);
+    assert_non_null(strstr(dump, "term = -1.0 Sz(i) Sz(i+1)\nterm = -0.5 Sx(i)\n"));
+    ars_config back;
+    ars_config_defaults(&back);
+    assert_int_equal(ars_config_parse_string(&back, dump, "dump"), ARS_OK);
+    assert_int_equal(back.n_ham_terms, 4);
+    for (int k = 0; k < 4; k++) {
+        assert_string_equal(back.ham_term[k], c.ham_term[k]);
+    }
+    free(dump);
+    parse_fails("[hamiltonian]\nterm =\n", "term: must not be empty");
 }
 
 /* ---- regressions found by the fuzzer (tests/fuzz/regressions/) --------------------------- */
@@ -1474,9 +1515,9 @@ static void test_ini_parser_knows_no_keys_and_passes_repeated_keys_on(void **sta
     assert_one_line_matching(err, "^t\\.ini:1: key 'k' appears before any \\[section\\]$");
 }
 
-static void test_no_key_is_repeatable_yet(void **state) {
+static void test_term_is_the_one_repeatable_key(void **state) {
     (void)state;
-    /* Issue 15's [hamiltonian] term will be the first; every other key given twice is an error. */
+    /* [hamiltonian] term; every other key given twice is an error. */
     const ars_config_key *const tables[] = {ars_run_keys,     ars_hilbert_keys, ars_arnn_keys,
                                             ars_sampler_keys, ars_ham_keys,     ars_vmc_keys,
                                             ars_obs_keys,     ars_output_keys};
@@ -1485,7 +1526,9 @@ static void test_no_key_is_repeatable_yet(void **state) {
     int total = 0;
     for (int t = 0; t < 8; t++) {
         for (int i = 0; i < n[t]; i++) {
-            assert_false(tables[t][i].repeatable);
+            const int term = strcmp(tables[t][i].section, "hamiltonian") == 0 &&
+                             strcmp(tables[t][i].key, "term") == 0;
+            assert_int_equal(tables[t][i].repeatable, term);
             assert_int_equal(ars_config_key_index(tables[t][i].section, tables[t][i].key), total);
             total++;
         }
@@ -1560,12 +1603,13 @@ int main(void) {
         cmocka_unit_test(test_describe_lists_every_key_with_its_default),
         cmocka_unit_test(test_training_keys_parse_numbers_auto_and_schedules),
         cmocka_unit_test(test_training_keys_reject_bad_numbers),
-        cmocka_unit_test(test_training_a_spin_one_chain_is_an_error),
+        cmocka_unit_test(test_hamiltonian_types_check_their_spin_and_terms),
+        cmocka_unit_test(test_term_lines_repeat_and_round_trip),
         cmocka_unit_test(test_set_messages_quote_control_characters),
         cmocka_unit_test(test_default_output_name_survives_the_dump),
         cmocka_unit_test(test_file_over_one_mib_is_refused_at_the_line_of_the_limit),
         cmocka_unit_test(test_ini_parser_knows_no_keys_and_passes_repeated_keys_on),
-        cmocka_unit_test(test_no_key_is_repeatable_yet),
+        cmocka_unit_test(test_term_is_the_one_repeatable_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

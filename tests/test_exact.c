@@ -22,7 +22,7 @@ static ars_ham make_ham(ars_ham_type type, int N, double J, double h, double Del
                         int pbc, int marshall) {
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){type, J, h, Delta, J2, pbc, marshall}, N, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(type, J, h, Delta, J2, pbc, marshall), N, 1), ARS_OK);
     return H;
 }
 

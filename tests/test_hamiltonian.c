@@ -153,7 +153,7 @@ static ars_ham make_ham(ars_ham_type type, int L, int pbc, int marshall) {
     ars_ham H;
     /* Couplings away from 1 so that every term is told apart. */
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){type, 0.9, 0.7, 1.3, 0.45, pbc, marshall}, L, 1),
+        ars_ham_init(&H, ARS_TEST_PRESET(type, 0.9, 0.7, 1.3, 0.45, pbc, marshall), L, 1),
         ARS_OK);
     return H;
 }
@@ -224,7 +224,7 @@ test_marshall_sign_ratio_is_minus_one_on_nearest_and_plus_one_on_next_nearest(vo
     (void)state;
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_J1J2, 1.0, 0.0, 1.0, 0.5, 1, 1}, 6, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_J1J2, 1.0, 0.0, 1.0, 0.5, 1, 1), 6, 1), ARS_OK);
     const uint8_t neel[6] = {1, 0, 1, 0, 1, 0};
     ars_change fl[64];
     double mel[64], diag;
@@ -733,33 +733,36 @@ static void test_mean_local_energy_over_exact_distribution_equals_dense_expectat
 static void test_init_rejects_invalid_hamiltonians_as_config_errors(void **state) {
     (void)state;
     ars_ham H;
-    /* spin 1 */
+    /* tfim for spin 1; blbq for spin 1/2 (heisenberg takes any spin) */
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1, 1, 0, 0, 1, 0), 8, 2),
+                     ARS_STATUS_ECONFIG);
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_BLBQ, 1, 0, 1, 0, 1, 0), 8, 1),
+                     ARS_STATUS_ECONFIG);
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_HEISENBERG, 1, 0, 1, 0, 1, 0}, 8, 2),
-        ARS_STATUS_ECONFIG);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1, 0, 1, 0, 1, 0), 8, 2), ARS_OK);
     /* periodic, odd size, Marshall sign */
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_XXZ, 1, 0, 1, 0, 1, 1}, 7, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 1, 0, 1, 0, 1, 1), 7, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1, 1, 0, 0, 0, 0}, 1, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1, 1, 0, 0, 0, 0), 1, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1, 1, 0, 0, 1, 0}, 2, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1, 1, 0, 0, 1, 0), 2, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_J1J2, 1, 0, 1, 0.5, 0, 0}, 2, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_J1J2, 1, 0, 1, 0.5, 0, 0), 2, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_J1J2, 1, 0, 1, 0.5, 1, 0}, 4, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_J1J2, 1, 0, 1, 0.5, 1, 0), 4, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_XXZ, 1, 0, NAN, 0, 0, 0}, 8, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 1, 0, NAN, 0, 0, 0), 8, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){(ars_ham_type)17, 1, 0, 1, 0, 0, 0}, 8, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET((ars_ham_type)17, 1, 0, 1, 0, 0, 0), 8, 1),
                      ARS_STATUS_ECONFIG);
     /* Valid neighbours of those: odd periodic without the sign, odd open with it. */
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_XXZ, 1, 0, 1, 0, 1, 0}, 7, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 1, 0, 1, 0, 1, 0), 7, 1),
                      ARS_OK);
-    assert_int_equal(ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_XXZ, 1, 0, 1, 0, 0, 1}, 7, 1),
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 1, 0, 1, 0, 0, 1), 7, 1),
                      ARS_OK);
     /* Unused couplings are normalised. */
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_HEISENBERG, 1, 0.3, 0.2, 0.4, 0, 0}, 6, 1),
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1, 0.3, 0.2, 0.4, 0, 0), 6, 1),
         ARS_OK);
     assert_true(H.Delta == 1.0 && H.h == 0.0 && H.J2 == 0.0);
 }

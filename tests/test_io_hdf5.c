@@ -452,7 +452,7 @@ static void train_fixture_init(train_fixture *t, int iterations) {
     t->arch = ars_test_arch(8, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     t->net = ars_test_random_net(&t->arch, 3, 0.5);
     assert_int_equal(
-        ars_ham_init(&t->H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 1, 0}, 8, 1),
+        ars_ham_init(&t->H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 1, 0), 8, 1),
         ARS_OK);
     t->opt = ars_opt_alloc(ars_opt_adam, t->net->n_params, (const double[]){0.9, 0.999, 1e-8});
     assert_non_null(t->opt);
@@ -727,7 +727,7 @@ static void test_write_below_a_regular_file_fails_cleanly(void **state) {
     ars_hilbert_init(&h, 4, 1);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 0, 0}, 4, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 0, 0), 4, 1), ARS_OK);
     assert_int_equal(ars_io_write_exact(path, &meta, &h, &H, -1.0, "test"), ARS_STATUS_EIO);
     assert_int_equal(ars_io_check_writable(path, "test.ini:3"), ARS_STATUS_ECONFIG);
     ars_arnn_free(net);

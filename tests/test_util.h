@@ -18,6 +18,17 @@
 #include "wf/wavefunction.h"
 #include "space/change.h"
 
+/* A preset Hamiltonian from its classic couplings (the fields and D left at 0), as a pointer to
+ * a compound literal for ars_ham_init. */
+#define ARS_TEST_PRESET(type_, J_, h_, Delta_, J2_, pbc_, marshall_)                            \
+    (&(ars_ham_preset){.type = (type_),                                                            \
+                       .J = (J_),                                                                  \
+                       .h = (h_),                                                                  \
+                       .Delta = (Delta_),                                                          \
+                       .J2 = (J2_),                                                                \
+                       .pbc = (pbc_),                                                              \
+                       .marshall_sign = (marshall_)})
+
 /* Fails the test unless |got[i] - ref[i]| <= atol + rtol * |ref[i]| for every i; the message
  * names the worst index and the largest difference. */
 #define assert_allclose(got, ref, n, atol, rtol)                                                   \

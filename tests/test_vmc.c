@@ -74,7 +74,7 @@ static void test_quick_tfim_training_reaches_1e_3(void **state) {
     ars_arnn_init_random(net, 1);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0}, 10, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0), 10, 1), ARS_OK);
     ars_vmc_settings s = settings(ars_opt_sgd, 0.05, 512);
     ars_vmc *v = ars_vmc_alloc(net, &H, &s, 300, 2);
     for (int it = 0; it < 300; it++) {
@@ -127,7 +127,7 @@ static void test_heisenberg_with_marshall_sign_trains_towards_lanczos(void **sta
     ars_arch arch = ars_test_arch(8, 1, 3, 8, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_HEISENBERG, 1.0, 0.0, 1.0, 0.0, 1, 1}, 8, 1),
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1.0, 0.0, 1.0, 0.0, 1, 1), 8, 1),
         ARS_OK);
     assert_true(heisenberg_training_error(&arch, &H, 300) < 1e-2);
 }
@@ -197,7 +197,7 @@ static void test_resumed_training_is_bitwise_the_uninterrupted_one(void **state)
     (void)state;
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 0, 0}, 9, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 0, 0), 9, 1), ARS_OK);
     check_resume_is_bitwise(tfim_arch(9), &H);
 }
 
@@ -209,13 +209,13 @@ static void test_resume_is_bitwise_with_sectors_and_symmetries(void **state) {
     arch.symmetry = ARS_SYM_BOTH;
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_HEISENBERG, 1.0, 0.0, 1.0, 0.0, 1, 1}, 10, 1),
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1.0, 0.0, 1.0, 0.0, 1, 1), 10, 1),
         ARS_OK);
     check_resume_is_bitwise(arch, &H);
     ars_arch tf = tfim_arch(9);
     tf.symmetry = ARS_SYM_SPIN_FLIP;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 0, 0}, 9, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 0, 0), 9, 1), ARS_OK);
     check_resume_is_bitwise(tf, &H);
 }
 
@@ -230,7 +230,7 @@ static void test_sector_symmetrised_heisenberg_trains_towards_lanczos(void **sta
     arch.symmetry = ARS_SYM_BOTH;
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_HEISENBERG, 1.0, 0.0, 1.0, 0.0, 1, 1}, 8, 1),
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1.0, 0.0, 1.0, 0.0, 1, 1), 8, 1),
         ARS_OK);
     assert_true(heisenberg_training_error(&arch, &H, 200) < 1e-3);
 }
@@ -242,7 +242,7 @@ static void test_non_finite_step_is_reported_and_keeps_the_parameters(void **sta
     ars_arnn_init_random(net, 2);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0}, 6, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0), 6, 1), ARS_OK);
     ars_vmc_settings s = settings(ars_opt_sgd, 0.05, 64);
     ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 1);
     net->params[net->n_params - 1] = INFINITY; /* the last bias: the head overflows */
@@ -265,7 +265,7 @@ static void test_overflowing_update_is_undone(void **state) {
     ars_arnn_init_random(net, 3);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, &(ars_ham_preset){ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0}, 6, 1), ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0), 6, 1), ARS_OK);
     for (int adam = 0; adam <= 1; adam++) {
         ars_vmc_settings s = settings(adam ? ars_opt_adam : ars_opt_sgd, 0.01, 64);
         ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 1);

@@ -17,13 +17,13 @@ int ars_run_exact(const ars_config *cfg, const char *config_text, ars_run_ctx *c
         return rc;
     }
     rc = ars_output_check(cfg);
-    if (rc != ARS_OK) {
-        return rc;
-    }
     const char *method = "";
-    double e0;
-    rc = ars_setup_exact_energy(cfg, &H, &e0, &method);
+    double e0 = NAN;
+    if (rc == ARS_OK) {
+        rc = ars_setup_exact_energy(cfg, &H, &e0, &method);
+    }
     if (rc != ARS_OK) {
+        ars_ham_free(&H);
         return rc;
     }
     if (!quiet) {
@@ -40,5 +40,6 @@ int ars_run_exact(const ars_config *cfg, const char *config_text, ars_run_ctx *c
     if (rc == ARS_OK && !quiet) {
         printf("wrote %s\n", cfg->file);
     }
+    ars_ham_free(&H);
     return rc;
 }

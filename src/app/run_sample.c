@@ -50,7 +50,7 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
                         .seed = cfg->seed,
                         .dtype = cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64",
                         .exact_energy = NAN};
-    ars_ham H;
+    ars_ham H = {0};
     if (cfg->obs_mask != 0) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
         if (cfg->obs_mask & (1u << ARS_OBS_ENERGY)) {
@@ -67,19 +67,16 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
         }
         rc = ars_app_measure(cfg, ctx->comm, net, meta.H, samples, n, meta.exact_energy, ctx->quiet,
                              obs);
-        if (rc != ARS_OK) {
-            return rc;
-        }
         meta.obs = obs;
         meta.obs_source = "samples";
     }
-    if (ctx->comm->rank != 0) {
-        return ARS_OK; /* rank 0 writes */
+    if (rc == ARS_OK && ctx->comm->rank == 0) { /* rank 0 writes */
+        rc = ars_output_write(cfg, ctx, &meta, net, samples, log_prob, n, NULL);
+        if (rc == ARS_OK && !ctx->quiet) {
+            printf("wrote %s\n", cfg->file);
+        }
     }
-    rc = ars_output_write(cfg, ctx, &meta, net, samples, log_prob, n, NULL);
-    if (rc == ARS_OK && !ctx->quiet) {
-        printf("wrote %s\n", cfg->file);
-    }
+    ars_ham_free(&H);
     return rc;
 }
 

@@ -305,6 +305,7 @@ int ars_run_train(const ars_config *cfg, const char *config_text, ars_run_ctx *c
         rc = train_finish(&t);
     }
     ars_obs_result_free(&t.obs);
+    ars_ham_free(&t.H);
     free(t.samples);
     free(t.log_prob);
     free(t.eloc);

@@ -10,12 +10,49 @@
 #include "core/ars_common.h"
 #include "ops/exact.h"
 
+/* The terms of type = terms: the term lines, then the terms_file's. */
+static int config_terms(const ars_config *cfg, ars_terms *T) {
+    int rc = ARS_OK;
+    for (int k = 0; k < cfg->n_ham_terms && rc == ARS_OK; k++) {
+        char where[ARS_TERM_WHERE_MAX];
+        if (cfg->ham_term_line[k] > 0) {
+            snprintf(where, sizeof where, "%.280s:%d", cfg->source, cfg->ham_term_line[k]);
+        } else {
+            snprintf(where, sizeof where, "--set hamiltonian.term");
+        }
+        rc = ars_terms_parse(T, cfg->ham_term[k], where);
+    }
+    if (rc == ARS_OK && cfg->ham_terms_file[0] != '\0') {
+        char where[ARS_TERM_WHERE_MAX];
+        ars_config_where(cfg, "hamiltonian", "terms_file", where, sizeof where);
+        rc = ars_terms_read_file(T, cfg->ham_terms_file, where);
+    }
+    return rc;
+}
+
 int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
-    return ars_ham_init(H,
-                        &(ars_ham_preset){(ars_ham_type)cfg->ham_type, cfg->ham_J, cfg->ham_h,
-                                          cfg->ham_Delta, cfg->ham_J2, cfg->ham_pbc,
-                                          cfg->ham_marshall},
-                        cfg->size, cfg->two_s);
+    ars_terms T;
+    ars_terms_init(&T);
+    int rc = cfg->ham_type == ARS_HAM_TERMS ? config_terms(cfg, &T) : ARS_OK;
+    if (rc == ARS_OK) {
+        const ars_ham_preset p = {.type = (ars_ham_type)cfg->ham_type,
+                                  .J = cfg->ham_J,
+                                  .h = cfg->ham_h,
+                                  .Delta = cfg->ham_Delta,
+                                  .J2 = cfg->ham_J2,
+                                  .pbc = cfg->ham_pbc,
+                                  .marshall_sign = cfg->ham_marshall,
+                                  .D = cfg->ham_D,
+                                  .hz = cfg->ham_hz,
+                                  .hx = cfg->ham_hx,
+                                  .J_bq = cfg->ham_Jbq,
+                                  .terms = &T};
+        rc = ars_ham_init(H, &p, cfg->size, cfg->two_s);
+    } else {
+        memset(H, 0, sizeof *H);
+    }
+    ars_terms_free(&T);
+    return rc;
 }
 
 /* Lanczos for the reference: the configured sector, else every sector (or the full space). */

@@ -215,6 +215,43 @@ static int set_sz(ars_config *c, const ars_config_key *k, const char *value, con
     return ARS_OK;
 }
 
+/* A repeatable key: each line is appended; the default "" (line 0) empties the list. */
+static int set_lines(ars_config *c, const ars_config_key *k, const char *value, const char *q,
+                     ars_ini_where w) {
+    int *count = (int *)((char *)c + k->count_offset);
+    if (w.line == 0 && value[0] == '\0') {
+        *count = 0;
+        return ARS_OK;
+    }
+    const size_t n = strlen(value);
+    if (n == 0) {
+        return ars_ini_error(w, "[%s] %s: must not be empty", k->section, k->key);
+    }
+    if (n >= k->line_len) {
+        return ars_ini_error(w, "[%s] %s: longer than %zu characters (got '%s'); put long lists "
+                                "in a file",
+                             k->section, k->key, k->line_len - 1, q);
+    }
+    if (*count >= (int)k->max) {
+        return ars_ini_error(w, "[%s] %s: more than %d lines; put the rest in a file", k->section,
+                             k->key, (int)k->max);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char ch = (unsigned char)value[i];
+        const int comment = (ch == ';' || ch == '#') && (i == 0 || isspace((unsigned char)value[i - 1]));
+        if (ch < 0x20 || ch == 0x7f || comment) {
+            return ars_ini_error(w,
+                                 "[%s] %s: must not contain control characters, or ';' or '#' "
+                                 "after a space (they start a comment) (got '%s')",
+                                 k->section, k->key, q);
+        }
+    }
+    memcpy(FIELD(c, k) + (size_t)*count * k->line_len, value, n + 1);
+    ((int *)((char *)c + k->where_offset))[*count] = w.line;
+    (*count)++;
+    return ARS_OK;
+}
+
 static int set_bool(ars_config *c, const ars_config_key *k, const char *value, const char *q,
                     ars_ini_where w) {
     static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -398,6 +435,7 @@ static const key_setter setters[] = {
     [ARS_KEY_STRING] = set_string, [ARS_KEY_INTLIST] = set_intlist,
     [ARS_KEY_DOUBLE] = set_double, [ARS_KEY_DOUBLE_AUTO] = set_double,
     [ARS_KEY_NAMES] = set_names,   [ARS_KEY_SZ] = set_sz,
+    [ARS_KEY_LINES] = set_lines,
 };
 _Static_assert(sizeof setters / sizeof setters[0] == ARS_KEY_TYPE_COUNT, "one setter per key type");
 
@@ -678,13 +716,17 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
             }
             break;
         }
+        case ARS_KEY_LINES: /* written line by line by ars_config_dump */
+            snprintf(buf, len, "(%d lines)", *(const int *)((const char *)c + k->count_offset));
+            break;
         case ARS_KEY_TYPE_COUNT:
             break;
     }
 }
 
 char *ars_config_dump(const ars_config *c) {
-    size_t cap = 4 * ARS_PATH_MAX + 4096, used = 0;
+    size_t cap = 5 * ARS_PATH_MAX + 4096 + (size_t)c->n_ham_terms * (ARS_TERM_LINE_MAX + 16),
+           used = 0;
     char *out = malloc(cap);
     if (out == NULL) {
         return NULL;
@@ -701,8 +743,18 @@ char *ars_config_dump(const ars_config *c) {
             used +=
                 (size_t)snprintf(out + used, cap - used, "%s[%s]\n", i > 0 ? "\n" : "", section);
         }
+        const ars_config_key *k = key_at(i);
+        if (k->type == ARS_KEY_LINES) {
+            /* One line per entry; none: nothing (an empty value is not an entry). */
+            const int n = *(const int *)((const char *)c + k->count_offset);
+            for (int j = 0; j < n; j++) {
+                used += (size_t)snprintf(out + used, cap - used, "%s = %s\n", k->key,
+                                         (const char *)c + k->offset + (size_t)j * k->line_len);
+            }
+            continue;
+        }
         format_value(c, i, value, sizeof value);
-        used += (size_t)snprintf(out + used, cap - used, "%s = %s\n", key_at(i)->key, value);
+        used += (size_t)snprintf(out + used, cap - used, "%s = %s\n", k->key, value);
     }
     return out;
 }
@@ -739,6 +791,9 @@ static void describe_range(const ars_config_key *k, char *range, size_t len) {
         case ARS_KEY_STRING:
             snprintf(range, len, "text");
             break;
+        case ARS_KEY_LINES:
+            snprintf(range, len, "text; repeatable, up to %d lines", (int)k->max);
+            break;
         case ARS_KEY_NAMES:
             snprintf(range, len, "none | all | list of names");
             break;
@@ -769,7 +824,11 @@ char *ars_config_describe(void) {
         char range[128];
         describe_range(k, range, sizeof range);
         used += (size_t)snprintf(out + used, cap - used, "  %-20s default %-8s (%s)\n      %s\n",
-                                 k->key, k->def[0] != '\0' ? k->def : "(derived)", range, k->help);
+                                 k->key,
+                                 k->def[0] != '\0'           ? k->def
+                                 : k->type == ARS_KEY_LINES ? "(none)"
+                                                            : "(derived)",
+                                 range, k->help);
         if (used >= cap) {
             break;
         }

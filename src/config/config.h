@@ -41,7 +41,10 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 48
+#define ARS_CONFIG_NKEYS 54
+/* [hamiltonian] term: the most lines, and the longest. */
+#define ARS_MAX_TERM_LINES 64
+#define ARS_TERM_LINE_MAX 256
 
 /* [system] total_sz = none (no sector). */
 #define ARS_CONFIG_NO_SECTOR INT_MIN
@@ -75,10 +78,15 @@ typedef struct ars_config {
     uint64_t seed;
     int algorithm; /* ars_sampler_algorithm */
     /* [hamiltonian] */
-    int ham_type; /* ars_ham_type: tfim, xxz, heisenberg, j1j2 */
+    int ham_type; /* ars_ham_type: tfim, xxz, heisenberg, j1j2, blbq, terms */
     double ham_J, ham_h, ham_Delta, ham_J2;
     int ham_pbc, ham_marshall;
     double ham_exact; /* NaN: auto */
+    double ham_D, ham_hz, ham_hx, ham_Jbq;
+    char ham_term[ARS_MAX_TERM_LINES][ARS_TERM_LINE_MAX]; /* the term lines, in order */
+    int ham_term_line[ARS_MAX_TERM_LINES];                /* their lines in source; -1: --set */
+    int n_ham_terms;
+    char ham_terms_file[ARS_PATH_MAX]; /* "" for none */
     /* [vmc] */
     int iterations;
     int optimizer; /* 0 sgd, 1 adam */

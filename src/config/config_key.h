@@ -27,6 +27,9 @@ typedef enum ars_key_type {
     ARS_KEY_DOUBLE_AUTO, /* "auto" (stored as NaN) or an ARS_KEY_DOUBLE */
     ARS_KEY_NAMES,       /* none, all, or a comma-separated list of names: a bit mask in an int */
     ARS_KEY_SZ,          /* none (ARS_CONFIG_NO_SECTOR) or a multiple of 1/2, stored doubled */
+    ARS_KEY_LINES,       /* a repeatable text key: each line given is appended (char[max][len]
+                          * at offset, the count at count_offset, the config line of each at
+                          * where_offset); the default "" means none */
     ARS_KEY_TYPE_COUNT,
 } ars_key_type;
 
@@ -35,7 +38,9 @@ typedef struct ars_config_key {
     const char *key;
     ars_key_type type;
     size_t offset;            /* of the value in ars_config */
-    size_t count_offset;      /* ARS_KEY_INTLIST: of the int that counts the entries */
+    size_t count_offset;      /* ARS_KEY_INTLIST, ARS_KEY_LINES: of the int that counts entries */
+    size_t where_offset;      /* ARS_KEY_LINES: of the int array of each entry's line */
+    size_t line_len;          /* ARS_KEY_LINES: the size of one entry (with its '\0') */
     int64_t min, max;         /* ARS_KEY_INT, ARS_KEY_INT64, ARS_KEY_INTLIST entries */
     const char *const *names; /* ARS_KEY_ENUM, ARS_KEY_NAMES: NULL-terminated */
     /* ARS_KEY_ENUM without names: the name of index i, NULL past the last (a registry). */
@@ -54,7 +59,7 @@ typedef struct ars_config_key {
 #define ARS_HILBERT_NKEYS 3
 #define ARS_ARNN_NKEYS 11
 #define ARS_SAMPLER_NKEYS 4
-#define ARS_HAM_NKEYS 8
+#define ARS_HAM_NKEYS 14
 #define ARS_VMC_NKEYS 17
 #define ARS_OBS_NKEYS 2
 #define ARS_OUTPUT_NKEYS 1

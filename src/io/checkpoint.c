@@ -107,6 +107,56 @@ static herr_t write_root_attributes(hid_t file, const ars_io_meta *meta) {
     return 0;
 }
 
+/* Bytes of one operator name in /hamiltonian/term_op ("S+" and its padding). */
+#define ARS_IO_OP_NAME 3
+
+/* The expanded term list (ops/terms.h): coupling, factor count, operator names and sites. */
+static herr_t write_terms(hid_t g, const ars_ham *H) {
+    ars_terms T;
+    ars_terms_init(&T);
+    if (ars_ham_term_list(H, &T) != ARS_OK) {
+        return -1;
+    }
+    int F = 0;
+    const size_t n = ars_terms_expanded_count(&T, H->size, H->pbc, &F);
+    const size_t nn = n > 0 ? n : 1, nf = nn * (size_t)(F > 0 ? F : 1);
+    double *coupling = malloc(nn * sizeof *coupling);
+    int *nfac = malloc(nn * sizeof *nfac), *op = malloc(nf * sizeof *op);
+    int *site = malloc(nf * sizeof *site);
+    char(*name)[ARS_IO_OP_NAME] = calloc(nf, sizeof *name);
+    herr_t rc = -1;
+    if (coupling != NULL && nfac != NULL && op != NULL && site != NULL && name != NULL) {
+        ars_terms_expand(&T, H->size, H->pbc, F, coupling, nfac, op, site);
+        for (size_t e = 0; e < n * (size_t)F; e++) {
+            if (op[e] >= 0) {
+                snprintf(name[e], sizeof name[e], "%s", ars_site_op_name((ars_site_op)op[e]));
+            }
+        }
+        const hsize_t d1[1] = {n}, d2[2] = {n, (hsize_t)F};
+        hid_t st = H5Tcopy(H5T_C_S1);
+        if (st >= 0 && H5Tset_size(st, ARS_IO_OP_NAME) >= 0 &&
+            H5Tset_strpad(st, H5T_STR_NULLPAD) >= 0 &&
+            ars_h5_write_dataset(g, "term_coupling", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d1,
+                                 coupling, 0) >= 0 &&
+            ars_h5_write_dataset(g, "term_n_factors", H5T_STD_I32LE, H5T_NATIVE_INT, 1, d1, nfac,
+                                 0) >= 0 &&
+            ars_h5_write_dataset(g, "term_op", st, st, 2, d2, name, 0) >= 0 &&
+            ars_h5_write_dataset(g, "term_site", H5T_STD_I32LE, H5T_NATIVE_INT, 2, d2, site, 0) >= 0) {
+            rc = 0;
+        }
+        if (st >= 0) {
+            H5Tclose(st);
+        }
+    }
+    free(coupling);
+    free(nfac);
+    free(op);
+    free(site);
+    free(name);
+    ars_terms_free(&T);
+    return rc;
+}
+
 static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
     hid_t g = H5Gcreate2(file, "hamiltonian", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = -1;
@@ -116,7 +166,12 @@ static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
         ars_h5_attr_write(g, "Delta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->Delta) >= 0 &&
         ars_h5_attr_write(g, "J2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J2) >= 0 &&
         ars_h5_attr_i64(g, "pbc", H->pbc) >= 0 &&
-        ars_h5_attr_i64(g, "marshall_sign", H->marshall_sign) >= 0) {
+        ars_h5_attr_i64(g, "marshall_sign", H->marshall_sign) >= 0 &&
+        ars_h5_attr_write(g, "D", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->D) >= 0 &&
+        ars_h5_attr_write(g, "hz", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->hz) >= 0 &&
+        ars_h5_attr_write(g, "hx", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->hx) >= 0 &&
+        ars_h5_attr_write(g, "J_bq", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J_bq) >= 0 &&
+        write_terms(g, H) >= 0) {
         rc = 0;
     }
     if (g >= 0) {

@@ -1,28 +1,30 @@
 /*
- * hamiltonian: the preset spin-1/2 chain Hamiltonians of [hamiltonian] type = tfim | xxz |
- * heisenberg | j1j2, validated and built as term lists of the generic operator
- * (ops/operator.h). Conventions in docs/hamiltonians.md.
+ * hamiltonian: the Hamiltonian of [hamiltonian]: a preset (tfim, xxz, heisenberg, j1j2, blbq)
+ * or a list of terms (type = terms, ops/terms.h), validated and built as a term list of the
+ * generic operator (ops/operator.h). Conventions in docs/hamiltonians.md.
  *
- * Pauli matrices throughout (X, Y, Z with eigenvalues +-1). A configuration is a row of L
- * local indices s_t (0 = value -1 = down, 1 = value +1 = up); z_t = 2 s_t - 1.
- * Bonds: nearest neighbours (i, i+1), i = 0..L-2, plus (L-1, 0) when pbc; next-nearest
- * neighbours (i, i+2), i = 0..L-3, plus (L-2, 0) and (L-1, 1) when pbc.
+ * Units: for spin 1/2 the presets are written in Pauli matrices (X, Y, Z with eigenvalues +-1),
+ * as arsampler always has; for spin S >= 1 in spin matrices (Sx, Sy, Sz with eigenvalues
+ * -S..S). Write sigma for the Pauli vector (spin 1/2) or S (spin >= 1). A configuration is a
+ * row of L local indices s_t = 0..2S (value m_t = s_t - S). Bonds: nearest neighbours (i, i+1),
+ * i = 0..L-2, plus (L-1, 0) when pbc; next-nearest neighbours (i, i+2) likewise.
  *
- *   tfim        H = -J sum_nn Z_i Z_j - h sum_i X_i
- *   xxz         H =  J sum_nn (X_i X_j + Y_i Y_j + Delta Z_i Z_j)
+ *   tfim        H = -J sum_nn Z_i Z_j - h sum_i X_i                       (spin 1/2)
+ *   xxz         H =  J sum_nn (x_i x_j + y_i y_j + Delta z_i z_j) + F
  *   heisenberg  xxz with Delta = 1
- *   j1j2        H =  J sum_nn S_ij + J2 sum_nnn S_ij,  S_ij = X_i X_j + Y_i Y_j + Z_i Z_j
+ *   j1j2        H =  J sum_nn s_i.s_j + J2 sum_nnn s_i.s_j + F
+ *   blbq        H =  J sum_nn S_i.S_j + J_bq sum_nn (S_i.S_j)^2 + F      (spin >= 1; AKLT at
+ *                                                                       J_bq = J/3)
+ *   F           = D sum_i z_i z_i - hz sum_i z_i - hx sum_i x_i   (each only when non-zero)
+ * with (x, y, z) = (X, Y, Z) for spin 1/2, (Sx, Sy, Sz) for spin >= 1. The first terms of each
+ * preset are the elements, in the order, that arsampler has always used, so results keep
+ * their bits.
  *
- * As operators (ars_ham_operator) the diagonal is H(s,s) = -J sum_nn z_i z_j (tfim),
- * J Delta sum_nn z_i z_j (xxz), J sum_nn z_i z_j + J2 sum_nnn z_i z_j (j1j2), each sum exact;
- * X_i flips site i with element -h (tfim); X_i X_j + Y_i Y_j merge into one exchange element 2J
- * (2 J2 on next-nearest bonds) on antiparallel bonds and cancel on parallel ones. These are the
- * elements, in the order, that arsampler has always used, so results keep their bits.
- *
- * Marshall sign (marshall_sign = 1): the wavefunction is psi(s) = sign(s) |psi_net(s)| with
- * sign(s) = (-1)^(number of up spins on odd sites), a fixed phase of the wavefunction
- * (wf/wavefunction.h; ratio in space/change.h). With pbc the wrap bond (L-1, 0) joins two sites
- * of the same parity when L is odd, so ars_ham_init rejects pbc + odd L + marshall_sign.
+ * Marshall sign (marshall_sign = 1): psi(s) = sign(s) |psi_net(s)| with
+ * sign(s) = (-1)^(sum over odd sites t of (S - m_t)) (the same ratios as (-1)^(sum_odd (S + m_t)),
+ * for spin 1/2 the up spins on odd sites: the two differ by a global sign), a fixed phase of the wavefunction (wf/wavefunction.h; ratio in space/change.h). With
+ * pbc the wrap bond (L-1, 0) joins two sites of the same parity when L is odd, so
+ * ars_ham_init rejects pbc + odd L + marshall_sign.
  *
  * Local energies of any operator are est/local_energy.h; amplitude ratios are wf/ratio.h.
  */
@@ -33,50 +35,79 @@
 #include <stdint.h>
 
 #include "ops/operator.h"
+#include "ops/terms.h"
 
-typedef enum { ARS_HAM_TFIM, ARS_HAM_XXZ, ARS_HAM_HEISENBERG, ARS_HAM_J1J2 } ars_ham_type;
+typedef enum {
+    ARS_HAM_TFIM,
+    ARS_HAM_XXZ,
+    ARS_HAM_HEISENBERG,
+    ARS_HAM_J1J2,
+    ARS_HAM_BLBQ,
+    ARS_HAM_TERMS,
+    ARS_HAM_N_TYPES,
+} ars_ham_type;
 
 /* A preset as the config gives it: the type and every coupling (those it does not use are
- * ignored). */
+ * ignored); terms: the list of type = terms (borrowed, copied by ars_ham_init). */
 typedef struct ars_ham_preset {
     ars_ham_type type;
     double J, h, Delta, J2;
     int pbc, marshall_sign;
+    double D, hz, hx, J_bq;
+    const ars_terms *terms;
 } ars_ham_preset;
 
 typedef struct ars_ham {
     ars_ham_type type;
     int size;     /* L */
+    int two_s;    /* 2S */
     double J;     /* tfim: the sz sz coupling; others: the nearest-neighbour coupling (J1) */
     double h;     /* tfim transverse field; 0 for the other types */
     double Delta; /* xxz anisotropy; 1 for heisenberg and j1j2, 0 for tfim */
     double J2;    /* j1j2 next-nearest coupling; 0 for the other types */
     int pbc;
     int marshall_sign;
+    double D, hz, hx; /* single-ion anisotropy and fields (xxz, heisenberg, j1j2, blbq); else 0 */
+    double J_bq;      /* blbq biquadratic coupling; else 0 */
+    ars_terms *terms; /* type = terms: the list (owned); NULL for the presets */
 } ars_ham;
 
-/* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2"); NULL if invalid. */
+/* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms"); NULL if
+ * invalid. */
 const char *ars_ham_type_name(ars_ham_type type);
 
 /* The type named `name` into *type; returns 0, or -1 if no type has that name. */
 int ars_ham_type_parse(const char *name, ars_ham_type *type);
 
 /* Fills and validates H from a preset for `size` sites of spin two_s/2. Couplings that a type does
- * not use are stored as 0 (h, J2) or 1 (Delta of heisenberg and j1j2). Returns ARS_OK, or
- * ARS_STATUS_ECONFIG with one message: spin other than 1/2, size < 2, pbc with size < 3 (the wrap
- * bond would repeat a bond), j1j2 with size < 3 or pbc with size < 5 (next-nearest bonds would
- * repeat), pbc + odd size + marshall_sign, non-finite couplings, an unknown type. */
+ * not use are stored as 0 (h, J2, D, hz, hx, J_bq) or 1 (Delta of heisenberg and j1j2). Returns
+ * ARS_OK, or ARS_STATUS_ECONFIG with one message: tfim for a spin other than 1/2, blbq for spin
+ * 1/2, size < 2, pbc with size < 3 (the wrap bond would repeat a bond), j1j2 with size < 3 or
+ * pbc with size < 5 (next-nearest bonds would repeat), pbc + odd size + marshall_sign,
+ * non-finite couplings, an unknown type, type = terms without terms, and every error of a term
+ * (ars_terms_operator: FILE:LINE of the term); ARS_STATUS_ENOMEM. Free with ars_ham_free. */
 int ars_ham_init(ars_ham *H, const ars_ham_preset *preset, int size, int two_s);
+
+/* Frees what ars_ham_init allocated (the term list of type = terms; nothing for a preset). */
+void ars_ham_free(ars_ham *H);
+
+/* The Hamiltonian as a term list into T (initialised by the caller, ars_terms_init; the caller
+ * frees it): the preset's terms with i-relative sites, in this order,
+ *   tfim        (-J) Z(i) Z(i+1),  (-h) X(i)
+ *   xxz         J x(i) x(i+1),  J y(i) y(i+1),  (J Delta) z(i) z(i+1),  then F
+ *   j1j2        J x x, J y y, J z z on (i, i+1), then J2 x x, J2 y y, J2 z z on (i, i+2), then F
+ *   blbq        J x x, J y y, J z z on (i, i+1), then J_bq a(i) b(i) a(i+1) b(i+1) for
+ *               a, b in (x, y, z), then F
+ *   F           D z(i) z(i),  (-hz) z(i),  (-hx) x(i), each only when non-zero
+ * or a copy of the list of type = terms. Returns ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_ham_term_list(const ars_ham *H, ars_terms *T);
 
 /* The preset's closed-form ground-state energy, with *method naming it, or NaN when it has none
  * here: tfim by free fermions (ars_exact_tfim; NaN on the frustrated odd ring). */
 double ars_ham_closed_form(const ars_ham *H, const char **method);
 
-/* The preset as an operator (ops/operator.h), in Pauli matrices:
- *   tfim        (-J) Z(i) Z(i+1),  (-h) X(i)
- *   xxz         J X(i) X(i+1),  J Y(i) Y(i+1),  (J Delta) Z(i) Z(i+1)
- *   j1j2        J X X, J Y Y, J Z Z on (i, i+1), then J2 X X, J2 Y Y, J2 Z Z on (i, i+2)
- * The caller owns it (ars_op_free). NULL with a message when out of memory. */
+/* The Hamiltonian as an operator (ops/operator.h), built from ars_ham_term_list. The caller
+ * owns it (ars_op_free). NULL with a message when out of memory. */
 ars_op *ars_ham_operator(const ars_ham *H);
 
 #endif

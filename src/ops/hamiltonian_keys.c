@@ -4,8 +4,8 @@
 #include "config/config_key.h"
 #include "ops/hamiltonian.h"
 
-static const char *const ham_names[] = {"tfim", "xxz", "heisenberg", "j1j2", NULL};
-_Static_assert(sizeof ham_names / sizeof ham_names[0] == ARS_HAM_J1J2 + 2,
+static const char *const ham_names[] = {"tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms", NULL};
+_Static_assert(sizeof ham_names / sizeof ham_names[0] == ARS_HAM_N_TYPES + 1,
                "one name per ars_ham_type");
 
 #define HAM_DKEY(name, field, d, h)                                                                \
@@ -21,8 +21,9 @@ const ars_config_key ars_ham_keys[ARS_HAM_NKEYS] = {
      .offset = ARS_CONFIG_OFF(ham_type),
      .names = ham_names,
      .def = "tfim",
-     .help = "tfim: -J sum sz sz - h sum sx; xxz: J sum (sx sx + sy sy + Delta sz sz); "
-             "heisenberg: xxz with Delta = 1; j1j2: J and J2 Heisenberg bonds (Pauli matrices)"},
+     .help = "tfim: -J sum Z Z - h sum X; xxz: J sum (x x + y y + Delta z z); heisenberg: xxz "
+             "with Delta = 1; j1j2: J and J2 Heisenberg bonds; blbq: J S.S + J_bq (S.S)^2 (spin "
+             ">= 1); terms: the term lines (Pauli matrices for spin 1/2, S for spin >= 1)"},
     HAM_DKEY("J", ham_J, "1.0", "coupling J (J1 for j1j2)"),
     HAM_DKEY("h", ham_h, "1.0", "transverse field h (tfim)"),
     HAM_DKEY("Delta", ham_Delta, "1.0", "anisotropy Delta (xxz)"),
@@ -45,13 +46,45 @@ const ars_config_key ars_ham_keys[ARS_HAM_NKEYS] = {
      .type = ARS_KEY_DOUBLE_AUTO,
      .offset = ARS_CONFIG_OFF(ham_exact),
      .def = "auto",
-     .help = "the exact ground-state energy for relative errors: auto (computed when cheap: tfim "
-             "always, others by Lanczos up to size 20) or a number",
+     .help = "the exact ground-state energy for relative errors: auto (computed when cheap: "
+             "closed forms, else Lanczos up to 2^20 states) or a number",
      .dmin = -1e12,
      .dmax = 1e12},
+    HAM_DKEY("D", ham_D, "0.0", "single-ion anisotropy D sum z z (xxz, heisenberg, j1j2, blbq)"),
+    HAM_DKEY("hz", ham_hz, "0.0", "uniform field: -hz sum z (xxz, heisenberg, j1j2, blbq)"),
+    HAM_DKEY("hx", ham_hx, "0.0", "uniform field: -hx sum x (xxz, heisenberg, j1j2, blbq)"),
+    HAM_DKEY("J_bq", ham_Jbq, "0.0", "biquadratic coupling J_bq sum (S.S)^2 (blbq)"),
+    {.section = "hamiltonian",
+     .key = "term",
+     .type = ARS_KEY_LINES,
+     .offset = ARS_CONFIG_OFF(ham_term),
+     .count_offset = ARS_CONFIG_OFF(n_ham_terms),
+     .where_offset = ARS_CONFIG_OFF(ham_term_line),
+     .line_len = ARS_TERM_LINE_MAX,
+     .max = ARS_MAX_TERM_LINES,
+     .def = "",
+     .help = "type = terms: one term 'coupling Op(site) ...', for example -1.0 Sz(i) Sz(i+1); "
+             "the one key that may repeat",
+     .repeatable = 1},
+    {.section = "hamiltonian",
+     .key = "terms_file",
+     .type = ARS_KEY_STRING,
+     .offset = ARS_CONFIG_OFF(ham_terms_file),
+     .def = "",
+     .may_be_empty = 1,
+     .help = "type = terms: a file of more terms, one per line, '#' comments (path from the "
+             "working directory)"},
 };
 
 int ars_ham_config_check(const ars_config *c) {
+    const int terms_given = c->n_ham_terms > 0 || c->ham_terms_file[0] != '\0';
+    if (terms_given && c->ham_type != ARS_HAM_TERMS) {
+        return ars_ini_error(ars_config_key_where(c, "hamiltonian", c->n_ham_terms > 0 ? "term"
+                                                                                      : "terms_file"),
+                             "[hamiltonian] %s: terms belong to type = terms (got type = %s)",
+                             c->n_ham_terms > 0 ? "term" : "terms_file",
+                             ars_ham_type_name((ars_ham_type)c->ham_type));
+    }
     if (c->mode != ARS_MODE_TRAIN && c->mode != ARS_MODE_EXACT) {
         return ARS_OK;
     }
@@ -59,14 +92,22 @@ int ars_ham_config_check(const ars_config *c) {
     if (!ars_config_key_given(c, "hamiltonian", "type")) {
         return ars_ini_error(ars_config_key_where(c, "run", "mode"),
                              "[run] mode: %s needs a Hamiltonian: set [hamiltonian] type (tfim, "
-                             "xxz, heisenberg or j1j2) (got %s)",
+                             "xxz, heisenberg, j1j2, blbq or terms) (got %s)",
                              mode, mode);
     }
-    if (c->two_s != 1) {
+    if (c->ham_type == ARS_HAM_TFIM && c->two_s != 1) {
         return ars_ini_error(ars_config_key_where(c, "system", "spin"),
-                             "[system] spin: the Hamiltonians are implemented for spin 1/2 only "
-                             "(mode = %s) (got %g)",
-                             mode, 0.5 * c->two_s);
+                             "[system] spin: tfim is defined for spin 1/2 only; write other spins "
+                             "with type = terms (got %g)",
+                             0.5 * c->two_s);
+    }
+    if (c->ham_type == ARS_HAM_BLBQ && c->two_s < 2) {
+        return ars_ini_error(ars_config_key_where(c, "system", "spin"),
+                             "[system] spin: blbq needs spin >= 1 (got %g)", 0.5 * c->two_s);
+    }
+    if (c->ham_type == ARS_HAM_TERMS && !terms_given) {
+        return ars_ini_error(ars_config_key_where(c, "hamiltonian", "type"),
+                             "[hamiltonian] type = terms needs term = ... lines or a terms_file");
     }
     return ARS_OK;
 }

@@ -234,6 +234,141 @@ int ars_op_commutes_with_flip(const ars_op *op) {
     return 1;
 }
 
+static int group_instance(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
+                          ars_change *ch, double *mel, int n, double *extra, int *any_extra);
+
+/* The merged connections of local column v (values at the pattern's sites 0..ns-1) of group gr,
+ * with sites in pattern terms, into ch and mel (gr->max_per_instance entries, or the sum of
+ * its parts' max_combo when untabulated); returns their number. */
+static int group_column(const ars_op *op, const op_group *gr, const uint8_t *v, ars_change *ch,
+                        double *mel) {
+    const int t[ARS_CHANGE_MAX_SITES] = {0, 1, 2, 3};
+    double extra = 0.0;
+    int any_extra = 0;
+    return group_instance(op, gr, t, v, ch, mel, 0, &extra, &any_extra);
+}
+
+static long group_columns(const ars_op *op, const op_group *gr) {
+    long cols = 1;
+    for (int k = 0; k < gr->ns; k++) {
+        cols *= op->D;
+    }
+    return cols;
+}
+
+static int group_bound(const ars_op *op, const op_group *gr) {
+    int n = 0;
+    for (int q = 0; q < gr->n_parts; q++) {
+        n += op->parts[gr->part[q]].max_combo;
+    }
+    return n > 0 ? n : 1;
+}
+
+/* The element of part pt alone from column v to column w (pattern sites). */
+static double part_element(const ars_op *op, const op_part *pt, const uint8_t *v, const uint8_t *w) {
+    const size_t D = (size_t)op->D;
+    double prod = 1.0;
+    for (int k = 0; k < pt->ns; k++) {
+        prod *= pt->mat[(size_t)k * D * D + (size_t)w[k] * D + v[k]];
+    }
+    return pt->coupling * (pt->sign * prod);
+}
+
+int ars_op_hermitian(const ars_op *op, int *term) {
+    int ok = 1;
+    for (int g = 0; g < op->n_groups && ok; g++) {
+        const op_group *gr = &op->groups[g];
+        const int cap = group_bound(op, gr);
+        ars_change *ch = malloc(2 * (size_t)cap * sizeof *ch);
+        double *mel = malloc(2 * (size_t)cap * sizeof *mel);
+        if (ch == NULL || mel == NULL) {
+            free(ch);
+            free(mel);
+            ARS_ERR(ARS_STATUS_ENOMEM, "out of memory checking an operator");
+            return -1;
+        }
+        const long cols = group_columns(op, gr);
+        const double tol = OP_ROUNDING * gr->scale;
+        for (long col = 0; col < cols && ok; col++) {
+            uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
+            column_values(v, (int)col, gr->ns, op->D);
+            const int n = group_column(op, gr, v, ch, mel);
+            for (int e = 0; e < n && ok; e++) {
+                uint8_t w[ARS_CHANGE_MAX_SITES];
+                memcpy(w, v, sizeof w);
+                for (int j = 0; j < ch[e].n; j++) {
+                    w[ch[e].site[j]] = ch[e].value[j];
+                }
+                const int nb = group_column(op, gr, w, ch + cap, mel + cap);
+                double back = 0.0;
+                for (int b = 0; b < nb; b++) {
+                    uint8_t x[ARS_CHANGE_MAX_SITES];
+                    memcpy(x, w, sizeof x);
+                    for (int j = 0; j < ch[cap + b].n; j++) {
+                        x[ch[cap + b].site[j]] = ch[cap + b].value[j];
+                    }
+                    if (memcmp(x, v, (size_t)gr->ns) == 0) {
+                        back = mel[cap + b];
+                    }
+                }
+                if (fabs(back - mel[e]) > tol) {
+                    ok = 0;
+                    *term = gr->part[0];
+                    for (int q = gr->n_parts - 1; q >= 0; q--) {
+                        const op_part *pt = &op->parts[gr->part[q]];
+                        if (part_element(op, pt, v, w) != 0.0) {
+                            *term = gr->part[q];
+                        }
+                    }
+                }
+            }
+        }
+        free(ch);
+        free(mel);
+    }
+    return ok;
+}
+
+int ars_op_stoquastic(const ars_op *op, int marshall) {
+    int ok = 1;
+    for (int g = 0; g < op->n_groups && ok; g++) {
+        const op_group *gr = &op->groups[g];
+        const int cap = group_bound(op, gr);
+        ars_change *ch = malloc((size_t)cap * sizeof *ch);
+        double *mel = malloc((size_t)cap * sizeof *mel);
+        if (ch == NULL || mel == NULL) {
+            free(ch);
+            free(mel);
+            ARS_ERR(ARS_STATUS_ENOMEM, "out of memory checking an operator");
+            return -1;
+        }
+        const long cols = group_columns(op, gr);
+        const double tol = OP_ROUNDING * gr->scale;
+        /* The Marshall sign of a change depends on the parity of its chain sites: both parities
+         * of i for an i-relative pattern. */
+        for (int base = 0; base < (gr->relative ? 2 : 1) && ok; base++) {
+            for (long col = 0; col < cols && ok; col++) {
+                uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
+                column_values(v, (int)col, gr->ns, op->D);
+                const int n = group_column(op, gr, v, ch, mel);
+                for (int e = 0; e < n && ok; e++) {
+                    int d = 0;
+                    for (int j = 0; marshall && j < ch[e].n; j++) {
+                        const int k = ch[e].site[j];
+                        const int t = (gr->relative ? base : 0) + gr->site[k];
+                        d += (t & 1) ? (int)ch[e].value[j] - (int)v[k] : 0;
+                    }
+                    const double el = (d & 1) ? -mel[e] : mel[e];
+                    ok = el <= tol;
+                }
+            }
+        }
+        free(ch);
+        free(mel);
+    }
+    return ok;
+}
+
 int ars_op_max_sites(const ars_op *op) {
     return op->max_sites;
 }

@@ -75,6 +75,19 @@ int ars_op_conserves_sz(const ars_op *op);
  * spectrum. */
 int ars_op_commutes_with_flip(const ars_op *op);
 
+/* 1 if H is Hermitian (real symmetric: H(s', s) = H(s, s') to rounding for every connection,
+ * checked on every local column of every site pattern); else 0 and *term is the index (in
+ * ars_op_add_term order) of the first term with an element on a connection whose reverse
+ * element differs: typically a term whose adjoint is missing. -1 (with a message) when out of
+ * memory. */
+int ars_op_hermitian(const ars_op *op, int *term);
+
+/* 1 if every off-diagonal element is <= 0 (to rounding) in the S^z basis, times the Marshall
+ * sign ratio when marshall is set (the sign a Marshall-signed wavefunction sees): then a
+ * positive wavefunction can represent the ground state. -1 (with a message) when out of
+ * memory. */
+int ars_op_stoquastic(const ars_op *op, int marshall);
+
 /* Most distinct sites of one term (the changes' reach, for the ratio windows). */
 int ars_op_max_sites(const ars_op *op);
 

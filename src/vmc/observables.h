@@ -64,9 +64,9 @@ typedef enum ars_obs_kind {
     ARS_OBS_COUNT
 } ars_obs_kind;
 
-/* Observables that need amplitude ratios of a spin-1/2 network (sx, xx_correlation, energy). */
-#define ARS_OBS_NEEDS_SPIN_HALF                                                                    \
-    ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION) | (1u << ARS_OBS_ENERGY))
+/* Observables written for a spin-1/2 network (sx, xx_correlation: Pauli flips); the energy
+ * takes any operator and any spin. */
+#define ARS_OBS_NEEDS_SPIN_HALF ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION))
 #define ARS_OBS_ALL ((1u << ARS_OBS_COUNT) - 1u)
 #define ARS_OBS_MAX_CUTS 64
 

@@ -53,8 +53,8 @@ static int check_names(const ars_config *c) {
     }
     if ((obs & ARS_OBS_NEEDS_SPIN_HALF) != 0 && c->two_s != 1) {
         return ars_ini_error(w,
-                             "[observables] names: sx, xx_correlation and energy are implemented "
-                             "for spin 1/2 only (spin %g) (got %s)",
+                             "[observables] names: sx and xx_correlation are implemented for spin "
+                             "1/2 only (spin %g) (got %s)",
                              0.5 * c->two_s, names_text(obs, buf, sizeof buf));
     }
     if ((obs & (1u << ARS_OBS_ENERGY)) && c->mode == ARS_MODE_SAMPLE &&
