@@ -20,7 +20,6 @@ See docs/analysis.md.
 """
 
 import argparse
-import configparser
 import math
 import os
 import sys
@@ -61,6 +60,7 @@ class Output:
     log_prob: object = None          # float64 [n_samples] or None
     n_samples: int = 0               # rows of /samples (also when samples were not read)
     hamiltonian: object = None       # /hamiltonian attributes or None
+    hamiltonian_terms: object = None  # the expanded terms [(coupling, [(op, site), ...]), ...]
     reference_energy: object = None  # /reference/energy as float, or None
     optimizer: object = None         # /optimizer attributes (+ m, v arrays) or None
     vmc: object = None               # /vmc datasets and attributes, or None
@@ -101,13 +101,47 @@ def _datasets(group):
     return {k: _value(group[k][()]) for k in group if isinstance(group[k], h5py.Dataset)}
 
 
+# Keys that may repeat within a section: their value is the list of every line, in order.
+REPEATABLE = {("hamiltonian", "term")}
+
+
 def parse_config(text):
-    """The INI text of the `config` attribute as {section: {key: value}} (keys keep their case)."""
-    parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"), interpolation=None,
-                                       strict=False)
-    parser.optionxform = str
-    parser.read_string(text)
-    return {s: dict(parser[s]) for s in parser.sections()}
+    """The INI text of the `config` attribute as {section: {key: value}} (keys keep their case;
+    a repeatable key, [hamiltonian] term, maps to the list of its lines)."""
+    out, section = {}, None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in ";#":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            out.setdefault(section, {})
+            continue
+        if section is None or "=" not in line:
+            raise ValueError("line %r is neither a [section] nor key = value in a section" % raw)
+        key, value = (x.strip() for x in line.split("=", 1))
+        for i in range(1, len(value)):  # a comment after a space
+            if value[i] in ";#" and value[i - 1].isspace():
+                value = value[:i].rstrip()
+                break
+        if (section, key) in REPEATABLE:
+            out[section].setdefault(key, []).append(value)
+        else:
+            out[section][key] = value
+    return out
+
+
+def _read_terms(g):
+    """/hamiltonian's expanded term list as [(coupling, [(op name, site), ...]), ...], in the
+    file's order (docs/hdf5-format.md); None in files written before it existed."""
+    if "term_coupling" not in g:
+        return None
+    c = g["term_coupling"][()]
+    nf = g["term_n_factors"][()]
+    ops = g["term_op"][()]
+    sites = g["term_site"][()]
+    return [(float(c[e]), [(ops[e, j].decode(), int(sites[e, j])) for j in range(int(nf[e]))])
+            for e in range(len(c))]
 
 
 def _open(path):
@@ -147,7 +181,7 @@ def _read(f, path, read_samples):
     config_text = attrs.get("config", "")
     try:
         config = parse_config(config_text)
-    except configparser.Error as e:
+    except ValueError as e:
         raise ArsamplerFormatError("%s: the config attribute is not valid INI (%s)"
                                    % (path, str(e).splitlines()[0])) from None
 
@@ -178,6 +212,7 @@ def _read(f, path, read_samples):
             out.samples, out.log_prob = _read_samples(f)
     if "hamiltonian" in f:
         out.hamiltonian = _attrs(f["hamiltonian"])
+        out.hamiltonian_terms = _read_terms(f["hamiltonian"])
     if "reference/energy" in f:
         out.reference_energy = float(f["reference/energy"][()])
     if "optimizer" in f:

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import arnn_ref  # noqa: E402
+import arsampler_io  # noqa: E402
 
 LOG_PROB_TOL = 1e-10
 
@@ -354,11 +355,9 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
         else:
             lines.append("  %d samples; log_prob not recomputed" % len(samples))
         if "observables" in f:
-            import configparser
-            cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
             text = f.attrs["config"]
-            cp.read_string(text.decode() if isinstance(text, bytes) else text)
-            pbc = cp.get("hamiltonian", "pbc", fallback="true") in ("true", "yes", "on", "1")
+            cfg = arsampler_io.parse_config(text.decode() if isinstance(text, bytes) else text)
+            pbc = cfg.get("hamiltonian", {}).get("pbc", "true") in ("true", "yes", "on", "1")
             lines.append(check_observables(f, size, pbc))
         mean_lp = float(np.mean(log_prob)) if len(log_prob) else float("nan")
         lines.append("  mean log_prob %.6g (entropy estimate %.6g nats)" % (mean_lp, -mean_lp))

@@ -95,8 +95,9 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     char sect[96];
     const size_t n = (size_t)cfg->n_samples;
     printf("arsampler %s: %s (train)\n", ARS_VERSION, cfg->source);
-    printf("system: %d sites of spin 1/2%s; model: %d layers, %zu parameters\n", arch->hilbert.size,
-           ars_print_sector_text(arch, sect, sizeof sect), arch->layers, net->n_params);
+    printf("system: %d sites of spin %g%s; model: %d layers, %zu parameters\n", arch->hilbert.size,
+           0.5 * arch->hilbert.two_s, ars_print_sector_text(arch, sect, sizeof sect), arch->layers,
+           net->n_params);
     ars_setup_print_hamiltonian(H, exact, method);
     printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n", cfg->iterations, n,
            ars_opt_types[cfg->optimizer]->name, cfg->learning_rate,

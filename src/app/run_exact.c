@@ -29,6 +29,11 @@ int ars_run_exact(const ars_config *cfg, const char *config_text, ars_run_ctx *c
     if (!quiet) {
         ars_setup_print_hamiltonian(&H, e0, method);
     }
+    rc = ars_setup_check_operator(cfg, &H, quiet);
+    if (rc != ARS_OK) {
+        ars_ham_free(&H);
+        return rc;
+    }
     printf("%.12f\n", e0);
     ars_hilbert h;
     ars_hilbert_init(&h, cfg->size, cfg->two_s);

@@ -139,7 +139,10 @@ static int train_start(train_run *t, const char *config_text) {
         ars_print_train_header(cfg, &t->arch, t->net, &t->H, t->exact, t->method, t->threads,
                                ctx->resume ? t->vmc->iteration : -1);
     }
-    int rc = ctx->comm->rank == 0 ? ars_print_receptive_field(&t->arch, ctx->quiet) : ARS_OK;
+    int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &t->H, ctx->quiet) : ARS_OK;
+    if (rc == ARS_OK && ctx->comm->rank == 0) {
+        rc = ars_print_receptive_field(&t->arch, ctx->quiet);
+    }
     fflush(stdout);
     ars_comm_bcast(ctx->comm, &rc, sizeof rc); /* rank 0's status (it printed the message) */
     if (rc != ARS_OK) {

@@ -37,6 +37,13 @@ int ars_setup_exact_energy(const ars_config *cfg, const ars_ham *H, double *e0,
  * energy ... (method)". */
 void ars_setup_print_hamiltonian(const ars_ham *H, double exact, const char *method);
 
+/* Prints what the operator is, as it was understood (unless quiet): its term count, the first
+ * expanded terms of type = terms, whether it conserves total S^z and whether it is stoquastic
+ * (with the Marshall sign when set); and, for training, warns when it conserves S^z but
+ * total_sz is none, and when it is not stoquastic (a positive network cannot carry its signs).
+ * Returns ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet);
+
 /* The network of [model]: its architecture, a writable output, and its variables (random, from
  * [model] init, or none yet when `later` is set, for --resume). Rank 0 checks the output and
  * reads files; the other ranks get its status and its variables. A collective. On failure *net

@@ -53,6 +53,16 @@ int ars_error_report(int status, const char *file, int line, const char *func, c
     return status;
 }
 
+int ars_error_where(int status, const char *where, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s\n", where, msg);
+    return status;
+}
+
 void ars_warn(const char *fmt, ...) {
     char msg[2048];
     va_list ap;

@@ -45,6 +45,11 @@ int ars_exit_code(int status);
 int ars_error_report(int status, const char *file, int line, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Prints one error line "WHERE: message" to stderr (the form of config errors, for errors that
+ * a file and line of the user's input explain) and returns `status`. */
+int ars_error_where(int status, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prints one warning line ("arsampler: warning: ...") to stderr. */
 void ars_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

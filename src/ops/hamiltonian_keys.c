@@ -2,6 +2,8 @@
  * hamiltonian_keys: the [hamiltonian] keys and the checks of what the Hamiltonians support.
  */
 #include "config/config_key.h"
+#include <stdio.h>
+
 #include "ops/hamiltonian.h"
 
 static const char *const ham_names[] = {"tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms", NULL};
@@ -76,14 +78,48 @@ const ars_config_key ars_ham_keys[ARS_HAM_NKEYS] = {
              "working directory)"},
 };
 
+int ars_ham_config_terms(const ars_config *cfg, ars_terms *T) {
+    int rc = ARS_OK;
+    for (int k = 0; k < cfg->n_ham_terms && rc == ARS_OK; k++) {
+        char where[ARS_TERM_WHERE_MAX];
+        if (cfg->ham_term_line[k] > 0) {
+            snprintf(where, sizeof where, "%.280s:%d", cfg->source, cfg->ham_term_line[k]);
+        } else {
+            snprintf(where, sizeof where, "--set hamiltonian.term");
+        }
+        rc = ars_terms_parse(T, cfg->ham_term[k], where);
+    }
+    if (rc == ARS_OK && cfg->ham_terms_file[0] != '\0') {
+        char where[ARS_TERM_WHERE_MAX];
+        ars_config_where(cfg, "hamiltonian", "terms_file", where, sizeof where);
+        rc = ars_terms_read_file(T, cfg->ham_terms_file, where);
+    }
+    return rc;
+}
+
+static int check_terms(const ars_config *c) {
+    if (c->ham_type != ARS_HAM_TERMS) {
+        return ARS_OK;
+    }
+    /* Every term now, with its FILE:LINE, before anything runs. */
+    ars_terms T;
+    ars_terms_init(&T);
+    int rc = ars_ham_config_terms(c, &T);
+    if (rc == ARS_OK) {
+        ars_op_free(ars_terms_operator(&T, c->size, c->two_s, c->ham_pbc, &rc));
+    }
+    ars_terms_free(&T);
+    return rc;
+}
+
 int ars_ham_config_check(const ars_config *c) {
     const int terms_given = c->n_ham_terms > 0 || c->ham_terms_file[0] != '\0';
     if (terms_given && c->ham_type != ARS_HAM_TERMS) {
-        return ars_ini_error(ars_config_key_where(c, "hamiltonian", c->n_ham_terms > 0 ? "term"
-                                                                                      : "terms_file"),
-                             "[hamiltonian] %s: terms belong to type = terms (got type = %s)",
-                             c->n_ham_terms > 0 ? "term" : "terms_file",
-                             ars_ham_type_name((ars_ham_type)c->ham_type));
+        return ars_ini_error(
+            ars_config_key_where(c, "hamiltonian", c->n_ham_terms > 0 ? "term" : "terms_file"),
+            "[hamiltonian] %s: terms belong to type = terms (got type = %s)",
+            c->n_ham_terms > 0 ? "term" : "terms_file",
+            ars_ham_type_name((ars_ham_type)c->ham_type));
     }
     if (c->mode != ARS_MODE_TRAIN && c->mode != ARS_MODE_EXACT) {
         return ARS_OK;
@@ -109,5 +145,5 @@ int ars_ham_config_check(const ars_config *c) {
         return ars_ini_error(ars_config_key_where(c, "hamiltonian", "type"),
                              "[hamiltonian] type = terms needs term = ... lines or a terms_file");
     }
-    return ARS_OK;
+    return check_terms(c);
 }

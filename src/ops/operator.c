@@ -265,7 +265,8 @@ static int group_bound(const ars_op *op, const op_group *gr) {
 }
 
 /* The element of part pt alone from column v to column w (pattern sites). */
-static double part_element(const ars_op *op, const op_part *pt, const uint8_t *v, const uint8_t *w) {
+static double part_element(const ars_op *op, const op_part *pt, const uint8_t *v,
+                           const uint8_t *w) {
     const size_t D = (size_t)op->D;
     double prod = 1.0;
     for (int k = 0; k < pt->ns; k++) {
@@ -446,20 +447,20 @@ static int add_group(ars_op *op, int p, int *group) {
 static int term_sites(const ars_op *op, const ars_op_factor *f, int nf, const char *what, int *site,
                       int *n_sites, int *relative) {
     if (nf < 1 || nf > ARS_OP_MAX_FACTORS) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: a term has 1 to %d factors (got %d)", what,
-                       ARS_OP_MAX_FACTORS, nf);
+        return ars_error_where(ARS_STATUS_ECONFIG, what, "a term has 1 to %d factors (got %d)",
+                               ARS_OP_MAX_FACTORS, nf);
     }
     int ns = 0, n_rel = 0, p = 0;
     for (int k = 0; k < nf; k++) {
         if (!ars_site_op_allowed(f[k].op, op->two_s)) {
-            return ARS_ERR(ARS_STATUS_ECONFIG, "%s: %s is defined for spin 1/2 only", what,
-                           ars_site_op_name(f[k].op) ? ars_site_op_name(f[k].op) : "?");
+            return ars_error_where(ARS_STATUS_ECONFIG, what, "%s is defined for spin 1/2 only",
+                                   ars_site_op_name(f[k].op) ? ars_site_op_name(f[k].op) : "?");
         }
         p += f[k].op == ARS_SITE_OP_SY || f[k].op == ARS_SITE_OP_Y;
         n_rel += f[k].relative != 0;
         if (!f[k].relative && (f[k].site < 0 || f[k].site >= op->size)) {
-            return ARS_ERR(ARS_STATUS_ECONFIG, "%s: site %d is outside the chain (0..%d)", what,
-                           f[k].site, op->size - 1);
+            return ars_error_where(ARS_STATUS_ECONFIG, what, "site %d is outside the chain (0..%d)",
+                                   f[k].site, op->size - 1);
         }
         int found = 0;
         for (int j = 0; j < ns; j++) {
@@ -467,8 +468,9 @@ static int term_sites(const ars_op *op, const ars_op_factor *f, int nf, const ch
         }
         if (!found) {
             if (ns == ARS_CHANGE_MAX_SITES) {
-                return ARS_ERR(ARS_STATUS_ECONFIG, "%s: a term acts on at most %d distinct sites",
-                               what, ARS_CHANGE_MAX_SITES);
+                return ars_error_where(ARS_STATUS_ECONFIG, what,
+                                       "a term acts on at most %d distinct sites",
+                                       ARS_CHANGE_MAX_SITES);
             }
             int j = ns++;
             for (; j > 0 && site[j - 1] > f[k].site; j--) {
@@ -478,18 +480,18 @@ static int term_sites(const ars_op *op, const ars_op_factor *f, int nf, const ch
         }
     }
     if (n_rel != 0 && n_rel != nf) {
-        return ARS_ERR(ARS_STATUS_ECONFIG,
-                       "%s: a term uses either i-relative or fixed sites, not both", what);
+        return ars_error_where(ARS_STATUS_ECONFIG, what,
+                               "a term uses either i-relative or fixed sites, not both");
     }
     if (n_rel && site[ns - 1] - site[0] >= op->size) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: the term spans %d sites, more than the chain's %d",
-                       what, site[ns - 1] - site[0] + 1, op->size);
+        return ars_error_where(ARS_STATUS_ECONFIG, what,
+                               "the term spans %d sites, more than the chain's %d",
+                               site[ns - 1] - site[0] + 1, op->size);
     }
     if (p % 2 != 0) {
-        return ARS_ERR(ARS_STATUS_ECONFIG,
-                       "%s: an odd number of Sy/Y makes the term imaginary (complex operators "
-                       "are not supported yet)",
-                       what);
+        return ars_error_where(ARS_STATUS_ECONFIG, what,
+                               "an odd number of Sy/Y makes the term imaginary (complex operators "
+                               "are not supported yet)");
     }
     *relative = n_rel != 0;
     *n_sites = ns;
@@ -505,8 +507,8 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
         return rc;
     }
     if (!isfinite(coupling)) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: the coupling must be finite (got %g)", what,
-                       coupling);
+        return ars_error_where(ARS_STATUS_ECONFIG, what, "the coupling must be finite (got %g)",
+                               coupling);
     }
     const int D = op->D;
     const size_t DD = (size_t)D * (size_t)D;

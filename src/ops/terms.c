@@ -54,7 +54,8 @@ static const char *skip_space(const char *p) {
 /* A decimal integer at *p (after optional spaces), advancing *p; 0 if there is none. */
 static int parse_int(const char **p, long *v) {
     const char *q = skip_space(*p);
-    if (!(isdigit((unsigned char)*q) || ((*q == '-' || *q == '+') && isdigit((unsigned char)q[1])))) {
+    if (!(isdigit((unsigned char)*q) ||
+          ((*q == '-' || *q == '+') && isdigit((unsigned char)q[1])))) {
         return 0;
     }
     char *end = NULL;
@@ -114,11 +115,12 @@ int ars_terms_parse(ars_terms *T, const char *text, const char *where) {
         errno = 0;
         c = strtod(num, &end);
     }
-    if (len == 0 || len >= sizeof num || end == NULL || *end != '\0' || errno != 0 || !isfinite(c)) {
-        return ARS_ERR(ARS_STATUS_ECONFIG,
-                       "%s: term '%s': the coupling '%.*s' is not a finite number (a term is "
-                       "'coupling Op(site) ...', for example '-1.0 Sz(i) Sz(i+1)')",
-                       where, text, (int)(len < 40 ? len : 40), start);
+    if (len == 0 || len >= sizeof num || end == NULL || *end != '\0' || errno != 0 ||
+        !isfinite(c)) {
+        return ars_error_where(ARS_STATUS_ECONFIG, where,
+                               "term '%s': the coupling '%.*s' is not a finite number (a term is "
+                               "'coupling Op(site) ...', for example '-1.0 Sz(i) Sz(i+1)')",
+                               text, (int)(len < 40 ? len : 40), start);
     }
     ars_op_factor f[ARS_OP_MAX_FACTORS];
     int nf = 0;
@@ -130,39 +132,41 @@ int ars_terms_parse(ars_terms *T, const char *text, const char *where) {
         char op[16];
         const size_t nl = (size_t)(p - name);
         if (*p != '(' || nl == 0 || nl >= sizeof op) {
-            return ARS_ERR(ARS_STATUS_ECONFIG,
-                           "%s: term '%s': expected a factor 'Op(site)' at '%s' (operators: Id, "
-                           "Sx, Sy, Sz, S+, S-; X, Y, Z for spin 1/2)",
-                           where, text, name);
+            return ars_error_where(
+                ARS_STATUS_ECONFIG, where,
+                "term '%s': expected a factor 'Op(site)' at '%s' (operators: Id, "
+                "Sx, Sy, Sz, S+, S-; X, Y, Z for spin 1/2)",
+                text, name);
         }
         memcpy(op, name, nl);
         op[nl] = '\0';
         ars_site_op o;
         if (ars_site_op_parse(op, &o) != 0) {
-            return ARS_ERR(ARS_STATUS_ECONFIG,
-                           "%s: term '%s': unknown operator '%s' (operators: Id, Sx, Sy, Sz, S+, "
-                           "S-; X, Y, Z for spin 1/2)",
-                           where, text, op);
+            return ars_error_where(
+                ARS_STATUS_ECONFIG, where,
+                "term '%s': unknown operator '%s' (operators: Id, Sx, Sy, Sz, S+, "
+                "S-; X, Y, Z for spin 1/2)",
+                text, op);
         }
         if (nf == ARS_OP_MAX_FACTORS) {
-            return ARS_ERR(ARS_STATUS_ECONFIG, "%s: term '%s': more than %d factors", where, text,
-                           ARS_OP_MAX_FACTORS);
+            return ars_error_where(ARS_STATUS_ECONFIG, where, "term '%s': more than %d factors",
+                                   text, ARS_OP_MAX_FACTORS);
         }
         p++;
         f[nf].op = o;
         if (!parse_site(&p, &f[nf])) {
-            return ARS_ERR(ARS_STATUS_ECONFIG,
-                           "%s: term '%s': the site of %s is not an integer, i, i+K or i-K "
-                           "followed by ')'",
-                           where, text, op);
+            return ars_error_where(ARS_STATUS_ECONFIG, where,
+                                   "term '%s': the site of %s is not an integer, i, i+K or i-K "
+                                   "followed by ')'",
+                                   text, op);
         }
         nf++;
     }
     if (nf == 0) {
-        return ARS_ERR(ARS_STATUS_ECONFIG,
-                       "%s: term '%s': no operator after the coupling (a term is 'coupling "
-                       "Op(site) ...')",
-                       where, text);
+        return ars_error_where(ARS_STATUS_ECONFIG, where,
+                               "term '%s': no operator after the coupling (a term is 'coupling "
+                               "Op(site) ...')",
+                               text);
     }
     return ars_terms_add(T, c, f, nf, where);
 }
@@ -170,8 +174,8 @@ int ars_terms_parse(ars_terms *T, const char *text, const char *where) {
 int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
-        return ARS_ERR(ARS_STATUS_ECONFIG, "%s: terms_file '%s': cannot be read (%s)", key_where,
-                       path, strerror(errno));
+        return ars_error_where(ARS_STATUS_ECONFIG, key_where,
+                               "terms_file '%s': cannot be read (%s)", path, strerror(errno));
     }
     char line[4096];
     int lineno = 0, rc = ARS_OK;
@@ -180,8 +184,8 @@ int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
         char where[ARS_TERM_WHERE_MAX];
         snprintf(where, sizeof where, "%.280s:%d", path, lineno);
         if (strchr(line, '\n') == NULL && !feof(fp)) {
-            rc = ARS_ERR(ARS_STATUS_ECONFIG, "%s: line longer than %zu characters", where,
-                         sizeof line - 2);
+            rc = ars_error_where(ARS_STATUS_ECONFIG, where, "line longer than %zu characters",
+                                 sizeof line - 2);
             break;
         }
         char *hash = strchr(line, '#');
@@ -198,7 +202,7 @@ int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
         }
         for (const char *q = p; *q != '\0'; q++) {
             if ((unsigned char)*q < 0x20 && *q != '\t') {
-                rc = ARS_ERR(ARS_STATUS_ECONFIG, "%s: a control character in a term", where);
+                rc = ars_error_where(ARS_STATUS_ECONFIG, where, "a control character in a term");
                 break;
             }
         }
@@ -207,14 +211,14 @@ int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
         }
     }
     if (rc == ARS_OK && ferror(fp)) {
-        rc = ARS_ERR(ARS_STATUS_ECONFIG, "%s: terms_file '%s': read error", key_where, path);
+        rc = ars_error_where(ARS_STATUS_ECONFIG, key_where, "terms_file '%s': read error", path);
     }
     fclose(fp);
     return rc;
 }
 
 void ars_term_format(const ars_term *t, char *buf, size_t len) {
-    size_t used = (size_t)snprintf(buf, len, "%.17g", t->coupling);
+    size_t used = (size_t)snprintf(buf, len, "%.15g", t->coupling);
     for (int k = 0; k < t->nf && used < len; k++) {
         const ars_op_factor *f = &t->f[k];
         if (f->relative) {
@@ -227,12 +231,27 @@ void ars_term_format(const ars_term *t, char *buf, size_t len) {
     }
 }
 
-/* The adjoint of a term as text: S+ <-> S-, the order of factors on one site reversed (factors
- * on different sites commute). */
+/* The adjoint of a term as text: S+ <-> S-, and the factors on each site in reverse order
+ * (factors on different sites commute, so they keep their places). */
 static void adjoint_format(const ars_term *t, char *buf, size_t len) {
     ars_term a = *t;
     for (int k = 0; k < t->nf; k++) {
-        a.f[k] = t->f[t->nf - 1 - k];
+        /* The j-th factor of site s from the front takes the j-th one from the back. */
+        int before = 0, total = 0;
+        for (int j = 0; j < t->nf; j++) {
+            if (t->f[j].site == t->f[k].site && t->f[j].relative == t->f[k].relative) {
+                before += j < k;
+                total++;
+            }
+        }
+        int want = total - 1 - before;
+        for (int j = 0; j < t->nf; j++) {
+            if (t->f[j].site == t->f[k].site && t->f[j].relative == t->f[k].relative &&
+                want-- == 0) {
+                a.f[k].op = t->f[j].op;
+                break;
+            }
+        }
         if (a.f[k].op == ARS_SITE_OP_SP) {
             a.f[k].op = ARS_SITE_OP_SM;
         } else if (a.f[k].op == ARS_SITE_OP_SM) {
@@ -263,11 +282,12 @@ ars_op *ars_terms_operator(const ars_terms *T, int size, int two_s, int pbc, int
         char text[400], adj[400];
         ars_term_format(&T->t[bad], text, sizeof text);
         adjoint_format(&T->t[bad], adj, sizeof adj);
-        *status = ARS_ERR(ARS_STATUS_ECONFIG,
-                          "%s: term '%s': the Hamiltonian is not Hermitian: the adjoint of this "
-                          "term, '%s', is missing or has another coupling (write both, as in "
-                          "'0.5 S+(i) S-(i+1)' and '0.5 S-(i) S+(i+1)')",
-                          T->t[bad].where, text, adj);
+        *status =
+            ars_error_where(ARS_STATUS_ECONFIG, T->t[bad].where,
+                            "term '%s': the Hamiltonian is not Hermitian: the adjoint of this "
+                            "term, '%s', is missing or has another coupling (write both, as in "
+                            "'0.5 S+(i) S-(i+1)' and '0.5 S-(i) S+(i+1)')",
+                            text, adj);
     }
     if (*status != ARS_OK) {
         ars_op_free(op);
