@@ -1324,7 +1324,8 @@ static void test_training_keys_reject_bad_numbers(void **state) {
     rejects("vmc", "learning_rate", "-0.1", "must be a number from 0 to");
     rejects("vmc", "learning_rate_decay", "1.5", "must be a number from 0 to 1");
     rejects("hamiltonian", "exact_energy", "automatic", "must be a number from .*, or auto");
-    rejects("hamiltonian", "type", "ising", "must be one of tfim, xxz, heisenberg, j1j2, blbq, terms");
+    rejects("hamiltonian", "type", "ising",
+            "must be one of tfim, xxz, heisenberg, j1j2, blbq, terms");
     rejects("vmc", "optimizer", "lbfgs", "must be one of sgd, adam");
 }
 

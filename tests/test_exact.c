@@ -22,8 +22,8 @@
 static ars_ham make_ham(ars_ham_type type, int N, double J, double h, double Delta, double J2,
                         int pbc, int marshall) {
     ars_ham H;
-    assert_int_equal(
-        ars_ham_init(&H, ARS_TEST_PRESET(type, J, h, Delta, J2, pbc, marshall), N, 1), ARS_OK);
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(type, J, h, Delta, J2, pbc, marshall), N, 1),
+                     ARS_OK);
     return H;
 }
 

@@ -153,8 +153,7 @@ static ars_ham make_ham(ars_ham_type type, int L, int pbc, int marshall) {
     ars_ham H;
     /* Couplings away from 1 so that every term is told apart. */
     assert_int_equal(
-        ars_ham_init(&H, ARS_TEST_PRESET(type, 0.9, 0.7, 1.3, 0.45, pbc, marshall), L, 1),
-        ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(type, 0.9, 0.7, 1.3, 0.45, pbc, marshall), L, 1), ARS_OK);
     return H;
 }
 
@@ -738,8 +737,8 @@ static void test_init_rejects_invalid_hamiltonians_as_config_errors(void **state
                      ARS_STATUS_ECONFIG);
     assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_BLBQ, 1, 0, 1, 0, 1, 0), 8, 1),
                      ARS_STATUS_ECONFIG);
-    assert_int_equal(
-        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1, 0, 1, 0, 1, 0), 8, 2), ARS_OK);
+    assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1, 0, 1, 0, 1, 0), 8, 2),
+                     ARS_OK);
     /* periodic, odd size, Marshall sign */
     assert_int_equal(ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 1, 0, 1, 0, 1, 1), 7, 1),
                      ARS_STATUS_ECONFIG);

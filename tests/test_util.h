@@ -20,7 +20,7 @@
 
 /* A preset Hamiltonian from its classic couplings (the fields and D left at 0), as a pointer to
  * a compound literal for ars_ham_init. */
-#define ARS_TEST_PRESET(type_, J_, h_, Delta_, J2_, pbc_, marshall_)                            \
+#define ARS_TEST_PRESET(type_, J_, h_, Delta_, J2_, pbc_, marshall_)                               \
     (&(ars_ham_preset){.type = (type_),                                                            \
                        .J = (J_),                                                                  \
                        .h = (h_),                                                                  \

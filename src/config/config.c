@@ -228,8 +228,9 @@ static int set_lines(ars_config *c, const ars_config_key *k, const char *value, 
         return ars_ini_error(w, "[%s] %s: must not be empty", k->section, k->key);
     }
     if (n >= k->line_len) {
-        return ars_ini_error(w, "[%s] %s: longer than %zu characters (got '%s'); put long lists "
-                                "in a file",
+        return ars_ini_error(w,
+                             "[%s] %s: longer than %zu characters (got '%s'); put long lists "
+                             "in a file",
                              k->section, k->key, k->line_len - 1, q);
     }
     if (*count >= (int)k->max) {
@@ -238,7 +239,8 @@ static int set_lines(ars_config *c, const ars_config_key *k, const char *value, 
     }
     for (size_t i = 0; i < n; i++) {
         const unsigned char ch = (unsigned char)value[i];
-        const int comment = (ch == ';' || ch == '#') && (i == 0 || isspace((unsigned char)value[i - 1]));
+        const int comment =
+            (ch == ';' || ch == '#') && (i == 0 || isspace((unsigned char)value[i - 1]));
         if (ch < 0x20 || ch == 0x7f || comment) {
             return ars_ini_error(w,
                                  "[%s] %s: must not contain control characters, or ';' or '#' "
@@ -825,7 +827,7 @@ char *ars_config_describe(void) {
         describe_range(k, range, sizeof range);
         used += (size_t)snprintf(out + used, cap - used, "  %-20s default %-8s (%s)\n      %s\n",
                                  k->key,
-                                 k->def[0] != '\0'           ? k->def
+                                 k->def[0] != '\0'          ? k->def
                                  : k->type == ARS_KEY_LINES ? "(none)"
                                                             : "(derived)",
                                  range, k->help);

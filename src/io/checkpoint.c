@@ -141,7 +141,8 @@ static herr_t write_terms(hid_t g, const ars_ham *H) {
             ars_h5_write_dataset(g, "term_n_factors", H5T_STD_I32LE, H5T_NATIVE_INT, 1, d1, nfac,
                                  0) >= 0 &&
             ars_h5_write_dataset(g, "term_op", st, st, 2, d2, name, 0) >= 0 &&
-            ars_h5_write_dataset(g, "term_site", H5T_STD_I32LE, H5T_NATIVE_INT, 2, d2, site, 0) >= 0) {
+            ars_h5_write_dataset(g, "term_site", H5T_STD_I32LE, H5T_NATIVE_INT, 2, d2, site, 0) >=
+                0) {
             rc = 0;
         }
         if (st >= 0) {

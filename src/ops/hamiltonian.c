@@ -13,7 +13,7 @@
 #include "ops/exact.h"
 
 static const char *const type_names[ARS_HAM_N_TYPES] = {"tfim", "xxz",  "heisenberg",
-                                                         "j1j2", "blbq", "terms"};
+                                                        "j1j2", "blbq", "terms"};
 
 const char *ars_ham_type_name(ars_ham_type type) {
     return type >= 0 && type < ARS_HAM_N_TYPES ? type_names[type] : NULL;

@@ -22,9 +22,9 @@
  *
  * Marshall sign (marshall_sign = 1): psi(s) = sign(s) |psi_net(s)| with
  * sign(s) = (-1)^(sum over odd sites t of (S - m_t)) (the same ratios as (-1)^(sum_odd (S + m_t)),
- * for spin 1/2 the up spins on odd sites: the two differ by a global sign), a fixed phase of the wavefunction (wf/wavefunction.h; ratio in space/change.h). With
- * pbc the wrap bond (L-1, 0) joins two sites of the same parity when L is odd, so
- * ars_ham_init rejects pbc + odd L + marshall_sign.
+ * for spin 1/2 the up spins on odd sites: the two differ by a global sign), a fixed phase of the
+ * wavefunction (wf/wavefunction.h; ratio in space/change.h). With pbc the wrap bond (L-1, 0) joins
+ * two sites of the same parity when L is odd, so ars_ham_init rejects pbc + odd L + marshall_sign.
  *
  * Local energies of any operator are est/local_energy.h; amplitude ratios are wf/ratio.h.
  */

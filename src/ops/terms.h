@@ -7,10 +7,10 @@
  * Syntax of one term (docs/hamiltonians.md):
  *   term    = coupling factor { factor }
  *   factor  = name "(" site ")"        name: Id Sx Sy Sz S+ S- (any spin), X Y Z (spin 1/2)
- *   site    = integer | "i" | "i+" integer | "i-" integer     (spaces allowed inside the parentheses)
- * A coupling is a finite decimal number. A term with an i-site stands for one term per site i
- * (with pbc the indices wrap; without, the instances that leave the chain are dropped); a term
- * with integer sites is one term. Factors on the same site multiply in the order written.
+ *   site    = integer | "i" | "i+" integer | "i-" integer     (spaces allowed inside the
+ * parentheses) A coupling is a finite decimal number. A term with an i-site stands for one term per
+ * site i (with pbc the indices wrap; without, the instances that leave the chain are dropped); a
+ * term with integer sites is one term. Factors on the same site multiply in the order written.
  *
  * The expanded list (ars_terms_expand) has one entry per instance with absolute sites, in term
  * order and then i ascending: what /hamiltonian records, so an output file states its
@@ -43,8 +43,7 @@ void ars_terms_init(ars_terms *T);
 void ars_terms_free(ars_terms *T);
 
 /* Appends a term built in code (the presets). Returns ARS_OK or ARS_STATUS_ENOMEM. */
-int ars_terms_add(ars_terms *T, double coupling, const ars_op_factor *f, int nf,
-                  const char *where);
+int ars_terms_add(ars_terms *T, double coupling, const ars_op_factor *f, int nf, const char *where);
 
 /* Parses one term of the syntax above and appends it. Errors (ARS_STATUS_ECONFIG, one message
  * that starts with `where`): a malformed coupling or site, an unknown operator, no factor, more
