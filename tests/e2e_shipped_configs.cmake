@@ -1,5 +1,7 @@
 # e2e_shipped_configs: every config in configs/ is valid as shipped, and small versions of them
-# (fewer samples, a shorter chain) run and write a file that check_output.py accepts.
+# (fewer samples, a shorter chain) run and write a file that check_output.py accepts. They run
+# from the repository's top folder, as the configs say (a terms_file is named from there); every
+# output goes to WORK.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
 file(GLOB configs ${SRC}/configs/*.ini)
@@ -9,10 +11,10 @@ if(n EQUAL 0)
 endif()
 foreach(cfg IN LISTS configs)
     get_filename_component(name ${cfg} NAME_WE)
-    ars_run(p ${cfg} --print-config)
+    ars_run(p DIR ${SRC} ${cfg} --print-config)
     ars_expect_rc(p 0 "--print-config of configs/${name}.ini")
     # Small: 64 samples of 40 sites; training configs run 2 iterations and 64 final samples.
-    ars_run(r ${cfg} --set sampler.n_samples=64 --set system.size=40 --set vmc.iterations=2
+    ars_run(r DIR ${SRC} ${cfg} --set sampler.n_samples=64 --set system.size=40 --set vmc.iterations=2
             --set vmc.final_samples=64 --output ${WORK}/${name}.h5 --quiet)
     ars_expect_rc(r 0 "a small run of configs/${name}.ini")
     execute_process(COMMAND /usr/bin/python3 ${SRC}/scripts/check_output.py ${WORK}/${name}.h5

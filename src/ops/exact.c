@@ -104,7 +104,10 @@ double ars_exact_tfim(int N, double J, double h, int pbc) {
 
 typedef struct space {
     int L, D;
-    int n;    /* digit sum of the sector; -1: the full D^L space, rank = index */
+    int n;      /* digit sum of the sector; -1: the full D^L space, rank = index */
+    int parity; /* spin 1/2 without S^z conservation, commuting with the flip P: the block of
+                 * P = parity (+-1) in the basis (|x> + parity |Px>)/sqrt(2) of the
+                 * representatives x < 2^(L-1) (site L-1 down); 0: none */
     int half; /* sites in the low part */
     size_t dim;
     uint64_t pw[EXACT_MAX_SITES + 1]; /* D^t */
@@ -142,6 +145,17 @@ static inline uint64_t space_state(const space *s, size_t r) {
     return s->states != NULL ? s->states[r] : (uint64_t)r;
 }
 
+/* The row of the state with index x, and the sign of its representative (*sign, times the
+ * parity when x is not a representative). */
+static inline size_t space_locate(const space *s, uint64_t x, double *sign) {
+    if (s->parity != 0 && x >= s->pw[s->L - 1]) {
+        *sign *= (double)s->parity;
+        return (size_t)(s->pw[s->L] - 1 - x);
+    }
+    return space_rank(s, x);
+}
+
+
 /* Number of strings of `sites` digits 0..D-1 with digit sum n (0 outside the range; a double,
  * exact below 2^53, which is all that matters here). */
 static double count_strings(int sites, int D, int n) {
@@ -176,6 +190,10 @@ static int sector_exists(int L, int D, int two_m) {
 /* The space of L sites with D states: the sector of total S^z = two_m/2 (an existing one) or
  * the full space (ARS_EXACT_ANY_SECTOR), with only its size (tables == 0: dim SIZE_MAX when
  * the indices would not fit) or ready to use. Returns ARS_OK or ARS_STATUS_ENOMEM. */
+/* Pseudo-sectors of sectors_of: the two spin-flip parity blocks of a spin-1/2 operator. */
+#define EXACT_PARITY_EVEN (INT_MIN + 1)
+#define EXACT_PARITY_ODD (INT_MIN + 2)
+
 static int space_init(space *s, int L, int D, int two_m, int tables) {
     memset(s, 0, sizeof *s);
     ARS_ASSERT(L >= 1 && L <= EXACT_MAX_SITES && D >= 2, "L %d, D %d", L, D);
@@ -186,9 +204,14 @@ static int space_init(space *s, int L, int D, int two_m, int tables) {
     for (int t = 1; t <= L; t++) {
         s->pw[t] = s->pw[t - 1] <= UINT64_MAX / (uint64_t)D ? s->pw[t - 1] * (uint64_t)D : 0;
     }
-    if (two_m == ARS_EXACT_ANY_SECTOR) {
+    if (two_m == ARS_EXACT_ANY_SECTOR || two_m == EXACT_PARITY_EVEN || two_m == EXACT_PARITY_ODD) {
         s->n = -1;
         s->dim = s->pw[L] != 0 ? (size_t)s->pw[L] : SIZE_MAX;
+        if (two_m != ARS_EXACT_ANY_SECTOR) {
+            ARS_ASSERT(D == 2, "parity blocks of spin %d/2", D - 1);
+            s->parity = two_m == EXACT_PARITY_EVEN ? 1 : -1;
+            s->dim = s->pw[L] != 0 ? (size_t)s->pw[L - 1] : SIZE_MAX;
+        }
         return ARS_OK;
     }
     ARS_ASSERT(sector_exists(L, D, two_m), "2 S^z = %d of %d sites of spin %d/2", two_m, L, D - 1);
@@ -325,9 +348,10 @@ static void exact_csr_build(exact_op *xo, const space *s) {
         index_to_cfg(cfg, x, s);
         const int n = exact_connections(xo, cfg);
         for (int k = 0; k < n; k++) {
+            double sign = 1.0;
             xo->col[xo->row[r] + (size_t)k] =
-                (uint32_t)space_rank(s, changed_index(x, cfg, &xo->ch[k], s));
-            xo->val[xo->row[r] + (size_t)k] = xo->mel[k];
+                (uint32_t)space_locate(s, changed_index(x, cfg, &xo->ch[k], s), &sign);
+            xo->val[xo->row[r] + (size_t)k] = sign * xo->mel[k];
         }
     }
 }
@@ -352,7 +376,9 @@ static void space_apply(double *y, const double *x, const double *diag, exact_op
         const int n = exact_connections(xo, cfg);
         double acc = diag[r] * x[r];
         for (int k = 0; k < n; k++) {
-            acc += xo->mel[k] * x[space_rank(s, changed_index(xi, cfg, &xo->ch[k], s))];
+            double sign = 1.0;
+            const size_t c = space_locate(s, changed_index(xi, cfg, &xo->ch[k], s), &sign);
+            acc += sign * xo->mel[k] * x[c];
         }
         y[r] = acc;
     }
@@ -516,6 +542,13 @@ static int sectors_of(const ars_op *op, int two_m, int *two_ms, int cap) {
         if (two_m != ARS_EXACT_ANY_SECTOR) {
             return 0;
         }
+        if (two_s == 1 && L >= 2 && ars_op_commutes_with_flip(op) && cap >= 2) {
+            /* The two parity blocks: gapped where the full space has a near-degenerate pair
+             * (an ordered Ising chain), which Lanczos resolves slowly. */
+            two_ms[0] = EXACT_PARITY_EVEN;
+            two_ms[1] = EXACT_PARITY_ODD;
+            return 2;
+        }
         two_ms[0] = ARS_EXACT_ANY_SECTOR;
         return 1;
     }
@@ -608,7 +641,8 @@ int ars_exact_lanczos(const ars_op *op, int two_m, int max_iter, double tol,
         space_free(&s);
         if (status == ARS_OK && e < res->energy) {
             res->energy = e;
-            res->in_sector = two_ms[k] != ARS_EXACT_ANY_SECTOR;
+            res->in_sector = two_ms[k] != ARS_EXACT_ANY_SECTOR && two_ms[k] != EXACT_PARITY_EVEN &&
+                             two_ms[k] != EXACT_PARITY_ODD;
             res->two_m = res->in_sector ? two_ms[k] : 0;
         }
     }
@@ -647,10 +681,8 @@ static int dense_lowest(double *a, int n, double *e) {
     return status;
 }
 
-/* The block of one space (parity 0), or of one spin-flip parity (+-1: s holds the
- * representatives, the first 2^(L-1) indices), into a (dim x dim). */
-static void dense_block(double *a, size_t dim, exact_op *xo, const space *s, int parity) {
-    const uint64_t all = s->pw[s->L] - 1, top = s->pw[s->L - 1];
+/* The block of one space (a sector, a parity block or the full space) into a (dim x dim). */
+static void dense_block(double *a, size_t dim, exact_op *xo, const space *s) {
     uint8_t cfg[EXACT_MAX_SITES];
     memset(a, 0, dim * dim * sizeof *a);
     for (size_t c = 0; c < dim; c++) {
@@ -659,13 +691,9 @@ static void dense_block(double *a, size_t dim, exact_op *xo, const space *s, int
         a[c * dim + c] += ars_op_diagonal(xo->op, cfg);
         const int n = exact_connections(xo, cfg);
         for (int k = 0; k < n; k++) {
-            uint64_t y = changed_index(x, cfg, &xo->ch[k], s);
-            double v = xo->mel[k];
-            if (parity != 0 && y >= top) {
-                y = all - y; /* <P y| with P y a representative */
-                v *= parity;
-            }
-            a[c * dim + (parity != 0 ? (size_t)y : space_rank(s, y))] += v;
+            double sign = 1.0;
+            const size_t r = space_locate(s, changed_index(x, cfg, &xo->ch[k], s), &sign);
+            a[c * dim + r] += sign * xo->mel[k];
         }
     }
 }
@@ -684,9 +712,6 @@ int ars_exact_dense_energy(const ars_op *op, double *e0) {
         free(two_ms);
         return status;
     }
-    /* Without S^z conservation: the parity blocks when the spin-1/2 operator has them. */
-    const int parity = !ars_op_conserves_sz(op) && D == 2 && ars_op_commutes_with_flip(op);
-    most = parity ? most / 2 : most;
     if (most == 0 || most > ARS_EXACT_DENSE_MAX_STATES) {
         exact_op_free(&xo);
         free(two_ms);
@@ -701,24 +726,17 @@ int ars_exact_dense_energy(const ars_op *op, double *e0) {
         free(two_ms);
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for a dense %zu x %zu matrix", most, most);
     }
-    const int nblocks =
-        parity ? 2 : sectors_of(op, ARS_EXACT_ANY_SECTOR, two_ms, EXACT_MAX_SECTORS);
+    const int nblocks = sectors_of(op, ARS_EXACT_ANY_SECTOR, two_ms, EXACT_MAX_SECTORS);
     double best = INFINITY;
     const int threads = exact_threads_begin();
     for (int blk = 0; blk < nblocks && status == ARS_OK; blk++) {
         space s;
-        if (parity) {
-            /* Representatives: site L-1 down, i.e. the first 2^(L-1) indices. */
-            status = space_init(&s, L, D, ARS_EXACT_ANY_SECTOR, 1);
-            s.dim /= 2;
-        } else {
-            status = space_init(&s, L, D, two_ms[blk], 1);
-        }
+        status = space_init(&s, L, D, two_ms[blk], 1);
         if (status != ARS_OK) {
             break;
         }
         double e = 0.0;
-        dense_block(a, s.dim, &xo, &s, parity != 0 ? (blk == 0 ? 1 : -1) : 0);
+        dense_block(a, s.dim, &xo, &s);
         status = dense_lowest(a, (int)s.dim, &e);
         best = fmin(best, e);
         space_free(&s);
