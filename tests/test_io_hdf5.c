@@ -452,8 +452,7 @@ static void train_fixture_init(train_fixture *t, int iterations) {
     t->arch = ars_test_arch(8, 1, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     t->net = ars_test_random_net(&t->arch, 3, 0.5);
     assert_int_equal(
-        ars_ham_init(&t->H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 1, 0), 8, 1),
-        ARS_OK);
+        ars_ham_init(&t->H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 1, 0), 8, 1), ARS_OK);
     t->opt = ars_opt_alloc(ars_opt_adam, t->net->n_params, (const double[]){0.9, 0.999, 1e-8});
     assert_non_null(t->opt);
     for (size_t i = 0; i < t->net->n_params; i++) {

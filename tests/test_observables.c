@@ -252,7 +252,7 @@ static void test_weighted_enumeration_gives_exact_values(void **state) {
                 ars_ham H;
                 assert_int_equal(ars_ham_init(&H,
                                               ARS_TEST_PRESET(msign ? ARS_HAM_XXZ : ARS_HAM_TFIM,
-                                                                0.9, 0.7, 1.3, 0.0, pbc, msign),
+                                                              0.9, 0.7, 1.3, 0.0, pbc, msign),
                                               c.L, 1),
                                  ARS_OK);
                 ars_obs_spec sp = spec_of(diag | ratio, pbc, 37, 2);
@@ -379,8 +379,8 @@ static void test_sector_and_symmetrised_states_give_exact_values(void **state) {
             const int msign = !(pbc && c.L % 2 == 1);
             ars_ham H;
             assert_int_equal(
-                ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 0.9, 0.0, 1.3, 0.0, pbc, msign),
-                             c.L, 1),
+                ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 0.9, 0.0, 1.3, 0.0, pbc, msign), c.L,
+                             1),
                 ARS_OK);
             ars_obs_spec sp = spec_of(all, pbc, 37, 2);
             sp.marshall_sign = msign;
@@ -448,8 +448,7 @@ static void test_sampled_estimates_agree_with_exact_values_within_errors(void **
     chain c = chain_make(10, 1, 3, 6, 41);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0), c.L, 1),
-        ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0), c.L, 1), ARS_OK);
     ars_sampler *smp = ars_sampler_alloc(c.net, 256, 2, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
     uint8_t *cfg = malloc((size_t)n * (size_t)c.L);
     double *lp = malloc((size_t)n * sizeof(double));
@@ -530,8 +529,7 @@ static void test_results_do_not_depend_on_the_thread_count(void **state) {
     chain c = chain_make(9, 1, 2, 4, 51);
     ars_ham H;
     assert_int_equal(
-        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.5, 0.0, 0.0, 1, 0), c.L, 1),
-        ARS_OK);
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.5, 0.0, 0.0, 1, 0), c.L, 1), ARS_OK);
     uint8_t *cfg = malloc((size_t)n * (size_t)c.L);
     for (int k = 0; k < n; k++) {
         memcpy(cfg + (size_t)k * c.L, c.cfg + ((size_t)k * 7919u % c.dim) * c.L, (size_t)c.L);

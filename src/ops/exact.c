@@ -108,7 +108,7 @@ typedef struct space {
     int parity; /* spin 1/2 without S^z conservation, commuting with the flip P: the block of
                  * P = parity (+-1) in the basis (|x> + parity |Px>)/sqrt(2) of the
                  * representatives x < 2^(L-1) (site L-1 down); 0: none */
-    int half; /* sites in the low part */
+    int half;   /* sites in the low part */
     size_t dim;
     uint64_t pw[EXACT_MAX_SITES + 1]; /* D^t */
     uint64_t *states;                 /* (dim) indices, increasing; NULL for the full space */
@@ -154,7 +154,6 @@ static inline size_t space_locate(const space *s, uint64_t x, double *sign) {
     }
     return space_rank(s, x);
 }
-
 
 /* Number of strings of `sites` digits 0..D-1 with digit sum n (0 outside the range; a double,
  * exact below 2^53, which is all that matters here). */
@@ -231,7 +230,8 @@ static int space_init(space *s, int L, int D, int two_m, int tables) {
     if (s->states == NULL || s->low_rank == NULL || s->high_off == NULL || seen == NULL) {
         free(seen);
         space_free(s);
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for a sector of %d sites", L);
+        (void)ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for a sector of %d sites", L);
+        return ARS_STATUS_ENOMEM;
     }
     for (uint64_t lo = 0; lo < nlow; lo++) {
         s->low_rank[lo] = (uint32_t)seen[digit_sum(lo, D, s->half)]++;
@@ -310,7 +310,8 @@ static int exact_op_init(exact_op *xo, const ars_op *op) {
     xo->mel = malloc(n * sizeof *xo->mel);
     if (xo->ch == NULL || xo->mel == NULL) {
         exact_op_free(xo);
-        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the exact solver");
+        (void)ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the exact solver");
+        return ARS_STATUS_ENOMEM;
     }
     return ARS_OK;
 }
@@ -683,6 +684,7 @@ static int dense_lowest(double *a, int n, double *e) {
 
 /* The block of one space (a sector, a parity block or the full space) into a (dim x dim). */
 static void dense_block(double *a, size_t dim, exact_op *xo, const space *s) {
+    ARS_ASSERT(xo->ch != NULL && xo->mel != NULL, "no connection scratch");
     uint8_t cfg[EXACT_MAX_SITES];
     memset(a, 0, dim * dim * sizeof *a);
     for (size_t c = 0; c < dim; c++) {

@@ -32,9 +32,10 @@
  * (|x> + p |Px>)/sqrt(2) of the representatives x < 2^(L-1) (site L-1 down), p = +-1. Besides
  * halving the space, that splits the near-degenerate pair of an ordered Ising chain, which
  * Lanczos in the full space resolves slowly (the long-range Ising chain of 20 sites: 128 s in
- * the full space, 8 s in the blocks). "Every sector" (ARS_EXACT_ANY_SECTOR) means the lowest eigenvalue of the whole
- * operator: the minimum over all sectors, smallest |S^z| first (S^z >= 0 only when the operator
- * commutes with the global flip, ars_op_commutes_with_flip), or the full space.
+ * the full space, 8 s in the blocks). "Every sector" (ARS_EXACT_ANY_SECTOR) means the lowest
+ * eigenvalue of the whole operator: the minimum over all sectors, smallest |S^z| first (S^z >= 0
+ * only when the operator commutes with the global flip, ars_op_commutes_with_flip), or the full
+ * space.
  *
  * The elements are the operator's own (ars_op_apply), without the Marshall sign: that sign is a
  * diagonal unitary S of the wavefunction (S H S has the same spectrum), so the solvers see only
