@@ -11,6 +11,7 @@
 #include "test_util.h"
 
 #include "core/ars_common.h"
+#include "ops/hamiltonian.h"
 #include "ops/operator.h"
 #include "ops/site_op.h"
 #include "space/hilbert.h"
@@ -384,6 +385,59 @@ static void test_invalid_terms_are_config_errors(void **state) {
     ars_op_free(op);
 }
 
+/* The Marshall sign makes the antiferromagnetic Heisenberg chain of every spin stoquastic (the
+ * rule (-1)^(sum_odd (S - m)) for spin S), and not the frustrated J1-J2 chain; a ferromagnet
+ * needs no sign, and the AKLT chain is not stoquastic with it (its (S.S)^2 moves m by 2 on a
+ * site). Conservation and the flip symmetry are read off the same elements. */
+static void test_stoquasticity_and_symmetries_of_the_presets(void **state) {
+    (void)state;
+    for (int two_s = 1; two_s <= 4; two_s++) {
+        ars_ham H;
+        assert_int_equal(
+            ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1.0, 0, 1, 0, 1, 1), 8, two_s),
+            ARS_OK);
+        ars_op *op = ars_ham_operator(&H);
+        assert_int_equal(ars_op_stoquastic(op, 0), 0);
+        assert_int_equal(ars_op_stoquastic(op, 1), 1);
+        assert_int_equal(ars_op_conserves_sz(op), 1);
+        assert_int_equal(ars_op_commutes_with_flip(op), 1);
+        ars_op_free(op);
+        assert_int_equal(
+            ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, -1.0, 0, 1, 0, 1, 0), 8, two_s),
+            ARS_OK);
+        op = ars_ham_operator(&H);
+        assert_int_equal(ars_op_stoquastic(op, 0), 1);
+        ars_op_free(op);
+        assert_int_equal(
+            ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_J1J2, 1.0, 0, 1, 0.4, 1, 1), 8, two_s),
+            ARS_OK);
+        op = ars_ham_operator(&H);
+        assert_int_equal(ars_op_stoquastic(op, 1), 0);
+        ars_op_free(op);
+    }
+    ars_ham A;
+    ars_ham_preset p = {.type = ARS_HAM_BLBQ, .J = 1.0, .J_bq = 1.0 / 3.0, .pbc = 1};
+    assert_int_equal(ars_ham_init(&A, &p, 8, 2), ARS_OK);
+    ars_op *op = ars_ham_operator(&A);
+    assert_int_equal(ars_op_stoquastic(op, 1), 0);
+    assert_int_equal(ars_op_conserves_sz(op), 1);
+    ars_op_free(op);
+    /* A field breaks the flip symmetry, a transverse one the conservation. */
+    p = (ars_ham_preset){.type = ARS_HAM_XXZ, .J = 1.0, .Delta = 0.5, .hz = 0.3, .pbc = 1};
+    assert_int_equal(ars_ham_init(&A, &p, 8, 2), ARS_OK);
+    op = ars_ham_operator(&A);
+    assert_int_equal(ars_op_commutes_with_flip(op), 0);
+    assert_int_equal(ars_op_conserves_sz(op), 1);
+    ars_op_free(op);
+    p.hz = 0.0;
+    p.hx = 0.3;
+    assert_int_equal(ars_ham_init(&A, &p, 8, 2), ARS_OK);
+    op = ars_ham_operator(&A);
+    assert_int_equal(ars_op_commutes_with_flip(op), 1);
+    assert_int_equal(ars_op_conserves_sz(op), 0);
+    ars_op_free(op);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_site_matrices_satisfy_the_spin_algebra),
@@ -392,6 +446,7 @@ int main(void) {
         cmocka_unit_test(test_connections_of_one_bond_merge_and_cancel),
         cmocka_unit_test(test_products_on_one_site_multiply_in_order),
         cmocka_unit_test(test_invalid_terms_are_config_errors),
+        cmocka_unit_test(test_stoquasticity_and_symmetries_of_the_presets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
