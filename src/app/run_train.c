@@ -64,9 +64,9 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .ds_decay = cfg->ds_decay,
         .ds_min = cfg->ds_min,
         .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
-        .hyper = {[ARS_OPT_BETA1] = cfg->beta1,
-                  [ARS_OPT_BETA2] = cfg->beta2,
-                  [ARS_OPT_EPSILON] = cfg->adam_eps},
+        .hyper = {[ARS_OPT_BETA1] = cfg->opt_hyper[ARS_OPT_BETA1],
+                  [ARS_OPT_BETA2] = cfg->opt_hyper[ARS_OPT_BETA2],
+                  [ARS_OPT_EPSILON] = cfg->opt_hyper[ARS_OPT_EPSILON]},
         .exact_energy = exact,
         .comm = comm,
     };

@@ -32,11 +32,13 @@ static const config_section sections[] = {
     {"run", ars_run_keys, ARS_RUN_NKEYS},         {"system", ars_hilbert_keys, ARS_HILBERT_NKEYS},
     {"model", ars_arnn_keys, ARS_ARNN_NKEYS},     {"sampler", ars_sampler_keys, ARS_SAMPLER_NKEYS},
     {"hamiltonian", ars_ham_keys, ARS_HAM_NKEYS}, {"vmc", ars_vmc_keys, ARS_VMC_NKEYS},
+    {"vmc", ars_opt_keys, ARS_OPT_NKEYS},         {"vmc", ars_vmc_run_keys, ARS_VMC_RUN_NKEYS},
     {"observables", ars_obs_keys, ARS_OBS_NKEYS}, {"output", ars_output_keys, ARS_OUTPUT_NKEYS},
 };
 #define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]))
 _Static_assert(ARS_RUN_NKEYS + ARS_HILBERT_NKEYS + ARS_ARNN_NKEYS + ARS_SAMPLER_NKEYS +
-                       ARS_HAM_NKEYS + ARS_VMC_NKEYS + ARS_OBS_NKEYS + ARS_OUTPUT_NKEYS ==
+                       ARS_HAM_NKEYS + ARS_VMC_NKEYS + ARS_OPT_NKEYS + ARS_VMC_RUN_NKEYS +
+                       ARS_OBS_NKEYS + ARS_OUTPUT_NKEYS ==
                    ARS_CONFIG_NKEYS,
                "the section tables hold ARS_CONFIG_NKEYS keys");
 
@@ -458,8 +460,9 @@ void ars_config_defaults(ars_config *c) {
         c->line[i] = 0;
     }
     for (int h = 0; h < ARS_OPT_N_HYPER; h++) {
-        ARS_ASSERT(strcmp(ars_vmc_hyper_key(h)->key, ars_opt_hyper_names[h]) == 0,
-                   "[vmc] %s is not hyperparameter %s", ars_vmc_hyper_key(h)->key,
+        ARS_ASSERT(strcmp(ars_opt_keys[h].key, ars_opt_hyper_names[h]) == 0 &&
+                       ars_opt_keys[h].offset == ARS_CONFIG_OFF(opt_hyper[h]),
+                   "[vmc] %s is not hyperparameter %s", ars_opt_keys[h].key,
                    ars_opt_hyper_names[h]);
     }
 }

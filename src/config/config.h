@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "nn/arnn.h"
+#include "opt/optimizer.h"
 
 #define ARS_PATH_MAX 4096
 
@@ -97,7 +98,7 @@ typedef struct ars_config {
     double diag_shift;
     int ds_schedule;
     double ds_decay, ds_min;
-    double beta1, beta2, adam_eps;
+    double opt_hyper[ARS_OPT_N_HYPER]; /* beta1, beta2, epsilon (opt/optimizer_keys.c) */
     int checkpoint_every;
     int64_t final_samples;
     double distinct_warn;

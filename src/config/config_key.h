@@ -1,7 +1,7 @@
 /*
  * config_key: the descriptor of one configuration key, shared by the per-module key tables
  * (space/hilbert_keys.c, nn/arnn_keys.c, sample/sampler_keys.c, ops/hamiltonian_keys.c,
- * vmc/vmc_keys.c, vmc/observables_keys.c, config/run_keys.c) that config.c assembles, and the
+ * vmc/vmc_keys.c, opt/optimizer_keys.c, vmc/observables_keys.c, config/run_keys.c) that config.c assembles, and the
  * cross-key checks that live next to each module's keys and that ars_config_finalize calls.
  */
 #ifndef ARS_CONFIG_KEY_H
@@ -60,7 +60,9 @@ typedef struct ars_config_key {
 #define ARS_ARNN_NKEYS 11
 #define ARS_SAMPLER_NKEYS 4
 #define ARS_HAM_NKEYS 14
-#define ARS_VMC_NKEYS 17
+#define ARS_VMC_NKEYS 11
+#define ARS_OPT_NKEYS ARS_OPT_N_HYPER
+#define ARS_VMC_RUN_NKEYS 3
 #define ARS_OBS_NKEYS 2
 #define ARS_OUTPUT_NKEYS 1
 extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];
@@ -69,6 +71,8 @@ extern const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS];
 extern const ars_config_key ars_sampler_keys[ARS_SAMPLER_NKEYS];
 extern const ars_config_key ars_ham_keys[ARS_HAM_NKEYS];
 extern const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS];
+extern const ars_config_key ars_opt_keys[ARS_OPT_NKEYS];
+extern const ars_config_key ars_vmc_run_keys[ARS_VMC_RUN_NKEYS];
 extern const ars_config_key ars_obs_keys[ARS_OBS_NKEYS];
 extern const ars_config_key ars_output_keys[ARS_OUTPUT_NKEYS];
 
@@ -83,9 +87,6 @@ ars_ini_where ars_config_key_where(const ars_config *c, const char *section, con
 
 /* Whether a key was set in the file or by --set (rather than left at its default). */
 int ars_config_key_given(const ars_config *c, const char *section, const char *key);
-
-/* The [vmc] key of optimizer hyperparameter h (an ars_opt_hyper). */
-const ars_config_key *ars_vmc_hyper_key(int h);
 
 /* "1, 2, 3" into buf. */
 const char *ars_config_list_text(const int *v, int n, char *buf, size_t len);

@@ -1,7 +1,8 @@
 /*
- * vmc_keys: the [vmc] keys (training, its schedules and the optimizer types' hyperparameters).
- * The optimizer names come from the registry ars_opt_types (config index = registry index);
- * beta1, beta2 and epsilon are ars_opt_hyper_names (optimizer.h), checked in ars_config_defaults.
+ * vmc_keys: the [vmc] keys of training and its schedules (ars_vmc_keys), and of keeping and
+ * finishing a run (ars_vmc_run_keys); the optimizers' hyperparameters between them are the
+ * optimizer module's own (opt/optimizer_keys.c). The optimizer names come from the registry
+ * ars_opt_types (config index = registry index).
  */
 #include <stddef.h>
 
@@ -62,10 +63,9 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
     VMC_DKEY("diag_shift_decay", ds_decay, 0.0, 1.0, "1.0",
              "per-iteration factor of the exponential schedule"),
     VMC_DKEY("diag_shift_min", ds_min, 0.0, 1e6, "0.0", "floor of the schedule"),
-    /* The optimizers' hyperparameters, in ars_opt_hyper order (names: ars_opt_hyper_names). */
-    VMC_DKEY("beta1", beta1, 0.0, 0.999999, "0.9", "Adam first-moment decay"),
-    VMC_DKEY("beta2", beta2, 0.0, 0.999999999, "0.999", "Adam second-moment decay"),
-    VMC_DKEY("epsilon", adam_eps, 0.0, 1.0, "1e-8", "Adam epsilon"),
+};
+
+const ars_config_key ars_vmc_run_keys[ARS_VMC_RUN_NKEYS] = {
     {.section = "vmc",
      .key = "checkpoint_every",
      .type = ARS_KEY_INT,
@@ -86,11 +86,3 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
     VMC_DKEY("distinct_warn", distinct_warn, 0.0, 1.0, "0.05",
              "warn when the fraction of distinct samples falls below this (SR stalls)"),
 };
-
-/* Index of the first hyperparameter key (beta1) in ars_vmc_keys. */
-#define VMC_FIRST_HYPER 11
-_Static_assert(ARS_OPT_N_HYPER == 3, "one [vmc] key per ars_opt_hyper (beta1, beta2, epsilon)");
-
-const ars_config_key *ars_vmc_hyper_key(int h) {
-    return &ars_vmc_keys[VMC_FIRST_HYPER + h];
-}
