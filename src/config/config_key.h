@@ -1,8 +1,9 @@
 /*
  * config_key: the descriptor of one configuration key, shared by the per-module key tables
  * (space/hilbert_keys.c, nn/arnn_keys.c, sample/sampler_keys.c, ops/hamiltonian_keys.c,
- * vmc/vmc_keys.c, opt/optimizer_keys.c, vmc/observables_keys.c, config/run_keys.c) that config.c assembles, and the
- * cross-key checks that live next to each module's keys and that ars_config_finalize calls.
+ * vmc/vmc_keys.c, opt/optimizer_keys.c, vmc/observables_keys.c, config/run_keys.c) that config.c
+ * assembles, and the cross-key checks that live next to each module's keys and that
+ * ars_config_finalize calls.
  */
 #ifndef ARS_CONFIG_KEY_H
 #define ARS_CONFIG_KEY_H

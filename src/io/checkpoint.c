@@ -158,27 +158,24 @@ static herr_t write_terms(hid_t g, const ars_ham *H) {
     return rc;
 }
 
+/* /hamiltonian: its type, the numbers ars_ham_fields lists, and the expanded term list. */
 static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
     hid_t g = H5Gcreate2(file, "hamiltonian", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = -1;
-    if (g >= 0 && ars_h5_attr_string(g, "type", ars_ham_type_name(H->type)) >= 0 &&
-        ars_h5_attr_write(g, "J", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J) >= 0 &&
-        ars_h5_attr_write(g, "h", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->h) >= 0 &&
-        ars_h5_attr_write(g, "Delta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->Delta) >= 0 &&
-        ars_h5_attr_write(g, "J2", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J2) >= 0 &&
-        ars_h5_attr_i64(g, "pbc", H->pbc) >= 0 &&
-        ars_h5_attr_i64(g, "marshall_sign", H->marshall_sign) >= 0 &&
-        ars_h5_attr_write(g, "D", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->D) >= 0 &&
-        ars_h5_attr_write(g, "hz", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->hz) >= 0 &&
-        ars_h5_attr_write(g, "hx", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->hx) >= 0 &&
-        ars_h5_attr_write(g, "J_bq", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &H->J_bq) >= 0 &&
-        write_terms(g, H) >= 0) {
-        rc = 0;
+    herr_t rc = g >= 0 && ars_h5_attr_string(g, "type", ars_ham_type_name(H->type)) >= 0 ? 0 : -1;
+    for (int k = 0; k < ARS_HAM_N_FIELDS && rc >= 0; k++) {
+        const ars_ham_field *f = &ars_ham_fields[k];
+        const char *at = (const char *)H + f->offset;
+        rc = f->is_int ? ars_h5_attr_i64(g, f->name, *(const int *)at)
+                       : ars_h5_attr_write(g, f->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                                           (const double *)at);
+    }
+    if (rc >= 0) {
+        rc = write_terms(g, H);
     }
     if (g >= 0) {
         H5Gclose(g);
     }
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 static herr_t write_reference(hid_t file, double energy, const char *method) {

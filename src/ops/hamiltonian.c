@@ -6,11 +6,20 @@
 #include "ops/hamiltonian.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ars_common.h"
 #include "ops/exact.h"
+
+const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS] = {
+    {"J", 0, offsetof(ars_ham, J)},         {"h", 0, offsetof(ars_ham, h)},
+    {"Delta", 0, offsetof(ars_ham, Delta)}, {"J2", 0, offsetof(ars_ham, J2)},
+    {"pbc", 1, offsetof(ars_ham, pbc)},     {"marshall_sign", 1, offsetof(ars_ham, marshall_sign)},
+    {"D", 0, offsetof(ars_ham, D)},         {"hz", 0, offsetof(ars_ham, hz)},
+    {"hx", 0, offsetof(ars_ham, hx)},       {"J_bq", 0, offsetof(ars_ham, J_bq)},
+};
 
 static const char *const type_names[ARS_HAM_N_TYPES] = {"tfim", "xxz",  "heisenberg",
                                                         "j1j2", "blbq", "terms"};

@@ -72,6 +72,17 @@ typedef struct ars_ham {
     ars_terms *terms; /* type = terms: the list (owned); NULL for the presets */
 } ars_ham;
 
+/* The numbers that describe a Hamiltonian in a file (/hamiltonian attributes, beside its type
+ * and expanded term list): name, whether it is an int (else a double), offset in ars_ham. A new
+ * coupling is a field of ars_ham and a row of this table; io writes whatever it lists. */
+typedef struct ars_ham_field {
+    const char *name;
+    int is_int;
+    size_t offset;
+} ars_ham_field;
+#define ARS_HAM_N_FIELDS 10
+extern const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS];
+
 /* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms"); NULL if
  * invalid. */
 const char *ars_ham_type_name(ars_ham_type type);
