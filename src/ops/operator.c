@@ -275,17 +275,38 @@ static double part_element(const ars_op *op, const op_part *pt, const uint8_t *v
     return pt->coupling * (pt->sign * prod);
 }
 
+/* Scratch for `copies` column enumerations of group gr (group_column): *cap entries each. 0, or
+ * -1 with a message when out of memory. */
+static int column_scratch(const ars_op *op, const op_group *gr, int copies, ars_change **ch,
+                          double **mel, int *cap) {
+    *cap = group_bound(op, gr);
+    *ch = malloc((size_t)copies * (size_t)*cap * sizeof **ch);
+    *mel = malloc((size_t)copies * (size_t)*cap * sizeof **mel);
+    if (*ch == NULL || *mel == NULL) {
+        free(*ch);
+        free(*mel);
+        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory checking an operator");
+        return -1;
+    }
+    return 0;
+}
+
+/* The local values w of column v after change c (pattern sites). */
+static void changed_column(uint8_t *w, const uint8_t *v, const ars_change *c) {
+    memcpy(w, v, ARS_CHANGE_MAX_SITES);
+    for (int j = 0; j < c->n; j++) {
+        w[c->site[j]] = c->value[j];
+    }
+}
+
 int ars_op_hermitian(const ars_op *op, int *term) {
     int ok = 1;
     for (int g = 0; g < op->n_groups && ok; g++) {
         const op_group *gr = &op->groups[g];
-        const int cap = group_bound(op, gr);
-        ars_change *ch = malloc(2 * (size_t)cap * sizeof *ch);
-        double *mel = malloc(2 * (size_t)cap * sizeof *mel);
-        if (ch == NULL || mel == NULL) {
-            free(ch);
-            free(mel);
-            ARS_ERR(ARS_STATUS_ENOMEM, "out of memory checking an operator");
+        int cap = 0;
+        ars_change *ch = NULL;
+        double *mel = NULL;
+        if (column_scratch(op, gr, 2, &ch, &mel, &cap) != 0) {
             return -1;
         }
         const long cols = group_columns(op, gr);
@@ -296,18 +317,12 @@ int ars_op_hermitian(const ars_op *op, int *term) {
             const int n = group_column(op, gr, v, ch, mel);
             for (int e = 0; e < n && ok; e++) {
                 uint8_t w[ARS_CHANGE_MAX_SITES];
-                memcpy(w, v, sizeof w);
-                for (int j = 0; j < ch[e].n; j++) {
-                    w[ch[e].site[j]] = ch[e].value[j];
-                }
+                changed_column(w, v, &ch[e]);
                 const int nb = group_column(op, gr, w, ch + cap, mel + cap);
                 double back = 0.0;
                 for (int b = 0; b < nb; b++) {
                     uint8_t x[ARS_CHANGE_MAX_SITES];
-                    memcpy(x, w, sizeof x);
-                    for (int j = 0; j < ch[cap + b].n; j++) {
-                        x[ch[cap + b].site[j]] = ch[cap + b].value[j];
-                    }
+                    changed_column(x, w, &ch[cap + b]);
                     if (memcmp(x, v, (size_t)gr->ns) == 0) {
                         back = mel[cap + b];
                     }
@@ -334,13 +349,10 @@ int ars_op_stoquastic(const ars_op *op, int marshall) {
     int ok = 1;
     for (int g = 0; g < op->n_groups && ok; g++) {
         const op_group *gr = &op->groups[g];
-        const int cap = group_bound(op, gr);
-        ars_change *ch = malloc((size_t)cap * sizeof *ch);
-        double *mel = malloc((size_t)cap * sizeof *mel);
-        if (ch == NULL || mel == NULL) {
-            free(ch);
-            free(mel);
-            ARS_ERR(ARS_STATUS_ENOMEM, "out of memory checking an operator");
+        int cap = 0;
+        ars_change *ch = NULL;
+        double *mel = NULL;
+        if (column_scratch(op, gr, 1, &ch, &mel, &cap) != 0) {
             return -1;
         }
         const long cols = group_columns(op, gr);
