@@ -140,6 +140,9 @@ static int train_start(train_run *t, const char *config_text) {
                                ctx->resume ? t->vmc->iteration : -1);
     }
     int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &t->H, ctx->quiet) : ARS_OK;
+    if (ctx->comm->rank == 0) {
+        ars_setup_check_model(cfg);
+    }
     if (rc == ARS_OK && ctx->comm->rank == 0) {
         rc = ars_print_receptive_field(&t->arch, ctx->quiet);
     }

@@ -44,6 +44,10 @@ void ars_setup_print_hamiltonian(const ars_ham *H, double exact, const char *met
  * Returns ARS_OK or ARS_STATUS_ENOMEM. */
 int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet);
 
+/* Warns when training an integer spin with [model] input = value, whose m = 0 is the zero
+ * padding (use onehot). */
+void ars_setup_check_model(const ars_config *cfg);
+
 /* The network of [model]: its architecture, a writable output, and its variables (random, from
  * [model] init, or none yet when `later` is set, for --resume). Rank 0 checks the output and
  * reads files; the other ranks get its status and its variables. A collective. On failure *net
