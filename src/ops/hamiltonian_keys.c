@@ -1,9 +1,11 @@
 /*
- * hamiltonian_keys: the [hamiltonian] keys and the checks of what the Hamiltonians support.
+ * hamiltonian_keys: the [hamiltonian] keys, the checks of what the Hamiltonians support, and
+ * the terms of type = terms read from the config (every term checked at config time, with its
+ * FILE:LINE).
  */
-#include "config/config_key.h"
 #include <stdio.h>
 
+#include "config/config_key.h"
 #include "ops/hamiltonian.h"
 
 static const char *const ham_names[] = {"tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms", NULL};
