@@ -1522,8 +1522,8 @@ static void test_term_is_the_one_repeatable_key(void **state) {
     const ars_config_key *const tables[] = {
         ars_run_keys, ars_hilbert_keys, ars_arnn_keys,    ars_sampler_keys, ars_ham_keys,
         ars_vmc_keys, ars_opt_keys,     ars_vmc_run_keys, ars_obs_keys,     ars_output_keys};
-    const int n[] = {ARS_RUN_NKEYS, ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS,    ARS_SAMPLER_NKEYS,
-                     ARS_HAM_NKEYS, ARS_VMC_NKEYS,     ARS_OPT_NKEYS,     ARS_VMC_RUN_NKEYS,
+    const int n[] = {ARS_RUN_NKEYS, ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS, ARS_SAMPLER_NKEYS,
+                     ARS_HAM_NKEYS, ARS_VMC_NKEYS,     ARS_OPT_NKEYS,  ARS_VMC_RUN_NKEYS,
                      ARS_OBS_NKEYS, ARS_OUTPUT_NKEYS};
     int total = 0;
     for (int t = 0; t < 10; t++) {
