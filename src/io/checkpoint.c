@@ -165,9 +165,15 @@ static herr_t write_hamiltonian(hid_t file, const ars_ham *H) {
     for (int k = 0; k < ARS_HAM_N_FIELDS && rc >= 0; k++) {
         const ars_ham_field *f = &ars_ham_fields[k];
         const char *at = (const char *)H + f->offset;
-        rc = f->is_int ? ars_h5_attr_i64(g, f->name, *(const int *)at)
-                       : ars_h5_attr_write(g, f->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
-                                           (const double *)at);
+        if (f->is_int) {
+            int v;
+            memcpy(&v, at, sizeof v);
+            rc = ars_h5_attr_i64(g, f->name, v);
+        } else {
+            double v;
+            memcpy(&v, at, sizeof v);
+            rc = ars_h5_attr_write(g, f->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &v);
+        }
     }
     if (rc >= 0) {
         rc = write_terms(g, H);
