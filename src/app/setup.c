@@ -178,6 +178,11 @@ int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet)
                      "usually far more accurate (a 16-site Heisenberg chain: relative error "
                      "3.4e-2 without, 5e-3 with total_sz = 0)");
         }
+        if (!conserves && cfg->two_m != ARS_CONFIG_NO_SECTOR) {
+            ars_warn("[system] total_sz restricts the network to one S^z sector, but the "
+                     "Hamiltonian does not conserve total S^z: its ground state spreads over "
+                     "sectors, so the energy stays above it (set total_sz = none)");
+        }
         if (!stoq_m) {
             ars_warn("the Hamiltonian is not stoquastic in the S^z basis%s: its ground state "
                      "may carry signs, which a positive network cannot represent%s",
