@@ -711,6 +711,20 @@ static hid_t open_resume(const char *path) {
     return open_input(path);
 }
 
+/* A file to resume has the groups a training run writes (/optimizer, /vmc). */
+static int check_training_groups(hid_t file, const char *path) {
+    const char *const groups[2] = {"optimizer", "vmc"};
+    for (int i = 0; i < 2; i++) {
+        if (H5Lexists(file, groups[i], H5P_DEFAULT) <= 0) {
+            return ARS_ERR(ARS_STATUS_EINPUT,
+                           "'%s' has no /%s group: it is not the output of a training run ([run] "
+                           "mode = train), so there is nothing to resume",
+                           path, groups[i]);
+        }
+    }
+    return ARS_OK;
+}
+
 static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
     hid_t file = open_resume(path);
     if (file < 0) {
@@ -719,14 +733,8 @@ static int load_train(const char *path, ars_opt *opt, ars_vmc_log *log) {
     train_state t;
     memset(&t, 0, sizeof t);
     int rc = check_format(file, path);
-    for (int i = 0; rc == ARS_OK && i < 2; i++) {
-        const char *group = i == 0 ? "optimizer" : "vmc";
-        if (H5Lexists(file, group, H5P_DEFAULT) <= 0) {
-            rc = ARS_ERR(ARS_STATUS_EINPUT,
-                         "'%s' has no /%s group: it is not the output of a training run ([run] "
-                         "mode = train), so there is nothing to resume",
-                         path, group);
-        }
+    if (rc == ARS_OK) {
+        rc = check_training_groups(file, path);
     }
     if (rc == ARS_OK) {
         rc = read_optimizer(file, path, opt, &t);
@@ -764,14 +772,8 @@ static int check_resume(const char *path, const ars_arch *arch) {
     }
     ars_arch recorded;
     int rc = check_format(file, path);
-    for (int i = 0; rc == ARS_OK && i < 2; i++) {
-        const char *group = i == 0 ? "optimizer" : "vmc";
-        if (H5Lexists(file, group, H5P_DEFAULT) <= 0) {
-            rc = ARS_ERR(ARS_STATUS_EINPUT,
-                         "'%s' has no /%s group: it is not the output of a training run ([run] "
-                         "mode = train), so there is nothing to resume",
-                         path, group);
-        }
+    if (rc == ARS_OK) {
+        rc = check_training_groups(file, path);
     }
     if (rc == ARS_OK) {
         rc = read_arch_from(file, path, &recorded);
