@@ -19,6 +19,8 @@ Main entry points
     load_model(path) / save_model(h5group, model)
     make_model(...)                      build a model dict with random weights
     sample(model, n, rng)                slow exact autoregressive sampler (for tests)
+    netket_local_states(spin, ordering)  NetKet's Spin local states, either ordering
+    netket_log_psi(configs, params, ...) NetKet's ARNNConv1D on its own parameter tree
     selfcheck()                          brute-force checks, see its docstring
 
 A "model" is a plain dict; see ``make_model`` for the list of keys.
@@ -190,10 +192,11 @@ def masked_conv1d(x, kernel, bias, dilation, exclusive, groups):
     if kp < 1:
         raise ValueError("kernel has no taps (kernel_size must be >= 2 for the exclusive layer)")
     if exclusive:
-        if d >= size:
-            # NetKet's x[:, :-d] would be empty and the output would have length d,
-            # not size: the layer is ill-defined there, refuse it.
-            raise ValueError("exclusive layer needs dilation < size (got %d >= %d)" % (d, size))
+        if d > size:
+            # NetKet's x[:, :-d] is then empty and the output would have length d, not
+            # size: the layer is ill-defined, refuse it. d == size is valid: every output
+            # site sees only the padding.
+            raise ValueError("exclusive layer needs dilation <= size (got %d > %d)" % (d, size))
         x = x[:, :-d, :]          # drop the last d sites
         left = kp * d             # ... and shift right by d more than a causal conv
     else:
@@ -378,6 +381,71 @@ def sample(model, n, rng):
         configs = np.stack([g[pick[b]](configs[b:b + 1])[0] for b in range(n)])
     configs = configs.astype(np.int8)
     return configs, log_prob(configs, model)
+
+
+# ---------------------------------------------------------------------------
+# NetKet's semantics, on NetKet's own parameter tree
+# ---------------------------------------------------------------------------
+#
+# Written from netket/models/autoreg.py (ARNNSequential.conditionals_log_psi, __call__) and
+# netket/hilbert/spin.py at netket 3b9e1c2, without reference to arsampler's layout:
+# the parameters are NetKet's tree {'_layers_0': {'kernel', 'bias'}, ...}, and the local index
+# of a value and the meaning of an output channel are those of NetKet's Spin space.
+#   inverted_ordering=False (the default since NetKet 3.16): local_states = [2S, 2S-2, ..., -2S]
+#   inverted_ordering=True (the historical order):           local_states = [-2S, ..., 2S]
+# In both, local index c is the state S^z = S - c (sigmaz is diag(2S, ..., -2S) on the
+# indices), so under the inverted order the value -1 of spin 1/2 is up.
+
+NETKET_ORDERINGS = ("default", "inverted")
+
+
+def netket_local_states(spin, ordering="default"):
+    """nk.hilbert.Spin(spin, N, inverted_ordering=(ordering == "inverted")).local_states."""
+    asc = spin_local_states(spin)
+    if ordering == "default":
+        return asc[::-1].copy()
+    if ordering == "inverted":
+        return asc
+    raise ValueError("unknown NetKet ordering %r (expected default|inverted)" % (ordering,))
+
+
+def netket_sz(configs, spin, ordering="default"):
+    """S^z of each site of NetKet configurations: S - (local index)."""
+    return spin - local_indices(configs, netket_local_states(spin, ordering))
+
+
+def netket_layers(params):
+    """[(kernel, bias or None), ...] of '_layers_0', '_layers_1', ... looked up by name."""
+    n = len([k for k in params if k.startswith("_layers_")])
+    out = []
+    for i in range(n):
+        layer = params["_layers_%d" % i]
+        bias = layer.get("bias")
+        out.append((np.asarray(layer["kernel"], dtype=np.float64),
+                    None if bias is None else np.asarray(bias, dtype=np.float64)))
+    return out
+
+
+def netket_conditionals_log_psi(configs, params, spin, kernel_dilation, activation="selu",
+                                ordering="default", machine_pow=MACHINE_POW):
+    """ARNNConv1D.conditionals_log_psi: (batch, size, local_size), channel c = local index c."""
+    x = np.asarray(configs, dtype=np.float64)[:, :, None]  # jnp.expand_dims(inputs, -1)
+    netket_local_states(spin, ordering)  # validates the ordering
+    act = ACTIVATIONS[activation]
+    for i, (kernel, bias) in enumerate(netket_layers(params)):
+        if i > 0:
+            x = act(x)
+        x = masked_conv1d(x, kernel, bias, kernel_dilation, exclusive=(i == 0), groups=1)
+    mp = float(machine_pow)
+    return x - (1.0 / mp) * logsumexp(mp * x, axis=-1)   # netket's _normalize
+
+
+def netket_log_psi(configs, params, spin, kernel_dilation, activation="selu",
+                   ordering="default"):
+    """ARNNConv1D.__call__: sum_t conditionals[t, states_to_local_indices(s_t)]."""
+    lp = netket_conditionals_log_psi(configs, params, spin, kernel_dilation, activation, ordering)
+    idx = local_indices(configs, netket_local_states(spin, ordering))
+    return np.take_along_axis(lp, idx[:, :, None], axis=-1)[:, :, 0].sum(axis=1)
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ static const char usage[] =
     "       arsampler --help | --version | --print-config [CONFIG] | --keys\n"
     "\n"
     "Draws exact samples from an autoregressive masked-convolution network (NetKet's\n"
-    "ARNNConv1D) for a spin chain, trains it to a ground state by variational Monte Carlo\n"
+    "ARNNConv1D, extended) for a spin chain, trains it to a ground state by variational Monte Carlo\n"
     "([run] mode = train), or computes exact energies (mode = exact); writes HDF5.\n"
     "\n"
     "  --set S.K=V      override key K of section [S] (repeatable), e.g. --set sampler.seed=7\n"

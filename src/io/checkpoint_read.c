@@ -404,8 +404,18 @@ static int load_variables(const char *path, ars_arnn *net) {
         char name[96];
         snprintf(name, sizeof name, "/variables/params/layers_%d", l);
         if (H5Lexists(file, name, H5P_DEFAULT) <= 0) {
-            rc = ARS_ERR(ARS_STATUS_EINPUT, "'%s': group %s is missing (the config has %d layers)",
-                         path, name, net->arch.layers);
+            /* NetKet's ARNNConv1D names its layers _layers_{i} and orders local states the
+             * other way: its weights need the converter, not a rename. */
+            snprintf(name, sizeof name, "/variables/params/_layers_%d", l);
+            const int netket = H5Lexists(file, name, H5P_DEFAULT) > 0;
+            snprintf(name, sizeof name, "/variables/params/layers_%d", l);
+            rc =
+                ARS_ERR(ARS_STATUS_EINPUT, "'%s': group %s is missing (the config has %d layers)%s",
+                        path, name, net->arch.layers,
+                        netket ? "; the file has NetKet's name _layers_*: convert NetKet weights "
+                                 "with scripts/netket-convert (NetKet orders local states the "
+                                 "other way)"
+                               : "");
             break;
         }
         hsize_t kd[3] = {(hsize_t)c->taps, (hsize_t)(c->cin / c->groups), (hsize_t)c->cout};

@@ -1,6 +1,7 @@
 /*
  * arnn: the autoregressive network ARNNConv1D, a stack of masked 1D convolutions that gives the
- * conditional amplitudes of a spin chain (NetKet's ARNNConv1D semantics).
+ * conditional amplitudes of a spin chain (NetKet's ARNNConv1D semantics, extended with per-layer
+ * dilations, feature groups and one-hot input; output channels in ascending 2*Sz order).
  *
  * Dimensions: B batch, L sites (size), D local states (local_size), n layers, F_l features of
  * layer l (F_{n-1} = D), C_0 input channels (1 for `value` input, D for `onehot`).

@@ -13,7 +13,8 @@
  * NetKet's formulation (drop the last d inputs when exclusive, left-pad with K'*d zeros, or with
  * (K-1)*d zeros when not exclusive, then a VALID dilated cross-correlation) is the same map: site t
  * sees inputs t-d, ..., t-K'd when exclusive and t, t-d, ..., t-(K-1)d otherwise. The kernel
- * layout (K', C/g, F) is Flax's, so variables move between NetKet and arsampler unchanged.
+ * layout (K', C/g, F) is Flax's. NetKet's ARNNConv1D weights still need scripts/netket-convert:
+ * its layer names and its local-state order differ.
  *
  * Activations are stored batch-contiguous, (site, channel, batch), so one site of one layer for
  * a whole batch is a small matrix product vectorised over the batch. Every output element is

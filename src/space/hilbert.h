@@ -1,7 +1,8 @@
 /*
  * hilbert: the Hilbert space of a chain of `size` spins of spin S.
  *
- * Local states are the values 2*Sz in ascending order, as in NetKet's Spin: spin-1/2 has
+ * Local states are the values 2*Sz in ascending order (NetKet's Spin with
+ * inverted_ordering=True orders its values so, but there index 0 is up): spin-1/2 has
  * [-1, +1], spin-1 [-2, 0, 2], spin-3/2 [-3, -1, 1, 3]; local_size D = 2S + 1. Inside arsampler
  * a configuration is stored as local INDICES (uint8, 0..D-1, index i has value 2i - (D-1));
  * values appear only at the boundaries (network input encoding, HDF5 output).
