@@ -5,7 +5,10 @@
 #    bit (variables, optimiser, log without timings, final samples);
 #  - --resume of a finished run with more iterations extends it;
 #  - mode = exact prints the exact energy and writes /reference/energy;
-#  - --resume without mode = train, or on a file that is not a training output, exits 2.
+#  - --resume without mode = train, or on a file that is not a training output, exits 2;
+#  - a stalled run warns once, saying what helps, and still finishes: a network that cannot
+#    reach the chain plateaus, one without the Marshall sign collapses; a run that converges
+#    does not warn.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
 file(WRITE ${WORK}/train.ini "[run]
@@ -94,3 +97,42 @@ ars_expect_rc(r1 2 "--resume with mode = sample")
 ars_run(r2 train.ini --resume --output ${WORK}/exact.h5)
 ars_expect_rc(r2 2 "--resume of a file that is not a training output")
 ars_expect_match("${r2_err}" "nothing to resume" "the --resume message")
+
+# Stalls (vmc/stall.h): warned once each, the run unchanged (it finishes, exit 0).
+file(WRITE ${WORK}/stall.ini "[run]
+mode = train
+threads = 1
+[system]
+size = 8
+total_sz = 0
+[model]
+layers = 2
+features = 8
+kernel_size = 8
+[sampler]
+n_samples = 512
+[hamiltonian]
+type = heisenberg
+marshall_sign = true
+[vmc]
+iterations = 120
+final_samples = 512
+")
+ars_run(r stall.ini --quiet --set model.layers=1 --set model.kernel_size=2 --output plateau.h5)
+ars_expect_rc(r 0 "a network that sees one site back")
+string(REGEX MATCHALL "the training has stalled" hits "${r_err}")
+list(LENGTH hits n)
+if(NOT n EQUAL 1 OR NOT r_err MATCHES "decaying diag_shift")
+    ars_fail("a plateau far above the reference: expected one stall warning with advice, got:\n"
+             "${r_err}")
+endif()
+ars_run(r stall.ini --quiet --set hamiltonian.marshall_sign=false --output collapse.h5)
+ars_expect_rc(r 0 "heisenberg without the Marshall sign")
+string(REGEX MATCHALL "samples are distinct" hits "${r_err}")
+list(LENGTH hits n)
+if(NOT n EQUAL 1)
+    ars_fail("a collapsing run: expected one warning about distinct samples, got:\n${r_err}")
+endif()
+ars_run(r train.ini --quiet --set vmc.iterations=150 --output converges.h5)
+ars_expect_rc(r 0 "a converging run")
+ars_expect_no_match("${r_err}" "stalled|distinct" "a converging run warns of no stall")

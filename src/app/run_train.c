@@ -22,6 +22,7 @@
 #include "app/setup.h"
 #include "app/stop_signals.h"
 #include "core/ars_common.h"
+#include "vmc/stall.h"
 
 /* One training run. The Hamiltonian and the network outlive the training state that points to
  * them; train and meta describe the output file of every checkpoint. */
@@ -182,16 +183,47 @@ static void save_last_good_state(train_run *t) {
     }
 }
 
-/* Warns once (rank 0) when few of the last iteration's samples were distinct. */
-static void warn_distinct(const train_run *t, int *warned) {
-    const ars_vmc_log *log = &t->vmc->log;
-    const size_t i = log->len - 1;
-    if (log->distinct_fraction[i] < t->cfg->distinct_warn && !*warned && t->ctx->comm->rank == 0) {
-        ars_warn("iteration %lld: only %.1f%% of the samples are distinct; the state is "
-                 "collapsing onto few configurations, which stalls SR (larger n_samples, "
-                 "diag_shift or a smaller learning_rate help)",
-                 (long long)log->iteration[i], 100.0 * log->distinct_fraction[i]);
-        *warned = 1;
+/* The largest possible fraction of distinct samples: min(1, D^L / n_samples). */
+static double max_distinct(const ars_config *cfg) {
+    const double log_states = cfg->size * log((double)(cfg->two_s + 1));
+    const double log_n = log((double)cfg->n_samples);
+    return log_states >= log_n ? 1.0 : exp(log_states - log_n);
+}
+
+/* Warns (rank 0) the first time the log shows each sign of a stall (stall.h), saying what
+ * usually helps (docs/results.md, "Choosing the defaults"); the run goes on unchanged. */
+static void warn_stall(const train_run *t, int warned[3]) {
+    const ars_config *cfg = t->cfg;
+    const ars_stall_settings s =
+        ars_stall_defaults(cfg->stall_warn, cfg->distinct_warn, max_distinct(cfg));
+    ars_stall_report r;
+    const ars_stall_kind kind = ars_stall_check(&t->vmc->log, t->exact, &s, &r);
+    if (kind == ARS_STALL_NONE || warned[kind] || t->ctx->comm->rank != 0) {
+        return;
+    }
+    warned[kind] = 1;
+    if (kind == ARS_STALL_COLLAPSE) {
+        ars_warn("iteration %lld: only %.1f%% of the samples are distinct (at most %.1f%% are "
+                 "possible); the state is collapsing onto few configurations, which stalls SR "
+                 "(larger n_samples, diag_shift or a smaller learning_rate help)",
+                 (long long)r.iteration, 100.0 * r.level, 100.0 * s.max_distinct);
+    } else if (isfinite(r.gap)) {
+        ars_warn("iteration %lld: the training has stalled: over the last %d iterations the "
+                 "energy fell by %.3g, %.1f%% of its distance %.3g to the reference (relative "
+                 "error %.2e). The run goes on unchanged. What usually helps: the start-up "
+                 "warnings, if any (receptive field, total_sz, marshall_sign); a decaying "
+                 "diag_shift (diag_shift = 0.1, diag_shift_schedule = exponential, "
+                 "diag_shift_decay = 0.98, diag_shift_min = 0.001); more features or samples. "
+                 "Continue with --resume --set vmc.KEY=VALUE (docs/results.md)",
+                 (long long)r.iteration, s.window, r.drop, 100.0 * r.drop / r.gap, r.gap, r.level);
+    } else {
+        ars_warn("iteration %lld: the training has stalled: over the last %d iterations the "
+                 "energy fell by %.3g, within its noise, at a V-score of %.2e. The run goes on "
+                 "unchanged. What usually helps: the start-up warnings, if any (receptive field, "
+                 "total_sz, marshall_sign); a decaying diag_shift (diag_shift = 0.1, "
+                 "diag_shift_schedule = exponential, diag_shift_decay = 0.98, diag_shift_min = "
+                 "0.001); more features or samples (docs/results.md)",
+                 (long long)r.iteration, s.window, r.drop, r.level);
     }
 }
 
@@ -200,7 +232,7 @@ static void warn_distinct(const train_run *t, int *warned) {
 static int train_loop(train_run *t, int *stop) {
     const ars_config *cfg = t->cfg;
     ars_vmc *vmc = t->vmc;
-    int warned_distinct = 0;
+    int warned[3] = {0, 0, 0};
     *stop = 0;
     while (vmc->iteration < cfg->iterations && *stop == 0) {
         int rc = ars_vmc_step(vmc);
@@ -210,7 +242,7 @@ static int train_loop(train_run *t, int *stop) {
         }
         /* mpirun passes a signal to every rank, not necessarily within one iteration. */
         *stop = ars_comm_max_int(t->ctx->comm, ars_stop_signals_received());
-        warn_distinct(t, &warned_distinct);
+        warn_stall(t, warned);
         if (!t->ctx->quiet) {
             ars_print_train_progress(vmc, cfg->iterations, t->first, t->t_start, &t->t_last, 0);
         }

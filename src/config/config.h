@@ -42,7 +42,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 54
+#define ARS_CONFIG_NKEYS 55
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -92,16 +92,17 @@ typedef struct ars_config {
     int iterations;
     int optimizer; /* 0 sgd, 1 adam */
     double learning_rate;
-    int lr_schedule; /* ars_schedule */
     double lr_decay, lr_min;
+    int lr_schedule; /* ars_schedule */
     int sr;
     double diag_shift;
-    int ds_schedule;
     double ds_decay, ds_min;
-    double opt_hyper[ARS_OPT_N_HYPER]; /* beta1, beta2, epsilon (opt/optimizer_keys.c) */
+    int ds_schedule;
     int checkpoint_every;
+    double opt_hyper[ARS_OPT_N_HYPER]; /* beta1, beta2, epsilon (opt/optimizer_keys.c) */
     int64_t final_samples;
     double distinct_warn;
+    double stall_warn;
     /* [observables] */
     int obs_mask;                   /* bit k: ars_obs_kind k */
     int renyi_cuts[ARS_MAX_LAYERS]; /* after finalize: the cuts (auto: size/2) */

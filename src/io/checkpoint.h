@@ -97,8 +97,8 @@ int ars_io_read_arch(const char *path, ars_arch *arch);
 /* Loads /variables/params into `net`, checking that the file's recorded architecture (when it
  * has /model; the chain size may differ) and every dataset's shape match net->arch, and that
  * every value is finite. A file holding only the /variables tree is accepted (NetKet's names
- * _layers_{i} are refused with a pointer to scripts/netket-convert). ARS_STATUS_EINPUT with a message naming the dataset on failure;
- * net->params is then unchanged. */
+ * _layers_{i} are refused with a pointer to scripts/netket-convert). ARS_STATUS_EINPUT with a
+ * message naming the dataset on failure; net->params is then unchanged. */
 int ars_io_load_variables(const char *path, ars_arnn *net);
 
 /* Reads /samples as local indices into a malloc'd (n, L) array and /log_prob into a malloc'd

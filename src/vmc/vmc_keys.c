@@ -84,5 +84,9 @@ const ars_config_key ars_vmc_run_keys[ARS_VMC_RUN_NKEYS] = {
      .def = "16384",
      .help = "fresh samples of the trained state for the final energy estimate (and /samples)"},
     VMC_DKEY("distinct_warn", distinct_warn, 0.0, 1.0, "0.05",
-             "warn when the fraction of distinct samples falls below this (SR stalls)"),
+             "warn when the fraction of distinct samples falls below this times the largest "
+             "possible, min(1, states / n_samples) (SR stalls); 0: never"),
+    VMC_DKEY("stall_warn", stall_warn, 0.0, 1.0, "0.005",
+             "warn when the energy is flat for 50 iterations at a relative error above this "
+             "(or a V-score above 0.05 without a reference); 0: never"),
 };
