@@ -95,11 +95,7 @@ ars_h5same(${WORK}/t0.h5 ${WORK}/tr.h5 "2 ranks + --resume with 3 ranks vs 1 pro
 function(refused_once what regex)
     mpi_run(r 3 ${ARGN})
     ars_expect_rc(r 2 "${what} with 3 ranks")
-    string(REGEX MATCHALL "${regex}" hits "${r_err}")
-    list(LENGTH hits n_hits)
-    if(NOT n_hits EQUAL 1)
-        ars_fail("${what} with 3 ranks: expected the message once, got ${n_hits}:\n${r_err}")
-    endif()
+    ars_expect_count("${r_err}" "${regex}" 1 "${what} with 3 ranks: the message")
 endfunction()
 
 # A config error, and errors found after the config is read (a Hamiltonian the chain does not

@@ -69,6 +69,15 @@ function(ars_expect_no_match text regex what)
     endif()
 endfunction()
 
+# ars_expect_count(text regex count what): `regex` matches `text` exactly `count` times.
+function(ars_expect_count text regex count what)
+    string(REGEX MATCHALL "${regex}" hits "${text}")
+    list(LENGTH hits n)
+    if(NOT n EQUAL count)
+        ars_fail("${what}: expected \"${regex}\" ${count} times, got ${n}:\n${text}")
+    endif()
+endfunction()
+
 # ars_expect_one_line(text regex what): exactly one line, matching `regex` (anchor it yourself).
 function(ars_expect_one_line text regex what)
     string(REGEX MATCHALL "\n" newlines "${text}")
