@@ -476,7 +476,7 @@ static void train_fixture_init(train_fixture *t, int iterations) {
 }
 
 static void train_fixture_write(const train_fixture *t, const char *path) {
-    ars_io_train tr = {&t->H, t->opt, &t->log, NAN, NULL};
+    ars_io_train tr = {.H = &t->H, .opt = t->opt, .log = &t->log, .exact_energy = NAN};
     ars_io_meta meta = {.config_text = "", .seed = 1};
     assert_int_equal(ars_io_write(path, &meta, t->net, NULL, NULL, 0, &tr), ARS_OK);
 }

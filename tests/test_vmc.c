@@ -165,7 +165,7 @@ static void check_resume_is_bitwise(ars_arch arch, const ars_ham *Hp) {
     for (int it = 0; it < N; it++) {
         assert_int_equal(ars_vmc_step(vb), ARS_OK);
     }
-    ars_io_train tr = {&H, vb->opt, &vb->log, -10.0, NULL};
+    ars_io_train tr = {.H = &H, .opt = vb->opt, .log = &vb->log, .exact_energy = -10.0};
     ars_io_meta meta = {.config_text = "", .seed = 5};
     assert_int_equal(ars_io_write(path, &meta, b, NULL, NULL, 0, &tr), ARS_OK);
     ars_vmc_free(vb);

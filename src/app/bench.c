@@ -2,6 +2,7 @@
  * arsampler-bench: sampling throughput beside the machine's own limit.
  *
  *   arsampler-bench [--threads 1,2] [--chunk 256] [--repeat 3] [--csv out/bench.csv] [--only a,b]
+ *   arsampler-bench --peaks [--threads 2] [--repeat 3]   (the two peaks only, one line each)
  *
  * 1. Peak: the best of several OpenBLAS DGEMM and SGEMM calls, n = 2048, with the same thread
  *    count as the sampler (2 n^3 flops each).
@@ -181,6 +182,7 @@ static double time_sampling(const workload *w, int threads, int chunk, int repea
 int main(int argc, char **argv) {
     int threads_list[8] = {1, 2}, n_threads = 2, chunk = 256, repeat = 3;
     const char *csv = "out/bench.csv", *only = NULL;
+    int peaks_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             n_threads = 0;
@@ -196,11 +198,22 @@ int main(int argc, char **argv) {
             csv = argv[++i];
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
+        } else if (strcmp(argv[i], "--peaks") == 0) {
+            peaks_only = 1;
         } else {
             fprintf(stderr, "usage: arsampler-bench [--threads 1,2] [--chunk 256] [--repeat 3] "
-                            "[--csv FILE] [--only a,b,c,d]\n");
+                            "[--csv FILE] [--only a,b,c,d] [--peaks]\n");
             return 2;
         }
+    }
+    if (peaks_only) {
+        /* One line per thread count, for scripts/bench --train. */
+        for (int ti = 0; ti < n_threads; ti++) {
+            const int th = threads_list[ti];
+            printf("peaks threads %d dgemm_gflops %.3f fma_roofline_gflops %.3f\n", th,
+                   gemm_peak(th, 0, repeat), fma_peak(th));
+        }
+        return 0;
     }
     FILE *out = fopen(csv, "w");
     if (out == NULL) {

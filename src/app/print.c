@@ -140,6 +140,23 @@ void ars_print_train_final(const ars_vmc_estimate *est, size_t n) {
     printf(", variance %.4g, V-score %.3g\n", est->energy_variance, est->vscore);
 }
 
+void ars_print_train_phases(const ars_vmc *v, double io_seconds, int io_writes) {
+    double total = 0.0;
+    for (int p = 0; p < ARS_VMC_N_PHASES; p++) {
+        total += v->phase_seconds[p];
+    }
+    const double n = (double)v->timed_steps;
+    printf("time per iteration: %.3g s =", total / n);
+    for (int p = 0; p < ARS_VMC_N_PHASES; p++) {
+        printf("%s %s %.3g s (%.0f%%)", p > 0 ? "," : "", ars_vmc_phase_names[p],
+               v->phase_seconds[p] / n, total > 0.0 ? 100.0 * v->phase_seconds[p] / total : 0.0);
+    }
+    if (io_writes > 0) {
+        printf("; checkpoint %.3g s per write", io_seconds / io_writes);
+    }
+    printf("\n");
+}
+
 /* Values of an array observable on one line: all of them up to 16, else the first 12. */
 static void print_array(const char *name, const ars_obs_value *v) {
     const int shown = v->len <= 16 ? v->len : 12;

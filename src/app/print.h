@@ -44,6 +44,10 @@ void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double
 /* The line of the final estimate of training, from n fresh samples. */
 void ars_print_train_final(const ars_vmc_estimate *est, size_t n);
 
+/* Where an iteration's time went: seconds per iteration of each phase (vmc.h), and its share;
+ * then the checkpoints' seconds per write (io_writes of them, io_seconds in all). */
+void ars_print_train_phases(const ars_vmc *v, double io_seconds, int io_writes);
+
 /* The summary of measured observables: one line per observable, from n samples measured in
  * `seconds`; the energy's line adds the relative error to `exact` unless it is NaN. */
 void ars_print_observables(const ars_obs_result *res, size_t n, double seconds, double exact);

@@ -41,6 +41,8 @@ typedef struct train_run {
     int64_t first;  /* the iteration this process started from (not 0 after --resume) */
     double t_start; /* when it started, and when it last printed a progress line */
     double t_last;
+    double io_seconds; /* the checkpoints written by this process: wall seconds and count */
+    int io_writes;
     uint8_t *samples; /* (nf, L) the final samples, owned */
     double *log_prob; /* (nf) owned */
     double *eloc;     /* (nf) owned */
@@ -248,7 +250,10 @@ static int train_loop(train_run *t, int *stop) {
         }
         if ((vmc->iteration % cfg->checkpoint_every == 0 && vmc->iteration < cfg->iterations) ||
             *stop != 0) {
+            const double t0 = ars_wtime();
             rc = ars_output_write(cfg, t->ctx, &t->meta, t->net, NULL, NULL, 0, &t->train);
+            t->io_seconds += ars_wtime() - t0;
+            t->io_writes++;
             if (rc != ARS_OK) {
                 return rc;
             }
@@ -310,11 +315,19 @@ static int train_finish(train_run *t) {
     }
     if (rc == ARS_OK) {
         t->train.final = &est;
+        t->train.phase_seconds = t->vmc->phase_seconds;
+        t->train.timed_steps = t->vmc->timed_steps;
+        t->train.eloc_sites_useful = t->vmc->eloc_sites_useful;
+        t->train.eloc_sites_computed = t->vmc->eloc_sites_computed;
+        t->train.checkpoint_seconds = t->io_writes > 0 ? t->io_seconds / t->io_writes : (double)NAN;
         rc = ars_output_write(cfg, ctx, &t->meta, t->net, t->samples, t->log_prob, nf, &t->train);
         t->train.final = NULL;
     }
     if (rc == ARS_OK) {
         ars_print_train_final(&est, nf);
+    }
+    if (rc == ARS_OK && !ctx->quiet && t->vmc->timed_steps > 0) {
+        ars_print_train_phases(t->vmc, t->io_seconds, t->io_writes);
     }
     if (rc == ARS_OK && !ctx->quiet) {
         printf("wrote %s\n", cfg->file);

@@ -16,7 +16,8 @@
  *   /optimizer             attrs type, step, beta1, beta2, epsilon; datasets m, v [P] (adam)
  *   /vmc                   attrs iterations_done and, at the end, final_energy, final_energy_error,
  *                          final_energy_variance, final_vscore, final_relative_error,
- *                          final_samples; datasets [iterations_done]: iteration, energy,
+ *                          final_samples, seconds_<phase> (vmc.h's phases, per iteration);
+ *                          datasets [iterations_done]: iteration, energy,
  *                          energy_error, energy_variance, vscore, relative_error, grad_norm,
  *                          distinct_fraction, seconds, learning_rate, diag_shift
  * Observables ([observables] names) add:
@@ -65,6 +66,14 @@ typedef struct ars_io_train {
     const ars_vmc_log *log;
     double exact_energy;           /* NaN: unknown, /reference is not written */
     const ars_vmc_estimate *final; /* the final estimate, or NULL (checkpoints) */
+    /* With final: wall seconds of each phase summed over timed_steps iterations of this process
+     * (vmc.h), written as /vmc attributes seconds_<phase> per iteration; NULL: not written. */
+    const double *phase_seconds;
+    int64_t timed_steps;
+    /* With phase_seconds: the local energies' network site evaluations over the timed steps
+     * (vmc.h), written per iteration as /vmc attributes local_energy_sites_useful, _computed. */
+    uint64_t eloc_sites_useful, eloc_sites_computed;
+    double checkpoint_seconds; /* with phase_seconds: per checkpoint write before, NaN if none */
 } ars_io_train;
 
 /* Writes a complete output file atomically: metadata, variables, when n > 0 the samples cfg

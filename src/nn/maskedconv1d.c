@@ -56,7 +56,39 @@ void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int
 }
 
 /* Per-sample parameter gradients: each (k, c, f) row is a sum over sites accumulated in
- * registers for a block of 16 samples, so the gradient matrix is written once. */
+ * registers for a block of 16 samples, so the gradient matrix is written once. The tile of
+ * PT_F features x PT_C channels reuses every loaded row PT_C (or PT_F) times; each accumulator
+ * still sums its products over t in ascending order from 0, so the bits do not depend on the
+ * tiling. */
+#define PT_F 4
+#define PT_C 2
+static inline __attribute__((always_inline)) void
+params_tile(double *dgrad, size_t ld, const double *dy, const double *x, int sh, int L, size_t xs,
+            size_t ys, size_t B, int k, int Cg, int F, int f0, int c0, int cx0, int b0, int nb,
+            int tf, int tc) {
+    double acc[PT_F][PT_C][16] = {{{0}}};
+    for (int t = sh; t < L; t++) {
+        const double *xr = x + (size_t)(t - sh) * xs + (size_t)cx0 * B + b0;
+        const double *yr = dy + (size_t)t * ys + (size_t)f0 * B + b0;
+        for (int i = 0; i < tf; i++) {
+            for (int c = 0; c < tc; c++) {
+#pragma omp simd
+                for (int v = 0; v < 16; v++) {
+                    acc[i][c][v] = fma(xr[(size_t)c * B + v], yr[(size_t)i * B + v], acc[i][c][v]);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < tf; i++) {
+        for (int c = 0; c < tc; c++) {
+            double *g = dgrad + ((size_t)(k * Cg + c0 + c) * F + f0 + i) * ld + b0;
+            for (int v = 0; v < nb; v++) {
+                g[v] += acc[i][c][v];
+            }
+        }
+    }
+}
+
 ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const double *dy,
                                             const double *x, const ars_conv *layer, int B, int L) {
     const int G = layer->groups, K = layer->taps, F = layer->cout, C = layer->cin;
@@ -64,25 +96,46 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
     const size_t xs = (size_t)C * B, ys = (size_t)F * B;
     for (int b0 = 0; b0 < B; b0 += 16) {
         const int nb = B - b0 < 16 ? B - b0 : 16;
-        for (int k = 0; k < K; k++) {
-            const int sh = ars_conv_shift(layer, k);
-            for (int f = 0; f < F; f++) {
-                const int j = f / Fg;
-                for (int c = 0; c < Cg; c++) {
-                    const double *xc = x + (size_t)(j * Cg + c) * B + b0;
-                    const double *yf = dy + (size_t)f * B + b0;
-                    double acc[16] = {0};
-                    for (int t = sh; t < L; t++) {
-                        const double *xr = xc + (size_t)(t - sh) * xs;
-                        const double *yr = yf + (size_t)t * ys;
-#pragma omp simd
+        if (nb < 16) {
+            /* The last block of a batch not a multiple of 16: one row at a time. */
+            for (int k = 0; k < K; k++) {
+                const int sh = ars_conv_shift(layer, k);
+                for (int f = 0; f < F; f++) {
+                    const int j = f / Fg;
+                    for (int c = 0; c < Cg; c++) {
+                        const double *xc = x + (size_t)(j * Cg + c) * B + b0;
+                        const double *yf = dy + (size_t)f * B + b0;
+                        double acc[16] = {0};
+                        for (int t = sh; t < L; t++) {
+                            const double *xr = xc + (size_t)(t - sh) * xs;
+                            const double *yr = yf + (size_t)t * ys;
+                            for (int v = 0; v < nb; v++) {
+                                acc[v] = fma(xr[v], yr[v], acc[v]);
+                            }
+                        }
+                        double *g = dgrad + ((size_t)(k * Cg + c) * F + f) * ld + b0;
                         for (int v = 0; v < nb; v++) {
-                            acc[v] = fma(xr[v], yr[v], acc[v]);
+                            g[v] += acc[v];
                         }
                     }
-                    double *g = dgrad + ((size_t)(k * Cg + c) * F + f) * ld + b0;
-                    for (int v = 0; v < nb; v++) {
-                        g[v] += acc[v];
+                }
+            }
+        } else {
+            for (int k = 0; k < K; k++) {
+                const int sh = ars_conv_shift(layer, k);
+                for (int j = 0; j < G; j++) {
+                    for (int f0 = j * Fg; f0 < (j + 1) * Fg; f0 += PT_F) {
+                        const int tf = (j + 1) * Fg - f0 < PT_F ? (j + 1) * Fg - f0 : PT_F;
+                        for (int c0 = 0; c0 < Cg; c0 += PT_C) {
+                            const int tc = Cg - c0 < PT_C ? Cg - c0 : PT_C;
+                            if (tf == PT_F && tc == PT_C) {
+                                params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F,
+                                            f0, c0, j * Cg + c0, b0, 16, PT_F, PT_C);
+                            } else {
+                                params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F,
+                                            f0, c0, j * Cg + c0, b0, 16, tf, tc);
+                            }
+                        }
                     }
                 }
             }
@@ -106,30 +159,64 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
     }
 }
 
-/* Input gradient: the forward's transpose, site by site. */
+/* Input gradient: the forward's transpose. dx[s, c, b] gathers W[k, c, f] dy[s + s_k, f, b]
+ * over the taps and features; a tile of IT_C channels x 16 samples stays in registers over all
+ * of them. Each accumulator adds its products in the order of the plain loop over t (ascending,
+ * so k descending) then f (ascending), starting from dx's value: the same bits. */
+#define IT_C 8
+static inline __attribute__((always_inline)) void
+input_tile(double *d, size_t B, const double *dy, const double *W, const ars_conv *layer, int s,
+           int L, size_t ys, int j, int Cg, int Fg, int F, int c0, int tc, int nb) {
+    double acc[IT_C][16];
+    for (int c = 0; c < tc; c++) {
+        for (int v = 0; v < nb; v++) {
+            acc[c][v] = d[(size_t)c * B + v];
+        }
+    }
+    for (int k = layer->taps - 1; k >= 0; k--) {
+        const int t = s + ars_conv_shift(layer, k);
+        if (t >= L) {
+            continue;
+        }
+        const double *w = W + ((size_t)k * Cg + c0) * F + (size_t)j * Fg;
+        const double *yt = dy + (size_t)t * ys + (size_t)(j * Fg) * B;
+        for (int f = 0; f < Fg; f++) {
+            const double *yr = yt + (size_t)f * B;
+            for (int c = 0; c < tc; c++) {
+                const double wf = w[(size_t)c * F + f];
+#pragma omp simd
+                for (int v = 0; v < nb; v++) {
+                    acc[c][v] = fma(wf, yr[v], acc[c][v]);
+                }
+            }
+        }
+    }
+    for (int c = 0; c < tc; c++) {
+        for (int v = 0; v < nb; v++) {
+            d[(size_t)c * B + v] = acc[c][v];
+        }
+    }
+}
+
 ARS_CLONES static void conv_backward_input(double *dx, const double *dy, const ars_conv *layer,
                                            int B, int L) {
-    const int G = layer->groups, K = layer->taps, F = layer->cout, C = layer->cin;
+    const int G = layer->groups, F = layer->cout, C = layer->cin;
     const int Cg = C / G, Fg = F / G;
     const size_t xs = (size_t)C * B, ys = (size_t)F * B;
     const double *W = layer->kernel;
-    for (int t = 0; t < L; t++) {
-        for (int k = 0; k < K; k++) {
-            const int s = t - ars_conv_shift(layer, k);
-            if (s < 0) {
-                continue;
-            }
-            for (int j = 0; j < G; j++) {
-                for (int c = 0; c < Cg; c++) {
-                    double *d = dx + (size_t)s * xs + (size_t)(j * Cg + c) * B;
-                    const double *w = W + ((size_t)k * Cg + c) * F + (size_t)j * Fg;
-                    for (int f = 0; f < Fg; f++) {
-                        const double wf = w[f];
-                        const double *yr = dy + (size_t)t * ys + (size_t)(j * Fg + f) * B;
-#pragma omp simd
-                        for (int b = 0; b < B; b++) {
-                            d[b] = fma(wf, yr[b], d[b]);
-                        }
+    for (int s = 0; s < L; s++) {
+        for (int j = 0; j < G; j++) {
+            for (int c0 = 0; c0 < Cg; c0 += IT_C) {
+                const int tc = Cg - c0 < IT_C ? Cg - c0 : IT_C;
+                for (int b0 = 0; b0 < B; b0 += 16) {
+                    const int nb = B - b0 < 16 ? B - b0 : 16;
+                    double *d = dx + (size_t)s * xs + (size_t)(j * Cg + c0) * B + b0;
+                    if (tc == IT_C && nb == 16) {
+                        input_tile(d, (size_t)B, dy + b0, W, layer, s, L, ys, j, Cg, Fg, F, c0,
+                                   IT_C, 16);
+                    } else {
+                        input_tile(d, (size_t)B, dy + b0, W, layer, s, L, ys, j, Cg, Fg, F, c0, tc,
+                                   nb);
                     }
                 }
             }

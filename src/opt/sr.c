@@ -188,8 +188,26 @@ static double times_columns(double *x, const double *O, const double *eps, size_
     return norm2;
 }
 
+/* The two phases of ars_sr_direction, timed apart (sr.h). */
+static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
+                        double eloc_mean, double diag_shift, int use_sr, double *t_built);
+
 int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
                      double eloc_mean, double diag_shift, int use_sr) {
+    const double t0 = ars_wtime();
+    double t1 = NAN;
+    const int rc = sr_direction(sr, x, grad_norm, O, eloc, eloc_mean, diag_shift, use_sr, &t1);
+    const double t2 = ars_wtime();
+    if (isnan(t1)) {
+        t1 = t2;
+    }
+    sr->seconds_build = t1 - t0;
+    sr->seconds_solve = t2 - t1;
+    return rc;
+}
+
+static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
+                        double eloc_mean, double diag_shift, int use_sr, double *t_built) {
     const size_t P = sr->P, n = sr->n;
     /* Centre O over the samples (sums in a fixed order). */
     for (size_t k = 0; k < P; k++) {
@@ -218,11 +236,13 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
     if (!sr->sample_space) {
         /* S = Oc Oc^T / n (P x P); solve (S + shift) x = F. */
         gram(sr, sr->mat, O, n, P, 1.0 / (double)n, 0);
+        *t_built = ars_wtime();
         return cholesky_solve(sr->mat, P, diag_shift, x);
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
      * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps with T = Oc^T Oc / n (n x n). */
     gram(sr, sr->mat, O, P, n, 1.0 / (double)n, 1);
+    *t_built = ars_wtime();
     int rc = cholesky_solve(sr->mat, n, diag_shift, eps);
     if (rc != ARS_OK) {
         return rc;

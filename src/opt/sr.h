@@ -35,6 +35,9 @@ typedef struct ars_sr {
     double *exch;      /* (about m (m + tile) / 2) the exchanged tiles, with comm */
     int *tile_owner;   /* (tiles) */
     size_t *rank_work; /* (3 ranks) tile load, count and position per rank */
+    /* Wall seconds of the last ars_sr_direction: build (centring, gradient, Gram matrix) and
+     * solve (Cholesky and the products after it); for the training benchmark. */
+    double seconds_build, seconds_solve;
 } ars_sr;
 
 ars_sr *ars_sr_alloc(size_t P, size_t n);

@@ -12,6 +12,7 @@
 #include <omp.h>
 
 #include "core/ars_common.h"
+#include "wf/ratio.h"
 
 #define LOG_COLUMN(f)                                                                              \
     { #f, offsetof(ars_vmc_log, f) }
@@ -248,6 +249,17 @@ static int local_energies(ars_vmc *v, double *eloc, const uint8_t *cfg, size_t n
     return ars_comm_sum_int(&v->comm, n_bad);
 }
 
+/* The site evaluations of every slot's ratio workspace so far (ratio.h). */
+static void eloc_sites(const ars_vmc *v, uint64_t *useful, uint64_t *computed) {
+    *useful = *computed = 0;
+    for (int s = 0; s < v->n_slots; s++) {
+        uint64_t u, c;
+        ars_ratio_ws_sites(ars_eloc_ws_ratio(v->ews[s]), &u, &c);
+        *useful += u;
+        *computed += c;
+    }
+}
+
 /* Mean, standard error, variance, V-score and relative error of n local energies. */
 static void estimate(ars_vmc_estimate *est, const double *eloc, size_t n, int L, double exact) {
     double sum = 0.0;
@@ -282,8 +294,12 @@ int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, s
     return ARS_OK;
 }
 
+const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES] = {"sample",   "local_energy", "gradient",
+                                                           "sr_build", "sr_solve",     "update"};
+
 int ars_vmc_step(ars_vmc *v) {
     const double t0 = ars_wtime();
+    double tp[ARS_VMC_N_PHASES + 1] = {t0}; /* phase p ran from tp[p] to tp[p + 1] */
     const size_t n = v->set.n_samples, P = v->net->n_params, L = (size_t)v->net->arch.hilbert.size;
     const size_t cs = (size_t)v->set.chunk_size;
     const size_t n_chunks = (n + cs - 1) / cs;
@@ -294,7 +310,12 @@ int ars_vmc_step(ars_vmc *v) {
     if (rc != ARS_OK) {
         return rc;
     }
+    tp[ARS_VMC_PHASE_ELOC] = ars_wtime();
+    uint64_t u0, c0s, u1, c1s;
+    eloc_sites(v, &u0, &c0s);
     const int n_bad = local_energies(v, v->eloc, v->cfg, n);
+    eloc_sites(v, &u1, &c1s);
+    tp[ARS_VMC_PHASE_GRAD] = ars_wtime();
     /* Per-sample gradients, chunk by chunk; each chunk writes its own columns of O. */
     size_t c0, c1;
     ars_comm_chunks(&v->comm, n_chunks, &c0, &c1);
@@ -313,6 +334,7 @@ int ars_vmc_step(ars_vmc *v) {
         }
     }
     ars_comm_allgather_columns(&v->comm, v->O, P, n, cs, v->gather);
+    tp[ARS_VMC_PHASE_SR_BUILD] = ars_wtime();
     /* From here on every rank holds the same data and computes the same bits. */
     ars_vmc_estimate est;
     estimate(&est, v->eloc, n, (int)L, v->set.exact_energy);
@@ -330,6 +352,8 @@ int ars_vmc_step(ars_vmc *v) {
                                        v->set.ds_min, it);
     double gnorm = 0.0;
     rc = ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr);
+    tp[ARS_VMC_PHASE_SR_SOLVE] = tp[ARS_VMC_PHASE_SR_BUILD] + v->sr->seconds_build;
+    tp[ARS_VMC_PHASE_UPDATE] = tp[ARS_VMC_PHASE_SR_SOLVE] + v->sr->seconds_solve;
     if (rc != ARS_OK) {
         return ARS_ERR(rc,
                        "iteration %lld: no update direction (see above); the parameters "
@@ -382,7 +406,14 @@ int ars_vmc_step(ars_vmc *v) {
     log->distinct_fraction[i] = distinct_fraction(v);
     log->learning_rate[i] = lr;
     log->diag_shift[i] = ds;
-    log->seconds[i] = ars_wtime() - t0;
+    tp[ARS_VMC_N_PHASES] = ars_wtime();
+    log->seconds[i] = tp[ARS_VMC_N_PHASES] - t0;
+    for (int p = 0; p < ARS_VMC_N_PHASES; p++) {
+        v->phase_seconds[p] += tp[p + 1] - tp[p];
+    }
+    v->timed_steps++;
+    v->eloc_sites_useful += u1 - u0;
+    v->eloc_sites_computed += c1s - c0s;
     v->iteration++;
     return ARS_OK;
 }

@@ -68,6 +68,20 @@ extern const ars_vmc_log_column ars_vmc_log_columns[ARS_VMC_LOG_COLUMNS];
 /* Column i (0 <= i < ARS_VMC_LOG_COLUMNS) of the log: its first entry (NULL before allocation). */
 double *ars_vmc_log_data(const ars_vmc_log *log, int i);
 
+/* The phases of a step, timed apart (wall seconds) for the training benchmark: drawing the
+ * samples, their local energies, the per-sample gradients (and their gather), the SR build
+ * (centring, energy gradient, Gram matrix), the SR solve, the optimizer update. */
+typedef enum ars_vmc_phase {
+    ARS_VMC_PHASE_SAMPLE,
+    ARS_VMC_PHASE_ELOC,
+    ARS_VMC_PHASE_GRAD,
+    ARS_VMC_PHASE_SR_BUILD,
+    ARS_VMC_PHASE_SR_SOLVE,
+    ARS_VMC_PHASE_UPDATE,
+    ARS_VMC_N_PHASES
+} ars_vmc_phase;
+extern const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES];
+
 typedef struct ars_vmc {
     ars_arnn *net;    /* not owned; updated in place */
     const ars_ham *H; /* not owned */
@@ -91,6 +105,11 @@ typedef struct ars_vmc {
     ars_eloc_ws **ews; /* (n_slots) local-energy scratch */
     int64_t iteration; /* iterations completed */
     ars_vmc_log log;
+    double phase_seconds[ARS_VMC_N_PHASES]; /* summed over this process's steps */
+    int64_t timed_steps;                    /* the steps summed there */
+    /* Network site evaluations of the local energies in those steps, useful and computed
+     * (ratio.h's ars_ratio_ws_sites), this process's chunks. */
+    uint64_t eloc_sites_useful, eloc_sites_computed;
 } ars_vmc;
 
 /* Makes every rank's state rank 0's: parameters, optimiser state, log and iteration (after rank

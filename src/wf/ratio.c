@@ -55,6 +55,10 @@ struct ars_ratio_ws {
     ars_change *gch; /* (B, max_changes) the changes mapped by g (symmetrised only) */
     double *glp;     /* (G, B) log psi(g s) (symmetrised only) */
     double *gdlog;   /* (G, B, max_changes) log psi(g s') - log psi(g s) (symmetrised only) */
+    /* Site evaluations of the network (every layer at one site of one configuration) since the
+     * allocation: the samples' own passes plus the segments [p, e] (useful), and what the
+     * batched windows ran (computed >= useful: a batch runs the union of its windows' sites). */
+    uint64_t sites_useful, sites_computed;
 };
 
 static int arch_equal(const ars_arch *x, const ars_arch *y) {
@@ -234,6 +238,11 @@ int ars_ratio_ws_reach(const ars_ratio_ws *ws) {
     return ws->R;
 }
 
+void ars_ratio_ws_sites(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed) {
+    *useful = ws->sites_useful;
+    *computed = ws->sites_computed;
+}
+
 int ars_ratio_ws_window(const ars_ratio_ws *ws) {
     return ws->W;
 }
@@ -350,6 +359,7 @@ static void ratio_flush(ars_ratio_ws *ws, ratio_queue *q) {
         Lc = q->rec[w].hi + 1 > Lc ? q->rec[w].hi + 1 : Lc;
     }
     ratio_window_forward(ws, q, t0, Lc);
+    ws->sites_computed += (uint64_t)(Lc - t0) * (uint64_t)nw;
     /* New terms, site by site over the batch (contiguous in w). */
     const double *lw = ws->win->lpsi;
     double *acc = ws->acc;
@@ -409,6 +419,7 @@ static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int
             m0 += change_delta(ws, cfg, b, c, k);
         }
     }
+    ws->sites_useful += (uint64_t)(e + 1 - p);
     ratio_window *r = &q->rec[q->n++];
     r->change = f;
     r->b = b;
@@ -428,6 +439,8 @@ static void ratio_prepare(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *
     ws->q[0].n = ws->q[1].n = 0;
     ws->B_used = B;
     ars_arnn_forward(cfg, net, ws->full, B, L);
+    ws->sites_useful += (uint64_t)B * (uint64_t)L;
+    ws->sites_computed += (uint64_t)B * (uint64_t)L;
     ratio_context(ws, B);
     for (int t = 0; t < L; t++) {
         const double *lt = ws->full->lpsi + (size_t)t * D * B;

@@ -55,6 +55,11 @@ size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_s
 int ars_ratio_ws_reach(const ars_ratio_ws *ws);
 int ars_ratio_ws_window(const ars_ratio_ws *ws);
 
+/* Site evaluations (every layer at one site of one configuration) since the allocation: useful
+ * (the samples' own passes and the sites [p, e] of every segment) and computed (what the
+ * batched windows ran); for the training benchmark's flop count. */
+void ars_ratio_ws_sites(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed);
+
 /* dlog[b * stride + k] = log|psi(s'_bk)| - log|psi(s_b)| of the state of `net` (symmetrised when
  * its architecture is) for the changes ch[b * stride + k], k < n[b] <= max_changes, of the
  * configurations cfg (B, L); -inf for a change that leaves the sector. Runs its own forward
