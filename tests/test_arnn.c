@@ -593,6 +593,45 @@ static void test_weighted_backward_scales_each_sample(void **state) {
     ars_arnn_free(net);
 }
 
+/* The backward pass gives each sample the same bits alone (B = 1: the kernels' remainder paths)
+ * as within a batch of 37 (two full register tiles of 16 samples, then 5), for every
+ * architecture (feature groups, channel counts that do not fill a tile) and one wide enough to
+ * fill the input gradient's tile of 8 channels. */
+static void test_backward_bits_do_not_depend_on_the_batch(void **state) {
+    (void)state;
+    enum { B = 37 };
+    const arch_case wide = {12, 1, 3, 16, 3, {1, 2, 4}, 2, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE};
+    for (size_t i = 0; i <= N_CASES; i++) {
+        ars_arch arch = case_arch(i < N_CASES ? &cases[i] : &wide);
+        ars_arnn *net = ars_test_random_net(&arch, 1700 + i, 0.7);
+        const int L = arch.hilbert.size, D = arch.hilbert.local_size;
+        const size_t P = net->n_params;
+        uint8_t cfg[B * 16];
+        for (int k = 0; k < B * L; k++) {
+            cfg[k] = (uint8_t)((k * 7 + 3 + (int)i + k / 5) % D);
+        }
+        ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
+        double *gb = calloc(P * B, sizeof(double)), *g1 = calloc(P, sizeof(double));
+        ars_arnn_forward(cfg, net, ws, B, L);
+        ars_arnn_backward(gb, (size_t)B, cfg, net, ws, B, NULL);
+        for (int b = 0; b < B; b++) {
+            memset(g1, 0, P * sizeof(double));
+            ars_arnn_forward(cfg + (size_t)b * L, net, ws, 1, L);
+            ars_arnn_backward(g1, 1, cfg + (size_t)b * L, net, ws, 1, NULL);
+            for (size_t k = 0; k < P; k++) {
+                if (memcmp(&g1[k], &gb[k * B + (size_t)b], sizeof(double)) != 0) {
+                    fail_msg("case %zu, sample %d, parameter %zu: %.17g alone, %.17g in the batch",
+                             i, b, k, g1[k], gb[k * B + (size_t)b]);
+                }
+            }
+        }
+        free(gb);
+        free(g1);
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(net);
+    }
+}
+
 /* The spin flip maps total_sz to -total_sz: only the zero sector can be spin-flip symmetrised. */
 static void test_spin_flip_needs_the_zero_sector(void **state) {
     (void)state;
@@ -853,6 +892,7 @@ int main(void) {
         cmocka_unit_test(test_symmetrised_probability_is_the_group_mean),
         cmocka_unit_test(test_masked_symmetrised_gradients_match_finite_differences),
         cmocka_unit_test(test_weighted_backward_scales_each_sample),
+        cmocka_unit_test(test_backward_bits_do_not_depend_on_the_batch),
         cmocka_unit_test(test_spin_flip_needs_the_zero_sector),
         cmocka_unit_test(test_site_function_with_shortest_rings_equals_full_pass_bitwise),
         cmocka_unit_test(test_site_function_masks_each_sample_at_its_own_chain_position),
