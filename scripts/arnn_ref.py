@@ -2,8 +2,9 @@
 """Independent numpy reference of the arsampler forward pass.
 
 This module re-implements, in plain numpy and float64, the autoregressive
-network that arsampler evaluates in C: NetKet's ``ARNNConv1D`` built from
-``MaskedConv1D`` layers.  It is written the way NetKet/Flax write it (slice,
+network that arsampler evaluates in C: NetKet's ``MaskedConv1D`` layers stacked as in
+``ARNNConv1D``, with arsampler's extensions and its ascending local-state order (NetKet's own
+semantics, on NetKet's parameter tree, are ``netket_log_psi`` below).  It is written the way NetKet/Flax write it (slice,
 zero-pad on the left, then a dilated VALID cross-correlation as done by
 ``jax.lax.conv_general_dilated``), NOT the way the C code does it, so that the
 two implementations can check each other.
