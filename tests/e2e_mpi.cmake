@@ -58,6 +58,8 @@ type = tfim
 h = 0.9
 [vmc]
 iterations = 24
+optimizer = adam
+learning_rate = 0.01
 checkpoint_every = 8
 final_samples = 300
 [observables]

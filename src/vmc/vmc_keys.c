@@ -43,9 +43,9 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
      .type = ARS_KEY_ENUM,
      .offset = ARS_CONFIG_OFF(optimizer),
      .name_at = optimizer_name,
-     .def = "adam",
+     .def = "sgd", /* with the SR default: docs/results.md, "Choosing the defaults" */
      .help = "sgd or adam, applied to the gradient (or to the natural gradient with sr = true)"},
-    VMC_DKEY("learning_rate", learning_rate, 0.0, 1e6, "0.01", "step size"),
+    VMC_DKEY("learning_rate", learning_rate, 0.0, 1e6, "0.05", "step size"),
     VMC_SCHEDULE("learning_rate_schedule", lr_schedule,
                  "constant, or exponential: lr * decay^iteration, not below learning_rate_min"),
     VMC_DKEY("learning_rate_decay", lr_decay, 0.0, 1.0, "1.0",

@@ -36,6 +36,7 @@ seed = 11
 type = tfim
 [vmc]
 iterations = $ITS
+optimizer = adam               ; its moments are state that the resume must restore
 learning_rate = 0.02
 checkpoint_every = 5
 final_samples = 512
