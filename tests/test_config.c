@@ -226,8 +226,7 @@ static void test_defaults_give_every_key_its_documented_value(void **state) {
     assert_int_equal(c.n_features, 1);
     assert_int_equal(c.features[0], 16);
     assert_int_equal(c.kernel_size, 3);
-    assert_int_equal(c.n_dilation, 1);
-    assert_int_equal(c.dilation[0], 1);
+    assert_int_equal(c.n_dilation, 0); /* auto */
     assert_int_equal(c.activation, ARS_ACTIVATION_SELU);
     assert_int_equal(c.use_bias, 1);
     assert_int_equal(c.feature_group_count, 1);
@@ -240,6 +239,31 @@ static void test_defaults_give_every_key_its_documented_value(void **state) {
     for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
         assert_int_equal(c.line[i], 0);
     }
+}
+
+/* kernel_dilation = auto: 1, K-1, (K-1)K, ... capped at the size; the receptive field of the
+ * default network (3 layers, kernel 3: dilations 1, 2, 6) is 18 sites without gaps, and an
+ * explicit value is kept. */
+static void test_auto_dilation_covers_the_chain_without_gaps(void **state) {
+    (void)state;
+    ars_config c;
+    parse_ok(&c, "[system]\nsize = 19\n");
+    ars_arch a;
+    ars_config_arch(&c, &a);
+    assert_int_equal(a.dilation[0], 1);
+    assert_int_equal(a.dilation[1], 2);
+    assert_int_equal(a.dilation[2], 6);
+    uint8_t depends[2 * 19];
+    assert_int_equal(ars_arch_receptive_field(&a, depends), 18);
+    for (int r = 1; r < 19; r++) {
+        assert_int_equal(depends[r], 1); /* every earlier site of the 19-site chain */
+    }
+    assert_int_equal(ars_arch_auto_dilation(3, 4, 1000), 48); /* (K-1) K^2 */
+    assert_int_equal(ars_arch_auto_dilation(5, 3, 20), 20);   /* capped at the size */
+    assert_int_equal(ars_arch_auto_dilation(1, 2, 1), 1);     /* never below 1 */
+    parse_ok(&c, "[model]\nkernel_dilation = 1\n");
+    ars_config_arch(&c, &a);
+    assert_int_equal(a.dilation[2], 1);
 }
 
 static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) {
@@ -1541,6 +1565,7 @@ static void test_term_is_the_one_repeatable_key(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_give_every_key_its_documented_value),
+        cmocka_unit_test(test_auto_dilation_covers_the_chain_without_gaps),
         cmocka_unit_test(test_defaults_pass_finalize_and_every_key_has_a_value),
         cmocka_unit_test(test_default_output_is_out_slash_config_stem_dot_h5),
         cmocka_unit_test(test_where_names_the_line_the_default_or_the_override),

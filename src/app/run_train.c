@@ -192,6 +192,15 @@ static double max_distinct(const ars_config *cfg) {
     return log_states >= log_n ? 1.0 : exp(log_states - log_n);
 }
 
+/* What helped the stalled chains of the defaults matrix (docs/results.md). */
+#define STALL_ADVICE                                                                               \
+    "The run goes on unchanged. What usually helps: the start-up warnings, if any (receptive "     \
+    "field, total_sz, marshall_sign); sgd rather than adam; a decaying diag_shift "                \
+    "(learning_rate = 0.02, diag_shift = 0.1, diag_shift_schedule = exponential, "                 \
+    "diag_shift_decay = 0.98, diag_shift_min = 0.001: slower, but it solved the hardest chains "   \
+    "of the matrix); more features or samples. Continue with --resume --set vmc.KEY=VALUE "        \
+    "(docs/results.md)"
+
 /* Warns (rank 0) the first time the log shows each sign of a stall (stall.h), saying what
  * usually helps (docs/results.md, "Choosing the defaults"); the run goes on unchanged. */
 static void warn_stall(const train_run *t, int warned[3]) {
@@ -212,20 +221,13 @@ static void warn_stall(const train_run *t, int warned[3]) {
     } else if (isfinite(r.gap)) {
         ars_warn("iteration %lld: the training has stalled: over the last %d iterations the "
                  "energy fell by %.3g, %.1f%% of its distance %.3g to the reference (relative "
-                 "error %.2e). The run goes on unchanged. What usually helps: the start-up "
-                 "warnings, if any (receptive field, total_sz, marshall_sign); a decaying "
-                 "diag_shift (diag_shift = 0.1, diag_shift_schedule = exponential, "
-                 "diag_shift_decay = 0.98, diag_shift_min = 0.001); more features or samples. "
-                 "Continue with --resume --set vmc.KEY=VALUE (docs/results.md)",
-                 (long long)r.iteration, s.window, r.drop, 100.0 * r.drop / r.gap, r.gap, r.level);
+                 "error %.2e). %s",
+                 (long long)r.iteration, s.window, r.drop, 100.0 * r.drop / r.gap, r.gap, r.level,
+                 STALL_ADVICE);
     } else {
         ars_warn("iteration %lld: the training has stalled: over the last %d iterations the "
-                 "energy fell by %.3g, within its noise, at a V-score of %.2e. The run goes on "
-                 "unchanged. What usually helps: the start-up warnings, if any (receptive field, "
-                 "total_sz, marshall_sign); a decaying diag_shift (diag_shift = 0.1, "
-                 "diag_shift_schedule = exponential, diag_shift_decay = 0.98, diag_shift_min = "
-                 "0.001); more features or samples (docs/results.md)",
-                 (long long)r.iteration, s.window, r.drop, r.level);
+                 "energy fell by %.3g, within its noise, at a V-score of %.2e. %s",
+                 (long long)r.iteration, s.window, r.drop, r.level, STALL_ADVICE);
     }
 }
 

@@ -635,7 +635,8 @@ void ars_config_arch(const ars_config *c, ars_arch *arch) {
         } else {
             arch->features[l] = c->features[0];
         }
-        arch->dilation[l] = c->dilation[c->n_dilation > 1 && l < c->n_dilation ? l : 0];
+        arch->dilation[l] = c->n_dilation == 0 ? ars_arch_auto_dilation(l, c->kernel_size, c->size)
+                                               : c->dilation[c->n_dilation > 1 ? l : 0];
     }
     arch->features[c->layers - 1] = arch->hilbert.local_size;
     arch->feature_group_count = c->feature_group_count;

@@ -35,6 +35,18 @@ int ars_arch_groups(const ars_arch *arch, int l) {
     return (l > 0 && l < arch->layers - 1) ? arch->feature_group_count : 1;
 }
 
+int ars_arch_auto_dilation(int l, int K, int L) {
+    const int cap = L > 1 ? L : 1;
+    if (l == 0) {
+        return 1;
+    }
+    long d = K - 1;
+    for (int i = 1; i < l && d < cap; i++) {
+        d *= K;
+    }
+    return d < cap ? (int)d : cap;
+}
+
 int ars_arch_check(const ars_arch *arch, char *why, size_t why_len) {
     if (arch->layers < 1 || arch->layers > ARS_MAX_LAYERS) {
         snprintf(why, why_len, "layers must be between 1 and %d (got %d)", ARS_MAX_LAYERS,

@@ -53,8 +53,10 @@ const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS] = {
      .count_offset = ARS_CONFIG_OFF(n_dilation),
      .min = 1,
      .max = 1000000,
-     .def = "1",
-     .help = "dilation of every layer (one integer), or a list with one per layer"},
+     .def = "auto",
+     .help = "dilation of every layer (one integer), a list with one per layer, or auto: 1, "
+             "K-1, (K-1)K, (K-1)K^2, ... (at most size), whose receptive field (K-1)K^(layers-1) "
+             "has no gaps"},
     {.section = "model",
      .key = "activation",
      .type = ARS_KEY_ENUM,
