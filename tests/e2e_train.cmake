@@ -130,9 +130,9 @@ ars_expect_rc(r 0 "a converging run")
 ars_expect_no_match("${r_err}" "stalled|distinct" "a converging run warns of no stall")
 
 # A newcomer's first run: the defaults (issue 14, docs/results.md "Choosing the defaults") with
-# only the model and the network of configs/quickstart.ini. An 8-site Heisenberg ring reaches a
-# relative error below 1e-3 within 60 iterations (measured: 4.6e-5; the old defaults, adam with
-# 0.01, end at 3.0e-2).
+# only the model and the network of configs/quickstart.ini (and 1024 samples, for time). An
+# 8-site Heisenberg ring reaches a relative error below 1e-3 within 60 iterations (measured:
+# 6.4e-5; the old defaults, adam with 0.01, end at 1.2e-2).
 file(WRITE ${WORK}/first.ini "[run]
 mode = train
 [system]
@@ -144,9 +144,11 @@ kernel_dilation = 1, 2, 4
 [hamiltonian]
 type = heisenberg
 marshall_sign = true
+[sampler]
+n_samples = 1024
 [vmc]
 iterations = 60
-final_samples = 4096
+final_samples = 2048
 ")
 ars_run(r first.ini --quiet --output first.h5)
 ars_expect_rc(r 0 "a first run with the defaults")
