@@ -266,17 +266,15 @@ static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
             goto done;
         }
     }
-    for (int p = 0; tr->final != NULL && tr->phase_seconds != NULL && tr->timed_steps > 0 &&
-                    p < ARS_VMC_N_PHASES;
-         p++) {
-        char name[64];
-        snprintf(name, sizeof name, "seconds_%s", ars_vmc_phase_names[p]);
-        const double s = tr->phase_seconds[p] / (double)tr->timed_steps;
-        if (ars_h5_attr_write(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &s) < 0) {
-            goto done;
-        }
-    }
     if (tr->final != NULL && tr->phase_seconds != NULL && tr->timed_steps > 0) {
+        for (int p = 0; p < ARS_VMC_N_PHASES; p++) {
+            char name[64];
+            snprintf(name, sizeof name, "seconds_%s", ars_vmc_phase_names[p]);
+            const double s = tr->phase_seconds[p] / (double)tr->timed_steps;
+            if (ars_h5_attr_write(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &s) < 0) {
+                goto done;
+            }
+        }
         const double su = (double)tr->eloc_sites_useful / (double)tr->timed_steps;
         const double sc = (double)tr->eloc_sites_computed / (double)tr->timed_steps;
         if (ars_h5_attr_write(g, "local_energy_sites_useful", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,

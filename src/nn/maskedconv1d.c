@@ -56,7 +56,7 @@ void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int
 }
 
 /* Per-sample parameter gradients: each (k, c, f) row is a sum over sites accumulated in
- * registers for a block of 16 samples, so the gradient matrix is written once. The tile of
+ * registers for a block of nb <= 16 samples, so the gradient matrix is written once. The tile of
  * PT_F features x PT_C channels reuses every loaded row PT_C (or PT_F) times; each accumulator
  * still sums its products over t in ascending order from 0, so the bits do not depend on the
  * tiling. */
@@ -73,7 +73,7 @@ params_tile(double *dgrad, size_t ld, const double *dy, const double *x, int sh,
         for (int i = 0; i < tf; i++) {
             for (int c = 0; c < tc; c++) {
 #pragma omp simd
-                for (int v = 0; v < 16; v++) {
+                for (int v = 0; v < nb; v++) {
                     acc[i][c][v] = fma(xr[(size_t)c * B + v], yr[(size_t)i * B + v], acc[i][c][v]);
                 }
             }
@@ -96,45 +96,20 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
     const size_t xs = (size_t)C * B, ys = (size_t)F * B;
     for (int b0 = 0; b0 < B; b0 += 16) {
         const int nb = B - b0 < 16 ? B - b0 : 16;
-        if (nb < 16) {
-            /* The last block of a batch not a multiple of 16: one row at a time. */
-            for (int k = 0; k < K; k++) {
-                const int sh = ars_conv_shift(layer, k);
-                for (int f = 0; f < F; f++) {
-                    const int j = f / Fg;
-                    for (int c = 0; c < Cg; c++) {
-                        const double *xc = x + (size_t)(j * Cg + c) * B + b0;
-                        const double *yf = dy + (size_t)f * B + b0;
-                        double acc[16] = {0};
-                        for (int t = sh; t < L; t++) {
-                            const double *xr = xc + (size_t)(t - sh) * xs;
-                            const double *yr = yf + (size_t)t * ys;
-                            for (int v = 0; v < nb; v++) {
-                                acc[v] = fma(xr[v], yr[v], acc[v]);
-                            }
-                        }
-                        double *g = dgrad + ((size_t)(k * Cg + c) * F + f) * ld + b0;
-                        for (int v = 0; v < nb; v++) {
-                            g[v] += acc[v];
-                        }
-                    }
-                }
-            }
-        } else {
-            for (int k = 0; k < K; k++) {
-                const int sh = ars_conv_shift(layer, k);
-                for (int j = 0; j < G; j++) {
-                    for (int f0 = j * Fg; f0 < (j + 1) * Fg; f0 += PT_F) {
-                        const int tf = (j + 1) * Fg - f0 < PT_F ? (j + 1) * Fg - f0 : PT_F;
-                        for (int c0 = 0; c0 < Cg; c0 += PT_C) {
-                            const int tc = Cg - c0 < PT_C ? Cg - c0 : PT_C;
-                            if (tf == PT_F && tc == PT_C) {
-                                params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F,
-                                            f0, c0, j * Cg + c0, b0, 16, PT_F, PT_C);
-                            } else {
-                                params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F,
-                                            f0, c0, j * Cg + c0, b0, 16, tf, tc);
-                            }
+        for (int k = 0; k < K; k++) {
+            const int sh = ars_conv_shift(layer, k);
+            for (int j = 0; j < G; j++) {
+                for (int f0 = j * Fg; f0 < (j + 1) * Fg; f0 += PT_F) {
+                    const int tf = (j + 1) * Fg - f0 < PT_F ? (j + 1) * Fg - f0 : PT_F;
+                    for (int c0 = 0; c0 < Cg; c0 += PT_C) {
+                        const int tc = Cg - c0 < PT_C ? Cg - c0 : PT_C;
+                        /* The full tile with constant bounds, so that it stays in registers. */
+                        if (nb == 16 && tf == PT_F && tc == PT_C) {
+                            params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F, f0,
+                                        c0, j * Cg + c0, b0, 16, PT_F, PT_C);
+                        } else {
+                            params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F, f0,
+                                        c0, j * Cg + c0, b0, nb, tf, tc);
                         }
                     }
                 }
