@@ -61,6 +61,15 @@ ref = f['reference/energy'][()]
 assert abs(f['vmc/relative_error'][-1] - abs((f['vmc/energy'][-1] - ref) / ref)) < 1e-15
 fe, err = f['vmc'].attrs['final_energy'], f['vmc'].attrs['final_energy_error']
 assert fe > ref - 5 * err, (fe, ref, err)   # variational, within the error bar
+# The phases of an iteration (issue 16): seconds per iteration, their sum within the logged
+# iteration times; the local energies evaluate at least every sample's own L sites.
+v = f['vmc'].attrs
+phases = [v['seconds_' + p] for p in
+          ('sample', 'local_energy', 'gradient', 'sr_build', 'sr_solve', 'update')]
+assert all(s >= 0 for s in phases) and sum(phases) > 0, phases
+assert sum(phases) <= f['vmc/seconds'][()].mean() * (1 + 1e-9), (phases, f['vmc/seconds'][()])
+assert v['local_energy_sites_computed'] >= v['local_energy_sites_useful'] >= 128 * 6, dict(v)
+assert np.isfinite(v['seconds_checkpoint']) and v['seconds_checkpoint'] > 0
 print('ok', ref, fe, err)
 " ${WORK}/full.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
@@ -97,6 +106,12 @@ ars_expect_rc(r1 2 "--resume with mode = sample")
 ars_run(r2 train.ini --resume --output ${WORK}/exact.h5)
 ars_expect_rc(r2 2 "--resume of a file that is not a training output")
 ars_expect_match("${r2_err}" "nothing to resume" "the --resume message")
+
+# Without --quiet the run ends with where an iteration's time went.
+ars_run(r train.ini --set vmc.iterations=6 --output phases.h5)
+ars_expect_rc(r 0 "a six-iteration run (one checkpoint)")
+ars_expect_match("${r_out}" "time per iteration: [0-9.e-]+ s = sample [^\n]*, update [^\n]*; checkpoint"
+                 "the phases line")
 
 # Stalls (vmc/stall.h): warned once each, the run unchanged (it finishes, exit 0).
 file(WRITE ${WORK}/stall.ini "[run]
