@@ -22,6 +22,7 @@ Main entry points
     sample(model, n, rng)                slow exact autoregressive sampler (for tests)
     netket_local_states(spin, ordering)  NetKet's Spin local states, either ordering
     netket_log_psi(configs, params, ...) NetKet's ARNNConv1D on its own parameter tree
+    phase_phi(configs, phase)            the conv phase network (arsampler's [phase]): phi(s)
     selfcheck()                          brute-force checks, see its docstring
 
 A "model" is a plain dict; see ``make_model`` for the list of keys.
@@ -356,6 +357,53 @@ def log_psi(configs, model):
     return np.where(np.isneginf(m), -np.inf, (total - math.log(len(g))) / mp)
 
 
+def plain_phase_phi(configs, phase):
+    """phi(s) of the conv phase network alone (nn/phase.h): a centred dilated convolution
+    stack over the one-hot input, written with shifted copies of the whole chain (np.roll on a
+    ring, zero-filled shifts on an open chain) rather than the C code's windows."""
+    local_states = spin_local_states(phase["spin"])
+    idx = local_indices(np.asarray(configs), local_states)
+    n, L = idx.shape
+    D = len(local_states)
+    a = np.zeros((n, L, D))
+    a[np.arange(n)[:, None], np.arange(L)[None, :], idx] = 1.0
+    K = int(phase["kernel_size"])
+    c = (K - 1) // 2
+    layers = int(phase["layers"])
+    act = ACTIVATIONS[phase["activation"]]
+    for l in range(layers):
+        W, b = phase["kernels"][l], phase["biases"][l]
+        d = int(phase["kernel_dilation"][l])
+        z = np.broadcast_to(b, (n, L, W.shape[2])).copy()
+        for k in range(K):
+            off = (k - c) * d  # output t reads input t + off
+            if phase["pbc"]:
+                shifted = np.roll(a, -off, axis=1)
+            else:
+                shifted = np.zeros_like(a)
+                lo, hi = max(0, -off), min(L, L - off)
+                if lo < hi:
+                    shifted[:, lo:hi] = a[:, lo + off:hi + off]
+            z += shifted @ W[k]
+        a = act(z) if l < layers - 1 else z
+    phi = a[:, :, 0].sum(axis=1)
+    if phase.get("beta") is not None:
+        phi = phi + phase["beta"][np.arange(L)[None, :], idx].sum(axis=1)
+    return phi
+
+
+def phase_phi(configs, phase):
+    """The phase of the state psi = |psi| exp(i phi): the network's averaged over the group of
+    the symmetrize setting, plus pi for the Marshall sign (marshall_sign) when set."""
+    configs = np.asarray(configs)
+    g = group(phase.get("symmetrize", "none"))
+    phi = np.mean([plain_phase_phi(h(configs), phase) for h in g], axis=0)
+    if phase.get("marshall_sign"):
+        idx = local_indices(configs, spin_local_states(phase["spin"]))
+        phi = phi + math.pi * (idx[:, 1::2].sum(axis=1) % 2)
+    return phi
+
+
 def log_prob(configs, model):
     """log |psi(s)|^2 = machine_pow * log psi(s) (machine_pow = 2)."""
     return float(model.get("machine_pow", MACHINE_POW)) * log_psi(configs, model)
@@ -526,6 +574,40 @@ def _decode(value):
     if isinstance(value, np.ndarray) and value.shape == ():
         return _decode(value[()])
     return str(value) if not isinstance(value, str) else value
+
+
+def load_phase(path_or_file, marshall_sign=False):
+    """The phase network of an arsampler HDF5 file (/phase attributes, /variables/phase) as the
+    dict phase_phi takes, or None when the file has none; marshall_sign adds the Marshall sign
+    of [hamiltonian] to the phase."""
+    import h5py
+    own = not isinstance(path_or_file, h5py.File)
+    f = h5py.File(path_or_file, "r") if own else path_or_file
+    try:
+        if "phase" not in f:
+            return None
+        a = f["phase"].attrs
+        layers = int(a["layers"])
+        vp = f["variables/phase"]
+        model = f["model"].attrs
+        return {
+            "spin": float(f["hilbert"].attrs["spin"]),
+            "layers": layers,
+            "features": int(a["features"]),
+            "kernel_size": int(a["kernel_size"]),
+            "kernel_dilation": [int(v) for v in np.atleast_1d(a["kernel_dilation"])],
+            "activation": _decode(a["activation"]),
+            "site_phase": bool(int(a["site_phase"])),
+            "pbc": bool(int(a["pbc"])),
+            "kernels": [vp["layers_%d/kernel" % i][()] for i in range(layers)],
+            "biases": [vp["layers_%d/bias" % i][()] for i in range(layers)],
+            "beta": vp["beta"][()] if "beta" in vp else None,
+            "symmetrize": _decode(model["symmetrize"]) if "symmetrize" in model else "none",
+            "marshall_sign": bool(marshall_sign),
+        }
+    finally:
+        if own:
+            f.close()
 
 
 def load_model(path_or_file):

@@ -66,6 +66,11 @@ class Output:
     vmc: object = None               # /vmc datasets and attributes, or None
     observables: dict = field(default_factory=dict)        # NAME -> {mean, error, ...}
     observables_attrs: dict = field(default_factory=dict)  # /observables attributes
+    phase_model: dict = field(default_factory=dict)  # /phase attributes ({} without a phase
+                                                     # network): type, layers, features, ...
+    phase_variables: list = field(default_factory=list)  # per layer {"kernel", "bias"}
+    phase_beta: object = None        # /variables/phase/beta float64 [size, local_size] or None
+    sample_phase: object = None      # /phase float64 [n_samples]: phi(s) of each sample
 
     @property
     def size(self):
@@ -221,6 +226,20 @@ def _read(f, path, read_samples):
     if "vmc" in f:
         out.vmc = _datasets(f["vmc"])
         out.vmc.update(_attrs(f["vmc"]))
+    if "phase" in f:
+        out.phase_model = _attrs(f["phase"])
+        out.phase_model["kernel_dilation"] = [
+            int(v) for v in np.atleast_1d(out.phase_model["kernel_dilation"])]
+        if "variables/phase" in f:
+            vp = f["variables/phase"]
+            for i in range(int(out.phase_model["layers"])):
+                layer = vp["layers_%d" % i]
+                out.phase_variables.append({"kernel": layer["kernel"][()],
+                                            "bias": layer["bias"][()]})
+            if "beta" in vp:
+                out.phase_beta = vp["beta"][()]
+        if read_samples:
+            out.sample_phase = f["phase"][()]
     if "observables" in f:
         obs = f["observables"]
         out.observables_attrs = _attrs(obs)
@@ -357,6 +376,8 @@ def main(argv=None):
     print("hilbert:", {k: v for k, v in out.hilbert.items() if k != "local_states"})
     print("model:", out.model)
     print("variables: %d layers, %d parameters" % (len(out.variables), out.parameter_count))
+    if out.phase_model:
+        print("phase:", out.phase_model)
     print("samples:", out.n_samples)
     print("hamiltonian:", out.hamiltonian)
     print("reference_energy:", out.reference_energy)

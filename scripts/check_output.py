@@ -354,6 +354,22 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
                          % (len(samples), m, err[worst]))
         else:
             lines.append("  %d samples; log_prob not recomputed" % len(samples))
+        if "phase" in f:
+            # A phase network: /phase [n] against the numpy phase network (Marshall included).
+            text = f.attrs["config"]
+            cfg = arsampler_io.parse_config(text.decode() if isinstance(text, bytes) else text)
+            marshall = cfg.get("hamiltonian", {}).get("marshall_sign", "false") in (
+                "true", "yes", "on", "1")
+            phase = arnn_ref.load_phase(f, marshall)
+            phi = get_dataset(f, "/phase", np.float64, (len(samples),))[()]
+            if m > 0:
+                ref = arnn_ref.phase_phi(samples[:m], phase)
+                err = np.abs(ref - phi[:m])
+                worst = int(np.argmax(err))
+                if not err[worst] <= 1e-10 * max(1.0, abs(ref[worst])):
+                    fail("/phase", "sample %d: file has %.17g, arnn_ref gives %.17g"
+                         % (worst, phi[worst], ref[worst]))
+                lines.append("  phase of first %d recomputed, max |diff| = %.3g" % (m, err[worst]))
         if "observables" in f:
             text = f.attrs["config"]
             cfg = arsampler_io.parse_config(text.decode() if isinstance(text, bytes) else text)

@@ -72,6 +72,9 @@ class Recompute:
         obs = cp["observables"] if cp.has_section("observables") else {}
         self.cuts = [int(c) for c in str(obs.get("renyi2_cuts", str(self.L // 2))).split(",")]
         self.lp = arnn_ref.log_psi(self.z, self.model)
+        # A phase network: complex ratios, whose real parts are the per-sample values.
+        self.phase = arnn_ref.load_phase(f, self.msign)
+        self.phi = None if self.phase is None else arnn_ref.phase_phi(self.z, self.phase)
         if self.pbc:
             self.centre, self.nr = -1, self.L // 2 + 1
         else:
@@ -79,8 +82,11 @@ class Recompute:
             self.nr = self.L - self.centre
 
     def ratio(self, zf):
-        """psi(zf)/psi(z) row by row, with the Marshall sign when configured."""
+        """psi(zf)/psi(z) row by row, with the Marshall sign when configured; with a phase
+        network its real part."""
         r = np.exp(arnn_ref.log_psi(zf, self.model) - self.lp)
+        if self.phase is not None:
+            return r * np.cos(arnn_ref.phase_phi(zf, self.phase) - self.phi)
         if self.msign:
             r *= marshall(zf) * marshall(self.z)
         return r
@@ -171,6 +177,10 @@ class Recompute:
             a2b1 = np.concatenate([z2[:, :cut], z1[:, cut:]], axis=1)
             x.append(np.exp(arnn_ref.log_psi(a1b2, self.model) +
                             arnn_ref.log_psi(a2b1, self.model) - lp1 - lp2))
+            if self.phase is not None:
+                p1, p2 = self.phi[:half], self.phi[half:2 * half]
+                x[-1] = x[-1] * np.cos(arnn_ref.phase_phi(a1b2, self.phase) +
+                                       arnn_ref.phase_phi(a2b1, self.phase) - p1 - p2)
         m, e = mean_err(np.stack(x, axis=1))
         return -np.log(m), e / m, half
 

@@ -85,6 +85,19 @@ foreach(np 2 3)
     ars_h5same(${WORK}/ss0.h5 ${WORK}/ss${np}.h5 "sample-space SR: 1 process vs ${np} ranks" ${same})
 endforeach()
 
+# A phase network (complex local energies, the split SR): the same bits for 1 process and 2
+# or 3 ranks; the phase block in sample space (300 samples < its 405 parameters).
+set(ph --set phase.type=conv --set phase.features=24 --set hamiltonian.type=xxz
+       --set hamiltonian.Delta=0.5 --set sampler.n_samples=300 --set vmc.iterations=6)
+ars_run(r train.ini --quiet --threads 2 --output ph0.h5 ${ph})
+ars_expect_rc(r 0 "a phase network without mpirun")
+foreach(np 2 3)
+    mpi_run(r ${np} train.ini --quiet --threads 1 --output ph${np}.h5 ${ph})
+    ars_expect_rc(r 0 "a phase network with ${np} ranks")
+    ars_h5same(${WORK}/ph0.h5 ${WORK}/ph${np}.h5 "a phase network: 1 process vs ${np} ranks"
+               ${same} /phase /vmc/energy_imag)
+endforeach()
+
 # Stop after 12 iterations with 2 ranks, resume to 24 with 3 ranks.
 mpi_run(r 2 train.ini --quiet --threads 1 --output tr.h5 --set vmc.iterations=12)
 ars_expect_rc(r 0 "12 iterations with 2 ranks")

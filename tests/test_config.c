@@ -285,8 +285,9 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
         assert_true(eq[3] != '\0' || strncmp(line, "terms_file", 10) == 0);
         n_keys++;
     }
-    /* Every key but term, which the dump writes once per line given (none here). */
-    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 1);
+    /* Every key but term, which the dump writes once per line given (none here), and the
+     * [phase] keys that mean nothing without a phase network (all but type). */
+    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1));
     free(d);
 }
 
@@ -1195,12 +1196,39 @@ static const char nontrivial[] = "[run]\n"
                                  "feature_group_count = 4\n"
                                  "input = onehot\n"
                                  "init = data/some dir/run#2.h5\n"
+                                 "[phase]\n"
+                                 "type = conv\n"
+                                 "layers = 3\n"
+                                 "features = 5\n"
+                                 "kernel_size = 4\n"
+                                 "kernel_dilation = 1, 3, 2\n"
+                                 "activation = selu\n"
+                                 "site_phase = false\n"
                                  "[sampler]\n"
                                  "n_samples = 123456789\n"
                                  "chunk_size = 100\n"
                                  "seed = 18446744073709551615\n"
                                  "[output]\n"
                                  "file = results/run 7.h5\n";
+
+/* The descriptor of key index i, from the section tables in order. */
+static const ars_config_key *key_of(int i) {
+    const ars_config_key *const tables[] = {ars_run_keys,   ars_hilbert_keys, ars_arnn_keys,
+                                            ars_phase_keys, ars_sampler_keys, ars_ham_keys,
+                                            ars_vmc_keys,   ars_opt_keys,     ars_vmc_run_keys,
+                                            ars_obs_keys,   ars_output_keys};
+    const int n[] = {ARS_RUN_NKEYS,     ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS,  ARS_PHASE_NKEYS,
+                     ARS_SAMPLER_NKEYS, ARS_HAM_NKEYS,     ARS_VMC_NKEYS,   ARS_OPT_NKEYS,
+                     ARS_VMC_RUN_NKEYS, ARS_OBS_NKEYS,     ARS_OUTPUT_NKEYS};
+    for (int t = 0; t < 11; t++) {
+        if (i < n[t]) {
+            return &tables[t][i];
+        }
+        i -= n[t];
+    }
+    fail_msg("no key index %d", i);
+    return NULL;
+}
 
 /* dump -> parse -> finalize -> dump must reproduce the dump exactly. */
 static void assert_round_trip(const ars_config *c) {
@@ -1216,10 +1244,13 @@ static void assert_round_trip(const ars_config *c) {
     }
     char *second = dump_of(&back);
     assert_string_equal(first, second);
-    /* Every key was given explicitly, but term when there is none. */
+    /* Every key was given explicitly, but term when there is none and the keys that mean
+     * nothing in this config (the dump leaves them at their defaults). */
     for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        const ars_config_key *k = key_of(i);
         assert_true(back.line[i] > 0 ||
-                    (i == ars_config_key_index("hamiltonian", "term") && back.n_ham_terms == 0));
+                    (i == ars_config_key_index("hamiltonian", "term") && back.n_ham_terms == 0) ||
+                    (k->active != NULL && !k->active(&back)));
     }
     ars_arch a, b;
     ars_config_arch(c, &a);
@@ -1306,7 +1337,8 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         }
         n++;
     }
-    assert_int_equal(n, ARS_CONFIG_NKEYS - 1); /* the dump has no term line: none given */
+    /* The dump has no term line (none given) and no inactive [phase] key. */
+    assert_int_equal(n, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1));
     assert_non_null(strstr(d, "  term "));
     assert_non_null(strstr(d, "default 1234"));
     assert_non_null(strstr(d, "default (derived)"));
@@ -1543,14 +1575,15 @@ static void test_ini_parser_knows_no_keys_and_passes_repeated_keys_on(void **sta
 static void test_term_is_the_one_repeatable_key(void **state) {
     (void)state;
     /* [hamiltonian] term; every other key given twice is an error. */
-    const ars_config_key *const tables[] = {
-        ars_run_keys, ars_hilbert_keys, ars_arnn_keys,    ars_sampler_keys, ars_ham_keys,
-        ars_vmc_keys, ars_opt_keys,     ars_vmc_run_keys, ars_obs_keys,     ars_output_keys};
-    const int n[] = {ARS_RUN_NKEYS, ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS, ARS_SAMPLER_NKEYS,
-                     ARS_HAM_NKEYS, ARS_VMC_NKEYS,     ARS_OPT_NKEYS,  ARS_VMC_RUN_NKEYS,
-                     ARS_OBS_NKEYS, ARS_OUTPUT_NKEYS};
+    const ars_config_key *const tables[] = {ars_run_keys,   ars_hilbert_keys, ars_arnn_keys,
+                                            ars_phase_keys, ars_sampler_keys, ars_ham_keys,
+                                            ars_vmc_keys,   ars_opt_keys,     ars_vmc_run_keys,
+                                            ars_obs_keys,   ars_output_keys};
+    const int n[] = {ARS_RUN_NKEYS,     ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS,  ARS_PHASE_NKEYS,
+                     ARS_SAMPLER_NKEYS, ARS_HAM_NKEYS,     ARS_VMC_NKEYS,   ARS_OPT_NKEYS,
+                     ARS_VMC_RUN_NKEYS, ARS_OBS_NKEYS,     ARS_OUTPUT_NKEYS};
     int total = 0;
-    for (int t = 0; t < 10; t++) {
+    for (int t = 0; t < 11; t++) {
         for (int i = 0; i < n[t]; i++) {
             const int term = strcmp(tables[t][i].section, "hamiltonian") == 0 &&
                              strcmp(tables[t][i].key, "term") == 0;

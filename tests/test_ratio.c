@@ -177,14 +177,15 @@ static void test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectati
     for (size_t k = 0; k < dim; k++) {
         ars_hilbert_config(&hil, cfg + k * (size_t)L, k);
     }
-    const ars_wf wf = {net, ARS_WF_PHASE_MARSHALL};
-    ars_eloc_ws *ws = ars_eloc_ws_alloc(op, net, 64);
+    const ars_wf wf = ars_wf_make(net, 1, NULL);
+    ars_eloc_ws *ws = ars_eloc_ws_alloc(op, &wf, 64);
     assert_non_null(ws);
     for (size_t k0 = 0; k0 < dim; k0 += 64) {
         const int B = dim - k0 < 64 ? (int)(dim - k0) : 64;
-        assert_int_equal(ars_eloc_compute(eloc + k0, cfg + k0 * (size_t)L, op, &wf, ws, B), 0);
+        assert_int_equal(ars_eloc_compute(eloc + k0, NULL, cfg + k0 * (size_t)L, op, &wf, ws, B),
+                         0);
     }
-    assert_int_equal(ars_eloc_compute_slow(slow, cfg, op, &wf, (int)dim), ARS_OK);
+    assert_int_equal(ars_eloc_compute_slow(slow, NULL, cfg, op, &wf, (int)dim), ARS_OK);
     assert_allclose(eloc, slow, dim, 1e-12, 1e-12);
     /* psi(s) = sign(s) exp(log p / 2); <H> = sum_{s,s'} psi(s) H(s, s') psi(s'). */
     double mean = 0.0, dense = 0.0;
@@ -293,12 +294,12 @@ static void test_local_energies_of_random_term_lists_equal_full_recomputation(vo
                     b += ars_hilbert_in_sector(&a.hilbert, sb);
                 }
                 for (int marshall = 0; marshall <= 1; marshall++) {
-                    const ars_wf wf = ars_wf_make(net, marshall);
-                    ars_eloc_ws *ws = ars_eloc_ws_alloc(op, net, B);
+                    const ars_wf wf = ars_wf_make(net, marshall, NULL);
+                    ars_eloc_ws *ws = ars_eloc_ws_alloc(op, &wf, B);
                     assert_non_null(ws);
                     double fast[B], slow[B];
-                    assert_int_equal(ars_eloc_compute(fast, cfg, op, &wf, ws, B), 0);
-                    assert_int_equal(ars_eloc_compute_slow(slow, cfg, op, &wf, B), ARS_OK);
+                    assert_int_equal(ars_eloc_compute(fast, NULL, cfg, op, &wf, ws, B), 0);
+                    assert_int_equal(ars_eloc_compute_slow(slow, NULL, cfg, op, &wf, B), ARS_OK);
                     for (int b = 0; b < B; b++) {
                         const double err = fabs(fast[b] - slow[b]) / fmax(1.0, fabs(slow[b]));
                         worst = fmax(worst, err);
@@ -335,7 +336,7 @@ static void test_log_psi_pair_and_phase_ratios_agree(void **state) {
     gsl_rng *r = ars_rng_alloc();
     ars_rng_seed(r, 99);
     for (int marshall = 0; marshall <= 1; marshall++) {
-        const ars_wf wf = ars_wf_make(net, marshall);
+        const ars_wf wf = ars_wf_make(net, marshall, NULL);
         for (int rep = 0; rep < 20; rep++) {
             uint8_t cfg[2 * 7];
             for (int t = 0; t < L; t++) {
@@ -347,11 +348,13 @@ static void test_log_psi_pair_and_phase_ratios_agree(void **state) {
                 cfg[L + c.site[j]] = c.value[j];
             }
             double la[2], phi[2], ref[2];
-            ars_wf_log_psi(la, phi, cfg, &wf, ws, 2);
+            ars_wf_log_psi(la, phi, cfg, &wf, ws, NULL, 2);
             ars_arnn_log_psi(ref, cfg, net, ws, 2);
             assert_true(la[0] == ref[0] && la[1] == ref[1]);
             assert_true(phi[0] == 0.0 || (marshall && fabs(phi[0] - M_PI_VALUE) < 1e-15));
-            assert_true(fabs(cos(phi[1] - phi[0]) - ars_wf_phase_ratio(&wf, cfg, &c)) < 1e-12);
+            double re, im;
+            ars_wf_phase_ratio(&re, &im, &wf, NULL, cfg, 0, &c);
+            assert_true(fabs(cos(phi[1] - phi[0]) - re) < 1e-12 && im == 0.0);
         }
     }
     gsl_rng_free(r);

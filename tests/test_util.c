@@ -151,7 +151,8 @@ ars_test_ham_ws *ars_test_ham_ws_alloc(const ars_ham *H, const ars_arnn *net, in
     assert_non_null(ws);
     ws->op = ars_ham_operator(H);
     assert_non_null(ws->op);
-    ws->eloc = ars_eloc_ws_alloc(ws->op, net, B);
+    const ars_wf wf = ars_wf_make(net, H->marshall_sign, NULL);
+    ws->eloc = ars_eloc_ws_alloc(ws->op, &wf, B);
     assert_non_null(ws->eloc);
     return ws;
 }
@@ -174,15 +175,15 @@ int ars_test_ham_ws_window(const ars_test_ham_ws *ws) {
 
 int ars_test_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H,
                               const ars_arnn *net, ars_test_ham_ws *ws, int B) {
-    const ars_wf wf = ars_wf_make(net, H->marshall_sign);
-    return ars_eloc_compute(eloc, cfg, ws->op, &wf, ws->eloc, B);
+    const ars_wf wf = ars_wf_make(net, H->marshall_sign, NULL);
+    return ars_eloc_compute(eloc, NULL, cfg, ws->op, &wf, ws->eloc, B);
 }
 
 void ars_test_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
                                     const ars_arnn *net, int B) {
     ars_op *op = ars_ham_operator(H);
     assert_non_null(op);
-    const ars_wf wf = ars_wf_make(net, H->marshall_sign);
-    assert_int_equal(ars_eloc_compute_slow(eloc, cfg, op, &wf, B), ARS_OK);
+    const ars_wf wf = ars_wf_make(net, H->marshall_sign, NULL);
+    assert_int_equal(ars_eloc_compute_slow(eloc, NULL, cfg, op, &wf, B), ARS_OK);
     ars_op_free(op);
 }

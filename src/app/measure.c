@@ -8,8 +8,8 @@
 #include "core/ars_common.h"
 
 int ars_app_measure(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
-                    const ars_ham *H, const uint8_t *samples, size_t n, double exact, int quiet,
-                    ars_obs_result *res) {
+                    const ars_phase *phase, const ars_ham *H, const uint8_t *samples, size_t n,
+                    double exact, int quiet, ars_obs_result *res) {
     ars_obs_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.mask = (unsigned)cfg->obs_mask;
@@ -17,6 +17,7 @@ int ars_app_measure(const ars_config *cfg, const ars_comm *comm, const ars_arnn 
     memcpy(spec.cuts, cfg->renyi_cuts, sizeof spec.cuts);
     spec.pbc = cfg->ham_pbc;
     spec.marshall_sign = cfg->ham_marshall;
+    spec.phase = phase;
     spec.H = H;
     spec.chunk_size = cfg->chunk_size;
     spec.comm = comm;

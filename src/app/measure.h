@@ -14,12 +14,13 @@
 #include "ops/hamiltonian.h"
 #include "vmc/observables.h"
 
-/* Measures [observables] on n samples (n, L) of local indices drawn from `net` into *res (free
+/* Measures [observables] on n samples (n, L) of local indices drawn from `net` (with the phase
+ * network `phase`, NULL for none) into *res (free
  * with ars_obs_result_free, also after a failure), and prints a summary unless quiet. H is the
  * Hamiltonian for the energy (NULL without it) and `exact` its exact energy (NaN if unknown).
  * Every rank measures its chunks (observables.h): a collective. */
 int ars_app_measure(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
-                    const ars_ham *H, const uint8_t *samples, size_t n, double exact, int quiet,
-                    ars_obs_result *res);
+                    const ars_phase *phase, const ars_ham *H, const uint8_t *samples, size_t n,
+                    double exact, int quiet, ars_obs_result *res);
 
 #endif

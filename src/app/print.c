@@ -64,8 +64,25 @@ int ars_print_receptive_field(const ars_arch *arch, int quiet) {
     return ARS_OK;
 }
 
+/* The phase network's line of the headers. */
+static void print_phase(const ars_phase *ph) {
+    if (ph == NULL) {
+        return;
+    }
+    const ars_phase_arch *a = &ph->arch;
+    int left, right;
+    ars_phase_reach(ph, &left, &right);
+    printf("phase: %s, %d layers of %d features, kernel_size %d, dilations", ph->type->name,
+           a->layers, a->features, a->kernel_size);
+    for (int l = 0; l < a->layers; l++) {
+        printf(" %d", a->dilation[l]);
+    }
+    printf(", %s%s, reach %d + %d sites, %zu parameters\n", ars_activation_name(a->activation),
+           a->site_phase ? ", site phases" : "", left, right, ph->n_params);
+}
+
 void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
-                             int threads) {
+                             const ars_phase *phase, int threads) {
     char sect[96];
     printf("arsampler %s: %s\n", ARS_VERSION, cfg->source);
     printf("system: %d sites of spin %g (local_size %d)%s\n", arch->hilbert.size,
@@ -82,6 +99,7 @@ void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const 
     printf(", %s, %s input, %zu parameters (%s)\n", ars_activation_name(arch->activation),
            ars_input_name(arch->input), net->n_params,
            strcmp(cfg->init, "random") == 0 ? "random init" : cfg->init);
+    print_phase(phase);
     printf("sampling: %zu samples in chunks of %d, seed %" PRIu64 ", %s algorithm, %s, %d "
            "threads\n",
            (size_t)cfg->n_samples, cfg->chunk_size, cfg->seed,
@@ -90,14 +108,15 @@ void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const 
 }
 
 void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
-                            const ars_ham *H, double exact, const char *method, int threads,
-                            int64_t resumed_after) {
+                            const ars_phase *phase, const ars_ham *H, double exact,
+                            const char *method, int threads, int64_t resumed_after) {
     char sect[96];
     const size_t n = (size_t)cfg->n_samples;
     printf("arsampler %s: %s (train)\n", ARS_VERSION, cfg->source);
     printf("system: %d sites of spin %g%s; model: %d layers, %zu parameters\n", arch->hilbert.size,
            0.5 * arch->hilbert.two_s, ars_print_sector_text(arch, sect, sizeof sect), arch->layers,
            net->n_params);
+    print_phase(phase);
     ars_setup_print_hamiltonian(H, exact, method);
     printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n", cfg->iterations, n,
            ars_opt_types[cfg->optimizer]->name, cfg->learning_rate,
@@ -127,13 +146,19 @@ void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double
     if (!isnan(log->relative_error[i])) {
         fprintf(stderr, "  rel.err %.2e", log->relative_error[i]);
     }
+    if (v->phase != NULL) {
+        fprintf(stderr, "  Im %.1e +- %.1e", log->energy_imag[i], log->energy_imag_error[i]);
+    }
     fprintf(stderr, "  var %.3g  %.3g s/it  ETA %.0f s%s", log->energy_variance[i], per,
             per * (double)(total - v->iteration), tty && !force ? "\033[K" : "\n");
     fflush(stderr);
 }
 
-void ars_print_train_final(const ars_vmc_estimate *est, size_t n) {
+void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf) {
     printf("final: E = %.10f +- %.2g from %zu samples", est->energy, est->energy_error, n);
+    if (complex_wf) {
+        printf(" (Im %.2g +- %.2g)", est->energy_imag, est->energy_imag_error);
+    }
     if (!isnan(est->relative_error)) {
         printf(", relative error %.3e", est->relative_error);
     }

@@ -24,15 +24,16 @@ const char *ars_print_sector_text(const ars_arch *a, char *buf, size_t len);
  * ARS_STATUS_ENOMEM if out of memory. */
 int ars_print_receptive_field(const ars_arch *arch, int quiet);
 
-/* The start-up summary of mode = sample: system, model and sampling settings. */
+/* The start-up summary of mode = sample: system, model (and phase network, NULL for none) and
+ * sampling settings. */
 void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
-                             int threads);
+                             const ars_phase *phase, int threads);
 
 /* The start-up summary of mode = train: system, model, Hamiltonian, training settings, and
  * with resumed_after >= 0 the iteration a --resume continues after. */
 void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
-                            const ars_ham *H, double exact, const char *method, int threads,
-                            int64_t resumed_after);
+                            const ars_phase *phase, const ars_ham *H, double exact,
+                            const char *method, int threads, int64_t resumed_after);
 
 /* The progress line of training on stderr: one line per iteration on a terminal (redrawn),
  * every 10 s otherwise, and always when `force` is set (a final line). `first` is the iteration
@@ -41,8 +42,9 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
 void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double t_start,
                               double *t_last, int force);
 
-/* The line of the final estimate of training, from n fresh samples. */
-void ars_print_train_final(const ars_vmc_estimate *est, size_t n);
+/* The line of the final estimate of training, from n fresh samples (with complex_wf, the mean
+ * of Im E_loc too: it must vanish within its error). */
+void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf);
 
 /* Where an iteration's time went: seconds per iteration of each phase (vmc.h), and its share;
  * then the checkpoints' seconds per write (io_writes of them, io_seconds in all). */

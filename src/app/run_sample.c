@@ -42,14 +42,17 @@ static int draw(const ars_config *cfg, const ars_comm *comm, ars_sampler *sample
 /* Measures [observables] on the samples into *obs (every rank its chunks), then rank 0 writes
  * the output file. */
 static int measure_and_write(const ars_config *cfg, const char *config_text, ars_run_ctx *ctx,
-                             const ars_arnn *net, const uint8_t *samples, const double *log_prob,
+                             const ars_arnn *net, const ars_phase *phase, const uint8_t *samples,
+                             const double *log_prob, const double *sample_phase,
                              ars_obs_result *obs) {
     const size_t n = (size_t)cfg->n_samples;
     int rc = ARS_OK;
     ars_io_meta meta = {.config_text = config_text,
                         .seed = cfg->seed,
                         .dtype = cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64",
-                        .exact_energy = NAN};
+                        .exact_energy = NAN,
+                        .phase = phase,
+                        .sample_phase = sample_phase};
     ars_ham H = {0};
     if (cfg->obs_mask != 0) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
@@ -65,8 +68,8 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
                     ? ars_setup_exact_reference(cfg, &H, ARS_SETUP_REFERENCE_MAX_STATES, &method)
                     : (double)NAN;
         }
-        rc = ars_app_measure(cfg, ctx->comm, net, meta.H, samples, n, meta.exact_energy, ctx->quiet,
-                             obs);
+        rc = ars_app_measure(cfg, ctx->comm, net, phase, meta.H, samples, n, meta.exact_energy,
+                             ctx->quiet, obs);
         meta.obs = obs;
         meta.obs_source = "samples";
     }
@@ -83,20 +86,22 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
 int ars_run_sample(const ars_config *cfg, const char *config_text, ars_run_ctx *ctx) {
     ars_arch arch;
     ars_arnn *net = NULL;
+    ars_phase *phase = NULL;
     ars_sampler *sampler = NULL;
     uint8_t *samples = NULL;
     double *log_prob = NULL;
+    double *sample_phase = NULL;
     ars_obs_result obs;
     memset(&obs, 0, sizeof obs);
     const size_t n = (size_t)cfg->n_samples;
 
-    int rc = ars_setup_network(cfg, ctx->comm, &arch, &net, 0);
+    int rc = ars_setup_network(cfg, ctx->comm, &arch, &net, &phase, 0);
     if (rc != ARS_OK) {
         goto done;
     }
     const int threads = omp_get_max_threads();
     if (!ctx->quiet) {
-        ars_print_sample_header(cfg, &arch, net, threads);
+        ars_print_sample_header(cfg, &arch, net, phase, threads);
     }
     if (ctx->comm->rank == 0) {
         rc = ars_print_receptive_field(&arch, ctx->quiet);
@@ -116,14 +121,25 @@ int ars_run_sample(const ars_config *cfg, const char *config_text, ars_run_ctx *
         goto done; /* (the second part only tells the analyzer what ars_agree() implies) */
     }
     rc = draw(cfg, ctx->comm, sampler, samples, log_prob, arch.hilbert.size, ctx->quiet);
+    if (rc == ARS_OK && phase != NULL && ctx->comm->rank == 0) {
+        const ars_wf wf = ars_wf_make(net, cfg->ham_marshall, phase);
+        sample_phase = malloc(n * sizeof(double));
+        rc = sample_phase == NULL
+                 ? ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the samples' phases")
+                 : ars_setup_sample_phases(sample_phase, samples, n, &wf, cfg->chunk_size);
+    }
+    rc = ars_agree(ctx->comm, rc, "the samples' phases");
     if (rc == ARS_OK) {
-        rc = measure_and_write(cfg, config_text, ctx, net, samples, log_prob, &obs);
+        rc = measure_and_write(cfg, config_text, ctx, net, phase, samples, log_prob, sample_phase,
+                               &obs);
     }
 done:
     ars_obs_result_free(&obs);
     ars_sampler_free(sampler);
     free(samples);
     free(log_prob);
+    free(sample_phase);
     ars_arnn_free(net);
+    ars_phase_free(phase);
     return rc;
 }

@@ -31,9 +31,10 @@ typedef struct train_run {
     ars_run_ctx *ctx;
     ars_arch arch;
     ars_ham H;
-    ars_arnn *net; /* owned */
-    ars_vmc *vmc;  /* owned */
-    double exact;  /* the exact energy (NaN if unknown), the same on every rank */
+    ars_arnn *net;    /* owned */
+    ars_phase *phase; /* owned; NULL for [phase] type = none */
+    ars_vmc *vmc;     /* owned */
+    double exact;     /* the exact energy (NaN if unknown), the same on every rank */
     const char *method;
     int threads;
     ars_io_train train;
@@ -43,14 +44,16 @@ typedef struct train_run {
     double t_last;
     double io_seconds; /* the checkpoints written by this process: wall seconds and count */
     int io_writes;
-    uint8_t *samples; /* (nf, L) the final samples, owned */
-    double *log_prob; /* (nf) owned */
-    double *eloc;     /* (nf) owned */
+    uint8_t *samples;     /* (nf, L) the final samples, owned */
+    double *log_prob;     /* (nf) owned */
+    double *eloc;         /* (2 nf) owned: real parts, then imaginary parts */
+    double *sample_phase; /* (nf) owned, with a phase network */
     ars_obs_result obs;
 } train_run;
 
 /* The training settings of the config. */
-static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const ars_comm *comm) {
+static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const ars_comm *comm,
+                                     ars_phase *phase) {
     ars_vmc_settings set = {
         .n_samples = (size_t)cfg->n_samples,
         .chunk_size = cfg->chunk_size,
@@ -71,6 +74,7 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
                   [ARS_OPT_BETA2] = cfg->opt_hyper[ARS_OPT_BETA2],
                   [ARS_OPT_EPSILON] = cfg->opt_hyper[ARS_OPT_EPSILON]},
         .exact_energy = exact,
+        .phase = phase,
         .comm = comm,
     };
     return set;
@@ -85,7 +89,7 @@ static int train_setup(train_run *t) {
     if (rc != ARS_OK) {
         return rc;
     }
-    rc = ars_setup_network(cfg, comm, &t->arch, &t->net, t->ctx->resume);
+    rc = ars_setup_network(cfg, comm, &t->arch, &t->net, &t->phase, t->ctx->resume);
     if (rc != ARS_OK) {
         return rc;
     }
@@ -94,13 +98,13 @@ static int train_setup(train_run *t) {
             ? ars_setup_exact_reference(cfg, &t->H, ARS_SETUP_REFERENCE_MAX_STATES, &t->method)
             : (double)NAN;
     ars_comm_bcast(comm, &t->exact, sizeof t->exact);
-    const ars_vmc_settings set = vmc_settings(cfg, t->exact, comm);
+    const ars_vmc_settings set = vmc_settings(cfg, t->exact, comm, t->phase);
     t->threads = omp_get_max_threads();
     t->vmc = ars_vmc_alloc(t->net, &t->H, &set, cfg->iterations, t->threads);
     if (t->vmc == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM,
                      "out of memory for training (%zu samples x %zu parameters of gradients)",
-                     set.n_samples, t->net->n_params);
+                     set.n_samples, t->net->n_params + (t->phase != NULL ? t->phase->n_params : 0));
     }
     rc = ars_agree(comm, rc, "training");
     if (rc == ARS_OK && t->vmc == NULL) {
@@ -124,6 +128,14 @@ static int train_resume(train_run *t) {
         if (rc == ARS_OK) {
             rc = ars_io_load_variables(cfg->file, t->net);
         }
+        if (rc == ARS_OK && t->phase != NULL) {
+            rc = ars_io_load_phase(cfg->file, t->phase);
+        } else if (rc == ARS_OK && ars_io_has_phase(cfg->file) != 0) {
+            rc = ARS_ERR(ARS_STATUS_EINPUT,
+                         "--resume: '%s' holds a phase network but [phase] type = none; resume "
+                         "with the same [phase]",
+                         cfg->file);
+        }
         vmc->iteration = (int64_t)vmc->log.len;
     }
     ars_comm_bcast(comm, &rc, sizeof rc);
@@ -139,8 +151,8 @@ static int train_start(train_run *t, const char *config_text) {
     const ars_config *cfg = t->cfg;
     const ars_run_ctx *ctx = t->ctx;
     if (!ctx->quiet) {
-        ars_print_train_header(cfg, &t->arch, t->net, &t->H, t->exact, t->method, t->threads,
-                               ctx->resume ? t->vmc->iteration : -1);
+        ars_print_train_header(cfg, &t->arch, t->net, t->phase, &t->H, t->exact, t->method,
+                               t->threads, ctx->resume ? t->vmc->iteration : -1);
     }
     int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &t->H, ctx->quiet) : ARS_OK;
     if (ctx->comm->rank == 0) {
@@ -154,12 +166,16 @@ static int train_start(train_run *t, const char *config_text) {
     if (rc != ARS_OK) {
         return rc;
     }
-    t->train = (ars_io_train){
-        .H = &t->H, .opt = t->vmc->opt, .log = &t->vmc->log, .exact_energy = t->exact};
+    t->train = (ars_io_train){.H = &t->H,
+                              .opt = t->vmc->opt,
+                              .log = &t->vmc->log,
+                              .exact_energy = t->exact,
+                              .complex_wf = t->phase != NULL};
     t->meta = (ars_io_meta){.config_text = config_text,
                             .seed = cfg->seed,
                             .dtype = cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64",
-                            .exact_energy = NAN};
+                            .exact_energy = NAN,
+                            .phase = t->phase};
     t->t_start = ars_wtime();
     t->t_last = t->t_start;
     t->first = t->vmc->iteration;
@@ -294,7 +310,7 @@ static int train_finish(train_run *t) {
     }
     t->samples = malloc(nf * (size_t)t->arch.hilbert.size);
     t->log_prob = malloc(nf * sizeof(double));
-    t->eloc = malloc(nf * sizeof(double));
+    t->eloc = malloc(2 * nf * sizeof(double)); /* real parts, then imaginary parts */
     if (t->samples == NULL || t->log_prob == NULL || t->eloc == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu final samples", nf);
     }
@@ -303,17 +319,25 @@ static int train_finish(train_run *t) {
         return rc; /* (the second part only tells the analyzer what ars_agree() implies) */
     }
     ars_vmc_estimate est;
-    rc = ars_vmc_evaluate(t->vmc, t->samples, t->log_prob, t->eloc, nf,
+    rc = ars_vmc_evaluate(t->vmc, t->samples, t->log_prob, t->eloc, t->eloc + nf, nf,
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
     if (rc == ARS_OK && cfg->obs_mask != 0) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
-        rc = ars_app_measure(cfg, ctx->comm, t->net, &t->H, t->samples, nf, t->exact, ctx->quiet,
-                             &t->obs);
+        rc = ars_app_measure(cfg, ctx->comm, t->net, t->phase, &t->H, t->samples, nf, t->exact,
+                             ctx->quiet, &t->obs);
         t->meta.obs = &t->obs;
         t->meta.obs_source = "final_samples";
     }
     if (ctx->comm->rank != 0) {
         return rc; /* rank 0 writes */
+    }
+    if (rc == ARS_OK && t->phase != NULL) {
+        const ars_wf wf = ars_vmc_wf(t->vmc);
+        t->sample_phase = malloc(nf * sizeof(double));
+        rc = t->sample_phase == NULL
+                 ? ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the samples' phases")
+                 : ars_setup_sample_phases(t->sample_phase, t->samples, nf, &wf, cfg->chunk_size);
+        t->meta.sample_phase = t->sample_phase;
     }
     if (rc == ARS_OK) {
         t->train.final = &est;
@@ -326,7 +350,7 @@ static int train_finish(train_run *t) {
         t->train.final = NULL;
     }
     if (rc == ARS_OK) {
-        ars_print_train_final(&est, nf);
+        ars_print_train_final(&est, nf, t->phase != NULL);
     }
     if (rc == ARS_OK && !ctx->quiet && t->vmc->timed_steps > 0) {
         ars_print_train_phases(t->vmc, t->io_seconds, t->io_writes);
@@ -362,6 +386,8 @@ int ars_run_train(const ars_config *cfg, const char *config_text, ars_run_ctx *c
     free(t.samples);
     free(t.log_prob);
     free(t.eloc);
+    free(t.sample_phase);
+    ars_phase_free(t.phase);
     ars_vmc_free(t.vmc);
     ars_arnn_free(t.net);
     return rc;

@@ -183,11 +183,12 @@ int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet)
                      "Hamiltonian does not conserve total S^z: its ground state spreads over "
                      "sectors, so the energy stays above it (set total_sz = none)");
         }
-        if (!stoq_m) {
+        if (!stoq_m && cfg->phase_type == 0) {
             ars_warn("the Hamiltonian is not stoquastic in the S^z basis%s: its ground state "
                      "may carry signs, which a positive network cannot represent%s",
                      H->marshall_sign ? ", even with the Marshall sign" : "",
-                     H->marshall_sign ? "" : " (try marshall_sign = true)");
+                     H->marshall_sign ? " (try [phase] type = conv)"
+                                      : " (try marshall_sign = true, or [phase] type = conv)");
         }
     }
     ars_op_free(op);
@@ -204,18 +205,61 @@ void ars_setup_check_model(const ars_config *cfg) {
     }
 }
 
+/* Rank 0's variables: random, or from the init file (with its phase network, if any). */
+static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phase) {
+    if (strcmp(cfg->init, "random") == 0) {
+        int rc = ars_arnn_init_random(net, cfg->seed);
+        if (rc == ARS_OK && phase != NULL) {
+            rc = ars_phase_init_random(phase, cfg->seed);
+        }
+        return rc;
+    }
+    int rc = ars_io_load_variables(cfg->init, net);
+    const int has = rc == ARS_OK ? ars_io_has_phase(cfg->init) : 0;
+    if (rc != ARS_OK || has < 0) {
+        return rc != ARS_OK ? rc : ARS_STATUS_EINPUT;
+    }
+    if (phase == NULL && has) {
+        char where[ARS_PATH_MAX + 64];
+        ars_config_where(cfg, "phase", "type", where, sizeof where);
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "%s: [phase] type: none, but the init file '%s' holds a phase network; "
+                       "set [phase] to that network (its /phase attributes) to keep it",
+                       where, cfg->init);
+    }
+    if (phase != NULL) {
+        rc = ars_phase_init_random(phase, cfg->seed);
+        if (rc == ARS_OK && has) {
+            rc = ars_io_load_phase(cfg->init, phase);
+        } else if (rc == ARS_OK) {
+            /* The file's state exactly: phase 0 (a stationary point for a real Hamiltonian). */
+            ars_phase_zero(phase);
+            printf("init: '%s' has no phase network; the phase network starts at phase 0 (the "
+                   "file's real state)\n",
+                   cfg->init);
+        }
+    }
+    return rc;
+}
+
 int ars_setup_network(const ars_config *cfg, const ars_comm *comm, ars_arch *arch, ars_arnn **net,
-                      int later) {
+                      ars_phase **phase, int later) {
     ars_config_arch(cfg, arch);
     /* Rank 0 checks the output and reads files; the others get its status and variables. */
     int rc = comm->rank == 0 ? ars_output_check(cfg) : ARS_OK;
     *net = ars_arnn_alloc(arch);
-    if (rc == ARS_OK && *net == NULL) {
+    *phase = NULL;
+    const ars_phase_type *ptype = ars_config_phase_type(cfg);
+    if (ptype != NULL) {
+        ars_phase_arch parch;
+        ars_config_phase_arch(cfg, &parch);
+        *phase = ars_phase_alloc(ptype, &parch);
+    }
+    if (rc == ARS_OK && (*net == NULL || (ptype != NULL && *phase == NULL))) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory allocating the network");
     }
     if (rc == ARS_OK && !later && comm->rank == 0) {
-        rc = strcmp(cfg->init, "random") == 0 ? ars_arnn_init_random(*net, cfg->seed)
-                                              : ars_io_load_variables(cfg->init, *net);
+        rc = setup_variables(cfg, *net, *phase);
     }
     const int failed_here = rc != ARS_OK;
     ars_comm_bcast(comm, &rc, sizeof rc); /* rank 0's status (it printed the message) */
@@ -224,6 +268,24 @@ int ars_setup_network(const ars_config *cfg, const ars_comm *comm, ars_arch *arc
     }
     if (rc == ARS_OK && !later && *net != NULL) {
         ars_comm_bcast(comm, (*net)->params, (*net)->n_params * sizeof(double));
+        if (*phase != NULL) {
+            ars_comm_bcast(comm, (*phase)->params, (*phase)->n_params * sizeof(double));
+        }
     }
     return rc;
+}
+
+int ars_setup_sample_phases(double *phi, const uint8_t *cfg, size_t n, const ars_wf *wf,
+                            int chunk_size) {
+    ars_wf_ws *ws = ars_wf_ws_alloc(wf, chunk_size);
+    if (!ars_wf_is_real(wf) && ws == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the samples' phases");
+    }
+    const size_t L = (size_t)wf->net->arch.hilbert.size, cs = (size_t)chunk_size;
+    for (size_t start = 0; start < n; start += cs) {
+        const int B = (int)(n - start < cs ? n - start : cs);
+        ars_wf_phase(phi + start, cfg + start * L, wf, ws, B);
+    }
+    ars_wf_ws_free(ws);
+    return ARS_OK;
 }

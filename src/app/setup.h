@@ -10,6 +10,8 @@
 #include "config/config.h"
 #include "core/comm.h"
 #include "nn/arnn.h"
+#include "nn/phase.h"
+#include "wf/wavefunction.h"
 #include "ops/exact.h"
 #include "ops/hamiltonian.h"
 
@@ -48,11 +50,19 @@ int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet)
  * padding (use onehot). */
 void ars_setup_check_model(const ars_config *cfg);
 
-/* The network of [model]: its architecture, a writable output, and its variables (random, from
- * [model] init, or none yet when `later` is set, for --resume). Rank 0 checks the output and
- * reads files; the other ranks get its status and its variables. A collective. On failure *net
- * may still be allocated: the caller frees it (ars_arnn_free). */
+/* The network of [model] and the phase network of [phase] (*phase NULL for type = none): the
+ * architecture, a writable output, and their variables (random, from [model] init, or none
+ * yet when `later` is set, for --resume). An init file's phase network must match [phase]; a
+ * file without one leaves the phase network at its initialisation (phase 0: a quench from a
+ * real state), and a file with one is refused when [phase] type = none. Rank 0 checks the
+ * output and reads files; the other ranks get its status and its variables. A collective. On
+ * failure *net and *phase may still be allocated: the caller frees them. */
 int ars_setup_network(const ars_config *cfg, const ars_comm *comm, ars_arch *arch, ars_arnn **net,
-                      int later);
+                      ars_phase **phase, int later);
+
+/* The phases phi(s) (n) of n configurations cfg (n, L) of the wavefunction wf, in chunks of
+ * chunk_size. ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_setup_sample_phases(double *phi, const uint8_t *cfg, size_t n, const ars_wf *wf,
+                            int chunk_size);
 
 #endif

@@ -29,16 +29,22 @@ typedef struct config_section {
 
 /* The sections in the documented order, which is also the dump order and the key index order. */
 static const config_section sections[] = {
-    {"run", ars_run_keys, ARS_RUN_NKEYS},         {"system", ars_hilbert_keys, ARS_HILBERT_NKEYS},
-    {"model", ars_arnn_keys, ARS_ARNN_NKEYS},     {"sampler", ars_sampler_keys, ARS_SAMPLER_NKEYS},
-    {"hamiltonian", ars_ham_keys, ARS_HAM_NKEYS}, {"vmc", ars_vmc_keys, ARS_VMC_NKEYS},
-    {"vmc", ars_opt_keys, ARS_OPT_NKEYS},         {"vmc", ars_vmc_run_keys, ARS_VMC_RUN_NKEYS},
-    {"observables", ars_obs_keys, ARS_OBS_NKEYS}, {"output", ars_output_keys, ARS_OUTPUT_NKEYS},
+    {"run", ars_run_keys, ARS_RUN_NKEYS},
+    {"system", ars_hilbert_keys, ARS_HILBERT_NKEYS},
+    {"model", ars_arnn_keys, ARS_ARNN_NKEYS},
+    {"phase", ars_phase_keys, ARS_PHASE_NKEYS},
+    {"sampler", ars_sampler_keys, ARS_SAMPLER_NKEYS},
+    {"hamiltonian", ars_ham_keys, ARS_HAM_NKEYS},
+    {"vmc", ars_vmc_keys, ARS_VMC_NKEYS},
+    {"vmc", ars_opt_keys, ARS_OPT_NKEYS},
+    {"vmc", ars_vmc_run_keys, ARS_VMC_RUN_NKEYS},
+    {"observables", ars_obs_keys, ARS_OBS_NKEYS},
+    {"output", ars_output_keys, ARS_OUTPUT_NKEYS},
 };
 #define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]))
-_Static_assert(ARS_RUN_NKEYS + ARS_HILBERT_NKEYS + ARS_ARNN_NKEYS + ARS_SAMPLER_NKEYS +
-                       ARS_HAM_NKEYS + ARS_VMC_NKEYS + ARS_OPT_NKEYS + ARS_VMC_RUN_NKEYS +
-                       ARS_OBS_NKEYS + ARS_OUTPUT_NKEYS ==
+_Static_assert(ARS_RUN_NKEYS + ARS_HILBERT_NKEYS + ARS_ARNN_NKEYS + ARS_PHASE_NKEYS +
+                       ARS_SAMPLER_NKEYS + ARS_HAM_NKEYS + ARS_VMC_NKEYS + ARS_OPT_NKEYS +
+                       ARS_VMC_RUN_NKEYS + ARS_OBS_NKEYS + ARS_OUTPUT_NKEYS ==
                    ARS_CONFIG_NKEYS,
                "the section tables hold ARS_CONFIG_NKEYS keys");
 
@@ -602,13 +608,31 @@ void ars_config_where(const ars_config *c, const char *section, const char *key,
     }
 }
 
+/* A key set where it means nothing (ars_config_key.active) is a mistake. */
+static int check_active_keys(const ars_config *c) {
+    for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
+        const ars_config_key *k = key_at(i);
+        if (k->active != NULL && c->line[i] != 0 && !k->active(c)) {
+            return ars_ini_error(ars_config_key_where(c, k->section, k->key), "[%s] %s: %s",
+                                 k->section, k->key, k->inactive);
+        }
+    }
+    return ARS_OK;
+}
+
 int ars_config_finalize(ars_config *c) {
-    int rc = ars_arnn_config_check_lists(c);
+    int rc = check_active_keys(c);
+    if (rc == ARS_OK) {
+        rc = ars_arnn_config_check_lists(c);
+    }
     if (rc == ARS_OK) {
         rc = ars_hilbert_config_check(c);
     }
     if (rc == ARS_OK) {
         rc = ars_arnn_config_check_arch(c);
+    }
+    if (rc == ARS_OK) {
+        rc = ars_phase_config_check(c);
     }
     if (rc == ARS_OK) {
         rc = ars_ham_config_check(c);
@@ -750,6 +774,9 @@ char *ars_config_dump(const ars_config *c) {
                 (size_t)snprintf(out + used, cap - used, "%s[%s]\n", i > 0 ? "\n" : "", section);
         }
         const ars_config_key *k = key_at(i);
+        if (k->active != NULL && !k->active(c)) {
+            continue; /* meaningless here, and at its default */
+        }
         if (k->type == ARS_KEY_LINES) {
             /* One line per entry; none: nothing (an empty value is not an entry). */
             const int n = *(const int *)((const char *)c + k->count_offset);

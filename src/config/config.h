@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "nn/arnn.h"
+#include "nn/phase.h"
 #include "opt/optimizer.h"
 
 #define ARS_PATH_MAX 4096
@@ -42,7 +43,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 55
+#define ARS_CONFIG_NKEYS 62
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -73,6 +74,15 @@ typedef struct ars_config {
     int symmetrize;          /* ars_sym */
     int dtype;               /* ars_dtype */
     char init[ARS_PATH_MAX]; /* "random" or an HDF5 file */
+    /* [phase] */
+    int phase_type; /* 0 none, else 1 + the index in ars_phase_types */
+    int phase_layers;
+    int phase_features;
+    int phase_kernel_size;
+    int phase_dilation[ARS_MAX_LAYERS];
+    int phase_n_dilation; /* 0: auto */
+    int phase_activation; /* ars_activation */
+    int phase_site;
     /* [sampler] */
     int64_t n_samples;
     int chunk_size;
@@ -141,6 +151,15 @@ int ars_config_finalize(ars_config *c);
 
 /* The network architecture the config describes (valid after ars_config_finalize). */
 void ars_config_arch(const ars_config *c, ars_arch *arch);
+
+/* The phase network the config describes: its type (NULL for [phase] type = none) and
+ * architecture (nn/phase_keys.c). */
+const ars_phase_type *ars_config_phase_type(const ars_config *c);
+void ars_config_phase_arch(const ars_config *c, ars_phase_arch *arch);
+
+/* [phase] kernel_dilation = auto: layer l's dilation K^l, capped at the chain size L: centred
+ * taps at dilation K^l reach +-(K-1)/2 K^l, so the stack's receptive field has no gaps. */
+int ars_phase_auto_dilation(int l, int K, int L);
 
 /* The effective configuration as INI text, every key explicit (malloc'd; NULL if out of
  * memory). Parsing it back gives the same config. */

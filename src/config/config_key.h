@@ -51,6 +51,11 @@ typedef struct ars_config_key {
     double dmin, dmax; /* ARS_KEY_DOUBLE, ARS_KEY_DOUBLE_AUTO */
     int may_be_empty;  /* ARS_KEY_STRING: "" is accepted */
     int repeatable;    /* may be given more than once in a file (each line sets it again) */
+    /* NULL: the key always means something. Else it does only when active(c) returns 1: the
+     * dump leaves it out otherwise (it holds its default), and a config that sets it then is
+     * refused with "[section] key: <inactive>". */
+    int (*active)(const struct ars_config *c);
+    const char *inactive;
 } ars_config_key;
 
 #define ARS_CONFIG_OFF(field) offsetof(ars_config, field)
@@ -59,6 +64,7 @@ typedef struct ars_config_key {
 #define ARS_RUN_NKEYS 2
 #define ARS_HILBERT_NKEYS 3
 #define ARS_ARNN_NKEYS 11
+#define ARS_PHASE_NKEYS 7
 #define ARS_SAMPLER_NKEYS 4
 #define ARS_HAM_NKEYS 14
 #define ARS_VMC_NKEYS 11
@@ -69,6 +75,7 @@ typedef struct ars_config_key {
 extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];
 extern const ars_config_key ars_hilbert_keys[ARS_HILBERT_NKEYS];
 extern const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS];
+extern const ars_config_key ars_phase_keys[ARS_PHASE_NKEYS];
 extern const ars_config_key ars_sampler_keys[ARS_SAMPLER_NKEYS];
 extern const ars_config_key ars_ham_keys[ARS_HAM_NKEYS];
 extern const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS];
@@ -97,6 +104,7 @@ const char *ars_config_list_text(const int *v, int n, char *buf, size_t len);
 int ars_arnn_config_check_lists(const ars_config *c); /* nn/arnn_keys.c */
 int ars_hilbert_config_check(const ars_config *c);    /* space/hilbert_keys.c */
 int ars_arnn_config_check_arch(const ars_config *c);  /* nn/arnn_keys.c */
+int ars_phase_config_check(const ars_config *c);      /* nn/phase_keys.c */
 int ars_ham_config_check(const ars_config *c);        /* ops/hamiltonian_keys.c */
 /* The terms of type = terms (the term lines, then terms_file's), each with its FILE:LINE. */
 struct ars_terms;

@@ -13,10 +13,12 @@
 struct ars_eloc_ws {
     int B, L, max_conn;
     ars_ratio_ws *ratio;
-    ars_change *ch; /* (B, max_conn) */
-    double *mel;    /* (B, max_conn) */
-    double *dlog;   /* (B, max_conn) */
-    int *n;         /* (B) */
+    ars_wf_ws *phase; /* NULL for a real wavefunction */
+    ars_change *ch;   /* (B, max_conn) */
+    double *mel;      /* (B, max_conn) */
+    double *dlog;     /* (B, max_conn) */
+    int *n;           /* (B) */
+    double *phi;      /* (B) the samples' phases (complex wavefunctions) */
 };
 
 static int eloc_max_conn(const ars_op *op) {
@@ -32,11 +34,12 @@ static int eloc_max_sites(const ars_op *op) {
 size_t ars_eloc_ws_bytes(const ars_op *op, const ars_arnn *net, int B) {
     const size_t mc = (size_t)eloc_max_conn(op);
     return ars_ratio_ws_bytes(net, B, (int)mc, eloc_max_sites(op)) +
-           (size_t)B * mc * (sizeof(ars_change) + 2 * sizeof(double)) + (size_t)B * sizeof(int) +
-           sizeof(ars_eloc_ws);
+           (size_t)B * mc * (sizeof(ars_change) + 2 * sizeof(double)) +
+           (size_t)B * (sizeof(int) + sizeof(double)) + sizeof(ars_eloc_ws);
 }
 
-ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_arnn *net, int B) {
+ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_wf *wf, int B) {
+    const ars_arnn *net = wf->net;
     ARS_ASSERT(ars_op_size(op) == net->arch.hilbert.size &&
                    ars_op_two_s(op) == net->arch.hilbert.two_s,
                "operator (%d sites, 2S = %d) and network (%d sites, 2S = %d) differ",
@@ -50,12 +53,14 @@ ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_arnn *net, int B) {
     ws->max_conn = eloc_max_conn(op);
     const size_t n = (size_t)B * (size_t)ws->max_conn;
     ws->ratio = ars_ratio_ws_alloc(net, B, ws->max_conn, eloc_max_sites(op));
+    ws->phase = ars_wf_ws_alloc(wf, B);
     ws->ch = malloc(n * sizeof *ws->ch);
     ws->mel = malloc(n * sizeof *ws->mel);
     ws->dlog = malloc(n * sizeof *ws->dlog);
     ws->n = malloc((size_t)B * sizeof *ws->n);
-    if (ws->ratio == NULL || ws->ch == NULL || ws->mel == NULL || ws->dlog == NULL ||
-        ws->n == NULL) {
+    ws->phi = malloc((size_t)B * sizeof *ws->phi);
+    if (ws->ratio == NULL || (!ars_wf_is_real(wf) && ws->phase == NULL) || ws->ch == NULL ||
+        ws->mel == NULL || ws->dlog == NULL || ws->n == NULL || ws->phi == NULL) {
         ars_eloc_ws_free(ws);
         return NULL;
     }
@@ -67,10 +72,12 @@ void ars_eloc_ws_free(ars_eloc_ws *ws) {
         return;
     }
     ars_ratio_ws_free(ws->ratio);
+    ars_wf_ws_free(ws->phase);
     free(ws->ch);
     free(ws->mel);
     free(ws->dlog);
     free(ws->n);
+    free(ws->phi);
     free(ws);
 }
 
@@ -78,11 +85,13 @@ const ars_ratio_ws *ars_eloc_ws_ratio(const ars_eloc_ws *ws) {
     return ws->ratio;
 }
 
-int ars_eloc_compute(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
-                     ars_eloc_ws *ws, int B) {
+int ars_eloc_compute(double *eloc, double *eloc_im, const uint8_t *cfg, const ars_op *op,
+                     const ars_wf *wf, ars_eloc_ws *ws, int B) {
     const int L = ws->L, mc = ws->max_conn;
     ARS_ASSERT(ars_op_size(op) == L, "operator size %d, workspace %d", ars_op_size(op), L);
     ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
+    ARS_ASSERT(ars_wf_is_real(wf) || (eloc_im != NULL && ws->phase != NULL),
+               "a complex wavefunction needs eloc_im and a workspace made for it");
     if (B == 0) {
         return 0;
     }
@@ -91,31 +100,44 @@ int ars_eloc_compute(double *eloc, const uint8_t *cfg, const ars_op *op, const a
         ws->n[b] = ars_op_apply(op, cfg + (size_t)b * L, &eloc[b], ws->ch + o, ws->mel + o);
     }
     ars_ratio_log(ws->dlog, cfg, ws->ch, ws->n, (size_t)mc, wf->net, ws->ratio, B);
+    if (!ars_wf_is_real(wf)) {
+        ars_wf_phase(ws->phi, cfg, wf, ws->phase, B);
+    }
     int bad = 0;
     for (int b = 0; b < B; b++) {
         const uint8_t *s = cfg + (size_t)b * L;
         const size_t o = (size_t)b * mc;
-        double acc = eloc[b];
+        double acc = eloc[b], acc_im = 0.0;
         for (int k = 0; k < ws->n[b]; k++) {
-            const double sign = ars_wf_phase_ratio(wf, s, &ws->ch[o + k]);
-            acc += (ws->mel[o + k] * sign) * exp(ws->dlog[o + k]);
+            double re, im;
+            ars_wf_phase_ratio(&re, &im, wf, ws->phase, s, b, &ws->ch[o + k]);
+            const double r = exp(ws->dlog[o + k]);
+            acc += (ws->mel[o + k] * re) * r;
+            acc_im += (ws->mel[o + k] * im) * r;
         }
         eloc[b] = acc;
         bad += !isfinite(acc);
+        if (eloc_im != NULL) {
+            eloc_im[b] = acc_im;
+            bad += !isfinite(acc_im) && isfinite(acc);
+        }
     }
     return bad;
 }
 
-int ars_eloc_compute_slow(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
-                          int B) {
+int ars_eloc_compute_slow(double *eloc, double *eloc_im, const uint8_t *cfg, const ars_op *op,
+                          const ars_wf *wf, int B) {
     const int L = ars_op_size(op), m = eloc_max_conn(op) + 1;
     ars_arnn_ws *ws = ars_arnn_ws_alloc(wf->net, m);
+    ars_wf_ws *pws = ars_wf_ws_alloc(wf, m);
     uint8_t *rows = malloc((size_t)m * L);
     double *lp = malloc((size_t)m * sizeof *lp);
+    double *phi = malloc((size_t)m * sizeof *phi);
     double *mel = malloc((size_t)m * sizeof *mel);
     ars_change *ch = malloc((size_t)m * sizeof *ch);
     int rc = ARS_OK;
-    if (ws == NULL || rows == NULL || lp == NULL || mel == NULL || ch == NULL) {
+    if (ws == NULL || (!ars_wf_is_real(wf) && pws == NULL) || rows == NULL || lp == NULL ||
+        phi == NULL || mel == NULL || ch == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the brute-force local energies");
         goto done;
     }
@@ -130,18 +152,28 @@ int ars_eloc_compute_slow(double *eloc, const uint8_t *cfg, const ars_op *op, co
                 row[ch[k - 1].site[j]] = ch[k - 1].value[j];
             }
         }
-        ars_arnn_log_psi(lp, rows, wf->net, ws, n + 1);
-        double acc = diag;
+        ars_wf_log_psi(lp, phi, rows, wf, ws, pws, n + 1);
+        double acc = diag, acc_im = 0.0;
         for (int k = 0; k < n; k++) {
-            acc += (mel[k] * ars_wf_phase_ratio(wf, s, &ch[k])) * exp(lp[k + 1] - lp[0]);
+            const double r = exp(lp[k + 1] - lp[0]), dphi = phi[k + 1] - phi[0];
+            /* A real wavefunction's signs exactly; else the phases' difference. */
+            const double re = ars_wf_is_real(wf) ? (dphi != 0.0 ? -1.0 : 1.0) : cos(dphi);
+            const double im = ars_wf_is_real(wf) ? 0.0 : sin(dphi);
+            acc += (mel[k] * re) * r;
+            acc_im += (mel[k] * im) * r;
         }
         eloc[b] = acc;
+        if (eloc_im != NULL) {
+            eloc_im[b] = acc_im;
+        }
     }
 done:
     free(ch);
     free(mel);
+    free(phi);
     free(lp);
     free(rows);
+    ars_wf_ws_free(pws);
     ars_arnn_ws_free(ws);
     return rc;
 }

@@ -5,8 +5,9 @@
  *   E_loc(s) = H(s, s) + sum_k mel_k * (exp(i dphi_k) * exp(dlog_k)),
  *
  * over the connections s -> s'_k of ars_op_apply (in its order), dlog_k from the ratio windows
- * (O(L R) per sample, wf/ratio.h) and exp(i dphi_k) = +-1 from the fixed phase. The result is
- * real for the real operators and fixed phases of today.
+ * (O(L R) per sample, wf/ratio.h) and exp(i dphi_k) from the wavefunction: +-1 for the fixed
+ * signs, cos + i sin of the phase network's local difference otherwise. The result is real for
+ * a real wavefunction (the imaginary part is then exactly 0) and complex with a phase network.
  */
 #ifndef ARS_LOCAL_ENERGY_H
 #define ARS_LOCAL_ENERGY_H
@@ -20,9 +21,9 @@
 
 typedef struct ars_eloc_ws ars_eloc_ws;
 
-/* Scratch for chunks of at most B samples of op and the architecture of net. NULL on allocation
- * failure. */
-ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_arnn *net, int B);
+/* Scratch for chunks of at most B samples of op and the wavefunction wf (its architecture and
+ * phase network). NULL on allocation failure. */
+ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_wf *wf, int B);
 void ars_eloc_ws_free(ars_eloc_ws *ws);
 
 /* Bytes ars_eloc_ws_alloc would take (approximately). */
@@ -31,14 +32,15 @@ size_t ars_eloc_ws_bytes(const ars_op *op, const ars_arnn *net, int B);
 /* The ratio workspace inside (its reach and window, for messages and tests). */
 const ars_ratio_ws *ars_eloc_ws_ratio(const ars_eloc_ws *ws);
 
-/* Local energies eloc (B) of configurations cfg (B, L). Serial; reentrant for distinct
- * workspaces. Returns the number of non-finite values written. */
-int ars_eloc_compute(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
-                     ars_eloc_ws *ws, int B);
+/* Local energies eloc + i eloc_im (B) of configurations cfg (B, L); eloc_im may be NULL for a
+ * real wf. Serial; reentrant for distinct workspaces. Returns the number of non-finite values
+ * written. */
+int ars_eloc_compute(double *eloc, double *eloc_im, const uint8_t *cfg, const ars_op *op,
+                     const ars_wf *wf, ars_eloc_ws *ws, int B);
 
-/* The same by brute force, for tests: log|psi| of every connected s' from a full forward pass
- * (O(L^2) per sample). ARS_OK or ARS_STATUS_ENOMEM. */
-int ars_eloc_compute_slow(double *eloc, const uint8_t *cfg, const ars_op *op, const ars_wf *wf,
-                          int B);
+/* The same by brute force, for tests: log psi = (log|psi|, phi) of every connected s' from a
+ * full forward pass (O(L^2) per sample). ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_eloc_compute_slow(double *eloc, double *eloc_im, const uint8_t *cfg, const ars_op *op,
+                          const ars_wf *wf, int B);
 
 #endif

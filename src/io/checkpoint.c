@@ -93,6 +93,68 @@ done:
     return rc;
 }
 
+/* /phase (the samples' phases, with the architecture as attributes) and /variables/phase. */
+static herr_t write_phase(hid_t file, const ars_phase *ph, const double *phi, size_t n) {
+    const ars_phase_arch *a = &ph->arch;
+    hid_t d = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    herr_t rc = -1;
+    hsize_t nd[1] = {(hsize_t)n};
+    d = ars_h5_create_dataset(file, "phase", H5T_IEEE_F64LE, 1, nd, n > 0);
+    if (d < 0 ||
+        (n > 0 && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, phi) < 0) ||
+        ars_h5_attr_string(d, "type", ph->type->name) < 0 ||
+        ars_h5_attr_i64(d, "layers", a->layers) < 0 ||
+        ars_h5_attr_i64(d, "features", a->features) < 0 ||
+        ars_h5_attr_i64(d, "kernel_size", a->kernel_size) < 0 ||
+        ars_h5_attr_i64_array(d, "kernel_dilation", a->dilation, a->layers) < 0 ||
+        ars_h5_attr_string(d, "activation", ars_activation_name(a->activation)) < 0 ||
+        ars_h5_attr_i64(d, "site_phase", a->site_phase) < 0 ||
+        ars_h5_attr_i64(d, "pbc", a->pbc) < 0) {
+        goto done;
+    }
+    g = H5Gcreate2(file, "variables/phase", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        goto done;
+    }
+    for (int l = 0; l < a->layers; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "layers_%d", l);
+        hid_t lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (lg < 0) {
+            goto done;
+        }
+        const int cin = ars_phase_arch_cin(a, l), cout = ars_phase_arch_cout(a, l);
+        hsize_t kd[3] = {(hsize_t)a->kernel_size, (hsize_t)cin, (hsize_t)cout};
+        hsize_t bd[1] = {(hsize_t)cout};
+        herr_t e = ars_h5_write_dataset(lg, "kernel", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, kd,
+                                        ph->kernel[l], 0);
+        if (e >= 0) {
+            e = ars_h5_write_dataset(lg, "bias", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, bd,
+                                     ph->bias[l], 0);
+        }
+        H5Gclose(lg);
+        if (e < 0) {
+            goto done;
+        }
+    }
+    if (ph->beta != NULL) {
+        hsize_t bd[2] = {(hsize_t)a->size, (hsize_t)a->local_size};
+        if (ars_h5_write_dataset(g, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, bd, ph->beta, 0) <
+            0) {
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    if (g >= 0) {
+        H5Gclose(g);
+    }
+    if (d >= 0) {
+        H5Dclose(d);
+    }
+    return rc;
+}
+
 /* The root attributes every arsampler file has. */
 static herr_t write_root_attributes(hid_t file, const ars_io_meta *meta) {
     if (ars_h5_attr_string(file, "format", ARS_FORMAT_NAME) < 0 ||
@@ -265,6 +327,13 @@ static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
             ars_h5_attr_i64(g, "final_samples", (int64_t)e->n_samples) < 0) {
             goto done;
         }
+        if (tr->complex_wf &&
+            (ars_h5_attr_write(g, "final_energy_imag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                               &e->energy_imag) < 0 ||
+             ars_h5_attr_write(g, "final_energy_imag_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                               NULL, &e->energy_imag_error) < 0)) {
+            goto done;
+        }
     }
     if (tr->final != NULL && tr->phase_seconds != NULL && tr->timed_steps > 0) {
         for (int p = 0; p < ARS_VMC_N_PHASES; p++) {
@@ -401,9 +470,16 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
             goto fail;
         }
     }
+    if (meta->phase != NULL) {
+        what = "write /phase and /variables/phase";
+        if (write_phase(o.id, meta->phase, meta->sample_phase, n) < 0) {
+            goto fail;
+        }
+    }
     if (train != NULL) {
         what = "write the training state (/hamiltonian, /optimizer, /vmc)";
-        if (write_train(o.id, train, net->n_params) < 0) {
+        const size_t P = net->n_params + (meta->phase != NULL ? meta->phase->n_params : 0);
+        if (write_train(o.id, train, P) < 0) {
             goto fail;
         }
     }

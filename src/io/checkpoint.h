@@ -10,16 +10,25 @@
  *   /variables/params/layers_{i}/kernel   f64 [K - exclusive_i, C_i/g_i, F_i]
  *   /variables/params/layers_{i}/bias     f64 [F_i]   (absent without bias)
  *   /samples               int8 [n, L] local state values (2*Sz); /log_prob f64 [n]
+ * A phase network ([phase] type != none, nn/phase.h) adds:
+ *   /phase                 f64 [n]: the phase phi(s) of each sample (Marshall sign included;
+ *                          length 0 in checkpoints without samples), with the phase network's
+ *                          architecture as its attributes: type, layers, features, kernel_size,
+ *                          kernel_dilation[layers], activation, site_phase, pbc
+ *   /variables/phase/layers_{i}/kernel   f64 [K, C_i, F_i];  .../bias  f64 [F_i]
+ *   /variables/phase/beta  f64 [L, D]  (site_phase only)
  * Training (mode = train) adds:
  *   /hamiltonian           attrs type, J, h, Delta, J2, pbc, marshall_sign
  *   /reference/energy      f64 scalar, the exact ground-state energy (when known)
  *   /optimizer             attrs type, step, beta1, beta2, epsilon; datasets m, v [P] (adam)
  *   /vmc                   attrs iterations_done and, at the end, final_energy, final_energy_error,
  *                          final_energy_variance, final_vscore, final_relative_error,
- *                          final_samples, seconds_<phase> (vmc.h's phases, per iteration);
+ *                          final_samples, seconds_<phase> (vmc.h's phases, per iteration),
+ *                          with a phase network final_energy_imag, final_energy_imag_error;
  *                          datasets [iterations_done]: iteration, energy,
  *                          energy_error, energy_variance, vscore, relative_error, grad_norm,
- *                          distinct_fraction, seconds, learning_rate, diag_shift
+ *                          distinct_fraction, seconds, learning_rate, diag_shift,
+ *                          energy_imag, energy_imag_error (0 for a real wavefunction)
  * Observables ([observables] names) add:
  *   /observables           attrs n_samples, source; one group per name with datasets mean,
  *                          error, n_samples (and variance, distance, k or cuts) and attributes
@@ -40,6 +49,7 @@
 #include <stdint.h>
 
 #include "nn/arnn.h"
+#include "nn/phase.h"
 #include "ops/hamiltonian.h"
 #include "vmc/observables.h"
 #include "opt/optimizer.h"
@@ -52,11 +62,13 @@
 typedef struct ars_io_meta {
     const char *config_text; /* effective config (INI) */
     uint64_t seed;
-    const char *dtype;         /* arithmetic of the samples ("float64"/"float32"), or NULL */
-    const ars_obs_result *obs; /* measured observables for /observables, or NULL */
-    const char *obs_source;    /* "samples" or "final_samples" */
-    const ars_ham *H;          /* without training: a Hamiltonian to record (energy), or NULL */
-    double exact_energy;       /* with H: written to /reference/energy unless NaN */
+    const char *dtype;          /* arithmetic of the samples ("float64"/"float32"), or NULL */
+    const ars_obs_result *obs;  /* measured observables for /observables, or NULL */
+    const char *obs_source;     /* "samples" or "final_samples" */
+    const ars_ham *H;           /* without training: a Hamiltonian to record (energy), or NULL */
+    double exact_energy;        /* with H: written to /reference/energy unless NaN */
+    const ars_phase *phase;     /* the phase network, or NULL */
+    const double *sample_phase; /* with phase and samples: their phases (n) */
 } ars_io_meta;
 
 /* What a training run adds to its output file. */
@@ -66,6 +78,7 @@ typedef struct ars_io_train {
     const ars_vmc_log *log;
     double exact_energy;           /* NaN: unknown, /reference is not written */
     const ars_vmc_estimate *final; /* the final estimate, or NULL (checkpoints) */
+    int complex_wf; /* a phase network: the final estimate's imaginary part is written too */
     /* With final: wall seconds of each phase summed over timed_steps iterations of this process
      * (vmc.h), written as /vmc attributes seconds_<phase> per iteration; NULL: not written. */
     const double *phase_seconds;
@@ -109,6 +122,15 @@ int ars_io_read_arch(const char *path, ars_arch *arch);
  * _layers_{i} are refused with a pointer to scripts/netket-convert). ARS_STATUS_EINPUT with a
  * message naming the dataset on failure; net->params is then unchanged. */
 int ars_io_load_variables(const char *path, ars_arnn *net);
+
+/* Loads /phase's network into ph: the file's /phase attributes must describe ph->arch exactly
+ * (the chain size and boundary included) and every dataset of /variables/phase must have its
+ * shape and finite values. ARS_OK, or ARS_STATUS_EINPUT with one message naming the attribute
+ * or dataset (ph is then unchanged). */
+int ars_io_load_phase(const char *path, ars_phase *ph);
+
+/* 1 if the file has a phase network (/phase), 0 if not, -1 if it cannot be read (reported). */
+int ars_io_has_phase(const char *path);
 
 /* Reads /samples as local indices into a malloc'd (n, L) array and /log_prob into a malloc'd
  * (n) array (either output pointer may be NULL to skip it). */

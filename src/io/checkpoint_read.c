@@ -450,6 +450,136 @@ static int load_variables(const char *path, ars_arnn *net) {
     return rc;
 }
 
+/* The architecture attributes of /phase, compared one by one with the config's. */
+static int check_phase_arch(hid_t d, const char *path, const ars_phase *ph) {
+    const ars_phase_arch *a = &ph->arch;
+    char type[32] = "", act[32] = "";
+    int64_t layers = -1, features = -1, K = -1, site = -1, pbc = -1;
+    int64_t dil[ARS_MAX_LAYERS];
+    if (ars_h5_attr_read_string(d, "type", type, sizeof type) != 0 ||
+        ars_h5_attr_read_i64(d, "layers", &layers, 1) != 0 ||
+        ars_h5_attr_read_i64(d, "features", &features, 1) != 0 ||
+        ars_h5_attr_read_i64(d, "kernel_size", &K, 1) != 0 ||
+        ars_h5_attr_read_string(d, "activation", act, sizeof act) != 0 ||
+        ars_h5_attr_read_i64(d, "site_phase", &site, 1) != 0 ||
+        ars_h5_attr_read_i64(d, "pbc", &pbc, 1) != 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /phase lacks an architecture attribute (type, layers, features, "
+                       "kernel_size, kernel_dilation, activation, site_phase, pbc)",
+                       path);
+    }
+    char fv[64], cv[64];
+    const char *what = NULL;
+    if (strcmp(type, ph->type->name) != 0) {
+        what = "type";
+        snprintf(fv, sizeof fv, "%s", type);
+        snprintf(cv, sizeof cv, "%s", ph->type->name);
+    } else if (layers != a->layers) {
+        what = "layers";
+        snprintf(fv, sizeof fv, "%lld", (long long)layers);
+        snprintf(cv, sizeof cv, "%d", a->layers);
+    } else if (features != a->features) {
+        what = "features";
+        snprintf(fv, sizeof fv, "%lld", (long long)features);
+        snprintf(cv, sizeof cv, "%d", a->features);
+    } else if (K != a->kernel_size) {
+        what = "kernel_size";
+        snprintf(fv, sizeof fv, "%lld", (long long)K);
+        snprintf(cv, sizeof cv, "%d", a->kernel_size);
+    } else if (strcmp(act, ars_activation_name(a->activation)) != 0) {
+        what = "activation";
+        snprintf(fv, sizeof fv, "%s", act);
+        snprintf(cv, sizeof cv, "%s", ars_activation_name(a->activation));
+    } else if ((site != 0) != (a->site_phase != 0)) {
+        what = "site_phase";
+        snprintf(fv, sizeof fv, "%s", site ? "true" : "false");
+        snprintf(cv, sizeof cv, "%s", a->site_phase ? "true" : "false");
+    } else if ((pbc != 0) != (a->pbc != 0)) {
+        what = "pbc";
+        snprintf(fv, sizeof fv, "%s", pbc ? "periodic" : "open");
+        snprintf(cv, sizeof cv, "%s", a->pbc ? "periodic" : "open");
+    } else if (ars_h5_attr_read_i64(d, "kernel_dilation", dil, a->layers) != 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /phase attribute kernel_dilation is not %d integers", path,
+                       a->layers);
+    } else {
+        for (int l = 0; l < a->layers && what == NULL; l++) {
+            if (dil[l] != a->dilation[l]) {
+                what = "kernel_dilation";
+                snprintf(fv, sizeof fv, "%lld at layer %d", (long long)dil[l], l);
+                snprintf(cv, sizeof cv, "%d", a->dilation[l]);
+            }
+        }
+    }
+    if (what != NULL) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': its phase network has %s %s but [phase] has %s; the phase network "
+                       "of an init file must match the config",
+                       path, what, fv, cv);
+    }
+    return ARS_OK;
+}
+
+static int load_phase(const char *path, ars_phase *ph) {
+    hid_t file = open_input(path);
+    if (file < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    hid_t d = H5I_INVALID_HID;
+    double *tmp = NULL;
+    int rc = check_format(file, path);
+    if (rc == ARS_OK && H5Lexists(file, "phase", H5P_DEFAULT) <= 0) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT, "'%s' has no phase network (/phase)", path);
+    }
+    if (rc == ARS_OK && (d = H5Oopen(file, "phase", H5P_DEFAULT)) < 0) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT, "'%s': cannot open /phase", path);
+    }
+    if (rc == ARS_OK) {
+        rc = check_phase_arch(d, path, ph);
+    }
+    tmp = malloc(ph->n_params * sizeof(double) + 1);
+    if (rc == ARS_OK && tmp == NULL) {
+        rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory loading '%s'", path);
+    }
+    const ars_phase_arch *a = &ph->arch;
+    for (int l = 0; rc == ARS_OK && tmp != NULL && l < a->layers; l++) {
+        char name[96];
+        hsize_t kd[3] = {(hsize_t)a->kernel_size, (hsize_t)ars_phase_arch_cin(a, l),
+                         (hsize_t)ars_phase_arch_cout(a, l)};
+        hsize_t bd[1] = {(hsize_t)ars_phase_arch_cout(a, l)};
+        snprintf(name, sizeof name, "/variables/phase/layers_%d/kernel", l);
+        rc = read_variable(file, path, name, 3, kd, tmp + (ph->kernel[l] - ph->params));
+        snprintf(name, sizeof name, "/variables/phase/layers_%d/bias", l);
+        if (rc == ARS_OK) {
+            rc = read_variable(file, path, name, 1, bd, tmp + (ph->bias[l] - ph->params));
+        }
+    }
+    if (rc == ARS_OK && tmp != NULL && ph->beta != NULL) {
+        hsize_t bd[2] = {(hsize_t)a->size, (hsize_t)a->local_size};
+        rc = read_variable(file, path, "/variables/phase/beta", 2, bd,
+                           tmp + (ph->beta - ph->params));
+    }
+    if (rc == ARS_OK && tmp != NULL) {
+        memcpy(ph->params, tmp, ph->n_params * sizeof(double));
+    }
+    free(tmp);
+    if (d >= 0) {
+        H5Oclose(d);
+    }
+    H5Fclose(file);
+    return rc;
+}
+
+static int has_phase(const char *path) {
+    hid_t file = open_input(path);
+    if (file < 0) {
+        return -1;
+    }
+    const int has = H5Lexists(file, "phase", H5P_DEFAULT) > 0;
+    H5Fclose(file);
+    return has;
+}
+
 static int read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
                         size_t *n) {
     hid_t file = open_input(path);
@@ -703,6 +833,10 @@ static int read_vmc_log(hid_t file, const char *path, train_state *t) {
     for (int i = 0; rc == ARS_OK && i < ARS_VMC_LOG_COLUMNS; i++) {
         char name[64];
         snprintf(name, sizeof name, "/vmc/%s", ars_vmc_log_columns[i].name);
+        if (ars_vmc_log_columns[i].optional && H5Lexists(file, name, H5P_DEFAULT) <= 0) {
+            memset(t->cols[i], 0, n * sizeof(double)); /* a file from before the column */
+            continue;
+        }
         rc = ars_h5_read_vector(file, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, t->cols[i], n, why);
     }
     return rc;
@@ -804,6 +938,18 @@ int ars_io_read_arch(const char *path, ars_arch *arch) {
 int ars_io_load_variables(const char *path, ars_arnn *net) {
     ars_crash_guard_begin(path);
     return ars_crash_guard_end(load_variables(path, net));
+}
+
+int ars_io_load_phase(const char *path, ars_phase *ph) {
+    ars_crash_guard_begin(path);
+    return ars_crash_guard_end(load_phase(path, ph));
+}
+
+int ars_io_has_phase(const char *path) {
+    ars_crash_guard_begin(path);
+    const int has = has_phase(path);
+    (void)ars_crash_guard_end(ARS_OK);
+    return has;
 }
 
 int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,

@@ -250,3 +250,20 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     (void)times_columns(x, O, eps, P, n);
     return ARS_OK;
 }
+
+int ars_sr_direction_split(ars_sr *sr, ars_sr *sr_phase, double *x, double *grad_norm, double *O,
+                           const double *eloc, const double *eloc_im, double eloc_mean,
+                           double eloc_im_mean, double diag_shift, int use_sr) {
+    ARS_ASSERT(sr->n == sr_phase->n, "%zu and %zu samples", sr->n, sr_phase->n);
+    double gm = 0.0, gp = 0.0;
+    int rc = ars_sr_direction(sr, x, &gm, O, eloc, eloc_mean, diag_shift, use_sr);
+    const double build = sr->seconds_build, solve = sr->seconds_solve;
+    if (rc == ARS_OK) {
+        rc = ars_sr_direction(sr_phase, x + sr->P, &gp, O + sr->P * sr->n, eloc_im, eloc_im_mean,
+                              diag_shift, use_sr);
+    }
+    sr->seconds_build = build + sr_phase->seconds_build;
+    sr->seconds_solve = solve + sr_phase->seconds_solve;
+    *grad_norm = hypot(gm, gp);
+    return rc;
+}

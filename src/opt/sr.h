@@ -54,4 +54,16 @@ void ars_sr_free(ars_sr *sr);
 int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
                      double eloc_mean, double diag_shift, int use_sr);
 
+/* The direction for a complex log psi (vmc.h) whose first sr->P parameters are the modulus's
+ * (O real) and the next sr_phase->P the phase's (O = i g, g real): O ((sr->P + sr_phase->P) x n)
+ * holds O then g. S_kl = Re <(O_k - <O_k>)^* (O_l - <O_l>)> has no modulus-phase block
+ * (Re(O_k i g_l) = 0), and F_k = 2 Re <(E_loc - E)^* O_k> is 2 <(Re E_loc - E) O_k>_c for the
+ * modulus and 2 <Im E_loc g_k>_c for the phase, so each block is ars_sr_direction with its
+ * own part of E_loc (eloc with mean eloc_mean, eloc_im with mean eloc_im_mean), each in
+ * parameter or sample space as its size says. grad_norm receives |F|; the seconds are the
+ * two blocks' sums. */
+int ars_sr_direction_split(ars_sr *sr, ars_sr *sr_phase, double *x, double *grad_norm, double *O,
+                           const double *eloc, const double *eloc_im, double eloc_mean,
+                           double eloc_im_mean, double diag_shift, int use_sr);
+
 #endif

@@ -101,3 +101,18 @@ double ars_logsumexp(const double *x, int n, size_t stride) {
     }
     return mx + log(sum);
 }
+
+void ars_sym_change(ars_change *gc, const ars_change *c, unsigned g, int L, int D) {
+    gc->n = c->n;
+    for (int k = 0; k < c->n; k++) {
+        const int t = ars_sym_site(g, L, c->site[k]);
+        const uint8_t v = (uint8_t)ars_sym_value(g, D, c->value[k]);
+        int j = k;
+        for (; j > 0 && gc->site[j - 1] > t; j--) {
+            gc->site[j] = gc->site[j - 1];
+            gc->value[j] = gc->value[j - 1];
+        }
+        gc->site[j] = t;
+        gc->value[j] = v;
+    }
+}

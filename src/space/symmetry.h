@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "space/change.h"
+
 typedef enum ars_sym {
     ARS_SYM_NONE = 0,
     ARS_SYM_SPIN_FLIP = 1,
@@ -60,6 +62,9 @@ int ars_sym_site(unsigned g, int L, int t);
 
 /* The local index that index v (of D) becomes under g: D - 1 - v with the spin flip. */
 int ars_sym_value(unsigned g, int D, int v);
+
+/* The change c of s as a change of g s: sites g(c_k) in ascending order, values mapped by g. */
+void ars_sym_change(ars_change *gc, const ars_change *c, unsigned g, int L, int D);
 
 /* log sum_k exp(x[k * stride]) over k < n, in index order; -inf when every term is -inf (never
  * NaN for inputs that are finite or -inf). */

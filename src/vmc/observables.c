@@ -135,6 +135,10 @@ typedef struct obs_scratch {
     ars_arnn_ws *aws;    /* renyi2: 2B configurations */
     uint8_t *pcfg;       /* (2B, L) */
     double *lp0, *lp1;   /* (2B) */
+    ars_wf_ws *pws;      /* phase network: the samples' phases (sx, xx_correlation) */
+    ars_wf_ws *pws2;     /* phase network: renyi2's 2B configurations */
+    double *phi;         /* (2B) */
+    double *phi1;        /* (2B) */
 } obs_scratch;
 
 static void scratch_free(obs_scratch *s) {
@@ -152,6 +156,10 @@ static void scratch_free(obs_scratch *s) {
     free(s->pcfg);
     free(s->lp0);
     free(s->lp1);
+    ars_wf_ws_free(s->pws);
+    ars_wf_ws_free(s->pws2);
+    free(s->phi);
+    free(s->phi1);
     memset(s, 0, sizeof *s);
 }
 
@@ -165,7 +173,16 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int ncomp) {
     s->w = malloc((size_t)B * sizeof *s->w);
     s->z = malloc((size_t)L * sizeof *s->z);
     s->n_changes = malloc((size_t)B * sizeof *s->n_changes);
-    int ok = s->V != NULL && s->w != NULL && s->z != NULL && s->n_changes != NULL;
+    const ars_wf wf = ars_wf_make(x->net, x->spec->marshall_sign, x->spec->phase);
+    s->phi = malloc((size_t)2 * B * sizeof *s->phi);
+    s->phi1 = malloc((size_t)2 * B * sizeof *s->phi1);
+    int ok = s->V != NULL && s->w != NULL && s->z != NULL && s->n_changes != NULL &&
+             s->phi != NULL && s->phi1 != NULL;
+    if (ok && !ars_wf_is_real(&wf)) {
+        s->pws = ars_wf_ws_alloc(&wf, B);
+        s->pws2 = ars_wf_ws_alloc(&wf, 2 * B);
+        ok = s->pws != NULL && s->pws2 != NULL;
+    }
     const unsigned ratio = (1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION);
     if (ok && x->ncomp > 0 && (x->pass1 & ratio) != 0) {
         /* Single flips and pairs at any distance: L changes of at most 2 sites per sample. */
@@ -177,8 +194,8 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int ncomp) {
     if (ok && x->ncomp > 0 && (x->pass1 & (1u << ARS_OBS_ENERGY)) != 0) {
         ARS_ASSERT(x->spec->H != NULL, "energy without a Hamiltonian");
         s->op = ars_ham_operator(x->spec->H);
-        s->ews = s->op != NULL ? ars_eloc_ws_alloc(s->op, x->net, B) : NULL;
-        s->eloc = malloc((size_t)B * sizeof *s->eloc);
+        s->ews = s->op != NULL ? ars_eloc_ws_alloc(s->op, &wf, B) : NULL;
+        s->eloc = malloc((size_t)2 * B * sizeof *s->eloc);
         ok = s->ews != NULL && s->eloc != NULL;
     }
     if (ok && (x->spec->mask & (1u << ARS_OBS_RENYI2)) != 0) {
@@ -263,7 +280,10 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
         }
     }
     /* Ratio observables, chunk-wide (windows batch across samples). */
-    const ars_wf wf = ars_wf_make(x->net, x->spec->marshall_sign);
+    const ars_wf wf = ars_wf_make(x->net, x->spec->marshall_sign, x->spec->phase);
+    if ((m & ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION))) && !ars_wf_is_real(&wf)) {
+        ars_wf_phase(s->phi, cfg, &wf, s->pws, B);
+    }
     if (m & (1u << ARS_OBS_SX)) {
         ARS_ASSERT(s->rws != NULL && s->changes != NULL && s->dlog != NULL, "no ratio workspace");
         for (int b = 0; b < B; b++) {
@@ -277,8 +297,9 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
             double *o = s->V + (size_t)b * nc + x->off[ARS_OBS_SX];
             const uint8_t *sb = cfg + (size_t)b * L;
             for (int i = 0; i < L; i++) {
-                const double sign = ars_wf_phase_ratio(&wf, sb, &s->changes[(size_t)b * L + i]);
-                o[i] = sign * exp(s->dlog[(size_t)b * L + i]);
+                double re, im;
+                ars_wf_phase_ratio(&re, &im, &wf, s->pws, sb, b, &s->changes[(size_t)b * L + i]);
+                o[i] = re * exp(s->dlog[(size_t)b * L + i]);
             }
         }
     }
@@ -303,7 +324,9 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
                 const uint8_t *sb = cfg + (size_t)b * L;
                 for (int k = 0; k < per; k++) {
                     const ars_change *c = &s->changes[(size_t)b * per + k];
-                    acc += ars_wf_phase_ratio(&wf, sb, c) * exp(s->dlog[(size_t)b * per + k]);
+                    double re, im;
+                    ars_wf_phase_ratio(&re, &im, &wf, s->pws, sb, b, c);
+                    acc += re * exp(s->dlog[(size_t)b * per + k]);
                 }
                 s->V[(size_t)b * nc + x->off[ARS_OBS_XX_CORRELATION] + r] = acc / per;
             }
@@ -311,7 +334,8 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
     }
     if (m & (1u << ARS_OBS_ENERGY)) {
         ARS_ASSERT(s->ews != NULL && s->eloc != NULL, "no local-energy workspace");
-        ars_eloc_compute(s->eloc, cfg, s->op, &wf, s->ews, B);
+        ars_eloc_compute(s->eloc, ars_wf_is_real(&wf) ? NULL : s->eloc + B, cfg, s->op, &wf, s->ews,
+                         B);
         for (int b = 0; b < B; b++) {
             s->V[(size_t)b * nc + x->off[ARS_OBS_ENERGY]] = s->eloc[b];
         }
@@ -356,6 +380,11 @@ static void values_pass3(const obs_ctx *x, obs_scratch *s, int64_t start, int P)
         memcpy(pc + (size_t)(P + p) * L, x->cfg + (size_t)(start + half + p) * L, (size_t)L);
     }
     ars_arnn_log_psi(s->lp0, pc, x->net, s->aws, 2 * P);
+    const ars_wf wf = ars_wf_make(x->net, x->spec->marshall_sign, x->spec->phase);
+    const int real = ars_wf_is_real(&wf);
+    if (!real) {
+        ars_wf_phase(s->phi, pc, &wf, s->pws2, 2 * P);
+    }
     for (int c = 0; c < nc; c++) {
         const int l = x->spec->cuts[c];
         /* a1 b2 and a2 b1: exchange the sites >= l of the two rows. */
@@ -368,9 +397,14 @@ static void values_pass3(const obs_ctx *x, obs_scratch *s, int64_t start, int P)
             memcpy(pc + (size_t)(P + p) * L + l, s1 + l, (size_t)(L - l));
         }
         ars_arnn_log_psi(s->lp1, pc, x->net, s->aws, 2 * P);
+        if (!real) {
+            ars_wf_phase(s->phi1, pc, &wf, s->pws2, 2 * P);
+        }
         for (int p = 0; p < P; p++) {
             const double d = s->lp1[p] + s->lp1[P + p] - s->lp0[p] - s->lp0[P + p];
-            s->V[(size_t)p * nc + c] = exp(d);
+            const double dphi =
+                real ? 0.0 : s->phi1[p] + s->phi1[P + p] - s->phi[p] - s->phi[P + p];
+            s->V[(size_t)p * nc + c] = real ? exp(d) : exp(d) * cos(dphi);
         }
     }
 }

@@ -25,9 +25,12 @@
  *                                 x = psi(a1 b2) psi(a2 b1) / (psi(a1 b1) psi(a2 b2)),
  *                                 S2 = -ln <x>, error = err(<x>) / <x>
  *
- * Amplitude ratios come from ars_ham_log_ratios (O(R) windows); with the Marshall sign a flip of
+ * Amplitude ratios come from the ratio windows (O(R) windows); with the Marshall sign a flip of
  * the sites F multiplies the ratio by (-1)^(odd sites in F). The swap ratio needs no sign: the
- * Marshall sign is a product over sites, so it cancels.
+ * Marshall sign is a product over sites, so it cancels. With a phase network (spec->phase) the
+ * ratios are complex, and the value of a sample is the real part of its ratio (the expectation
+ * of a Hermitian observable is real: the imaginary parts average to 0); the swap ratio takes
+ * the phases of its four configurations.
  *
  * Reproducibility: the samples are cut into chunks of chunk_size (renyi2: pairs); each chunk's
  * weight, mean and sum of squared deviations are combined in chunk order (Chan et al.), so the
@@ -46,6 +49,7 @@
 #include <stdint.h>
 
 #include "nn/arnn.h"
+#include "nn/phase.h"
 #include "core/comm.h"
 #include "ops/hamiltonian.h"
 
@@ -80,12 +84,13 @@ typedef struct ars_obs_spec {
     unsigned mask; /* bit k set: measure observable k */
     int n_cuts;    /* renyi2 cuts l, 1 <= l < L */
     int cuts[ARS_OBS_MAX_CUTS];
-    int pbc;              /* correlation geometry: translation-averaged, or from centre */
-    int marshall_sign;    /* the state is (-1)^(up spins on odd sites) |psi_net| */
-    const ars_ham *H;     /* for energy (NULL otherwise); its size is the network's */
-    int chunk_size;       /* samples (pairs) per chunk */
-    int n_threads;        /* 0: OpenMP's default */
-    const ars_comm *comm; /* ranks sharing the chunks (comm.h); NULL: this process alone */
+    int pbc;                /* correlation geometry: translation-averaged, or from centre */
+    int marshall_sign;      /* the state is (-1)^(up spins on odd sites) |psi_net| */
+    const ars_phase *phase; /* times exp(i phi) of this phase network (NULL: none) */
+    const ars_ham *H;       /* for energy (NULL otherwise); its size is the network's */
+    int chunk_size;         /* samples (pairs) per chunk */
+    int n_threads;          /* 0: OpenMP's default */
+    const ars_comm *comm;   /* ranks sharing the chunks (comm.h); NULL: this process alone */
 } ars_obs_spec;
 
 typedef struct ars_obs_value {

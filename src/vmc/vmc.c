@@ -15,7 +15,9 @@
 #include "wf/ratio.h"
 
 #define LOG_COLUMN(f)                                                                              \
-    { #f, offsetof(ars_vmc_log, f) }
+    { #f, offsetof(ars_vmc_log, f), 0 }
+#define LOG_COLUMN_OPTIONAL(f)                                                                     \
+    { #f, offsetof(ars_vmc_log, f), 1 }
 const ars_vmc_log_column ars_vmc_log_columns[] = {LOG_COLUMN(energy),
                                                   LOG_COLUMN(energy_error),
                                                   LOG_COLUMN(energy_variance),
@@ -25,8 +27,11 @@ const ars_vmc_log_column ars_vmc_log_columns[] = {LOG_COLUMN(energy),
                                                   LOG_COLUMN(distinct_fraction),
                                                   LOG_COLUMN(seconds),
                                                   LOG_COLUMN(learning_rate),
-                                                  LOG_COLUMN(diag_shift)};
+                                                  LOG_COLUMN(diag_shift),
+                                                  LOG_COLUMN_OPTIONAL(energy_imag),
+                                                  LOG_COLUMN_OPTIONAL(energy_imag_error)};
 #undef LOG_COLUMN
+#undef LOG_COLUMN_OPTIONAL
 static_assert(sizeof ars_vmc_log_columns / sizeof ars_vmc_log_columns[0] == ARS_VMC_LOG_COLUMNS,
               "ars_vmc_log_columns: one row per double column of ars_vmc_log");
 /* A column added to ars_vmc_log without a row (or a count) here fails the build. */
@@ -77,7 +82,7 @@ int ars_vmc_share(ars_vmc *v) {
     if (c->size == 1) {
         return ARS_OK;
     }
-    const size_t P = v->net->n_params;
+    const size_t P = v->P;
     uint64_t head[3] = {(uint64_t)v->log.len, (uint64_t)v->opt->step, (uint64_t)v->iteration};
     ars_comm_bcast(c, head, sizeof head);
     if (ars_comm_max_int(c, ars_vmc_log_reserve(&v->log, (size_t)head[0] + 1) != ARS_OK)) {
@@ -86,7 +91,10 @@ int ars_vmc_share(ars_vmc *v) {
     v->log.len = (size_t)head[0];
     v->opt->step = (long)head[1];
     v->iteration = (int64_t)head[2];
-    ars_comm_bcast(c, v->net->params, P * sizeof(double));
+    ars_comm_bcast(c, v->net->params, v->P_mod * sizeof(double));
+    if (v->phase != NULL) {
+        ars_comm_bcast(c, v->phase->params, v->phase->n_params * sizeof(double));
+    }
     for (int k = 0; k < v->opt->type->n_vectors; k++) {
         ars_comm_bcast(c, v->opt->vec[k], P * sizeof(double));
     }
@@ -103,14 +111,27 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     if (v == NULL) {
         return NULL;
     }
-    const size_t n = set->n_samples, P = net->n_params, L = (size_t)net->arch.hilbert.size;
+    const size_t n = set->n_samples, L = (size_t)net->arch.hilbert.size;
     v->net = net;
+    v->phase = set->phase;
+    v->P_mod = net->n_params;
+    v->P = v->P_mod + (set->phase != NULL ? set->phase->n_params : 0);
+    const size_t P = v->P;
     v->H = H;
     v->set = *set;
     v->n_slots = n_threads > 0 ? n_threads : omp_get_max_threads();
     v->sampler = ars_sampler_alloc(net, set->chunk_size, v->n_slots, set->algorithm, set->dtype);
     v->opt = ars_opt_alloc(set->optimizer, P, set->hyper);
-    v->sr = ars_sr_alloc(P, n);
+    v->sr = ars_sr_alloc(v->P_mod, n);
+    if (v->phase != NULL) {
+        v->sr_phase = ars_sr_alloc(v->phase->n_params, n);
+        v->eloc_im = malloc(n * sizeof(double));
+        v->pws = calloc((size_t)v->n_slots, sizeof(ars_wf_ws *));
+        if (v->sr_phase == NULL || v->eloc_im == NULL || v->pws == NULL) {
+            goto fail;
+        }
+    }
+    v->theta = malloc(P * sizeof(double));
     v->cfg = malloc(n * L);
     v->log_prob = malloc(n * sizeof(double));
     v->eloc = malloc(n * sizeof(double));
@@ -124,7 +145,8 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     }
     if (v->comm.size > 1) {
         v->gather = malloc(P * n * sizeof(double));
-        if (v->gather == NULL || v->sr == NULL || ars_sr_share(v->sr, &v->comm) != ARS_OK) {
+        if (v->gather == NULL || v->sr == NULL || ars_sr_share(v->sr, &v->comm) != ARS_OK ||
+            (v->sr_phase != NULL && ars_sr_share(v->sr_phase, &v->comm) != ARS_OK)) {
             goto fail;
         }
     }
@@ -133,15 +155,20 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->ews = calloc((size_t)v->n_slots, sizeof(ars_eloc_ws *));
     v->op = ars_ham_operator(H);
     if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
-        v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL || v->hash == NULL ||
-        v->undo == NULL || v->gws == NULL || v->ews == NULL || v->op == NULL ||
+        v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL ||
+        v->theta == NULL || v->hash == NULL || v->undo == NULL || v->gws == NULL ||
+        v->ews == NULL || v->op == NULL ||
         ars_vmc_log_reserve(&v->log, iterations > 0 ? (size_t)iterations : 1) != ARS_OK) {
         goto fail;
     }
+    const ars_wf wf = ars_vmc_wf(v);
     for (int i = 0; i < v->n_slots; i++) {
         v->gws[i] = ars_arnn_ws_alloc_grad(net, set->chunk_size);
-        v->ews[i] = ars_eloc_ws_alloc(v->op, net, set->chunk_size);
+        v->ews[i] = ars_eloc_ws_alloc(v->op, &wf, set->chunk_size);
         if (v->gws[i] == NULL || v->ews[i] == NULL) {
+            goto fail;
+        }
+        if (v->pws != NULL && (v->pws[i] = ars_wf_ws_alloc(&wf, 1)) == NULL) {
             goto fail;
         }
     }
@@ -162,16 +189,23 @@ void ars_vmc_free(ars_vmc *v) {
         if (v->ews != NULL) {
             ars_eloc_ws_free(v->ews[i]);
         }
+        if (v->pws != NULL) {
+            ars_wf_ws_free(v->pws[i]);
+        }
     }
+    free(v->pws);
     free(v->gws);
     free(v->ews);
     ars_op_free(v->op);
     ars_sampler_free(v->sampler);
     ars_opt_free(v->opt);
     ars_sr_free(v->sr);
+    ars_sr_free(v->sr_phase);
     free(v->cfg);
     free(v->log_prob);
     free(v->eloc);
+    free(v->eloc_im);
+    free(v->theta);
     free(v->O);
     free(v->x);
     free(v->undo);
@@ -226,26 +260,34 @@ static int draw(ars_vmc *v, uint8_t *cfg, double *log_prob, size_t n, uint64_t s
     return ARS_OK;
 }
 
-/* Local energies of n samples cfg into eloc, in parallel over chunks; returns the number of
- * non-finite values. */
-static int local_energies(ars_vmc *v, double *eloc, const uint8_t *cfg, size_t n) {
+ars_wf ars_vmc_wf(const ars_vmc *v) {
+    return ars_wf_make(v->net, v->H->marshall_sign, v->phase);
+}
+
+/* Local energies of n samples cfg into eloc (+ i eloc_im, NULL for a real wavefunction), in
+ * parallel over chunks; returns the number of non-finite values. */
+static int local_energies(ars_vmc *v, double *eloc, double *eloc_im, const uint8_t *cfg, size_t n) {
     const size_t L = (size_t)v->net->arch.hilbert.size, cs = (size_t)v->set.chunk_size;
     size_t c0, c1;
     ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
     int n_bad = 0;
-    const ars_wf wf = ars_wf_make(v->net, v->H->marshall_sign);
+    const ars_wf wf = ars_vmc_wf(v);
 #pragma omp parallel num_threads(v->n_slots) default(none)                                         \
-    shared(v, eloc, cfg, n, L, cs, c0, c1, wf) reduction(+ : n_bad)
+    shared(v, eloc, eloc_im, cfg, n, L, cs, c0, c1, wf) reduction(+ : n_bad)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
         for (size_t chunk = c0; chunk < c1; chunk++) {
             const size_t start = chunk * cs;
             const int B = (int)(n - start < cs ? n - start : cs);
-            n_bad += ars_eloc_compute(eloc + start, cfg + start * L, v->op, &wf, v->ews[slot], B);
+            n_bad += ars_eloc_compute(eloc + start, eloc_im != NULL ? eloc_im + start : NULL,
+                                      cfg + start * L, v->op, &wf, v->ews[slot], B);
         }
     }
     ars_comm_allgather_rows(&v->comm, eloc, n, cs, sizeof(double));
+    if (eloc_im != NULL) {
+        ars_comm_allgather_rows(&v->comm, eloc_im, n, cs, sizeof(double));
+    }
     return ars_comm_sum_int(&v->comm, n_bad);
 }
 
@@ -260,8 +302,25 @@ static void eloc_sites(const ars_vmc *v, uint64_t *useful, uint64_t *computed) {
     }
 }
 
-/* Mean, standard error, variance, V-score and relative error of n local energies. */
-static void estimate(ars_vmc_estimate *est, const double *eloc, size_t n, int L, double exact) {
+/* Mean and standard error of n values (sums in sample order). */
+static void mean_error(const double *x, size_t n, double *mean, double *error) {
+    double sum = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sum += x[b];
+    }
+    const double m = sum / (double)n;
+    double ss = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        ss += (x[b] - m) * (x[b] - m);
+    }
+    *mean = m;
+    *error = sqrt((n > 1 ? ss / (double)(n - 1) : 0.0) / (double)n);
+}
+
+/* Mean, standard error, variance, V-score and relative error of n local energies (eloc_im:
+ * their imaginary parts, or NULL for 0). */
+static void estimate(ars_vmc_estimate *est, const double *eloc, const double *eloc_im, size_t n,
+                     int L, double exact) {
     double sum = 0.0;
     for (size_t b = 0; b < n; b++) {
         sum += eloc[b];
@@ -278,16 +337,22 @@ static void estimate(ars_vmc_estimate *est, const double *eloc, size_t n, int L,
     est->energy_variance = var;
     est->vscore = (double)L * var / (mean * mean);
     est->relative_error = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
+    est->energy_imag = est->energy_imag_error = 0.0;
+    if (eloc_im != NULL) {
+        mean_error(eloc_im, n, &est->energy_imag, &est->energy_imag_error);
+    }
 }
 
-int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, size_t n,
-                     uint64_t stream, ars_vmc_estimate *est) {
+int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, double *eloc_im,
+                     size_t n, uint64_t stream, ars_vmc_estimate *est) {
+    ARS_ASSERT(v->phase == NULL || eloc_im != NULL, "a phase network needs eloc_im");
     int rc = draw(v, cfg, log_prob, n, stream);
     if (rc != ARS_OK) {
         return rc;
     }
-    const int n_bad = local_energies(v, eloc, cfg, n);
-    estimate(est, eloc, n, v->net->arch.hilbert.size, v->set.exact_energy);
+    const int n_bad = local_energies(v, eloc, eloc_im, cfg, n);
+    estimate(est, eloc, v->phase != NULL ? eloc_im : NULL, n, v->net->arch.hilbert.size,
+             v->set.exact_energy);
     if (n_bad > 0 || !isfinite(est->energy)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the final local energies are not finite");
     }
@@ -300,8 +365,8 @@ const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES] = {"sample",   "local_en
 int ars_vmc_step(ars_vmc *v) {
     const double t0 = ars_wtime();
     double tp[ARS_VMC_N_PHASES + 1] = {t0}; /* phase p ran from tp[p] to tp[p + 1] */
-    const size_t n = v->set.n_samples, P = v->net->n_params, L = (size_t)v->net->arch.hilbert.size;
-    const size_t cs = (size_t)v->set.chunk_size;
+    const size_t n = v->set.n_samples, P = v->P, L = (size_t)v->net->arch.hilbert.size;
+    const size_t cs = (size_t)v->set.chunk_size, P_mod = v->P_mod;
     const size_t n_chunks = (n + cs - 1) / cs;
     const int64_t it = v->iteration;
     int rc;
@@ -313,13 +378,14 @@ int ars_vmc_step(ars_vmc *v) {
     tp[ARS_VMC_PHASE_ELOC] = ars_wtime();
     uint64_t u0, c0s, u1, c1s;
     eloc_sites(v, &u0, &c0s);
-    const int n_bad = local_energies(v, v->eloc, v->cfg, n);
+    const int n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n);
     eloc_sites(v, &u1, &c1s);
     tp[ARS_VMC_PHASE_GRAD] = ars_wtime();
     /* Per-sample gradients, chunk by chunk; each chunk writes its own columns of O. */
     size_t c0, c1;
     ars_comm_chunks(&v->comm, n_chunks, &c0, &c1);
-#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, L, cs, c0, c1)
+    const ars_wf wf = ars_vmc_wf(v);
+#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, P_mod, L, cs, c0, c1, wf)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
@@ -331,13 +397,17 @@ int ars_vmc_step(ars_vmc *v) {
                 memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
             }
             ars_arnn_grad_log_psi(v->O + start, n, NULL, c, v->net, v->gws[slot], B);
+            for (int b = 0; v->phase != NULL && b < B; b++) {
+                ars_wf_phase_grad(v->O + P_mod * n + start + (size_t)b, n, c + (size_t)b * L, &wf,
+                                  v->pws[slot]);
+            }
         }
     }
     ars_comm_allgather_columns(&v->comm, v->O, P, n, cs, v->gather);
     tp[ARS_VMC_PHASE_SR_BUILD] = ars_wtime();
     /* From here on every rank holds the same data and computes the same bits. */
     ars_vmc_estimate est;
-    estimate(&est, v->eloc, n, (int)L, v->set.exact_energy);
+    estimate(&est, v->eloc, v->eloc_im, n, (int)L, v->set.exact_energy);
     const double mean = est.energy;
     if (n_bad > 0 || !isfinite(mean) || !isfinite(est.energy_variance)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
@@ -351,9 +421,13 @@ int ars_vmc_step(ars_vmc *v) {
     const double ds = ars_opt_schedule(v->set.ds_exponential, v->set.diag_shift, v->set.ds_decay,
                                        v->set.ds_min, it);
     double gnorm = 0.0;
-    rc = ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr);
-    tp[ARS_VMC_PHASE_SR_SOLVE] = tp[ARS_VMC_PHASE_SR_BUILD] + v->sr->seconds_build;
-    tp[ARS_VMC_PHASE_UPDATE] = tp[ARS_VMC_PHASE_SR_SOLVE] + v->sr->seconds_solve;
+    rc = v->phase == NULL
+             ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr)
+             : ars_sr_direction_split(v->sr, v->sr_phase, v->x, &gnorm, v->O, v->eloc, v->eloc_im,
+                                      mean, est.energy_imag, ds, v->set.sr);
+    const double build = v->sr->seconds_build, solve = v->sr->seconds_solve;
+    tp[ARS_VMC_PHASE_SR_SOLVE] = tp[ARS_VMC_PHASE_SR_BUILD] + build;
+    tp[ARS_VMC_PHASE_UPDATE] = tp[ARS_VMC_PHASE_SR_SOLVE] + solve;
     if (rc != ARS_OK) {
         return ARS_ERR(rc,
                        "iteration %lld: no update direction (see above); the parameters "
@@ -371,14 +445,18 @@ int ars_vmc_step(ars_vmc *v) {
     /* A finite direction can still overflow the parameters: keep what the update replaces. */
     ars_opt *o = v->opt;
     const long step = o->step;
-    memcpy(v->undo, v->net->params, P * sizeof(double));
+    double *theta = v->theta;
+    memcpy(theta, v->net->params, P_mod * sizeof(double));
+    if (v->phase != NULL) {
+        memcpy(theta + P_mod, v->phase->params, (P - P_mod) * sizeof(double));
+    }
+    memcpy(v->undo, theta, P * sizeof(double));
     for (int q = 0; q < o->type->n_vectors; q++) {
         memcpy(v->undo + (size_t)(q + 1) * P, o->vec[q], P * sizeof(double));
     }
-    ars_opt_step(o, v->net->params, v->x, lr);
+    ars_opt_step(o, theta, v->x, lr);
     for (size_t k = 0; k < P; k++) {
-        if (!isfinite(v->net->params[k])) {
-            memcpy(v->net->params, v->undo, P * sizeof(double));
+        if (!isfinite(theta[k])) {
             for (int q = 0; q < o->type->n_vectors; q++) {
                 memcpy(o->vec[q], v->undo + (size_t)(q + 1) * P, P * sizeof(double));
             }
@@ -389,6 +467,11 @@ int ars_vmc_step(ars_vmc *v) {
                            "larger diag_shift",
                            (long long)it, k);
         }
+    }
+
+    memcpy(v->net->params, theta, P_mod * sizeof(double));
+    if (v->phase != NULL) {
+        memcpy(v->phase->params, theta + P_mod, (P - P_mod) * sizeof(double));
     }
 
     ars_vmc_log *log = &v->log;
@@ -406,6 +489,8 @@ int ars_vmc_step(ars_vmc *v) {
     log->distinct_fraction[i] = distinct_fraction(v);
     log->learning_rate[i] = lr;
     log->diag_shift[i] = ds;
+    log->energy_imag[i] = est.energy_imag;
+    log->energy_imag_error[i] = est.energy_imag_error;
     tp[ARS_VMC_N_PHASES] = ars_wtime();
     log->seconds[i] = tp[ARS_VMC_N_PHASES] - t0;
     for (int p = 0; p < ARS_VMC_N_PHASES; p++) {

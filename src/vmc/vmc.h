@@ -6,10 +6,17 @@
  *   1. draw n exact samples s_b from |psi_theta|^2, streams (seed, SAMPLE, it, chunk);
  *   2. local energies E_b = E_loc(s_b) (hamiltonian.h) and per-sample gradients
  *      O[k, b] = d log psi(s_b) / d theta_k (arnn backward), OpenMP-parallel over the same chunks;
- *   3. E = mean E_b, Var = sum (E_b - E)^2 / (n - 1), standard error sqrt(Var / n),
- *      V-score = L Var / E^2 (L sites), fraction of distinct samples;
+ *   3. E = mean Re E_b, Var = sum (Re E_b - E)^2 / (n - 1), standard error sqrt(Var / n),
+ *      V-score = L Var / E^2 (L sites), fraction of distinct samples; Im <E_b> and its error;
  *   4. direction x = F or the SR natural gradient (optimizer.h) with diag_shift(it);
  *   5. theta -= lr(it) * update(x) (sgd or adam).
+ * With a phase network (settings.phase) theta = (modulus parameters, phase parameters), in that
+ * order, and log psi is complex: O_k is real for the modulus's parameters and i g_k, g_k =
+ * d phi / d theta_k, for the phase's. Then F_k = 2 Re <(E_loc - E)^* O_k>_c is
+ * 2 <(Re E_loc - E) O_k>_c for the modulus and 2 <Im E_loc g_k>_c for the phase, and S_kl =
+ * Re <O_k^* O_l>_c has no modulus-phase block (Re(i O_k g_l) = 0): SR solves the two blocks
+ * apart, each as sr.h says (docs/phase.md). The matrix O below then holds g_k in the phase
+ * rows.
  * The statistics of step `it` describe the parameters before its update. Every reduction runs
  * in a fixed order and all random streams depend on (seed, it, chunk) only, so a run gives the
  * same bits for any thread count, and resuming from a checkpoint at iteration it gives exactly
@@ -24,6 +31,8 @@
 #include "nn/arnn.h"
 #include "core/comm.h"
 #include "est/local_energy.h"
+#include "nn/phase.h"
+#include "wf/wavefunction.h"
 #include "ops/hamiltonian.h"
 #include "opt/optimizer.h"
 #include "opt/sr.h"
@@ -43,6 +52,7 @@ typedef struct ars_vmc_settings {
     int ds_exponential;
     double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
     double exact_energy;           /* NaN if unknown */
+    ars_phase *phase;     /* the learnt phase network (nn/phase.h), updated in place; NULL: none */
     const ars_comm *comm; /* the ranks sharing the work (comm.h); NULL: this process alone */
 } ars_vmc_settings;
 
@@ -52,6 +62,8 @@ typedef struct ars_vmc_log {
     int64_t *iteration;
     double *energy, *energy_error, *energy_variance, *vscore, *relative_error;
     double *grad_norm, *distinct_fraction, *seconds, *learning_rate, *diag_shift;
+    double *energy_imag, *energy_imag_error; /* Im <E_loc> and its standard error: 0 for a real
+                                              * wavefunction, a check (it must vanish) else */
 } ars_vmc_log;
 
 /* The training log's double columns, in the order they are written to /vmc (after
@@ -60,9 +72,10 @@ typedef struct ars_vmc_log {
 typedef struct ars_vmc_log_column {
     const char *name; /* the field's name and its /vmc dataset's name */
     size_t offset;
+    int optional; /* absent from files written before it existed: read as 0 */
 } ars_vmc_log_column;
 
-#define ARS_VMC_LOG_COLUMNS 10
+#define ARS_VMC_LOG_COLUMNS 12
 extern const ars_vmc_log_column ars_vmc_log_columns[ARS_VMC_LOG_COLUMNS];
 
 /* Column i (0 <= i < ARS_VMC_LOG_COLUMNS) of the log: its first entry (NULL before allocation). */
@@ -84,15 +97,20 @@ extern const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES];
 
 typedef struct ars_vmc {
     ars_arnn *net;    /* not owned; updated in place */
+    ars_phase *phase; /* settings.phase */
+    size_t P_mod, P;  /* the modulus's parameters, and all (with the phase's) */
     const ars_ham *H; /* not owned */
     ars_vmc_settings set;
     int n_slots;
     ars_sampler *sampler;
     ars_opt *opt;
     ars_sr *sr;
+    ars_sr *sr_phase;  /* the phase block's SR (phase network only) */
     uint8_t *cfg;      /* (n, L) the current samples */
     double *log_prob;  /* (n) */
     double *eloc;      /* (n) */
+    double *eloc_im;   /* (n) Im E_loc (phase network only) */
+    double *theta;     /* (P) the parameters in one block for the optimizer */
     double *O;         /* (P, n) per-sample gradients */
     double *x;         /* (P) update direction */
     double *undo;      /* ((1 + optimizer vectors) P) parameters and optimizer state before
@@ -101,6 +119,7 @@ typedef struct ars_vmc {
     double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;    /* (n) for counting distinct samples */
     ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
+    ars_wf_ws **pws;   /* (n_slots) phase-gradient scratch (phase network only) */
     ars_op *op;        /* the operator of H (owned) */
     ars_eloc_ws **ews; /* (n_slots) local-energy scratch */
     int64_t iteration; /* iterations completed */
@@ -127,19 +146,24 @@ void ars_vmc_free(ars_vmc *v);
  * parameters are then left as they were before the step. */
 int ars_vmc_step(ars_vmc *v);
 
-/* An energy estimate from exact samples: mean, standard error sqrt(Var/n), Var (n - 1
- * normalisation), V-score L Var / E^2 and the relative error to the exact energy (NaN if
- * unknown). */
+/* An energy estimate from exact samples: mean of Re E_loc, standard error sqrt(Var/n), Var
+ * (n - 1 normalisation), V-score L Var / E^2, the relative error to the exact energy (NaN if
+ * unknown), and the mean of Im E_loc with its standard error (0 for a real wavefunction). */
 typedef struct ars_vmc_estimate {
     size_t n_samples;
     double energy, energy_error, energy_variance, vscore, relative_error;
+    double energy_imag, energy_imag_error;
 } ars_vmc_estimate;
 
 /* Draws n fresh samples of the current state into cfg (n, L) and log_prob (n) from the streams
- * (seed, SAMPLE, stream, chunk) and estimates the energy from their local energies eloc (n);
- * all three arrays are the caller's. Returns ARS_OK or ARS_STATUS_ENONFINITE. */
-int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, size_t n,
-                     uint64_t stream, ars_vmc_estimate *est);
+ * (seed, SAMPLE, stream, chunk) and estimates the energy from their local energies eloc +
+ * i eloc_im (n); the arrays are the caller's (eloc_im NULL: a real wavefunction only). Returns
+ * ARS_OK or ARS_STATUS_ENONFINITE. */
+int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, double *eloc_im,
+                     size_t n, uint64_t stream, ars_vmc_estimate *est);
+
+/* The wavefunction the driver trains (modulus, Marshall sign, phase). */
+ars_wf ars_vmc_wf(const ars_vmc *v);
 
 /* Grows the log to hold `cap` entries (for --resume with more iterations). */
 int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap);

@@ -552,22 +552,6 @@ static void ratio_plain(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *
     ratio_flush(ws, &ws->q[1]);
 }
 
-/* Change c mapped by g into gc: sites g(c_k) in ascending order, values mapped by g. */
-static void map_change(ars_change *gc, const ars_change *c, unsigned g, int L, int D) {
-    gc->n = c->n;
-    for (int k = 0; k < c->n; k++) {
-        const int t = ars_sym_site(g, L, c->site[k]);
-        const uint8_t v = (uint8_t)ars_sym_value(g, D, c->value[k]);
-        int j = k;
-        for (; j > 0 && gc->site[j - 1] > t; j--) {
-            gc->site[j] = gc->site[j - 1];
-            gc->value[j] = gc->value[j - 1];
-        }
-        gc->site[j] = t;
-        gc->value[j] = v;
-    }
-}
-
 /* dlog[f] = log psi(s') - log psi(s) of the state for the changes ws->ch: the plain network's,
  * or for a symmetrised one (symmetry.h)
  *   (1/mp) [logsumexp_g mp log psi(g s') - logsumexp_g mp log psi(g s)],
@@ -586,7 +570,7 @@ static void ratio_state(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *ne
         for (int b = 0; b < B; b++) {
             for (int q = 0; q < ws->n_ch[b]; q++) {
                 const size_t f = (size_t)b * mc + q;
-                map_change(&ws->gch[f], &ws->ch[f], g, L, D);
+                ars_sym_change(&ws->gch[f], &ws->ch[f], g, L, D);
             }
         }
         ratio_plain(ws, ws->gcfg, ws->gch, net, B);

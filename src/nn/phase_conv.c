@@ -1,0 +1,236 @@
+/*
+ * phase_conv: the `conv` phase network, a centred 1D convolution stack (the math is at the top
+ * of phase.h).
+ *
+ * One configuration at a time. Output sites p..e are computed from the input sites
+ * p - left_0 .. e + right_0, where left_l, right_l are the reaches of layers l..n-1:
+ * layer l's input holds W_l = (e - p + 1) + left_l + right_l positions, position u at chain
+ * site q = p - left_l + u (on a periodic chain site q mod L; on an open one zero outside the
+ * chain), and its output position v reads input positions v + k d_l, k < K. The full pass is
+ * the window p = 0, e = L - 1, so the full pass and the windows run the same arithmetic for a
+ * site with the same inputs (the same bits). On a periodic chain the positions past the ends
+ * are copies, recomputed; the backward pass runs through them as they were computed, which
+ * is exact.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ars_common.h"
+#include "nn/phase.h"
+
+/* Reach of layers l..n-1 to the left and right. */
+static void conv_suffix_reach(const ars_phase_arch *a, int l, int *left, int *right) {
+    const int cK = (a->kernel_size - 1) / 2;
+    *left = 0;
+    *right = 0;
+    for (int j = l; j < a->layers; j++) {
+        *left += cK * a->dilation[j];
+        *right += (a->kernel_size - 1 - cK) * a->dilation[j];
+    }
+}
+
+static void conv_reach(const ars_phase_arch *a, int *left, int *right) {
+    conv_suffix_reach(a, 0, left, right);
+}
+
+static size_t conv_n_params(const ars_phase_arch *a) {
+    size_t P = 0;
+    for (int l = 0; l < a->layers; l++) {
+        const size_t cin = (size_t)ars_phase_arch_cin(a, l),
+                     cout = (size_t)ars_phase_arch_cout(a, l);
+        P += (size_t)a->kernel_size * cin * cout + cout;
+    }
+    return P;
+}
+
+static void conv_views(ars_phase *ph) {
+    const ars_phase_arch *a = &ph->arch;
+    double *p = ph->params;
+    for (int l = 0; l < a->layers; l++) {
+        const size_t cin = (size_t)ars_phase_arch_cin(a, l),
+                     cout = (size_t)ars_phase_arch_cout(a, l);
+        ph->kernel[l] = p;
+        p += (size_t)a->kernel_size * cin * cout;
+        ph->bias[l] = p;
+        p += cout;
+    }
+}
+
+/* Input width of layer l for the full chain. */
+static size_t conv_width(const ars_phase_arch *a, int l) {
+    int left, right;
+    conv_suffix_reach(a, l, &left, &right);
+    return (size_t)a->size + (size_t)left + (size_t)right;
+}
+
+/* Offsets of the scratch blocks: in[l] (W_l, C_l) for l <= n-1, z[l] (W_{l+1}, F_l), and two
+ * backward blocks of max_l W_l * max(C_l, F_l). */
+typedef struct conv_layout {
+    size_t in[ARS_MAX_LAYERS], z[ARS_MAX_LAYERS], back0, back1, total;
+} conv_layout;
+
+static void conv_layout_of(const ars_phase_arch *a, conv_layout *lo) {
+    memset(lo, 0, sizeof *lo);
+    size_t off = 0, big = 0;
+    for (int l = 0; l < a->layers; l++) {
+        const size_t W = conv_width(a, l), Wn = conv_width(a, l + 1);
+        const size_t cin = (size_t)ars_phase_arch_cin(a, l),
+                     cout = (size_t)ars_phase_arch_cout(a, l);
+        lo->in[l] = off;
+        off += W * cin;
+        lo->z[l] = off;
+        off += Wn * cout;
+        const size_t m = W * (cin > cout ? cin : cout);
+        big = m > big ? m : big;
+    }
+    lo->back0 = off;
+    lo->back1 = off + big;
+    lo->total = off + 2 * big;
+}
+
+static size_t conv_ws_doubles(const ars_phase_arch *a) {
+    conv_layout lo;
+    conv_layout_of(a, &lo);
+    return lo.total;
+}
+
+/* 1 if chain position q (unwrapped) lies on the chain or the chain is periodic. */
+static int conv_inside(const ars_phase_arch *a, long q) {
+    return a->pbc || (q >= 0 && q < a->size);
+}
+
+static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ars_phase *ph,
+                         double *ws) {
+    const ars_phase_arch *a = &ph->arch;
+    const int n = a->layers, K = a->kernel_size, D = a->local_size, L = a->size;
+    ARS_ASSERT(p <= e && e - p < L && p >= 0 && (a->pbc || e < L), "window [%d, %d] of %d sites", p,
+               e, L);
+    conv_layout lo;
+    conv_layout_of(a, &lo);
+    const int span = e - p + 1;
+    int left, right;
+    conv_suffix_reach(a, 0, &left, &right);
+    /* The one-hot input. */
+    double *x = ws + lo.in[0];
+    const int W0 = span + left + right;
+    memset(x, 0, (size_t)W0 * (size_t)D * sizeof(double));
+    for (int u = 0; u < W0; u++) {
+        const long q = (long)p - left + u;
+        if (conv_inside(a, q)) {
+            x[(size_t)u * D + row[((q % L) + L) % L]] = 1.0;
+        }
+    }
+    for (int l = 0; l < n; l++) {
+        const int C = ars_phase_arch_cin(a, l), F = ars_phase_arch_cout(a, l), d = a->dilation[l];
+        int left_next, right_next;
+        conv_suffix_reach(a, l + 1, &left_next, &right_next);
+        const int Wn = span + left_next + right_next;
+        const double *in = ws + lo.in[l], *W = ph->kernel[l], *bias = ph->bias[l];
+        double *z = ws + lo.z[l];
+        for (int v = 0; v < Wn; v++) {
+            double *acc = z + (size_t)v * F;
+            memcpy(acc, bias, (size_t)F * sizeof(double));
+            for (int k = 0; k < K; k++) {
+                const double *xin = in + (size_t)(v + k * d) * C;
+                const double *wk = W + (size_t)k * C * F;
+                for (int c = 0; c < C; c++) {
+                    const double xv = xin[c];
+                    const double *w = wk + (size_t)c * F;
+                    for (int f = 0; f < F; f++) {
+                        acc[f] += w[f] * xv;
+                    }
+                }
+            }
+        }
+        if (l < n - 1) {
+            double *next = ws + lo.in[l + 1];
+            ars_activation_apply(next, z, (size_t)Wn * (size_t)F, a->activation);
+            for (int v = 0; v < Wn; v++) {
+                if (!conv_inside(a, (long)p - left_next + v)) {
+                    memset(next + (size_t)v * F, 0, (size_t)F * sizeof(double));
+                }
+            }
+        } else {
+            for (int v = 0; v < span; v++) {
+                out[v] = z[v];
+            }
+        }
+    }
+}
+
+static void conv_backward(double *dparams, const ars_phase *ph, double *ws, double weight) {
+    const ars_phase_arch *a = &ph->arch;
+    const int n = a->layers, K = a->kernel_size, L = a->size;
+    conv_layout lo;
+    conv_layout_of(a, &lo);
+    double *dz = ws + lo.back0, *din = ws + lo.back1;
+    /* d phi / d z_{n-1}[t] = weight at every output site. */
+    for (int v = 0; v < L; v++) {
+        dz[v] = weight;
+    }
+    for (int l = n - 1; l >= 0; l--) {
+        const int C = ars_phase_arch_cin(a, l), F = ars_phase_arch_cout(a, l), d = a->dilation[l];
+        int left, right, left_next, right_next;
+        conv_suffix_reach(a, l, &left, &right);
+        conv_suffix_reach(a, l + 1, &left_next, &right_next);
+        const int W = L + left + right, Wn = L + left_next + right_next;
+        const double *in = ws + lo.in[l], *Wk = ph->kernel[l];
+        double *dW = dparams + (ph->kernel[l] - ph->params), *db = dW + (size_t)K * C * F;
+        for (int v = 0; v < Wn; v++) {
+            const double *g = dz + (size_t)v * F;
+            for (int f = 0; f < F; f++) {
+                db[f] += g[f];
+            }
+            for (int k = 0; k < K; k++) {
+                const double *xin = in + (size_t)(v + k * d) * C;
+                double *dwk = dW + (size_t)k * C * F;
+                for (int c = 0; c < C; c++) {
+                    const double xv = xin[c];
+                    double *dw = dwk + (size_t)c * F;
+                    for (int f = 0; f < F; f++) {
+                        dw[f] += g[f] * xv;
+                    }
+                }
+            }
+        }
+        if (l == 0) {
+            break;
+        }
+        memset(din, 0, (size_t)W * (size_t)C * sizeof(double));
+        for (int v = 0; v < Wn; v++) {
+            const double *g = dz + (size_t)v * F;
+            for (int k = 0; k < K; k++) {
+                double *di = din + (size_t)(v + k * d) * C;
+                const double *wk = Wk + (size_t)k * C * F;
+                for (int c = 0; c < C; c++) {
+                    const double *w = wk + (size_t)c * F;
+                    double s = 0.0;
+                    for (int f = 0; f < F; f++) {
+                        s += w[f] * g[f];
+                    }
+                    di[c] += s;
+                }
+            }
+        }
+        /* Padding positions of an open chain are constants, not functions of the parameters. */
+        for (int u = 0; u < W; u++) {
+            if (!conv_inside(a, (long)-left + u)) {
+                memset(din + (size_t)u * C, 0, (size_t)C * sizeof(double));
+            }
+        }
+        /* Layer l's input is act(z_{l-1}): z_{l-1} and a_{l-1} = in[l], W positions, C = F_{l-1}.
+         */
+        ars_activation_backward(dz, din, ws + lo.z[l - 1], in, (size_t)W * (size_t)C,
+                                a->activation);
+    }
+}
+
+const ars_phase_type ars_phase_conv_type = {
+    .name = "conv",
+    .n_params = conv_n_params,
+    .views = conv_views,
+    .ws_doubles = conv_ws_doubles,
+    .outputs = conv_outputs,
+    .backward = conv_backward,
+    .reach = conv_reach,
+};

@@ -1,0 +1,207 @@
+# e2e_phase: a learnt phase ([phase] type = conv) through the binary.
+#  1. A Heisenberg ring without the Marshall sign: the phase network finds the sign rule (the
+#     learnt phases of the samples follow the Marshall sign) and the energy reaches the exact
+#     one; Im <E_loc> vanishes within its error; /phase matches the numpy phase network.
+#  2. With both symmetries and the Marshall sign: training is bitwise the same for 1 and 2
+#     threads and across --resume; the observables (complex ratios) match the numpy
+#     recomputation (scripts/obs_ref.py).
+#  3. mode = sample from the trained file: /phase against numpy; a file without a phase network
+#     starts the phase at 0.
+#  4. Bad input: keys of a [phase] section with type = none, an init file whose phase network
+#     differs, a phase network in an init file when type = none, --resume with another [phase].
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+function(py_check file code what)
+    execute_process(COMMAND ${PYTHON} -c "import sys, h5py, numpy as np\nf = h5py.File(sys.argv[1], 'r')\n${code}" ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+        ars_fail("${what}: ${out}${err}")
+    endif()
+endfunction()
+
+function(check_output file what)
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/check_output.py ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        ars_fail("${what}: check_output.py rejected the file (${rc}):\n${out}${err}")
+    endif()
+    ars_expect_match("${out}" "phase of first [0-9]+ recomputed" "${what}: the phases recomputed")
+endfunction()
+
+# 1. The sign rule, learnt.
+file(WRITE ${WORK}/heis.ini "[run]
+mode = train
+[system]
+size = 8
+total_sz = 0
+[model]
+layers = 3
+features = 8
+kernel_size = 3
+[phase]
+type = conv
+[sampler]
+n_samples = 512
+chunk_size = 128
+seed = 3
+[hamiltonian]
+type = heisenberg
+pbc = true
+marshall_sign = false
+[vmc]
+iterations = 300
+learning_rate = 0.01
+final_samples = 8192
+")
+ars_run(r heis.ini --output heis.h5)
+ars_expect_rc(r 0 "training the phase of a Heisenberg ring")
+ars_expect_match("${r_out}" "phase: conv, 2 layers of 8 features, kernel_size 5, dilations 1 5, tanh, site phases" "the phase network's summary")
+ars_expect_no_match("${r_err}" "not stoquastic" "no positive-network warning with a phase network")
+check_output(${WORK}/heis.h5 "the trained phase")
+py_check(${WORK}/heis.h5 "
+v = f['vmc'].attrs
+rel = v['final_relative_error']
+assert rel < 3e-3, 'relative error %g' % rel
+im, err = v['final_energy_imag'], v['final_energy_imag_error']
+assert abs(im) < 5 * err and err > 0, 'Im <E_loc> = %g +- %g' % (im, err)
+assert len(f['vmc/energy_imag'][()]) == 300
+# The learnt phase follows the Marshall sign: phi(s) - pi * (up spins on odd sites) is one
+# constant mod 2 pi over the samples (up to what the energy cannot see).
+s = f['samples'][()]
+phi = f['phase'][()] - np.pi * ((s[:, 1::2] > 0).sum(axis=1) % 2)
+c = np.exp(1j * phi)
+agree = abs(np.mean(c))
+assert agree > 0.99, 'the phases do not follow the Marshall sign: |<exp(i(phi - pi M))>| = %g' % agree
+print('OK', rel, agree)" "the sign rule")
+
+# 2. Symmetries, threads, --resume and observables.
+file(WRITE ${WORK}/sym.ini "[run]
+mode = train
+[system]
+size = 8
+[model]
+layers = 2
+features = 4
+kernel_size = 3
+symmetrize = both
+[phase]
+type = conv
+layers = 2
+features = 3
+kernel_size = 3
+kernel_dilation = 1, 2
+[sampler]
+n_samples = 128
+chunk_size = 32
+seed = 9
+[hamiltonian]
+type = j1j2
+J2 = 0.3
+pbc = false
+marshall_sign = true
+[vmc]
+iterations = 12
+checkpoint_every = 3
+final_samples = 256
+[observables]
+names = sx, xx_correlation, energy, renyi2
+")
+ars_run(r sym.ini --quiet --threads 1 --output s1.h5)
+ars_expect_rc(r 0 "training with a phase, 1 thread")
+ars_run(r sym.ini --quiet --threads 2 --output s2.h5)
+ars_expect_rc(r 0 "training with a phase, 2 threads")
+set(same /variables /samples /log_prob /phase /observables /vmc/energy
+         /vmc/energy_imag /vmc/grad_norm)
+ars_h5same(${WORK}/s1.h5 ${WORK}/s2.h5 "a phase network with 1 and 2 threads" ${same})
+ars_run(r sym.ini --quiet --output sr.h5 --set vmc.iterations=6)
+ars_expect_rc(r 0 "6 iterations")
+ars_run(r sym.ini --quiet --output sr.h5 --resume)
+ars_expect_rc(r 0 "--resume to 12")
+ars_h5same(${WORK}/s1.h5 ${WORK}/sr.h5 "6 iterations + --resume to 12 vs 12" ${same})
+check_output(${WORK}/s1.h5 "symmetrised modulus and phase")
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/s1.h5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
+    ars_fail("obs_ref.py on a state with a phase (${rc}):\n${out}${err}")
+endif()
+
+# 3. Sampling from the trained file; a file without a phase network.
+ars_run(r sym.ini --output samp.h5 --set run.mode=sample --set model.init=s1.h5
+        --set sampler.n_samples=300)
+ars_expect_rc(r 0 "sampling with a phase network")
+ars_expect_match("${r_out}" "phase: conv" "the sample header names the phase network")
+check_output(${WORK}/samp.h5 "the samples' phases")
+py_check(${WORK}/samp.h5 "
+assert f['phase'].shape == (300,)
+assert (f['variables/phase/beta'][()] == h5py.File(sys.argv[1].replace('samp.h5', 's1.h5'), 'r')['variables/phase/beta'][()]).all()
+print('OK')" "the sampled file's phase network")
+ars_run(r sym.ini --quiet --output real.h5 --set phase.type=none --set phase.layers=2
+        --set phase.features=3 --set phase.kernel_size=3 --set phase.kernel_dilation=1,2)
+ars_expect_rc(r 2 "[phase] keys with type = none")
+ars_expect_one_line("${r_err}" "--set phase.layers=2: \\[phase\\] layers: only with a phase network, but type = none" "[phase] keys with type = none")
+file(WRITE ${WORK}/real.ini "[run]
+mode = train
+[system]
+size = 8
+[model]
+layers = 2
+features = 4
+kernel_size = 3
+symmetrize = both
+[sampler]
+n_samples = 64
+chunk_size = 32
+[hamiltonian]
+type = j1j2
+J2 = 0.3
+pbc = false
+marshall_sign = true
+[vmc]
+iterations = 2
+final_samples = 64
+")
+ars_run(r real.ini --quiet --output real.h5)
+ars_expect_rc(r 0 "a real state")
+ars_run(r sym.ini --output zero.h5 --set run.mode=sample --set model.init=real.h5
+        --set sampler.n_samples=100)
+ars_expect_rc(r 0 "a phase network from a file without one")
+ars_expect_match("${r_out}" "has no phase network; the phase network starts at phase 0" "the note")
+py_check(${WORK}/zero.h5 "
+phi = f['phase'][()]
+s = f['samples'][()]
+assert np.allclose(phi, np.pi * ((s[:, 1::2] > 0).sum(axis=1) % 2), atol=1e-12), 'phase %r' % phi[:4]
+print('OK')" "phase 0 on top of the Marshall sign")
+
+# 4. Bad input: exit status 2, one line naming the place, nothing written.
+file(WRITE ${WORK}/bad.ini "[run]
+mode = sample
+[system]
+size = 8
+[phase]
+type = none
+features = 4
+[output]
+file = bad.h5
+")
+ars_run(r bad.ini)
+ars_expect_rc(r 2 "a [phase] key with type = none")
+ars_expect_one_line("${r_err}" "bad.ini:7: \\[phase\\] features: only with a phase network, but type = none" "a [phase] key with type = none")
+ars_run(r sym.ini --quiet --output other.h5 --set run.mode=sample --set model.init=s1.h5 --set phase.features=5)
+ars_expect_rc(r 2 "an init file with another phase network")
+ars_expect_one_line("${r_err}" "'s1.h5': its phase network has features 3 but \\[phase\\] has 5" "an init file with another phase network")
+ars_run(r real.ini --quiet --output other.h5 --set run.mode=sample --set model.init=s1.h5)
+ars_expect_rc(r 2 "a phase network in the init file of a real state")
+ars_expect_one_line("${r_err}" "\\[phase\\] type: none, but the init file 's1.h5' holds a phase network" "a phase network in the init file of a real state")
+file(SHA256 ${WORK}/sr.h5 before)
+ars_run(r sym.ini --quiet --output sr.h5 --resume --set vmc.iterations=14 --set phase.features=4)
+ars_expect_rc(r 2 "--resume with another [phase]")
+ars_expect_one_line("${r_err}" "its phase network has features 3 but \\[phase\\] has 4" "--resume with another [phase]")
+file(SHA256 ${WORK}/sr.h5 after)
+if(NOT before STREQUAL after)
+    ars_fail("a refused --resume changed the file")
+endif()
+foreach(f bad.h5 other.h5)
+    if(EXISTS ${WORK}/${f})
+        ars_fail("a refused run wrote ${f}")
+    endif()
+endforeach()

@@ -1,0 +1,470 @@
+/*
+ * test_phase: the phase network (nn/phase.h) and the complex wavefunction it makes
+ * (wf/wavefunction.h): gradients against finite differences, local phase differences against
+ * full recomputation, complex local energies against brute force, the energy gradient of a
+ * complex state against finite differences of its exact energy, and the split SR step against
+ * a dense complex reference.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_linalg.h>
+
+#include "core/ars_common.h"
+#include "nn/phase.h"
+#include "opt/sr.h"
+#include "ops/terms.h"
+#include "space/symmetry.h"
+#include "test_util.h"
+
+/* A conv phase network with every parameter uniform in [-scale, scale]. */
+static ars_phase *random_phase(int L, int D, int pbc, int layers, int F, int K, const int *dil,
+                               int site, ars_activation act, uint64_t seed, double scale) {
+    ars_phase_arch a;
+    memset(&a, 0, sizeof a);
+    a.size = L;
+    a.local_size = D;
+    a.pbc = pbc;
+    a.layers = layers;
+    a.features = F;
+    a.kernel_size = K;
+    for (int l = 0; l < layers; l++) {
+        a.dilation[l] = dil[l];
+    }
+    a.activation = act;
+    a.site_phase = site;
+    ars_phase *ph = ars_phase_alloc(ars_phase_conv, &a);
+    assert_non_null(ph);
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, seed);
+    for (size_t k = 0; k < ph->n_params; k++) {
+        ph->params[k] = scale * (2.0 * gsl_rng_uniform(r) - 1.0);
+    }
+    gsl_rng_free(r);
+    return ph;
+}
+
+static double phi_of(const uint8_t *s, const ars_phase *ph, ars_phase_ws *ws) {
+    double phi;
+    ars_phase_phi(&phi, s, ph, ws, 1);
+    return phi;
+}
+
+/* d phi / d theta by backpropagation equals central finite differences, for every parameter,
+ * on open and periodic chains, spins 1/2 and 1, odd and even kernels, with and without the
+ * site term. */
+static void test_phase_gradient_matches_finite_differences(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 17);
+    double worst = 0.0;
+    int cases = 0;
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        for (int D = 2; D <= 3; D++) {
+            for (int K = 3; K <= 4; K++) {
+                const int L = 7, dil[3] = {1, 2, 1};
+                ars_phase *ph = random_phase(L, D, pbc, 3, 3, K, dil, K == 3,
+                                             K == 3 ? ARS_ACTIVATION_TANH : ARS_ACTIVATION_SELU,
+                                             100 + (uint64_t)cases, 0.7);
+                ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
+                assert_non_null(ws);
+                const size_t P = ph->n_params;
+                double *g = calloc(P, sizeof *g);
+                assert_non_null(g);
+                uint8_t s[7];
+                for (int t = 0; t < L; t++) {
+                    s[t] = (uint8_t)gsl_rng_uniform_int(r, (unsigned long)D);
+                }
+                ars_phase_grad(g, 1, s, ph, ws, 1.0);
+                for (size_t k = 0; k < P; k++) {
+                    const double h = 1e-5, keep = ph->params[k];
+                    ph->params[k] = keep + h;
+                    const double up = phi_of(s, ph, ws);
+                    ph->params[k] = keep - h;
+                    const double down = phi_of(s, ph, ws);
+                    ph->params[k] = keep;
+                    const double fd = (up - down) / (2 * h);
+                    const double err = fabs(fd - g[k]) / fmax(1.0, fabs(fd));
+                    worst = fmax(worst, err);
+                    if (!(err < 1e-8)) {
+                        fail_msg("pbc %d D %d K %d: parameter %zu: backprop %.12g, finite "
+                                 "differences %.12g",
+                                 pbc, D, K, k, g[k], fd);
+                    }
+                }
+                free(g);
+                ars_phase_ws_free(ws);
+                ars_phase_free(ph);
+                cases++;
+            }
+        }
+    }
+    gsl_rng_free(r);
+    print_message("phase gradients vs finite differences, %d networks: max rel diff %.1e\n", cases,
+                  worst);
+}
+
+/* phi(s') - phi(s) from the windows equals the difference of two full passes, for changes of
+ * 1 to 4 sites anywhere, across the ends of a ring, with a receptive field shorter and longer
+ * than the chain; a change back to the same values gives exactly 0. */
+static void test_phase_windows_equal_full_recomputation(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 29);
+    double worst = 0.0;
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        for (int shape = 0; shape < 2; shape++) {
+            const int L = shape == 0 ? 16 : 6, D = 2;
+            const int dil[2] = {1, shape == 0 ? 2 : 3};
+            ars_phase *ph = random_phase(L, D, pbc, 2, 4, 3, dil, 1, ARS_ACTIVATION_TANH,
+                                         300 + (uint64_t)(2 * pbc + shape), 0.8);
+            enum { B = 8 };
+            ars_phase_ws *ws = ars_phase_ws_alloc(ph, B);
+            ars_phase_ws *full = ars_phase_ws_alloc(ph, 1);
+            assert_non_null(ws);
+            assert_non_null(full);
+            uint8_t cfg[B * 16];
+            for (int i = 0; i < B * L; i++) {
+                cfg[i] = (uint8_t)gsl_rng_uniform_int(r, D);
+            }
+            double phi[B];
+            ars_phase_phi(phi, cfg, ph, ws, B);
+            for (int b = 0; b < B; b++) {
+                for (int trial = 0; trial < 20; trial++) {
+                    ars_change c = {0};
+                    uint8_t s1[16];
+                    memcpy(s1, cfg + (size_t)b * L, (size_t)L);
+                    const int n = 1 + (int)gsl_rng_uniform_int(r, 4);
+                    for (int t = 0; t < L && c.n < n; t++) {
+                        if (gsl_rng_uniform(r) < (double)n / L || L - t <= n - c.n) {
+                            c.site[c.n] = t;
+                            c.value[c.n] = trial == 0 ? s1[t] : (uint8_t)(1 - s1[t]);
+                            c.n++;
+                        }
+                    }
+                    for (int k = 0; k < c.n; k++) {
+                        s1[c.site[k]] = c.value[k];
+                    }
+                    const double d = ars_phase_dphi(ph, ws, b, &c);
+                    if (trial == 0) {
+                        assert_true(d == 0.0); /* nothing changed: the same bits */
+                        continue;
+                    }
+                    const double ref = phi_of(s1, ph, full) - phi[b];
+                    const double err = fabs(d - ref) / fmax(1.0, fabs(ref));
+                    worst = fmax(worst, err);
+                    if (!(err < 1e-12)) {
+                        fail_msg("pbc %d L %d sample %d: window %.17g, full %.17g", pbc, L, b, d,
+                                 ref);
+                    }
+                }
+            }
+            ars_phase_ws_free(full);
+            ars_phase_ws_free(ws);
+            ars_phase_free(ph);
+        }
+    }
+    gsl_rng_free(r);
+    print_message("phase windows vs full passes: max rel diff %.1e\n", worst);
+}
+
+/* A symmetrised state's phase is the group average: invariant under every group element. */
+static void test_symmetrised_phase_is_invariant(void **state) {
+    (void)state;
+    const int L = 8, dil[2] = {1, 3};
+    ars_arch a = ars_test_arch(L, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    a.symmetry = ARS_SYM_BOTH;
+    ars_arnn *net = ars_test_random_net(&a, 5, 0.5);
+    ars_phase *ph = random_phase(L, 2, 1, 2, 3, 3, dil, 1, ARS_ACTIVATION_TANH, 6, 0.8);
+    const ars_wf wf = ars_wf_make(net, 0, ph);
+    ars_wf_ws *ws = ars_wf_ws_alloc(&wf, 4);
+    assert_non_null(ws);
+    uint8_t s[4 * 8] = {0, 1, 1, 0, 1, 0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        ars_sym_apply(s + k * L, s, 1, L, 2, ars_sym_element(ARS_SYM_BOTH, k));
+    }
+    double phi[4];
+    ars_wf_phase(phi, s, &wf, ws, 4);
+    for (int k = 1; k < 4; k++) {
+        assert_true(fabs(phi[k] - phi[0]) < 1e-13);
+    }
+    assert_true(fabs(phi[0]) > 1e-3); /* a non-trivial phase */
+    ars_wf_ws_free(ws);
+    ars_phase_free(ph);
+    ars_arnn_free(net);
+}
+
+/* Complex local energies from the windows (modulus and phase) equal brute force, real and
+ * imaginary parts, for presets and random term lists, spins 1/2 and 1, with sectors,
+ * symmetries and the Marshall sign. */
+static void test_complex_local_energies_equal_brute_force(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 41);
+    double worst = 0.0;
+    int cases = 0;
+    for (int two_s = 1; two_s <= 2; two_s++) {
+        const int L = 8, D = two_s + 1;
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            for (int sym = 0; sym <= 1; sym++) {
+                for (int sector = 0; sector <= 1; sector++) {
+                    ars_terms T;
+                    ars_terms_init(&T);
+                    const char *lines[] = {"1.0 S+(i) S-(i+1)", "1.0 S-(i) S+(i+1)",
+                                           "0.7 Sz(i) Sz(i+1)", "0.4 S+(i) S-(i+2)",
+                                           "0.4 S-(i) S+(i+2)", "0.3 Sx(i)"};
+                    for (int k = 0; k < 6 - sector; k++) {
+                        assert_int_equal(ars_terms_parse(&T, lines[k], "test"), ARS_OK);
+                    }
+                    int status = ARS_OK;
+                    ars_op *op = ars_terms_operator(&T, L, two_s, pbc, &status);
+                    assert_non_null(op);
+                    const int dil[3] = {1, 2, 2};
+                    ars_arch a = ars_test_arch(L, two_s, 3, 4, 3, dil, 1, 1, ARS_ACTIVATION_TANH,
+                                               ARS_INPUT_ONEHOT);
+                    a.symmetry = sym ? ARS_SYM_BOTH : ARS_SYM_NONE;
+                    if (sector) {
+                        ars_hilbert_set_sector(&a.hilbert, 0);
+                    }
+                    ars_arnn *net = ars_test_random_net(&a, 700 + (uint64_t)cases, 0.6);
+                    const int pdil[2] = {1, 3};
+                    ars_phase *ph = random_phase(L, D, pbc, 2, 3, 3, pdil, 1, ARS_ACTIVATION_TANH,
+                                                 800 + (uint64_t)cases, 0.8);
+                    enum { B = 12 };
+                    uint8_t cfg[B * 8];
+                    for (int b = 0; b < B;) {
+                        uint8_t *sb = cfg + (size_t)b * L;
+                        for (int t = 0; t < L; t++) {
+                            sb[t] = (uint8_t)gsl_rng_uniform_int(r, (unsigned long)D);
+                        }
+                        b += ars_hilbert_in_sector(&a.hilbert, sb);
+                    }
+                    for (int marshall = 0; marshall <= 1; marshall++) {
+                        const ars_wf wf = ars_wf_make(net, marshall, ph);
+                        ars_eloc_ws *ws = ars_eloc_ws_alloc(op, &wf, B);
+                        assert_non_null(ws);
+                        double fast[2 * B], slow[2 * B];
+                        assert_int_equal(ars_eloc_compute(fast, fast + B, cfg, op, &wf, ws, B), 0);
+                        assert_int_equal(ars_eloc_compute_slow(slow, slow + B, cfg, op, &wf, B),
+                                         ARS_OK);
+                        for (int i = 0; i < 2 * B; i++) {
+                            const double scale =
+                                fmax(1.0, fabs(slow[i % B]) + fabs(slow[B + i % B]));
+                            const double err = fabs(fast[i] - slow[i]) / scale;
+                            worst = fmax(worst, err);
+                            if (!(err <= 1e-12)) {
+                                fail_msg("2S %d pbc %d sym %d sector %d marshall %d: %s part of "
+                                         "sample %d: %.17g vs %.17g",
+                                         two_s, pbc, sym, sector, marshall,
+                                         i < B ? "real" : "imaginary", i % B, fast[i], slow[i]);
+                            }
+                        }
+                        ars_eloc_ws_free(ws);
+                    }
+                    ars_phase_free(ph);
+                    ars_arnn_free(net);
+                    ars_op_free(op);
+                    ars_terms_free(&T);
+                    cases++;
+                }
+            }
+        }
+    }
+    gsl_rng_free(r);
+    print_message("complex local energies, %d cases: max rel diff to brute force %.1e\n", cases,
+                  worst);
+}
+
+/* The exact energy E = sum_s p(s) Re E_loc(s) of a small chain, by enumeration. */
+static double exact_energy(const ars_op *op, const ars_wf *wf, const uint8_t *all, size_t n,
+                           double *p, double *er, double *ei) {
+    const int L = wf->net->arch.hilbert.size;
+    ars_arnn_ws *aws = ars_arnn_ws_alloc(wf->net, (int)n);
+    assert_non_null(aws);
+    ars_arnn_log_psi(p, all, wf->net, aws, (int)n);
+    ars_arnn_ws_free(aws);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = exp(2.0 * p[i]);
+    }
+    assert_int_equal(ars_eloc_compute_slow(er, ei, all, op, wf, (int)n), ARS_OK);
+    double E = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        E += p[i] * er[i];
+    }
+    (void)L;
+    return E;
+}
+
+/* The energy gradient of a complex state, F_k = 2 <(Re E_loc - E) O_k>_c for the modulus and
+ * 2 <Im E_loc g_k>_c for the phase (vmc.h), equals finite differences of the exact energy. */
+static void test_complex_energy_gradient_matches_finite_differences(void **state) {
+    (void)state;
+    const int L = 6, D = 2;
+    const size_t n = 64;
+    ars_ham H;
+    assert_int_equal(
+        ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_HEISENBERG, 1.0, 0, 1.0, 0, 1, 0), L, 1), ARS_OK);
+    ars_op *op = ars_ham_operator(&H);
+    const int dil[2] = {1, 2};
+    ars_arch a = ars_test_arch(L, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+    a.symmetry = ARS_SYM_SPIN_FLIP;
+    ars_arnn *net = ars_test_random_net(&a, 11, 0.5);
+    ars_phase *ph = random_phase(L, D, 1, 2, 3, 3, dil, 1, ARS_ACTIVATION_TANH, 12, 0.8);
+    const ars_wf wf = ars_wf_make(net, 0, ph);
+    uint8_t all[64 * 6];
+    for (size_t i = 0; i < n; i++) {
+        for (int t = 0; t < L; t++) {
+            all[i * L + t] = (uint8_t)((i >> t) & 1);
+        }
+    }
+    double p[64], er[64], ei[64], tmp[3 * 64];
+    const double E = exact_energy(op, &wf, all, n, p, er, ei);
+    /* O (modulus) and g (phase) per configuration. */
+    const size_t Pm = net->n_params, Pp = ph->n_params;
+    double *O = calloc((Pm + Pp) * n, sizeof *O);
+    assert_non_null(O);
+    ars_arnn_ws *gws = ars_arnn_ws_alloc_grad(net, (int)n);
+    ars_wf_ws *pws = ars_wf_ws_alloc(&wf, 1);
+    assert_non_null(gws);
+    assert_non_null(pws);
+    ars_arnn_grad_log_psi(O, n, NULL, all, net, gws, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        ars_wf_phase_grad(O + Pm * n + i, n, all + i * L, &wf, pws);
+    }
+    double worst = 0.0;
+    for (size_t k = 0; k < Pm + Pp; k += 3) {
+        const double *row = O + k * n;
+        double mean = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            mean += p[i] * row[i];
+        }
+        double F = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            F += 2.0 * p[i] * (k < Pm ? er[i] - E : ei[i]) * (row[i] - mean);
+        }
+        double *theta = k < Pm ? net->params + k : ph->params + (k - Pm);
+        const double h = 1e-5, keep = *theta;
+        *theta = keep + h;
+        const double up = exact_energy(op, &wf, all, n, tmp, tmp + n, tmp + 2 * n);
+        *theta = keep - h;
+        const double down = exact_energy(op, &wf, all, n, tmp, tmp + n, tmp + 2 * n);
+        *theta = keep;
+        const double fd = (up - down) / (2 * h);
+        const double err = fabs(F - fd) / fmax(1e-3, fabs(fd));
+        worst = fmax(worst, err);
+        if (!(err < 1e-6)) {
+            fail_msg("%s parameter %zu: F %.12g, finite differences %.12g",
+                     k < Pm ? "modulus" : "phase", k, F, fd);
+        }
+    }
+    print_message("energy gradient of a complex state vs finite differences: max rel diff %.1e\n",
+                  worst);
+    ars_wf_ws_free(pws);
+    ars_arnn_ws_free(gws);
+    free(O);
+    ars_phase_free(ph);
+    ars_arnn_free(net);
+    ars_op_free(op);
+    ars_ham_free(&H);
+}
+
+/* The split SR direction (sr.h, ars_sr_direction_split) equals the dense complex one:
+ * x = (S + shift)^-1 F with S_kl = Re <(O_k - <O_k>)^* (O_l - <O_l>)> and F_k =
+ * 2 Re <(E_loc - E)^* O_k>, O real for the modulus and i g for the phase, in sample space and
+ * in parameter space. */
+static void test_split_sr_equals_dense_complex_sr(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 53);
+    /* n, P_mod, P_phase: sample space for both blocks, for the modulus only, for neither. */
+    const size_t shapes[3][3] = {{10, 30, 20}, {24, 30, 20}, {200, 12, 9}};
+    for (int sh = 0; sh < 3; sh++) {
+        const size_t n = shapes[sh][0], Pm = shapes[sh][1], Pp = shapes[sh][2], P = Pm + Pp;
+        const double shift = 1e-3;
+        double *O = malloc(P * n * sizeof *O), *Ore = malloc(P * n * sizeof *Ore);
+        double *Oim = malloc(P * n * sizeof *Oim), *er = malloc(n * sizeof *er);
+        double *ei = malloc(n * sizeof *ei), *x = malloc(P * sizeof *x);
+        double *S = malloc(P * P * sizeof *S), *F = malloc(P * sizeof *F);
+        assert_true(O && Ore && Oim && er && ei && x && S && F);
+        for (size_t k = 0; k < P; k++) {
+            for (size_t b = 0; b < n; b++) {
+                O[k * n + b] = gsl_rng_uniform(r) - 0.5 + (k % 3 == 0 ? 0.3 : 0.0);
+                Ore[k * n + b] = k < Pm ? O[k * n + b] : 0.0; /* O_k = Ore + i Oim */
+                Oim[k * n + b] = k < Pm ? 0.0 : O[k * n + b];
+            }
+        }
+        double Er = 0.0, Ei = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            er[b] = -3.0 + gsl_rng_uniform(r);
+            ei[b] = gsl_rng_uniform(r) - 0.4;
+            Er += er[b] / (double)n;
+            Ei += ei[b] / (double)n;
+        }
+        /* The dense complex reference. */
+        for (size_t k = 0; k < P; k++) {
+            double mr = 0.0, mi = 0.0;
+            for (size_t b = 0; b < n; b++) {
+                mr += Ore[k * n + b] / (double)n;
+                mi += Oim[k * n + b] / (double)n;
+            }
+            for (size_t b = 0; b < n; b++) {
+                Ore[k * n + b] -= mr;
+                Oim[k * n + b] -= mi;
+            }
+        }
+        for (size_t k = 0; k < P; k++) {
+            double f = 0.0;
+            for (size_t b = 0; b < n; b++) {
+                /* Re((er - Er - i (ei - Ei)) (Ore + i Oim)) */
+                f += (er[b] - Er) * Ore[k * n + b] + (ei[b] - Ei) * Oim[k * n + b];
+            }
+            F[k] = 2.0 * f / (double)n;
+            for (size_t l = 0; l < P; l++) {
+                double s = 0.0;
+                for (size_t b = 0; b < n; b++) {
+                    /* Re(conj(O_k) O_l) */
+                    s += Ore[k * n + b] * Ore[l * n + b] + Oim[k * n + b] * Oim[l * n + b];
+                }
+                S[k * P + l] = s / (double)n + (k == l ? shift : 0.0);
+            }
+        }
+        gsl_matrix_view Sv = gsl_matrix_view_array(S, P, P);
+        gsl_vector_view Fv = gsl_vector_view_array(F, P);
+        assert_int_equal(gsl_linalg_cholesky_decomp1(&Sv.matrix), 0);
+        assert_int_equal(gsl_linalg_cholesky_svx(&Sv.matrix, &Fv.vector), 0);
+        /* arsampler's route. */
+        ars_sr *srm = ars_sr_alloc(Pm, n), *srp = ars_sr_alloc(Pp, n);
+        assert_non_null(srm);
+        assert_non_null(srp);
+        assert_int_equal(srm->sample_space, sh < 2);
+        assert_int_equal(srp->sample_space, sh == 0);
+        double gnorm;
+        assert_int_equal(ars_sr_direction_split(srm, srp, x, &gnorm, O, er, ei, Er, Ei, shift, 1),
+                         ARS_OK);
+        assert_allclose(x, F, P, 1e-9, 1e-8);
+        ars_sr_free(srm);
+        ars_sr_free(srp);
+        free(O);
+        free(Ore);
+        free(Oim);
+        free(er);
+        free(ei);
+        free(x);
+        free(S);
+        free(F);
+    }
+    gsl_rng_free(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_phase_gradient_matches_finite_differences),
+        cmocka_unit_test(test_phase_windows_equal_full_recomputation),
+        cmocka_unit_test(test_symmetrised_phase_is_invariant),
+        cmocka_unit_test(test_complex_local_energies_equal_brute_force),
+        cmocka_unit_test(test_complex_energy_gradient_matches_finite_differences),
+        cmocka_unit_test(test_split_sr_equals_dense_complex_sr),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
