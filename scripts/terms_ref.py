@@ -8,7 +8,8 @@ Hamiltonian itself, sharing no code with the C library: its own parser of the sy
 matrices written from their definitions (S^z = diag(-S..S) in the index order 0 = m = -S, S+ and
 S- from sqrt(S(S+1) - m(m+1)), Sx = (S+ + S-)/2, Sy = (S+ - S-)/(2i) complex, Pauli = 2S), and
 every term instance a scipy.sparse Kronecker product over the whole chain (site 0 leftmost) in
-the full (2S+1)^N space. The imaginary part of H is checked to vanish and H to be Hermitian;
+the full (2S+1)^N space. H is checked to be Hermitian (complex for the models with an odd
+number of Sy/Y in a term: Dzyaloshinskii-Moriya, scalar chirality);
 the lowest eigenvalue comes from scipy.sparse.linalg.eigsh (ARPACK), and for spaces up to 4096
 states also from numpy.linalg.eigvalsh, the two checked to agree to 1e-10.
 
@@ -90,15 +91,16 @@ def hamiltonian(lines, n, two_s, pbc):
                 term = sp.kron(term, per_site[t], format="csr")
             H = H + c * term
     assert abs(H - H.conj().T).max() < 1e-12, "not Hermitian"
-    assert abs(H.imag).max() < 1e-12, "not real"
-    return H.real.tocsr()
+    if abs(H.imag).max() < 1e-15:
+        return H.real.tocsr()
+    return H.tocsr()
 
 
 def lowest(H):
     dim = H.shape[0]
     if dim <= 16:
-        return float(np.linalg.eigvalsh(H.toarray())[0])
-    e = float(sla.eigsh(H, k=1, which="SA", tol=1e-13, maxiter=100000)[0][0])
+        return float(np.linalg.eigvalsh(H.toarray())[0].real)
+    e = float(sla.eigsh(H, k=1, which="SA", tol=1e-13, maxiter=100000)[0][0].real)
     if dim <= 4096:
         dense = float(np.linalg.eigvalsh(H.toarray())[0])
         assert abs(dense - e) <= 1e-10 * max(1.0, abs(e)), (dense, e)
@@ -135,6 +137,22 @@ def models():
     out.append(("spin1_sy_pairs_far_open6", 6, 2, False,
                 ["0.9 Sy(0) Sy(5)", "-0.4 S+(1) S+(1) S-(4) S-(4)", "-0.4 S-(1) S-(1) S+(4) S+(4)",
                  "1.0 Sz(i) Sz(i+1)", "0.5 Sx(i)"]))
+    # Complex operators (issue 17): terms with one Sy/Y are imaginary.
+    out.append(("xx_dm_open9", 9, 1, False,
+                ["1.0 X(i) X(i+1)", "1.0 Y(i) Y(i+1)", "0.7 X(i) Y(i+1)", "-0.7 Y(i) X(i+1)",
+                 "-0.3 Z(i)"]))
+    out.append(("xxz_dm_ring8", 8, 1, True,
+                ["1.0 X(i) X(i+1)", "1.0 Y(i) Y(i+1)", "0.4 Z(i) Z(i+1)", "-1.3 X(i) Y(i+1)",
+                 "1.3 Y(i) X(i+1)"]))
+    chiral = []
+    for a, b, c, sgn in (("Sx", "Sy", "Sz", 1), ("Sy", "Sz", "Sx", 1), ("Sz", "Sx", "Sy", 1),
+                         ("Sx", "Sz", "Sy", -1), ("Sy", "Sx", "Sz", -1), ("Sz", "Sy", "Sx", -1)):
+        chiral.append("%g %s(i) %s(i+1) %s(i+2)" % (0.8 * sgn, a, b, c))
+    out.append(("chiral_heisenberg_ring9", 9, 1, True,
+                ["1.0 Sx(i) Sx(i+1)", "1.0 Sy(i) Sy(i+1)", "1.0 Sz(i) Sz(i+1)"] + chiral))
+    out.append(("spin1_dm_open6", 6, 2, False,
+                ["1.0 Sz(i) Sz(i+1)", "0.5 S+(i) S-(i+1)", "0.5 S-(i) S+(i+1)",
+                 "0.6 Sx(i) Sy(i+1)", "-0.6 Sy(i) Sx(i+1)", "0.2 Sy(2) Sz(4)", "0.3 Sz(i) Sz(i)"]))
     return out
 
 

@@ -8,7 +8,10 @@
 #  3. mode = sample from the trained file: /phase against numpy; a file without a phase network
 #     starts the phase at 0.
 #  4. Bad input: keys of a [phase] section with type = none, an init file whose phase network
-#     differs, a phase network in an init file when type = none, --resume with another [phase].
+#     differs, a phase network in an init file when type = none, --resume with another [phase],
+#     a complex Hamiltonian (dm, a term with one Sy) without a phase network.
+#  5. A complex Hamiltonian: the XX chain with a Dzyaloshinskii-Moriya term trains to its
+#     free-fermion energy; mode = exact solves it without a phase network.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
 function(py_check file code what)
@@ -201,6 +204,84 @@ if(NOT before STREQUAL after)
     ars_fail("a refused --resume changed the file")
 endif()
 foreach(f bad.h5 other.h5)
+    if(EXISTS ${WORK}/${f})
+        ars_fail("a refused run wrote ${f}")
+    endif()
+endforeach()
+
+# 5. The XX chain with a DM term (imaginary elements): free fermions, and training with a phase.
+file(WRITE ${WORK}/dm.ini "[run]
+mode = train
+[system]
+size = 8
+total_sz = 0
+[model]
+layers = 3
+features = 8
+kernel_size = 3
+[phase]
+type = conv
+[sampler]
+n_samples = 512
+chunk_size = 128
+seed = 3
+[hamiltonian]
+type = xxz
+Delta = 0
+dm = 1.0
+pbc = false
+marshall_sign = true
+[vmc]
+iterations = 300
+learning_rate = 0.01
+final_samples = 8192
+")
+ars_run(r dm.ini --output dm.h5)
+ars_expect_rc(r 0 "training the XX chain with a DM term")
+ars_expect_match("${r_out}" "hamiltonian: xxz, J 1, Delta 0, dm 1, open, Marshall sign; exact energy -13.45983551[0-9]* \\(free fermions\\)" "the free-fermion reference")
+py_check(${WORK}/dm.h5 "
+v = f['vmc'].attrs
+assert f['hamiltonian'].attrs['dm'] == 1.0
+rel = v['final_relative_error']
+assert rel < 1e-2, 'relative error %g' % rel
+im, err = v['final_energy_imag'], v['final_energy_imag_error']
+assert abs(im) < 5 * err, 'Im <E_loc> = %g +- %g' % (im, err)
+print('OK', rel)" "the DM chain")
+file(WRITE ${WORK}/dm_real.ini "[run]
+mode = train
+[system]
+size = 8
+[hamiltonian]
+type = xxz
+Delta = 0
+dm = 1.0
+[output]
+file = dm_real.h5
+")
+ars_run(r dm_real.ini)
+ars_expect_rc(r 2 "a DM term without a phase network")
+ars_expect_one_line("${r_err}" "dm_real.ini:8: \\[hamiltonian\\] dm: a Dzyaloshinskii-Moriya term makes the Hamiltonian complex" "a DM term without a phase network")
+ars_run(r dm_real.ini --set run.mode=exact --output dm_exact.h5)
+ars_expect_rc(r 0 "mode = exact of a complex Hamiltonian")
+ars_expect_match("${r_out}" "free fermions" "mode = exact: the method")
+file(WRITE ${WORK}/sy.ini "[run]
+mode = train
+[system]
+size = 6
+[hamiltonian]
+type = terms
+term = 1.0 Sz(i) Sz(i+1)
+term = 0.5 Sx(i) Sy(i+1)
+term = -0.5 Sy(i) Sx(i+1)
+[output]
+file = sy.h5
+")
+ars_run(r sy.ini)
+ars_expect_rc(r 2 "a term with one Sy without a phase network")
+ars_expect_one_line("${r_err}" "sy.ini:8: term '0.5 Sx\\(i\\) Sy\\(i\\+1\\)': an odd number of Sy/Y makes the Hamiltonian complex" "a term with one Sy without a phase network")
+ars_run(r sy.ini --set run.mode=exact --output sy_exact.h5)
+ars_expect_rc(r 0 "mode = exact of complex terms")
+foreach(f dm_real.h5 sy.h5)
     if(EXISTS ${WORK}/${f})
         ars_fail("a refused run wrote ${f}")
     endif()

@@ -363,7 +363,8 @@ static void test_products_on_one_site_multiply_in_order(void **state) {
 static void test_invalid_terms_are_config_errors(void **state) {
     (void)state;
     ars_op *op = ars_op_alloc(6, 1, 1);
-    const ars_op_factor y1[2] = {fac(ARS_SITE_OP_Y, 0, 1), fac(ARS_SITE_OP_X, 1, 1)};
+    /* Y X on one site is -i Z: diagonal and imaginary, never part of a Hermitian sum alone. */
+    const ars_op_factor y1[2] = {fac(ARS_SITE_OP_Y, 0, 1), fac(ARS_SITE_OP_X, 0, 1)};
     assert_int_equal(ars_op_add_term(op, 1.0, y1, 2, "line 3"), ARS_STATUS_ECONFIG);
     const ars_op_factor out[1] = {fac(ARS_SITE_OP_Z, 6, 0)};
     assert_int_equal(ars_op_add_term(op, 1.0, out, 1, "line 4"), ARS_STATUS_ECONFIG);

@@ -28,7 +28,8 @@ int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
                                   .hz = cfg->ham_hz,
                                   .hx = cfg->ham_hx,
                                   .J_bq = cfg->ham_Jbq,
-                                  .terms = &T};
+                                  .terms = &T,
+                                  .dm = cfg->ham_dm};
         rc = ars_ham_init(H, &p, cfg->size, cfg->two_s);
     } else {
         memset(H, 0, sizeof *H);
@@ -67,7 +68,8 @@ double ars_setup_exact_reference(const ars_config *cfg, const ars_ham *H, size_t
         *method = "[hamiltonian] exact_energy";
         return cfg->ham_exact;
     }
-    double e0 = ars_ham_closed_form(H, method);
+    double e0 = ars_ham_closed_form(
+        H, cfg->two_m != ARS_CONFIG_NO_SECTOR ? cfg->two_m : ARS_EXACT_ANY_SECTOR, method);
     if (isnan(e0)) {
         e0 = lanczos_reference(cfg, H, max_states, method);
     }
@@ -105,9 +107,9 @@ void ars_setup_print_hamiltonian(const ars_ham *H, double exact, const char *met
     } else if (H->type == ARS_HAM_BLBQ) {
         printf(", J_bq %g", H->J_bq);
     }
-    const double extra[3] = {H->D, H->hz, H->hx};
-    const char *const extra_name[3] = {"D", "hz", "hx"};
-    for (int k = 0; k < 3; k++) {
+    const double extra[4] = {H->dm, H->D, H->hz, H->hx};
+    const char *const extra_name[4] = {"dm", "D", "hz", "hx"};
+    for (int k = 0; k < 4; k++) {
         if (extra[k] != 0.0) {
             printf(", %s %g", extra_name[k], extra[k]);
         }

@@ -16,6 +16,7 @@ struct ars_eloc_ws {
     ars_wf_ws *phase; /* NULL for a real wavefunction */
     ars_change *ch;   /* (B, max_conn) */
     double *mel;      /* (B, max_conn) */
+    double *mel_im;   /* (B, max_conn) imaginary parts (complex operators) */
     double *dlog;     /* (B, max_conn) */
     int *n;           /* (B) */
     double *phi;      /* (B) the samples' phases (complex wavefunctions) */
@@ -56,11 +57,12 @@ ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_wf *wf, int B) {
     ws->phase = ars_wf_ws_alloc(wf, B);
     ws->ch = malloc(n * sizeof *ws->ch);
     ws->mel = malloc(n * sizeof *ws->mel);
+    ws->mel_im = malloc(n * sizeof *ws->mel_im);
     ws->dlog = malloc(n * sizeof *ws->dlog);
     ws->n = malloc((size_t)B * sizeof *ws->n);
     ws->phi = malloc((size_t)B * sizeof *ws->phi);
-    if (ws->ratio == NULL || (!ars_wf_is_real(wf) && ws->phase == NULL) || ws->ch == NULL ||
-        ws->mel == NULL || ws->dlog == NULL || ws->n == NULL || ws->phi == NULL) {
+    if (ws->ratio == NULL || (!ars_wf_is_real(wf) && ws->phase == NULL) || ws->mel_im == NULL ||
+        ws->ch == NULL || ws->mel == NULL || ws->dlog == NULL || ws->n == NULL || ws->phi == NULL) {
         ars_eloc_ws_free(ws);
         return NULL;
     }
@@ -75,6 +77,7 @@ void ars_eloc_ws_free(ars_eloc_ws *ws) {
     ars_wf_ws_free(ws->phase);
     free(ws->ch);
     free(ws->mel);
+    free(ws->mel_im);
     free(ws->dlog);
     free(ws->n);
     free(ws->phi);
@@ -92,12 +95,14 @@ int ars_eloc_compute(double *eloc, double *eloc_im, const uint8_t *cfg, const ar
     ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     ARS_ASSERT(ars_wf_is_real(wf) || (eloc_im != NULL && ws->phase != NULL),
                "a complex wavefunction needs eloc_im and a workspace made for it");
+    ARS_ASSERT(!ars_op_is_complex(op) || eloc_im != NULL, "a complex operator needs eloc_im");
     if (B == 0) {
         return 0;
     }
     for (int b = 0; b < B; b++) {
         const size_t o = (size_t)b * mc;
-        ws->n[b] = ars_op_apply(op, cfg + (size_t)b * L, &eloc[b], ws->ch + o, ws->mel + o);
+        ws->n[b] = ars_op_apply_complex(op, cfg + (size_t)b * L, &eloc[b], ws->ch + o, ws->mel + o,
+                                        ws->mel_im + o);
     }
     ars_ratio_log(ws->dlog, cfg, ws->ch, ws->n, (size_t)mc, wf->net, ws->ratio, B);
     if (!ars_wf_is_real(wf)) {
@@ -108,12 +113,19 @@ int ars_eloc_compute(double *eloc, double *eloc_im, const uint8_t *cfg, const ar
         const uint8_t *s = cfg + (size_t)b * L;
         const size_t o = (size_t)b * mc;
         double acc = eloc[b], acc_im = 0.0;
+        const int cplx = ars_op_is_complex(op);
         for (int k = 0; k < ws->n[b]; k++) {
             double re, im;
             ars_wf_phase_ratio(&re, &im, wf, ws->phase, s, b, &ws->ch[o + k]);
-            const double r = exp(ws->dlog[o + k]);
-            acc += (ws->mel[o + k] * re) * r;
-            acc_im += (ws->mel[o + k] * im) * r;
+            const double r = exp(ws->dlog[o + k]), m = ws->mel[o + k];
+            if (cplx) { /* (m + i mi)(re + i im) */
+                const double mi = ws->mel_im[o + k];
+                acc += (m * re - mi * im) * r;
+                acc_im += (m * im + mi * re) * r;
+            } else {
+                acc += (m * re) * r;
+                acc_im += (m * im) * r;
+            }
         }
         eloc[b] = acc;
         bad += !isfinite(acc);
@@ -133,7 +145,7 @@ int ars_eloc_compute_slow(double *eloc, double *eloc_im, const uint8_t *cfg, con
     uint8_t *rows = malloc((size_t)m * L);
     double *lp = malloc((size_t)m * sizeof *lp);
     double *phi = malloc((size_t)m * sizeof *phi);
-    double *mel = malloc((size_t)m * sizeof *mel);
+    double *mel = malloc(2 * (size_t)m * sizeof *mel); /* real parts, then imaginary */
     ars_change *ch = malloc((size_t)m * sizeof *ch);
     int rc = ARS_OK;
     if (ws == NULL || (!ars_wf_is_real(wf) && pws == NULL) || rows == NULL || lp == NULL ||
@@ -144,7 +156,7 @@ int ars_eloc_compute_slow(double *eloc, double *eloc_im, const uint8_t *cfg, con
     for (int b = 0; b < B; b++) {
         const uint8_t *s = cfg + (size_t)b * L;
         double diag;
-        const int n = ars_op_apply(op, s, &diag, ch, mel);
+        const int n = ars_op_apply_complex(op, s, &diag, ch, mel, mel + m);
         for (int k = 0; k <= n; k++) {
             uint8_t *row = rows + (size_t)k * L;
             memcpy(row, s, (size_t)L);
@@ -159,8 +171,8 @@ int ars_eloc_compute_slow(double *eloc, double *eloc_im, const uint8_t *cfg, con
             /* A real wavefunction's signs exactly; else the phases' difference. */
             const double re = ars_wf_is_real(wf) ? (dphi != 0.0 ? -1.0 : 1.0) : cos(dphi);
             const double im = ars_wf_is_real(wf) ? 0.0 : sin(dphi);
-            acc += (mel[k] * re) * r;
-            acc_im += (mel[k] * im) * r;
+            acc += (mel[k] * re - mel[m + k] * im) * r;
+            acc_im += (mel[k] * im + mel[m + k] * re) * r;
         }
         eloc[b] = acc;
         if (eloc_im != NULL) {

@@ -119,6 +119,9 @@ void ars_phase_reach(const ars_phase *ph, int *left, int *right) {
     ph->type->reach(&ph->arch, left, right);
 }
 
+/* The standard deviation of the initial site phases beta (radians). */
+#define PHASE_BETA_SD 2.0
+
 /* The truncated-normal sd correction of LeCun-normal initialisers (arnn.c's). */
 #define PHASE_TRUNC_NORMAL_SD 0.87962566103423978
 
@@ -142,6 +145,11 @@ int ars_phase_init_random(ars_phase *ph, uint64_t seed) {
             } while (fabs(z) > 2.0);
             ph->kernel[l][i] = sd * z;
         }
+    }
+    /* Random site phases: a translation-invariant start gives a staggered sign rule no
+     * gradient at all (phase.h). */
+    for (size_t i = 0; ph->beta != NULL && i < (size_t)a->size * (size_t)a->local_size; i++) {
+        ph->beta[i] = PHASE_BETA_SD * gsl_ran_gaussian_ziggurat(r, 1.0);
     }
     gsl_rng_free(r);
     return ARS_OK;

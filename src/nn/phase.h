@@ -23,11 +23,14 @@
  *
  * All parameters live in one contiguous block `params` (P): layer by layer, kernel (K, C_l, F_l)
  * then bias (F_l), then beta (L, D) with site_phase. The layers' pointers are views.
- * Initialisation: LeCun-normal kernels (as arnn.h) and zero biases for every layer, beta = 0.
- * Not a zero phase: for a real Hamiltonian a real state is a stationary point of the energy
- * in the phase directions (Im E_loc = 0 makes the phase gradient vanish), so a phase that
- * starts at exactly 0 never moves (docs/phase.md). ars_phase_zero gives the zero phase where it
- * is wanted (a real state taken from a file, or a quench).
+ * Initialisation: LeCun-normal kernels (as arnn.h) and zero biases for every layer, and beta
+ * normal with standard deviation 2 (radians). Not a zero phase: for a real Hamiltonian a real
+ * state is a stationary point of the energy in the phase directions (Im E_loc = 0 makes the
+ * phase gradient vanish), so a phase that starts at exactly 0 never moves. Not a
+ * translation-invariant one either: then the gradient of a staggered sign rule (the Marshall
+ * sign, beta[t, up] = pi on odd t) vanishes by symmetry (docs/phase.md, "Finding a sign rule").
+ * ars_phase_zero gives the zero phase where it is wanted (a real state taken from a file, or a
+ * quench).
  */
 #ifndef ARS_PHASE_H
 #define ARS_PHASE_H

@@ -48,6 +48,44 @@ static void exact_threads_end(int saved) {
 
 /* ---- TFIM free fermions ------------------------------------------------------------------ */
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ars_exact_xx_dm(int N, double J, double dm, double hz, int pbc, int n) {
+    ARS_ASSERT(N >= 2 && N <= 1000000 && n <= N, "%d sites, %d fermions", N, n);
+    const double Jp = hypot(J, dm), a = atan2(dm, J), pi = 3.14159265358979323846;
+    double *lev = malloc((size_t)N * sizeof *lev);
+    if (lev == NULL) {
+        return NAN;
+    }
+    double best = INFINITY;
+    for (int parity = 0; parity < 2; parity++) {
+        /* Open chains: one set of levels for every n; rings: by the parity of n. */
+        for (int m = 0; m < N; m++) {
+            lev[m] = pbc ? 4.0 * Jp * cos((2.0 * pi * m + (parity == 0 ? pi : 0.0)) / N + a)
+                         : 4.0 * Jp * cos(pi * (m + 1) / (N + 1.0));
+            lev[m] -= 2.0 * hz;
+        }
+        qsort(lev, (size_t)N, sizeof *lev, cmp_double);
+        double e = hz * N;
+        for (int k = 0; k <= N; k++) {
+            if ((!pbc || k % 2 == parity) && (n < 0 || k == n)) {
+                best = fmin(best, e);
+            }
+            if (k < N) {
+                e += lev[k];
+            }
+        }
+        if (!pbc) {
+            break;
+        }
+    }
+    free(lev);
+    return best;
+}
+
 double ars_exact_tfim(int N, double J, double h, int pbc) {
     ARS_ASSERT(N >= 2, "N %d", N);
     if (pbc) {
@@ -275,40 +313,49 @@ static uint64_t changed_index(uint64_t x, const uint8_t *cfg, const ars_change *
 /* The operator with the scratch of its connections. */
 typedef struct exact_op {
     const ars_op *op;
+    int cplx;       /* a complex operator: vectors are (real parts, imaginary parts) */
     ars_change *ch; /* (max connections) */
     double *mel;    /* (max connections) */
+    double *mel_im; /* (max connections) */
     /* The off-diagonal part in the space, built once for Lanczos when it fits in memory
      * (row r: entries row[r] .. row[r+1] of col and val, in connection order); NULL: the
      * connections are enumerated at every product. */
     size_t *row;
     uint32_t *col;
     double *val;
+    double *val_im; /* complex operators */
 } exact_op;
 
 static void exact_csr_free(exact_op *xo) {
     free(xo->row);
     free(xo->col);
     free(xo->val);
+    free(xo->val_im);
     xo->row = NULL;
     xo->col = NULL;
     xo->val = NULL;
+    xo->val_im = NULL;
 }
 
 static void exact_op_free(exact_op *xo) {
     free(xo->ch);
     free(xo->mel);
+    free(xo->mel_im);
     exact_csr_free(xo);
     xo->ch = NULL;
     xo->mel = NULL;
+    xo->mel_im = NULL;
 }
 
 static int exact_op_init(exact_op *xo, const ars_op *op) {
     memset(xo, 0, sizeof *xo);
     xo->op = op;
+    xo->cplx = ars_op_is_complex(op);
     const size_t n = (size_t)ars_op_max_connections(op) + 1;
     xo->ch = malloc(n * sizeof *xo->ch);
     xo->mel = malloc(n * sizeof *xo->mel);
-    if (xo->ch == NULL || xo->mel == NULL) {
+    xo->mel_im = malloc(n * sizeof *xo->mel_im);
+    if (xo->ch == NULL || xo->mel == NULL || xo->mel_im == NULL) {
         exact_op_free(xo);
         (void)ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the exact solver");
         return ARS_STATUS_ENOMEM;
@@ -319,7 +366,7 @@ static int exact_op_init(exact_op *xo, const ars_op *op) {
 /* The connections of cfg with their elements in xo->ch, xo->mel; returns their number (the
  * diagonal comes from ars_op_diagonal, once per state). */
 static int exact_connections(exact_op *xo, const uint8_t *cfg) {
-    return ars_op_apply(xo->op, cfg, NULL, xo->ch, xo->mel);
+    return ars_op_apply_complex(xo->op, cfg, NULL, xo->ch, xo->mel, xo->mel_im);
 }
 
 /* Builds the space's off-diagonal part once (two passes: count, then fill), so that every
@@ -340,7 +387,8 @@ static void exact_csr_build(exact_op *xo, const space *s) {
     xo->row[s->dim] = nnz;
     xo->col = malloc((nnz > 0 ? nnz : 1) * sizeof *xo->col);
     xo->val = malloc((nnz > 0 ? nnz : 1) * sizeof *xo->val);
-    if (xo->col == NULL || xo->val == NULL) {
+    xo->val_im = xo->cplx ? malloc((nnz > 0 ? nnz : 1) * sizeof *xo->val_im) : NULL;
+    if (xo->col == NULL || xo->val == NULL || (xo->cplx && xo->val_im == NULL)) {
         exact_csr_free(xo);
         return;
     }
@@ -353,13 +401,48 @@ static void exact_csr_build(exact_op *xo, const space *s) {
             xo->col[xo->row[r] + (size_t)k] =
                 (uint32_t)space_locate(s, changed_index(x, cfg, &xo->ch[k], s), &sign);
             xo->val[xo->row[r] + (size_t)k] = sign * xo->mel[k];
+            if (xo->cplx) {
+                xo->val_im[xo->row[r] + (size_t)k] = sign * xo->mel_im[k];
+            }
         }
     }
 }
 
-/* y = H x within the space, row by row: y[r] = diag[r] x[r] + sum_connections mel x[rank']. */
+/* y = H x within the space, row by row: y[r] = diag[r] x[r] + sum_connections mel x[rank'].
+ * For a complex operator x and y hold 2 dim numbers, the real parts then the imaginary parts:
+ * the real form [[A, -B], [B, A]] of H = A + i B, real symmetric (A symmetric, B
+ * antisymmetric), with every eigenvalue of H twice. */
 static void space_apply(double *y, const double *x, const double *diag, exact_op *xo,
                         const space *s) {
+    if (xo->cplx) {
+        const size_t dim = s->dim;
+        const double *xr = x, *xi = x + dim;
+        uint8_t cfg[EXACT_MAX_SITES];
+        for (size_t r = 0; r < dim; r++) {
+            double ar = diag[r] * xr[r], ai = diag[r] * xi[r];
+            if (xo->row != NULL) {
+                for (size_t e = xo->row[r]; e < xo->row[r + 1]; e++) {
+                    const size_t c = xo->col[e];
+                    ar += xo->val[e] * xr[c] - xo->val_im[e] * xi[c];
+                    ai += xo->val[e] * xi[c] + xo->val_im[e] * xr[c];
+                }
+            } else {
+                const uint64_t xs = space_state(s, r);
+                index_to_cfg(cfg, xs, s);
+                const int n = exact_connections(xo, cfg);
+                for (int k = 0; k < n; k++) {
+                    double sign = 1.0;
+                    const size_t c = space_locate(s, changed_index(xs, cfg, &xo->ch[k], s), &sign);
+                    const double vr = sign * xo->mel[k], vi = sign * xo->mel_im[k];
+                    ar += vr * xr[c] - vi * xi[c];
+                    ai += vr * xi[c] + vi * xr[c];
+                }
+            }
+            y[r] = ar;
+            y[dim + r] = ai;
+        }
+        return;
+    }
     if (xo->row != NULL) {
         for (size_t r = 0; r < s->dim; r++) {
             double acc = diag[r] * x[r];
@@ -423,7 +506,7 @@ done:
 }
 
 static int lanczos(exact_op *xo, const space *s, double *e0, int max_iter, double tol) {
-    const size_t dim = s->dim;
+    const size_t dim = s->dim * (xo->cplx ? 2 : 1); /* the vectors' length */
     size_t m = LANCZOS_BASIS_BYTES / (dim * sizeof(double));
     m = m < LANCZOS_MIN_STEPS ? LANCZOS_MIN_STEPS : m;
     m = m > LANCZOS_MAX_STEPS ? LANCZOS_MAX_STEPS : m;
@@ -441,7 +524,7 @@ static int lanczos(exact_op *xo, const space *s, double *e0, int max_iter, doubl
         goto done;
     }
     uint8_t cfg[EXACT_MAX_SITES];
-    for (size_t r = 0; r < dim; r++) {
+    for (size_t r = 0; r < s->dim; r++) {
         index_to_cfg(cfg, space_state(s, r), s);
         diag[r] = ars_op_diagonal(xo->op, cfg);
     }
@@ -682,20 +765,33 @@ static int dense_lowest(double *a, int n, double *e) {
     return status;
 }
 
-/* The block of one space (a sector, a parity block or the full space) into a (dim x dim). */
+/* The block of one space (a sector, a parity block or the full space) into a (m x m), m = dim,
+ * or for a complex operator its real form [[A, -B], [B, A]] (m = 2 dim; space_apply). */
 static void dense_block(double *a, size_t dim, exact_op *xo, const space *s) {
     ARS_ASSERT(xo->ch != NULL && xo->mel != NULL, "no connection scratch");
     uint8_t cfg[EXACT_MAX_SITES];
-    memset(a, 0, dim * dim * sizeof *a);
+    const size_t m = xo->cplx ? 2 * dim : dim;
+    memset(a, 0, m * m * sizeof *a);
     for (size_t c = 0; c < dim; c++) {
         const uint64_t x = space_state(s, c);
         index_to_cfg(cfg, x, s);
-        a[c * dim + c] += ars_op_diagonal(xo->op, cfg);
+        const double d = ars_op_diagonal(xo->op, cfg);
+        a[c * m + c] += d;
+        if (xo->cplx) {
+            a[(dim + c) * m + dim + c] += d;
+        }
         const int n = exact_connections(xo, cfg);
         for (int k = 0; k < n; k++) {
             double sign = 1.0;
             const size_t r = space_locate(s, changed_index(x, cfg, &xo->ch[k], s), &sign);
-            a[c * dim + r] += sign * xo->mel[k];
+            /* Column c, row r (a is symmetric, so the storage order does not matter). */
+            a[c * m + r] += sign * xo->mel[k];
+            if (xo->cplx) {
+                const double b = sign * xo->mel_im[k];
+                a[(dim + c) * m + dim + r] += sign * xo->mel[k];
+                a[c * m + dim + r] += b;   /* row dim + r, column c: B */
+                a[(dim + c) * m + r] -= b; /* row r, column dim + c: -B */
+            }
         }
     }
 }
@@ -722,7 +818,8 @@ int ars_exact_dense_energy(const ars_op *op, double *e0) {
                        "spin %d/2)",
                        ARS_EXACT_DENSE_MAX_STATES, L, D - 1);
     }
-    double *a = malloc(most * most * sizeof *a);
+    const size_t mm = ars_op_is_complex(op) ? 2 * most : most;
+    double *a = malloc(mm * mm * sizeof *a);
     if (a == NULL) {
         exact_op_free(&xo);
         free(two_ms);
@@ -739,7 +836,7 @@ int ars_exact_dense_energy(const ars_op *op, double *e0) {
         }
         double e = 0.0;
         dense_block(a, s.dim, &xo, &s);
-        status = dense_lowest(a, (int)s.dim, &e);
+        status = dense_lowest(a, (int)(xo.cplx ? 2 * s.dim : s.dim), &e);
         best = fmin(best, e);
         space_free(&s);
     }

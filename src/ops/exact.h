@@ -88,6 +88,20 @@ typedef struct ars_exact_result {
  * not fit in memory: the reference is then unknown, the run goes on. */
 double ars_exact_tfim(int N, double J, double h, int pbc);
 
+/* The ground-state energy of the spin-1/2 XX chain with a uniform Dzyaloshinskii-Moriya term and
+ * a field, in Pauli units (hamiltonian.h's xxz with Delta = 0):
+ *   H = J sum_nn (X X + Y Y) + dm sum_nn (X_i Y_j - Y_i X_j) - hz sum Z
+ *     = 2 J' sum_nn (e^{i a} s+_i s-_j + h.c.) - hz sum (2 n_i - 1),  J' = sqrt(J^2 + dm^2),
+ *                                                                       a = atan2(dm, J),
+ * by Jordan-Wigner fermions (n_i = up spins) with n_up = n particles (n < 0: the lowest over
+ * every n). Open chain: the gauge c_j -> e^{-i a j} c_j removes the phase, levels
+ * 4 J' cos(pi m / (N + 1)) - 2 hz, m = 1..N. Ring: the gauge leaves the twist N a, and the
+ * wrap bond makes the fermions periodic for odd n and antiperiodic for even n: levels
+ * 4 J' cos(k + a) - 2 hz, k = (2 pi m + (n even ? pi : 0)) / N, m = 0..N-1. The energy of n
+ * particles is the sum of the n lowest levels plus hz N. Checked against Lanczos of the
+ * operator (tests/test_exact.c). */
+double ars_exact_xx_dm(int N, double J, double dm, double hz, int pbc, int n);
+
 /* The states ars_exact_lanczos would work through for two_m (summed over the spaces), and the
  * largest single space into *largest (may be NULL); 0 if two_m is not a sector of op. */
 size_t ars_exact_lanczos_states(const ars_op *op, int two_m, size_t *largest);

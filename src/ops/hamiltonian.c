@@ -19,6 +19,7 @@ const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS] = {
     {"pbc", 1, offsetof(ars_ham, pbc)},     {"marshall_sign", 1, offsetof(ars_ham, marshall_sign)},
     {"D", 0, offsetof(ars_ham, D)},         {"hz", 0, offsetof(ars_ham, hz)},
     {"hx", 0, offsetof(ars_ham, hx)},       {"J_bq", 0, offsetof(ars_ham, J_bq)},
+    {"dm", 0, offsetof(ars_ham, dm)},
 };
 
 static const char *const type_names[ARS_HAM_N_TYPES] = {"tfim", "xxz",  "heisenberg",
@@ -79,13 +80,19 @@ static int check_preset(const ars_ham_preset *p, int size, int two_s, const char
                        "wrap bond (%d, 0) joins two sites of the same sublattice",
                        size, size - 1);
     }
-    const double c[] = {p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq};
+    if (p->dm != 0.0 && type != ARS_HAM_XXZ && type != ARS_HAM_HEISENBERG) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] dm belongs to xxz and heisenberg (got type %s); write "
+                       "other DM terms with type = terms",
+                       name);
+    }
+    const double c[] = {p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq, p->dm};
     for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
         if (!isfinite(c[k])) {
             return ARS_ERR(ARS_STATUS_ECONFIG,
                            "[hamiltonian] couplings must be finite (got J %g, h %g, Delta %g, J2 "
-                           "%g, D %g, hz %g, hx %g, J_bq %g)",
-                           p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq);
+                           "%g, D %g, hz %g, hx %g, J_bq %g, dm %g)",
+                           p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq, p->dm);
         }
     }
     if (type == ARS_HAM_TERMS && (p->terms == NULL || p->terms->n == 0)) {
@@ -124,11 +131,13 @@ int ars_ham_init(ars_ham *H, const ars_ham_preset *preset, int size, int two_s) 
             break;
         case ARS_HAM_XXZ:
             H->Delta = preset->Delta;
+            H->dm = preset->dm;
             break;
         case ARS_HAM_HEISENBERG:
         case ARS_HAM_J1J2:
             H->Delta = 1.0;
             H->J2 = type == ARS_HAM_J1J2 ? preset->J2 : 0.0;
+            H->dm = type == ARS_HAM_HEISENBERG ? preset->dm : 0.0;
             break;
         case ARS_HAM_BLBQ:
             H->Delta = 1.0;
@@ -200,6 +209,10 @@ int ars_ham_term_list(const ars_ham *H, ars_terms *T) {
             rc = add_bond(T, H->J, x, x, 1, what);
             rc = rc != ARS_OK ? rc : add_bond(T, H->J, y, y, 1, what);
             rc = rc != ARS_OK ? rc : add_bond(T, H->J * H->Delta, z, z, 1, what);
+            if (H->dm != 0.0) { /* dm (x y - y x): imaginary elements (docs/phase.md) */
+                rc = rc != ARS_OK ? rc : add_bond(T, H->dm, x, y, 1, what);
+                rc = rc != ARS_OK ? rc : add_bond(T, -H->dm, y, x, 1, what);
+            }
             for (int a = 0; a < 3 && rc == ARS_OK && H->type == ARS_HAM_BLBQ; a++) {
                 for (int b = 0; b < 3 && rc == ARS_OK; b++) {
                     const ars_op_factor f[4] = {
@@ -250,10 +263,21 @@ ars_op *ars_ham_operator(const ars_ham *H) {
     return op;
 }
 
-double ars_ham_closed_form(const ars_ham *H, const char **method) {
+double ars_ham_closed_form(const ars_ham *H, int two_m, const char **method) {
+    const int any = two_m == ARS_EXACT_ANY_SECTOR;
     if (H->type == ARS_HAM_TFIM) {
         *method = "free fermions";
         return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
+    }
+    if (H->type == ARS_HAM_XXZ && H->two_s == 1 && H->Delta == 0.0 && H->hx == 0.0) {
+        /* The XX chain with DM and hz: free fermions (D Z Z on one site is the constant D). */
+        *method = "free fermions";
+        /* Fermions = up spins: n = (L + 2 S^z) / 2. */
+        const int n = any ? -1 : (H->size + two_m) / 2;
+        return ars_exact_xx_dm(H->size, H->J, H->dm, H->hz, H->pbc, n) + H->D * H->size;
+    }
+    if (!any && two_m != 0) {
+        return NAN; /* the closed forms below are singlets */
     }
     const int no_fields = H->D == 0.0 && H->hz == 0.0 && H->hx == 0.0;
     if (H->type == ARS_HAM_BLBQ && H->two_s == 2 && no_fields && H->J > 0.0 &&

@@ -10,15 +10,14 @@
  * i = 0..L-2, plus (L-1, 0) when pbc; next-nearest neighbours (i, i+2) likewise.
  *
  *   tfim        H = -J sum_nn Z_i Z_j - h sum_i X_i                       (spin 1/2)
- *   xxz         H =  J sum_nn (x_i x_j + y_i y_j + Delta z_i z_j) + F
- *   heisenberg  xxz with Delta = 1
- *   j1j2        H =  J sum_nn s_i.s_j + J2 sum_nnn s_i.s_j + F
- *   blbq        H =  J sum_nn S_i.S_j + J_bq sum_nn (S_i.S_j)^2 + F      (spin >= 1; AKLT at
- *                                                                       J_bq = J/3)
- *   F           = D sum_i z_i z_i - hz sum_i z_i - hx sum_i x_i   (each only when non-zero)
- * with (x, y, z) = (X, Y, Z) for spin 1/2, (Sx, Sy, Sz) for spin >= 1. The first terms of each
- * preset are the elements, in the order, that arsampler has always used, so results keep
- * their bits.
+ *   xxz         H =  J sum_nn (x_i x_j + y_i y_j + Delta z_i z_j)
+ *                 + dm sum_nn (x_i y_j - y_i x_j) + F                    (dm:
+ * Dzyaloshinskii-Moriya) heisenberg  xxz with Delta = 1 j1j2        H =  J sum_nn s_i.s_j + J2
+ * sum_nnn s_i.s_j + F blbq        H =  J sum_nn S_i.S_j + J_bq sum_nn (S_i.S_j)^2 + F      (spin >=
+ * 1; AKLT at J_bq = J/3) F           = D sum_i z_i z_i - hz sum_i z_i - hx sum_i x_i   (each only
+ * when non-zero) with (x, y, z) = (X, Y, Z) for spin 1/2, (Sx, Sy, Sz) for spin >= 1. The first
+ * terms of each preset are the elements, in the order, that arsampler has always used, so results
+ * keep their bits.
  *
  * Marshall sign (marshall_sign = 1): psi(s) = sign(s) |psi_net(s)| with
  * sign(s) = (-1)^(sum over odd sites t of (S - m_t)) (the same ratios as (-1)^(sum_odd (S + m_t)),
@@ -55,6 +54,7 @@ typedef struct ars_ham_preset {
     int pbc, marshall_sign;
     double D, hz, hx, J_bq;
     const ars_terms *terms;
+    double dm; /* xxz and heisenberg: the Dzyaloshinskii-Moriya coupling */
 } ars_ham_preset;
 
 typedef struct ars_ham {
@@ -69,6 +69,7 @@ typedef struct ars_ham {
     int marshall_sign;
     double D, hz, hx; /* single-ion anisotropy and fields (xxz, heisenberg, j1j2, blbq); else 0 */
     double J_bq;      /* blbq biquadratic coupling; else 0 */
+    double dm;        /* xxz, heisenberg: dm (x_i y_j - y_i x_j) per bond; else 0 */
     ars_terms *terms; /* type = terms: the list (owned); NULL for the presets */
 } ars_ham;
 
@@ -80,7 +81,7 @@ typedef struct ars_ham_field {
     int is_int;
     size_t offset;
 } ars_ham_field;
-#define ARS_HAM_N_FIELDS 10
+#define ARS_HAM_N_FIELDS 11
 extern const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS];
 
 /* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms"); NULL if
@@ -105,7 +106,8 @@ void ars_ham_free(ars_ham *H);
 /* The Hamiltonian as a term list into T (initialised by the caller, ars_terms_init; the caller
  * frees it): the preset's terms with i-relative sites, in this order,
  *   tfim        (-J) Z(i) Z(i+1),  (-h) X(i)
- *   xxz         J x(i) x(i+1),  J y(i) y(i+1),  (J Delta) z(i) z(i+1),  then F
+ *   xxz         J x(i) x(i+1),  J y(i) y(i+1),  (J Delta) z(i) z(i+1),
+ *               dm x(i) y(i+1), (-dm) y(i) x(i+1) (only when dm != 0), then F
  *   j1j2        J x x, J y y, J z z on (i, i+1), then J2 x x, J2 y y, J2 z z on (i, i+2), then F
  *   blbq        J x x, J y y, J z z on (i, i+1), then J_bq a(i) b(i) a(i+1) b(i+1) for
  *               a, b in (x, y, z), then F
@@ -114,8 +116,11 @@ void ars_ham_free(ars_ham *H);
 int ars_ham_term_list(const ars_ham *H, ars_terms *T);
 
 /* The preset's closed-form ground-state energy, with *method naming it, or NaN when it has none
- * here: tfim by free fermions (ars_exact_tfim; NaN on the frustrated odd ring). */
-double ars_ham_closed_form(const ars_ham *H, const char **method);
+ * here: tfim by free fermions (ars_exact_tfim; NaN on the frustrated odd ring); the spin-1/2
+ * xx chain with a DM term and a field hz (xxz with Delta = 0, hx = 0) by free fermions
+ * (ars_exact_xx_dm), in the sector two_m (2 S^z) or over all (ARS_EXACT_ANY_SECTOR); the AKLT
+ * and Majumdar-Ghosh points (singlets: NaN in another sector than S^z = 0). */
+double ars_ham_closed_form(const ars_ham *H, int two_m, const char **method);
 
 /* The Hamiltonian as an operator (ops/operator.h), built from ars_ham_term_list. The caller
  * owns it (ars_op_free). NULL with a message when out of memory. */

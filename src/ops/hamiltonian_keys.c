@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "config/config_key.h"
+#include "vmc/observables.h"
 #include "ops/hamiltonian.h"
 
 static const char *const ham_names[] = {"tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms", NULL};
@@ -58,6 +59,9 @@ const ars_config_key ars_ham_keys[ARS_HAM_NKEYS] = {
     HAM_DKEY("hz", ham_hz, "0.0", "uniform field: -hz sum z (xxz, heisenberg, j1j2, blbq)"),
     HAM_DKEY("hx", ham_hx, "0.0", "uniform field: -hx sum x (xxz, heisenberg, j1j2, blbq)"),
     HAM_DKEY("J_bq", ham_Jbq, "0.0", "biquadratic coupling J_bq sum (S.S)^2 (blbq)"),
+    HAM_DKEY("dm", ham_dm, "0.0",
+             "Dzyaloshinskii-Moriya coupling dm sum_nn (x_i y_j - y_i x_j) (xxz, heisenberg; "
+             "complex: needs [phase])"),
     {.section = "hamiltonian",
      .key = "term",
      .type = ARS_KEY_LINES,
@@ -107,9 +111,30 @@ static int check_terms(const ars_config *c) {
     ars_terms T;
     ars_terms_init(&T);
     int rc = ars_ham_config_terms(c, &T);
+    ars_op *op = NULL;
     if (rc == ARS_OK) {
-        ars_op_free(ars_terms_operator(&T, c->size, c->two_s, c->ham_pbc, &rc));
+        op = ars_terms_operator(&T, c->size, c->two_s, c->ham_pbc, &rc);
     }
+    /* Complex elements need complex amplitudes, except for the exact solvers. */
+    if (rc == ARS_OK && ars_op_is_complex(op) && c->mode != ARS_MODE_EXACT && c->phase_type == 0) {
+        for (int k = 0; k < T.n; k++) {
+            int n_sy = 0;
+            for (int j = 0; j < T.t[k].nf; j++) {
+                n_sy += T.t[k].f[j].op == ARS_SITE_OP_SY || T.t[k].f[j].op == ARS_SITE_OP_Y;
+            }
+            if (n_sy % 2 != 0) {
+                char text[400];
+                ars_term_format(&T.t[k], text, sizeof text);
+                rc = ars_error_where(ARS_STATUS_ECONFIG, T.t[k].where,
+                                     "term '%s': an odd number of Sy/Y makes the Hamiltonian "
+                                     "complex, which a real wavefunction cannot follow: set "
+                                     "[phase] type = conv (docs/phase.md)",
+                                     text);
+                break;
+            }
+        }
+    }
+    ars_op_free(op);
     ars_terms_free(&T);
     return rc;
 }
@@ -124,9 +149,27 @@ int ars_ham_config_check(const ars_config *c) {
             ars_ham_type_name((ars_ham_type)c->ham_type));
     }
     if (c->mode != ARS_MODE_TRAIN && c->mode != ARS_MODE_EXACT) {
-        return ARS_OK;
+        /* Sampling measures the energy of the Hamiltonian's terms when asked to. */
+        if (!(c->obs_mask & (1 << ARS_OBS_ENERGY))) {
+            return ARS_OK;
+        }
+        if (c->ham_dm != 0.0 && c->phase_type == 0) {
+            return ars_ini_error(ars_config_key_where(c, "hamiltonian", "dm"),
+                                 "[hamiltonian] dm: a Dzyaloshinskii-Moriya term makes the "
+                                 "Hamiltonian complex, which a real wavefunction cannot follow: "
+                                 "set [phase] type = conv (docs/phase.md) (got %g)",
+                                 c->ham_dm);
+        }
+        return check_terms(c);
     }
     const char *mode = ars_run_mode_names[c->mode];
+    if (c->ham_dm != 0.0 && c->mode != ARS_MODE_EXACT && c->phase_type == 0) {
+        return ars_ini_error(ars_config_key_where(c, "hamiltonian", "dm"),
+                             "[hamiltonian] dm: a Dzyaloshinskii-Moriya term makes the "
+                             "Hamiltonian complex, which a real wavefunction cannot follow: set "
+                             "[phase] type = conv (docs/phase.md) (got %g)",
+                             c->ham_dm);
+    }
     if (!ars_config_key_given(c, "hamiltonian", "type")) {
         return ars_ini_error(ars_config_key_where(c, "run", "mode"),
                              "[run] mode: %s needs a Hamiltonian: set [hamiltonian] type (tfim, "

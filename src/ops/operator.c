@@ -16,7 +16,8 @@
  * offsets from i when relative), M_k = the product of the term's factors on that site. */
 typedef struct op_part {
     double coupling;
-    double sign; /* (-1)^(p/2) */
+    double sign; /* (-1)^(p/2) (integer division): i^p = sign, or i sign when imag */
+    int imag;    /* p odd: the term's elements are imaginary */
     int relative;
     int ns;
     int site[ARS_CHANGE_MAX_SITES];
@@ -36,7 +37,7 @@ typedef struct op_entry {
     int n;
     uint8_t k[ARS_CHANGE_MAX_SITES];
     uint8_t value[ARS_CHANGE_MAX_SITES];
-    double mel;
+    double mel, mel_im;
 } op_entry;
 
 typedef struct op_group {
@@ -54,6 +55,7 @@ typedef struct op_group {
     int *start;           /* (n_cols + 1) entries of column c: tab[start[c] .. start[c+1]) */
     op_entry *tab;        /* the connections, in enumeration order */
     double *extra;        /* (n_cols) the diagonal elements of the group's terms, summed */
+    double *extra_im;     /* (n_cols) their imaginary parts (0 for a Hermitian operator) */
     uint8_t *has_extra;
 } op_group;
 
@@ -72,6 +74,7 @@ struct ars_op {
     int n_groups, cap_groups;
     op_group *groups;
     int max_conn, max_sites;
+    int complex; /* some term is imaginary (an odd number of Sy/Y) */
 };
 
 ars_op *ars_op_alloc(int size, int two_s, int pbc) {
@@ -102,6 +105,7 @@ void ars_op_free(ars_op *op) {
         free(op->groups[g].start);
         free(op->groups[g].tab);
         free(op->groups[g].extra);
+        free(op->groups[g].extra_im);
         free(op->groups[g].has_extra);
     }
     free(op->groups);
@@ -168,6 +172,9 @@ int ars_op_conserves_sz(const ars_op *op) {
 }
 
 int ars_op_commutes_with_flip(const ars_op *op) {
+    if (op->complex) {
+        return 0; /* not checked for complex operators: the safe answer */
+    }
     const int D = op->D;
     const size_t DD = (size_t)D * (size_t)D;
     for (int p = 0; p < op->n_parts; p++) {
@@ -235,17 +242,20 @@ int ars_op_commutes_with_flip(const ars_op *op) {
 }
 
 static int group_instance(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
-                          ars_change *ch, double *mel, int n, double *extra, int *any_extra);
+                          ars_change *ch, double *mel, double *mel_im, int n, double *extra,
+                          double *extra_im, int *any_extra);
 
 /* The merged connections of local column v (values at the pattern's sites 0..ns-1) of group gr,
- * with sites in pattern terms, into ch and mel (gr->max_per_instance entries, or the sum of
- * its parts' max_combo when untabulated); returns their number. */
+ * with sites in pattern terms, into ch, mel and mel_im (gr->max_per_instance entries, or the sum
+ * of its parts' max_combo when untabulated); returns their number. *extra_im receives the
+ * imaginary part of the column's diagonal element. */
 static int group_column(const ars_op *op, const op_group *gr, const uint8_t *v, ars_change *ch,
-                        double *mel) {
+                        double *mel, double *mel_im, double *extra_im) {
     const int t[ARS_CHANGE_MAX_SITES] = {0, 1, 2, 3};
     double extra = 0.0;
     int any_extra = 0;
-    return group_instance(op, gr, t, v, ch, mel, 0, &extra, &any_extra);
+    *extra_im = 0.0;
+    return group_instance(op, gr, t, v, ch, mel, mel_im, 0, &extra, extra_im, &any_extra);
 }
 
 static long group_columns(const ars_op *op, const op_group *gr) {
@@ -264,7 +274,8 @@ static int group_bound(const ars_op *op, const op_group *gr) {
     return n > 0 ? n : 1;
 }
 
-/* The element of part pt alone from column v to column w (pattern sites). */
+/* The element of part pt alone from column v to column w (pattern sites), without its factor
+ * i when imaginary. */
 static double part_element(const ars_op *op, const op_part *pt, const uint8_t *v,
                            const uint8_t *w) {
     const size_t D = (size_t)op->D;
@@ -281,7 +292,7 @@ static int column_scratch(const ars_op *op, const op_group *gr, int copies, ars_
                           double **mel, int *cap) {
     *cap = group_bound(op, gr);
     *ch = malloc((size_t)copies * (size_t)*cap * sizeof **ch);
-    *mel = malloc((size_t)copies * (size_t)*cap * sizeof **mel);
+    *mel = malloc(2 * (size_t)copies * (size_t)*cap * sizeof **mel); /* real, then imaginary */
     if (*ch == NULL || *mel == NULL) {
         free(*ch);
         free(*mel);
@@ -309,32 +320,46 @@ int ars_op_hermitian(const ars_op *op, int *term) {
         if (column_scratch(op, gr, 2, &ch, &mel, &cap) != 0) {
             return -1;
         }
+        double *mel_im = mel + 2 * (size_t)cap;
         const long cols = group_columns(op, gr);
         const double tol = OP_ROUNDING * gr->scale;
         for (long col = 0; col < cols && ok; col++) {
             uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
             column_values(v, (int)col, gr->ns, op->D);
-            const int n = group_column(op, gr, v, ch, mel);
-            for (int e = 0; e < n && ok; e++) {
+            double diag_im = 0.0, back_diag_im = 0.0;
+            const int n = group_column(op, gr, v, ch, mel, mel_im, &diag_im);
+            /* A diagonal element must be real; then H(v, w) = conj(H(w, v)). */
+            int bad = fabs(diag_im) > tol ? n : -1; /* n: the diagonal */
+            for (int e = 0; e < n && bad < 0; e++) {
                 uint8_t w[ARS_CHANGE_MAX_SITES];
                 changed_column(w, v, &ch[e]);
-                const int nb = group_column(op, gr, w, ch + cap, mel + cap);
-                double back = 0.0;
+                const int nb =
+                    group_column(op, gr, w, ch + cap, mel + cap, mel_im + cap, &back_diag_im);
+                double back = 0.0, back_im = 0.0;
                 for (int b = 0; b < nb; b++) {
                     uint8_t x[ARS_CHANGE_MAX_SITES];
                     changed_column(x, w, &ch[cap + b]);
                     if (memcmp(x, v, (size_t)gr->ns) == 0) {
                         back = mel[cap + b];
+                        back_im = mel_im[cap + b];
                     }
                 }
-                if (fabs(back - mel[e]) > tol) {
-                    ok = 0;
-                    *term = gr->part[0];
-                    for (int q = gr->n_parts - 1; q >= 0; q--) {
-                        const op_part *pt = &op->parts[gr->part[q]];
-                        if (part_element(op, pt, v, w) != 0.0) {
-                            *term = gr->part[q];
-                        }
+                if (fabs(back - mel[e]) > tol || fabs(back_im + mel_im[e]) > tol) {
+                    bad = e;
+                }
+            }
+            if (bad >= 0) {
+                ok = 0;
+                uint8_t w[ARS_CHANGE_MAX_SITES];
+                memcpy(w, v, sizeof w);
+                if (bad < n) {
+                    changed_column(w, v, &ch[bad]);
+                }
+                *term = gr->part[0];
+                for (int q = gr->n_parts - 1; q >= 0; q--) {
+                    const op_part *pt = &op->parts[gr->part[q]];
+                    if (part_element(op, pt, v, w) != 0.0) {
+                        *term = gr->part[q];
                     }
                 }
             }
@@ -355,6 +380,7 @@ int ars_op_stoquastic(const ars_op *op, int marshall) {
         if (column_scratch(op, gr, 1, &ch, &mel, &cap) != 0) {
             return -1;
         }
+        double *mel_im = mel + cap;
         const long cols = group_columns(op, gr);
         const double tol = OP_ROUNDING * gr->scale;
         /* The Marshall sign of a change depends on the parity of its chain sites: both parities
@@ -363,7 +389,8 @@ int ars_op_stoquastic(const ars_op *op, int marshall) {
             for (long col = 0; col < cols && ok; col++) {
                 uint8_t v[ARS_CHANGE_MAX_SITES] = {0};
                 column_values(v, (int)col, gr->ns, op->D);
-                const int n = group_column(op, gr, v, ch, mel);
+                double diag_im = 0.0;
+                const int n = group_column(op, gr, v, ch, mel, mel_im, &diag_im);
                 for (int e = 0; e < n && ok; e++) {
                     int d = 0;
                     for (int j = 0; marshall && j < ch[e].n; j++) {
@@ -372,7 +399,8 @@ int ars_op_stoquastic(const ars_op *op, int marshall) {
                         d += (t & 1) ? (int)ch[e].value[j] - (int)v[k] : 0;
                     }
                     const double el = (d & 1) ? -mel[e] : mel[e];
-                    ok = el <= tol;
+                    /* A complex element has no sign a positive state could match. */
+                    ok = el <= tol && fabs(mel_im[e]) <= tol;
                 }
             }
         }
@@ -500,11 +528,6 @@ static int term_sites(const ars_op *op, const ars_op_factor *f, int nf, const ch
                                "the term spans %d sites, more than the chain's %d",
                                site[ns - 1] - site[0] + 1, op->size);
     }
-    if (p % 2 != 0) {
-        return ars_error_where(ARS_STATUS_ECONFIG, what,
-                               "an odd number of Sy/Y makes the term imaginary (complex operators "
-                               "are not supported yet)");
-    }
     *relative = n_rel != 0;
     *n_sites = ns;
     return ARS_OK;
@@ -588,6 +611,18 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
     }
     free(fm);
     pt.sign = (ipow / 2) % 2 ? -1.0 : 1.0;
+    pt.imag = ipow % 2;
+    if (pt.imag && pt.diagonal) {
+        free(pt.mat);
+        free(pt.nnz);
+        free(pt.rows);
+        free(pt.vals);
+        return ars_error_where(ARS_STATUS_ECONFIG, what,
+                               "the term is diagonal and imaginary (an odd number of Sy/Y on "
+                               "one site): it cannot be part of a Hermitian operator on its "
+                               "own; write the real operator it sums to with its partner");
+    }
+    op->complex |= pt.imag;
     op->parts[op->n_parts++] = pt;
     if (ns > op->max_sites) {
         op->max_sites = ns;
@@ -658,8 +693,10 @@ static int same_change(const ars_change *a, const ars_change *b) {
 /* The connections of one group instance (sites t, ascending in the pattern's order) appended
  * at ch[n], merged and without zeros; diagonal elements go to *extra. Returns the new n. */
 static int group_instance(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
-                          ars_change *ch, double *mel, int n, double *extra, int *any_extra) {
+                          ars_change *ch, double *mel, double *mel_im, int n, double *extra,
+                          double *extra_im, int *any_extra) {
     const int D = op->D, ns = gr->ns;
+    ARS_ASSERT(!op->complex || mel_im != NULL, "a complex operator needs mel_im");
     const int start = n;
     /* The instance's sites in ascending chain order (a wrap can reorder them). */
     int order[ARS_CHANGE_MAX_SITES];
@@ -693,7 +730,9 @@ static int group_instance(const ars_op *op, const op_group *gr, const int *t, co
                 same &= rows[k][j[k]] == s[t[k]];
             }
             const double el = pt->coupling * (pt->sign * prod);
-            if (same) {
+            if (same && pt->imag) {
+                *extra_im += el; /* must cancel (ars_op_hermitian) */
+            } else if (same) {
                 *extra = *any_extra ? *extra + el : el;
                 *any_extra = 1;
             } else {
@@ -712,10 +751,20 @@ static int group_instance(const ars_op *op, const op_group *gr, const int *t, co
                     m++;
                 }
                 if (m < n) {
-                    mel[m] += el;
+                    if (pt->imag) {
+                        ARS_ASSERT(mel_im != NULL, "an imaginary term without mel_im");
+                        // cppcheck-suppress nullPointerRedundantCheck
+                        mel_im[m] += el;
+                    } else {
+                        mel[m] += el;
+                    }
                 } else {
                     ch[n] = c;
-                    mel[n++] = el;
+                    mel[n] = pt->imag ? 0.0 : el;
+                    if (mel_im != NULL) {
+                        mel_im[n] = pt->imag ? el : 0.0;
+                    }
+                    n++;
                 }
             }
             int k = ns - 1;
@@ -733,8 +782,12 @@ static int group_instance(const ars_op *op, const op_group *gr, const int *t, co
     /* Drop the elements that cancelled (X X + Y Y on parallel spins). */
     int w = start;
     for (int m = start; m < n; m++) {
-        if (fabs(mel[m]) > OP_ROUNDING * gr->scale) {
+        const double im = mel_im != NULL ? mel_im[m] : 0.0;
+        if (fabs(mel[m]) > OP_ROUNDING * gr->scale || fabs(im) > OP_ROUNDING * gr->scale) {
             ch[w] = ch[m];
+            if (mel_im != NULL) {
+                mel_im[w] = im;
+            }
             mel[w++] = mel[m];
         }
     }
@@ -753,10 +806,12 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
     free(gr->start);
     free(gr->tab);
     free(gr->extra);
+    free(gr->extra_im);
     free(gr->has_extra);
     gr->start = NULL;
     gr->tab = NULL;
     gr->extra = NULL;
+    gr->extra_im = NULL;
     gr->has_extra = NULL;
     gr->n_cols = 0;
     int per_col = 0;
@@ -781,15 +836,17 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
     gr->start = malloc((size_t)(cols + 1) * sizeof *gr->start);
     gr->tab = malloc((size_t)cols * (size_t)(per_col > 0 ? per_col : 1) * sizeof *gr->tab);
     gr->extra = malloc((size_t)cols * sizeof *gr->extra);
+    gr->extra_im = malloc((size_t)cols * sizeof *gr->extra_im);
     gr->has_extra = malloc((size_t)cols);
     ars_change *ch = malloc((size_t)(per_col > 0 ? per_col : 1) * sizeof *ch);
-    double *mel = malloc((size_t)(per_col > 0 ? per_col : 1) * sizeof *mel);
-    if (gr->start == NULL || gr->tab == NULL || gr->extra == NULL || gr->has_extra == NULL ||
-        ch == NULL || mel == NULL) {
+    double *mel = malloc(2 * (size_t)(per_col > 0 ? per_col : 1) * sizeof *mel);
+    if (gr->start == NULL || gr->tab == NULL || gr->extra == NULL || gr->extra_im == NULL ||
+        gr->has_extra == NULL || ch == NULL || mel == NULL) {
         free(ch);
         free(mel);
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory tabulating an operator term");
     }
+    double *mel_im = mel + (per_col > 0 ? per_col : 1);
     const int t[ARS_CHANGE_MAX_SITES] = {0, 1, 2, 3};
     int n_tab = 0, most = 0;
     for (long col = 0; col < cols; col++) {
@@ -797,9 +854,10 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
         for (int k = ns - 1, c = (int)col; k >= 0; k--, c /= D) {
             v[k] = (uint8_t)(c % D);
         }
-        double extra = 0.0;
+        double extra = 0.0, extra_im = 0.0;
         int any_extra = 0;
-        const int n = group_instance(op, gr, t, v, ch, mel, 0, &extra, &any_extra);
+        const int n =
+            group_instance(op, gr, t, v, ch, mel, mel_im, 0, &extra, &extra_im, &any_extra);
         gr->start[col] = n_tab;
         most = n > most ? n : most;
         for (int e = 0; e < n; e++) {
@@ -810,8 +868,10 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
                 en->value[j] = ch[e].value[j];
             }
             en->mel = mel[e];
+            en->mel_im = mel_im[e];
         }
         gr->extra[col] = extra;
+        gr->extra_im[col] = extra_im;
         gr->has_extra[col] = (uint8_t)any_extra;
     }
     gr->start[cols] = n_tab;
@@ -825,8 +885,8 @@ static int group_tabulate(const ars_op *op, op_group *gr) {
 /* The connections of one instance (chain sites t) of a tabulated group, appended at ch[n];
  * its diagonal elements go to *extra. Returns the new n. */
 static int group_instance_tab(const ars_op *op, const op_group *gr, const int *t, const uint8_t *s,
-                              ars_change *ch, double *mel, int n, double *extra, int *any_extra,
-                              int ascending) {
+                              ars_change *ch, double *mel, double *mel_im, int n, double *extra,
+                              int *any_extra, int ascending) {
     int col = 0;
     for (int k = 0; k < gr->ns; k++) {
         col = col * op->D + s[t[k]];
@@ -844,6 +904,9 @@ static int group_instance_tab(const ars_op *op, const op_group *gr, const int *t
                 c->site[j] = t[en->k[j]];
                 c->value[j] = en->value[j];
             }
+            if (mel_im != NULL) {
+                mel_im[n] = en->mel_im;
+            }
             mel[n++] = en->mel;
             continue;
         }
@@ -858,14 +921,27 @@ static int group_instance_tab(const ars_op *op, const op_group *gr, const int *t
             c->site[i] = site;
             c->value[i] = en->value[j];
         }
+        if (mel_im != NULL) {
+            mel_im[n] = en->mel_im;
+        }
         mel[n++] = en->mel;
     }
     return n;
 }
 
+int ars_op_is_complex(const ars_op *op) {
+    return op->complex;
+}
+
 int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel) {
+    ARS_ASSERT(!op->complex, "a complex operator: use ars_op_apply_complex");
+    return ars_op_apply_complex(op, s, diag, ch, mel, NULL);
+}
+
+int ars_op_apply_complex(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch,
+                         double *mel, double *mel_im) {
     int any = 0, any_extra = 0;
-    double extra = 0.0;
+    double extra = 0.0, extra_im = 0.0;
     const double d = diag != NULL ? diagonal_terms(op, s, &any) : 0.0;
     int n = 0;
     for (int g = 0; g < op->n_groups; g++) {
@@ -884,9 +960,10 @@ int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *c
             } else if (!instance_sites(op, gr->relative, gr->ns, gr->site, i, t)) {
                 continue;
             }
-            n = gr->n_cols > 0
-                    ? group_instance_tab(op, gr, t, s, ch, mel, n, &extra, &any_extra, inside)
-                    : group_instance(op, gr, t, s, ch, mel, n, &extra, &any_extra);
+            n = gr->n_cols > 0 ? group_instance_tab(op, gr, t, s, ch, mel, mel_im, n, &extra,
+                                                    &any_extra, inside)
+                               : group_instance(op, gr, t, s, ch, mel, mel_im, n, &extra, &extra_im,
+                                                &any_extra);
         }
     }
     ARS_ASSERT(n <= op->max_conn, "%d connections exceed the bound %d", n, op->max_conn);
@@ -929,7 +1006,7 @@ double ars_op_diagonal(const ars_op *op, const uint8_t *s) {
                     const double e = pt->mat[(size_t)k * DD + (size_t)s[t[k]] * (D + 1)];
                     prod = k == 0 ? e : prod * e;
                 }
-                if (prod != 0.0) {
+                if (prod != 0.0 && !pt->imag) { /* imaginary diagonals cancel */
                     const double el = pt->coupling * (pt->sign * prod);
                     extra = any_extra ? extra + el : el;
                     any_extra = 1;

@@ -6,8 +6,12 @@
  *   "expanded" term: one instance per site i; with pbc indices wrap, else instances that leave
  *   the chain are dropped).
  *
- * Factors on the same site multiply in order. A term is i^p times a real product (site_op.h);
- * it must have an even p (an even number of Sy / Y) so that H is real in the S^z basis.
+ * Factors on the same site multiply in order. A term is i^p times a real product (site_op.h):
+ * real for an even p (an even number of Sy / Y) and imaginary for an odd one. An operator with
+ * an imaginary term is complex (ars_op_is_complex): its connections carry complex elements
+ * (ars_op_apply_complex), which a real wavefunction cannot use (config: it needs [phase]). An
+ * imaginary term that is diagonal on its own is refused (it cannot belong to a Hermitian sum);
+ * the imaginary diagonal elements of off-diagonal groups must cancel (ars_op_hermitian).
  *
  * Evaluation, for one configuration s (L local indices):
  *  - terms whose every site matrix is diagonal give H(s, s) = sum_t c_t * (sum_instances
@@ -49,7 +53,7 @@ void ars_op_free(ars_op *op);
  * one message that starts with `what` (where the term came from): no factors or too many, an
  * operator not defined for the spin, a site outside the chain, more than ARS_CHANGE_MAX_SITES
  * distinct sites, an expanded term reaching across the whole chain or mixing i and fixed sites,
- * or an odd number of Sy/Y (a complex term). */
+ * or a diagonal imaginary term. */
 int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf, const char *what);
 
 int ars_op_size(const ars_op *op);
@@ -75,14 +79,16 @@ int ars_op_conserves_sz(const ars_op *op);
  * spectrum. */
 int ars_op_commutes_with_flip(const ars_op *op);
 
-/* 1 if H is Hermitian (real symmetric: H(s', s) = H(s, s') to rounding for every connection,
- * checked on every local column of every site pattern); else 0 and *term is the index (in
+/* 1 if H is Hermitian (H(s', s) = conj H(s, s') to rounding for every connection, and every
+ * diagonal element real, checked on every local column of every site pattern); else 0 and
+ * *term is the index (in
  * ars_op_add_term order) of the first term with an element on a connection whose reverse
  * element differs: typically a term whose adjoint is missing. -1 (with a message) when out of
  * memory. */
 int ars_op_hermitian(const ars_op *op, int *term);
 
-/* 1 if every off-diagonal element is <= 0 (to rounding) in the S^z basis, times the Marshall
+/* 1 if every off-diagonal element is real and <= 0 (to rounding) in the S^z basis, times the
+ * Marshall
  * sign ratio when marshall is set (the sign a Marshall-signed wavefunction sees): then a
  * positive wavefunction can represent the ground state. -1 (with a message) when out of
  * memory. */
@@ -91,10 +97,19 @@ int ars_op_stoquastic(const ars_op *op, int marshall);
 /* Most distinct sites of one term (the changes' reach, for the ratio windows). */
 int ars_op_max_sites(const ars_op *op);
 
+/* 1 if some term is imaginary (an odd number of Sy/Y): the elements are complex. */
+int ars_op_is_complex(const ars_op *op);
+
 /* H(s, s) into *diag (diag NULL: not computed, for callers that have it from
  * ars_op_diagonal) and the connections s -> s' != s with their elements H(s', s) into ch and
- * mel (ars_op_max_connections entries at most), in the order above; returns their number. */
+ * mel (ars_op_max_connections entries at most), in the order above; returns their number.
+ * A real operator only (asserted). */
 int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel);
+
+/* The same for any operator: the elements' real parts into mel and imaginary parts into mel_im
+ * (mel_im may be NULL for a real operator). The diagonal is real (Hermitian operators). */
+int ars_op_apply_complex(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch,
+                         double *mel, double *mel_im);
 
 /* The diagonal H(s, s) alone. */
 double ars_op_diagonal(const ars_op *op, const uint8_t *s);

@@ -11,16 +11,16 @@
  *   4. direction x = F or the SR natural gradient (optimizer.h) with diag_shift(it);
  *   5. theta -= lr(it) * update(x) (sgd or adam).
  * With a phase network (settings.phase) theta = (modulus parameters, phase parameters), in that
- * order, and log psi is complex: O_k is real for the modulus's parameters and i g_k, g_k =
- * d phi / d theta_k, for the phase's. Then F_k = 2 Re <(E_loc - E)^* O_k>_c is
- * 2 <(Re E_loc - E) O_k>_c for the modulus and 2 <Im E_loc g_k>_c for the phase, and S_kl =
- * Re <O_k^* O_l>_c has no modulus-phase block (Re(i O_k g_l) = 0): SR solves the two blocks
- * apart, each as sr.h says (docs/phase.md). The matrix O below then holds g_k in the phase
- * rows.
- * The statistics of step `it` describe the parameters before its update. Every reduction runs
- * in a fixed order and all random streams depend on (seed, it, chunk) only, so a run gives the
- * same bits for any thread count, and resuming from a checkpoint at iteration it gives exactly
- * the continuation of an uninterrupted run (no random state to save).
+ * order, and
+ * log psi is complex: O_k is real for the modulus's parameters and i g_k, g_k = d phi / d theta_k,
+ * for the phase's. Then F_k = 2 Re <(E_loc - E)^* O_k>_c is 2 <(Re E_loc - E) O_k>_c for the
+ * modulus and 2 <Im E_loc g_k>_c for the phase, and S_kl = Re <O_k^* O_l>_c has no modulus-phase
+ * block (Re(i O_k g_l) = 0): SR solves the two blocks apart, each as sr.h says (docs/phase.md). The
+ * matrix O below then holds g_k in the phase rows. The statistics of step `it` describe the
+ * parameters before its update. Every reduction runs in a fixed order and all random streams depend
+ * on (seed, it, chunk) only, so a run gives the same bits for any thread count, and resuming from a
+ * checkpoint at iteration it gives exactly the continuation of an uninterrupted run (no random
+ * state to save).
  */
 #ifndef ARS_VMC_H
 #define ARS_VMC_H
