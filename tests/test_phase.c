@@ -392,12 +392,14 @@ static void test_split_sr_equals_dense_complex_sr(void **state) {
         double *Oim = malloc(P * n * sizeof *Oim), *er = malloc(n * sizeof *er);
         double *ei = malloc(n * sizeof *ei), *x = malloc(P * sizeof *x);
         double *S = malloc(P * P * sizeof *S), *F = malloc(P * sizeof *F);
-        assert_true(O && Ore && Oim && er && ei && x && S && F);
+        double *Ore0 = malloc(P * n * sizeof *Ore0); /* O before centring (g in the phase rows) */
+        assert_true(O && Ore && Oim && er && ei && x && S && F && Ore0);
         for (size_t k = 0; k < P; k++) {
             for (size_t b = 0; b < n; b++) {
                 O[k * n + b] = gsl_rng_uniform(r) - 0.5 + (k % 3 == 0 ? 0.3 : 0.0);
                 Ore[k * n + b] = k < Pm ? O[k * n + b] : 0.0; /* O_k = Ore + i Oim */
                 Oim[k * n + b] = k < Pm ? 0.0 : O[k * n + b];
+                Ore0[k * n + b] = O[k * n + b];
             }
         }
         double Er = 0.0, Ei = 0.0;
@@ -449,6 +451,24 @@ static void test_split_sr_equals_dense_complex_sr(void **state) {
         assert_int_equal(ars_sr_direction_split(srm, srp, x, &gnorm, O, er, ei, Er, Ei, shift, 1),
                          ARS_OK);
         assert_allclose(x, F, P, 1e-9, 1e-8);
+        /* For the numpy reference (tests/phase/complex_sr_reference.py, e2e_complex_sr): the
+         * inputs and arsampler's direction, one shape per block of lines. */
+        const char *dump = getenv("ARS_COMPLEX_SR_DUMP");
+        if (dump != NULL) {
+            FILE *f = fopen(dump, sh == 0 ? "w" : "a");
+            assert_non_null(f);
+            fprintf(f, "shape %zu %zu %zu %.17g\n", n, Pm, Pp, shift);
+            for (size_t i = 0; i < P * n; i++) {
+                fprintf(f, "%.17g\n", Ore0[i]);
+            }
+            for (size_t b = 0; b < n; b++) {
+                fprintf(f, "%.17g %.17g\n", er[b], ei[b]);
+            }
+            for (size_t k = 0; k < P; k++) {
+                fprintf(f, "%.17g\n", x[k]);
+            }
+            fclose(f);
+        }
         ars_sr_free(srm);
         ars_sr_free(srp);
         free(O);
@@ -459,6 +479,7 @@ static void test_split_sr_equals_dense_complex_sr(void **state) {
         free(x);
         free(S);
         free(F);
+        free(Ore0);
     }
     gsl_rng_free(r);
 }
