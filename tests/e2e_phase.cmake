@@ -31,6 +31,13 @@ function(check_output file what)
     ars_expect_match("${out}" "phase of first [0-9]+ recomputed" "${what}: the phases recomputed")
 endfunction()
 
+# The sanitizer build checks memory, not accuracy: its training runs are short, and the accuracy
+# checks run in the normal build only (keeps the CI suite inside its time budget).
+set(ITERS 300)
+if(SANITIZED)
+    set(ITERS 20)
+endif()
+
 # 1. The sign rule, learnt.
 file(WRITE ${WORK}/heis.ini "[run]
 mode = train
@@ -52,7 +59,7 @@ type = heisenberg
 pbc = true
 marshall_sign = false
 [vmc]
-iterations = 300
+iterations = ${ITERS}
 learning_rate = 0.01
 final_samples = 8192
 ")
@@ -61,6 +68,7 @@ ars_expect_rc(r 0 "training the phase of a Heisenberg ring")
 ars_expect_match("${r_out}" "phase: conv, 2 layers of 8 features, kernel_size 5, dilations 1 5, tanh, site phases" "the phase network's summary")
 ars_expect_no_match("${r_err}" "not stoquastic" "no positive-network warning with a phase network")
 check_output(${WORK}/heis.h5 "the trained phase")
+if(NOT SANITIZED)
 py_check(${WORK}/heis.h5 "
 v = f['vmc'].attrs
 rel = v['final_relative_error']
@@ -76,6 +84,7 @@ c = np.exp(1j * phi)
 agree = abs(np.mean(c))
 assert agree > 0.99, 'the phases do not follow the Marshall sign: |<exp(i(phi - pi M))>| = %g' % agree
 print('OK', rel, agree)" "the sign rule")
+endif()
 
 # 2. Symmetries, threads, --resume and observables.
 file(WRITE ${WORK}/sym.ini "[run]
@@ -232,13 +241,14 @@ dm = 1.0
 pbc = false
 marshall_sign = true
 [vmc]
-iterations = 300
+iterations = ${ITERS}
 learning_rate = 0.01
 final_samples = 8192
 ")
 ars_run(r dm.ini --output dm.h5)
 ars_expect_rc(r 0 "training the XX chain with a DM term")
 ars_expect_match("${r_out}" "hamiltonian: xxz, J 1, Delta 0, dm 1, open, Marshall sign; exact energy -13.45983551[0-9]* \\(free fermions\\)" "the free-fermion reference")
+if(NOT SANITIZED)
 py_check(${WORK}/dm.h5 "
 v = f['vmc'].attrs
 assert f['hamiltonian'].attrs['dm'] == 1.0
@@ -247,6 +257,7 @@ assert rel < 1e-2, 'relative error %g' % rel
 im, err = v['final_energy_imag'], v['final_energy_imag_error']
 assert abs(im) < 5 * err, 'Im <E_loc> = %g +- %g' % (im, err)
 print('OK', rel)" "the DM chain")
+endif()
 file(WRITE ${WORK}/dm_real.ini "[run]
 mode = train
 [system]
