@@ -302,8 +302,8 @@ static void eloc_sites(const ars_vmc *v, uint64_t *useful, uint64_t *computed) {
     }
 }
 
-/* Mean and standard error of n values (sums in sample order). */
-static void mean_error(const double *x, size_t n, double *mean, double *error) {
+/* Mean and variance (n - 1 normalisation) of n values, sums in sample order. */
+static void mean_var(const double *x, size_t n, double *mean, double *var) {
     double sum = 0.0;
     for (size_t b = 0; b < n; b++) {
         sum += x[b];
@@ -314,23 +314,15 @@ static void mean_error(const double *x, size_t n, double *mean, double *error) {
         ss += (x[b] - m) * (x[b] - m);
     }
     *mean = m;
-    *error = sqrt((n > 1 ? ss / (double)(n - 1) : 0.0) / (double)n);
+    *var = n > 1 ? ss / (double)(n - 1) : 0.0;
 }
 
 /* Mean, standard error, variance, V-score and relative error of n local energies (eloc_im:
  * their imaginary parts, or NULL for 0). */
 static void estimate(ars_vmc_estimate *est, const double *eloc, const double *eloc_im, size_t n,
                      int L, double exact) {
-    double sum = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        sum += eloc[b];
-    }
-    const double mean = sum / (double)n;
-    double ss = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        ss += (eloc[b] - mean) * (eloc[b] - mean);
-    }
-    const double var = n > 1 ? ss / (double)(n - 1) : 0.0;
+    double mean, var;
+    mean_var(eloc, n, &mean, &var);
     est->n_samples = n;
     est->energy = mean;
     est->energy_error = sqrt(var / (double)n);
@@ -339,7 +331,9 @@ static void estimate(ars_vmc_estimate *est, const double *eloc, const double *el
     est->relative_error = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
     est->energy_imag = est->energy_imag_error = 0.0;
     if (eloc_im != NULL) {
-        mean_error(eloc_im, n, &est->energy_imag, &est->energy_imag_error);
+        double var_im;
+        mean_var(eloc_im, n, &est->energy_imag, &var_im);
+        est->energy_imag_error = sqrt(var_im / (double)n);
     }
 }
 
