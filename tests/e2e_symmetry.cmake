@@ -117,12 +117,18 @@ if(NOT before STREQUAL after)
 endif()
 
 # 4. mode = exact in the sector total_sz = 1 (6 of 10 spins up): the lowest energy of that
-#    block, against numpy's dense diagonalisation of the Pauli Heisenberg ring restricted to it.
-ars_run(r train.ini --output ex.h5 --set run.mode=exact --set system.total_sz=1 --set observables.names=none
-        --set model.symmetrize=reflection)
-ars_expect_rc(r 0 "mode = exact in total_sz = 1")
-ars_expect_match("${r_out}" "Lanczos in the \\[system\\] total_sz sector" "mode = exact: the method")
-py_check(${WORK}/ex.h5 "
+#    block, against numpy's dense diagonalisation of the Pauli XXZ ring restricted to it: the
+#    Heisenberg ring by the Bethe ansatz, Delta = 0.5 by Lanczos in the sector.
+foreach(case "heisenberg;1.0;Bethe ansatz" "xxz;0.5;Lanczos in the \\[system\\] total_sz sector")
+    list(GET case 0 type)
+    list(GET case 1 delta)
+    list(GET case 2 method)
+    ars_run(r train.ini --output ex.h5 --set run.mode=exact --set system.total_sz=1
+            --set observables.names=none --set model.symmetrize=reflection
+            --set hamiltonian.type=${type} --set hamiltonian.Delta=${delta})
+    ars_expect_rc(r 0 "mode = exact in total_sz = 1 (${type})")
+    ars_expect_match("${r_out}" "\\(${method}\\)" "mode = exact: the method (${type})")
+    py_check(${WORK}/ex.h5 "
 import itertools
 L = 10
 states = [s for s in itertools.product((0, 1), repeat=L) if sum(s) == 6]
@@ -132,12 +138,13 @@ for k, s in enumerate(states):
     for i in range(L):
         j = (i + 1) % L
         if s[i] == s[j]:
-            H[k, k] += 1.0
+            H[k, k] += ${delta}
         else:
-            H[k, k] -= 1.0
+            H[k, k] -= ${delta}
             t = list(s); t[i], t[j] = s[j], s[i]
             H[index[tuple(t)], k] += 2.0
 e0 = np.linalg.eigvalsh(H)[0]
 got = f['reference/energy'][()]
-assert abs(got - e0) < 1e-9, 'Lanczos %.12f, dense %.12f' % (got, e0)
-print('OK')" "mode = exact in a sector")
+assert abs(got - e0) < 1e-9, 'exact %.12f, dense %.12f' % (got, e0)
+print('OK')" "mode = exact in a sector (${type})")
+endforeach()

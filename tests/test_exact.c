@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/ars_common.h"
+#include "ops/bethe.h"
 #include "ops/exact.h"
 #include "ops/hamiltonian.h"
 #include "ops/terms.h"
@@ -435,9 +436,90 @@ static void test_xx_dm_free_fermions_equal_complex_lanczos(void **state) {
                   worst);
 }
 
+/* The spin-1/2 Heisenberg chain by the Bethe ansatz (ops/bethe.h) equals Lanczos in every S^z
+ * sector, rings and open chains of 2..14 sites, odd lengths included; through
+ * ars_ham_closed_form also with the constant fields (D, hz in a sector) and for the
+ * ferromagnet, and over every sector. */
+static void test_bethe_ansatz_equals_lanczos_in_every_sector(void **state) {
+    (void)state;
+    double worst = 0.0;
+    char what[96];
+    for (int N = 2; N <= (ARS_TEST_SHORT ? 10 : 14); N++) {
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            if (pbc && N < 3) {
+                continue;
+            }
+            const double params[][3] = {{1.0, 0.0, 0.0}, {0.7, 0.3, -0.4}, {-1.0, 0.2, 0.5}};
+            for (size_t k = 0; k < sizeof params / sizeof params[0]; k++) {
+                const ars_ham_preset p = {.type = ARS_HAM_HEISENBERG,
+                                          .J = params[k][0],
+                                          .pbc = pbc,
+                                          .D = params[k][1],
+                                          .hz = params[k][2]};
+                ars_ham H;
+                assert_int_equal(ars_ham_init(&H, &p, N, 1), ARS_OK);
+                ars_op *op = ars_ham_operator(&H);
+                assert_non_null(op);
+                for (int two_m = -N; two_m <= N; two_m += 2) {
+                    const char *method = NULL;
+                    const double e = ars_ham_closed_form(&H, two_m, &method);
+                    assert_string_equal(method,
+                                        p.J > 0.0 ? "Bethe ansatz" : "ferromagnetic multiplet");
+                    const double lz = op_lanczos(op, two_m);
+                    snprintf(what, sizeof what, "N %d pbc %d set %zu 2Sz %d", N, pbc, k, two_m);
+                    assert_close(e, lz, 1e-10 * fmax(1.0, fabs(lz)), what);
+                    worst = fmax(worst, fabs(e - lz) / fmax(1.0, fabs(lz)));
+                }
+                const char *method = NULL;
+                const double any = ars_ham_closed_form(&H, ARS_EXACT_ANY_SECTOR, &method);
+                if (p.hz == 0.0) {
+                    snprintf(what, sizeof what, "N %d pbc %d set %zu, every sector", N, pbc, k);
+                    assert_close(any, op_lanczos(op, ARS_EXACT_ANY_SECTOR), 1e-10 * fabs(any),
+                                 what);
+                } else {
+                    assert_true(isnan(any)); /* the field picks a sector: left to Lanczos */
+                }
+                ars_op_free(op);
+                ars_ham_free(&H);
+            }
+        }
+    }
+    print_message("Heisenberg chains, 2..14 sites, every sector: Bethe ansatz vs Lanczos, max "
+                  "relative |diff| %.2e\n",
+                  worst);
+}
+
+/* Long chains: the ring of 20 sites equals its scipy energy (test below) to 1e-10, chains of
+ * 100 and 200 sites the published DMRG energies to their precision, and the
+ * energy per site of 1000 sites lies within the finite-size correction of the thermodynamic
+ * limit 1 - 4 ln 2 (Pauli units): e(N) - e_inf = -pi^2 / (3 N^2) (1 + O(1 / ln N)) for the ring
+ * (spin-wave velocity pi/2 J, c = 1) and the open chain's surface energy. */
+static void test_bethe_ansatz_long_chains(void **state) {
+    (void)state;
+    const double pi = 3.14159265358979323846, e_inf = 1.0 - 4.0 * log(2.0);
+    assert_close(ars_bethe_xxx(20, 10, 1), -35.617546119506, 1e-10, "ring of 20 (scipy)");
+    /* DMRG energies of the varbench dataset (truncation errors 1e-14 .. 3e-12). */
+    assert_close(ars_bethe_xxx(100, 50, 0), -176.510959573, 2e-9, "open chain of 100 (DMRG)");
+    assert_close(ars_bethe_xxx(200, 100, 0), -353.766222278, 2e-9, "open chain of 200 (DMRG)");
+    assert_close(ars_bethe_xxx(200, 100, 1), -354.534213002, 2e-8, "ring of 200 (DMRG)");
+    const double ring = ars_bethe_xxx(1000, 500, 1) / 1000.0;
+    const double fs = -pi * pi / (3.0 * 1000.0 * 1000.0);
+    print_message("ring of 1000: e = %.12f, e - e_inf = %.3e, -pi^2/(3N^2) = %.3e\n", ring,
+                  ring - e_inf, fs);
+    assert_true(ring < e_inf && fabs((ring - e_inf) / fs - 1.0) < 0.3);
+    const double open = ars_bethe_xxx(1000, 500, 0) / 1000.0;
+    print_message("open chain of 1000: e = %.12f, (e - e_inf) N = %.4f\n", open,
+                  (open - e_inf) * 1000.0);
+    /* Surface energy of the open chain: pi - 1 - 2 ln 2 (Hamer, Quispel and Batchelor, J. Phys.
+     * A 20, 5677 (1987), (pi - 1 - 2 ln 2)/4 in spin units), up to O(1/N). */
+    assert_true(fabs((open - e_inf) * 1000.0 - (pi - 1.0 - 2.0 * log(2.0))) < 2e-3);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xx_dm_free_fermions_equal_complex_lanczos),
+        cmocka_unit_test(test_bethe_ansatz_equals_lanczos_in_every_sector),
+        cmocka_unit_test(test_bethe_ansatz_long_chains),
         cmocka_unit_test(test_free_fermion_tfim_reproduces_published_energies),
         cmocka_unit_test(test_free_fermion_tfim_equals_dense_diagonalisation),
         cmocka_unit_test(test_lanczos_equals_dense_diagonalisation),

@@ -5,6 +5,16 @@
 #ifndef ARS_TEST_UTIL_H
 #define ARS_TEST_UTIL_H
 
+/* 1 in the AddressSanitizer + UBSan build (ARS_SANITIZE): tests that train or enumerate for
+ * accuracy run the same code paths for fewer steps or on fewer cases there, and check their
+ * accuracy targets only in the normal build (which CI runs too). The sanitizers check memory
+ * and undefined behaviour, which a shorter run exercises just the same. */
+#ifdef ARS_TEST_SANITIZED
+#define ARS_TEST_SHORT 1
+#else
+#define ARS_TEST_SHORT 0
+#endif
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

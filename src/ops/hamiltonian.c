@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/ars_common.h"
+#include "ops/bethe.h"
 #include "ops/exact.h"
 
 const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS] = {
@@ -275,6 +276,22 @@ double ars_ham_closed_form(const ars_ham *H, int two_m, const char **method) {
         /* Fermions = up spins: n = (L + 2 S^z) / 2. */
         const int n = any ? -1 : (H->size + two_m) / 2;
         return ars_exact_xx_dm(H->size, H->J, H->dm, H->hz, H->pbc, n) + H->D * H->size;
+    }
+    const int xxx = H->two_s == 1 && H->Delta == 1.0 && H->dm == 0.0 && H->hx == 0.0 &&
+                    (H->type == ARS_HAM_XXZ || H->type == ARS_HAM_HEISENBERG ||
+                     (H->type == ARS_HAM_J1J2 && H->J2 == 0.0));
+    if (xxx && H->J != 0.0 && (!any || H->hz == 0.0) && (!H->pbc || H->size >= 3)) {
+        /* The Heisenberg chain: D Z Z on one site is the constant D, -hz sum Z is -hz two_m. */
+        const int N = H->size, bonds = H->pbc ? N : N - 1;
+        const double fields = H->D * N - (any ? 0.0 : H->hz * two_m);
+        if (H->J < 0.0) {
+            /* Ferromagnet: the fully polarised multiplet has every S^z, each bond +J. */
+            *method = "ferromagnetic multiplet";
+            return H->J * bonds + fields;
+        }
+        /* Antiferromagnet: lowest |S^z| over every sector, else M = (N - |two_m|) / 2. */
+        *method = "Bethe ansatz";
+        return H->J * ars_bethe_xxx(N, any ? N / 2 : (N - abs(two_m)) / 2, H->pbc) + fields;
     }
     if (!any && two_m != 0) {
         return NAN; /* the closed forms below are singlets */
