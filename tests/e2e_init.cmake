@@ -48,4 +48,6 @@ ars_expect_one_line("${r_err}" "^arsampler: error: .*text\\.h5" "init = a text f
 # The chain size is not part of the variables: another size is accepted.
 ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --set system.size=24 --output f.h5)
 ars_expect_rc(r 0 "init = a.h5 with system.size=24")
+ars_expect_match("${r_out}" "init: 'a.h5' is a chain of 16 sites, this run has 24: transferred the modulus network's [0-9]+ parameters"
+                 "init = a.h5 with system.size=24: what was transferred")
 ars_h5same(${WORK}/a.h5 ${WORK}/f.h5 "init = a.h5 with system.size=24: variables" /variables)

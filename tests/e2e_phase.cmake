@@ -147,6 +147,22 @@ py_check(${WORK}/samp.h5 "
 assert f['phase'].shape == (300,)
 assert (f['variables/phase/beta'][()] == h5py.File(sys.argv[1].replace('samp.h5', 's1.h5'), 'r')['variables/phase/beta'][()]).all()
 print('OK')" "the sampled file's phase network")
+# Size transfer: the 8-site network starts a 12-site run; the conv layers are the file's, the
+# site phases repeat with period 8, and the run says what it transferred.
+ars_run(r sym.ini --output big.h5 --set run.mode=sample --set model.init=s1.h5
+        --set system.size=12 --set sampler.n_samples=64)
+ars_expect_rc(r 0 "init from the 8-site file for 12 sites")
+ars_expect_match("${r_out}" "init: 's1.h5' is a chain of 8 sites, this run has 12: transferred the modulus network's [0-9]+ parameters \\(they do not depend on the length\\) and the phase network's [0-9]+, its site phases repeated with period 8"
+                 "the size-transfer line")
+py_check(${WORK}/big.h5 "
+g = h5py.File(sys.argv[1].replace('big.h5', 's1.h5'), 'r')
+for k in ('variables/params/layers_0/kernel', 'variables/phase/layers_0/kernel', 'variables/phase/layers_1/bias'):
+    assert (f[k][()] == g[k][()]).all(), k
+b, bg = f['variables/phase/beta'][()], g['variables/phase/beta'][()]
+assert b.shape == (12, 2) and bg.shape == (8, 2)
+assert (b == bg[np.arange(12) % 8]).all()
+print('OK')" "the transferred phase network")
+check_output(${WORK}/big.h5 "the transferred state's phases")
 ars_run(r sym.ini --quiet --output real.h5 --set phase.type=none --set phase.layers=2
         --set phase.features=3 --set phase.kernel_size=3 --set phase.kernel_dilation=1,2)
 ars_expect_rc(r 2 "[phase] keys with type = none")

@@ -209,6 +209,7 @@ void ars_setup_check_model(const ars_config *cfg) {
 
 /* Rank 0's variables: random, or from the init file (with its phase network, if any). */
 static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phase) {
+    ARS_ASSERT(net != NULL, "no network");
     if (strcmp(cfg->init, "random") == 0) {
         int rc = ars_arnn_init_random(net, cfg->seed);
         if (rc == ARS_OK && phase != NULL) {
@@ -218,6 +219,10 @@ static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phas
     }
     int rc = ars_io_load_variables(cfg->init, net);
     const int has = rc == ARS_OK ? ars_io_has_phase(cfg->init) : 0;
+    int fsize = 0;
+    if (rc == ARS_OK && has >= 0) {
+        rc = ars_io_read_size(cfg->init, &fsize);
+    }
     if (rc != ARS_OK || has < 0) {
         return rc != ARS_OK ? rc : ARS_STATUS_EINPUT;
     }
@@ -240,6 +245,20 @@ static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phas
                    "file's real state)\n",
                    cfg->init);
         }
+    }
+    if (rc == ARS_OK && fsize != cfg->size) {
+        /* Size transfer: say what came from the shorter (or longer) chain. */
+        printf("init: '%s' is a chain of %d sites, this run has %d: transferred the modulus "
+               "network's %zu parameters (they do not depend on the length)",
+               cfg->init, fsize, cfg->size, net->n_params);
+        if (phase != NULL && has) {
+            printf(" and the phase network's %zu%s", phase->n_params,
+                   phase->beta != NULL ? ", its site phases repeated with period " : "");
+            if (phase->beta != NULL) {
+                printf("%d", fsize);
+            }
+        }
+        printf("\n");
     }
     return rc;
 }

@@ -126,11 +126,16 @@ int ars_io_load_variables(const char *path, ars_arnn *net);
 /* Loads /phase's network into ph: the file's /phase attributes must describe ph->arch exactly
  * (the chain size and boundary included) and every dataset of /variables/phase must have its
  * shape and finite values. ARS_OK, or ARS_STATUS_EINPUT with one message naming the attribute
- * or dataset (ph is then unchanged). */
+ * or dataset (ph is then unchanged). From a file of another chain length the site phases repeat
+ * with the file's length as period (size transfer; docs/phase.md). */
 int ars_io_load_phase(const char *path, ars_phase *ph);
 
 /* 1 if the file has a phase network (/phase), 0 if not, -1 if it cannot be read (reported). */
 int ars_io_has_phase(const char *path);
+
+/* The chain length of the file's network (/hilbert size) into *size; ARS_OK, or
+ * ARS_STATUS_EINPUT with a message. */
+int ars_io_read_size(const char *path, int *size);
 
 /* Reads /samples as local indices into a malloc'd (n, L) array and /log_prob into a malloc'd
  * (n) array (either output pointer may be NULL to skip it). */

@@ -6,6 +6,7 @@
 #include "io/checkpoint.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,36 @@ static int check_phase_arch(hid_t d, const char *path, const ars_phase *ph) {
     return ARS_OK;
 }
 
+/* The site phases beta [size, local_size] into out. From a chain of another length L_f (size
+ * transfer) they repeat with period L_f, beta[t] = beta_f[t mod L_f]: exact for every pattern
+ * whose period divides L_f (the Marshall sign from an even L_f); the conv layers do not depend
+ * on the length. */
+static int load_site_phases(hid_t file, const char *path, const ars_phase_arch *a, double *out) {
+    int64_t fsize = a->size;
+    hid_t h = H5Lexists(file, "hilbert", H5P_DEFAULT) > 0 ? H5Gopen2(file, "hilbert", H5P_DEFAULT)
+                                                          : H5I_INVALID_HID;
+    const int bad = h < 0 || ars_h5_attr_read_i64(h, "size", &fsize, 1) != 0 || fsize < 1;
+    if (h >= 0) {
+        H5Gclose(h);
+    }
+    if (bad) {
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid",
+                       path);
+    }
+    const size_t D = (size_t)a->local_size;
+    double *fb = malloc((size_t)fsize * D * sizeof *fb);
+    if (fb == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory loading '%s'", path);
+    }
+    hsize_t bd[2] = {(hsize_t)fsize, (hsize_t)D};
+    int rc = read_variable(file, path, "/variables/phase/beta", 2, bd, fb);
+    for (int t = 0; rc == ARS_OK && t < a->size; t++) {
+        memcpy(out + (size_t)t * D, fb + (size_t)(t % fsize) * D, D * sizeof *fb);
+    }
+    free(fb);
+    return rc;
+}
+
 static int load_phase(const char *path, ars_phase *ph) {
     hid_t file = open_input(path);
     if (file < 0) {
@@ -555,9 +586,7 @@ static int load_phase(const char *path, ars_phase *ph) {
         }
     }
     if (rc == ARS_OK && tmp != NULL && ph->beta != NULL) {
-        hsize_t bd[2] = {(hsize_t)a->size, (hsize_t)a->local_size};
-        rc = read_variable(file, path, "/variables/phase/beta", 2, bd,
-                           tmp + (ph->beta - ph->params));
+        rc = load_site_phases(file, path, a, tmp + (ph->beta - ph->params));
     }
     if (rc == ARS_OK && tmp != NULL) {
         memcpy(ph->params, tmp, ph->n_params * sizeof(double));
@@ -943,6 +972,32 @@ int ars_io_load_variables(const char *path, ars_arnn *net) {
 int ars_io_load_phase(const char *path, ars_phase *ph) {
     ars_crash_guard_begin(path);
     return ars_crash_guard_end(load_phase(path, ph));
+}
+
+static int read_size(const char *path, int *size) {
+    hid_t file = open_input(path);
+    if (file < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    int64_t n = 0;
+    hid_t h = H5Lexists(file, "hilbert", H5P_DEFAULT) > 0 ? H5Gopen2(file, "hilbert", H5P_DEFAULT)
+                                                          : H5I_INVALID_HID;
+    const int bad = h < 0 || ars_h5_attr_read_i64(h, "size", &n, 1) != 0 || n < 1 || n > INT_MAX;
+    if (h >= 0) {
+        H5Gclose(h);
+    }
+    H5Fclose(file);
+    if (bad) {
+        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid",
+                       path);
+    }
+    *size = (int)n;
+    return ARS_OK;
+}
+
+int ars_io_read_size(const char *path, int *size) {
+    ars_crash_guard_begin(path);
+    return ars_crash_guard_end(read_size(path, size));
 }
 
 int ars_io_has_phase(const char *path) {
