@@ -327,25 +327,47 @@ def plain_log_psi(configs, model):
     return np.take_along_axis(lp, idx[:, :, None], axis=-1)[:, :, 0].sum(axis=1)
 
 
-SYMMETRIZE = ("none", "spin_flip", "reflection", "both")
+SYMMETRY_GENERATORS = ("spin_flip", "reflection", "translation")
 
 
-def group(symmetrize):
-    """The group elements of a symmetrize setting as functions on value configurations."""
-    flip = [False, True] if symmetrize in ("spin_flip", "both") else [False]
-    refl = [False, True] if symmetrize in ("reflection", "both") else [False]
+def parse_symmetrize(text):
+    """The generators named by a symmetrize setting ("none", "both", or a list of
+    spin_flip, reflection, translation), as a set; ValueError for anything else."""
+    text = str(text).strip()
+    if text == "none":
+        return set()
+    if text == "both":
+        return {"spin_flip", "reflection"}
+    names = [t.strip() for t in text.split(",")]
+    if any(n not in SYMMETRY_GENERATORS for n in names) or len(set(names)) != len(names):
+        raise ValueError("unknown symmetrize %r" % text)
+    return set(names)
+
+
+def group(symmetrize, size):
+    """The group elements of a symmetrize setting on a chain of `size` sites, as functions on
+    value configurations: g s = shift_k (reflect^r (flip^f s)), (shift_k s)_t = s_{t-k mod L}."""
+    gens = parse_symmetrize(symmetrize)
+    flip = [False, True] if "spin_flip" in gens else [False]
+    refl = [False, True] if "reflection" in gens else [False]
+    shifts = range(size) if "translation" in gens else [0]
     out = []
-    for r in refl:
-        for f in flip:
-            out.append(lambda c, f=f, r=r: (-c if f else c)[:, ::-1] if r else (-c if f else c))
+    for k in shifts:
+        for r in refl:
+            for f in flip:
+                def g(c, f=f, r=r, k=k):
+                    c = -c if f else c
+                    c = c[:, ::-1] if r else c
+                    return np.roll(c, k, axis=1) if k else c
+                out.append(g)
     return out
 
 
 def log_psi(configs, model):
     """log psi of the state: the network's, or for symmetrize != none
     (1/2) (logsumexp_g 2 log psi(g s) - log |G|)."""
-    g = group(model.get("symmetrize", "none"))
     configs = np.asarray(configs)
+    g = group(model.get("symmetrize", "none"), configs.shape[1])
     if len(g) == 1:
         return plain_log_psi(configs, model)
     mp = float(model.get("machine_pow", MACHINE_POW))
@@ -396,7 +418,7 @@ def phase_phi(configs, phase):
     """The phase of the state psi = |psi| exp(i phi): the network's averaged over the group of
     the symmetrize setting, plus pi for the Marshall sign (marshall_sign) when set."""
     configs = np.asarray(configs)
-    g = group(phase.get("symmetrize", "none"))
+    g = group(phase.get("symmetrize", "none"), configs.shape[1])
     phi = np.mean([plain_phase_phi(h(configs), phase) for h in g], axis=0)
     if phase.get("marshall_sign"):
         idx = local_indices(configs, spin_local_states(phase["spin"]))
@@ -424,7 +446,7 @@ def sample(model, n, rng):
         u = rng.random(n)[:, None] * cum[:, -1:]
         idx = np.minimum((u >= cum).sum(axis=1), len(ls) - 1)
         configs[:, t] = ls[idx]
-    g = group(model.get("symmetrize", "none"))
+    g = group(model.get("symmetrize", "none"), size)
     if len(g) > 1:
         pick = rng.integers(len(g), size=n)
         configs = np.stack([g[pick[b]](configs[b:b + 1])[0] for b in range(n)])

@@ -325,7 +325,9 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
             lines.append("  sector: total_sz %s; symmetrize %s"
                          % ("none" if model["total_sz"] is None else "%g" % model["total_sz"],
                             model["symmetrize"]))
-        if model["symmetrize"] not in arnn_ref.SYMMETRIZE:
+        try:
+            arnn_ref.parse_symmetrize(model["symmetrize"])
+        except ValueError:
             fail("/model attribute 'symmetrize'", "unknown value %r" % model["symmetrize"])
         if variables_only:
             lines.append("  variables only: /samples and /log_prob not checked")

@@ -116,6 +116,34 @@ if(NOT before STREQUAL after)
     ars_fail("a refused --resume changed the file")
 endif()
 
+# 3b. Translations of the ring with the other two symmetries (|G| = 40): training is bitwise the
+#     same for 1 and 2 threads and across --resume, /log_prob and the observables match numpy,
+#     the file records the canonical name.
+set(trans --set "model.symmetrize=translation, reflection, spin_flip" --set vmc.iterations=6
+          --set vmc.checkpoint_every=2)
+ars_run(r train.ini --quiet --threads 1 --output x1.h5 ${trans})
+ars_expect_rc(r 0 "translation training, 1 thread")
+ars_run(r train.ini --quiet --threads 2 --output x2.h5 ${trans})
+ars_expect_rc(r 0 "translation training, 2 threads")
+ars_h5same(${WORK}/x1.h5 ${WORK}/x2.h5 "translation training with 1 and 2 threads" ${same})
+ars_run(r train.ini --quiet --output xr.h5 ${trans} --set vmc.iterations=3)
+ars_expect_rc(r 0 "translation, 3 iterations")
+ars_run(r train.ini --quiet --output xr.h5 ${trans} --resume)
+ars_expect_rc(r 0 "translation, --resume to 6")
+ars_h5same(${WORK}/x1.h5 ${WORK}/xr.h5 "translation: 3 iterations + --resume to 6 vs 6" ${same})
+check_output(${WORK}/x1.h5 "the translation-symmetric state")
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/x1.h5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
+    ars_fail("obs_ref.py on the translation-symmetric state (${rc}):\n${out}${err}")
+endif()
+py_check(${WORK}/x1.h5 "
+assert f['model'].attrs['symmetrize'] == 'spin_flip, reflection, translation', f['model'].attrs['symmetrize']
+print('OK')" "the translation file's symmetrize attribute")
+ars_run(r train.ini --quiet --output xo.h5 ${trans} --set hamiltonian.pbc=false)
+ars_expect_rc(r 2 "translation on an open chain")
+ars_expect_one_line("${r_err}" "\\[model\\] symmetrize: translation needs a ring" "translation on an open chain")
+
 # 4. mode = exact in the sector total_sz = 1 (6 of 10 spins up): the lowest energy of that
 #    block, against numpy's dense diagonalisation of the Pauli XXZ ring restricted to it: the
 #    Heisenberg ring by the Bethe ansatz, Delta = 0.5 by Lanczos in the sector.

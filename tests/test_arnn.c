@@ -400,6 +400,13 @@ static const sector_case sector_cases[] = {
     {2, ARS_TEST_NO_SECTOR, ARS_SYM_BOTH},
     {5, ARS_TEST_NO_SECTOR, ARS_SYM_REFLECTION},
     {7, ARS_TEST_NO_SECTOR, ARS_SYM_BOTH},
+    /* translations of the ring, alone and with the others */
+    {0, 0, ARS_SYM_TRANSLATION},
+    {1, ARS_TEST_NO_SECTOR, ARS_SYM_ALL},
+    {2, 1, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)},
+    {4, 0, ARS_SYM_ALL},
+    {5, ARS_TEST_NO_SECTOR, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_SPIN_FLIP)},
+    {7, 2, ARS_SYM_TRANSLATION},
 };
 #define N_SECTOR_CASES (sizeof sector_cases / sizeof sector_cases[0])
 
@@ -455,8 +462,8 @@ static void test_sector_and_symmetrised_states_are_normalised(void **state) {
         }
         /* Invariance: the configuration g s has the same log p_sym as s. */
         const int L = h->size, D = h->local_size;
-        for (int e = 1; e < ars_sym_order(arch.symmetry); e++) {
-            const unsigned g = ars_sym_element(arch.symmetry, e);
+        for (int e = 1; e < ars_sym_order(arch.symmetry, L); e++) {
+            const unsigned g = ars_sym_element(arch.symmetry, L, e);
             for (size_t k = 0; k < n; k++) {
                 uint8_t s[16], gs[16];
                 ars_hilbert_config(h, s, k);
@@ -493,13 +500,13 @@ static void test_symmetrised_probability_is_the_group_mean(void **state) {
         double *lp = ars_test_enumerate_log_prob(net, &n);
         double *lp_plain = ars_test_enumerate_log_prob(plain, &n2);
         const ars_hilbert *h = &arch.hilbert;
-        const int L = h->size, D = h->local_size, G = ars_sym_order(arch.symmetry);
+        const int L = h->size, D = h->local_size, G = ars_sym_order(arch.symmetry, L);
         for (size_t k = 0; k < n; k++) {
             uint8_t s[16], gs[16];
             ars_hilbert_config(h, s, k);
             double mean = 0.0;
             for (int e = 0; e < G; e++) {
-                ars_sym_apply(gs, s, 1, L, D, ars_sym_element(arch.symmetry, e));
+                ars_sym_apply(gs, s, 1, L, D, ars_sym_element(arch.symmetry, L, e));
                 size_t kg = 0;
                 for (int t = 0; t < L; t++) {
                     kg = kg * (size_t)D + gs[t];

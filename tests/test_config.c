@@ -537,6 +537,31 @@ static void test_total_sz_selects_a_reachable_sector(void **state) {
     assert_non_null(strstr(d, "total_sz = 1\n"));
     assert_non_null(strstr(d, "symmetrize = reflection\n"));
     free(d);
+    /* Lists in any order, with or without spaces; the dump writes the canonical name. */
+    const struct {
+        const char *text;
+        ars_sym sym;
+        const char *dump;
+    } lists[] = {
+        {"translation", ARS_SYM_TRANSLATION, "translation"},
+        {"reflection,translation", 6, "reflection, translation"},
+        {"translation, reflection, spin_flip", ARS_SYM_ALL, "spin_flip, reflection, translation"},
+        {"spin_flip, reflection", ARS_SYM_BOTH, "both"},
+        {"both", ARS_SYM_BOTH, "both"},
+        {"none", ARS_SYM_NONE, "none"}};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        char text[256], want[128];
+        snprintf(text, sizeof text, "[system]\nsize = 6\n[model]\nsymmetrize = %s\n",
+                 lists[i].text);
+        parse_ok(&c, text);
+        ars_config_arch(&c, &arch);
+        assert_int_equal(arch.symmetry, lists[i].sym);
+        assert_string_equal(ars_sym_name(arch.symmetry), lists[i].dump);
+        d = ars_config_dump(&c);
+        snprintf(want, sizeof want, "symmetrize = %s\n", lists[i].dump);
+        assert_non_null(strstr(d, want));
+        free(d);
+    }
 }
 
 static void test_bad_sectors_and_symmetries_are_errors(void **state) {
@@ -545,8 +570,18 @@ static void test_bad_sectors_and_symmetries_are_errors(void **state) {
     rejects("system", "total_sz", "nan", "must be none or a multiple of 0.5");
     rejects("system", "total_sz", "1e3", "must be none or a multiple of 0.5");
     rejects("system", "total_sz", "", "must be none or a multiple of 0.5");
-    rejects("model", "symmetrize", "translation",
-            "must be one of none, spin_flip, reflection, both \\(got 'translation'\\)$");
+    rejects("model", "symmetrize", "rotation",
+            "unknown name 'rotation'; known: none, both, spin_flip, reflection, translation "
+            "\\(got 'rotation'\\)$");
+    rejects("model", "symmetrize", "reflection, reflection",
+            "'reflection' is listed twice \\(got 'reflection, reflection'\\)$");
+    rejects("model", "symmetrize", "none, translation", "unknown name 'none'");
+    rejects("model", "symmetrize", "translation,",
+            "must be none, both or a comma-separated list of none, both, spin_flip, reflection, "
+            "translation \\(got 'translation,'\\)$");
+    finalize_fails("[model]\nsymmetrize = translation\n[hamiltonian]\npbc = false\n",
+                   "^test\\.ini:2: \\[model\\] symmetrize: translation needs a ring, but the "
+                   "chain is open \\(\\[hamiltonian\\] pbc = false\\) \\(got translation\\)$");
     finalize_fails(
         "[system]\nsize = 6\ntotal_sz = 0.5\n",
         "^test\\.ini:3: \\[system\\] total_sz: not reachable with 6 sites of spin 0\\.5: "

@@ -441,14 +441,16 @@ static ars_arnn *sector_net(const net_case *c, int two_m, ars_sym sym, uint64_t 
  * and so does every ratio of arbitrary single and pair flips, near and far. */
 static void test_sector_and_symmetrised_local_energies_equal_full_recomputation(void **state) {
     (void)state;
-    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_REFLECTION, ARS_SYM_SPIN_FLIP, ARS_SYM_BOTH};
+    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_REFLECTION,  ARS_SYM_SPIN_FLIP,
+                            ARS_SYM_BOTH, ARS_SYM_TRANSLATION, ARS_SYM_ALL};
+    const size_t n_syms = sizeof syms / sizeof syms[0];
     const int sectors[] = {0, 2, -4, NO_SECTOR};
     double worst = 0.0;
     int cases = 0;
     for (size_t nc = 0; nc < N_NETS; nc++) {
         const int L = NETS[nc].size;
         for (size_t si = 0; si < 4; si++) {
-            for (size_t yi = 0; yi < 4; yi++) {
+            for (size_t yi = 0; yi < n_syms; yi++) {
                 const int M = sectors[si];
                 if ((syms[yi] & ARS_SYM_SPIN_FLIP) && M != 0 && M != NO_SECTOR) {
                     continue;

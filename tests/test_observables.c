@@ -362,7 +362,9 @@ static void test_sector_and_symmetrised_states_give_exact_values(void **state) {
                  {8, 3, 1, 2, -1000, ARS_SYM_SPIN_FLIP},
                  {10, 2, 1, 1, 0, ARS_SYM_NONE},
                  {10, 2, 1, 1, -1000, ARS_SYM_REFLECTION},
-                 {7, 3, 1, 2, 1, ARS_SYM_REFLECTION}};
+                 {7, 3, 1, 2, 1, ARS_SYM_REFLECTION},
+                 {8, 3, 1, 2, 0, ARS_SYM_ALL},
+                 {7, 3, 1, 2, 1, ARS_SYM_TRANSLATION}};
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int dil[2] = {cases[ci].dil0, cases[ci].dil1};
         ars_arch a = ars_test_arch(cases[ci].L, 1, 2, 4, cases[ci].K, dil, 1, 1,

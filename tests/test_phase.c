@@ -182,7 +182,7 @@ static void test_symmetrised_phase_is_invariant(void **state) {
     assert_non_null(ws);
     uint8_t s[4 * 8] = {0, 1, 1, 0, 1, 0, 0, 0};
     for (int k = 0; k < 4; k++) {
-        ars_sym_apply(s + k * L, s, 1, L, 2, ars_sym_element(ARS_SYM_BOTH, k));
+        ars_sym_apply(s + k * L, s, 1, L, 2, ars_sym_element(ARS_SYM_BOTH, L, k));
     }
     double phi[4];
     ars_wf_phase(phi, s, &wf, ws, 4);

@@ -66,7 +66,8 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
     (void)state;
     gsl_rng *r = ars_rng_alloc();
     ars_rng_seed(r, 77);
-    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_SPIN_FLIP, ARS_SYM_BOTH};
+    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_SPIN_FLIP, ARS_SYM_BOTH,
+                            (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)};
     int cases = 0;
     for (int two_s = 2; two_s <= 3; two_s++) {
         const int L = 8, D = two_s + 1;
@@ -141,7 +142,7 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
         }
     }
     gsl_rng_free(r);
-    assert_int_equal(cases, 24);
+    assert_int_equal(cases, 32);
 }
 
 /* Spin-1 chain: Heisenberg bonds, a single-ion anisotropy, a three-site term and a long-range
@@ -230,12 +231,12 @@ static void test_local_energies_of_random_term_lists_equal_full_recomputation(vo
     (void)state;
     gsl_rng *r = ars_rng_alloc();
     ars_rng_seed(r, 1505);
-    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_BOTH};
+    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_BOTH, ARS_SYM_ALL};
     int cases = 0;
     double worst = 0.0;
     for (int two_s = 1; two_s <= 3; two_s++) {
         const int L = 10, D = two_s + 1;
-        for (size_t yi = 0; yi < 2; yi++) {
+        for (size_t yi = 0; yi < sizeof syms / sizeof syms[0]; yi++) {
             for (int sector = 0; sector <= 1; sector++) {
                 /* Conserving terms in the sector (S+ S-, Sz products); any in the full space. */
                 ars_terms T;
@@ -319,7 +320,7 @@ static void test_local_energies_of_random_term_lists_equal_full_recomputation(vo
         }
     }
     gsl_rng_free(r);
-    assert_int_equal(cases, 12);
+    assert_int_equal(cases, 18);
     print_message("random term lists (spins 1/2, 1, 3/2): fast vs full local energies, max "
                   "relative diff %.2e\n",
                   worst);

@@ -369,6 +369,14 @@ static void test_symmetrised_histograms_fit_p_sym(void **state) {
     ars_arch one = ars_test_arch(5, 2, 3, 6, 2, dil1, 2, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
     ars_arch one_sym = with_sector(one, 0, ARS_SYM_BOTH);
     check_histogram(&one_sym, 37, 200000);
+    /* Translations of the ring: alone, in a sector, and with both other symmetries. */
+    ars_arch trans = arch;
+    trans.symmetry = ARS_SYM_TRANSLATION;
+    check_histogram(&trans, 38, 200000);
+    ars_arch trans_all = with_sector(arch, 0, ARS_SYM_ALL);
+    check_histogram(&trans_all, 39, 200000);
+    ars_arch one_trans = with_sector(one, 2, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION));
+    check_histogram(&one_trans, 40, 200000);
 }
 
 /* With sectors and symmetries the cached and full samplers still draw the same bits, the draw's
@@ -378,9 +386,12 @@ static void test_sector_and_symmetry_keep_samples_bitwise_reproducible(void **st
     const struct {
         int cc, two_m;
         ars_sym sym;
-    } sc[] = {{0, 0, ARS_SYM_NONE},     {0, 2, ARS_SYM_REFLECTION},  {1, 1, ARS_SYM_NONE},
-              {2, 0, ARS_SYM_BOTH},     {3, -4, ARS_SYM_REFLECTION}, {4, 3, ARS_SYM_NONE},
-              {5, 0, ARS_SYM_SPIN_FLIP}};
+    } sc[] = {
+        {0, 0, ARS_SYM_NONE},        {0, 2, ARS_SYM_REFLECTION},
+        {1, 1, ARS_SYM_NONE},        {2, 0, ARS_SYM_BOTH},
+        {3, -4, ARS_SYM_REFLECTION}, {4, 3, ARS_SYM_NONE},
+        {5, 0, ARS_SYM_SPIN_FLIP},   {0, 0, ARS_SYM_TRANSLATION},
+        {2, 0, ARS_SYM_ALL},         {1, 1, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)}};
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
         const cache_case *c = &cache_cases[sc[i].cc];
         ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil,

@@ -367,25 +367,41 @@ static int add_name(unsigned *mask, char *tok, const ars_config_key *k, const ch
     return ARS_OK;
 }
 
+/* The aliases of an ARS_KEY_NAMES key: its own, or none and all. */
+static const ars_config_alias *names_aliases(const ars_config_key *k, ars_config_alias *dflt) {
+    if (k->aliases != NULL) {
+        return k->aliases;
+    }
+    dflt[0] = (ars_config_alias){"none", 0u};
+    dflt[1] = (ars_config_alias){"all", (1u << count_names(k)) - 1u};
+    dflt[2] = (ars_config_alias){NULL, 0u};
+    return dflt;
+}
+
 static int set_names(ars_config *c, const ars_config_key *k, const char *value, const char *q,
                      ars_ini_where w) {
     unsigned mask = 0;
-    char allowed[512] = "none, all";
+    ars_config_alias dflt[3];
+    const ars_config_alias *al = names_aliases(k, dflt);
+    char allowed[512] = "", whole[128] = ""; /* every name; the aliases ("none, all") */
+    for (int i = 0; al[i].name != NULL; i++) {
+        strncat(whole, i ? ", " : "", sizeof whole - strlen(whole) - 1);
+        strncat(whole, al[i].name, sizeof whole - strlen(whole) - 1);
+        if (strcmp(value, al[i].name) == 0) {
+            *(int *)FIELD(c, k) = (int)al[i].mask;
+            return ARS_OK;
+        }
+    }
+    snprintf(allowed, sizeof allowed, "%s", whole);
     for (int i = 0; ars_config_key_name(k, i) != NULL; i++) {
         strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
         strncat(allowed, ars_config_key_name(k, i), sizeof allowed - strlen(allowed) - 1);
     }
-    if (strcmp(value, "none") == 0 || strcmp(value, "all") == 0) {
-        *(int *)FIELD(c, k) = value[0] == 'a' ? (int)((1u << count_names(k)) - 1u) : 0;
-        return ARS_OK;
-    }
     char buf[1024];
     if (strlen(value) >= sizeof buf || value[0] == '\0' || value[0] == ',' ||
         value[strlen(value) - 1] == ',' || strstr(value, ",,") != NULL) {
-        return ars_ini_error(w,
-                             "[%s] %s: must be none, all or a comma-separated list of %s "
-                             "(got '%s')",
-                             k->section, k->key, allowed, q);
+        return ars_ini_error(w, "[%s] %s: must be %s or a comma-separated list of %s (got '%s')",
+                             k->section, k->key, whole, allowed, q);
     }
     strcpy(buf, value);
     char *save = NULL;
@@ -720,16 +736,20 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
         case ARS_KEY_NAMES: {
             const unsigned mask = (unsigned)*(const int *)field;
             const int n = count_names(k);
-            if (mask == 0) {
-                snprintf(buf, len, "none");
-            } else if (mask == (1u << n) - 1u) {
-                snprintf(buf, len, "all");
+            ars_config_alias dflt[3];
+            const ars_config_alias *al = names_aliases(k, dflt);
+            int i = 0;
+            while (al[i].name != NULL && al[i].mask != mask) {
+                i++;
+            }
+            if (al[i].name != NULL) {
+                snprintf(buf, len, "%s", al[i].name);
             } else {
                 buf[0] = '\0';
-                for (int i = 0; i < n; i++) {
-                    if (mask & (1u << i)) {
+                for (int j = 0; j < n; j++) {
+                    if (mask & (1u << j)) {
                         strncat(buf, buf[0] != '\0' ? ", " : "", len - strlen(buf) - 1);
-                        strncat(buf, ars_config_key_name(k, i), len - strlen(buf) - 1);
+                        strncat(buf, ars_config_key_name(k, j), len - strlen(buf) - 1);
                     }
                 }
             }
@@ -828,7 +848,16 @@ static void describe_range(const ars_config_key *k, char *range, size_t len) {
             snprintf(range, len, "text; repeatable, up to %d lines", (int)k->max);
             break;
         case ARS_KEY_NAMES:
-            snprintf(range, len, "none | all | list of names");
+            if (k->aliases != NULL) {
+                range[0] = '\0';
+                for (int i = 0; k->aliases[i].name != NULL; i++) {
+                    strncat(range, k->aliases[i].name, len - strlen(range) - 1);
+                    strncat(range, " | ", len - strlen(range) - 1);
+                }
+                strncat(range, "list of names", len - strlen(range) - 1);
+            } else {
+                snprintf(range, len, "none | all | list of names");
+            }
             break;
         case ARS_KEY_DOUBLE:
         case ARS_KEY_DOUBLE_AUTO:

@@ -34,6 +34,12 @@ typedef enum ars_key_type {
     ARS_KEY_TYPE_COUNT,
 } ars_key_type;
 
+/* A name that stands for a whole set of an ARS_KEY_NAMES key (its bit mask). */
+typedef struct ars_config_alias {
+    const char *name;
+    unsigned mask;
+} ars_config_alias;
+
 typedef struct ars_config_key {
     const char *section;
     const char *key;
@@ -46,6 +52,10 @@ typedef struct ars_config_key {
     const char *const *names; /* ARS_KEY_ENUM, ARS_KEY_NAMES: NULL-terminated */
     /* ARS_KEY_ENUM without names: the name of index i, NULL past the last (a registry). */
     const char *(*name_at)(int i);
+    /* ARS_KEY_NAMES: the names that stand for whole sets, {NULL, 0}-terminated; NULL: none (the
+     * empty set) and all (every name). The value is one of them or a list; the dump writes an
+     * alias where one names the set. */
+    const ars_config_alias *aliases;
     const char *def;   /* default, as text */
     const char *help;  /* one line of documentation */
     double dmin, dmax; /* ARS_KEY_DOUBLE, ARS_KEY_DOUBLE_AUTO */

@@ -100,7 +100,7 @@ static int check_format(hid_t file, const char *path) {
 static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     int64_t size, local_size, layers, ks, groups, use_bias;
     int64_t feat[ARS_MAX_LAYERS], dil[ARS_MAX_LAYERS];
-    char act[32], input[32], sym[32] = "none";
+    char act[32], input[32], sym[64] = "none";
     double total_sz = (double)NAN;
     const char *missing = NULL;
     memset(arch, 0, sizeof *arch);
@@ -189,8 +189,8 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     arch->input = (ars_input)in;
     if (ars_sym_parse(sym, &arch->symmetry) != 0) {
         return ARS_ERR(ARS_STATUS_EINPUT,
-                       "'%s': unknown /model symmetrize '%s' (none, spin_flip, reflection or "
-                       "both)",
+                       "'%s': unknown /model symmetrize '%s' (none, spin_flip, reflection, "
+                       "both, translation, or translation with the others)",
                        path, sym);
     }
     if (!isnan(total_sz)) {

@@ -57,7 +57,7 @@ int ars_arch_check(const ars_arch *arch, char *why, size_t why_len) {
         snprintf(why, why_len, "kernel_size must be at least 2 (got %d)", arch->kernel_size);
         return -1;
     }
-    if ((unsigned)arch->symmetry > ARS_SYM_BOTH) {
+    if ((unsigned)arch->symmetry > ARS_SYM_ALL) {
         snprintf(why, why_len, "unknown symmetry %d", (int)arch->symmetry);
         return -1;
     }
@@ -193,7 +193,8 @@ size_t ars_arnn_ws_bytes(const ars_arch *arch, int B) {
     size_t sym = 0;
     if (arch->symmetry != ARS_SYM_NONE) {
         sym = (size_t)B *
-              ((size_t)arch->hilbert.size + (size_t)ars_sym_order(arch->symmetry) * sizeof(double));
+              ((size_t)arch->hilbert.size +
+               (size_t)ars_sym_order(arch->symmetry, arch->hilbert.size) * sizeof(double));
     }
     const size_t msum = arch->hilbert.constrained ? (size_t)B * sizeof(int) : 0;
     return (size_t)B * (size_t)arch->hilbert.size * per_site * sizeof(double) + sym + msum;
@@ -214,7 +215,8 @@ ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
     }
     if (net->arch.symmetry != ARS_SYM_NONE) {
         ws->gcfg = malloc(BL);
-        ws->glp = malloc((size_t)ars_sym_order(net->arch.symmetry) * (size_t)B * sizeof(double));
+        ws->glp = malloc((size_t)ars_sym_order(net->arch.symmetry, net->arch.hilbert.size) *
+                         (size_t)B * sizeof(double));
         if (ws->gcfg == NULL || ws->glp == NULL) {
             goto fail;
         }
@@ -413,7 +415,7 @@ static void plain_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *n
 /* The configurations g_k s (B, L): cfg itself for the identity, else written into ws->gcfg. */
 static const uint8_t *group_image(const uint8_t *cfg, const ars_arch *arch, ars_arnn_ws *ws, int B,
                                   int k) {
-    const unsigned g = ars_sym_element(arch->symmetry, k);
+    const unsigned g = ars_sym_element(arch->symmetry, arch->hilbert.size, k);
     if (g == 0) {
         return cfg;
     }
@@ -423,21 +425,17 @@ static const uint8_t *group_image(const uint8_t *cfg, const ars_arch *arch, ars_
 
 /* ws->glp[k * B + b] = log psi(g_k s_b) for every element of the group. */
 static void group_log_psi(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B) {
-    for (int k = 0; k < ars_sym_order(net->arch.symmetry); k++) {
+    for (int k = 0; k < ars_sym_order(net->arch.symmetry, net->arch.hilbert.size); k++) {
         plain_log_psi(ws->glp + (size_t)k * B, group_image(cfg, &net->arch, ws, B, k), net, ws, B);
     }
 }
 
 /* log psi_sym (B) from ws->glp: (1/2) (logsumexp_k 2 glp[k] - log |G|). */
 static void sym_log_psi(double *log_psi, const ars_arch *arch, const ars_arnn_ws *ws, int B) {
-    const int G = ars_sym_order(arch->symmetry);
+    const int G = ars_sym_order(arch->symmetry, arch->hilbert.size);
     const double mp = ARS_MACHINE_POW;
     for (int b = 0; b < B; b++) {
-        double lp[ARS_SYM_MAX_ORDER];
-        for (int k = 0; k < G; k++) {
-            lp[k] = mp * ws->glp[(size_t)k * B + b];
-        }
-        log_psi[b] = (ars_logsumexp(lp, G, 1) - log((double)G)) / mp;
+        log_psi[b] = (ars_logsumexp_scaled(ws->glp + b, G, (size_t)B, mp) - log((double)G)) / mp;
     }
 }
 
@@ -466,20 +464,16 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
     }
     /* Pass 1: log psi(g s) for every g; the weights w_g = p(g s) / sum_g' p(g' s). Pass 2: the
      * weighted gradient of each g s (its forward pass again: one workspace, not |G|). */
-    const int G = ars_sym_order(arch->symmetry);
+    const int G = ars_sym_order(arch->symmetry, L);
     const double mp = ARS_MACHINE_POW;
     group_log_psi(cfg, net, ws, B);
     if (log_psi != NULL) {
         sym_log_psi(log_psi, arch, ws, B);
     }
     for (int b = 0; b < B; b++) {
-        double lp[ARS_SYM_MAX_ORDER];
+        const double norm = ars_logsumexp_scaled(ws->glp + b, G, (size_t)B, mp);
         for (int k = 0; k < G; k++) {
-            lp[k] = mp * ws->glp[(size_t)k * B + b];
-        }
-        const double norm = ars_logsumexp(lp, G, 1);
-        for (int k = 0; k < G; k++) {
-            ws->glp[(size_t)k * B + b] = exp(lp[k] - norm);
+            ws->glp[(size_t)k * B + b] = exp(mp * ws->glp[(size_t)k * B + b] - norm);
         }
     }
     for (int k = 0; k < G; k++) {

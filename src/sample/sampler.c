@@ -29,8 +29,8 @@ size_t ars_sampler_slot_bytes(const ars_arch *arch, int chunk_size, ars_sampler_
     /* The uniforms, the prefix sums of the sector mask, and the group's scratch. */
     size_t common = B * (sizeof(double) + sizeof(int));
     if (arch->symmetry != ARS_SYM_NONE) {
-        common += B * ((size_t)arch->hilbert.size +
-                       (size_t)ars_sym_order(arch->symmetry) * sizeof(double));
+        const size_t G = (size_t)ars_sym_order(arch->symmetry, arch->hilbert.size);
+        common += B * ((size_t)arch->hilbert.size + G * sizeof(double)) + G * sizeof(double);
     }
     if (algorithm == ARS_SAMPLER_FULL) {
         return ars_arnn_ws_bytes(arch, chunk_size) + D * B * real + common;
@@ -90,8 +90,10 @@ ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_thread
         }
         if (arch->symmetry != ARS_SYM_NONE) {
             sl->gcfg = malloc(B * (size_t)arch->hilbert.size);
-            sl->glp = malloc((size_t)ars_sym_order(arch->symmetry) * B * sizeof(double));
-            if (sl->gcfg == NULL || sl->glp == NULL) {
+            const size_t G = (size_t)ars_sym_order(arch->symmetry, arch->hilbert.size);
+            sl->glp = malloc(G * B * sizeof(double));
+            sl->gx = malloc(G * sizeof(double));
+            if (sl->gcfg == NULL || sl->glp == NULL || sl->gx == NULL) {
                 goto fail;
             }
         }
@@ -138,6 +140,7 @@ void ars_sampler_free(ars_sampler *s) {
         free(sl->msum);
         free(sl->gcfg);
         free(sl->glp);
+        free(sl->gx);
         if (sl->rng != NULL) {
             gsl_rng_free(sl->rng);
         }
@@ -217,11 +220,11 @@ static int symmetrize_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t 
                             const uint8_t *cfg, double *lp, int B, gsl_rng *r, uint64_t key) {
     const ars_arch *arch = &s->net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size;
-    const int G = ars_sym_order(arch->symmetry);
+    const int G = ars_sym_order(arch->symmetry, L);
     int bad = 0;
     memcpy(sl->glp, lp, (size_t)B * sizeof(double));
     for (int k = 1; k < G; k++) {
-        ars_sym_apply(sl->gcfg, cfg, (size_t)B, L, D, ars_sym_element(arch->symmetry, k));
+        ars_sym_apply(sl->gcfg, cfg, (size_t)B, L, D, ars_sym_element(arch->symmetry, L, k));
         bad += chunk_pass(s, sl, NULL, sl->gcfg, sl->glp + (size_t)k * B, NULL, B, NULL);
     }
     if (r != NULL) {
@@ -230,16 +233,15 @@ static int symmetrize_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t 
     for (int b = 0; b < B; b++) {
         unsigned gb = 0;
         if (r != NULL) {
-            gb = ars_sym_element(arch->symmetry, (int)gsl_rng_uniform_int(r, (unsigned long)G));
+            gb = ars_sym_element(arch->symmetry, L, (int)gsl_rng_uniform_int(r, (unsigned long)G));
             ars_sym_apply(out + (size_t)b * L, out + (size_t)b * L, 1, L, D, gb);
         }
-        /* log p(g' g_b s) = glp[g' ^ g_b], summed in the order of g'. */
-        double x[ARS_SYM_MAX_ORDER];
+        /* log p(g' g_b s) = glp[index of g' g_b], summed in the order of g'. */
         for (int k = 0; k < G; k++) {
-            const unsigned g = ars_sym_element(arch->symmetry, k) ^ gb;
-            x[k] = sl->glp[(size_t)ars_sym_index(arch->symmetry, g) * B + b];
+            const unsigned g = ars_sym_compose(ars_sym_element(arch->symmetry, L, k), gb, L);
+            sl->gx[k] = sl->glp[(size_t)ars_sym_index(arch->symmetry, L, g) * B + b];
         }
-        lp[b] = ars_logsumexp(x, G, 1) - log((double)G);
+        lp[b] = ars_logsumexp(sl->gx, G, 1) - log((double)G);
     }
     return bad;
 }

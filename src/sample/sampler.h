@@ -52,6 +52,7 @@ typedef struct ars_sampler_slot {
     int *msum;                  /* (B) prefix sums of the values (sector mask) */
     uint8_t *gcfg;              /* (B, L) g s (symmetrised networks only) */
     double *glp;                /* (|G|, B) log p(g s) (symmetrised networks only) */
+    double *gx;                 /* (|G|) one sample's log p(g' g_b s) (symmetrised only) */
     gsl_rng *rng;
 } ars_sampler_slot;
 

@@ -50,8 +50,8 @@ int ars_hilbert_config_check(const ars_config *c) {
         return ars_ini_error(ars_config_key_where(c, "model", "symmetrize"),
                              "[model] symmetrize: the spin flip maps total_sz %g to %g, so %s "
                              "needs total_sz = 0 or none (got %s)",
-                             0.5 * c->two_m, -0.5 * c->two_m, ars_sym_names[c->symmetrize],
-                             ars_sym_names[c->symmetrize]);
+                             0.5 * c->two_m, -0.5 * c->two_m, ars_sym_name((ars_sym)c->symmetrize),
+                             ars_sym_name((ars_sym)c->symmetrize));
     }
     const int uses_h = c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT ||
                        (c->obs_mask & (1 << ARS_OBS_ENERGY)) != 0;

@@ -1,4 +1,5 @@
-/* symmetry: spin flip and reflection as bit masks; see symmetry.h for the symmetrised state. */
+/* symmetry: spin flip, reflection and translations as elements; see symmetry.h for the group
+ * and the symmetrised state. */
 #include "space/symmetry.h"
 
 #include <math.h>
@@ -6,15 +7,29 @@
 
 #include "core/ars_common.h"
 
-const char *const ars_sym_names[] = {"none", "spin_flip", "reflection", "both", NULL};
+const char *const ars_sym_generator_names[] = {"spin_flip", "reflection", "translation", NULL};
+
+/* Canonical names by bit mask: the config dump's text (the generators in bit order, "both" for
+ * spin_flip and reflection). */
+static const char *const sym_names[ARS_SYM_ALL + 1] = {"none",
+                                                       "spin_flip",
+                                                       "reflection",
+                                                       "both",
+                                                       "translation",
+                                                       "spin_flip, translation",
+                                                       "reflection, translation",
+                                                       "spin_flip, reflection, translation"};
+
+#define SYM_FR 3u   /* the flip and reflection bits of an element */
+#define SYM_SHIFT 2 /* the shift starts at this bit */
 
 const char *ars_sym_name(ars_sym sym) {
-    return (unsigned)sym < 4 ? ars_sym_names[sym] : NULL;
+    return (unsigned)sym <= ARS_SYM_ALL ? sym_names[sym] : NULL;
 }
 
 int ars_sym_parse(const char *name, ars_sym *sym) {
-    for (int k = 0; k < 4; k++) {
-        if (strcmp(name, ars_sym_names[k]) == 0) {
+    for (int k = 0; k <= ARS_SYM_ALL; k++) {
+        if (strcmp(name, sym_names[k]) == 0) {
             *sym = (ars_sym)k;
             return 0;
         }
@@ -22,26 +37,36 @@ int ars_sym_parse(const char *name, ars_sym *sym) {
     return -1;
 }
 
-int ars_sym_order(ars_sym sym) {
-    ARS_ASSERT((unsigned)sym < 4, "symmetry %d", (int)sym);
+/* n_FR: the elements of the flip and reflection part (1, 2 or 4). */
+static int fr_order(ars_sym sym) {
     return 1 << ((sym & 1u) + ((sym >> 1) & 1u));
 }
 
-unsigned ars_sym_element(ars_sym sym, int k) {
-    ARS_ASSERT(k >= 0 && k < ars_sym_order(sym), "element %d of %s", k, ars_sym_name(sym));
+int ars_sym_order(ars_sym sym, int L) {
+    ARS_ASSERT((unsigned)sym <= ARS_SYM_ALL && L >= 1, "symmetry %d, %d sites", (int)sym, L);
+    return fr_order(sym) * ((sym & ARS_SYM_TRANSLATION) ? L : 1);
+}
+
+unsigned ars_sym_element(ars_sym sym, int L, int k) {
+    ARS_ASSERT(k >= 0 && k < ars_sym_order(sym, L), "element %d of %s", k, ars_sym_name(sym));
+    const int nfr = fr_order(sym);
+    const unsigned low = (unsigned)(k % nfr);
     unsigned g = 0;
     int bit = 0;
     for (unsigned gen = 1; gen <= 2; gen <<= 1) {
         if (sym & gen) {
-            g |= ((unsigned)k >> bit & 1u) ? gen : 0u;
+            g |= (low >> bit & 1u) ? gen : 0u;
             bit++;
         }
     }
-    return g;
+    return g | (unsigned)(k / nfr) << SYM_SHIFT;
 }
 
-int ars_sym_index(ars_sym sym, unsigned g) {
-    ARS_ASSERT((g & ~(unsigned)sym) == 0, "element %u is not in %s", g, ars_sym_name(sym));
+int ars_sym_index(ars_sym sym, int L, unsigned g) {
+    const unsigned shift = g >> SYM_SHIFT;
+    ARS_ASSERT((g & SYM_FR & ~(unsigned)sym) == 0 &&
+                   (shift == 0 || ((sym & ARS_SYM_TRANSLATION) && shift < (unsigned)L)),
+               "element %u is not in %s", g, ars_sym_name(sym));
     int k = 0, bit = 0;
     for (unsigned gen = 1; gen <= 2; gen <<= 1) {
         if (sym & gen) {
@@ -49,26 +74,48 @@ int ars_sym_index(ars_sym sym, unsigned g) {
             bit++;
         }
     }
-    return k;
+    return k + fr_order(sym) * (int)shift;
+}
+
+/* sigma_g(t) = a t + c mod L: a = -1 with the reflection (c = L - 1 + shift), else 1. */
+static long site_offset(unsigned g, int L) {
+    return (g & 2u) ? (long)L - 1 + (long)(g >> SYM_SHIFT) : (long)(g >> SYM_SHIFT);
+}
+
+unsigned ars_sym_compose(unsigned g, unsigned h, int L) {
+    const int ag = (g & 2u) ? -1 : 1;
+    const unsigned refl = (g ^ h) & 2u;
+    long c = ((long)ag * site_offset(h, L) + site_offset(g, L)) % L;
+    c = refl ? c - (L - 1) : c;
+    c = ((c % L) + L) % L;
+    return ((g ^ h) & SYM_FR) | (unsigned)c << SYM_SHIFT;
+}
+
+static void reverse(uint8_t *x, int n) {
+    for (int i = 0, j = n - 1; i < j; i++, j--) {
+        const uint8_t t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+    }
 }
 
 void ars_sym_apply(uint8_t *out, const uint8_t *in, size_t n, int L, int D, unsigned g) {
     const uint8_t top = (uint8_t)(D - 1);
+    const int k = (int)(g >> SYM_SHIFT);
     for (size_t b = 0; b < n; b++) {
         const uint8_t *s = in + b * (size_t)L;
         uint8_t *o = out + b * (size_t)L;
-        if (g & 2u) {
-            /* Pairwise swap, so that out == in works. */
-            for (int t = 0; t < L - 1 - t; t++) {
-                const uint8_t x = s[t], y = s[L - 1 - t];
-                o[t] = y;
-                o[L - 1 - t] = x;
-            }
-            if (L % 2 == 1) {
-                o[L / 2] = s[L / 2];
-            }
-        } else if (o != s) {
+        if (o != s) {
             memcpy(o, s, (size_t)L);
+        }
+        if (g & 2u) {
+            reverse(o, L); /* o[L-1-t] = s[t] */
+        }
+        if (k != 0) {
+            /* Rotate right by k in place (three reversals): o[(u + k) mod L] = o[u]. */
+            reverse(o, L);
+            reverse(o, k);
+            reverse(o + k, L - k);
         }
         if (g & 1u) {
             for (int t = 0; t < L; t++) {
@@ -79,7 +126,9 @@ void ars_sym_apply(uint8_t *out, const uint8_t *in, size_t n, int L, int D, unsi
 }
 
 int ars_sym_site(unsigned g, int L, int t) {
-    return (g & 2u) ? L - 1 - t : t;
+    const int u = (g & 2u) ? L - 1 - t : t;
+    const int k = (int)(g >> SYM_SHIFT);
+    return u + k < L ? u + k : u + k - L;
 }
 
 int ars_sym_value(unsigned g, int D, int v) {
@@ -98,6 +147,22 @@ double ars_logsumexp(const double *x, int n, size_t stride) {
     double sum = exp(x[0] - mx); /* n >= 1 here: mx is finite */
     for (int k = 1; k < n; k++) {
         sum += exp(x[(size_t)k * stride] - mx);
+    }
+    return mx + log(sum);
+}
+
+double ars_logsumexp_scaled(const double *x, int n, size_t stride, double scale) {
+    const double minus_inf = -(double)INFINITY;
+    double mx = minus_inf;
+    for (int k = 0; k < n; k++) {
+        mx = scale * x[(size_t)k * stride] > mx ? scale * x[(size_t)k * stride] : mx;
+    }
+    if (mx == minus_inf) {
+        return minus_inf;
+    }
+    double sum = exp(scale * x[0] - mx); /* n >= 1 here: mx is finite */
+    for (int k = 1; k < n; k++) {
+        sum += exp(scale * x[(size_t)k * stride] - mx);
     }
     return mx + log(sum);
 }

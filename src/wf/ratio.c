@@ -55,6 +55,7 @@ struct ars_ratio_ws {
     ars_change *gch; /* (B, max_changes) the changes mapped by g (symmetrised only) */
     double *glp;     /* (G, B) log psi(g s) (symmetrised only) */
     double *gdlog;   /* (G, B, max_changes) log psi(g s') - log psi(g s) (symmetrised only) */
+    double *gx;      /* (G) one change's scaled log psi(g s') (symmetrised only) */
     /* Site evaluations of the network (every layer at one site of one configuration) since the
      * allocation: the samples' own passes plus the segments [p, e] (useful), and what the
      * batched windows ran (computed >= useful: a batch runs the union of its windows' sites). */
@@ -125,14 +126,14 @@ size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_s
     ars_arch win = net->arch;
     win.hilbert.size = W;
     win.symmetry = ARS_SYM_NONE;
-    const size_t G = (size_t)ars_sym_order(net->arch.symmetry);
+    const size_t G = (size_t)ars_sym_order(net->arch.symmetry, L);
     const size_t per_change = sizeof(ars_change) + sizeof(double);
     int ctx_width = 0;
     for (int l = 0; l < net->arch.layers; l++) {
         ctx_width += net->layer[l].cin;
     }
     return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
-           G * (size_t)B * (size_t)max_changes * per_change +
+           G * (size_t)B * (size_t)max_changes * per_change + G * sizeof(double) +
            (size_t)B * (size_t)L * (sizeof(int) + (G > 1)) +
            (size_t)B * (size_t)L * sizeof(double) * (1 + (size_t)ctx_width) +
            2 * (size_t)cap * ((size_t)W + sizeof(ratio_window) + sizeof(double)) +
@@ -161,7 +162,7 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
     ws->nw_cap = window_cap(B, max_changes, max_sites);
     window_network(ws, net);
     ws->hil = net->arch.hilbert;
-    ws->G = ars_sym_order(net->arch.symmetry);
+    ws->G = ars_sym_order(net->arch.symmetry, ws->L);
     const size_t nf = (size_t)B * (size_t)max_changes + 1;
     ws->full = ars_arnn_ws_alloc(net, B);
     ws->win = ars_arnn_ws_alloc(&ws->net_win, ws->nw_cap);
@@ -192,7 +193,9 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
         ws->gch = malloc(nf * sizeof *ws->gch);
         ws->glp = malloc((size_t)ws->G * (size_t)B * sizeof *ws->glp);
         ws->gdlog = malloc((size_t)ws->G * nf * sizeof *ws->gdlog);
-        if (ws->gcfg == NULL || ws->gch == NULL || ws->glp == NULL || ws->gdlog == NULL) {
+        ws->gx = malloc((size_t)ws->G * sizeof *ws->gx);
+        if (ws->gcfg == NULL || ws->gch == NULL || ws->glp == NULL || ws->gdlog == NULL ||
+            ws->gx == NULL) {
             goto fail;
         }
     }
@@ -227,6 +230,7 @@ void ars_ratio_ws_free(ars_ratio_ws *ws) {
     free(ws->gch);
     free(ws->glp);
     free(ws->gdlog);
+    free(ws->gx);
     for (int k = 0; k < 2; k++) {
         free(ws->q[k].cfg);
         free(ws->q[k].rec);
@@ -565,7 +569,7 @@ static void ratio_state(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *ne
     const size_t nf = (size_t)B * (size_t)mc;
     const double mp = ARS_MACHINE_POW;
     for (int k = 0; k < G; k++) {
-        const unsigned g = ars_sym_element(net->arch.symmetry, k);
+        const unsigned g = ars_sym_element(net->arch.symmetry, L, k);
         ars_sym_apply(ws->gcfg, cfg, (size_t)B, L, D, g);
         for (int b = 0; b < B; b++) {
             for (int q = 0; q < ws->n_ch[b]; q++) {
@@ -584,17 +588,13 @@ static void ratio_state(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *ne
         memcpy(ws->gdlog + (size_t)k * nf, ws->dlog, nf * sizeof(double));
     }
     for (int b = 0; b < B; b++) {
-        double x[ARS_SYM_MAX_ORDER], y[ARS_SYM_MAX_ORDER];
-        for (int k = 0; k < G; k++) {
-            y[k] = mp * ws->glp[(size_t)k * B + b];
-        }
-        const double base = ars_logsumexp(y, G, 1);
+        const double base = ars_logsumexp_scaled(ws->glp + b, G, (size_t)B, mp);
         for (int q = 0; q < ws->n_ch[b]; q++) {
             const size_t f = (size_t)b * mc + q;
             for (int k = 0; k < G; k++) {
-                x[k] = mp * (ws->glp[(size_t)k * B + b] + ws->gdlog[(size_t)k * nf + f]);
+                ws->gx[k] = mp * (ws->glp[(size_t)k * B + b] + ws->gdlog[(size_t)k * nf + f]);
             }
-            ws->dlog[f] = (ars_logsumexp(x, G, 1) - base) / mp;
+            ws->dlog[f] = (ars_logsumexp(ws->gx, G, 1) - base) / mp;
         }
     }
 }

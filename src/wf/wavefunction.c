@@ -39,7 +39,7 @@ ars_wf_ws *ars_wf_ws_alloc(const ars_wf *wf, int B) {
     }
     const size_t L = (size_t)wf->net->arch.hilbert.size;
     ws->B = B;
-    ws->G = ars_sym_order(wf->net->arch.symmetry);
+    ws->G = ars_sym_order(wf->net->arch.symmetry, (int)L);
     const size_t rows = (size_t)ws->G * (size_t)(B > 0 ? B : 1);
     ws->img = malloc(rows * L);
     ws->img_phi = malloc(rows * sizeof(double));
@@ -86,7 +86,7 @@ void ars_wf_phase(double *phi, const uint8_t *cfg, const ars_wf *wf, ars_wf_ws *
     ws->nb = B;
     for (int k = 0; k < G; k++) {
         ars_sym_apply(ws->img + (size_t)k * B * L, cfg, (size_t)B, L, D,
-                      ars_sym_element(a->symmetry, k));
+                      ars_sym_element(a->symmetry, L, k));
     }
     ars_phase_phi(ws->img_phi, ws->img, wf->phase, ws->pws, G * B);
     for (int b = 0; b < B; b++) {
@@ -117,7 +117,7 @@ void ars_wf_phase_ratio(double *re, double *im, const ars_wf *wf, ars_wf_ws *pws
     ARS_ASSERT(b >= 0 && b < pws->nb, "sample %d of a batch of %d", b, pws->nb);
     double d = 0.0;
     for (int k = 0; k < G; k++) {
-        const unsigned g = ars_sym_element(a->symmetry, k);
+        const unsigned g = ars_sym_element(a->symmetry, L, k);
         ars_change gc;
         ars_sym_change(&gc, c, g, L, D);
         d += ars_phase_dphi(wf->phase, pws->pws, k * pws->nb + b, &gc);
@@ -133,7 +133,7 @@ void ars_wf_phase_grad(double *grad, size_t ld, const uint8_t *row, const ars_wf
     const int L = a->hilbert.size, D = a->hilbert.local_size, G = pws->G;
     pws->nb = 0; /* the images below replace the batch of ars_wf_phase */
     for (int k = 0; k < G; k++) {
-        ars_sym_apply(pws->img, row, 1, L, D, ars_sym_element(a->symmetry, k));
+        ars_sym_apply(pws->img, row, 1, L, D, ars_sym_element(a->symmetry, L, k));
         ars_phase_grad(grad, ld, pws->img, wf->phase, pws->pws, 1.0 / G);
     }
 }
