@@ -156,6 +156,7 @@ class Recompute:
                 e += -hx * self.ratio(self.flipped([i]))
             return e
         delta = float(h.get("Delta", 1.0)) if typ == "xxz" else 1.0
+        gamma = float(h.get("gamma", 0.0)) if typ == "xxz" else 0.0
         couplings = [(1, J)]
         if typ == "j1j2":
             couplings.append((2, float(h.get("J2", 0.0))))
@@ -163,8 +164,16 @@ class Recompute:
             for i, j in bonds(L, d, self.pbc):
                 e += c * delta * z[:, i] * z[:, j] if d == 1 else c * z[:, i] * z[:, j]
                 anti = z[:, i] != z[:, j]
-                # sx sx + sy sy flips an antiparallel pair with element 2 c.
+                # sx sx + sy sy flips an antiparallel pair with element 2 c; the anisotropy
+                # gamma (sx sx - sy sy) a parallel pair with element 2 c gamma.
                 e += np.where(anti, 2 * c * self.ratio(self.flipped([i, j])), 0.0)
+                if gamma != 0.0 and d == 1:
+                    e += np.where(anti, 0.0, 2 * c * gamma * self.ratio(self.flipped([i, j])))
+        # The fields F = D sum z z - hz sum z - hx sum x (spin 1/2: z z = 1).
+        e += float(h.get("D", 0.0)) * L - float(h.get("hz", 0.0)) * z.sum(axis=1)
+        hx = float(h.get("hx", 0.0))
+        for i in range(L) if hx != 0.0 else []:
+            e += -hx * self.ratio(self.flipped([i]))
         return e
 
     def renyi2(self):

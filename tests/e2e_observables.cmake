@@ -57,6 +57,13 @@ ars_run(r obs.ini --output xxz.h5 --set hamiltonian.type=xxz --set hamiltonian.D
 ars_expect_rc(r 0 "sample, open xxz with Marshall sign")
 check_obs(${WORK}/xxz.h5 "sample, open xxz with Marshall sign")
 
+# The XY chain in a field (gamma: parallel pairs flip too) with D and hz: the energy's local
+# estimator against numpy's.
+ars_run(r obs.ini --output xy.h5 --set hamiltonian.type=xxz --set hamiltonian.Delta=0
+        --set hamiltonian.gamma=0.6 --set hamiltonian.hz=0.4 --set hamiltonian.D=0.3)
+ars_expect_rc(r 0 "sample, XY chain in a field")
+check_obs(${WORK}/xy.h5 "sample, XY chain in a field")
+
 ars_run(r obs.ini --output train.h5 --set run.mode=train --set vmc.iterations=4
         --set sampler.n_samples=256 --set vmc.final_samples=1000)
 ars_expect_rc(r 0 "train")

@@ -515,11 +515,58 @@ static void test_bethe_ansatz_long_chains(void **state) {
     assert_true(fabs((open - e_inf) * 1000.0 - (pi - 1.0 - 2.0 * log(2.0))) < 2e-3);
 }
 
+/* The XY chain in a field (xxz with Delta = 0 and gamma): free fermions equal dense
+ * diagonalisation and Lanczos of the operator over every sector (its S^z is not conserved), open
+ * and periodic, even and odd lengths, couplings of both signs; gamma = 1 with J -> -J/2 is the
+ * transverse-field Ising chain of ars_exact_tfim; ars_ham_closed_form takes this path. */
+static void test_xy_free_fermions_equal_diagonalisation(void **state) {
+    (void)state;
+    const double params[][3] = {
+        {1.0, 0.5, 0.3}, {0.7, -0.4, 1.1}, {-1.0, 0.9, -0.6}, {0.5, 1.0, 0.0}, {1.0, 0.2, 2.5}};
+    double worst = 0.0;
+    char what[96];
+    for (int N = 3; N <= 10; N++) {
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            for (size_t k = 0; k < sizeof params / sizeof params[0]; k++) {
+                const ars_ham_preset p = {.type = ARS_HAM_XXZ,
+                                          .J = params[k][0],
+                                          .Delta = 0.0,
+                                          .pbc = pbc,
+                                          .gamma = params[k][1],
+                                          .hz = params[k][2]};
+                ars_ham H;
+                assert_int_equal(ars_ham_init(&H, &p, N, 1), ARS_OK);
+                const char *method = NULL;
+                const double ff = ars_ham_closed_form(&H, ARS_EXACT_ANY_SECTOR, &method);
+                assert_string_equal(method, "free fermions");
+                assert_close(ff, ars_exact_xy(N, p.J, p.gamma, p.hz, pbc), 0.0, "same path");
+                assert_true(isnan(ars_ham_closed_form(&H, 0, &method))); /* no sectors */
+                ars_op *op = ars_ham_operator(&H);
+                assert_non_null(op);
+                const double ref = N <= 8 ? op_dense(op) : op_lanczos(op, ARS_EXACT_ANY_SECTOR);
+                snprintf(what, sizeof what, "N %d pbc %d set %zu", N, pbc, k);
+                assert_close(ff, ref, 1e-10 * fmax(1.0, fabs(ref)), what);
+                worst = fmax(worst, fabs(ff - ref) / fmax(1.0, fabs(ref)));
+                ars_op_free(op);
+                ars_ham_free(&H);
+            }
+            /* The Ising chain: -J Z Z - h X is J' ((1+1) X X) - hz Z rotated, J' = -J/2. */
+            assert_close(ars_exact_xy(N, -0.5 * 1.3, 1.0, 0.8, pbc),
+                         ars_exact_tfim(N, 1.3, 0.8, pbc), 1e-12 * N,
+                         "XY at gamma = 1 is the TFIM");
+        }
+    }
+    print_message("XY chains, 3..10 sites: free fermions vs diagonalisation, max relative "
+                  "|diff| %.2e\n",
+                  worst);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xx_dm_free_fermions_equal_complex_lanczos),
         cmocka_unit_test(test_bethe_ansatz_equals_lanczos_in_every_sector),
         cmocka_unit_test(test_bethe_ansatz_long_chains),
+        cmocka_unit_test(test_xy_free_fermions_equal_diagonalisation),
         cmocka_unit_test(test_free_fermion_tfim_reproduces_published_energies),
         cmocka_unit_test(test_free_fermion_tfim_equals_dense_diagonalisation),
         cmocka_unit_test(test_lanczos_equals_dense_diagonalisation),

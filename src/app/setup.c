@@ -29,7 +29,8 @@ int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
                                   .hx = cfg->ham_hx,
                                   .J_bq = cfg->ham_Jbq,
                                   .terms = &T,
-                                  .dm = cfg->ham_dm};
+                                  .dm = cfg->ham_dm,
+                                  .gamma = cfg->ham_gamma};
         rc = ars_ham_init(H, &p, cfg->size, cfg->two_s);
     } else {
         memset(H, 0, sizeof *H);
@@ -107,9 +108,9 @@ void ars_setup_print_hamiltonian(const ars_ham *H, double exact, const char *met
     } else if (H->type == ARS_HAM_BLBQ) {
         printf(", J_bq %g", H->J_bq);
     }
-    const double extra[4] = {H->dm, H->D, H->hz, H->hx};
-    const char *const extra_name[4] = {"dm", "D", "hz", "hx"};
-    for (int k = 0; k < 4; k++) {
+    const double extra[5] = {H->gamma, H->dm, H->D, H->hz, H->hx};
+    const char *const extra_name[5] = {"gamma", "dm", "D", "hz", "hx"};
+    for (int k = 0; k < 5; k++) {
         if (extra[k] != 0.0) {
             printf(", %s %g", extra_name[k], extra[k]);
         }

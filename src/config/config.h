@@ -43,7 +43,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 63
+#define ARS_CONFIG_NKEYS 64
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -95,6 +95,7 @@ typedef struct ars_config {
     double ham_exact; /* NaN: auto */
     double ham_D, ham_hz, ham_hx, ham_Jbq;
     double ham_dm;
+    double ham_gamma;
     char ham_term[ARS_MAX_TERM_LINES][ARS_TERM_LINE_MAX]; /* the term lines, in order */
     int ham_term_line[ARS_MAX_TERM_LINES];                /* their lines in source; -1: --set */
     int n_ham_terms;

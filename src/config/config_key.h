@@ -76,7 +76,7 @@ typedef struct ars_config_key {
 #define ARS_ARNN_NKEYS 11
 #define ARS_PHASE_NKEYS 7
 #define ARS_SAMPLER_NKEYS 4
-#define ARS_HAM_NKEYS 15
+#define ARS_HAM_NKEYS 16
 #define ARS_VMC_NKEYS 11
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4

@@ -86,6 +86,88 @@ double ars_exact_xx_dm(int N, double J, double dm, double hz, int pbc, int n) {
     return best;
 }
 
+/* One parity sector of the XY ring: momenta k = (2 m + shift) pi / N, m = 0..N-1 (shift 1:
+ * antiperiodic, even parity; 0: periodic, odd parity); the lowest energy with that parity. */
+static double xy_ring_sector(int N, double J, double gamma, double hz, int odd) {
+    double e = hz * N, lam_min = INFINITY;
+    double unpaired[2];
+    int n_unpaired = 0;
+    for (int m = 0; m < N; m++) {
+        const int twice = 2 * m + (odd ? 0 : 1); /* k = twice * pi / N */
+        const double k = twice * PI / N;
+        const double a = 4.0 * J * cos(k) - 2.0 * hz;
+        if (twice % N == 0) { /* k = 0 or pi: its own partner */
+            unpaired[n_unpaired++] = a;
+            continue;
+        }
+        /* Each pair once: the member with k < pi. */
+        if (2 * twice < 2 * N) {
+            const double d = 4.0 * J * gamma * sin(k);
+            const double lam = sqrt(a * a + d * d);
+            e += a - lam;
+            lam_min = fmin(lam_min, lam);
+        }
+    }
+    /* Unpaired modes occupied or not, at most one pair singly occupied (energy +Lambda), with
+     * the sector's parity. */
+    double best = INFINITY;
+    for (unsigned occ = 0; occ < (1u << n_unpaired); occ++) {
+        double add = 0.0;
+        int count = 0;
+        for (int u = 0; u < n_unpaired; u++) {
+            if (occ & (1u << u)) {
+                add += unpaired[u];
+                count++;
+            }
+        }
+        if ((count % 2) != odd) {
+            add += lam_min; /* one pair broken to fix the parity */
+        }
+        best = fmin(best, add);
+    }
+    return e + best;
+}
+
+double ars_exact_xy(int N, double J, double gamma, double hz, int pbc) {
+    ARS_ASSERT(N >= 2, "N %d", N);
+    if (pbc) {
+        return fmin(xy_ring_sector(N, J, gamma, hz, 0), xy_ring_sector(N, J, gamma, hz, 1));
+    }
+    const size_t n2 = 2 * (size_t)N;
+    gsl_matrix *A = gsl_matrix_calloc(n2, n2);
+    gsl_vector *ev = gsl_vector_alloc(n2);
+    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(n2);
+    if (A == NULL || ev == NULL || w == NULL) {
+        gsl_eigen_symm_free(w);
+        gsl_vector_free(ev);
+        gsl_matrix_free(A);
+        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
+        return NAN;
+    }
+    /* M = A - B: diagonal -2 hz, (i, i+1): 2J - 2J gamma, (i+1, i): 2J + 2J gamma. */
+    for (size_t n = 0; n < (size_t)N; n++) {
+        gsl_matrix_set(A, n, N + n, -2.0 * hz);
+        gsl_matrix_set(A, N + n, n, -2.0 * hz);
+        if (n + 1 < (size_t)N) {
+            gsl_matrix_set(A, n, N + n + 1, 2.0 * J * (1.0 - gamma));
+            gsl_matrix_set(A, N + n + 1, n, 2.0 * J * (1.0 - gamma));
+            gsl_matrix_set(A, n + 1, N + n, 2.0 * J * (1.0 + gamma));
+            gsl_matrix_set(A, N + n, n + 1, 2.0 * J * (1.0 + gamma));
+        }
+    }
+    const int threads = exact_threads_begin();
+    gsl_eigen_symm(A, ev, w);
+    exact_threads_end(threads);
+    double e = 0.0;
+    for (size_t i = 0; i < n2; i++) {
+        e -= 0.25 * fabs(gsl_vector_get(ev, i)); /* each Lambda twice, +- */
+    }
+    gsl_eigen_symm_free(w);
+    gsl_vector_free(ev);
+    gsl_matrix_free(A);
+    return e;
+}
+
 double ars_exact_tfim(int N, double J, double h, int pbc) {
     ARS_ASSERT(N >= 2, "N %d", N);
     if (pbc) {

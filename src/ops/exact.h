@@ -102,6 +102,23 @@ double ars_exact_tfim(int N, double J, double h, int pbc);
  * operator (tests/test_exact.c). */
 double ars_exact_xx_dm(int N, double J, double dm, double hz, int pbc, int n);
 
+/* The ground-state energy of the spin-1/2 XY chain in a field, in Pauli units (hamiltonian.h's
+ * xxz with Delta = 0 and gamma):
+ *   H = J sum_nn ((1 + gamma) X X + (1 - gamma) Y Y) - hz sum Z
+ *     = sum_nn [2 J (c+_i c_j + h.c.) + 2 J gamma (c+_i c+_j + h.c.)] - hz sum (2 n_i - 1)
+ * by Jordan-Wigner fermions (Lieb, Schultz and Mattis 1961). Open chain: with A the hopping and
+ * chemical-potential matrix and B the antisymmetric pairing matrix, E0 = -(1/2) sum_k Lambda_k,
+ * Lambda_k the singular values of A - B (the positive eigenvalues of [[0, A-B], [(A-B)^T, 0]],
+ * gsl_eigen_symm). Ring: the wrap bond makes the fermions antiperiodic in the even-parity sector
+ * (k = (2m+1) pi / N) and periodic in the odd one (k = 2 pi m / N); the pairs (k, -k) have
+ * Lambda_k = sqrt((4 J cos k - 2 hz)^2 + (4 J gamma sin k)^2) and vacuum energy
+ * a_k - Lambda_k (a_k = 4 J cos k - 2 hz), the unpaired k = 0, pi the energy a_k when occupied;
+ * each sector's lowest state of its parity (a quasiparticle or an unpaired mode added where the
+ * vacuum has the wrong one), plus hz N, and E0 the lower sector. gamma = 1, J -> -J/2 is the
+ * transverse-field Ising chain. Checked against Lanczos and dense diagonalisation for N = 3..10,
+ * open and periodic, couplings of both signs, and against ars_exact_tfim (tests/test_exact.c). */
+double ars_exact_xy(int N, double J, double gamma, double hz, int pbc);
+
 /* The states ars_exact_lanczos would work through for two_m (summed over the spaces), and the
  * largest single space into *largest (may be NULL); 0 if two_m is not a sector of op. */
 size_t ars_exact_lanczos_states(const ars_op *op, int two_m, size_t *largest);

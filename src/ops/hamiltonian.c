@@ -20,7 +20,7 @@ const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS] = {
     {"pbc", 1, offsetof(ars_ham, pbc)},     {"marshall_sign", 1, offsetof(ars_ham, marshall_sign)},
     {"D", 0, offsetof(ars_ham, D)},         {"hz", 0, offsetof(ars_ham, hz)},
     {"hx", 0, offsetof(ars_ham, hx)},       {"J_bq", 0, offsetof(ars_ham, J_bq)},
-    {"dm", 0, offsetof(ars_ham, dm)},
+    {"dm", 0, offsetof(ars_ham, dm)},       {"gamma", 0, offsetof(ars_ham, gamma)},
 };
 
 static const char *const type_names[ARS_HAM_N_TYPES] = {"tfim", "xxz",  "heisenberg",
@@ -87,13 +87,20 @@ static int check_preset(const ars_ham_preset *p, int size, int two_s, const char
                        "other DM terms with type = terms",
                        name);
     }
-    const double c[] = {p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq, p->dm};
+    if (p->gamma != 0.0 && type != ARS_HAM_XXZ) {
+        return ARS_ERR(ARS_STATUS_ECONFIG,
+                       "[hamiltonian] gamma belongs to xxz (got type %s); write other "
+                       "anisotropic bonds with type = terms",
+                       name);
+    }
+    const double c[] = {p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq, p->dm, p->gamma};
     for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
         if (!isfinite(c[k])) {
             return ARS_ERR(ARS_STATUS_ECONFIG,
                            "[hamiltonian] couplings must be finite (got J %g, h %g, Delta %g, J2 "
-                           "%g, D %g, hz %g, hx %g, J_bq %g, dm %g)",
-                           p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq, p->dm);
+                           "%g, D %g, hz %g, hx %g, J_bq %g, dm %g, gamma %g)",
+                           p->J, p->h, p->Delta, p->J2, p->D, p->hz, p->hx, p->J_bq, p->dm,
+                           p->gamma);
         }
     }
     if (type == ARS_HAM_TERMS && (p->terms == NULL || p->terms->n == 0)) {
@@ -133,6 +140,7 @@ int ars_ham_init(ars_ham *H, const ars_ham_preset *preset, int size, int two_s) 
         case ARS_HAM_XXZ:
             H->Delta = preset->Delta;
             H->dm = preset->dm;
+            H->gamma = preset->gamma;
             break;
         case ARS_HAM_HEISENBERG:
         case ARS_HAM_J1J2:
@@ -207,8 +215,9 @@ int ars_ham_term_list(const ars_ham *H, ars_terms *T) {
         case ARS_HAM_XXZ:
         case ARS_HAM_HEISENBERG:
         case ARS_HAM_BLBQ:
-            rc = add_bond(T, H->J, x, x, 1, what);
-            rc = rc != ARS_OK ? rc : add_bond(T, H->J, y, y, 1, what);
+            /* (1 +- 0) J is J: gamma = 0 keeps the bits of the isotropic bonds. */
+            rc = add_bond(T, H->J * (1.0 + H->gamma), x, x, 1, what);
+            rc = rc != ARS_OK ? rc : add_bond(T, H->J * (1.0 - H->gamma), y, y, 1, what);
             rc = rc != ARS_OK ? rc : add_bond(T, H->J * H->Delta, z, z, 1, what);
             if (H->dm != 0.0) { /* dm (x y - y x): imaginary elements (docs/phase.md) */
                 rc = rc != ARS_OK ? rc : add_bond(T, H->dm, x, y, 1, what);
@@ -270,6 +279,14 @@ double ars_ham_closed_form(const ars_ham *H, int two_m, const char **method) {
         *method = "free fermions";
         return ars_exact_tfim(H->size, H->J, H->h, H->pbc);
     }
+    if (H->type == ARS_HAM_XXZ && H->two_s == 1 && H->Delta == 0.0 && H->hx == 0.0 &&
+        H->gamma != 0.0) {
+        if (H->dm != 0.0 || !any) {
+            return NAN; /* no S^z sectors; the XY chain with DM is left to Lanczos */
+        }
+        *method = "free fermions";
+        return ars_exact_xy(H->size, H->J, H->gamma, H->hz, H->pbc) + H->D * H->size;
+    }
     if (H->type == ARS_HAM_XXZ && H->two_s == 1 && H->Delta == 0.0 && H->hx == 0.0) {
         /* The XX chain with DM and hz: free fermions (D Z Z on one site is the constant D). */
         *method = "free fermions";
@@ -278,6 +295,7 @@ double ars_ham_closed_form(const ars_ham *H, int two_m, const char **method) {
         return ars_exact_xx_dm(H->size, H->J, H->dm, H->hz, H->pbc, n) + H->D * H->size;
     }
     const int xxx = H->two_s == 1 && H->Delta == 1.0 && H->dm == 0.0 && H->hx == 0.0 &&
+                    H->gamma == 0.0 &&
                     (H->type == ARS_HAM_XXZ || H->type == ARS_HAM_HEISENBERG ||
                      (H->type == ARS_HAM_J1J2 && H->J2 == 0.0));
     if (xxx && H->J != 0.0 && (!any || H->hz == 0.0) && (!H->pbc || H->size >= 3)) {

@@ -10,7 +10,7 @@
  * i = 0..L-2, plus (L-1, 0) when pbc; next-nearest neighbours (i, i+2) likewise.
  *
  *   tfim        H = -J sum_nn Z_i Z_j - h sum_i X_i                       (spin 1/2)
- *   xxz         H =  J sum_nn (x_i x_j + y_i y_j + Delta z_i z_j)
+ *   xxz         H =  J sum_nn ((1 + gamma) x_i x_j + (1 - gamma) y_i y_j + Delta z_i z_j)
  *                 + dm sum_nn (x_i y_j - y_i x_j) + F                    (dm:
  * Dzyaloshinskii-Moriya) heisenberg  xxz with Delta = 1 j1j2        H =  J sum_nn s_i.s_j + J2
  * sum_nnn s_i.s_j + F blbq        H =  J sum_nn S_i.S_j + J_bq sum_nn (S_i.S_j)^2 + F      (spin >=
@@ -54,7 +54,8 @@ typedef struct ars_ham_preset {
     int pbc, marshall_sign;
     double D, hz, hx, J_bq;
     const ars_terms *terms;
-    double dm; /* xxz and heisenberg: the Dzyaloshinskii-Moriya coupling */
+    double dm;    /* xxz and heisenberg: the Dzyaloshinskii-Moriya coupling */
+    double gamma; /* xxz: the XY anisotropy */
 } ars_ham_preset;
 
 typedef struct ars_ham {
@@ -70,6 +71,7 @@ typedef struct ars_ham {
     double D, hz, hx; /* single-ion anisotropy and fields (xxz, heisenberg, j1j2, blbq); else 0 */
     double J_bq;      /* blbq biquadratic coupling; else 0 */
     double dm;        /* xxz, heisenberg: dm (x_i y_j - y_i x_j) per bond; else 0 */
+    double gamma;     /* xxz: x x and y y bonds J (1 + gamma), J (1 - gamma); else 0 */
     ars_terms *terms; /* type = terms: the list (owned); NULL for the presets */
 } ars_ham;
 
@@ -81,7 +83,7 @@ typedef struct ars_ham_field {
     int is_int;
     size_t offset;
 } ars_ham_field;
-#define ARS_HAM_N_FIELDS 11
+#define ARS_HAM_N_FIELDS 12
 extern const ars_ham_field ars_ham_fields[ARS_HAM_N_FIELDS];
 
 /* Config-file name of a type ("tfim", "xxz", "heisenberg", "j1j2", "blbq", "terms"); NULL if

@@ -62,6 +62,9 @@ const ars_config_key ars_ham_keys[ARS_HAM_NKEYS] = {
     HAM_DKEY("dm", ham_dm, "0.0",
              "Dzyaloshinskii-Moriya coupling dm sum_nn (x_i y_j - y_i x_j) (xxz, heisenberg; "
              "complex: needs [phase])"),
+    HAM_DKEY("gamma", ham_gamma, "0.0",
+             "XY anisotropy: xxz becomes J sum ((1 + gamma) x x + (1 - gamma) y y + Delta z z) "
+             "(xxz only; does not conserve total Sz unless 0)"),
     {.section = "hamiltonian",
      .key = "term",
      .type = ARS_KEY_LINES,
@@ -140,6 +143,19 @@ static int check_terms(const ars_config *c) {
 }
 
 int ars_ham_config_check(const ars_config *c) {
+    if (c->ham_gamma != 0.0 && c->ham_type != ARS_HAM_XXZ) {
+        return ars_ini_error(ars_config_key_where(c, "hamiltonian", "gamma"),
+                             "[hamiltonian] gamma: the XY anisotropy belongs to type = xxz (got "
+                             "type = %s); write other anisotropic bonds with type = terms",
+                             ars_ham_type_name((ars_ham_type)c->ham_type));
+    }
+    if (c->ham_dm != 0.0 && c->ham_type != ARS_HAM_XXZ && c->ham_type != ARS_HAM_HEISENBERG) {
+        return ars_ini_error(ars_config_key_where(c, "hamiltonian", "dm"),
+                             "[hamiltonian] dm: the Dzyaloshinskii-Moriya term belongs to type = "
+                             "xxz or heisenberg (got type = %s); write other DM terms with type "
+                             "= terms",
+                             ars_ham_type_name((ars_ham_type)c->ham_type));
+    }
     const int terms_given = c->n_ham_terms > 0 || c->ham_terms_file[0] != '\0';
     if (terms_given && c->ham_type != ARS_HAM_TERMS) {
         return ars_ini_error(
