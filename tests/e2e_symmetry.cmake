@@ -78,26 +78,32 @@ final_samples = 512
 [observables]
 names = sx, xx_correlation, energy
 ")
-ars_run(r train.ini --quiet --threads 1 --output t1.h5)
-ars_expect_rc(r 0 "training, 1 thread")
-ars_run(r train.ini --quiet --threads 2 --output t2.h5)
-ars_expect_rc(r 0 "training, 2 threads")
 set(same /variables /optimizer /samples /log_prob /observables /vmc/energy /vmc/energy_error
          /vmc/grad_norm /vmc/distinct_fraction)
-ars_h5same(${WORK}/t1.h5 ${WORK}/t2.h5 "training with 1 and 2 threads" ${same})
-ars_run(r train.ini --quiet --output tr.h5 --set vmc.iterations=8)
-ars_expect_rc(r 0 "8 iterations")
-ars_run(r train.ini --quiet --output tr.h5 --resume)
-ars_expect_rc(r 0 "--resume to 16")
-ars_h5same(${WORK}/t1.h5 ${WORK}/tr.h5 "8 iterations + --resume to 16 vs 16" ${same})
-check_output(${WORK}/t1.h5 "the trained state")
-# Its observables (sx, xx_correlation, energy of the symmetrised state in the sector) against the
-# independent numpy recomputation from /samples (scripts/obs_ref.py through arnn_ref.py).
-execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/t1.h5
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
-    ars_fail("obs_ref.py on the trained state (${rc}):\n${out}${err}")
-endif()
+# train_checks(TAG HALF WHAT ARGS...): train.ini with ARGS on 1 and 2 threads (TAG1.h5, TAG2.h5)
+# and as HALF iterations + --resume (TAGr.h5), all bitwise the same; /log_prob and the
+# observables (sx, xx_correlation, energy of the symmetrised state) against numpy
+# (scripts/check_output.py and scripts/obs_ref.py through arnn_ref.py).
+function(train_checks tag half what)
+    ars_run(r train.ini --quiet --threads 1 --output ${tag}1.h5 ${ARGN})
+    ars_expect_rc(r 0 "${what}, 1 thread")
+    ars_run(r train.ini --quiet --threads 2 --output ${tag}2.h5 ${ARGN})
+    ars_expect_rc(r 0 "${what}, 2 threads")
+    ars_h5same(${WORK}/${tag}1.h5 ${WORK}/${tag}2.h5 "${what} with 1 and 2 threads" ${same})
+    ars_run(r train.ini --quiet --output ${tag}r.h5 ${ARGN} --set vmc.iterations=${half})
+    ars_expect_rc(r 0 "${what}, ${half} iterations")
+    ars_run(r train.ini --quiet --output ${tag}r.h5 ${ARGN} --resume)
+    ars_expect_rc(r 0 "${what}, --resume")
+    ars_h5same(${WORK}/${tag}1.h5 ${WORK}/${tag}r.h5 "${what}: ${half} iterations + --resume"
+               ${same})
+    check_output(${WORK}/${tag}1.h5 "${what}")
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/${tag}1.h5
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
+        ars_fail("obs_ref.py on ${what} (${rc}):\n${out}${err}")
+    endif()
+endfunction()
+train_checks(t 8 "training with both symmetries")
 py_check(${WORK}/t1.h5 "
 ref = f['reference/energy'][()]
 assert abs(ref - (-18.0617854180)) < 1e-8, 'reference %r' % ref
@@ -121,22 +127,7 @@ endif()
 #     the file records the canonical name.
 set(trans --set "model.symmetrize=translation, reflection, spin_flip" --set vmc.iterations=6
           --set vmc.checkpoint_every=2)
-ars_run(r train.ini --quiet --threads 1 --output x1.h5 ${trans})
-ars_expect_rc(r 0 "translation training, 1 thread")
-ars_run(r train.ini --quiet --threads 2 --output x2.h5 ${trans})
-ars_expect_rc(r 0 "translation training, 2 threads")
-ars_h5same(${WORK}/x1.h5 ${WORK}/x2.h5 "translation training with 1 and 2 threads" ${same})
-ars_run(r train.ini --quiet --output xr.h5 ${trans} --set vmc.iterations=3)
-ars_expect_rc(r 0 "translation, 3 iterations")
-ars_run(r train.ini --quiet --output xr.h5 ${trans} --resume)
-ars_expect_rc(r 0 "translation, --resume to 6")
-ars_h5same(${WORK}/x1.h5 ${WORK}/xr.h5 "translation: 3 iterations + --resume to 6 vs 6" ${same})
-check_output(${WORK}/x1.h5 "the translation-symmetric state")
-execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/x1.h5
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
-    ars_fail("obs_ref.py on the translation-symmetric state (${rc}):\n${out}${err}")
-endif()
+train_checks(x 3 "translation training" ${trans})
 py_check(${WORK}/x1.h5 "
 assert f['model'].attrs['symmetrize'] == 'spin_flip, reflection, translation', f['model'].attrs['symmetrize']
 print('OK')" "the translation file's symmetrize attribute")

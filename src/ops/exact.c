@@ -86,6 +86,46 @@ double ars_exact_xx_dm(int N, double J, double dm, double hz, int pbc, int n) {
     return best;
 }
 
+/* The 2N x 2N symmetric matrix [[0, M], [M^T, 0]] of a free-fermion chain (its eigenvalues are
+ * +- the singular values of the N x N matrix M), zeroed; NULL (reported) if memory runs out. */
+static gsl_matrix *bdg_alloc(int N) {
+    gsl_matrix *A = gsl_matrix_calloc(2 * (size_t)N, 2 * (size_t)N);
+    if (A == NULL) {
+        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
+    }
+    return A;
+}
+
+/* M_ij = m in the matrix of bdg_alloc. */
+static void bdg_set(gsl_matrix *A, int N, size_t i, size_t j, double m) {
+    gsl_matrix_set(A, i, (size_t)N + j, m);
+    gsl_matrix_set(A, (size_t)N + j, i, m);
+}
+
+/* Sum of |eigenvalues| of A (gsl_eigen_symm, to absolute accuracy eps |M|); frees A. NaN
+ * (reported) if memory runs out. */
+static double bdg_abs_eigen_sum(gsl_matrix *A, int N) {
+    const size_t n2 = A->size1;
+    gsl_vector *ev = gsl_vector_alloc(n2);
+    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(n2);
+    double sum = NAN;
+    if (ev == NULL || w == NULL) {
+        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
+    } else {
+        const int threads = exact_threads_begin();
+        gsl_eigen_symm(A, ev, w);
+        exact_threads_end(threads);
+        sum = 0.0;
+        for (size_t i = 0; i < n2; i++) {
+            sum += fabs(gsl_vector_get(ev, i));
+        }
+    }
+    gsl_eigen_symm_free(w);
+    gsl_vector_free(ev);
+    gsl_matrix_free(A);
+    return sum;
+}
+
 /* One parity sector of the XY ring: momenta k = (2 m + shift) pi / N, m = 0..N-1 (shift 1:
  * antiperiodic, even parity; 0: periodic, odd parity); the lowest energy with that parity. */
 static double xy_ring_sector(int N, double J, double gamma, double hz, int odd) {
@@ -133,39 +173,19 @@ double ars_exact_xy(int N, double J, double gamma, double hz, int pbc) {
     if (pbc) {
         return fmin(xy_ring_sector(N, J, gamma, hz, 0), xy_ring_sector(N, J, gamma, hz, 1));
     }
-    const size_t n2 = 2 * (size_t)N;
-    gsl_matrix *A = gsl_matrix_calloc(n2, n2);
-    gsl_vector *ev = gsl_vector_alloc(n2);
-    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(n2);
-    if (A == NULL || ev == NULL || w == NULL) {
-        gsl_eigen_symm_free(w);
-        gsl_vector_free(ev);
-        gsl_matrix_free(A);
-        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
+    /* M = A - B: diagonal -2 hz, (i, i+1): 2J - 2J gamma, (i+1, i): 2J + 2J gamma. */
+    gsl_matrix *A = bdg_alloc(N);
+    if (A == NULL) {
         return NAN;
     }
-    /* M = A - B: diagonal -2 hz, (i, i+1): 2J - 2J gamma, (i+1, i): 2J + 2J gamma. */
     for (size_t n = 0; n < (size_t)N; n++) {
-        gsl_matrix_set(A, n, N + n, -2.0 * hz);
-        gsl_matrix_set(A, N + n, n, -2.0 * hz);
+        bdg_set(A, N, n, n, -2.0 * hz);
         if (n + 1 < (size_t)N) {
-            gsl_matrix_set(A, n, N + n + 1, 2.0 * J * (1.0 - gamma));
-            gsl_matrix_set(A, N + n + 1, n, 2.0 * J * (1.0 - gamma));
-            gsl_matrix_set(A, n + 1, N + n, 2.0 * J * (1.0 + gamma));
-            gsl_matrix_set(A, N + n, n + 1, 2.0 * J * (1.0 + gamma));
+            bdg_set(A, N, n, n + 1, 2.0 * J * (1.0 - gamma));
+            bdg_set(A, N, n + 1, n, 2.0 * J * (1.0 + gamma));
         }
     }
-    const int threads = exact_threads_begin();
-    gsl_eigen_symm(A, ev, w);
-    exact_threads_end(threads);
-    double e = 0.0;
-    for (size_t i = 0; i < n2; i++) {
-        e -= 0.25 * fabs(gsl_vector_get(ev, i)); /* each Lambda twice, +- */
-    }
-    gsl_eigen_symm_free(w);
-    gsl_vector_free(ev);
-    gsl_matrix_free(A);
-    return e;
+    return -0.25 * bdg_abs_eigen_sum(A, N); /* each Lambda twice, +- */
 }
 
 double ars_exact_tfim(int N, double J, double h, int pbc) {
@@ -184,37 +204,18 @@ double ars_exact_tfim(int N, double J, double h, int pbc) {
         }
         return e;
     }
-    const size_t n2 = 2 * (size_t)N;
-    gsl_matrix *A = gsl_matrix_calloc(n2, n2);
-    gsl_vector *ev = gsl_vector_alloc(n2);
-    gsl_eigen_symm_workspace *w = gsl_eigen_symm_alloc(n2);
-    if (A == NULL || ev == NULL || w == NULL) {
-        gsl_eigen_symm_free(w);
-        gsl_vector_free(ev);
-        gsl_matrix_free(A);
-        ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
+    /* [[0, M], [M^T, 0]], M_nn = h, M_{n,n+1} = J. */
+    gsl_matrix *A = bdg_alloc(N);
+    if (A == NULL) {
         return NAN;
     }
-    /* [[0, M], [M^T, 0]], M_nn = h, M_{n,n+1} = J. */
     for (size_t n = 0; n < (size_t)N; n++) {
-        gsl_matrix_set(A, n, N + n, h);
-        gsl_matrix_set(A, N + n, n, h);
+        bdg_set(A, N, n, n, h);
         if (n + 1 < (size_t)N) {
-            gsl_matrix_set(A, n, N + n + 1, J);
-            gsl_matrix_set(A, N + n + 1, n, J);
+            bdg_set(A, N, n, n + 1, J);
         }
     }
-    const int threads = exact_threads_begin();
-    gsl_eigen_symm(A, ev, w);
-    exact_threads_end(threads);
-    double e = 0.0;
-    for (size_t i = 0; i < n2; i++) {
-        e -= 0.5 * fabs(gsl_vector_get(ev, i));
-    }
-    gsl_eigen_symm_free(w);
-    gsl_vector_free(ev);
-    gsl_matrix_free(A);
-    return e;
+    return -0.5 * bdg_abs_eigen_sum(A, N);
 }
 
 /* ---- spaces: states and their O(1) ranks ------------------------------------------------- */
