@@ -127,7 +127,7 @@ endif()
 #     the file records the canonical name.
 set(trans_sym "translation, reflection, spin_flip")
 set(trans_name "spin_flip, reflection, translation")
-set(trans_iters 6)
+set(trans_iters 4)
 if(SANITIZED) # the same code with |G| = 10 and fewer iterations (CI time)
     set(trans_sym "translation")
     set(trans_name "translation")
