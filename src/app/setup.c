@@ -253,11 +253,10 @@ static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phas
                "network's %zu parameters (they do not depend on the length)",
                cfg->init, fsize, cfg->size, net->n_params);
         if (phase != NULL && has) {
-            printf(" and the phase network's %zu%s", phase->n_params,
-                   phase->beta != NULL ? ", its site phases repeated with period " : "");
-            if (phase->beta != NULL) {
-                printf("%d", fsize);
-            }
+            printf(" and the phase network's %zu", phase->n_params);
+        }
+        if (phase != NULL && has && phase->beta != NULL) {
+            printf(", its site phases repeated with period %d", fsize);
         }
         printf("\n");
     }

@@ -521,21 +521,28 @@ static int check_phase_arch(hid_t d, const char *path, const ars_phase *ph) {
     return ARS_OK;
 }
 
+/* The chain length of an open file (/hilbert attribute size) into *size. */
+static int file_chain_size(hid_t file, const char *path, int64_t *size) {
+    hid_t h = H5Lexists(file, "hilbert", H5P_DEFAULT) > 0 ? H5Gopen2(file, "hilbert", H5P_DEFAULT)
+                                                          : H5I_INVALID_HID;
+    const int bad =
+        h < 0 || ars_h5_attr_read_i64(h, "size", size, 1) != 0 || *size < 1 || *size > INT_MAX;
+    if (h >= 0) {
+        H5Gclose(h);
+    }
+    return bad ? ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid",
+                         path)
+               : ARS_OK;
+}
+
 /* The site phases beta [size, local_size] into out. From a chain of another length L_f (size
  * transfer) they repeat with period L_f, beta[t] = beta_f[t mod L_f]: exact for every pattern
  * whose period divides L_f (the Marshall sign from an even L_f); the conv layers do not depend
  * on the length. */
 static int load_site_phases(hid_t file, const char *path, const ars_phase_arch *a, double *out) {
-    int64_t fsize = a->size;
-    hid_t h = H5Lexists(file, "hilbert", H5P_DEFAULT) > 0 ? H5Gopen2(file, "hilbert", H5P_DEFAULT)
-                                                          : H5I_INVALID_HID;
-    const int bad = h < 0 || ars_h5_attr_read_i64(h, "size", &fsize, 1) != 0 || fsize < 1;
-    if (h >= 0) {
-        H5Gclose(h);
-    }
-    if (bad) {
-        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid",
-                       path);
+    int64_t fsize = 0;
+    if (file_chain_size(file, path, &fsize) != ARS_OK) {
+        return ARS_STATUS_EINPUT;
     }
     const size_t D = (size_t)a->local_size;
     double *fb = malloc((size_t)fsize * D * sizeof *fb);
@@ -980,19 +987,12 @@ static int read_size(const char *path, int *size) {
         return ARS_STATUS_EINPUT;
     }
     int64_t n = 0;
-    hid_t h = H5Lexists(file, "hilbert", H5P_DEFAULT) > 0 ? H5Gopen2(file, "hilbert", H5P_DEFAULT)
-                                                          : H5I_INVALID_HID;
-    const int bad = h < 0 || ars_h5_attr_read_i64(h, "size", &n, 1) != 0 || n < 1 || n > INT_MAX;
-    if (h >= 0) {
-        H5Gclose(h);
-    }
+    const int rc = file_chain_size(file, path, &n);
     H5Fclose(file);
-    if (bad) {
-        return ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid",
-                       path);
+    if (rc == ARS_OK) {
+        *size = (int)n;
     }
-    *size = (int)n;
-    return ARS_OK;
+    return rc;
 }
 
 int ars_io_read_size(const char *path, int *size) {
