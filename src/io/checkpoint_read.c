@@ -530,9 +530,11 @@ static int file_chain_size(hid_t file, const char *path, int64_t *size) {
     if (h >= 0) {
         H5Gclose(h);
     }
-    return bad ? ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid",
-                         path)
-               : ARS_OK;
+    if (bad) {
+        ARS_ERR(ARS_STATUS_EINPUT, "'%s': /hilbert attribute 'size' is missing or invalid", path);
+        return ARS_STATUS_EINPUT;
+    }
+    return ARS_OK;
 }
 
 /* The site phases beta [size, local_size] into out. From a chain of another length L_f (size
