@@ -8,7 +8,8 @@ Usage: check_varbench.py VARBENCH FILE.h5 WORKDIR
    /variables, the wall time summed over /vmc/seconds;
  - the training log's reference is the Bethe ansatz energy of the 8-site ring, which must be
    the literature value E0 = -3.651093408937 J (spin units), -14.604373635748 in Pauli units;
- - the table row has varbench's seven columns and names Heisenberg/chain_8_P.md;
+ - the table has varbench's header (Energy | Sigma | Energy Variance | DOF | Einf | Method |
+   Reference, as in the dataset's Heisenberg/chain_20_P.md) and names Heisenberg/chain_8_P.md;
  - a run without its final estimate (final_* attributes removed) falls back to the last
    iteration and says so; a file without /vmc exits 2 with one line on stderr.
 """
@@ -69,6 +70,11 @@ def main():
 
     r = run(varbench, path, "--method", "my method", "--reference", "my ref")
     table = [ln for ln in r.stdout.splitlines() if ln.startswith("|")]
+    # The header of the dataset's files (varbench/varbench, Heisenberg/chain_20_P.md), cells
+    # compared without their padding.
+    varbench_header = ["Energy", "Sigma", "Energy Variance", "DOF", "Einf", "Method", "Reference"]
+    if [c.strip() for c in table[0].strip("|").split("|")] != varbench_header:
+        fail("the header is not varbench's: %r" % table[0])
     cells = [c.strip() for c in table[2].strip("|").split("|")]
     if r.returncode != 0 or len(cells) != 7 or cells[3] != str(n) or cells[4] != "0" or \
             cells[5] != "my method" or cells[6] != "my ref" or \
