@@ -4,7 +4,8 @@
 # A file that cannot hold that line (empty or binary) has it in a side file NAME.expect instead.
 # No output file is created, neither the default out/NAME.h5 nor an explicit --output, and an
 # existing output file is left byte-identical. Cases too large for the repository (an overlong
-# line, a file over 1 MiB) and an HDF5 file given as config are made here.
+# line, a file over 1 MiB) and an HDF5 file given as config are made here. Under the sanitizers
+# each file runs once (the default output), in the normal build three times.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
 # A good output file that the failing runs below must not touch.
@@ -29,6 +30,12 @@ function(check_refused name regex)
     ars_files_in(files ${dir})
     if(NOT files STREQUAL name)
         ars_fail("${name}: the failed run left files behind: ${files}")
+    endif()
+
+    # Under the sanitizers one run per file covers the error path's memory use; 2 and 3 (the
+    # same path with another output) run in the normal build.
+    if(SANITIZED)
+        return()
     endif()
 
     # 2. With an explicit --output in an empty scratch folder: nothing appears there.

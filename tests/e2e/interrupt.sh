@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The body of e2e_interrupt (see tests/e2e_interrupt.cmake): signals, killed jobs and backups.
 # Usage: interrupt.sh ARSAMPLER WORK SRC [ITERATIONS [SLOW_SAMPLES]]
-# The defaults (400 training iterations, 8192 samples per iteration of the slow run) make the
-# runs long enough to interrupt in a Release build; sanitized builds, 10-20 times slower per
-# iteration, pass less so that the same points are tested in about the same time.
+# The defaults (150 training iterations, 8192 samples per iteration of the slow run) make the
+# runs long enough to interrupt in a Release build (the signals land after 10-30 iterations);
+# sanitized builds, 10-20 times slower per iteration, pass less so that the same points are
+# tested in about the same time.
 set -u
 ARS=$1
 WORK=$2
 SRC=$3
-ITS=${4:-400}
+ITS=${4:-150}
 SLOW_SAMPLES=${5:-8192}
 H5SAME="/usr/bin/python3 $SRC/tests/e2e/h5same.py"
 cd "$WORK" || exit 1
@@ -63,7 +64,7 @@ for sig in TERM INT; do
     "$ARS" train.ini -q --output "$sig.h5" > "$sig.out" 2> "$sig.err" &
     pid=$!
     wait_for "$sig.h5"
-    sleep 0.3
+    sleep 0.15
     kill -"$sig" "$pid"
     wait "$pid"
     rc=$?
