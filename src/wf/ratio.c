@@ -3,6 +3,7 @@
  */
 #include "wf/ratio.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,26 +16,34 @@
  * copy ran 2x slower). */
 #define RATIO_WINDOW_BATCH 240
 
+/* Batches per sorted group of windows (ratio_flush). */
+#ifndef RATIO_SORT_BATCHES
+#define RATIO_SORT_BATCHES 8
+#endif
+
 /* Largest local dimension (spin 63). */
 #define RATIO_MAX_D 128
 
-/* One pending window: change `change` of sample `b`; window position u is chain site a + u;
- * the terms at window positions lo..hi are the segment's. */
+/* One window: segment [a + lo, a + hi] of change `change` of sample `b`; window position u is
+ * chain site a + u. */
 typedef struct ratio_window {
     int change, b, a, lo, hi;
     int m0; /* sector: the value sum of the changed configuration before site a */
 } ratio_window;
 
-/* Windows waiting for a batch: queue 0 holds the interior ones (a > 0, so lo = R), queue 1
- * those that start at site 0 (lo = p <= R). Each batch recomputes positions >= min lo only. */
-typedef struct ratio_queue {
+/* The windows of one batch of the window network. A batch recomputes positions >= its least lo
+ * only, so the windows of a call are sorted by (lo, hi) before they are cut into batches: the
+ * windows that start at site 0 (lo = p <= R) then share their first sites, and a batch computes
+ * little more than its windows' own segments. */
+typedef struct ratio_batch {
     uint8_t *cfg;      /* (nw_cap, W) window configurations */
     ratio_window *rec; /* (nw_cap) */
     int n;
-} ratio_queue;
+} ratio_batch;
 
 struct ars_ratio_ws {
     int B, L, D, R, W, max_changes, max_sites, nw_cap;
+    int rec_cap;       /* windows of one call: B max_changes max_sites */
     int B_used;        /* samples of the current prepare (the batch stride of ws->full) */
     ars_arch arch;     /* the architecture the workspace was sized for */
     ars_arnn net_win;  /* non-owning view of the network with hilbert.size = W */
@@ -47,7 +56,12 @@ struct ars_ratio_ws {
     double *ctx;       /* (B, L, Cs) every layer's input in the full pass, sample-major */
     int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
     double *acc;                            /* (nw_cap) per-window sums */
-    ratio_queue q[2];
+    ratio_batch bat;
+    ratio_window *rec; /* (rec_cap) the call's windows, in the order of their changes */
+    double *contrib;   /* (rec_cap) each window's sum of new minus old terms */
+    int *order, *tmp;  /* (rec_cap) the windows sorted by (lo, hi); scratch of the sort */
+    int *count;        /* (W + 1) counting-sort bins */
+    int n_rec;
     ars_hilbert hil; /* the chain's, with its sector */
     int *pre;        /* (B, L) sector: value sum of the sample before site t */
     int G;           /* order of the symmetry group (1: none) */
@@ -136,8 +150,10 @@ size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_s
            G * (size_t)B * (size_t)max_changes * per_change + G * sizeof(double) +
            (size_t)B * (size_t)L * (sizeof(int) + (G > 1)) +
            (size_t)B * (size_t)L * sizeof(double) * (1 + (size_t)ctx_width) +
-           2 * (size_t)cap * ((size_t)W + sizeof(ratio_window) + sizeof(double)) +
-           sizeof(ars_ratio_ws);
+           (size_t)cap * ((size_t)W + sizeof(ratio_window) + sizeof(double)) +
+           (size_t)B * (size_t)max_changes * (size_t)max_sites *
+               (sizeof(ratio_window) + sizeof(double) + 2 * sizeof(int)) +
+           ((size_t)W + 1) * sizeof(int) + sizeof(ars_ratio_ws);
 }
 
 ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, int max_sites) {
@@ -200,12 +216,19 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
         }
     }
     ARS_ASSERT(ws->nw_cap >= 1 && ws->W >= 1, "window batch %d, length %d", ws->nw_cap, ws->W);
-    for (int k = 0; k < 2; k++) {
-        ws->q[k].cfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
-        ws->q[k].rec = malloc((size_t)ws->nw_cap * sizeof *ws->q[k].rec);
-        if (ws->q[k].cfg == NULL || ws->q[k].rec == NULL) {
-            goto fail;
-        }
+    ws->bat.cfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
+    ws->bat.rec = malloc((size_t)ws->nw_cap * sizeof *ws->bat.rec);
+    const size_t rc = (size_t)B * (size_t)max_changes * (size_t)max_sites + 1;
+    ARS_ASSERT(rc <= INT_MAX, "%zu windows per call", rc);
+    ws->rec_cap = (int)rc;
+    ws->rec = malloc(rc * sizeof *ws->rec);
+    ws->contrib = malloc(rc * sizeof *ws->contrib);
+    ws->order = malloc(rc * sizeof *ws->order);
+    ws->tmp = malloc(rc * sizeof *ws->tmp);
+    ws->count = malloc(((size_t)ws->W + 1) * sizeof *ws->count);
+    if (ws->bat.cfg == NULL || ws->bat.rec == NULL || ws->rec == NULL || ws->contrib == NULL ||
+        ws->order == NULL || ws->tmp == NULL || ws->count == NULL) {
+        goto fail;
     }
     return ws;
 fail:
@@ -231,10 +254,13 @@ void ars_ratio_ws_free(ars_ratio_ws *ws) {
     free(ws->glp);
     free(ws->gdlog);
     free(ws->gx);
-    for (int k = 0; k < 2; k++) {
-        free(ws->q[k].cfg);
-        free(ws->q[k].rec);
-    }
+    free(ws->bat.cfg);
+    free(ws->bat.rec);
+    free(ws->rec);
+    free(ws->contrib);
+    free(ws->order);
+    free(ws->tmp);
+    free(ws->count);
     free(ws);
 }
 
@@ -276,24 +302,25 @@ static void ratio_context(ars_ratio_ws *ws, int B) {
  * chain site r->a + u) instead of recomputed. Outputs at u >= t0 are then those of
  * ars_arnn_forward on the window, which this follows step by step (encode, conv, activation,
  * head; same kernels, same order). */
-static void ratio_window_forward(ars_ratio_ws *ws, const ratio_queue *q, int t0, int Lc) {
+static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0, int Lc) {
     const ars_arnn *net = &ws->net_win;
     const ars_arch *arch = &net->arch;
     const int nw = q->n, W = ws->W, n = arch->layers, L = ws->L, Cs = ws->ctx_width, D = ws->D;
     ars_arnn_ws *win = ws->win;
-    /* Window by window: the destination lines of one window are the next one's too. */
-    for (int w = 0; w < nw; w++) {
-        const ratio_window *r = &q->rec[w];
-        const double *row = ws->ctx + ((size_t)r->b * L + r->a) * Cs;
-        for (int l = 0; l < n; l++) {
-            const ars_conv *c = &net->layer[l];
-            const int C = c->cin, span = ars_conv_shift(c, 0);
-            double *dst = (l == 0 ? win->x : win->a[l - 1]) + w;
-            for (int u = t0 - span > 0 ? t0 - span : 0; u < t0; u++) {
-                const double *sp = row + (size_t)u * Cs + ws->ctx_off[l];
-                double *dp = dst + (size_t)u * C * nw;
+    /* Position by position, window by window: one position's block (C, nw) of a layer input
+     * stays in L1 while the windows fill it (window by window, the strided stores of a whole
+     * window's span missed the cache and took a quarter of the local energies). */
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        const int C = c->cin, span = ars_conv_shift(c, 0);
+        double *dst = l == 0 ? win->x : win->a[l - 1];
+        for (int u = t0 - span > 0 ? t0 - span : 0; u < t0; u++) {
+            double *dp = dst + (size_t)u * C * nw;
+            for (int w = 0; w < nw; w++) {
+                const ratio_window *r = &q->rec[w];
+                const double *sp = ws->ctx + ((size_t)r->b * L + r->a + u) * Cs + ws->ctx_off[l];
                 for (int ch = 0; ch < C; ch++) {
-                    dp[(size_t)ch * nw] = sp[ch];
+                    dp[(size_t)ch * nw + w] = sp[ch];
                 }
             }
         }
@@ -350,13 +377,10 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_queue *q, int t0,
     }
 }
 
-/* Runs the windows of queue q and adds each segment's sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) to
- * its change's dlog. */
-static void ratio_flush(ars_ratio_ws *ws, ratio_queue *q) {
+/* Runs the windows of batch q, which are the sorted windows order[first ..] of the call, and
+ * stores each one's sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) over its segment in ws->contrib. */
+static void ratio_run_batch(ars_ratio_ws *ws, const ratio_batch *q, int first) {
     const int nw = q->n, W = ws->W, L = ws->L, D = ws->D;
-    if (nw == 0) {
-        return;
-    }
     int t0 = W, Lc = 0;
     for (int w = 0; w < nw; w++) {
         t0 = q->rec[w].lo < t0 ? q->rec[w].lo : t0;
@@ -387,9 +411,77 @@ static void ratio_flush(ars_ratio_ws *ws, ratio_queue *q) {
         for (int t = r->lo; t <= r->hi; t++) {
             sum += old[t];
         }
-        ws->dlog[r->change] += acc[w] - sum;
+        ws->contrib[ws->order[first + w]] = acc[w] - sum;
     }
-    q->n = 0;
+}
+
+/* ws->order[i0 .. i1-1] = the windows i0..i1-1 sorted by (lo, hi), stably (two counting
+ * sorts). */
+static void ratio_sort_windows(ars_ratio_ws *ws, int i0, int i1) {
+    const int W = ws->W;
+    int *cnt = ws->count;
+    memset(cnt, 0, ((size_t)W + 1) * sizeof *cnt);
+    for (int i = i0; i < i1; i++) {
+        cnt[ws->rec[i].hi + 1]++;
+    }
+    for (int k = 0; k < W; k++) {
+        cnt[k + 1] += cnt[k];
+    }
+    for (int i = i0; i < i1; i++) {
+        ws->tmp[i0 + cnt[ws->rec[i].hi]++] = i;
+    }
+    memset(cnt, 0, ((size_t)W + 1) * sizeof *cnt);
+    for (int i = i0; i < i1; i++) {
+        cnt[ws->rec[i].lo + 1]++;
+    }
+    for (int k = 0; k < W; k++) {
+        cnt[k + 1] += cnt[k];
+    }
+    for (int j = i0; j < i1; j++) {
+        const int i = ws->tmp[j];
+        ws->order[i0 + cnt[ws->rec[i].lo]++] = i;
+    }
+}
+
+/* Window w of the batch: the configuration cfg (B, L) of its sample with change ch[r->change]
+ * applied, at chain sites a .. hi, zero beyond. */
+static void ratio_window_row(const ars_ratio_ws *ws, uint8_t *row, const uint8_t *cfg,
+                             const ars_change *ch, const ratio_window *r) {
+    const int W = ws->W, len = r->hi + 1;
+    const ars_change *c = &ch[r->change];
+    memcpy(row, cfg + (size_t)r->b * ws->L + r->a, (size_t)len);
+    memset(row + len, 0, (size_t)(W - len));
+    for (int k = 0; k < c->n; k++) {
+        if (c->site[k] >= r->a && c->site[k] < r->a + len) {
+            row[c->site[k] - r->a] = c->value[k];
+        }
+    }
+}
+
+/* Runs every queued window, then adds each window's sum to its change's dlog in the order the
+ * windows were queued (the same bits for any batching). The windows run in groups of
+ * RATIO_SORT_BATCHES batches in queue order (a few samples' windows: their context rows stay
+ * in L2), each group sorted by (lo, hi) and cut into batches. */
+static void ratio_flush(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *ch) {
+    ratio_batch *q = &ws->bat;
+    const int group = RATIO_SORT_BATCHES * ws->nw_cap;
+    for (int g0 = 0; g0 < ws->n_rec; g0 += group) {
+        const int g1 = ws->n_rec - g0 < group ? ws->n_rec : g0 + group;
+        ratio_sort_windows(ws, g0, g1);
+        for (int first = g0; first < g1; first += ws->nw_cap) {
+            const int nw = g1 - first < ws->nw_cap ? g1 - first : ws->nw_cap;
+            for (int w = 0; w < nw; w++) {
+                q->rec[w] = ws->rec[ws->order[first + w]];
+                ratio_window_row(ws, q->cfg + (size_t)w * ws->W, cfg, ch, &q->rec[w]);
+            }
+            q->n = nw;
+            ratio_run_batch(ws, q, first);
+        }
+    }
+    for (int i = 0; i < ws->n_rec; i++) {
+        ws->dlog[ws->rec[i].change] += ws->contrib[i];
+    }
+    ws->n_rec = 0;
 }
 
 /* Change of the value sum (2 Sz) at changed site k of change c of sample b. */
@@ -403,34 +495,23 @@ static int change_delta(const ars_ratio_ws *ws, const uint8_t *cfg, int b, const
 /* Queues the window of segment [p, e] (chain sites) of change c, number f, of sample b. */
 static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int f,
                                 const ars_change *c, int p, int e) {
-    const int L = ws->L, W = ws->W;
     const int a = p - ws->R > 0 ? p - ws->R : 0;
-    ratio_queue *q = &ws->q[a == 0];
-    if (q->n == ws->nw_cap) {
-        ratio_flush(ws, q);
-    }
-    const int len = e + 1 - a;
-    ARS_ASSERT(len >= 1 && len <= W, "window [%d, %d] of length %d exceeds %d", a, e, len, W);
-    uint8_t *row = q->cfg + (size_t)q->n * W;
-    memcpy(row, cfg + (size_t)b * L + a, (size_t)len);
-    memset(row + len, 0, (size_t)(W - len));
+    ARS_ASSERT(e + 1 - a >= 1 && e + 1 - a <= ws->W, "window [%d, %d] exceeds %d", a, e, ws->W);
+    ARS_ASSERT(ws->n_rec < ws->rec_cap, "%d windows", ws->n_rec);
     int m0 = 0;
-    for (int k = 0; k < c->n; k++) {
-        if (c->site[k] >= a && c->site[k] < a + len) {
-            row[c->site[k] - a] = c->value[k];
-        }
+    for (int k = 0; ws->hil.constrained && k < c->n; k++) {
         if (c->site[k] < a) {
             m0 += change_delta(ws, cfg, b, c, k);
         }
     }
     ws->sites_useful += (uint64_t)(e + 1 - p);
-    ratio_window *r = &q->rec[q->n++];
+    ratio_window *r = &ws->rec[ws->n_rec++];
     r->change = f;
     r->b = b;
     r->a = a;
     r->lo = p - a;
     r->hi = e - a;
-    r->m0 = ws->hil.constrained ? ws->pre[(size_t)b * L + a] + m0 : 0;
+    r->m0 = ws->hil.constrained ? ws->pre[(size_t)b * ws->L + a] + m0 : 0;
 }
 
 /* The samples' own forward pass, their layer inputs (ws->ctx) and selected terms (ws->lsel). */
@@ -440,7 +521,7 @@ static void ratio_prepare(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *
     ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
     /* Refresh the view: the caller may pass another network of the same shape. */
     window_network(ws, net);
-    ws->q[0].n = ws->q[1].n = 0;
+    ws->n_rec = 0;
     ws->B_used = B;
     ars_arnn_forward(cfg, net, ws->full, B, L);
     ws->sites_useful += (uint64_t)B * (uint64_t)L;
@@ -552,8 +633,7 @@ static void ratio_plain(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *
             ratio_queue_change(ws, cfg, b, f, &ch[f]);
         }
     }
-    ratio_flush(ws, &ws->q[0]);
-    ratio_flush(ws, &ws->q[1]);
+    ratio_flush(ws, cfg, ch);
 }
 
 /* dlog[f] = log psi(s') - log psi(s) of the state for the changes ws->ch: the plain network's,

@@ -13,7 +13,11 @@
  * at sites < p is unchanged, so only sites [p, e] of the window are computed: the layer inputs
  * they read before p (span_l = (K' - 1 + e_l) d_l sites for layer l) are copied from the
  * sample's own forward pass. Windows of all changes of a chunk run as batches (240 windows)
- * through a copy of the network's architecture with W sites, W <= min(L, (n - 1)(R + 1) + 2R + 1)
+ * through a copy of the network's architecture with W sites. A batch computes every window from
+ * its least first site on, so the windows are sorted by (first, last) site in groups of a few
+ * samples' windows before they are cut into batches; each window's sum is then added to its
+ * change in the order of the changes, so the bits do not depend on the batching.
+ * W <= min(L, (n - 1)(R + 1) + 2R + 1)
  * for changes of at most n >= 2 sites merged into one segment plus context, shorter windows
  * padded at the end (never read, by causality). Then
  *   log|psi(s')| - log|psi(s)| = sum_segments sum_{t=p..e} (lpsi'[t, s'_t] - lpsi[t, s_t]).
