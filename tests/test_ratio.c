@@ -145,6 +145,71 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
     assert_int_equal(cases, 32);
 }
 
+/* The windows of a call are sorted and batched across its samples (ratio.h), and each window's
+ * sum is added to its change in the order of the changes: a sample's ratios are the same bits
+ * whichever samples share the call. Here 48 samples of 48 sites with 48 changes each (several
+ * groups of sorted batches) against each sample alone, plain, in a sector and symmetrised. */
+static void test_ratios_do_not_depend_on_the_samples_sharing_the_call(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 5);
+    enum { L = 48, B = 48, NC = 48, D = 2 };
+    const int dil[4] = {1, 2, 1, 2}; /* reach 12: changes far apart take several windows */
+    const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_NONE, ARS_SYM_BOTH};
+    for (int v = 0; v < 3; v++) {
+        ars_arch a = ars_test_arch(L, 1, 4, 6, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+        a.symmetry = syms[v];
+        if (v == 1) {
+            ars_hilbert_set_sector(&a.hilbert, 0);
+        }
+        ars_arnn *net = ars_test_random_net(&a, 400 + (uint64_t)v, 0.7);
+        uint8_t *cfg = malloc((size_t)B * L);
+        ars_change *ch = malloc((size_t)B * NC * sizeof *ch);
+        double *all = malloc((size_t)B * NC * sizeof *all);
+        int n[B];
+        for (int b = 0; b < B;) {
+            uint8_t *s = cfg + (size_t)b * L;
+            for (int t = 0; t < L; t++) {
+                s[t] = (uint8_t)gsl_rng_uniform_int(r, D);
+            }
+            b += ars_hilbert_in_sector(&a.hilbert, s);
+        }
+        for (int b = 0; b < B; b++) {
+            const uint8_t *s = cfg + (size_t)b * L;
+            for (int k = 0; k < NC; k++) {
+                ch[b * NC + k] = v == 1 ? sector_change(r, s, L, D, 1 + k % 2)
+                                        : random_change(r, s, L, D, 1 + k % 4);
+            }
+            n[b] = NC;
+        }
+        ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, NC, 4);
+        ars_ratio_ws *one = ars_ratio_ws_alloc(net, 1, NC, 4);
+        assert_non_null(ws);
+        assert_non_null(one);
+        ars_ratio_log(all, cfg, ch, n, NC, net, ws, B);
+        uint64_t useful, computed;
+        ars_ratio_ws_sites(ws, &useful, &computed);
+        assert_true(computed - (uint64_t)B * L > 2000); /* several groups of 8 x 240 windows */
+        for (int b = 0; b < B; b++) {
+            double alone[NC];
+            ars_ratio_log(alone, cfg + (size_t)b * L, ch + (size_t)b * NC, &n[b], NC, net, one, 1);
+            for (int k = 0; k < NC; k++) {
+                if (memcmp(&alone[k], &all[b * NC + k], sizeof(double)) != 0) {
+                    fail_msg("variant %d, sample %d, change %d: %.17g alone, %.17g in the call", v,
+                             b, k, alone[k], all[b * NC + k]);
+                }
+            }
+        }
+        ars_ratio_ws_free(one);
+        ars_ratio_ws_free(ws);
+        free(all);
+        free(ch);
+        free(cfg);
+        ars_arnn_free(net);
+    }
+    gsl_rng_free(r);
+}
+
 /* Spin-1 chain: Heisenberg bonds, a single-ion anisotropy, a three-site term and a long-range
  * exchange, with the Marshall sign. sum_s p(s) E_loc(s) equals <psi|H|psi> / <psi|psi> from the
  * dense operator, and the fast local energies equal the brute-force ones. */
@@ -368,6 +433,7 @@ int main(void) {
         cmocka_unit_test(test_ratios_of_general_changes_equal_full_recomputation),
         cmocka_unit_test(test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectation),
         cmocka_unit_test(test_log_psi_pair_and_phase_ratios_agree),
+        cmocka_unit_test(test_ratios_do_not_depend_on_the_samples_sharing_the_call),
         cmocka_unit_test(test_local_energies_of_random_term_lists_equal_full_recomputation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
