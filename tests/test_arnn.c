@@ -17,14 +17,6 @@
 #include "core/ars_common.h"
 #include "io/checkpoint.h"
 
-/* Whether two doubles have the same bits (-inf equals -inf; 0 and -0 differ). */
-static int same_bits(double a, double b) {
-    uint64_t ua, ub;
-    memcpy(&ua, &a, sizeof ua);
-    memcpy(&ub, &b, sizeof ub);
-    return ua == ub;
-}
-
 /* A spread of architectures: spin-1/2 and spin-1 (and 3/2), several kernel sizes, single and
  * per-layer dilations, feature groups, with and without bias, both inputs, every activation. */
 typedef struct arch_case {
@@ -172,7 +164,7 @@ static void test_receptive_field_matches_actual_dependence(void **state) {
             cfg[j] ^= 1;
             int changed = 0;
             for (int i = 0; i < 2; i++) {
-                changed |= !same_bits(a[(L - 1) * 2 + i], b[(L - 1) * 2 + i]);
+                changed |= !ars_test_same_bits(a[(L - 1) * 2 + i], b[(L - 1) * 2 + i]);
             }
             if (changed != dep[r]) {
                 fail_msg("dilations %d,%d,%d: offset %d: network %s, receptive field says %d",
@@ -626,7 +618,7 @@ static void test_backward_bits_do_not_depend_on_the_batch(void **state) {
             ars_arnn_forward(cfg + (size_t)b * L, net, ws, 1, L);
             ars_arnn_backward(g1, 1, cfg + (size_t)b * L, net, ws, 1, NULL);
             for (size_t k = 0; k < P; k++) {
-                if (memcmp(&g1[k], &gb[k * B + (size_t)b], sizeof(double)) != 0) {
+                if (!ars_test_same_bits(g1[k], gb[k * B + (size_t)b])) {
                     fail_msg("case %zu, sample %d, parameter %zu: %.17g alone, %.17g in the batch",
                              i, b, k, g1[k], gb[k * B + (size_t)b]);
                 }
@@ -738,7 +730,8 @@ static void check_site_by_site(const ars_arnn *net, const uint8_t *cfg, int B, s
             for (int b = 0; b < B; b++) {
                 const size_t full = ((size_t)t * D + i) * B + b, site = (size_t)i * ld + b;
                 const double got = io.lpsi[site], ref = ws->lpsi[full];
-                if (!same_bits(got, ref) || !same_bits(io.z[n - 1][site], ws->z[n - 1][full])) {
+                if (!ars_test_same_bits(got, ref) ||
+                    !ars_test_same_bits(io.z[n - 1][site], ws->z[n - 1][full])) {
                     fail_msg("site %d, state %d, sample %d: lpsi %.17g (site) vs %.17g (full)", t,
                              i, b, got, ref);
                 }
@@ -852,7 +845,7 @@ static void test_site_function_masks_each_sample_at_its_own_chain_position(void 
             }
             for (int i = 0; i < D; i++) {
                 const double got = ws->lpsi[((size_t)t * D + i) * B + b];
-                if (!same_bits(got, want[i * B])) {
+                if (!ars_test_same_bits(got, want[i * B])) {
                     fail_msg("window %d (chain site %d), state %d: %.17g, want %.17g", b,
                              offset[b] + t, i, got, want[i * B]);
                 }

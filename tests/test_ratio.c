@@ -194,7 +194,7 @@ static void test_ratios_do_not_depend_on_the_samples_sharing_the_call(void **sta
             double alone[NC];
             ars_ratio_log(alone, cfg + (size_t)b * L, ch + (size_t)b * NC, &n[b], NC, net, one, 1);
             for (int k = 0; k < NC; k++) {
-                if (memcmp(&alone[k], &all[b * NC + k], sizeof(double)) != 0) {
+                if (!ars_test_same_bits(alone[k], all[b * NC + k])) {
                     fail_msg("variant %d, sample %d, change %d: %.17g alone, %.17g in the call", v,
                              b, k, alone[k], all[b * NC + k]);
                 }

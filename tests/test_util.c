@@ -81,7 +81,7 @@ double *ars_test_enumerate_log_prob(const ars_arnn *net, size_t *n_out) {
     const int B = 256;
     uint8_t *cfg = malloc((size_t)B * L);
     double *lpsi = malloc((size_t)B * L * D * sizeof(double));
-    double *out = malloc(n * sizeof(double));
+    double *out = malloc((n > 0 ? n : 1) * sizeof(double)); /* n > 0 (asserted) */
     ars_arnn_ws *ws = ars_arnn_ws_alloc(net, B);
     assert_non_null(cfg);
     assert_non_null(lpsi);
@@ -186,4 +186,11 @@ void ars_test_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_
     const ars_wf wf = ars_wf_make(net, H->marshall_sign, NULL);
     assert_int_equal(ars_eloc_compute_slow(eloc, NULL, cfg, op, &wf, B), ARS_OK);
     ars_op_free(op);
+}
+
+int ars_test_same_bits(double a, double b) {
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    return ua == ub;
 }

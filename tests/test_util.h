@@ -89,4 +89,7 @@ int ars_test_ham_local_energy(double *eloc, const uint8_t *cfg, const ars_ham *H
 void ars_test_ham_local_energy_slow(double *eloc, const uint8_t *cfg, const ars_ham *H,
                                     const ars_arnn *net, int B);
 
+/* Whether two doubles have the same bits (-inf equals -inf; 0 and -0 differ). */
+int ars_test_same_bits(double a, double b);
+
 #endif
