@@ -415,32 +415,29 @@ static void ratio_run_batch(ars_ratio_ws *ws, const ratio_batch *q, int first) {
     }
 }
 
-/* ws->order[i0 .. i1-1] = the windows i0..i1-1 sorted by (lo, hi), stably (two counting
- * sorts). */
-static void ratio_sort_windows(ars_ratio_ws *ws, int i0, int i1) {
-    const int W = ws->W;
+/* One stable counting-sort pass: dst[i0 ..] = the windows src[i0 .. i1-1] (the identity when
+ * src is NULL) ordered by their lo (by_lo) or hi. */
+static void ratio_counting_pass(ars_ratio_ws *ws, const int *src, int *dst, int i0, int i1,
+                                int by_lo) {
     int *cnt = ws->count;
-    memset(cnt, 0, ((size_t)W + 1) * sizeof *cnt);
-    for (int i = i0; i < i1; i++) {
-        cnt[ws->rec[i].hi + 1]++;
+    memset(cnt, 0, ((size_t)ws->W + 1) * sizeof *cnt);
+    for (int j = i0; j < i1; j++) {
+        const ratio_window *r = &ws->rec[src != NULL ? src[j] : j];
+        cnt[(by_lo ? r->lo : r->hi) + 1]++;
     }
-    for (int k = 0; k < W; k++) {
-        cnt[k + 1] += cnt[k];
-    }
-    for (int i = i0; i < i1; i++) {
-        ws->tmp[i0 + cnt[ws->rec[i].hi]++] = i;
-    }
-    memset(cnt, 0, ((size_t)W + 1) * sizeof *cnt);
-    for (int i = i0; i < i1; i++) {
-        cnt[ws->rec[i].lo + 1]++;
-    }
-    for (int k = 0; k < W; k++) {
+    for (int k = 0; k < ws->W; k++) {
         cnt[k + 1] += cnt[k];
     }
     for (int j = i0; j < i1; j++) {
-        const int i = ws->tmp[j];
-        ws->order[i0 + cnt[ws->rec[i].lo]++] = i;
+        const int i = src != NULL ? src[j] : j;
+        dst[i0 + cnt[by_lo ? ws->rec[i].lo : ws->rec[i].hi]++] = i;
     }
+}
+
+/* ws->order[i0 .. i1-1] = the windows i0..i1-1 sorted by (lo, hi), stably: by hi, then by lo. */
+static void ratio_sort_windows(ars_ratio_ws *ws, int i0, int i1) {
+    ratio_counting_pass(ws, NULL, ws->tmp, i0, i1, 0);
+    ratio_counting_pass(ws, ws->tmp, ws->order, i0, i1, 1);
 }
 
 /* Window w of the batch: the configuration cfg (B, L) of its sample with change ch[r->change]
