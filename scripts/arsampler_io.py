@@ -9,6 +9,7 @@
     out.samples, out.log_prob                  # None when the file has no samples
     out.vmc["energy"], out.vmc["final_energy"] # None when the file has no training log
     out.observables["sz"]["mean"]              # {} when nothing was measured
+    out.evolution["time"], out.evolution["observables"]["sx"]["mean"]  # mode = evolve, else None
 
 `load` works on every file the project writes (sample, train, checkpoint, exact and
 variables-only files): what a file lacks is None (or an empty dict). It raises
@@ -64,6 +65,8 @@ class Output:
     reference_energy: object = None  # /reference/energy as float, or None
     optimizer: object = None         # /optimizer attributes (+ m, v arrays) or None
     vmc: object = None               # /vmc datasets and attributes, or None
+    evolution: object = None         # /evolution datasets and attributes, with "observables"
+                                     # (NAME -> {mean, error}) and "steps" (column -> array)
     observables: dict = field(default_factory=dict)        # NAME -> {mean, error, ...}
     observables_attrs: dict = field(default_factory=dict)  # /observables attributes
     phase_model: dict = field(default_factory=dict)  # /phase attributes ({} without a phase
@@ -226,6 +229,13 @@ def _read(f, path, read_samples):
     if "vmc" in f:
         out.vmc = _datasets(f["vmc"])
         out.vmc.update(_attrs(f["vmc"]))
+    if "evolution" in f:
+        g = f["evolution"]
+        out.evolution = _datasets(g)
+        out.evolution.update(_attrs(g))
+        out.evolution["observables"] = {k: _datasets(g["observables"][k])
+                                        for k in g.get("observables", {})}
+        out.evolution["steps"] = _datasets(g["steps"]) if "steps" in g else {}
     if "phase" in f:
         out.phase_model = _attrs(f["phase"])
         out.phase_model["kernel_dilation"] = [
@@ -382,6 +392,7 @@ def main(argv=None):
     print("hamiltonian:", out.hamiltonian)
     print("reference_energy:", out.reference_energy)
     print("vmc:", None if out.vmc is None else sorted(out.vmc))
+    print("evolution:", None if out.evolution is None else sorted(out.evolution))
     print("observables:", sorted(out.observables), out.observables_attrs)
     return 0
 

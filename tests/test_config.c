@@ -285,9 +285,10 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
         assert_true(eq[3] != '\0' || strncmp(line, "terms_file", 10) == 0);
         n_keys++;
     }
-    /* Every key but term, which the dump writes once per line given (none here), and the
-     * [phase] keys that mean nothing without a phase network (all but type). */
-    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1));
+    /* Every key but term, which the dump writes once per line given (none here), the [phase]
+     * keys that mean nothing without a phase network (all but type) and the [evolve] keys
+     * (mode = sample). */
+    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - ARS_EVOLVE_NKEYS);
     free(d);
 }
 
@@ -786,7 +787,8 @@ static void test_bad_enum_value_is_an_error(void **state) {
             "must be one of selu, tanh, relu, gelu, identity \\(got 'sigmoid'\\)$");
     rejects("model", "activation", "SELU", "must be one of selu, tanh, relu, gelu, identity");
     rejects("model", "input", "one-hot", "must be one of value, onehot \\(got 'one-hot'\\)$");
-    rejects("run", "mode", "learn", "must be one of sample, train, exact \\(got 'learn'\\)$");
+    rejects("run", "mode", "learn",
+            "must be one of sample, train, exact, evolve \\(got 'learn'\\)$");
     rejects("model", "activation", "", "must be one of selu, tanh, relu, gelu, identity");
 }
 
@@ -1247,21 +1249,24 @@ static const char nontrivial[] = "[run]\n"
                                  "file = results/run 7.h5\n";
 
 /* The descriptor of key index i, from the section tables in order. */
+/* The per-section key tables in the order config.c assembles them. */
+static const ars_config_key *const key_tables[] = {
+    ars_run_keys,     ars_hilbert_keys, ars_arnn_keys, ars_phase_keys,
+    ars_sampler_keys, ars_ham_keys,     ars_vmc_keys,  ars_opt_keys,
+    ars_vmc_run_keys, ars_evolve_keys,  ars_obs_keys,  ars_output_keys};
+static const int key_counts[] = {ARS_RUN_NKEYS,    ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS,
+                                 ARS_PHASE_NKEYS,  ARS_SAMPLER_NKEYS, ARS_HAM_NKEYS,
+                                 ARS_VMC_NKEYS,    ARS_OPT_NKEYS,     ARS_VMC_RUN_NKEYS,
+                                 ARS_EVOLVE_NKEYS, ARS_OBS_NKEYS,     ARS_OUTPUT_NKEYS};
+#define N_KEY_TABLES ((int)(sizeof key_counts / sizeof key_counts[0]))
+
 static const ars_config_key *key_of(int i) {
-    const ars_config_key *const tables[] = {ars_run_keys,   ars_hilbert_keys, ars_arnn_keys,
-                                            ars_phase_keys, ars_sampler_keys, ars_ham_keys,
-                                            ars_vmc_keys,   ars_opt_keys,     ars_vmc_run_keys,
-                                            ars_obs_keys,   ars_output_keys};
-    const int n[] = {ARS_RUN_NKEYS,     ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS,  ARS_PHASE_NKEYS,
-                     ARS_SAMPLER_NKEYS, ARS_HAM_NKEYS,     ARS_VMC_NKEYS,   ARS_OPT_NKEYS,
-                     ARS_VMC_RUN_NKEYS, ARS_OBS_NKEYS,     ARS_OUTPUT_NKEYS};
-    for (int t = 0; t < 11; t++) {
-        if (i < n[t]) {
-            return &tables[t][i];
+    for (int t = 0; t < N_KEY_TABLES; t++) {
+        if (i < key_counts[t]) {
+            return &key_tables[t][i];
         }
-        i -= n[t];
+        i -= key_counts[t];
     }
-    fail_msg("no key index %d", i);
     return NULL;
 }
 
@@ -1372,8 +1377,8 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         }
         n++;
     }
-    /* The dump has no term line (none given) and no inactive [phase] key. */
-    assert_int_equal(n, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1));
+    /* The dump has no term line (none given) and no inactive [phase] or [evolve] key. */
+    assert_int_equal(n, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - ARS_EVOLVE_NKEYS);
     assert_non_null(strstr(d, "  term "));
     assert_non_null(strstr(d, "default 1234"));
     assert_non_null(strstr(d, "default (derived)"));
@@ -1610,15 +1615,10 @@ static void test_ini_parser_knows_no_keys_and_passes_repeated_keys_on(void **sta
 static void test_term_is_the_one_repeatable_key(void **state) {
     (void)state;
     /* [hamiltonian] term; every other key given twice is an error. */
-    const ars_config_key *const tables[] = {ars_run_keys,   ars_hilbert_keys, ars_arnn_keys,
-                                            ars_phase_keys, ars_sampler_keys, ars_ham_keys,
-                                            ars_vmc_keys,   ars_opt_keys,     ars_vmc_run_keys,
-                                            ars_obs_keys,   ars_output_keys};
-    const int n[] = {ARS_RUN_NKEYS,     ARS_HILBERT_NKEYS, ARS_ARNN_NKEYS,  ARS_PHASE_NKEYS,
-                     ARS_SAMPLER_NKEYS, ARS_HAM_NKEYS,     ARS_VMC_NKEYS,   ARS_OPT_NKEYS,
-                     ARS_VMC_RUN_NKEYS, ARS_OBS_NKEYS,     ARS_OUTPUT_NKEYS};
+    const ars_config_key *const *tables = key_tables;
+    const int *n = key_counts;
     int total = 0;
-    for (int t = 0; t < 11; t++) {
+    for (int t = 0; t < N_KEY_TABLES; t++) {
         for (int i = 0; i < n[t]; i++) {
             const int term = strcmp(tables[t][i].section, "hamiltonian") == 0 &&
                              strcmp(tables[t][i].key, "term") == 0;

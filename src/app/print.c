@@ -154,6 +154,51 @@ void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double
     fflush(stderr);
 }
 
+void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
+                             const ars_phase *phase, const ars_ham *H, int threads,
+                             double resumed_at) {
+    char sect[96];
+    printf("arsampler %s: %s (evolve)\n", ARS_VERSION, cfg->source);
+    printf("system: %d sites of spin %g%s; model: %d layers, %zu parameters\n", arch->hilbert.size,
+           0.5 * arch->hilbert.two_s, ars_print_sector_text(arch, sect, sizeof sect), arch->layers,
+           net->n_params);
+    print_phase(phase);
+    ars_setup_print_hamiltonian(H, (double)NAN, "unknown");
+    const ars_integrator_type *T = ars_integrator_types[cfg->evo_integrator];
+    printf("evolve: %s time to t = %g, %s (order %d), ", cfg->evo_imaginary ? "imaginary" : "real",
+           cfg->evo_t_end, T->name, T->order);
+    if (cfg->evo_adaptive) {
+        printf("adaptive steps from dt %g (tolerance %g)", cfg->evo_dt, cfg->evo_tolerance);
+    } else {
+        printf("fixed steps of dt %g", cfg->evo_dt);
+    }
+    printf(", %lld samples per evaluation, diag_shift %g; measured every %g; %d threads\n",
+           (long long)cfg->n_samples, cfg->evo_diag_shift, cfg->evo_measure_every, threads);
+    if (resumed_at >= 0.0) {
+        printf("resuming at t = %g from %s\n", resumed_at, cfg->file);
+    }
+}
+
+void ars_print_evolve_progress(const ars_evolve *e, const ars_evolve_record *r, double t_first,
+                               double seconds) {
+    const size_t i = r->len - 1;
+    fprintf(stderr, "t %.4f/%g  dt %.2e  E = %.6f +- %.1e", r->time[i], e->set.t_end, e->dt,
+            r->energy[i], r->energy_error[i]);
+    if (!e->set.imaginary && i > 0) {
+        const double drift = (r->energy[i] - r->energy[0]) / fabs(r->energy[0]);
+        const double err = hypot(r->energy_error[i], r->energy_error[0]) / fabs(r->energy[0]);
+        fprintf(stderr, "  drift %.1e +- %.1e", drift, err);
+    }
+    if (e->steps.len > 0) {
+        fprintf(stderr, "  r2 %.2e", e->steps.residual[e->steps.len - 1]);
+    }
+    const double done = r->time[i] - t_first;
+    fprintf(stderr, "  steps %lld (%lld rejected)  %.0f s  ETA %.0f s\n", (long long)e->n_accepted,
+            (long long)e->n_rejected, seconds,
+            done > 0.0 ? seconds / done * (e->set.t_end - r->time[i]) : 0.0);
+    fflush(stderr);
+}
+
 void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf) {
     printf("final: E = %.10f +- %.2g from %zu samples", est->energy, est->energy_error, n);
     if (complex_wf) {

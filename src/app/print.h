@@ -14,6 +14,7 @@
 #include "nn/arnn.h"
 #include "ops/hamiltonian.h"
 #include "vmc/observables.h"
+#include "evolve/evolve.h"
 #include "vmc/vmc.h"
 
 /* The sector and symmetry of a network for the start-up lines, e.g. ", total_sz 0, symmetrised
@@ -44,6 +45,16 @@ void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double
 
 /* The line of the final estimate of training, from n fresh samples (with complex_wf, the mean
  * of Im E_loc too: it must vanish within its error). */
+/* mode = evolve: the header (system, network, phase network, Hamiltonian, integrator), and one
+ * progress line per measurement time on stderr: t, the next dt, the energy and its drift from
+ * t = 0 (real time) with their errors, the residual r^2 of the last step, the step counts, and
+ * the ETA. */
+void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
+                             const ars_phase *phase, const ars_ham *H, int threads,
+                             double resumed_at);
+void ars_print_evolve_progress(const ars_evolve *e, const ars_evolve_record *r, double t_first,
+                               double seconds);
+
 void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf);
 
 /* Where an iteration's time went: seconds per iteration of each phase (vmc.h), and its share;

@@ -12,6 +12,7 @@
 #include "app/agree.h"
 #include "app/cli.h"
 #include "app/run.h"
+#include "app/run_evolve.h"
 #include "app/run_exact.h"
 #include "app/run_sample.h"
 #include "app/run_train.h"
@@ -33,9 +34,10 @@ static int run_config(const ars_comm *comm, const ars_config *cfg, const ars_cli
     if (cfg->threads > 0) {
         omp_set_num_threads(cfg->threads);
     }
-    if (args->resume && cfg->mode != ARS_MODE_TRAIN) {
+    if (args->resume && cfg->mode != ARS_MODE_TRAIN && cfg->mode != ARS_MODE_EVOLVE) {
         free(text);
-        return ars_exit_code(ARS_ERR(ARS_STATUS_ECONFIG, "--resume needs [run] mode = train"));
+        return ars_exit_code(
+            ARS_ERR(ARS_STATUS_ECONFIG, "--resume needs [run] mode = train or evolve"));
     }
     if (args->resume && args->force) {
         free(text);
@@ -50,6 +52,8 @@ static int run_config(const ars_comm *comm, const ars_config *cfg, const ars_cli
     int stopped_by = 0;
     if (cfg->mode == ARS_MODE_TRAIN) {
         rc = ars_run_train(cfg, text, &ctx, &stopped_by);
+    } else if (cfg->mode == ARS_MODE_EVOLVE) {
+        rc = ars_run_evolve(cfg, text, &ctx, &stopped_by);
     } else if (cfg->mode == ARS_MODE_EXACT) {
         rc = comm->rank == 0 ? ars_run_exact(cfg, text, &ctx) : ARS_OK;
         ars_comm_bcast(comm, &rc, sizeof rc); /* every rank exits with rank 0's status */

@@ -38,13 +38,14 @@ static const config_section sections[] = {
     {"vmc", ars_vmc_keys, ARS_VMC_NKEYS},
     {"vmc", ars_opt_keys, ARS_OPT_NKEYS},
     {"vmc", ars_vmc_run_keys, ARS_VMC_RUN_NKEYS},
+    {"evolve", ars_evolve_keys, ARS_EVOLVE_NKEYS},
     {"observables", ars_obs_keys, ARS_OBS_NKEYS},
     {"output", ars_output_keys, ARS_OUTPUT_NKEYS},
 };
 #define N_SECTIONS ((int)(sizeof sections / sizeof sections[0]))
 _Static_assert(ARS_RUN_NKEYS + ARS_HILBERT_NKEYS + ARS_ARNN_NKEYS + ARS_PHASE_NKEYS +
                        ARS_SAMPLER_NKEYS + ARS_HAM_NKEYS + ARS_VMC_NKEYS + ARS_OPT_NKEYS +
-                       ARS_VMC_RUN_NKEYS + ARS_OBS_NKEYS + ARS_OUTPUT_NKEYS ==
+                       ARS_VMC_RUN_NKEYS + ARS_EVOLVE_NKEYS + ARS_OBS_NKEYS + ARS_OUTPUT_NKEYS ==
                    ARS_CONFIG_NKEYS,
                "the section tables hold ARS_CONFIG_NKEYS keys");
 
@@ -657,6 +658,9 @@ int ars_config_finalize(ars_config *c) {
         rc = ars_sampler_config_check(c);
     }
     if (rc == ARS_OK) {
+        rc = ars_evolve_config_check(c);
+    }
+    if (rc == ARS_OK) {
         rc = ars_obs_config_check(c);
     }
     if (rc == ARS_OK) {
@@ -785,17 +789,18 @@ char *ars_config_dump(const ars_config *c) {
                              "; effective configuration of arsampler %s (defaults and overrides "
                              "applied)\n",
                              ARS_VERSION);
-    const char *section = "";
+    const char *section = ""; /* the last header written: a section without an active key has
+                               * none ([evolve] outside mode = evolve) */
     char value[ARS_PATH_MAX];
     for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
-        if (strcmp(section, key_at(i)->section) != 0) {
-            section = key_at(i)->section;
-            used +=
-                (size_t)snprintf(out + used, cap - used, "%s[%s]\n", i > 0 ? "\n" : "", section);
-        }
         const ars_config_key *k = key_at(i);
         if (k->active != NULL && !k->active(c)) {
             continue; /* meaningless here, and at its default */
+        }
+        if (strcmp(section, k->section) != 0) {
+            used += (size_t)snprintf(out + used, cap - used, "%s[%s]\n",
+                                     section[0] != '\0' ? "\n" : "", k->section);
+            section = k->section;
         }
         if (k->type == ARS_KEY_LINES) {
             /* One line per entry; none: nothing (an empty value is not an entry). */

@@ -31,10 +31,14 @@
 
 #define ARS_PATH_MAX 4096
 
+/* [model] init = x_polarized: the product state |+x>^N (app/setup.c). */
+#define ARS_INIT_X_POLARIZED "x_polarized"
+
 typedef enum ars_mode {
     ARS_MODE_SAMPLE = 0,
     ARS_MODE_TRAIN,
     ARS_MODE_EXACT,
+    ARS_MODE_EVOLVE,
 } ars_mode;
 
 typedef enum ars_schedule {
@@ -43,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 64
+#define ARS_CONFIG_NKEYS 75
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -115,6 +119,12 @@ typedef struct ars_config {
     int64_t final_samples;
     double distinct_warn;
     double stall_warn;
+    /* [evolve] */
+    double evo_t_end, evo_dt, evo_tolerance, evo_diag_shift, evo_measure_every;
+    double evo_dt_min, evo_dt_max; /* dt_max NaN: auto */
+    int evo_integrator;            /* index in ars_integrator_types */
+    int evo_adaptive, evo_imaginary;
+    int64_t evo_measure_samples; /* 0: n_samples */
     /* [observables] */
     int obs_mask;                   /* bit k: ars_obs_kind k */
     int renyi_cuts[ARS_MAX_LAYERS]; /* after finalize: the cuts (auto: size/2) */

@@ -80,6 +80,7 @@ typedef struct ars_config_key {
 #define ARS_VMC_NKEYS 11
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4
+#define ARS_EVOLVE_NKEYS 11
 #define ARS_OBS_NKEYS 2
 #define ARS_OUTPUT_NKEYS 1
 extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];
@@ -91,6 +92,7 @@ extern const ars_config_key ars_ham_keys[ARS_HAM_NKEYS];
 extern const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS];
 extern const ars_config_key ars_opt_keys[ARS_OPT_NKEYS];
 extern const ars_config_key ars_vmc_run_keys[ARS_VMC_RUN_NKEYS];
+extern const ars_config_key ars_evolve_keys[ARS_EVOLVE_NKEYS];
 extern const ars_config_key ars_obs_keys[ARS_OBS_NKEYS];
 extern const ars_config_key ars_output_keys[ARS_OUTPUT_NKEYS];
 
@@ -120,6 +122,7 @@ int ars_ham_config_check(const ars_config *c);        /* ops/hamiltonian_keys.c 
 struct ars_terms;
 int ars_ham_config_terms(const ars_config *c, struct ars_terms *T); /* ops/hamiltonian_keys.c */
 int ars_sampler_config_check(const ars_config *c);                  /* sample/sampler_keys.c */
+int ars_evolve_config_check(const ars_config *c);                   /* evolve/evolve_keys.c */
 int ars_obs_config_check(ars_config *c);      /* vmc/observables_keys.c: derives cuts */
 void ars_output_config_derive(ars_config *c); /* config/run_keys.c: default file */
 

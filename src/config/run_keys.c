@@ -7,8 +7,8 @@
 
 #include "config/config_key.h"
 
-const char *const ars_run_mode_names[] = {"sample", "train", "exact", NULL};
-_Static_assert(sizeof ars_run_mode_names / sizeof ars_run_mode_names[0] == ARS_MODE_EXACT + 2,
+const char *const ars_run_mode_names[] = {"sample", "train", "exact", "evolve", NULL};
+_Static_assert(sizeof ars_run_mode_names / sizeof ars_run_mode_names[0] == ARS_MODE_EVOLVE + 2,
                "one [run] mode name per ars_mode");
 
 const ars_config_key ars_run_keys[ARS_RUN_NKEYS] = {
@@ -20,7 +20,7 @@ const ars_config_key ars_run_keys[ARS_RUN_NKEYS] = {
      .def = "sample",
      .help = "sample: draw exact samples; train: variational Monte Carlo towards the ground state "
              "of [hamiltonian]; exact: the exact ground-state energy of [hamiltonian] (free "
-             "fermions or Lanczos)"},
+             "fermions or Lanczos); evolve: time evolution of the state by TDVP ([evolve])"},
     {.section = "run",
      .key = "threads",
      .type = ARS_KEY_INT,

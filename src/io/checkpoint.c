@@ -432,6 +432,93 @@ static herr_t write_observables(hid_t file, const ars_obs_result *obs, const cha
     return rc;
 }
 
+/* /evolution: the stepper's state (attributes and k0), the measurements on the time grid and the
+ * step log (checkpoint.h). */
+static herr_t write_evolution(hid_t file, const ars_evolve *e, const ars_evolve_record *r) {
+    hid_t g = H5Gcreate2(file, "evolution", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        return -1;
+    }
+    const hsize_t md[2] = {(hsize_t)r->len, 0}, sd[1] = {(hsize_t)e->steps.len};
+    const hsize_t kd[1] = {e->have_k0 ? (hsize_t)e->P : 0};
+    const double attr_f64[] = {e->t,
+                               e->dt,
+                               e->k0_info.estimate.energy,
+                               e->k0_info.estimate.energy_error,
+                               e->k0_info.residual,
+                               e->set.t_end,
+                               e->set.tolerance};
+    const char *const attr_f64_names[] = {"t",           "dt",    "k0_energy", "k0_energy_error",
+                                          "k0_residual", "t_end", "tolerance"};
+    herr_t rc = ars_h5_attr_string(g, "integrator", e->set.integrator->name);
+    for (size_t i = 0; i < sizeof attr_f64 / sizeof attr_f64[0] && rc >= 0; i++) {
+        rc = ars_h5_attr_write(g, attr_f64_names[i], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+                               &attr_f64[i]);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_attr_i64(g, "imaginary", e->set.imaginary);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_attr_i64(g, "n_evaluations", e->n_eval);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_attr_i64(g, "steps_accepted", e->n_accepted);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_attr_i64(g, "steps_rejected", e->n_rejected);
+    }
+    if (rc >= 0) {
+        rc = ars_h5_write_dataset(g, "k0", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, kd, e->k, 0);
+    }
+    for (int i = 0; i < ARS_EVOLVE_RECORD_COLUMNS && rc >= 0; i++) {
+        rc = ars_h5_write_dataset(g, ars_evolve_record_columns[i].name, H5T_IEEE_F64LE,
+                                  H5T_NATIVE_DOUBLE, 1, md, ars_evolve_record_data(r, i), 0);
+    }
+    hid_t og = rc >= 0 ? H5Gcreate2(g, "observables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                       : H5I_INVALID_HID;
+    rc = og < 0 ? -1 : rc;
+    for (int k = 0; k < ARS_OBS_COUNT && rc >= 0; k++) {
+        if (r->width[k] == 0) {
+            continue;
+        }
+        hid_t kg = H5Gcreate2(og, ars_obs_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        /* (times) for a scalar, (times, len) otherwise */
+        const int scalar = k == ARS_OBS_MAGNETIZATION || k == ARS_OBS_ABS_MAGNETIZATION ||
+                           k == ARS_OBS_STAGGERED_MAGNETIZATION || k == ARS_OBS_ENERGY;
+        const hsize_t od[2] = {(hsize_t)r->len, (hsize_t)r->width[k]};
+        rc = kg < 0 ? -1
+                    : ars_h5_attr_string(kg, "description", ars_obs_description((ars_obs_kind)k));
+        if (rc >= 0) {
+            rc = ars_h5_write_dataset(kg, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar ? 1 : 2,
+                                      od, r->mean[k], 0);
+        }
+        if (rc >= 0) {
+            rc = ars_h5_write_dataset(kg, "error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                      scalar ? 1 : 2, od, r->error[k], 0);
+        }
+        if (kg >= 0 && H5Gclose(kg) < 0) {
+            rc = -1;
+        }
+    }
+    if (og >= 0 && H5Gclose(og) < 0) {
+        rc = -1;
+    }
+    hid_t sg =
+        rc >= 0 ? H5Gcreate2(g, "steps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : H5I_INVALID_HID;
+    rc = sg < 0 ? -1 : rc;
+    for (int i = 0; i < ARS_EVOLVE_STEP_COLUMNS && rc >= 0; i++) {
+        rc = ars_h5_write_dataset(sg, ars_evolve_step_columns[i].name, H5T_IEEE_F64LE,
+                                  H5T_NATIVE_DOUBLE, 1, sd, ars_evolve_steps_data(&e->steps, i), 0);
+    }
+    if (sg >= 0 && H5Gclose(sg) < 0) {
+        rc = -1;
+    }
+    if (H5Gclose(g) < 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
 int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net, const uint8_t *cfg,
                  const double *log_prob, size_t n, const ars_io_train *train) {
     ars_h5_out o;
@@ -487,6 +574,12 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
         what = "write /hamiltonian and /reference";
         if (write_hamiltonian(o.id, meta->H) < 0 ||
             (!isnan(meta->exact_energy) && write_reference(o.id, meta->exact_energy, NULL) < 0)) {
+            goto fail;
+        }
+    }
+    if (meta->evolve != NULL) {
+        what = "write /evolution";
+        if (write_evolution(o.id, meta->evolve, meta->record) < 0) {
             goto fail;
         }
     }

@@ -29,6 +29,16 @@
  *                          energy_error, energy_variance, vscore, relative_error, grad_norm,
  *                          distinct_fraction, seconds, learning_rate, diag_shift,
  *                          energy_imag, energy_imag_error (0 for a real wavefunction)
+ * Time evolution (mode = evolve) adds /hamiltonian and
+ *   /evolution             attrs integrator, imaginary, t_end, tolerance and the stepper's state:
+ *                          t, dt (the next step's), n_evaluations, steps_accepted,
+ *                          steps_rejected, k0_energy, k0_energy_error, k0_residual;
+ *                          datasets k0 [P or 0] (the FSAL derivative at t), and on the
+ *                          measurement grid [M]: time, energy, energy_error, energy_variance,
+ *                          energy_imag, energy_imag_error
+ *   /evolution/observables/NAME   mean, error [M] (scalars) or [M, len]; attr description
+ *   /evolution/steps       [S] per attempted step: t, dt, accepted, error, residual, energy,
+ *                          energy_error, seconds
  * Observables ([observables] names) add:
  *   /observables           attrs n_samples, source; one group per name with datasets mean,
  *                          error, n_samples (and variance, distance, k or cuts) and attributes
@@ -48,6 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "evolve/evolve.h"
 #include "nn/arnn.h"
 #include "nn/phase.h"
 #include "ops/hamiltonian.h"
@@ -69,6 +80,8 @@ typedef struct ars_io_meta {
     double exact_energy;        /* with H: written to /reference/energy unless NaN */
     const ars_phase *phase;     /* the phase network, or NULL */
     const double *sample_phase; /* with phase and samples: their phases (n) */
+    const ars_evolve *evolve;   /* mode = evolve: the stepper for /evolution, or NULL */
+    const ars_evolve_record *record; /* with evolve: its measurements */
 } ars_io_meta;
 
 /* What a training run adds to its output file. */
@@ -129,6 +142,14 @@ int ars_io_load_variables(const char *path, ars_arnn *net);
  * or dataset (ph is then unchanged). From a file of another chain length the site phases repeat
  * with the file's length as period (size transfer; docs/phase.md). */
 int ars_io_load_phase(const char *path, ars_phase *ph);
+
+/* For --resume of mode = evolve: the file must hold /evolution, the architecture `arch` (as
+ * ars_io_check_resume) and a stepper of e's integrator with e->P parameters; loads its state
+ * into e (t, dt, counters, k0, the step log) and its measurements into r (whose observables
+ * must be `mask`: the run's [observables]). ARS_STATUS_EINPUT with one message on failure; e
+ * and r are then unchanged. */
+int ars_io_load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
+                          ars_evolve_record *r, unsigned mask);
 
 /* 1 if the file has a phase network (/phase), 0 if not, -1 if it cannot be read (reported). */
 int ars_io_has_phase(const char *path);

@@ -1024,3 +1024,276 @@ int ars_io_check_resume(const char *path, const ars_arch *arch) {
     ars_crash_guard_begin(path);
     return ars_crash_guard_end(check_resume(path, arch));
 }
+
+/* A finite double attribute of /evolution into *v, or one message. */
+static int evolution_attr_f64(hid_t g, const char *path, const char *name, double *v) {
+    if (ars_h5_attr_read_f64(g, name, v) != 0 || !isfinite(*v)) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /evolution attribute '%s' is missing, not a number or not finite",
+                       path, name);
+    }
+    return ARS_OK;
+}
+
+/* A non-negative integer attribute of /evolution into *v, or one message. */
+static int evolution_attr_count(hid_t g, const char *path, const char *name, int64_t *v) {
+    if (ars_h5_attr_read_i64(g, name, v, 1) != 0 || *v < 0) {
+        return ARS_ERR(ARS_STATUS_EINPUT,
+                       "'%s': /evolution attribute '%s' is missing or not a count >= 0", path,
+                       name);
+    }
+    return ARS_OK;
+}
+
+/* Reads the finite vector `name` of exactly n doubles into a malloc'd *out. */
+static int evolution_vector(hid_t file, const char *path, const char *name, size_t n,
+                            const char *why, double **out) {
+    *out = malloc((n > 0 ? n : 1) * sizeof(double));
+    if (*out == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading '%s'", path);
+    }
+    return ars_h5_read_vector(file, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, *out, n, why);
+}
+
+/* /evolution/observables/NAME/{mean,error}: [M] or [M, w]; *width receives w (1 for [M]) and
+ * the values are malloc'd. */
+static int evolution_observable(hid_t file, const char *path, int k, size_t M, int *width,
+                                double **mean, double **error) {
+    char name[128];
+    const char *const part[2] = {"mean", "error"};
+    double **out[2] = {mean, error};
+    hsize_t dims0[2] = {0, 1};
+    for (int q = 0; q < 2; q++) {
+        snprintf(name, sizeof name, "/evolution/observables/%s/%s", ars_obs_names[k], part[q]);
+        hid_t d = ars_h5_open_dataset(file, path, name, "a float64 dataset");
+        if (d < 0) {
+            return ARS_STATUS_EINPUT;
+        }
+        hid_t space = H5Dget_space(d);
+        const int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+        hsize_t dims[2] = {0, 1};
+        if (rank == 1 || rank == 2) {
+            H5Sget_simple_extent_dims(space, dims, NULL);
+        }
+        if (space >= 0) {
+            H5Sclose(space);
+        }
+        if ((rank != 1 && rank != 2) || dims[0] != M || dims[1] < 1 || dims[1] > (1u << 20) ||
+            (q == 1 && dims[1] != dims0[1])) {
+            H5Dclose(d);
+            return ARS_ERR(ARS_STATUS_EINPUT,
+                           "'%s': dataset %s should have %zu rows (one per /evolution/time), "
+                           "as its mean has",
+                           path, name, M);
+        }
+        dims0[1] = dims[1];
+        *out[q] = malloc(M * dims[1] * sizeof(double) + 1);
+        int rc = *out[q] == NULL ? ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading '%s'", path)
+                                 : ars_h5_read_dataset(d, H5T_NATIVE_DOUBLE, *out[q], path, name);
+        H5Dclose(d);
+        if (rc != ARS_OK) {
+            return rc;
+        }
+    }
+    *width = (int)dims0[1];
+    return ARS_OK;
+}
+
+/* Everything /evolution holds, read before the caller's state is touched. */
+typedef struct evolution_state {
+    double t, dt, k0_energy, k0_energy_error, k0_residual;
+    int64_t n_eval, accepted, rejected;
+    size_t M, S;
+    int have_k0;
+    double *k0;
+    double *rec[ARS_EVOLVE_RECORD_COLUMNS];
+    double *steps[ARS_EVOLVE_STEP_COLUMNS];
+    int width[ARS_OBS_COUNT];
+    double *mean[ARS_OBS_COUNT], *error[ARS_OBS_COUNT];
+} evolution_state;
+
+static void evolution_state_free(evolution_state *s) {
+    free(s->k0);
+    for (int i = 0; i < ARS_EVOLVE_RECORD_COLUMNS; i++) {
+        free(s->rec[i]);
+    }
+    for (int i = 0; i < ARS_EVOLVE_STEP_COLUMNS; i++) {
+        free(s->steps[i]);
+    }
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        free(s->mean[k]);
+        free(s->error[k]);
+    }
+}
+
+static int read_evolution(hid_t file, const char *path, const ars_evolve *e, unsigned mask,
+                          evolution_state *s) {
+    hid_t g = H5Gopen2(file, "evolution", H5P_DEFAULT);
+    char text[64] = "";
+    int rc = ARS_OK;
+    int64_t imaginary = -1;
+    if (ars_h5_attr_read_string(g, "integrator", text, sizeof text) != 0 ||
+        strcmp(text, e->set.integrator->name) != 0) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT,
+                     "'%s': /evolution was integrated with '%s', this run uses [evolve] "
+                     "integrator = %s: resume with the same integrator",
+                     path, text, e->set.integrator->name);
+    } else if (ars_h5_attr_read_i64(g, "imaginary", &imaginary, 1) != 0 ||
+               imaginary != e->set.imaginary) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT,
+                     "'%s': /evolution attribute 'imaginary' is not this run's [evolve] "
+                     "imaginary = %s",
+                     path, e->set.imaginary ? "true" : "false");
+    }
+    const struct {
+        const char *name;
+        double *v;
+    } f64[] = {{"t", &s->t},
+               {"dt", &s->dt},
+               {"k0_energy", &s->k0_energy},
+               {"k0_energy_error", &s->k0_energy_error},
+               {"k0_residual", &s->k0_residual}};
+    for (size_t i = 0; i < sizeof f64 / sizeof f64[0] && rc == ARS_OK; i++) {
+        rc = evolution_attr_f64(g, path, f64[i].name, f64[i].v);
+    }
+    if (rc == ARS_OK) {
+        rc = evolution_attr_count(g, path, "n_evaluations", &s->n_eval);
+    }
+    if (rc == ARS_OK) {
+        rc = evolution_attr_count(g, path, "steps_accepted", &s->accepted);
+    }
+    if (rc == ARS_OK) {
+        rc = evolution_attr_count(g, path, "steps_rejected", &s->rejected);
+    }
+    H5Gclose(g);
+    if (rc == ARS_OK && (s->dt <= 0.0 || s->t < 0.0)) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT, "'%s': /evolution has t = %g and dt = %g (dt must be > 0)",
+                     path, s->t, s->dt);
+    }
+    hsize_t len = 0;
+    if (rc == ARS_OK) {
+        hid_t d = ars_h5_open_vector(file, path, "/evolution/k0", H5T_FLOAT, &len);
+        rc = d < 0 ? ARS_STATUS_EINPUT : ARS_OK;
+        if (d >= 0) {
+            H5Dclose(d);
+        }
+        if (rc == ARS_OK && len != 0 && len != e->P) {
+            rc = ARS_ERR(ARS_STATUS_EINPUT,
+                         "'%s': dataset /evolution/k0 has %llu entries; this network has %zu "
+                         "parameters (or 0 entries: none kept)",
+                         path, (unsigned long long)len, e->P);
+        }
+        s->have_k0 = len == e->P;
+    }
+    if (rc == ARS_OK) {
+        rc = evolution_vector(file, path, "/evolution/k0", (size_t)len, "the parameter count",
+                              &s->k0);
+    }
+    if (rc == ARS_OK && ars_h5_first_non_finite(s->k0, (size_t)len) >= 0) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT, "'%s': dataset /evolution/k0 is not finite", path);
+    }
+    /* The measurement grid's length is /evolution/time's; the step log's /evolution/steps/t's. */
+    char name[128];
+    for (int part = 0; part < 2 && rc == ARS_OK; part++) {
+        const char *first = part == 0 ? "/evolution/time" : "/evolution/steps/t";
+        hid_t d = ars_h5_open_vector(file, path, first, H5T_FLOAT, &len);
+        if (d < 0) {
+            rc = ARS_STATUS_EINPUT;
+            break;
+        }
+        H5Dclose(d);
+        const int n = part == 0 ? ARS_EVOLVE_RECORD_COLUMNS : ARS_EVOLVE_STEP_COLUMNS;
+        *(part == 0 ? &s->M : &s->S) = (size_t)len;
+        for (int i = 0; i < n && rc == ARS_OK; i++) {
+            snprintf(name, sizeof name, part == 0 ? "/evolution/%s" : "/evolution/steps/%s",
+                     part == 0 ? ars_evolve_record_columns[i].name
+                               : ars_evolve_step_columns[i].name);
+            rc = evolution_vector(file, path, name, (size_t)len, first,
+                                  part == 0 ? &s->rec[i] : &s->steps[i]);
+        }
+    }
+    for (int k = 0; k < ARS_OBS_COUNT && rc == ARS_OK; k++) {
+        snprintf(name, sizeof name, "/evolution/observables/%s", ars_obs_names[k]);
+        const int has = H5Lexists(file, "/evolution/observables", H5P_DEFAULT) > 0 &&
+                        H5Lexists(file, name, H5P_DEFAULT) > 0;
+        if (has != (int)((mask >> k) & 1u)) {
+            rc = ARS_ERR(ARS_STATUS_EINPUT,
+                         "'%s': %s %s, but this run's [observables] %s it: resume with the same "
+                         "[observables]",
+                         path, name, has ? "exists" : "is missing",
+                         has ? "does not measure" : "measures");
+        } else if (has) {
+            rc = evolution_observable(file, path, k, s->M, &s->width[k], &s->mean[k], &s->error[k]);
+        }
+    }
+    return rc;
+}
+
+static int load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
+                          ars_evolve_record *r, unsigned mask) {
+    hid_t file = open_resume(path);
+    if (file < 0) {
+        return ARS_STATUS_EINPUT;
+    }
+    int rc = check_format(file, path);
+    if (rc == ARS_OK && H5Lexists(file, "evolution", H5P_DEFAULT) <= 0) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT,
+                     "'%s' has no /evolution group: it is not the output of a time evolution "
+                     "([run] mode = evolve), so there is nothing to resume",
+                     path);
+    }
+    ars_arch recorded;
+    if (rc == ARS_OK) {
+        rc = read_arch_from(file, path, &recorded);
+    }
+    if (rc == ARS_OK) {
+        rc = compare_arch(&recorded, arch, path, 1);
+    }
+    evolution_state s;
+    memset(&s, 0, sizeof s);
+    if (rc == ARS_OK) {
+        rc = read_evolution(file, path, e, mask, &s);
+    }
+    H5Fclose(file);
+    if (rc == ARS_OK && (ars_evolve_steps_reserve(&e->steps, s.S + 1) != ARS_OK ||
+                         ars_evolve_record_reserve(r, mask, s.width, s.M + 1) != ARS_OK)) {
+        rc = ARS_STATUS_ENOMEM;
+    }
+    if (rc == ARS_OK) {
+        /* Everything is valid: only now is the caller's state changed. */
+        e->t = s.t;
+        e->dt = s.dt;
+        e->n_eval = s.n_eval;
+        e->n_accepted = s.accepted;
+        e->n_rejected = s.rejected;
+        e->have_k0 = s.have_k0;
+        e->k0_info.estimate.energy = s.k0_energy;
+        e->k0_info.estimate.energy_error = s.k0_energy_error;
+        e->k0_info.residual = s.k0_residual;
+        if (s.have_k0) {
+            memcpy(e->k, s.k0, e->P * sizeof(double));
+        }
+        for (int i = 0; i < ARS_EVOLVE_STEP_COLUMNS; i++) {
+            memcpy(ars_evolve_steps_data(&e->steps, i), s.steps[i], s.S * sizeof(double));
+        }
+        e->steps.len = s.S;
+        for (int i = 0; i < ARS_EVOLVE_RECORD_COLUMNS; i++) {
+            memcpy(ars_evolve_record_data(r, i), s.rec[i], s.M * sizeof(double));
+        }
+        for (int k = 0; k < ARS_OBS_COUNT; k++) {
+            if (s.width[k] > 0) {
+                memcpy(r->mean[k], s.mean[k], s.M * (size_t)s.width[k] * sizeof(double));
+                memcpy(r->error[k], s.error[k], s.M * (size_t)s.width[k] * sizeof(double));
+            }
+        }
+        r->len = s.M;
+    }
+    evolution_state_free(&s);
+    return rc;
+}
+
+int ars_io_load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
+                          ars_evolve_record *r, unsigned mask) {
+    ars_crash_guard_begin(path);
+    return ars_crash_guard_end(load_evolution(path, arch, e, r, mask));
+}

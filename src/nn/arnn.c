@@ -159,6 +159,15 @@ void ars_arnn_free(ars_arnn *net) {
     free(net);
 }
 
+void ars_arnn_zero_last_layer(ars_arnn *net) {
+    const ars_conv *c = &net->layer[net->arch.layers - 1];
+    memset(c->kernel, 0,
+           (size_t)c->taps * (size_t)(c->cin / c->groups) * (size_t)c->cout * sizeof(double));
+    if (c->bias != NULL) {
+        memset(c->bias, 0, (size_t)c->cout * sizeof(double));
+    }
+}
+
 int ars_arnn_init_random(ars_arnn *net, uint64_t seed) {
     gsl_rng *r = ars_rng_alloc();
     if (r == NULL) {

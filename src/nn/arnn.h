@@ -120,6 +120,10 @@ void ars_arnn_free(ars_arnn *net);
  * ARS_STATUS_ENOMEM. */
 int ars_arnn_init_random(ars_arnn *net, uint64_t seed);
 
+/* Zeroes the last layer (kernel and bias): every conditional is uniform over the feasible local
+ * states, so |psi(s)|^2 is uniform (|+x>^N for spin 1/2 without a sector or sign). */
+void ars_arnn_zero_last_layer(ars_arnn *net);
+
 /* Activations of a batch of at most B samples (allocated once, reused; never shared between
  * threads), batch-contiguous: entry (t, c, b) of a (L, C, B) block is at (t*C + c)*B + b. */
 typedef struct ars_arnn_ws {

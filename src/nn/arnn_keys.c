@@ -1,6 +1,8 @@
 /*
  * arnn_keys: the [model] keys and the checks of the network's shape.
  */
+#include <string.h>
+
 #include "config/config_key.h"
 #include "nn/activation.h"
 #include "nn/arnn.h"
@@ -115,8 +117,9 @@ const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS] = {
      .type = ARS_KEY_STRING,
      .offset = ARS_CONFIG_OFF(init),
      .def = "random",
-     .help = "random (LeCun normal kernels, zero biases, from the seed) or an arsampler HDF5 "
-             "file"},
+     .help = "random (LeCun normal kernels, zero biases, from the seed), x_polarized (random, "
+             "then the last layers of the network and the phase network zero: exactly |+x>^N) "
+             "or an arsampler HDF5 file"},
 };
 
 int ars_arnn_config_check_lists(const ars_config *c) {
@@ -152,6 +155,15 @@ int ars_arnn_config_check_lists(const ars_config *c) {
 }
 
 int ars_arnn_config_check_arch(const ars_config *c) {
+    if (strcmp(c->init, ARS_INIT_X_POLARIZED) == 0 &&
+        (c->two_s != 1 || c->two_m != ARS_CONFIG_NO_SECTOR || c->ham_marshall)) {
+        return ars_ini_error(ars_config_key_where(c, "model", "init"),
+                             "[model] init: x_polarized is |+x>^N, which needs spin 1/2, no "
+                             "[system] total_sz sector and [hamiltonian] marshall_sign = false "
+                             "(got spin %g, total_sz %s, marshall_sign %s)",
+                             0.5 * c->two_s, c->two_m == ARS_CONFIG_NO_SECTOR ? "none" : "set",
+                             c->ham_marshall ? "true" : "false");
+    }
     if ((c->symmetrize & ARS_SYM_TRANSLATION) && !c->ham_pbc) {
         return ars_ini_error(ars_config_key_where(c, "model", "symmetrize"),
                              "[model] symmetrize: translation needs a ring, but the chain is open "

@@ -99,6 +99,45 @@ static int conv_inside(const ars_phase_arch *a, long q) {
     return a->pbc || (q >= 0 && q < a->size);
 }
 
+/* z (Wn, F) = bias + sum_k W[k] in(v + k d) at output positions v = v0, v0 + 1, ..., v0 + nv - 1;
+ * with ring_L > 0 the input position of tap k is the canonical one of its site (a periodic
+ * chain's positions past the ends hold copies: ring_left is layer l's left reach). */
+static void conv_layer(double *z, const double *in, const double *W, const double *bias, int C,
+                       int F, int K, int d, int v0, int nv, int ring_L, int ring_left) {
+    const int cK = (K - 1) / 2;
+    for (int v = v0; v < v0 + nv; v++) {
+        double *acc = z + (size_t)v * F;
+        memcpy(acc, bias, (size_t)F * sizeof(double));
+        for (int k = 0; k < K; k++) {
+            int u = v + k * d;
+            if (ring_L > 0) {
+                /* output position v is site v - v0; its tap k reads site v - v0 + (k - cK) d */
+                const int q = (((v - v0 + (k - cK) * d) % ring_L) + ring_L) % ring_L;
+                u = q + ring_left;
+            }
+            const double *xin = in + (size_t)u * C;
+            const double *wk = W + (size_t)k * C * F;
+            for (int c = 0; c < C; c++) {
+                const double xv = xin[c];
+                const double *w = wk + (size_t)c * F;
+                for (int f = 0; f < F; f++) {
+                    acc[f] += w[f] * xv;
+                }
+            }
+        }
+    }
+}
+
+/* Fills positions 0..W-1 of x (W, C) outside [left, left + L) with the copies of their sites. */
+static void ring_copies(double *x, int W, int C, int L, int left) {
+    for (int u = 0; u < W; u++) {
+        if (u < left || u >= left + L) {
+            const int q = (((u - left) % L) + L) % L;
+            memcpy(x + (size_t)u * C, x + (size_t)(q + left) * C, (size_t)C * sizeof(double));
+        }
+    }
+}
+
 static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ars_phase *ph,
                          double *ws) {
     const ars_phase_arch *a = &ph->arch;
@@ -110,6 +149,9 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
     const int span = e - p + 1;
     int left, right;
     conv_suffix_reach(a, 0, &left, &right);
+    /* The whole ring: each site is computed once per layer and its copies past the ends are
+     * copied (the same arithmetic on the same inputs: the same bits, in the same layout). */
+    const int ring = a->pbc && span == L;
     /* The one-hot input. */
     double *x = ws + lo.in[0];
     const int W0 = span + left + right;
@@ -122,28 +164,26 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
     }
     for (int l = 0; l < n; l++) {
         const int C = ars_phase_arch_cin(a, l), F = ars_phase_arch_cout(a, l), d = a->dilation[l];
-        int left_next, right_next;
+        int left_l, right_l, left_next, right_next;
+        conv_suffix_reach(a, l, &left_l, &right_l);
         conv_suffix_reach(a, l + 1, &left_next, &right_next);
         const int Wn = span + left_next + right_next;
-        const double *in = ws + lo.in[l], *W = ph->kernel[l], *bias = ph->bias[l];
+        const double *in = ws + lo.in[l];
         double *z = ws + lo.z[l];
-        for (int v = 0; v < Wn; v++) {
-            double *acc = z + (size_t)v * F;
-            memcpy(acc, bias, (size_t)F * sizeof(double));
-            for (int k = 0; k < K; k++) {
-                const double *xin = in + (size_t)(v + k * d) * C;
-                const double *wk = W + (size_t)k * C * F;
-                for (int c = 0; c < C; c++) {
-                    const double xv = xin[c];
-                    const double *w = wk + (size_t)c * F;
-                    for (int f = 0; f < F; f++) {
-                        acc[f] += w[f] * xv;
-                    }
-                }
-            }
+        if (ring) {
+            conv_layer(z, in, ph->kernel[l], ph->bias[l], C, F, K, d, left_next, L, L, left_l);
+        } else {
+            conv_layer(z, in, ph->kernel[l], ph->bias[l], C, F, K, d, 0, Wn, 0, 0);
         }
         if (l < n - 1) {
             double *next = ws + lo.in[l + 1];
+            if (ring) {
+                ars_activation_apply(next + (size_t)left_next * F, z + (size_t)left_next * F,
+                                     (size_t)L * (size_t)F, a->activation);
+                ring_copies(z, Wn, F, L, left_next);
+                ring_copies(next, Wn, F, L, left_next);
+                continue;
+            }
             ars_activation_apply(next, z, (size_t)Wn * (size_t)F, a->activation);
             for (int v = 0; v < Wn; v++) {
                 if (!conv_inside(a, (long)p - left_next + v)) {

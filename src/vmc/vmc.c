@@ -151,13 +151,14 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         }
     }
     v->hash = malloc(n * sizeof(uint64_t));
+    v->tdvp_ws = malloc(2 * n * sizeof(double));
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
     v->ews = calloc((size_t)v->n_slots, sizeof(ars_eloc_ws *));
     v->op = ars_ham_operator(H);
     if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
         v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL ||
-        v->theta == NULL || v->hash == NULL || v->undo == NULL || v->gws == NULL ||
-        v->ews == NULL || v->op == NULL ||
+        v->theta == NULL || v->hash == NULL || v->tdvp_ws == NULL || v->undo == NULL ||
+        v->gws == NULL || v->ews == NULL || v->op == NULL ||
         ars_vmc_log_reserve(&v->log, iterations > 0 ? (size_t)iterations : 1) != ARS_OK) {
         goto fail;
     }
@@ -211,6 +212,7 @@ void ars_vmc_free(ars_vmc *v) {
     free(v->undo);
     free(v->gather);
     free(v->hash);
+    free(v->tdvp_ws);
     ars_vmc_log_free(&v->log);
     free(v);
 }
@@ -356,24 +358,25 @@ int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, d
 const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES] = {"sample",   "local_energy", "gradient",
                                                            "sr_build", "sr_solve",     "update"};
 
-int ars_vmc_step(ars_vmc *v) {
-    const double t0 = ars_wtime();
-    double tp[ARS_VMC_N_PHASES + 1] = {t0}; /* phase p ran from tp[p] to tp[p + 1] */
+/* Steps 1 and 2 of vmc.h on the samples of `stream`: v->cfg, their local energies v->eloc (and
+ * v->eloc_im) and per-sample gradients v->O, gathered so that every rank holds all of them. The
+ * phases are timed into tp[SAMPLE + 1 .. GRAD + 1] (tp[SAMPLE] is the start). *n_bad receives
+ * the number of non-finite local energies. Every rank returns the same status. */
+static int differentiate(ars_vmc *v, uint64_t stream, double *tp, int *n_bad) {
     const size_t n = v->set.n_samples, P = v->P, L = (size_t)v->net->arch.hilbert.size;
     const size_t cs = (size_t)v->set.chunk_size, P_mod = v->P_mod;
     const size_t n_chunks = (n + cs - 1) / cs;
-    const int64_t it = v->iteration;
-    int rc;
-
-    rc = draw(v, v->cfg, v->log_prob, n, (uint64_t)it);
+    int rc = draw(v, v->cfg, v->log_prob, n, stream);
     if (rc != ARS_OK) {
         return rc;
     }
     tp[ARS_VMC_PHASE_ELOC] = ars_wtime();
     uint64_t u0, c0s, u1, c1s;
     eloc_sites(v, &u0, &c0s);
-    const int n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n);
+    *n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n);
     eloc_sites(v, &u1, &c1s);
+    v->eloc_sites_useful += u1 - u0;
+    v->eloc_sites_computed += c1s - c0s;
     tp[ARS_VMC_PHASE_GRAD] = ars_wtime();
     /* Per-sample gradients, chunk by chunk; each chunk writes its own columns of O. */
     size_t c0, c1;
@@ -399,6 +402,20 @@ int ars_vmc_step(ars_vmc *v) {
     }
     ars_comm_allgather_columns(&v->comm, v->O, P, n, cs, v->gather);
     tp[ARS_VMC_PHASE_SR_BUILD] = ars_wtime();
+    return ARS_OK;
+}
+
+int ars_vmc_step(ars_vmc *v) {
+    const double t0 = ars_wtime();
+    double tp[ARS_VMC_N_PHASES + 1] = {t0}; /* phase p ran from tp[p] to tp[p + 1] */
+    const size_t n = v->set.n_samples, P = v->P, L = (size_t)v->net->arch.hilbert.size;
+    const size_t P_mod = v->P_mod;
+    const int64_t it = v->iteration;
+    int n_bad = 0;
+    int rc = differentiate(v, (uint64_t)it, tp, &n_bad);
+    if (rc != ARS_OK) {
+        return rc;
+    }
     /* From here on every rank holds the same data and computes the same bits. */
     ars_vmc_estimate est;
     estimate(&est, v->eloc, v->eloc_im, n, (int)L, v->set.exact_energy);
@@ -491,8 +508,103 @@ int ars_vmc_step(ars_vmc *v) {
         v->phase_seconds[p] += tp[p + 1] - tp[p];
     }
     v->timed_steps++;
-    v->eloc_sites_useful += u1 - u0;
-    v->eloc_sites_computed += c1s - c0s;
     v->iteration++;
+    return ARS_OK;
+}
+
+void ars_vmc_get_params(const ars_vmc *v, double *theta) {
+    memcpy(theta, v->net->params, v->P_mod * sizeof(double));
+    if (v->phase != NULL) {
+        memcpy(theta + v->P_mod, v->phase->params, (v->P - v->P_mod) * sizeof(double));
+    }
+}
+
+void ars_vmc_set_params(ars_vmc *v, const double *theta) {
+    memcpy(v->net->params, theta, v->P_mod * sizeof(double));
+    if (v->phase != NULL) {
+        memcpy(v->phase->params, theta + v->P_mod, (v->P - v->P_mod) * sizeof(double));
+    }
+}
+
+/* The tangent vector of x on the last samples: d log psi(s_b) = a_b + i c_b with
+ * a_b = sum_{k < P_mod} Oc[k, b] x_k (the modulus) and c_b = sum_{k >= P_mod} gc[k, b] x_k (the
+ * phase; 0 without one), for the centred O of the last ars_vmc_tdvp; sums in a fixed order. */
+static void tangent(const ars_vmc *v, const double *x, double *a, double *c) {
+    const size_t n = v->set.n_samples;
+    memset(a, 0, n * sizeof(double));
+    memset(c, 0, n * sizeof(double));
+    for (size_t k = 0; k < v->P; k++) {
+        const double *row = v->O + k * n;
+        double *out = k < v->P_mod ? a : c;
+        for (size_t b = 0; b < n; b++) {
+            out[b] += row[b] * x[k];
+        }
+    }
+}
+
+double ars_vmc_tdvp_norm(ars_vmc *v, const double *delta) {
+    const size_t n = v->set.n_samples;
+    double *a = v->tdvp_ws, *c = v->tdvp_ws + n;
+    tangent(v, delta, a, c);
+    double s = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        s += a[b] * a[b] + c[b] * c[b];
+    }
+    return sqrt(s / (double)n);
+}
+
+int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, double *theta_dot,
+                 ars_vmc_tdvp_info *info) {
+    double tp[ARS_VMC_N_PHASES + 1] = {ars_wtime()};
+    const size_t n = v->set.n_samples, P_mod = v->P_mod;
+    ARS_ASSERT(imaginary || v->phase != NULL, "real-time evolution needs a phase network");
+    int n_bad = 0;
+    int rc = differentiate(v, stream, tp, &n_bad);
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    ars_vmc_estimate *est = &info->estimate;
+    estimate(est, v->eloc, v->eloc_im, n, v->net->arch.hilbert.size, v->set.exact_energy);
+    if (n_bad > 0 || !isfinite(est->energy) || !isfinite(est->energy_variance)) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE, "the local energies are not finite (%d bad)", n_bad);
+    }
+    /* Real time, S thetadot = Im <O^* E_loc>_c: the modulus block pairs with Im E_loc (+x/2),
+     * the phase block with Re E_loc (-x/2). Imaginary time, S thetadot = -Re <O^* E_loc>_c: the
+     * modulus block pairs with Re E_loc, the phase block with Im E_loc (both -x/2): an SR step.
+     * ars_sr_direction solves (S + shift) x = 2 <O_c (E - <E>)> (docs/evolution.md). */
+    double gm = 0.0, gp = 0.0;
+    const double *e_mod = imaginary ? v->eloc : v->eloc_im;
+    const double m_mod = imaginary ? est->energy : est->energy_imag;
+    rc = ars_sr_direction(v->sr, theta_dot, &gm, v->O, e_mod, m_mod, diag_shift, 1);
+    if (rc == ARS_OK && v->phase != NULL) {
+        rc = ars_sr_direction(v->sr_phase, theta_dot + P_mod, &gp, v->O + P_mod * n,
+                              imaginary ? v->eloc_im : v->eloc,
+                              imaginary ? est->energy_imag : est->energy, diag_shift, 1);
+    }
+    if (rc != ARS_OK) {
+        return rc;
+    }
+    const double sign_mod = imaginary ? -0.5 : 0.5;
+    for (size_t k = 0; k < v->P; k++) {
+        theta_dot[k] *= k < P_mod ? sign_mod : -0.5;
+        if (!isfinite(theta_dot[k])) {
+            return ARS_ERR(ARS_STATUS_ENONFINITE, "the parameters' time derivative is not finite");
+        }
+    }
+    /* Schmitt & Heyl's residual r^2 = |d psi - d psi_exact|^2 / |d psi_exact|^2 on these
+     * samples, with d log psi_exact = -i dE (real time) or -dE (imaginary). */
+    double *a = v->tdvp_ws, *c = v->tdvp_ws + n;
+    tangent(v, theta_dot, a, c);
+    double num = 0.0, den = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        const double dr = v->eloc[b] - est->energy;
+        const double di = v->eloc_im != NULL ? v->eloc_im[b] - est->energy_imag : 0.0;
+        const double re = imaginary ? a[b] + dr : a[b] - di;
+        const double im = imaginary ? c[b] + di : c[b] + dr;
+        num += re * re + im * im;
+        den += dr * dr + di * di;
+    }
+    info->residual = den > 0.0 ? num / den : 0.0;
+    info->grad_norm = hypot(gm, gp);
     return ARS_OK;
 }

@@ -118,6 +118,7 @@ typedef struct ars_vmc {
     ars_comm comm;     /* a copy of set.comm, or rank 0 of 1 */
     double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;    /* (n) for counting distinct samples */
+    double *tdvp_ws;   /* (2 n) the tangent vectors of ars_vmc_tdvp */
     ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
     ars_wf_ws **pws;   /* (n_slots) phase-gradient scratch (phase network only) */
     ars_op *op;        /* the operator of H (owned) */
@@ -164,6 +165,34 @@ int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, d
 
 /* The wavefunction the driver trains (modulus, Marshall sign, phase). */
 ars_wf ars_vmc_wf(const ars_vmc *v);
+
+/* The parameters theta (P): the modulus's, then the phase's; get copies them out, set in. */
+void ars_vmc_get_params(const ars_vmc *v, double *theta);
+void ars_vmc_set_params(ars_vmc *v, const double *theta);
+
+/* What one evaluation of the TDVP equation measured on its samples. */
+typedef struct ars_vmc_tdvp_info {
+    ars_vmc_estimate estimate; /* the energy of its samples */
+    double residual;           /* Schmitt & Heyl's r^2 (below) */
+    double grad_norm;          /* |rhs| of the two blocks, as the training log's grad_norm */
+} ars_vmc_tdvp_info;
+
+/* The time-dependent variational principle (McLachlan) on n fresh samples of the streams
+ * (seed, SAMPLE, stream, chunk): the parameters' time derivative theta_dot (P) that minimises
+ * |sum_k O_k thetadot_k - d log psi_exact|^2 over the samples, with d log psi_exact = -i (E_loc
+ * - E) (real time) or -(E_loc - E) (imaginary time), that is
+ *   (S + diag_shift) thetadot = Im <O^* E_loc>_c   (real),   -Re <O^* E_loc>_c   (imaginary),
+ * S_kl = Re <O_k^* O_l>_c. S has no modulus-phase block (vmc.h), so each block is solved apart
+ * by ars_sr_direction (parameter or sample space, whichever is smaller). Real time needs a phase
+ * network (asserted). info->residual is r^2 = sum_b |dlogpsi_b - dlogpsi_exact_b|^2 / sum_b
+ * |E_b - E|^2 (0 when every E_b is equal). Afterwards ars_vmc_tdvp_norm uses these samples.
+ * Returns ARS_OK, ARS_STATUS_ENONFINITE (reported) or a sampling failure. */
+int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, double *theta_dot,
+                 ars_vmc_tdvp_info *info);
+
+/* sqrt(delta^T S delta) with the S of the last ars_vmc_tdvp's samples: the distance that a
+ * parameter change delta (P) moves the normalised state, to first order (uses v's scratch). */
+double ars_vmc_tdvp_norm(ars_vmc *v, const double *delta);
 
 /* Grows the log to hold `cap` entries (for --resume with more iterations). */
 int ars_vmc_log_reserve(ars_vmc_log *log, size_t cap);

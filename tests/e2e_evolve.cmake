@@ -1,0 +1,143 @@
+# e2e_evolve: [run] mode = evolve (time-dependent VMC) through the binary.
+#  1. A TFIM quench |+x> -> h = 1 on a 6-site ring follows the exact <X(t)> (the state vector of
+#     scripts/evolve_ref.py) to t = 0.3, and the energy stays at its t = 0 value.
+#  2. The same bits for 1 and 2 threads, and across --resume (a run to t = 0.2 continued to
+#     0.3 equals the run to 0.3).
+#  3. Imaginary time without a phase network lowers the energy towards the ground state.
+#  4. Bad input: t_end <= 0, dt < 0, tolerance = 0, real time without a phase network, an
+#     [evolve] key in another mode, x_polarized with the Marshall sign, an init file of
+#     another network, --resume of a file without /evolution. Each: one message, status 2.
+include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
+
+file(WRITE ${WORK}/quench.ini "[run]
+mode = evolve
+[system]
+size = 6
+[model]
+layers = 2
+features = 8, 2
+kernel_size = 3
+init = x_polarized
+[phase]
+type = conv
+layers = 2
+features = 8
+kernel_size = 5
+[sampler]
+n_samples = 512
+chunk_size = 128
+seed = 5
+[hamiltonian]
+type = tfim
+h = 1.0
+pbc = true
+[evolve]
+t_end = 0.3
+dt = 0.01
+integrator = heun
+tolerance = 2e-3
+measure_every = 0.1
+measure_samples = 8192
+[observables]
+names = sx, zz_correlation
+")
+
+# 1. Against the exact dynamics.
+ars_run(a quench.ini --set output.file=a.h5)
+ars_expect_rc(a 0 "the quench")
+ars_expect_match("${a_out}" "evolution: t = 0.3 in [0-9]+ steps" "the summary line")
+ars_expect_match("${a_err}" "t 0.3000/0.3  dt" "a progress line per measurement")
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/evolve_ref.py compare ${WORK}/a.h5 --tmax 0.3
+                        --method statevector --max-sx-error 6e-3
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message(STATUS "${out}")
+if(NOT rc EQUAL 0)
+    ars_fail("the quench against the exact <X(t)>: ${out}${err}")
+endif()
+execute_process(COMMAND ${PYTHON} -c "import h5py, numpy as np, sys
+g = h5py.File(sys.argv[1], 'r')['evolution']
+E, dE = g['energy'][()], g['energy_error'][()]
+assert g['time'][()].tolist() == [0.0, 0.1, 0.2, 0.3], g['time'][()]
+assert g['observables/sx/mean'].shape == (4, 6) and g['observables/zz_correlation/mean'].shape == (4, 4)
+# the energy of |+x> is -h N = -6 exactly; it is conserved within the estimates' errors
+assert np.all(np.abs(E + 6.0) < 4 * np.hypot(dE, dE[0]) + 1e-3), (E, dE)
+s = g['steps']
+assert s['accepted'][()].sum() == g.attrs['steps_accepted'] and len(s['t']) == g.attrs['steps_accepted'] + g.attrs['steps_rejected']
+assert np.all(s['residual'][()] < 0.1), s['residual'][()]
+print('OK')" ${WORK}/a.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("the /evolution datasets: ${out}${err}")
+endif()
+
+# 2. Threads and --resume do not change a bit.
+set(SAME /evolution/time /evolution/energy /evolution/energy_error /evolution/energy_imag
+    /evolution/observables /evolution/k0 /evolution/steps/t /evolution/steps/dt
+    /evolution/steps/error /evolution/steps/residual /evolution/steps/energy /variables)
+ars_run(b quench.ini --set output.file=b.h5 --set run.threads=1)
+ars_expect_rc(b 0 "the quench on 1 thread")
+execute_process(COMMAND ${PYTHON} ${H5SAME} ${WORK}/a.h5 ${WORK}/b.h5 ${SAME}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("1 and 2 threads differ: ${out}${err}")
+endif()
+ars_run(c1 quench.ini --set output.file=c.h5 --set evolve.t_end=0.2)
+ars_expect_rc(c1 0 "the quench to t = 0.2")
+ars_run(c2 quench.ini --set output.file=c.h5 --resume)
+ars_expect_rc(c2 0 "--resume to t = 0.3")
+ars_expect_match("${c2_out}" "resuming at t = 0.2 from c.h5" "the resume line")
+execute_process(COMMAND ${PYTHON} ${H5SAME} ${WORK}/a.h5 ${WORK}/c.h5 ${SAME}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("the resumed evolution differs from the uninterrupted one: ${out}${err}")
+endif()
+
+# 3. Imaginary time, no phase network: towards the ground state (E0 = -7.7274 for N = 6; this
+# two-layer network stops within 1% of it).
+file(READ ${WORK}/quench.ini text)
+string(REGEX REPLACE "\\[phase\\][^[]*" "" phaseless "${text}")
+file(WRITE ${WORK}/imaginary.ini "${phaseless}")
+ars_run(im imaginary.ini --set output.file=im.h5 --set evolve.imaginary=true
+        --set evolve.t_end=2.0 --set evolve.measure_every=0.5 --set evolve.tolerance=1e-2
+        --set model.init=random)
+ars_expect_rc(im 0 "imaginary time")
+execute_process(COMMAND ${PYTHON} -c "import h5py, sys
+E = h5py.File(sys.argv[1], 'r')['evolution/energy'][()]
+assert E[-1] < -7.65 and E[-1] < E[0] - 1.0 and all(E[1:] < E[:-1] + 0.01), E
+print('OK')" ${WORK}/im.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("imaginary time did not approach the ground state: ${out}${err}")
+endif()
+
+# 4. Bad input (imaginary.ini: no [phase] section).
+function(rejects what regex)
+    ars_run(r quench.ini --set output.file=bad.h5 ${ARGN})
+    ars_expect_rc(r 2 "${what}")
+    ars_expect_match("${r_err}" "${regex}" "${what}")
+    ars_expect_count("${r_err}" "\n" 1 "${what}: one line")
+    if(EXISTS ${WORK}/bad.h5)
+        ars_fail("${what}: wrote bad.h5")
+    endif()
+endfunction()
+rejects("t_end = 0" "\\[evolve\\] t_end: must be > 0 \\(got 0\\)" --set evolve.t_end=0)
+rejects("dt < 0" "\\[evolve\\] dt: .*-0.1" --set evolve.dt=-0.1)
+rejects("tolerance = 0" "\\[evolve\\] tolerance: must be > 0" --set evolve.tolerance=0)
+ars_run(r imaginary.ini --set output.file=bad.h5)
+ars_expect_rc(r 2 "real time without a phase network")
+ars_expect_match("${r_err}" "^imaginary.ini:2: \\[run\\] mode: evolve in real time needs a phase network"
+                 "real time without a phase network")
+rejects("an [evolve] key in mode = sample" "quench.ini:24: \\[evolve\\] t_end: only with \\[run\\] mode = evolve"
+        --set run.mode=sample --set evolve.dt=0.1)
+rejects("x_polarized with the Marshall sign" "x_polarized is \\|\\+x>\\^N"
+        --set hamiltonian.marshall_sign=true)
+string(REGEX REPLACE "\\[evolve\\][^[]*" "" text "${text}")
+file(WRITE ${WORK}/sample.ini "${text}")
+ars_run(net sample.ini --set run.mode=sample --set output.file=other.h5 --set model.features=4,2
+        --set model.init=random)
+ars_expect_rc(net 0 "a network of another shape")
+rejects("an init file of another network" "other.h5.*features" --set model.init=other.h5)
+ars_run(tr sample.ini --set run.mode=train --set output.file=train.h5 --set vmc.iterations=2
+        --set model.init=random)
+ars_expect_rc(tr 0 "a short training")
+ars_run(r quench.ini --set output.file=train.h5 --resume)
+ars_expect_rc(r 2 "--resume of a training output")
+ars_expect_match("${r_err}" "has no /evolution group" "--resume of a training output")
