@@ -301,6 +301,50 @@ def check_observables(f, size, pbc):
     return "  observables (%s, %d samples): %s" % (source, n, ", ".join(names))
 
 
+EVOLUTION_COLUMNS = ("time", "energy", "energy_error", "energy_variance", "energy_imag",
+                     "energy_imag_error")
+STEP_COLUMNS = ("t", "dt", "accepted", "error", "residual", "energy", "energy_error", "seconds")
+
+
+def _dataset_paths(group):
+    """Paths of every dataset below group."""
+    import h5py
+    found = []
+    group.visititems(lambda n, o: found.append(n) if isinstance(o, h5py.Dataset) else None)
+    return found
+
+
+def check_evolution(f, n_params):
+    """/evolution of a mode = evolve output (docs/hdf5-format.md): consistent lengths, a time
+    grid from 0 that increases, the step log's counts, k0 of length 0 or P."""
+    g = get_group(f, "/evolution")
+    M = len(get_dataset(f, "/evolution/time", np.float64, None)[()])
+    t = f["/evolution/time"][()]
+    if M < 1 or t[0] != 0.0 or np.any(np.diff(t) <= 0):
+        fail("/evolution/time", "must start at 0 and increase (got %s)" % t[:5])
+    for c in EVOLUTION_COLUMNS:
+        get_dataset(f, "/evolution/" + c, np.float64, (M,))
+    for name in g.get("observables", {}):
+        mean = f["/evolution/observables/%s/mean" % name]
+        get_dataset(f, "/evolution/observables/%s/mean" % name, np.float64, mean.shape)
+        if mean.ndim not in (1, 2) or mean.shape[0] != M:
+            fail("/evolution/observables/%s/mean" % name, "%d rows, /evolution/time has %d"
+                 % (mean.shape[0], M))
+        get_dataset(f, "/evolution/observables/%s/error" % name, np.float64, mean.shape)
+    S = len(get_dataset(f, "/evolution/steps/t", np.float64, None)[()])
+    for c in STEP_COLUMNS:
+        get_dataset(f, "/evolution/steps/" + c, np.float64, (S,))
+    acc = int(attr_scalar(g, "steps_accepted", "/evolution", np.int64))
+    rej = int(attr_scalar(g, "steps_rejected", "/evolution", np.int64))
+    if acc + rej != S or int(f["/evolution/steps/accepted"][()].sum()) != acc:
+        fail("/evolution/steps", "%d steps logged, attributes say %d accepted + %d rejected"
+             % (S, acc, rej))
+    k0 = len(get_dataset(f, "/evolution/k0", np.float64, None)[()])
+    if k0 not in (0, n_params):
+        fail("/evolution/k0", "%d entries; the networks have %d parameters" % (k0, n_params))
+    return "  evolution: %d times to t = %g, %d steps (%d rejected)" % (M, t[-1], acc, rej)
+
+
 def run_checks(path, n_samples=None, recompute=256, variables_only=False):
     import h5py
     try:
@@ -331,6 +375,14 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
             fail("/model attribute 'symmetrize'", "unknown value %r" % model["symmetrize"])
         if variables_only:
             lines.append("  variables only: /samples and /log_prob not checked")
+            return lines
+        if "evolution" in f:
+            P = 0
+            for grp in ("variables/params", "variables/phase"):
+                if grp in f:
+                    P += sum(f[grp][k].size for k in _dataset_paths(f[grp]))
+            lines.append(check_evolution(f, P))
+            lines.append("  no samples (mode = evolve)")
             return lines
         samples, log_prob = check_samples(f, size, ls, n_samples)
         if model["total_sz"] is not None:

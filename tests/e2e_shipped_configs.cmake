@@ -26,12 +26,21 @@ foreach(cfg IN LISTS configs)
     if(translation)
         set(size 12)
     endif()
+    # A time evolution: two fixed steps and three measurements (it writes no samples).
+    file(STRINGS ${cfg} evolve REGEX "^mode *= *evolve")
+    set(extra "")
+    set(check --n-samples 64)
+    if(evolve)
+        set(extra --set evolve.t_end=0.02 --set evolve.dt=0.01 --set evolve.adaptive=false
+            --set evolve.measure_every=0.01 --set evolve.measure_samples=64)
+        set(check "")
+    endif()
     ars_run(r DIR ${SRC} ${cfg} --set sampler.n_samples=64 --set system.size=${size}
-            --set vmc.iterations=2 --set vmc.final_samples=64 --set model.init=random
+            --set vmc.iterations=2 --set vmc.final_samples=64 --set model.init=random ${extra}
             --output ${WORK}/${name}.h5 --quiet)
     ars_expect_rc(r 0 "a small run of configs/${name}.ini")
     execute_process(COMMAND /usr/bin/python3 ${SRC}/scripts/check_output.py ${WORK}/${name}.h5
-                            --n-samples 64
+                            ${check}
                     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
     if(NOT rc EQUAL 0)
         ars_fail("check_output.py rejected the output of configs/${name}.ini:\n${out}${err}")
