@@ -1,6 +1,7 @@
 # e2e_mpi (built with -DARSAMPLER_MPI=ON only): mpirun -np 1, 2 and 3 give bitwise identical
 # samples and observables, and a short training gives bitwise identical variables, optimiser
-# state, energy log, final samples and observables, also with --resume across rank counts; a
+# state, energy log, final samples and observables, also with --resume across rank counts, and
+# so does a time evolution (mode = evolve, with --resume across rank counts); a
 # config error (also one found later: a Hamiltonian, --resume) is reported once and every rank
 # exits with status 2; a rank that cannot write ends the job with a clear message instead of a
 # hang.
@@ -97,6 +98,47 @@ foreach(np 2 3)
     ars_h5same(${WORK}/ph0.h5 ${WORK}/ph${np}.h5 "a phase network: 1 process vs ${np} ranks"
                ${same} /phase /vmc/energy_imag)
 endforeach()
+
+# Time evolution (mode = evolve, a real-time quench from |+x>): the same bits for 1 process and
+# 2 ranks, and 2 ranks to t = 0.04 resumed with 3 ranks to t = 0.08.
+file(WRITE ${WORK}/evolve.ini "[run]
+mode = evolve
+[system]
+size = 8
+[model]
+layers = 2
+features = 6, 2
+init = x_polarized
+[phase]
+type = conv
+features = 6
+[sampler]
+n_samples = 300
+chunk_size = 64
+[hamiltonian]
+type = tfim
+[evolve]
+t_end = 0.08
+dt = 0.01
+tolerance = 1e-2
+measure_every = 0.04
+measure_samples = 300
+[observables]
+names = sx
+")
+set(ev_same /evolution/time /evolution/energy /evolution/observables /evolution/k0
+    /evolution/steps/dt /evolution/steps/error /evolution/steps/residual /variables)
+ars_run(r evolve.ini --quiet --threads 2 --output ev0.h5)
+ars_expect_rc(r 0 "an evolution without mpirun")
+mpi_run(r 2 evolve.ini --quiet --threads 1 --output ev2.h5)
+ars_expect_rc(r 0 "an evolution with 2 ranks")
+ars_h5same(${WORK}/ev0.h5 ${WORK}/ev2.h5 "an evolution: 1 process vs 2 ranks" ${ev_same})
+mpi_run(r 2 evolve.ini --quiet --threads 1 --output evr.h5 --set evolve.t_end=0.04)
+ars_expect_rc(r 0 "an evolution to t = 0.04 with 2 ranks")
+mpi_run(r 3 evolve.ini --quiet --threads 1 --output evr.h5 --resume)
+ars_expect_rc(r 0 "--resume of the evolution with 3 ranks")
+ars_h5same(${WORK}/ev0.h5 ${WORK}/evr.h5 "an evolution: 2 ranks + --resume with 3 vs 1 process"
+           ${ev_same})
 
 # Stop after 12 iterations with 2 ranks, resume to 24 with 3 ranks.
 mpi_run(r 2 train.ini --quiet --threads 1 --output tr.h5 --set vmc.iterations=12)
