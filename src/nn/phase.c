@@ -163,8 +163,14 @@ struct ars_phase_ws {
     uint8_t *row;    /* (L) a changed configuration */
     double *win;     /* (L) window outputs */
     double *layers;  /* the type's scratch for one configuration */
+    double *cache;   /* (B, cache_doubles) each configuration's full pass for its windows, or
+                      * NULL when that would exceed PHASE_CACHE_BYTES (windows then recompute) */
+    size_t cache_n;  /* cache_doubles */
     double *dparams; /* (P) */
 };
+
+/* The most memory a workspace keeps for the full passes of its configurations. */
+#define PHASE_CACHE_BYTES ((size_t)64 << 20)
 
 ars_phase_ws *ars_phase_ws_alloc(const ars_phase *ph, int B) {
     ars_phase_ws *ws = calloc(1, sizeof *ws);
@@ -180,6 +186,10 @@ ars_phase_ws *ars_phase_ws_alloc(const ars_phase *ph, int B) {
     ws->row = malloc(L);
     ws->win = malloc(L * sizeof(double));
     ws->layers = malloc(ph->type->ws_doubles(&ph->arch) * sizeof(double));
+    ws->cache_n = ph->type->cache_doubles(&ph->arch);
+    if (nb * ws->cache_n * sizeof(double) <= PHASE_CACHE_BYTES) {
+        ws->cache = malloc(nb * ws->cache_n * sizeof(double));
+    }
     ws->dparams = malloc((ph->n_params > 0 ? ph->n_params : 1) * sizeof(double));
     if (ws->rows == NULL || ws->out == NULL || ws->mark == NULL || ws->row == NULL ||
         ws->win == NULL || ws->layers == NULL || ws->dparams == NULL) {
@@ -199,6 +209,7 @@ void ars_phase_ws_free(ars_phase_ws *ws) {
     free(ws->row);
     free(ws->win);
     free(ws->layers);
+    free(ws->cache);
     free(ws->dparams);
     free(ws);
 }
@@ -223,7 +234,9 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
     for (int b = 0; b < B; b++) {
         const uint8_t *row = cfg + (size_t)b * L;
         double *out = ws->out + (size_t)b * L;
-        ph->type->outputs(out, row, 0, L - 1, ph, ws->layers);
+        ph->type->outputs(out, row, 0, L - 1, ph,
+                          ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : ws->layers,
+                          NULL, NULL);
         phase_add_beta(out, row, 0, L - 1, ph);
         double s = 0.0;
         for (int t = 0; t < L; t++) {
@@ -233,11 +246,13 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
     }
 }
 
-/* Sum over t = p..e of (output of the changed row ws->row at t) - (output of the sample at t). */
-static double phase_window(const ars_phase *ph, ars_phase_ws *ws, const double *out0, int p,
-                           int e) {
+/* Sum over t = p..e of (output of the changed row ws->row at t) - (output of sample b at t). */
+static double phase_window(const ars_phase *ph, ars_phase_ws *ws, int b, int p, int e) {
     const int L = ph->arch.size;
-    ph->type->outputs(ws->win, ws->row, p, e, ph, ws->layers);
+    const double *out0 = ws->out + (size_t)b * L;
+    ph->type->outputs(ws->win, ws->row, p, e, ph, ws->layers,
+                      ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : NULL,
+                      ws->rows + (size_t)b * L);
     phase_add_beta(ws->win, ws->row, p, e, ph);
     double d = 0.0;
     for (int t = p; t <= e; t++) {
@@ -253,7 +268,6 @@ double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_ch
         return 0.0;
     }
     const uint8_t *s = ws->rows + (size_t)b * L;
-    const double *out0 = ws->out + (size_t)b * L;
     int left, right;
     ars_phase_reach(ph, &left, &right);
     /* Mark the outputs the change reaches: j - right .. j + left for a changed site j. */
@@ -280,7 +294,7 @@ double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_ch
         all = marked == L;
     }
     if (all) {
-        return phase_window(ph, ws, out0, 0, L - 1);
+        return phase_window(ph, ws, b, 0, L - 1);
     }
     /* Runs of marked sites; on a periodic chain start after an unmarked site so that a run
      * across the end is one run [p, e] with e >= L. */
@@ -301,7 +315,7 @@ double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_ch
         while (i + len < L && ws->mark[(start + i + len) % L]) {
             len++;
         }
-        d += phase_window(ph, ws, out0, t, t + len - 1);
+        d += phase_window(ph, ws, b, t, t + len - 1);
         i += len;
     }
     return d;
@@ -312,7 +326,7 @@ void ars_phase_grad(double *grad, size_t ld, const uint8_t *row, const ars_phase
     const int L = ph->arch.size, D = ph->arch.local_size;
     const size_t P = ph->n_params;
     memset(ws->dparams, 0, P * sizeof(double));
-    ph->type->outputs(ws->win, row, 0, L - 1, ph, ws->layers);
+    ph->type->outputs(ws->win, row, 0, L - 1, ph, ws->layers, NULL, NULL);
     ph->type->backward(ws->dparams, ph, ws->layers, weight);
     if (ph->beta != NULL) {
         double *dbeta = ws->dparams + (ph->beta - ph->params);

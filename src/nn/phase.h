@@ -64,10 +64,16 @@ typedef struct ars_phase_type {
     void (*views)(ars_phase *ph);
     /* Doubles of scratch for one configuration. */
     size_t (*ws_doubles)(const ars_phase_arch *arch);
+    /* Doubles at the start of ws that a full pass (p = 0, e = L - 1, base NULL) leaves for
+     * later windows of a changed configuration (the `base` below). */
+    size_t (*cache_doubles)(const ars_phase_arch *arch);
     /* out[t - p] = the network's output at sites t = p..e of the configuration row (L local
      * indices); on periodic chains t may run past L - 1 (site t mod L). Keeps every layer's
-     * values in ws (ws_doubles) for a backward pass when p = 0 and e = L - 1. */
-    void (*outputs)(double *out, const uint8_t *row, int p, int e, const ars_phase *ph, double *ws);
+     * values in ws (ws_doubles) for a backward pass when p = 0 and e = L - 1. With base != NULL
+     * (the first cache_doubles of a full pass of base_row) the values whose inputs are those of
+     * base_row are taken from it rather than recomputed: the same bits, less work. */
+    void (*outputs)(double *out, const uint8_t *row, int p, int e, const ars_phase *ph, double *ws,
+                    const double *base, const uint8_t *base_row);
     /* dparams += weight * d (sum_t out_t) / d theta for the network's parameters (the first
      * n_params of the block), after outputs(row, 0, L - 1) on ws. */
     void (*backward)(double *dparams, const ars_phase *ph, double *ws, double weight);

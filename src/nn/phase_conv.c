@@ -66,7 +66,7 @@ static size_t conv_width(const ars_phase_arch *a, int l) {
 /* Offsets of the scratch blocks: in[l] (W_l, C_l) for l <= n-1, z[l] (W_{l+1}, F_l), and two
  * backward blocks of max_l W_l * max(C_l, F_l). */
 typedef struct conv_layout {
-    size_t in[ARS_MAX_LAYERS], z[ARS_MAX_LAYERS], back0, back1, total;
+    size_t in[ARS_MAX_LAYERS], z[ARS_MAX_LAYERS], back0, back1, mask, total;
 } conv_layout;
 
 static void conv_layout_of(const ars_phase_arch *a, conv_layout *lo) {
@@ -85,7 +85,9 @@ static void conv_layout_of(const ars_phase_arch *a, conv_layout *lo) {
     }
     lo->back0 = off;
     lo->back1 = off + big;
-    lo->total = off + 2 * big;
+    /* two byte masks of the widest layer's positions (the changed inputs of a window) */
+    lo->mask = off + 2 * big;
+    lo->total = lo->mask + (2 * conv_width(a, 0) + sizeof(double) - 1) / sizeof(double);
 }
 
 static size_t conv_ws_doubles(const ars_phase_arch *a) {
@@ -94,18 +96,30 @@ static size_t conv_ws_doubles(const ars_phase_arch *a) {
     return lo.total;
 }
 
+/* The layer values of a full pass that a later window reads (the in and z blocks). */
+static size_t conv_cache_doubles(const ars_phase_arch *a) {
+    conv_layout lo;
+    conv_layout_of(a, &lo);
+    return lo.back0;
+}
+
 /* 1 if chain position q (unwrapped) lies on the chain or the chain is periodic. */
 static int conv_inside(const ars_phase_arch *a, long q) {
     return a->pbc || (q >= 0 && q < a->size);
 }
 
-/* z (Wn, F) = bias + sum_k W[k] in(v + k d) at output positions v = v0, v0 + 1, ..., v0 + nv - 1;
- * with ring_L > 0 the input position of tap k is the canonical one of its site (a periodic
- * chain's positions past the ends hold copies: ring_left is layer l's left reach). */
+/* z (Wn, F) = bias + sum_k W[k] in(v + k d) at output positions v = v0, v0 + 1, ..., v0 + nv - 1
+ * (only those with only[v] set, when only != NULL); with ring_L > 0 the input position of tap k
+ * is the canonical one of its site (a periodic chain's positions past the ends hold copies:
+ * ring_left is layer l's left reach). */
 static void conv_layer(double *z, const double *in, const double *W, const double *bias, int C,
-                       int F, int K, int d, int v0, int nv, int ring_L, int ring_left) {
+                       int F, int K, int d, int v0, int nv, int ring_L, int ring_left,
+                       const uint8_t *only) {
     const int cK = (K - 1) / 2;
     for (int v = v0; v < v0 + nv; v++) {
+        if (only != NULL && !only[v]) {
+            continue;
+        }
         double *acc = z + (size_t)v * F;
         memcpy(acc, bias, (size_t)F * sizeof(double));
         for (int k = 0; k < K; k++) {
@@ -138,8 +152,15 @@ static void ring_copies(double *x, int W, int C, int L, int left) {
     }
 }
 
+/* Base layout position of chain position q (unwrapped) in a layer whose left reach is left:
+ * the canonical copy of its site on a periodic chain. */
+static size_t base_position(const ars_phase_arch *a, long q, int left) {
+    const long L = a->size;
+    return (size_t)((a->pbc ? ((q % L) + L) % L : q) + left);
+}
+
 static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ars_phase *ph,
-                         double *ws) {
+                         double *ws, const double *base, const uint8_t *base_row) {
     const ars_phase_arch *a = &ph->arch;
     const int n = a->layers, K = a->kernel_size, D = a->local_size, L = a->size;
     ARS_ASSERT(p <= e && e - p < L && p >= 0 && (a->pbc || e < L), "window [%d, %d] of %d sites", p,
@@ -152,14 +173,23 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
     /* The whole ring: each site is computed once per layer and its copies past the ends are
      * copied (the same arithmetic on the same inputs: the same bits, in the same layout). */
     const int ring = a->pbc && span == L;
+    /* With a base (the full pass of base_row, conv_cache_doubles of it): a value whose inputs
+     * are those of base_row is copied from it rather than recomputed (the same bits). chg
+     * marks the changed positions of a layer's input, chg_next of its output. */
+    uint8_t *chg = base != NULL ? (uint8_t *)(ws + lo.mask) : NULL;
+    uint8_t *chg_next = base != NULL ? chg + conv_width(a, 0) : NULL;
     /* The one-hot input. */
     double *x = ws + lo.in[0];
     const int W0 = span + left + right;
     memset(x, 0, (size_t)W0 * (size_t)D * sizeof(double));
     for (int u = 0; u < W0; u++) {
         const long q = (long)p - left + u;
+        const int site = (int)(((q % L) + L) % L);
         if (conv_inside(a, q)) {
-            x[(size_t)u * D + row[((q % L) + L) % L]] = 1.0;
+            x[(size_t)u * D + row[site]] = 1.0;
+        }
+        if (base != NULL) {
+            chg[u] = conv_inside(a, q) && row[site] != base_row[site];
         }
     }
     for (int l = 0; l < n; l++) {
@@ -170,29 +200,63 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
         const int Wn = span + left_next + right_next;
         const double *in = ws + lo.in[l];
         double *z = ws + lo.z[l];
-        if (ring) {
-            conv_layer(z, in, ph->kernel[l], ph->bias[l], C, F, K, d, left_next, L, L, left_l);
-        } else {
-            conv_layer(z, in, ph->kernel[l], ph->bias[l], C, F, K, d, 0, Wn, 0, 0);
-        }
-        if (l < n - 1) {
-            double *next = ws + lo.in[l + 1];
-            if (ring) {
-                ars_activation_apply(next + (size_t)left_next * F, z + (size_t)left_next * F,
-                                     (size_t)L * (size_t)F, a->activation);
-                ring_copies(z, Wn, F, L, left_next);
-                ring_copies(next, Wn, F, L, left_next);
-                continue;
+        double *next = l < n - 1 ? ws + lo.in[l + 1] : NULL;
+        /* The output positions computed: on a ring its L canonical ones (left_next ..), else
+         * all Wn. */
+        const int v0 = ring ? left_next : 0, nv = ring ? L : Wn;
+        if (base != NULL) {
+            /* Output position v reads input positions v + k d (on a ring: its sites' canonical
+             * ones): changed if any of them is. Zero padding outside an open chain never
+             * changes. */
+            const int cK = (K - 1) / 2;
+            for (int v = v0; v < v0 + nv; v++) {
+                chg_next[v] = 0;
+                for (int k = 0; k < K && conv_inside(a, (long)p - left_next + v); k++) {
+                    const int u =
+                        ring ? (((v - v0 + (k - cK) * d) % L) + L) % L + left_l : v + k * d;
+                    chg_next[v] |= chg[u];
+                }
+                if (!chg_next[v]) {
+                    const size_t b = base_position(a, (long)p - left_next + v, left_next);
+                    memcpy(z + (size_t)v * F, base + lo.z[l] + b * (size_t)F,
+                           (size_t)F * sizeof(double));
+                    if (next != NULL) {
+                        memcpy(next + (size_t)v * F, base + lo.in[l + 1] + b * (size_t)F,
+                               (size_t)F * sizeof(double));
+                    }
+                }
             }
-            ars_activation_apply(next, z, (size_t)Wn * (size_t)F, a->activation);
+        }
+        conv_layer(z, in, ph->kernel[l], ph->bias[l], C, F, K, d, v0, nv, ring ? L : 0,
+                   ring ? left_l : 0, chg_next);
+        if (next == NULL) {
+            for (int v = 0; v < span; v++) {
+                out[v] = z[v];
+            }
+            continue;
+        }
+        if (base != NULL) {
+            for (int v = v0; v < v0 + nv; v++) {
+                if (chg_next[v]) {
+                    ars_activation_apply(next + (size_t)v * F, z + (size_t)v * F, (size_t)F,
+                                         a->activation);
+                }
+            }
+            uint8_t *t = chg;
+            chg = chg_next;
+            chg_next = t;
+        } else {
+            ars_activation_apply(next + (size_t)v0 * F, z + (size_t)v0 * F, (size_t)nv * (size_t)F,
+                                 a->activation);
+        }
+        if (ring) {
+            ring_copies(z, Wn, F, L, left_next);
+            ring_copies(next, Wn, F, L, left_next);
+        } else {
             for (int v = 0; v < Wn; v++) {
                 if (!conv_inside(a, (long)p - left_next + v)) {
                     memset(next + (size_t)v * F, 0, (size_t)F * sizeof(double));
                 }
-            }
-        } else {
-            for (int v = 0; v < span; v++) {
-                out[v] = z[v];
             }
         }
     }
@@ -270,6 +334,7 @@ const ars_phase_type ars_phase_conv_type = {
     .n_params = conv_n_params,
     .views = conv_views,
     .ws_doubles = conv_ws_doubles,
+    .cache_doubles = conv_cache_doubles,
     .outputs = conv_outputs,
     .backward = conv_backward,
     .reach = conv_reach,
