@@ -9,8 +9,8 @@
 #  4. Bad input: t_end <= 0, dt < 0, tolerance = 0, real time without a phase network, an
 #     [evolve] key in another mode, x_polarized with the Marshall sign, an init file of
 #     another network, --resume of a file without /evolution. Each: one message, status 2.
-#  Under the sanitizers (memory, not accuracy: CI time) parts 1 and 3 check less: no reference
-#  comparison, no imaginary-time run, 1024 samples per measurement.
+#  Under the sanitizers (memory, not accuracy: CI time) less is checked: no reference
+#  comparison, no thread comparison, no imaginary-time run, 1024 samples per measurement.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
 set(MEASURE 8192)
@@ -99,12 +99,14 @@ endif()
 set(SAME /evolution/time /evolution/energy /evolution/energy_error /evolution/energy_imag
     /evolution/observables /evolution/k0 /evolution/steps/t /evolution/steps/dt
     /evolution/steps/error /evolution/steps/residual /evolution/steps/energy /variables)
-ars_run(b quench.ini --set output.file=b.h5 --set run.threads=1)
-ars_expect_rc(b 0 "the quench on 1 thread")
-execute_process(COMMAND ${PYTHON} ${H5SAME} ${WORK}/a.h5 ${WORK}/b.h5 ${SAME}
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-    ars_fail("1 and 2 threads differ: ${out}${err}")
+if(NOT SANITIZED)
+    ars_run(b quench.ini --set output.file=b.h5 --set run.threads=1)
+    ars_expect_rc(b 0 "the quench on 1 thread")
+    execute_process(COMMAND ${PYTHON} ${H5SAME} ${WORK}/a.h5 ${WORK}/b.h5 ${SAME}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        ars_fail("1 and 2 threads differ: ${out}${err}")
+    endif()
 endif()
 ars_run(c1 quench.ini --set output.file=c.h5 --set evolve.t_end=0.2)
 ars_expect_rc(c1 0 "the quench to t = 0.2")

@@ -26,11 +26,13 @@ foreach(cfg IN LISTS configs)
     if(translation)
         set(size 12)
     endif()
-    # A time evolution: two fixed steps and three measurements (it writes no samples).
+    # A time evolution: two fixed steps and three measurements on 12 sites (it writes no
+    # samples).
     file(STRINGS ${cfg} evolve REGEX "^mode *= *evolve")
     set(extra "")
     set(check --n-samples 64)
     if(evolve)
+        set(size 12)
         set(extra --set evolve.t_end=0.02 --set evolve.dt=0.01 --set evolve.adaptive=false
             --set evolve.measure_every=0.01 --set evolve.measure_samples=64)
         set(check "")
