@@ -529,12 +529,12 @@ def _print_csv(res, rmax):
         print(",".join("%.15g" % x for x in row))
 
 
-def run_reference(path, h_initial=None, method="ff"):
+def run_reference(path, h_initial=None, method="ff", times=None):
     """The exact TFIM reference of an arsampler mode = evolve output on its own time grid:
     (run, ref) with run = the file's /evolution (time, energy, energy_error, sx mean/error
     site-averaged when measured) and ref = tfim_quench_ff (or the state vector) from |+x>
     ([model] init = x_polarized) or the ground state at h_initial (an init file: its
-    /hamiltonian h unless given)."""
+    /hamiltonian h unless given), on `times` if given."""
     import configparser
     import h5py
     with h5py.File(path, "r") as f:
@@ -562,7 +562,8 @@ def run_reference(path, h_initial=None, method="ff"):
         with h5py.File(init, "r") as f0:
             h_initial = float(f0["hamiltonian"].attrs["h"])
     fn = tfim_quench_ff if method == "ff" else tfim_quench_statevector
-    ref = fn(N, J, h, run["time"], pbc, None if init == "x_polarized" else h_initial, 1)
+    grid = run["time"] if times is None else times
+    ref = fn(N, J, h, grid, pbc, None if init == "x_polarized" else h_initial, 1)
     return run, ref
 
 

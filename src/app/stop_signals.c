@@ -29,7 +29,8 @@ static void on_stop_signal(int sig) {
     }
     stop_signal = sig;
     static const char msg[] = "\narsampler: signal received: finishing the current iteration "
-                              "and writing a checkpoint (a second signal exits at once)\n";
+                              "(or time step) and writing a checkpoint (a second signal exits "
+                              "at once)\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
 }
