@@ -111,12 +111,8 @@ static int share(evolve_run *r) {
     if (r->phase != NULL) {
         ars_comm_bcast(c, r->phase->params, r->phase->n_params * sizeof(double));
     }
-    double f[6] = {e->t,
-                   e->dt,
-                   e->k0_info.estimate.energy,
-                   e->k0_info.estimate.energy_error,
-                   e->k0_info.residual,
-                   0.0};
+    double f[5] = {e->t, e->dt, e->k0_info.estimate.energy, e->k0_info.estimate.energy_error,
+                   e->k0_info.residual};
     int64_t n[6] = {e->n_eval,  e->n_accepted,         e->n_rejected,
                     e->have_k0, (int64_t)e->steps.len, (int64_t)r->rec.len};
     int width[ARS_OBS_COUNT];
@@ -126,6 +122,7 @@ static int share(evolve_run *r) {
     ars_comm_bcast(c, f, sizeof f);
     ars_comm_bcast(c, n, sizeof n);
     ars_comm_bcast(c, width, sizeof width);
+    ars_comm_bcast(c, r->rec.scalar, sizeof r->rec.scalar);
     const size_t S = (size_t)n[4], M = (size_t)n[5];
     const int ok = ars_evolve_steps_reserve(&e->steps, S + 1) == ARS_OK &&
                    ars_evolve_record_reserve(&r->rec, r->cfg->obs_mask, width, M + 1) == ARS_OK;

@@ -46,8 +46,7 @@ double *ars_evolve_record_data(const ars_evolve_record *r, int i) {
     return *(double *const *)((const char *)r + ars_evolve_record_columns[i].offset);
 }
 
-/* Grows each of n columns of base (ars_evolve_column rows) from its cap to cap rows of width
- * doubles. */
+/* Grows each of the n columns of base (ars_evolve_column rows) to cap doubles. */
 static int grow(void *base, const ars_evolve_column *cols, int n, size_t cap) {
     for (int i = 0; i < n; i++) {
         double **f = column(base, &cols[i]);
@@ -128,6 +127,7 @@ int ars_evolve_record_append(ars_evolve_record *r, double t, const ars_vmc_estim
         const size_t w = (size_t)r->width[k];
         if (w > 0) {
             ARS_ASSERT((int)w == width[k], "observable %d changed width", k);
+            r->scalar[k] = res->v[k].len == 0;
             memcpy(r->mean[k] + i * w, res->v[k].mean, w * sizeof(double));
             memcpy(r->error[k] + i * w, res->v[k].error, w * sizeof(double));
         }
@@ -190,7 +190,7 @@ static int evaluate(ars_evolve *e, const double *y, double *out, ars_vmc_tdvp_in
     return ars_vmc_tdvp(e->vmc, stream, e->set.imaginary, e->set.diag_shift, out, info);
 }
 
-/* out = theta + h sum_{j < m} w[j] k_j (+ h w[m] k_m when with_last), sums in stage order. */
+/* out = theta + h sum_{j < m} w[j] k_j, sums in stage order (out may be theta). */
 static void combine(double *out, const double *theta, const double *k, const double *w, int m,
                     double h, size_t P) {
     for (size_t p = 0; p < P; p++) {

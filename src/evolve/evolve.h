@@ -74,6 +74,7 @@ typedef struct ars_evolve_record {
     double *time, *energy, *energy_error, *energy_variance, *energy_imag, *energy_imag_error;
     unsigned mask;
     int width[ARS_OBS_COUNT];
+    int scalar[ARS_OBS_COUNT]; /* a scalar observable (written [M], the others [M, width]) */
     double *mean[ARS_OBS_COUNT], *error[ARS_OBS_COUNT];
 } ars_evolve_record;
 #define ARS_EVOLVE_RECORD_COLUMNS 6

@@ -483,8 +483,7 @@ static herr_t write_evolution(hid_t file, const ars_evolve *e, const ars_evolve_
         }
         hid_t kg = H5Gcreate2(og, ars_obs_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         /* (times) for a scalar, (times, len) otherwise */
-        const int scalar = k == ARS_OBS_MAGNETIZATION || k == ARS_OBS_ABS_MAGNETIZATION ||
-                           k == ARS_OBS_STAGGERED_MAGNETIZATION || k == ARS_OBS_ENERGY;
+        const int scalar = r->scalar[k];
         const hsize_t od[2] = {(hsize_t)r->len, (hsize_t)r->width[k]};
         rc = kg < 0 ? -1
                     : ars_h5_attr_string(kg, "description", ars_obs_description((ars_obs_kind)k));

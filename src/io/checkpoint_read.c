@@ -1055,10 +1055,10 @@ static int evolution_vector(hid_t file, const char *path, const char *name, size
     return ars_h5_read_vector(file, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, *out, n, why);
 }
 
-/* /evolution/observables/NAME/{mean,error}: [M] or [M, w]; *width receives w (1 for [M]) and
- * the values are malloc'd. */
+/* /evolution/observables/NAME/{mean,error}: [M] or [M, w]; *width receives w (1 for [M]),
+ * *scalar whether it is [M], and the values are malloc'd. */
 static int evolution_observable(hid_t file, const char *path, int k, size_t M, int *width,
-                                double **mean, double **error) {
+                                int *scalar, double **mean, double **error) {
     char name[128];
     const char *const part[2] = {"mean", "error"};
     double **out[2] = {mean, error};
@@ -1079,7 +1079,7 @@ static int evolution_observable(hid_t file, const char *path, int k, size_t M, i
             H5Sclose(space);
         }
         if ((rank != 1 && rank != 2) || dims[0] != M || dims[1] < 1 || dims[1] > (1u << 20) ||
-            (q == 1 && dims[1] != dims0[1])) {
+            (q == 1 && (dims[1] != dims0[1] || (rank == 1) != *scalar))) {
             H5Dclose(d);
             return ARS_ERR(ARS_STATUS_EINPUT,
                            "'%s': dataset %s should have %zu rows (one per /evolution/time), "
@@ -1087,6 +1087,7 @@ static int evolution_observable(hid_t file, const char *path, int k, size_t M, i
                            path, name, M);
         }
         dims0[1] = dims[1];
+        *scalar = rank == 1;
         *out[q] = malloc(M * dims[1] * sizeof(double) + 1);
         int rc = *out[q] == NULL ? ARS_ERR(ARS_STATUS_ENOMEM, "out of memory reading '%s'", path)
                                  : ars_h5_read_dataset(d, H5T_NATIVE_DOUBLE, *out[q], path, name);
@@ -1108,7 +1109,7 @@ typedef struct evolution_state {
     double *k0;
     double *rec[ARS_EVOLVE_RECORD_COLUMNS];
     double *steps[ARS_EVOLVE_STEP_COLUMNS];
-    int width[ARS_OBS_COUNT];
+    int width[ARS_OBS_COUNT], scalar[ARS_OBS_COUNT];
     double *mean[ARS_OBS_COUNT], *error[ARS_OBS_COUNT];
 } evolution_state;
 
@@ -1223,7 +1224,8 @@ static int read_evolution(hid_t file, const char *path, const ars_evolve *e, uns
                          path, name, has ? "exists" : "is missing",
                          has ? "does not measure" : "measures");
         } else if (has) {
-            rc = evolution_observable(file, path, k, s->M, &s->width[k], &s->mean[k], &s->error[k]);
+            rc = evolution_observable(file, path, k, s->M, &s->width[k], &s->scalar[k], &s->mean[k],
+                                      &s->error[k]);
         }
     }
     return rc;
@@ -1281,6 +1283,7 @@ static int load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
             memcpy(ars_evolve_record_data(r, i), s.rec[i], s.M * sizeof(double));
         }
         for (int k = 0; k < ARS_OBS_COUNT; k++) {
+            r->scalar[k] = s.scalar[k];
             if (s.width[k] > 0) {
                 memcpy(r->mean[k], s.mean[k], s.M * (size_t)s.width[k] * sizeof(double));
                 memcpy(r->error[k], s.error[k], s.M * (size_t)s.width[k] * sizeof(double));

@@ -572,12 +572,12 @@ int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, 
      * the phase block with Re E_loc (-x/2). Imaginary time, S thetadot = -Re <O^* E_loc>_c: the
      * modulus block pairs with Re E_loc, the phase block with Im E_loc (both -x/2): an SR step.
      * ars_sr_direction solves (S + shift) x = 2 <O_c (E - <E>)> (docs/evolution.md). */
-    double gm = 0.0, gp = 0.0;
+    double rhs_norm = 0.0; /* (not used: the direction is the step) */
     const double *e_mod = imaginary ? v->eloc : v->eloc_im;
     const double m_mod = imaginary ? est->energy : est->energy_imag;
-    rc = ars_sr_direction(v->sr, theta_dot, &gm, v->O, e_mod, m_mod, diag_shift, 1);
+    rc = ars_sr_direction(v->sr, theta_dot, &rhs_norm, v->O, e_mod, m_mod, diag_shift, 1);
     if (rc == ARS_OK && v->phase != NULL) {
-        rc = ars_sr_direction(v->sr_phase, theta_dot + P_mod, &gp, v->O + P_mod * n,
+        rc = ars_sr_direction(v->sr_phase, theta_dot + P_mod, &rhs_norm, v->O + P_mod * n,
                               imaginary ? v->eloc_im : v->eloc,
                               imaginary ? est->energy_imag : est->energy, diag_shift, 1);
     }
@@ -605,6 +605,5 @@ int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, 
         den += dr * dr + di * di;
     }
     info->residual = den > 0.0 ? num / den : 0.0;
-    info->grad_norm = hypot(gm, gp);
     return ARS_OK;
 }

@@ -174,7 +174,6 @@ void ars_vmc_set_params(ars_vmc *v, const double *theta);
 typedef struct ars_vmc_tdvp_info {
     ars_vmc_estimate estimate; /* the energy of its samples */
     double residual;           /* Schmitt & Heyl's r^2 (below) */
-    double grad_norm;          /* |rhs| of the two blocks, as the training log's grad_norm */
 } ars_vmc_tdvp_info;
 
 /* The time-dependent variational principle (McLachlan) on n fresh samples of the streams
