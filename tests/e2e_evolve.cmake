@@ -8,7 +8,10 @@
 #  3. Imaginary time without a phase network lowers the energy towards the ground state.
 #  4. Bad input: t_end <= 0, dt < 0, tolerance = 0, real time without a phase network, an
 #     [evolve] key in another mode, x_polarized with the Marshall sign, an init file of
-#     another network, --resume of a file without /evolution. Each: one message, status 2.
+#     another network, --resume of a file without /evolution, dt_min > dt. Each: one message,
+#     status 2.
+#  5. A step that cannot meet the tolerance at dt_min stops the run with advice (status 1) and
+#     keeps its state for --resume; dt_max caps the steps.
 #  Under the sanitizers (memory, not accuracy: CI time) less is checked: no reference
 #  comparison, no thread comparison, no imaginary-time run, 1024 samples per measurement.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -171,3 +174,25 @@ ars_expect_rc(tr 0 "a short training")
 ars_run(r quench.ini --set output.file=train.h5 --resume)
 ars_expect_rc(r 2 "--resume of a training output")
 ars_expect_match("${r_err}" "has no /evolution group" "--resume of a training output")
+rejects("dt_min > dt" "\\[evolve\\] dt_min: must not exceed dt = 0.01 \\(got 0.02\\)"
+        --set evolve.dt_min=0.02)
+
+# 5. A tolerance no step can meet at dt_min: the run stops (status 1) with advice, and its file
+#    holds the state at t = 0 for --resume with other settings.
+ars_run(r quench.ini --set output.file=stuck.h5 --set evolve.tolerance=1e-12
+        --set evolve.dt_min=0.01 --set evolve.dt_max=0.01)
+ars_expect_rc(r 1 "a step below dt_min")
+ars_expect_match("${r_err}" "the step size fell to \\[evolve\\] dt_min = 0.01"
+                 "a step below dt_min: the advice")
+ars_expect_match("${r_err}" "continue it with --resume" "a step below dt_min: the state is kept")
+ars_run(r quench.ini --set output.file=stuck.h5 --resume --set evolve.t_end=0.1
+        --set evolve.dt_max=0.004)
+ars_expect_rc(r 0 "--resume after a step below dt_min, with the default tolerance")
+execute_process(COMMAND ${PYTHON} -c "import h5py, sys
+s = h5py.File(sys.argv[1], 'r')['evolution/steps']
+ok = s['accepted'][()] > 0  # (the stuck run logged its rejected step of 0.01)
+assert ok.sum() >= 25 and s['dt'][()][ok].max() <= 0.004 + 1e-15, s['dt'][()]
+print('OK')" ${WORK}/stuck.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("dt_max does not cap the steps: ${out}${err}")
+endif()

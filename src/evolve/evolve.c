@@ -227,6 +227,8 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
     ARS_ASSERT(t_stop > e->t, "t_stop %g <= t %g", t_stop, e->t);
     double t0 = ars_wtime();
     int rc = ARS_OK;
+    /* The first step, or one resumed with a smaller dt_max, is capped too. */
+    e->dt = e->dt > e->set.dt_max ? e->set.dt_max : e->dt;
     if (!e->have_k0) {
         rc = evaluate(e, e->theta, e->k, &e->k0_info);
         if (rc != ARS_OK) {
