@@ -76,8 +76,10 @@ foreach(np 1 2 3)
     ars_h5same(${WORK}/t0.h5 ${WORK}/t${np}.h5 "training: 1 process vs ${np} ranks" ${same})
 endforeach()
 
-# SR in sample space (300 samples < 930 parameters): the Gram tiles are shared out too.
-set(ss --set model.features=16 --set sampler.n_samples=300 --set vmc.iterations=6)
+# SR in sample space (300 samples < 930 parameters): the Gram tiles are shared out too. With
+# SPRING (optimizer = spring), so that its prior and its state (/optimizer/direction) are too.
+set(ss --set model.features=16 --set sampler.n_samples=300 --set vmc.iterations=6
+       --set vmc.optimizer=spring --set vmc.momentum=0.9)
 ars_run(r train.ini --quiet --threads 2 --output ss0.h5 ${ss})
 ars_expect_rc(r 0 "sample-space SR without mpirun")
 foreach(np 2 3)

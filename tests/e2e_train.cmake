@@ -4,6 +4,7 @@
 #  - 10 iterations, then --resume to 20 (with another thread count), equals 20 in one go, bit for
 #    bit (variables, optimiser, log without timings, final samples);
 #  - --resume of a finished run with more iterations extends it;
+#  - the same with optimizer = spring, whose state is its last direction; momentum 0 is sgd;
 #  - mode = exact prints the exact energy and writes /reference/energy;
 #  - --resume without mode = train, or on a file that is not a training output, exits 2;
 #  - a stalled run warns once, saying what helps, and still finishes: a network that cannot
@@ -94,6 +95,35 @@ ars_run(e train.ini --quiet --output ${WORK}/split.h5 --resume --set vmc.iterati
 ars_expect_rc(e 0 "extending a finished run")
 ars_h5same(${WORK}/full30.h5 ${WORK}/split.h5 "extended vs 30 in one go" ${objects})
 ars_h5differ(${WORK}/full.h5 ${WORK}/full30.h5 "20 vs 30 iterations" /variables)
+
+# SPRING (optimizer = spring): its state is the last direction, /optimizer/direction; resumed
+# from a checkpoint after 10 iterations it continues bit for bit; momentum 0 is SR with sgd.
+set(spring --set vmc.optimizer=spring --set vmc.momentum=0.9)
+ars_run(s1 train.ini --quiet --output ${WORK}/spring.h5 ${spring})
+ars_expect_rc(s1 0 "spring, 20 iterations")
+ars_run(s2 train.ini --quiet --output ${WORK}/spring_split.h5 ${spring} --set vmc.iterations=10)
+ars_run(s3 train.ini --quiet --output ${WORK}/spring_split.h5 ${spring} --resume --threads 1)
+ars_expect_rc(s3 0 "spring, --resume to 20 iterations")
+ars_h5same(${WORK}/spring.h5 ${WORK}/spring_split.h5 "spring: resumed vs uninterrupted" ${objects})
+ars_run(s4 train.ini --quiet --output ${WORK}/spring0.h5 --set vmc.optimizer=spring
+        --set vmc.momentum=0 --set vmc.iterations=10)
+ars_run(s5 train.ini --quiet --output ${WORK}/sgd.h5 --set vmc.optimizer=sgd --set vmc.iterations=10)
+ars_h5same(${WORK}/spring0.h5 ${WORK}/sgd.h5 "spring with momentum 0 vs sgd" /variables /samples
+           /vmc/energy)
+ars_h5differ(${WORK}/spring0.h5 ${WORK}/spring_split.h5 "momentum 0 vs 0.9" /variables)
+execute_process(COMMAND /usr/bin/python3 -c "
+import h5py, sys
+f = h5py.File(sys.argv[1], 'r')
+o = f['optimizer']
+assert o.attrs['type'] == 'spring' and o.attrs['momentum'] == 0.9 and o.attrs['step'] == 20
+n = []
+f['variables'].visititems(lambda k, d: n.append(d.size) if isinstance(d, h5py.Dataset) else None)
+n = sum(n)
+assert o['direction'].shape == (n,), (o['direction'].shape, n)
+" ${WORK}/spring.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("the spring output is not as documented:\n${out}${err}")
+endif()
 
 # mode = exact.
 ars_run(x train.ini --set run.mode=exact --output ${WORK}/exact.h5 --quiet)

@@ -453,7 +453,7 @@ static void train_fixture_init(train_fixture *t, int iterations) {
     t->net = ars_test_random_net(&t->arch, 3, 0.5);
     assert_int_equal(
         ars_ham_init(&t->H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.7, 1.0, 0.0, 1, 0), 8, 1), ARS_OK);
-    t->opt = ars_opt_alloc(ars_opt_adam, t->net->n_params, (const double[]){0.9, 0.999, 1e-8});
+    t->opt = ars_opt_alloc(ars_opt_adam, t->net->n_params, (const double[]){0.9, 0.999, 1e-8, 0.9});
     assert_non_null(t->opt);
     for (size_t i = 0; i < t->net->n_params; i++) {
         t->opt->vec[0][i] = 0.01 * (double)i;
@@ -584,7 +584,8 @@ static void test_damaged_training_state_is_refused_and_changes_nothing(void **st
 
     /* The undamaged file loads back exactly. */
     train_fixture_write(&t, path);
-    ars_opt *opt = ars_opt_alloc(ars_opt_adam, t.net->n_params, (const double[]){0.9, 0.999, 1e-8});
+    ars_opt *opt =
+        ars_opt_alloc(ars_opt_adam, t.net->n_params, (const double[]){0.9, 0.999, 1e-8, 0.9});
     ars_vmc_log log;
     memset(&log, 0, sizeof log);
     assert_int_equal(ars_vmc_log_reserve(&log, 2), ARS_OK);
@@ -612,11 +613,12 @@ static void test_damaged_training_state_is_refused_and_changes_nothing(void **st
 
     /* Another optimiser, another number of parameters. */
     train_fixture_write(&t, path);
-    ars_opt *sgd = ars_opt_alloc(ars_opt_sgd, t.net->n_params, (const double[]){0.9, 0.999, 1e-8});
+    ars_opt *sgd =
+        ars_opt_alloc(ars_opt_sgd, t.net->n_params, (const double[]){0.9, 0.999, 1e-8, 0.9});
     assert_int_equal(ars_io_load_train(path, sgd, &log), ARS_STATUS_EINPUT);
     ars_opt_free(sgd);
     ars_opt *wider =
-        ars_opt_alloc(ars_opt_adam, t.net->n_params + 3, (const double[]){0.9, 0.999, 1e-8});
+        ars_opt_alloc(ars_opt_adam, t.net->n_params + 3, (const double[]){0.9, 0.999, 1e-8, 0.9});
     assert_int_equal(ars_io_load_train(path, wider, &log), ARS_STATUS_EINPUT);
     ars_opt_free(wider);
 

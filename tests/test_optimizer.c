@@ -1,6 +1,7 @@
 /*
  * Specification of the optimisers: the SR natural gradient equals a dense solve written out in
- * the test (in both the parameter-space and the sample-space forms), Adam follows Kingma & Ba
+ * the test (in both the parameter-space and the sample-space forms, with and without SPRING's
+ * prior), SPRING with momentum 0 is SR with sgd, Adam follows Kingma & Ba
  * step by step, the results do not depend on the thread count, and a singular S is reported.
  */
 #include "test_util.h"
@@ -29,9 +30,10 @@ static double *random_matrix(size_t n, uint64_t seed) {
     return a;
 }
 
-/* x = (S + shift I)^-1 F with S and F built directly from the definitions (LU solve). */
+/* x = (S + shift I)^-1 (F + shift p) with S and F built directly from the definitions (LU
+ * solve): the minimiser of |Y x - eps|^2 + shift |x - p|^2 (p = NULL: zero). */
 static void reference_direction(double *x, const double *O, const double *e, size_t P, size_t n,
-                                double shift) {
+                                double shift, const double *p) {
     double emean = 0.0;
     for (size_t b = 0; b < n; b++) {
         emean += e[b] / (double)n;
@@ -53,7 +55,7 @@ static void reference_direction(double *x, const double *O, const double *e, siz
         for (size_t b = 0; b < n; b++) {
             f += 2.0 / (double)n * Oc[i * n + b] * (e[b] - emean);
         }
-        gsl_vector_set(F, i, f);
+        gsl_vector_set(F, i, f + (p != NULL ? shift * p[i] : 0.0));
         for (size_t j = 0; j < P; j++) {
             double s = 0.0;
             for (size_t b = 0; b < n; b++) {
@@ -76,10 +78,10 @@ static void reference_direction(double *x, const double *O, const double *e, siz
     free(Oc);
 }
 
-static void check_sr(size_t P, size_t n, double shift) {
+static void check_sr(size_t P, size_t n, double shift, const double *prior) {
     double *O = random_matrix(P * n, 11 + P), *e = random_matrix(n, 12 + n);
     double *ref = malloc(P * sizeof(double)), *x = malloc(P * sizeof(double));
-    reference_direction(ref, O, e, P, n, shift);
+    reference_direction(ref, O, e, P, n, shift, prior);
     double emean = 0.0;
     for (size_t b = 0; b < n; b++) {
         emean += e[b] / (double)n;
@@ -87,7 +89,7 @@ static void check_sr(size_t P, size_t n, double shift) {
     ars_sr *sr = ars_sr_alloc(P, n);
     assert_int_equal(sr->sample_space, n < P);
     double gnorm;
-    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, 1), ARS_OK);
+    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, 1, prior), ARS_OK);
     assert_allclose(x, ref, P, 1e-10, 1e-9);
     ars_sr_free(sr);
     free(O);
@@ -98,13 +100,61 @@ static void check_sr(size_t P, size_t n, double shift) {
 
 static void test_sr_in_parameter_space_equals_a_dense_solve(void **state) {
     (void)state;
-    check_sr(40, 300, 0.01); /* n >= P */
+    check_sr(40, 300, 0.01, NULL); /* n >= P */
 }
 
 static void test_sr_in_sample_space_equals_a_dense_solve(void **state) {
     (void)state;
-    check_sr(300, 50, 0.02);  /* n < P: the push-through identity */
-    check_sr(257, 129, 1e-3); /* sizes that are not multiples of the tile */
+    check_sr(300, 50, 0.02, NULL);  /* n < P: the push-through identity */
+    check_sr(257, 129, 1e-3, NULL); /* sizes that are not multiples of the tile */
+}
+
+/* SPRING's solve (a prior p): both spaces give the minimiser of |Y x - eps|^2 + shift |x - p|^2,
+ * the dense solution of (S + shift) x = F + shift p. The prior is of the size of SR's own
+ * directions, so that a wrong sign or scale of either term shows. */
+static void test_sr_with_a_prior_equals_a_dense_solve_in_both_spaces(void **state) {
+    (void)state;
+    double *p = random_matrix(300, 99);
+    check_sr(40, 300, 0.01, p); /* parameter space */
+    check_sr(300, 50, 0.02, p); /* sample space */
+    check_sr(257, 129, 0.5, p); /* a large shift: x is mostly the prior */
+    free(p);
+}
+
+/* With momentum 0 the prior is zero: spring's steps are SR with sgd, bit for bit. With
+ * momentum mu its state is the last direction, and the next solve is drawn to mu times it. */
+static void test_spring_with_zero_momentum_is_sr_with_sgd(void **state) {
+    (void)state;
+    const size_t P = 60, n = 24;
+    ars_opt *sg = ars_opt_alloc(ars_opt_sgd, P, (const double[]){0.9, 0.999, 1e-8, 0.0});
+    ars_opt *sp = ars_opt_alloc(ars_opt_spring, P, (const double[]){0.9, 0.999, 1e-8, 0.0});
+    double *prior = malloc(P * sizeof(double)), xa[60], xb[60], pa[60] = {0}, pb[60] = {0}, g;
+    ars_sr *sr = ars_sr_alloc(P, n);
+    for (int step = 0; step < 3; step++) {
+        double *e = random_matrix(n, 40 + (uint64_t)step);
+        double *Oa = random_matrix(P * n, 50 + (uint64_t)step);
+        double *Ob = malloc(P * n * sizeof(double));
+        memcpy(Ob, Oa, P * n * sizeof(double));
+        assert_int_equal(ars_sr_direction(sr, xa, &g, Oa, e, 0.1, 0.01, 1, NULL), ARS_OK);
+        ars_opt_spring->prior(sp, prior);
+        assert_int_equal(ars_sr_direction(sr, xb, &g, Ob, e, 0.1, 0.01, 1, prior), ARS_OK);
+        ars_opt_step(sg, pa, xa, 0.05);
+        ars_opt_step(sp, pb, xb, 0.05);
+        assert_memory_equal(pa, pb, sizeof pa);
+        assert_memory_equal(sp->vec[0], xb, sizeof xb); /* the state: the last direction */
+        free(e);
+        free(Oa);
+        free(Ob);
+    }
+    sp->hyper[ARS_OPT_MOMENTUM] = 0.75;
+    ars_opt_spring->prior(sp, prior);
+    for (size_t k = 0; k < P; k++) {
+        assert_true(prior[k] == 0.75 * xb[k]);
+    }
+    ars_sr_free(sr);
+    ars_opt_free(sg);
+    ars_opt_free(sp);
+    free(prior);
 }
 
 static void test_plain_gradient_is_the_covariance_of_energy_and_O(void **state) {
@@ -125,7 +175,7 @@ static void test_plain_gradient_is_the_covariance_of_energy_and_O(void **state) 
         }
     }
     ars_sr *sr = ars_sr_alloc(P, n);
-    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, 0.0, 0), ARS_OK);
+    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, 0.0, 0, NULL), ARS_OK);
     assert_allclose(x, want, P, 1e-14, 1e-12);
     double norm = 0.0;
     for (size_t k = 0; k < P; k++) {
@@ -146,9 +196,9 @@ static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {
     ars_sr *sr = ars_sr_alloc(P, n);
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-    assert_int_equal(ars_sr_direction(sr, x1, &g1, O1, e, 0.1, 0.01, 1), ARS_OK);
+    assert_int_equal(ars_sr_direction(sr, x1, &g1, O1, e, 0.1, 0.01, 1, NULL), ARS_OK);
     omp_set_num_threads(2);
-    assert_int_equal(ars_sr_direction(sr, x2, &g2, O2, e, 0.1, 0.01, 1), ARS_OK);
+    assert_int_equal(ars_sr_direction(sr, x2, &g2, O2, e, 0.1, 0.01, 1, NULL), ARS_OK);
     omp_set_num_threads(saved);
     assert_memory_equal(x1, x2, sizeof x1);
     ars_sr_free(sr);
@@ -162,7 +212,7 @@ static void test_singular_s_without_shift_is_reported(void **state) {
     const size_t P = 30, n = 10; /* centred O has rank <= n - 1: T is singular */
     double *O = random_matrix(P * n, 7), *e = random_matrix(n, 8), x[30], g;
     ars_sr *sr = ars_sr_alloc(P, n);
-    assert_int_equal(ars_sr_direction(sr, x, &g, O, e, 0.0, 0.0, 1), ARS_STATUS_ENONFINITE);
+    assert_int_equal(ars_sr_direction(sr, x, &g, O, e, 0.0, 0.0, 1, NULL), ARS_STATUS_ENONFINITE);
     ars_sr_free(sr);
     free(O);
     free(e);
@@ -170,7 +220,7 @@ static void test_singular_s_without_shift_is_reported(void **state) {
 
 static void test_adam_follows_kingma_and_ba(void **state) {
     (void)state;
-    ars_opt *o = ars_opt_alloc(ars_opt_adam, 2, (const double[]){0.9, 0.999, 1e-8});
+    ars_opt *o = ars_opt_alloc(ars_opt_adam, 2, (const double[]){0.9, 0.999, 1e-8, 0.0});
     double p[2] = {1.0, -2.0};
     const double g1[2] = {0.5, -0.25}, g2[2] = {0.1, 0.3};
     ars_opt_step(o, p, g1, 0.01);
@@ -184,7 +234,7 @@ static void test_adam_follows_kingma_and_ba(void **state) {
     assert_true(fabs(p[0] - want0) < 1e-14);
     assert_int_equal(o->step, 2);
     ars_opt_free(o);
-    ars_opt *s = ars_opt_alloc(ars_opt_sgd, 2, (const double[]){0, 0, 0});
+    ars_opt *s = ars_opt_alloc(ars_opt_sgd, 2, (const double[]){0, 0, 0, 0});
     double q[2] = {1.0, 1.0};
     ars_opt_step(s, q, g1, 0.1);
     assert_true(q[0] == 1.0 - 0.1 * 0.5 && q[1] == 1.0 + 0.1 * 0.25);
@@ -210,9 +260,14 @@ static void test_every_optimizer_type_is_registered_once(void **state) {
         assert_int_equal(t->hyper_mask >> ARS_OPT_N_HYPER, 0);
         assert_non_null(t->update);
     }
-    assert_int_equal(n, 2);
-    assert_ptr_equal(ars_opt_types[0], ars_opt_sgd); /* config order: sgd = 0, adam = 1 */
+    assert_int_equal(n, 3);
+    /* config order: sgd = 0, adam = 1, spring = 2 */
+    assert_ptr_equal(ars_opt_types[0], ars_opt_sgd);
     assert_ptr_equal(ars_opt_types[1], ars_opt_adam);
+    assert_ptr_equal(ars_opt_types[2], ars_opt_spring);
+    assert_non_null(ars_opt_spring->prior);
+    assert_null(ars_opt_sgd->prior);
+    assert_null(ars_opt_adam->prior);
     assert_null(ars_opt_type_find("adamw"));
 }
 
@@ -229,8 +284,8 @@ static void momentum_update(ars_opt *o, double *params, const double *x, double 
 static void test_a_new_optimizer_type_needs_only_its_own_definition(void **state) {
     (void)state;
     static const ars_opt_vector vecs[1] = {{"velocity", NULL}};
-    const ars_opt_type momentum = {"momentum", 1u << ARS_OPT_BETA1, 1, vecs, momentum_update};
-    ars_opt *o = ars_opt_alloc(&momentum, 3, (const double[]){0.5, 0.0, 0.0});
+    const ars_opt_type momentum = {"momentum", 1u << ARS_OPT_BETA1, 1, vecs, momentum_update, NULL};
+    ars_opt *o = ars_opt_alloc(&momentum, 3, (const double[]){0.5, 0.0, 0.0, 0.0});
     assert_non_null(o);
     double p[3] = {1.0, 2.0, 3.0};
     const double x[3] = {1.0, -1.0, 0.5};
@@ -250,6 +305,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sr_in_parameter_space_equals_a_dense_solve),
         cmocka_unit_test(test_sr_in_sample_space_equals_a_dense_solve),
+        cmocka_unit_test(test_sr_with_a_prior_equals_a_dense_solve_in_both_spaces),
+        cmocka_unit_test(test_spring_with_zero_momentum_is_sr_with_sgd),
         cmocka_unit_test(test_plain_gradient_is_the_covariance_of_energy_and_O),
         cmocka_unit_test(test_sr_is_bitwise_independent_of_the_thread_count),
         cmocka_unit_test(test_singular_s_without_shift_is_reported),

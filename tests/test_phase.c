@@ -448,8 +448,8 @@ static void test_split_sr_equals_dense_complex_sr(void **state) {
         assert_int_equal(srm->sample_space, sh < 2);
         assert_int_equal(srp->sample_space, sh == 0);
         double gnorm;
-        assert_int_equal(ars_sr_direction_split(srm, srp, x, &gnorm, O, er, ei, Er, Ei, shift, 1),
-                         ARS_OK);
+        assert_int_equal(
+            ars_sr_direction_split(srm, srp, x, &gnorm, O, er, ei, Er, Ei, shift, 1, NULL), ARS_OK);
         assert_allclose(x, F, P, 1e-9, 1e-8);
         /* For the numpy reference (tests/phase/complex_sr_reference.py, e2e_complex_sr): the
          * inputs and arsampler's direction, one shape per block of lines. */

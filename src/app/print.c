@@ -118,8 +118,13 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
            net->n_params);
     print_phase(phase);
     ars_setup_print_hamiltonian(H, exact, method);
-    printf("vmc: %d iterations of %zu samples, %s, lr %g%s, %s%s; %d threads\n", cfg->iterations, n,
-           ars_opt_types[cfg->optimizer]->name, cfg->learning_rate,
+    const ars_opt_type *opt = ars_opt_types[cfg->optimizer];
+    char momentum[48] = "";
+    if (opt->hyper_mask & (1u << ARS_OPT_MOMENTUM)) {
+        snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
+    }
+    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s; %d threads\n", cfg->iterations,
+           n, opt->name, momentum, cfg->learning_rate,
            cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
            cfg->sr ? "SR" : "no SR",
            cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",

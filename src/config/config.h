@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 75
+#define ARS_CONFIG_NKEYS 76
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -106,7 +106,7 @@ typedef struct ars_config {
     char ham_terms_file[ARS_PATH_MAX]; /* "" for none */
     /* [vmc] */
     int iterations;
-    int optimizer; /* 0 sgd, 1 adam */
+    int optimizer; /* index in ars_opt_types: 0 sgd, 1 adam, 2 spring */
     double learning_rate;
     double lr_decay, lr_min;
     int lr_schedule; /* ars_schedule */
@@ -115,7 +115,7 @@ typedef struct ars_config {
     double ds_decay, ds_min;
     int ds_schedule;
     int checkpoint_every;
-    double opt_hyper[ARS_OPT_N_HYPER]; /* beta1, beta2, epsilon (opt/optimizer_keys.c) */
+    double opt_hyper[ARS_OPT_N_HYPER]; /* beta1, beta2, epsilon, momentum (optimizer_keys.c) */
     int64_t final_samples;
     double distinct_warn;
     double stall_warn;

@@ -122,6 +122,7 @@ int ars_ham_config_check(const ars_config *c);        /* ops/hamiltonian_keys.c 
 struct ars_terms;
 int ars_ham_config_terms(const ars_config *c, struct ars_terms *T); /* ops/hamiltonian_keys.c */
 int ars_sampler_config_check(const ars_config *c);                  /* sample/sampler_keys.c */
+int ars_opt_config_check(const ars_config *c);                      /* opt/optimizer_keys.c */
 int ars_evolve_config_check(const ars_config *c);                   /* evolve/evolve_keys.c */
 int ars_obs_config_check(ars_config *c);      /* vmc/observables_keys.c: derives cuts */
 void ars_output_config_derive(ars_config *c); /* config/run_keys.c: default file */

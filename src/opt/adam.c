@@ -25,5 +25,6 @@ static void adam_update(ars_opt *o, double *params, const double *x, double lr) 
 }
 
 const ars_opt_type ars_opt_adam_type = {
-    "adam", (1u << ARS_OPT_BETA1) | (1u << ARS_OPT_BETA2) | (1u << ARS_OPT_EPSILON), 2,
-    adam_vectors, adam_update};
+    "adam",      (1u << ARS_OPT_BETA1) | (1u << ARS_OPT_BETA2) | (1u << ARS_OPT_EPSILON),
+    2,           adam_vectors,
+    adam_update, NULL};

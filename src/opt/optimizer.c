@@ -1,6 +1,6 @@
 /*
  * optimizer: the registry of optimizer types and what every optimizer shares (allocation,
- * step counting, schedules); the updates are in sgd.c and adam.c.
+ * step counting, schedules); the updates are in sgd.c, adam.c and spring.c.
  */
 #include "opt/optimizer.h"
 
@@ -11,15 +11,18 @@
 
 #include "core/ars_common.h"
 
-const char *const ars_opt_hyper_names[ARS_OPT_N_HYPER] = {"beta1", "beta2", "epsilon"};
+const char *const ars_opt_hyper_names[ARS_OPT_N_HYPER] = {"beta1", "beta2", "epsilon", "momentum"};
 
 extern const ars_opt_type ars_opt_sgd_type;
 extern const ars_opt_type ars_opt_adam_type;
+extern const ars_opt_type ars_opt_spring_type;
 
 /* Adding an optimizer: a file with its ars_opt_type, and one line here. */
-const ars_opt_type *const ars_opt_types[] = {&ars_opt_sgd_type, &ars_opt_adam_type, NULL};
+const ars_opt_type *const ars_opt_types[] = {&ars_opt_sgd_type, &ars_opt_adam_type,
+                                             &ars_opt_spring_type, NULL};
 const ars_opt_type *const ars_opt_sgd = &ars_opt_sgd_type;
 const ars_opt_type *const ars_opt_adam = &ars_opt_adam_type;
+const ars_opt_type *const ars_opt_spring = &ars_opt_spring_type;
 
 const ars_opt_type *ars_opt_type_find(const char *name) {
     for (int k = 0; ars_opt_types[k] != NULL; k++) {

@@ -7,6 +7,7 @@
  *   sgd   theta -= lr x                                   (no state)
  *   adam  m = b1 m + (1 - b1) x,  v = b2 v + (1 - b2) x^2,
  *         theta -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)   (Kingma & Ba 2015)
+ *   spring theta -= lr x, where SR drew x toward momentum times the last x   (spring.c)
  *
  * What an optimizer holds besides its hyperparameters -- the step count and its state vectors,
  * each of length P -- is all that checkpoints save (/optimizer/NAME), a rejected step restores
@@ -23,10 +24,12 @@ typedef enum ars_opt_hyper {
     ARS_OPT_BETA1 = 0,
     ARS_OPT_BETA2,
     ARS_OPT_EPSILON,
+    ARS_OPT_MOMENTUM,
     ARS_OPT_N_HYPER,
 } ars_opt_hyper;
 
-/* Names of the hyperparameters ("beta1", "beta2", "epsilon"), indexed by ars_opt_hyper. */
+/* Names of the hyperparameters ("beta1", "beta2", "epsilon", "momentum"), indexed by
+ * ars_opt_hyper. */
 extern const char *const ars_opt_hyper_names[ARS_OPT_N_HYPER];
 
 #define ARS_OPT_MAX_VECTORS 4
@@ -49,12 +52,16 @@ typedef struct ars_opt_type {
     /* One update of params (P) with direction x and step size lr; o->step is already the
      * number of this update (1, 2, ...). */
     void (*update)(ars_opt *o, double *params, const double *x, double lr);
+    /* NULL: the direction is plain SR's. Else the type needs SR and writes its prior p (P):
+     * SR then solves min |Y x - eps|^2 + diag_shift |x - p|^2 instead (sr.h). */
+    void (*prior)(const ars_opt *o, double *p);
 } ars_opt_type;
 
 /* Every optimizer in config order, NULL-terminated. */
 extern const ars_opt_type *const ars_opt_types[];
 extern const ars_opt_type *const ars_opt_sgd;
 extern const ars_opt_type *const ars_opt_adam;
+extern const ars_opt_type *const ars_opt_spring;
 
 /* The type named `name`, or NULL. */
 const ars_opt_type *ars_opt_type_find(const char *name);

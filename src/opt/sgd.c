@@ -9,4 +9,4 @@ static void sgd_update(ars_opt *o, double *params, const double *x, double lr) {
     }
 }
 
-const ars_opt_type ars_opt_sgd_type = {"sgd", 0u, 0, NULL, sgd_update};
+const ars_opt_type ars_opt_sgd_type = {"sgd", 0u, 0, NULL, sgd_update, NULL};

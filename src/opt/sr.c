@@ -40,9 +40,10 @@ ars_sr *ars_sr_alloc(size_t P, size_t n) {
     const size_t m = sr->sample_space ? n : P;
     sr->mat = malloc(m * m * sizeof(double));
     sr->rhs = malloc((n > P ? n : P) * sizeof(double));
+    sr->yp = malloc((n > 0 ? n : 1) * sizeof(double));
     const size_t n_tiles = (m + SR_TILE - 1) / SR_TILE;
     sr->tile_owner = malloc((n_tiles > 0 ? n_tiles : 1) * sizeof *sr->tile_owner);
-    if (sr->mat == NULL || sr->rhs == NULL || sr->tile_owner == NULL) {
+    if (sr->mat == NULL || sr->rhs == NULL || sr->yp == NULL || sr->tile_owner == NULL) {
         ars_sr_free(sr);
         return NULL;
     }
@@ -55,6 +56,7 @@ void ars_sr_free(ars_sr *sr) {
     }
     free(sr->mat);
     free(sr->rhs);
+    free(sr->yp);
     free(sr->exch);
     free(sr->tile_owner);
     free(sr->rank_work);
@@ -190,13 +192,16 @@ static double times_columns(double *x, const double *O, const double *eps, size_
 
 /* The two phases of ars_sr_direction, timed apart (sr.h). */
 static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
-                        double eloc_mean, double diag_shift, int use_sr, double *t_built);
+                        double eloc_mean, double diag_shift, int use_sr, const double *prior,
+                        double *t_built);
 
 int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
-                     double eloc_mean, double diag_shift, int use_sr) {
+                     double eloc_mean, double diag_shift, int use_sr, const double *prior) {
+    ARS_ASSERT(use_sr || prior == NULL, "a prior needs SR");
     const double t0 = ars_wtime();
     double t1 = NAN;
-    const int rc = sr_direction(sr, x, grad_norm, O, eloc, eloc_mean, diag_shift, use_sr, &t1);
+    const int rc =
+        sr_direction(sr, x, grad_norm, O, eloc, eloc_mean, diag_shift, use_sr, prior, &t1);
     const double t2 = ars_wtime();
     if (isnan(t1)) {
         t1 = t2;
@@ -207,7 +212,8 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
 }
 
 static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
-                        double eloc_mean, double diag_shift, int use_sr, double *t_built) {
+                        double eloc_mean, double diag_shift, int use_sr, const double *prior,
+                        double *t_built) {
     const size_t P = sr->P, n = sr->n;
     /* Centre O over the samples (sums in a fixed order). */
     for (size_t k = 0; k < P; k++) {
@@ -237,30 +243,55 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
         /* S = Oc Oc^T / n (P x P); solve (S + shift) x = F. */
         gram(sr, sr->mat, O, n, P, 1.0 / (double)n, 0);
         *t_built = ars_wtime();
+        if (prior != NULL) {
+            for (size_t k = 0; k < P; k++) {
+                x[k] += diag_shift * prior[k];
+            }
+        }
         return cholesky_solve(sr->mat, P, diag_shift, x);
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
      * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps with T = Oc^T Oc / n (n x n). */
     gram(sr, sr->mat, O, P, n, 1.0 / (double)n, 1);
     *t_built = ars_wtime();
+    if (prior != NULL) {
+        /* With a prior p: x = p + Oc (T + shift)^-1 (eps - Oc^T p / n). */
+        double *yp = sr->yp;
+        memset(yp, 0, n * sizeof(double));
+        for (size_t k = 0; k < P; k++) {
+            const double *row = O + k * n;
+            for (size_t b = 0; b < n; b++) {
+                yp[b] += row[b] * prior[k];
+            }
+        }
+        for (size_t b = 0; b < n; b++) {
+            eps[b] -= yp[b] / (double)n;
+        }
+    }
     int rc = cholesky_solve(sr->mat, n, diag_shift, eps);
     if (rc != ARS_OK) {
         return rc;
     }
     (void)times_columns(x, O, eps, P, n);
+    if (prior != NULL) {
+        for (size_t k = 0; k < P; k++) {
+            x[k] += prior[k];
+        }
+    }
     return ARS_OK;
 }
 
 int ars_sr_direction_split(ars_sr *sr, ars_sr *sr_phase, double *x, double *grad_norm, double *O,
                            const double *eloc, const double *eloc_im, double eloc_mean,
-                           double eloc_im_mean, double diag_shift, int use_sr) {
+                           double eloc_im_mean, double diag_shift, int use_sr,
+                           const double *prior) {
     ARS_ASSERT(sr->n == sr_phase->n, "%zu and %zu samples", sr->n, sr_phase->n);
     double gm = 0.0, gp = 0.0;
-    int rc = ars_sr_direction(sr, x, &gm, O, eloc, eloc_mean, diag_shift, use_sr);
+    int rc = ars_sr_direction(sr, x, &gm, O, eloc, eloc_mean, diag_shift, use_sr, prior);
     const double build = sr->seconds_build, solve = sr->seconds_solve;
     if (rc == ARS_OK) {
         rc = ars_sr_direction(sr_phase, x + sr->P, &gp, O + sr->P * sr->n, eloc_im, eloc_im_mean,
-                              diag_shift, use_sr);
+                              diag_shift, use_sr, prior != NULL ? prior + sr->P : NULL);
     }
     sr->seconds_build = build + sr_phase->seconds_build;
     sr->seconds_solve = solve + sr_phase->seconds_solve;

@@ -10,6 +10,10 @@
  *   in parameter space when n >= P, else in sample space through the push-through identity
  *   x = Y^T (Y Y^T + diag_shift I)^-1 eps, Y = Oc^T / sqrt(n) (n x P), eps = 2 (E - E) / sqrt(n),
  *   which needs the n x n matrix only.
+ *   x minimises |Y x - eps|^2 + diag_shift |x|^2. With a prior p (SPRING, spring.c) it
+ *   minimises |Y x - eps|^2 + diag_shift |x - p|^2 instead:
+ *     parameter space  (S + diag_shift I) x = F + diag_shift p,
+ *     sample space     x = p + Y^T (Y Y^T + diag_shift I)^-1 (eps - Y p).
  * The optimizer (optimizer.h) then turns x into a parameter update.
  *
  * Every product is split into fixed tiles computed by single-threaded BLAS (possibly on
@@ -29,6 +33,7 @@ typedef struct ars_sr {
     int sample_space; /* n < P */
     double *mat;      /* (m x m), m = n or P */
     double *rhs;      /* (m) */
+    double *yp;       /* (n) Oc^T prior, sample space */
     /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
      * tiles; the tiles are exchanged whole, so every rank ends with the same bits. */
     const ars_comm *comm;
@@ -47,12 +52,12 @@ ars_sr *ars_sr_alloc(size_t P, size_t n);
 int ars_sr_share(ars_sr *sr, const ars_comm *comm);
 void ars_sr_free(ars_sr *sr);
 
-/* The update direction x (P): the energy gradient F, or with use_sr the natural gradient.
- * O (P x n, ld n) is centred IN PLACE. grad_norm receives |F|. Returns ARS_OK, or
- * ARS_STATUS_ENONFINITE if the S matrix is not positive definite (diag_shift too small for
- * the samples) or F is not finite. */
+/* The update direction x (P): the energy gradient F, or with use_sr the natural gradient,
+ * drawn toward prior (P) when it is not NULL (use_sr only). O (P x n, ld n) is centred IN
+ * PLACE. grad_norm receives |F|. Returns ARS_OK, or ARS_STATUS_ENONFINITE if the S matrix is
+ * not positive definite (diag_shift too small for the samples) or F is not finite. */
 int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
-                     double eloc_mean, double diag_shift, int use_sr);
+                     double eloc_mean, double diag_shift, int use_sr, const double *prior);
 
 /* The direction for a complex log psi (vmc.h) whose first sr->P parameters are the modulus's
  * (O real) and the next sr_phase->P the phase's (O = i g, g real): O ((sr->P + sr_phase->P) x n)
@@ -60,10 +65,10 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
  * (Re(O_k i g_l) = 0), and F_k = 2 Re <(E_loc - E)^* O_k> is 2 <(Re E_loc - E) O_k>_c for the
  * modulus and 2 <Im E_loc g_k>_c for the phase, so each block is ars_sr_direction with its
  * own part of E_loc (eloc with mean eloc_mean, eloc_im with mean eloc_im_mean), each in
- * parameter or sample space as its size says. grad_norm receives |F|; the seconds are the
- * two blocks' sums. */
+ * parameter or sample space as its size says, each with its part of prior (or NULL). grad_norm
+ * receives |F|; the seconds are the two blocks' sums. */
 int ars_sr_direction_split(ars_sr *sr, ars_sr *sr_phase, double *x, double *grad_norm, double *O,
                            const double *eloc, const double *eloc_im, double eloc_mean,
-                           double eloc_im_mean, double diag_shift, int use_sr);
+                           double eloc_im_mean, double diag_shift, int use_sr, const double *prior);
 
 #endif

@@ -137,6 +137,9 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->eloc = malloc(n * sizeof(double));
     v->O = malloc(P * n * sizeof(double));
     v->x = malloc(P * sizeof(double));
+    if (set->optimizer->prior != NULL && (v->prior = malloc(P * sizeof(double))) == NULL) {
+        goto fail;
+    }
     v->undo = malloc((1 + (size_t)set->optimizer->n_vectors) * P * sizeof(double));
     v->comm.rank = 0;
     v->comm.size = 1;
@@ -209,6 +212,7 @@ void ars_vmc_free(ars_vmc *v) {
     free(v->theta);
     free(v->O);
     free(v->x);
+    free(v->prior);
     free(v->undo);
     free(v->gather);
     free(v->hash);
@@ -432,10 +436,13 @@ int ars_vmc_step(ars_vmc *v) {
     const double ds = ars_opt_schedule(v->set.ds_exponential, v->set.diag_shift, v->set.ds_decay,
                                        v->set.ds_min, it);
     double gnorm = 0.0;
+    if (v->prior != NULL) {
+        v->opt->type->prior(v->opt, v->prior);
+    }
     rc = v->phase == NULL
-             ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr)
+             ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr, v->prior)
              : ars_sr_direction_split(v->sr, v->sr_phase, v->x, &gnorm, v->O, v->eloc, v->eloc_im,
-                                      mean, est.energy_imag, ds, v->set.sr);
+                                      mean, est.energy_imag, ds, v->set.sr, v->prior);
     const double build = v->sr->seconds_build, solve = v->sr->seconds_solve;
     tp[ARS_VMC_PHASE_SR_SOLVE] = tp[ARS_VMC_PHASE_SR_BUILD] + build;
     tp[ARS_VMC_PHASE_UPDATE] = tp[ARS_VMC_PHASE_SR_SOLVE] + solve;
@@ -575,11 +582,11 @@ int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, 
     double rhs_norm = 0.0; /* (not used: the direction is the step) */
     const double *e_mod = imaginary ? v->eloc : v->eloc_im;
     const double m_mod = imaginary ? est->energy : est->energy_imag;
-    rc = ars_sr_direction(v->sr, theta_dot, &rhs_norm, v->O, e_mod, m_mod, diag_shift, 1);
+    rc = ars_sr_direction(v->sr, theta_dot, &rhs_norm, v->O, e_mod, m_mod, diag_shift, 1, NULL);
     if (rc == ARS_OK && v->phase != NULL) {
         rc = ars_sr_direction(v->sr_phase, theta_dot + P_mod, &rhs_norm, v->O + P_mod * n,
                               imaginary ? v->eloc_im : v->eloc,
-                              imaginary ? est->energy_imag : est->energy, diag_shift, 1);
+                              imaginary ? est->energy_imag : est->energy, diag_shift, 1, NULL);
     }
     if (rc != ARS_OK) {
         return rc;

@@ -113,6 +113,7 @@ typedef struct ars_vmc {
     double *theta;     /* (P) the parameters in one block for the optimizer */
     double *O;         /* (P, n) per-sample gradients */
     double *x;         /* (P) update direction */
+    double *prior;     /* (P) the optimizer's SR prior (spring), or NULL */
     double *undo;      /* ((1 + optimizer vectors) P) parameters and optimizer state before
                         * the update */
     ars_comm comm;     /* a copy of set.comm, or rank 0 of 1 */

@@ -44,7 +44,8 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
      .offset = ARS_CONFIG_OFF(optimizer),
      .name_at = optimizer_name,
      .def = "sgd", /* with the SR default: docs/results.md, "Choosing the defaults" */
-     .help = "sgd or adam, applied to the gradient (or to the natural gradient with sr = true)"},
+     .help = "sgd or adam, applied to the gradient (or to the natural gradient with sr = true), "
+             "or spring (SR with momentum: needs sr = true)"},
     VMC_DKEY("learning_rate", learning_rate, 0.0, 1e6, "0.05", "step size"),
     VMC_SCHEDULE("learning_rate_schedule", lr_schedule,
                  "constant, or exponential: lr * decay^iteration, not below learning_rate_min"),
