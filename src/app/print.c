@@ -120,7 +120,7 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     ars_setup_print_hamiltonian(H, exact, method);
     const ars_opt_type *opt = ars_opt_types[cfg->optimizer];
     char momentum[48] = "";
-    if (opt->hyper_mask & (1u << ARS_OPT_MOMENTUM)) {
+    if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
     printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s; %d threads\n", cfg->iterations,

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <omp.h>
 
@@ -70,14 +71,11 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .ds_decay = cfg->ds_decay,
         .ds_min = cfg->ds_min,
         .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
-        .hyper = {[ARS_OPT_BETA1] = cfg->opt_hyper[ARS_OPT_BETA1],
-                  [ARS_OPT_BETA2] = cfg->opt_hyper[ARS_OPT_BETA2],
-                  [ARS_OPT_EPSILON] = cfg->opt_hyper[ARS_OPT_EPSILON],
-                  [ARS_OPT_MOMENTUM] = cfg->opt_hyper[ARS_OPT_MOMENTUM]},
         .exact_energy = exact,
         .phase = phase,
         .comm = comm,
     };
+    memcpy(set.hyper, cfg->opt_hyper, sizeof set.hyper); /* every hyperparameter, in order */
     return set;
 }
 

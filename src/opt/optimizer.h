@@ -66,6 +66,11 @@ extern const ars_opt_type *const ars_opt_spring;
 /* The type named `name`, or NULL. */
 const ars_opt_type *ars_opt_type_find(const char *name);
 
+/* Whether type t reads hyperparameter h (its hyper_mask). */
+static inline int ars_opt_type_reads(const ars_opt_type *t, ars_opt_hyper h) {
+    return (t->hyper_mask & (1u << h)) != 0;
+}
+
 struct ars_opt {
     const ars_opt_type *type;
     size_t P;

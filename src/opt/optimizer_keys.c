@@ -19,7 +19,7 @@
 
 /* momentum means something only to an optimizer that reads it. */
 static int momentum_read(const ars_config *c) {
-    return (ars_opt_types[c->optimizer]->hyper_mask & (1u << ARS_OPT_MOMENTUM)) != 0;
+    return ars_opt_type_reads(ars_opt_types[c->optimizer], ARS_OPT_MOMENTUM);
 }
 
 const ars_config_key ars_opt_keys[ARS_OPT_NKEYS] = {
