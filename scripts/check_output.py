@@ -2,7 +2,7 @@
 """Validate an arsampler output file against docs/hdf5-format.md (format_version 1).
 
 Usage:
-    scripts/check_output.py FILE [--n-samples N] [--recompute M] [--variables-only]
+    scripts/check_output.py FILE... [--n-samples N] [--recompute M] [--variables-only]
 
 Checks every attribute, group and dataset of the contract (presence, type
 class / dtype, shape), format == "arsampler", format_version == 1, that the
@@ -16,6 +16,9 @@ attribute dtype is float32).
 --recompute M     number of samples to recompute (0 disables).
 --variables-only  the file holds only variables (like data/ref/*.h5): skip
                   /samples and /log_prob.
+
+Several files are checked in turn, with the same options (one interpreter start for many
+small files); the first failure stops the run.
 
 Exit status 0 on success, 1 (with a message naming the failing item) otherwise.
 """
@@ -436,7 +439,7 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Validate an arsampler HDF5 output file.")
-    ap.add_argument("file")
+    ap.add_argument("files", nargs="+", metavar="file")
     ap.add_argument("--n-samples", type=int, default=None,
                     help="require exactly this many samples")
     ap.add_argument("--recompute", type=int, default=256,
@@ -444,16 +447,17 @@ def main(argv=None):
     ap.add_argument("--variables-only", action="store_true",
                     help="file holds only variables: skip /samples and /log_prob")
     args = ap.parse_args(argv)
-    try:
-        lines = run_checks(args.file, args.n_samples, args.recompute, args.variables_only)
-    except CheckError as e:
-        print("check_output: FAIL: %s" % e, file=sys.stderr)
-        return 1
-    except Exception as e:  # anything unexpected is a failure too, but say what
-        print("check_output: FAIL: %s: %s: %s" % (args.file, type(e).__name__, e),
-              file=sys.stderr)
-        return 1
-    print("\n".join(lines))
+    for path in args.files:
+        try:
+            lines = run_checks(path, args.n_samples, args.recompute, args.variables_only)
+        except CheckError as e:
+            print("check_output: FAIL: %s: %s" % (path, e), file=sys.stderr)
+            return 1
+        except Exception as e:  # anything unexpected is a failure too, but say what
+            print("check_output: FAIL: %s: %s: %s" % (path, type(e).__name__, e),
+                  file=sys.stderr)
+            return 1
+        print("\n".join(lines))
     print("check_output: OK")
     return 0
 

@@ -72,6 +72,7 @@ class Recompute:
         obs = cp["observables"] if cp.has_section("observables") else {}
         self.cuts = [int(c) for c in str(obs.get("renyi2_cuts", str(self.L // 2))).split(",")]
         self.lp = arnn_ref.log_psi(self.z, self.model)
+        self.energy = None
         # A phase network: complex ratios, whose real parts are the per-sample values.
         self.phase = arnn_ref.load_phase(f, self.msign)
         self.phi = None if self.phase is None else arnn_ref.phase_phi(self.z, self.phase)
@@ -140,7 +141,9 @@ class Recompute:
                                         axis=0))
             return np.stack(cols, axis=1)
         if name == "energy":
-            return self.local_energy()
+            if self.energy is None:  # asked twice: for the mean and for the variance
+                self.energy = self.local_energy()
+            return self.energy
         raise KeyError(name)
 
     def local_energy(self):

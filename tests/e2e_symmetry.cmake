@@ -141,8 +141,9 @@ if(SANITIZED) # the same code with |G| = 10 and fewer iterations (CI time)
     set(trans_iters 2)
 endif()
 math(EXPR trans_half "${trans_iters} / 2")
+# 128 final samples: numpy's observables cost |G| = 40 passes per flipped configuration.
 set(trans --set "model.symmetrize=${trans_sym}" --set vmc.iterations=${trans_iters}
-          --set vmc.checkpoint_every=1)
+          --set vmc.checkpoint_every=1 --set vmc.final_samples=128)
 train_checks(x ${trans_half} "translation training" ${trans})
 py_check(${WORK}/x1.h5 "
 assert f['model'].attrs['symmetrize'] == '${trans_name}', f['model'].attrs['symmetrize']

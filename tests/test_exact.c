@@ -375,9 +375,13 @@ static void test_terms_files_match_the_independent_kronecker_references(void **s
         int status = ARS_OK;
         ars_op *op = ars_terms_operator(&T, n, two_s, pbc, &status);
         assert_non_null(op);
-        const double lz = op_lanczos(op, ARS_EXACT_ANY_SECTOR), ed = op_dense(op);
+        const double lz = op_lanczos(op, ARS_EXACT_ANY_SECTOR);
         assert_close(lz, e0, 1e-9 * fmax(1.0, fabs(e0)), name);
-        assert_close(ed, e0, 1e-9 * fmax(1.0, fabs(e0)), name);
+        /* Dense diagonalisation too, up to 2200 states (the 3^8 and 4^6 states of the spin-1 ring
+         * of 8 and the spin-3/2 ring of 6 took 90% of it: Lanczos checks those against scipy). */
+        if (pow(two_s + 1, n) <= 2200.0) {
+            assert_close(op_dense(op), e0, 1e-9 * fmax(1.0, fabs(e0)), name);
+        }
         worst = fmax(worst, fabs(lz - e0) / fmax(1.0, fabs(e0)));
         ars_op_free(op);
         ars_terms_free(&T);
