@@ -411,6 +411,12 @@ def plain_phase_phi(configs, phase):
     phi = a[:, :, 0].sum(axis=1)
     if phase.get("beta") is not None:
         phi = phi + phase["beta"][np.arange(L)[None, :], idx].sum(axis=1)
+    if phase.get("jastrow") is not None:
+        # sum_r w_r sum_t v_t v_{t+r}: t + r mod L on a ring, t + r < L on an open chain.
+        v = np.asarray(local_states)[idx]
+        for r, w in enumerate(phase["jastrow"], start=1):
+            pairs = v * np.roll(v, -r, axis=1) if phase["pbc"] else v[:, :L - r] * v[:, r:]
+            phi = phi + w * pairs.sum(axis=1)
     return phi
 
 
@@ -624,6 +630,7 @@ def load_phase(path_or_file, marshall_sign=False):
             "kernels": [vp["layers_%d/kernel" % i][()] for i in range(layers)],
             "biases": [vp["layers_%d/bias" % i][()] for i in range(layers)],
             "beta": vp["beta"][()] if "beta" in vp else None,
+            "jastrow": vp["jastrow"][()] if "jastrow" in vp else None,
             "symmetrize": _decode(model["symmetrize"]) if "symmetrize" in model else "none",
             "marshall_sign": bool(marshall_sign),
         }

@@ -147,6 +147,40 @@ py_check(${WORK}/samp.h5 "
 assert f['phase'].shape == (300,)
 assert (f['variables/phase/beta'][()] == h5py.File(sys.argv[1].replace('samp.h5', 's1.h5'), 'r')['variables/phase/beta'][()]).all()
 print('OK')" "the sampled file's phase network")
+# The Jastrow term: training with it is the same bits for 1 and 2 threads, numpy's
+#     recomputation of the observables (arnn_ref.py's own Jastrow sum) agrees, the weights are
+#     written and have moved from 0; a file without the term loads into a config with it as the
+#     same state (w = 0: the same phases, bit for bit), and the other way round is refused.
+ars_run(r sym.ini --quiet --threads 1 --output j1.h5 --set phase.jastrow=true)
+ars_expect_rc(r 0 "training with a Jastrow phase, 1 thread")
+ars_run(r sym.ini --quiet --threads 2 --output j2.h5 --set phase.jastrow=true)
+ars_expect_rc(r 0 "training with a Jastrow phase, 2 threads")
+ars_h5same(${WORK}/j1.h5 ${WORK}/j2.h5 "a Jastrow phase with 1 and 2 threads" ${same})
+check_output(${WORK}/j1.h5 "a Jastrow phase")
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/j1.h5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
+    ars_fail("obs_ref.py on a state with a Jastrow phase (${rc}):\n${out}${err}")
+endif()
+py_check(${WORK}/j1.h5 "
+w = f['variables/phase/jastrow'][()]
+assert w.shape == (7,), w.shape  # L - 1 distances on the open 8-site chain
+assert (w != 0).all(), w
+assert f['phase'].attrs['jastrow'] == 1
+print('OK')" "the Jastrow weights")
+ars_run(r sym.ini --quiet --output jsamp.h5 --set run.mode=sample --set model.init=s1.h5
+        --set sampler.n_samples=300 --set phase.jastrow=true)
+ars_expect_rc(r 0 "a file without the Jastrow term into a config with it")
+py_check(${WORK}/jsamp.h5 "
+g = h5py.File(sys.argv[1].replace('jsamp.h5', 'samp.h5'), 'r')
+assert (f['samples'][()] == g['samples'][()]).all()
+assert (f['phase'][()] == g['phase'][()]).all(), 'the same state, the same phases'
+assert (f['variables/phase/jastrow'][()] == 0).all()
+print('OK')" "the state of a file without the Jastrow term")
+ars_run(r sym.ini --quiet --output other.h5 --set run.mode=sample --set model.init=j1.h5)
+ars_expect_rc(r 2 "a Jastrow file into a config without the term")
+ars_expect_one_line("${r_err}" "'j1.h5': its phase network has jastrow true but \\[phase\\] has false" "a Jastrow file into a config without the term")
+
 # Size transfer: the 8-site network starts a 12-site run; the conv layers are the file's, the
 # site phases repeat with period 8, and the run says what it transferred.
 ars_run(r sym.ini --output big.h5 --set run.mode=sample --set model.init=s1.h5

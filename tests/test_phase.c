@@ -18,9 +18,11 @@
 #include "space/symmetry.h"
 #include "test_util.h"
 
-/* A conv phase network with every parameter uniform in [-scale, scale]. */
+/* A conv phase network (with the site term if `site`, the Jastrow term if `jastrow`) with every
+ * parameter uniform in [-scale, scale]. */
 static ars_phase *random_phase(int L, int D, int pbc, int layers, int F, int K, const int *dil,
-                               int site, ars_activation act, uint64_t seed, double scale) {
+                               int site, int jastrow, ars_activation act, uint64_t seed,
+                               double scale) {
     ars_phase_arch a;
     memset(&a, 0, sizeof a);
     a.size = L;
@@ -34,6 +36,7 @@ static ars_phase *random_phase(int L, int D, int pbc, int layers, int F, int K, 
     }
     a.activation = act;
     a.site_phase = site;
+    a.jastrow = jastrow;
     ars_phase *ph = ars_phase_alloc(ars_phase_conv, &a);
     assert_non_null(ph);
     gsl_rng *r = ars_rng_alloc();
@@ -53,7 +56,7 @@ static double phi_of(const uint8_t *s, const ars_phase *ph, ars_phase_ws *ws) {
 
 /* d phi / d theta by backpropagation equals central finite differences, for every parameter,
  * on open and periodic chains, spins 1/2 and 1, odd and even kernels, with and without the
- * site term. */
+ * site term and the Jastrow term. */
 static void test_phase_gradient_matches_finite_differences(void **state) {
     (void)state;
     gsl_rng *r = ars_rng_alloc();
@@ -64,7 +67,7 @@ static void test_phase_gradient_matches_finite_differences(void **state) {
         for (int D = 2; D <= 3; D++) {
             for (int K = 3; K <= 4; K++) {
                 const int L = 7, dil[3] = {1, 2, 1};
-                ars_phase *ph = random_phase(L, D, pbc, 3, 3, K, dil, K == 3,
+                ars_phase *ph = random_phase(L, D, pbc, 3, 3, K, dil, K == 3, D == 3 || pbc,
                                              K == 3 ? ARS_ACTIVATION_TANH : ARS_ACTIVATION_SELU,
                                              100 + (uint64_t)cases, 0.7);
                 ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
@@ -106,19 +109,22 @@ static void test_phase_gradient_matches_finite_differences(void **state) {
 }
 
 /* phi(s') - phi(s) from the windows equals the difference of two full passes, for changes of
- * 1 to 4 sites anywhere, across the ends of a ring, with a receptive field shorter and longer
- * than the chain; a change back to the same values gives exactly 0. */
+ * 1 to 4 sites anywhere (neighbours and pairs at the Jastrow range among them), across the ends
+ * of a ring, with a receptive field shorter and longer than the chain, spin 1/2 without and
+ * spin 1 with the Jastrow term (where a pair of changed sites changes its term); a change back
+ * to the same values gives exactly 0. */
 static void test_phase_windows_equal_full_recomputation(void **state) {
     (void)state;
     gsl_rng *r = ars_rng_alloc();
     ars_rng_seed(r, 29);
     double worst = 0.0;
     for (int pbc = 0; pbc <= 1; pbc++) {
-        for (int shape = 0; shape < 2; shape++) {
-            const int L = shape == 0 ? 16 : 6, D = 2;
-            const int dil[2] = {1, shape == 0 ? 2 : 3};
-            ars_phase *ph = random_phase(L, D, pbc, 2, 4, 3, dil, 1, ARS_ACTIVATION_TANH,
-                                         300 + (uint64_t)(2 * pbc + shape), 0.8);
+        for (int shape = 0; shape < 4; shape++) {
+            const int L = shape % 2 == 0 ? 16 : 6, D = shape >= 2 ? 3 : 2;
+            const int dil[2] = {1, shape % 2 == 0 ? 2 : 3};
+            ars_phase *ph =
+                random_phase(L, D, pbc, 2, 4, 3, dil, 1, shape >= 2, ARS_ACTIVATION_TANH,
+                             300 + (uint64_t)(4 * pbc + shape), 0.8);
             enum { B = 8 };
             ars_phase_ws *ws = ars_phase_ws_alloc(ph, B);
             ars_phase_ws *full = ars_phase_ws_alloc(ph, 1);
@@ -139,7 +145,12 @@ static void test_phase_windows_equal_full_recomputation(void **state) {
                     for (int t = 0; t < L && c.n < n; t++) {
                         if (gsl_rng_uniform(r) < (double)n / L || L - t <= n - c.n) {
                             c.site[c.n] = t;
-                            c.value[c.n] = trial == 0 ? s1[t] : (uint8_t)(1 - s1[t]);
+                            c.value[c.n] =
+                                trial == 0
+                                    ? s1[t]
+                                    : (uint8_t)((s1[t] + 1 +
+                                                 gsl_rng_uniform_int(r, (unsigned long)D - 1)) %
+                                                (unsigned)D);
                             c.n++;
                         }
                     }
@@ -169,6 +180,58 @@ static void test_phase_windows_equal_full_recomputation(void **state) {
     print_message("phase windows vs full passes: max rel diff %.1e\n", worst);
 }
 
+/* The Jastrow term alone (every network weight 0) is sum over pairs i < j of w_{d(i,j)} v_i v_j,
+ * d the distance along the chain (the shorter way round a ring, where the pairs at L/2 count
+ * twice: once from each end), written here pair by pair; ars_phase_zero clears it. */
+static void test_jastrow_term_is_the_pair_sum(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 41);
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        for (int L = 5; L <= 8; L++) {
+            for (int D = 2; D <= 3; D++) {
+                const int dil[1] = {1};
+                ars_phase *ph = random_phase(L, D, pbc, 1, 1, 3, dil, 0, 1, ARS_ACTIVATION_TANH,
+                                             900 + (uint64_t)(16 * pbc + 2 * L + D), 0.8);
+                const int R = ars_phase_jastrow_range(&ph->arch);
+                assert_int_equal(R, pbc ? L / 2 : L - 1);
+                assert_int_equal((int)(ph->jastrow - ph->params) + R, (int)ph->n_params);
+                memset(ph->params, 0, (ph->jastrow - ph->params) * sizeof(double));
+                ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
+                assert_non_null(ws);
+                for (int trial = 0; trial < 10; trial++) {
+                    uint8_t s[8];
+                    double v[8];
+                    for (int t = 0; t < L; t++) {
+                        s[t] = (uint8_t)gsl_rng_uniform_int(r, (unsigned long)D);
+                        v[t] = 2.0 * s[t] - (D - 1);
+                    }
+                    double ref = 0.0;
+                    for (int i = 0; i < L; i++) {
+                        for (int j = i + 1; j < L; j++) {
+                            const int d = pbc && L - (j - i) < j - i ? L - (j - i) : j - i;
+                            const double twice = pbc && 2 * d == L ? 2.0 : 1.0;
+                            ref += twice * ph->jastrow[d - 1] * v[i] * v[j];
+                        }
+                    }
+                    const double phi = phi_of(s, ph, ws);
+                    if (!(fabs(phi - ref) < 1e-13)) {
+                        fail_msg("pbc %d L %d D %d: phi %.17g, pair sum %.17g", pbc, L, D, phi,
+                                 ref);
+                    }
+                }
+                ars_phase_zero(ph);
+                for (int k = 0; k < R; k++) {
+                    assert_true(ph->jastrow[k] == 0.0);
+                }
+                ars_phase_ws_free(ws);
+                ars_phase_free(ph);
+            }
+        }
+    }
+    gsl_rng_free(r);
+}
+
 /* A symmetrised state's phase is the group average: invariant under every group element. */
 static void test_symmetrised_phase_is_invariant(void **state) {
     (void)state;
@@ -176,7 +239,7 @@ static void test_symmetrised_phase_is_invariant(void **state) {
     ars_arch a = ars_test_arch(L, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     a.symmetry = ARS_SYM_BOTH;
     ars_arnn *net = ars_test_random_net(&a, 5, 0.5);
-    ars_phase *ph = random_phase(L, 2, 1, 2, 3, 3, dil, 1, ARS_ACTIVATION_TANH, 6, 0.8);
+    ars_phase *ph = random_phase(L, 2, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, 6, 0.8);
     const ars_wf wf = ars_wf_make(net, 0, ph);
     ars_wf_ws *ws = ars_wf_ws_alloc(&wf, 4);
     assert_non_null(ws);
@@ -235,8 +298,8 @@ static void test_complex_local_energies_equal_brute_force(void **state) {
                     }
                     ars_arnn *net = ars_test_random_net(&a, 700 + (uint64_t)cases, 0.6);
                     const int pdil[2] = {1, 3};
-                    ars_phase *ph = random_phase(L, D, pbc, 2, 3, 3, pdil, 1, ARS_ACTIVATION_TANH,
-                                                 800 + (uint64_t)cases, 0.8);
+                    ars_phase *ph = random_phase(L, D, pbc, 2, 3, 3, pdil, 1, cases % 2,
+                                                 ARS_ACTIVATION_TANH, 800 + (uint64_t)cases, 0.8);
                     enum { B = 12 };
                     uint8_t cfg[B * 8];
                     for (int b = 0; b < B;) {
@@ -316,7 +379,7 @@ static void test_complex_energy_gradient_matches_finite_differences(void **state
     ars_arch a = ars_test_arch(L, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     a.symmetry = ARS_SYM_SPIN_FLIP;
     ars_arnn *net = ars_test_random_net(&a, 11, 0.5);
-    ars_phase *ph = random_phase(L, D, 1, 2, 3, 3, dil, 1, ARS_ACTIVATION_TANH, 12, 0.8);
+    ars_phase *ph = random_phase(L, D, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, 12, 0.8);
     const ars_wf wf = ars_wf_make(net, 0, ph);
     uint8_t all[64 * 6];
     for (size_t i = 0; i < n; i++) {
@@ -488,6 +551,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phase_gradient_matches_finite_differences),
         cmocka_unit_test(test_phase_windows_equal_full_recomputation),
+        cmocka_unit_test(test_jastrow_term_is_the_pair_sum),
         cmocka_unit_test(test_symmetrised_phase_is_invariant),
         cmocka_unit_test(test_complex_local_energies_equal_brute_force),
         cmocka_unit_test(test_complex_energy_gradient_matches_finite_differences),

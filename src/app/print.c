@@ -77,8 +77,9 @@ static void print_phase(const ars_phase *ph) {
     for (int l = 0; l < a->layers; l++) {
         printf(" %d", a->dilation[l]);
     }
-    printf(", %s%s, reach %d + %d sites, %zu parameters\n", ars_activation_name(a->activation),
-           a->site_phase ? ", site phases" : "", left, right, ph->n_params);
+    printf(", %s%s%s, reach %d + %d sites, %zu parameters\n", ars_activation_name(a->activation),
+           a->site_phase ? ", site phases" : "", a->jastrow ? ", Jastrow" : "", left, right,
+           ph->n_params);
 }
 
 void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,

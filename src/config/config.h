@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 76
+#define ARS_CONFIG_NKEYS 77
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -87,6 +87,7 @@ typedef struct ars_config {
     int phase_n_dilation; /* 0: auto */
     int phase_activation; /* ars_activation */
     int phase_site;
+    int phase_jastrow;
     /* [sampler] */
     int64_t n_samples;
     int chunk_size;

@@ -109,7 +109,7 @@ static herr_t write_phase(hid_t file, const ars_phase *ph, const double *phi, si
         ars_h5_attr_i64_array(d, "kernel_dilation", a->dilation, a->layers) < 0 ||
         ars_h5_attr_string(d, "activation", ars_activation_name(a->activation)) < 0 ||
         ars_h5_attr_i64(d, "site_phase", a->site_phase) < 0 ||
-        ars_h5_attr_i64(d, "pbc", a->pbc) < 0) {
+        ars_h5_attr_i64(d, "jastrow", a->jastrow) < 0 || ars_h5_attr_i64(d, "pbc", a->pbc) < 0) {
         goto done;
     }
     g = H5Gcreate2(file, "variables/phase", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -141,6 +141,13 @@ static herr_t write_phase(hid_t file, const ars_phase *ph, const double *phi, si
         hsize_t bd[2] = {(hsize_t)a->size, (hsize_t)a->local_size};
         if (ars_h5_write_dataset(g, "beta", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, bd, ph->beta, 0) <
             0) {
+            goto done;
+        }
+    }
+    if (ph->jastrow != NULL) {
+        hsize_t jd[1] = {(hsize_t)ars_phase_jastrow_range(a)};
+        if (ars_h5_write_dataset(g, "jastrow", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, jd,
+                                 ph->jastrow, 0) < 0) {
             goto done;
         }
     }

@@ -455,7 +455,7 @@ static int load_variables(const char *path, ars_arnn *net) {
 static int check_phase_arch(hid_t d, const char *path, const ars_phase *ph) {
     const ars_phase_arch *a = &ph->arch;
     char type[32] = "", act[32] = "";
-    int64_t layers = -1, features = -1, K = -1, site = -1, pbc = -1;
+    int64_t layers = -1, features = -1, K = -1, site = -1, pbc = -1, jastrow = 0;
     int64_t dil[ARS_MAX_LAYERS];
     if (ars_h5_attr_read_string(d, "type", type, sizeof type) != 0 ||
         ars_h5_attr_read_i64(d, "layers", &layers, 1) != 0 ||
@@ -495,6 +495,12 @@ static int check_phase_arch(hid_t d, const char *path, const ars_phase *ph) {
         what = "site_phase";
         snprintf(fv, sizeof fv, "%s", site ? "true" : "false");
         snprintf(cv, sizeof cv, "%s", a->site_phase ? "true" : "false");
+    } else if (ars_h5_attr_read_i64(d, "jastrow", &jastrow, 1) == 0 && jastrow != 0 &&
+               !a->jastrow) {
+        /* A file without the term loads into a config with it (w = 0: the same state). */
+        what = "jastrow";
+        snprintf(fv, sizeof fv, "true");
+        snprintf(cv, sizeof cv, "false");
     } else if ((pbc != 0) != (a->pbc != 0)) {
         what = "pbc";
         snprintf(fv, sizeof fv, "%s", pbc ? "periodic" : "open");
@@ -560,6 +566,35 @@ static int load_site_phases(hid_t file, const char *path, const ars_phase_arch *
     return rc;
 }
 
+/* The Jastrow weights w_1..w_R into out: the file's w_1..w_{R_f} where the file has the term
+ * (from a chain of another length, the distances both have; the others 0), all 0 where it has
+ * not (the file's state exactly). */
+static int load_jastrow(hid_t file, const char *path, const ars_phase_arch *a, double *out) {
+    const int R = ars_phase_jastrow_range(a);
+    memset(out, 0, (size_t)R * sizeof *out);
+    if (H5Lexists(file, "/variables/phase/jastrow", H5P_DEFAULT) <= 0) {
+        return ARS_OK;
+    }
+    int64_t fsize = 0;
+    if (file_chain_size(file, path, &fsize) != ARS_OK) {
+        return ARS_STATUS_EINPUT;
+    }
+    ars_phase_arch fa = *a;
+    fa.size = (int)fsize;
+    const int Rf = ars_phase_jastrow_range(&fa);
+    double *fw = malloc(((size_t)Rf + 1) * sizeof *fw);
+    if (fw == NULL) {
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory loading '%s'", path);
+    }
+    hsize_t jd[1] = {(hsize_t)Rf};
+    const int rc = read_variable(file, path, "/variables/phase/jastrow", 1, jd, fw);
+    for (int r = 0; rc == ARS_OK && r < R && r < Rf; r++) {
+        out[r] = fw[r];
+    }
+    free(fw);
+    return rc;
+}
+
 static int load_phase(const char *path, ars_phase *ph) {
     hid_t file = open_input(path);
     if (file < 0) {
@@ -596,6 +631,9 @@ static int load_phase(const char *path, ars_phase *ph) {
     }
     if (rc == ARS_OK && tmp != NULL && ph->beta != NULL) {
         rc = load_site_phases(file, path, a, tmp + (ph->beta - ph->params));
+    }
+    if (rc == ARS_OK && tmp != NULL && ph->jastrow != NULL) {
+        rc = load_jastrow(file, path, a, tmp + (ph->jastrow - ph->params));
     }
     if (rc == ARS_OK && tmp != NULL) {
         memcpy(ph->params, tmp, ph->n_params * sizeof(double));

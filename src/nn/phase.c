@@ -75,6 +75,14 @@ static size_t phase_beta_len(const ars_phase_arch *a) {
     return a->site_phase ? (size_t)a->size * (size_t)a->local_size : 0;
 }
 
+int ars_phase_jastrow_range(const ars_phase_arch *a) {
+    return a->pbc ? a->size / 2 : a->size - 1;
+}
+
+static size_t phase_jastrow_len(const ars_phase_arch *a) {
+    return a->jastrow ? (size_t)ars_phase_jastrow_range(a) : 0;
+}
+
 ars_phase *ars_phase_alloc(const ars_phase_type *type, const ars_phase_arch *arch) {
     char why[256];
     ARS_ASSERT(ars_phase_arch_check(arch, why, sizeof why) == 0, "phase architecture: %s", why);
@@ -85,7 +93,7 @@ ars_phase *ars_phase_alloc(const ars_phase_type *type, const ars_phase_arch *arc
     ph->type = type;
     ph->arch = *arch;
     const size_t net = type->n_params(arch);
-    ph->n_params = net + phase_beta_len(arch);
+    ph->n_params = net + phase_beta_len(arch) + phase_jastrow_len(arch);
     ph->params = calloc(ph->n_params > 0 ? ph->n_params : 1, sizeof(double));
     if (ph->params == NULL) {
         free(ph);
@@ -93,6 +101,7 @@ ars_phase *ars_phase_alloc(const ars_phase_type *type, const ars_phase_arch *arc
     }
     type->views(ph);
     ph->beta = arch->site_phase ? ph->params + net : NULL;
+    ph->jastrow = arch->jastrow ? ph->params + net + phase_beta_len(arch) : NULL;
     return ph;
 }
 
@@ -112,6 +121,9 @@ void ars_phase_zero(ars_phase *ph) {
     memset(ph->bias[l], 0, cout * sizeof(double));
     if (ph->beta != NULL) {
         memset(ph->beta, 0, (size_t)a->size * (size_t)a->local_size * sizeof(double));
+    }
+    if (ph->jastrow != NULL) {
+        memset(ph->jastrow, 0, phase_jastrow_len(a) * sizeof(double));
     }
 }
 
@@ -226,6 +238,74 @@ static void phase_add_beta(double *out, const uint8_t *row, int p, int e, const 
     }
 }
 
+/* The value 2 S^z of local index i. */
+static double phase_value(int i, int D) {
+    return (double)(2 * i - (D - 1));
+}
+
+/* C_r = sum_t v_t v_{t+r} of a row (phase.h's pairs), r = 1..R, into c[r - 1]. */
+static void phase_jastrow_pairs(double *c, const uint8_t *row, const ars_phase_arch *a) {
+    const int L = a->size, D = a->local_size, R = ars_phase_jastrow_range(a);
+    for (int r = 1; r <= R; r++) {
+        double sum = 0.0;
+        for (int t = 0; t < (a->pbc ? L : L - r); t++) {
+            sum += phase_value(row[t], D) * phase_value(row[(t + r) % L], D);
+        }
+        c[r - 1] = sum;
+    }
+}
+
+/* sum_r w_r C_r(row); c: R doubles of scratch. */
+static double phase_jastrow_phi(const uint8_t *row, const ars_phase *ph, double *c) {
+    phase_jastrow_pairs(c, row, &ph->arch);
+    double phi = 0.0;
+    for (int r = 0; r < ars_phase_jastrow_range(&ph->arch); r++) {
+        phi += ph->jastrow[r] * c[r];
+    }
+    return phi;
+}
+
+static int phase_changed(const ars_change *c, int site) {
+    for (int k = 0; k < c->n; k++) {
+        if (c->site[k] == site) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The Jastrow part of phi(s') - phi(s), s' = s with the change c (new row `row`): the terms
+ * (t, r) with t or t + r changed. Each is visited once: from t when t changed, else from its
+ * other end t + r. An undone change gives exactly 0. */
+static double phase_jastrow_dphi(const uint8_t *s, const uint8_t *row, const ars_change *c,
+                                 const ars_phase *ph) {
+    const ars_phase_arch *a = &ph->arch;
+    const int L = a->size, D = a->local_size, R = ars_phase_jastrow_range(a);
+    double d = 0.0;
+    for (int k = 0; k < c->n; k++) {
+        const int i = c->site[k];
+        for (int r = 1; r <= R; r++) {
+            double dr = 0.0;
+            /* the term (i, r) */
+            if (a->pbc || i + r < L) {
+                const int j = (i + r) % L;
+                dr += phase_value(row[i], D) * phase_value(row[j], D) -
+                      phase_value(s[i], D) * phase_value(s[j], D);
+            }
+            /* the term (i - r, r), unless i - r changed too (visited from there) */
+            if (a->pbc || i - r >= 0) {
+                const int t = ((i - r) % L + L) % L;
+                if (!phase_changed(c, t)) {
+                    dr += phase_value(row[t], D) * phase_value(row[i], D) -
+                          phase_value(s[t], D) * phase_value(s[i], D);
+                }
+            }
+            d += ph->jastrow[r - 1] * dr;
+        }
+    }
+    return d;
+}
+
 void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_phase_ws *ws, int B) {
     const int L = ph->arch.size;
     ARS_ASSERT(B >= 0 && B <= ws->B && ws->L == L, "batch %d of %d sites, workspace %d of %d", B, L,
@@ -242,7 +322,7 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
         for (int t = 0; t < L; t++) {
             s += out[t];
         }
-        phi[b] = s;
+        phi[b] = ph->jastrow != NULL ? s + phase_jastrow_phi(row, ph, ws->win) : s;
     }
 }
 
@@ -261,12 +341,9 @@ static double phase_window(const ars_phase *ph, ars_phase_ws *ws, int b, int p, 
     return d;
 }
 
-double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_change *c) {
+/* The network's (and beta's) part of ars_phase_dphi; leaves the changed row in ws->row. */
+static double phase_net_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_change *c) {
     const int L = ph->arch.size, pbc = ph->arch.pbc;
-    ARS_ASSERT(b >= 0 && b < ws->B, "sample %d of a workspace of %d", b, ws->B);
-    if (c->n == 0) {
-        return 0.0;
-    }
     const uint8_t *s = ws->rows + (size_t)b * L;
     int left, right;
     ars_phase_reach(ph, &left, &right);
@@ -321,6 +398,18 @@ double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_ch
     return d;
 }
 
+double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_change *c) {
+    ARS_ASSERT(b >= 0 && b < ws->B, "sample %d of a workspace of %d", b, ws->B);
+    if (c->n == 0) {
+        return 0.0;
+    }
+    const double d = phase_net_dphi(ph, ws, b, c);
+    if (ph->jastrow == NULL) {
+        return d;
+    }
+    return d + phase_jastrow_dphi(ws->rows + (size_t)b * ws->L, ws->row, c, ph);
+}
+
 void ars_phase_grad(double *grad, size_t ld, const uint8_t *row, const ars_phase *ph,
                     ars_phase_ws *ws, double weight) {
     const int L = ph->arch.size, D = ph->arch.local_size;
@@ -332,6 +421,13 @@ void ars_phase_grad(double *grad, size_t ld, const uint8_t *row, const ars_phase
         double *dbeta = ws->dparams + (ph->beta - ph->params);
         for (int t = 0; t < L; t++) {
             dbeta[(size_t)t * D + row[t]] += weight;
+        }
+    }
+    if (ph->jastrow != NULL) { /* d phi / d w_r = C_r */
+        double *dw = ws->dparams + (ph->jastrow - ph->params);
+        phase_jastrow_pairs(ws->win, row, &ph->arch);
+        for (int r = 0; r < ars_phase_jastrow_range(&ph->arch); r++) {
+            dw[r] += weight * ws->win[r];
         }
     }
     for (size_t k = 0; k < P; k++) {

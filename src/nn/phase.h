@@ -21,16 +21,26 @@
  *     change of the configuration at site j changes the outputs at j - reach_right ..
  *     j + reach_left only: phase ratios stay local, O(reach) per change.
  *
+ * Every type may add, with jastrow, a translation-invariant two-body term of every distance
+ * (what a quench's phase needs first: exp(-iHt) gives phase t J z_t z_{t+1} at first order, and
+ * longer distances later, which a convolution builds only approximately):
+ *   phi(s) += sum_{r=1}^{R} w_r sum_t v_t v_{t+r},    v_t = 2 S^z_t, the value of s_t,
+ * over t = 0..L-1 with t + r taken mod L on a ring (R = L/2), t + r < L on an open chain
+ * (R = L - 1). It is not a per-site output: a change of sites C moves the terms with an end in C,
+ * O(|C| R) work, computed apart from the network's windows.
+ *
  * All parameters live in one contiguous block `params` (P): layer by layer, kernel (K, C_l, F_l)
- * then bias (F_l), then beta (L, D) with site_phase. The layers' pointers are views.
+ * then bias (F_l), then beta (L, D) with site_phase, then w (R) with jastrow. The layers'
+ * pointers are views.
  * Initialisation: LeCun-normal kernels (as arnn.h) and zero biases for every layer, and beta
  * normal with standard deviation 2 (radians). Not a zero phase: for a real Hamiltonian a real
  * state is a stationary point of the energy in the phase directions (Im E_loc = 0 makes the
  * phase gradient vanish), so a phase that starts at exactly 0 never moves. Not a
  * translation-invariant one either: then the gradient of a staggered sign rule (the Marshall
  * sign, beta[t, up] = pi on odd t) vanishes by symmetry (docs/phase.md, "Finding a sign rule").
- * ars_phase_zero gives the zero phase where it is wanted (a real state taken from a file, or a
- * quench).
+ * The Jastrow weights w start at 0 (and draw nothing: the other parameters are the same with or
+ * without them). ars_phase_zero gives the zero phase where it is wanted (a real state taken from
+ * a file, or a quench).
  */
 #ifndef ARS_PHASE_H
 #define ARS_PHASE_H
@@ -54,6 +64,7 @@ typedef struct ars_phase_arch {
     int dilation[ARS_MAX_LAYERS];
     ars_activation activation;
     int site_phase; /* the position-dependent term beta[t, s_t] */
+    int jastrow;    /* the two-body term sum_r w_r sum_t v_t v_{t+r} */
 } ars_phase_arch;
 
 typedef struct ars_phase_type {
@@ -99,10 +110,14 @@ struct ars_phase {
     double *kernel[ARS_MAX_LAYERS]; /* (K, C_l, F_l) views, C_0 = D */
     double *bias[ARS_MAX_LAYERS];   /* (F_l) views */
     double *beta;                   /* (L, D) view, NULL without site_phase */
+    double *jastrow;                /* (R) view w_1..w_R, NULL without jastrow */
 };
 
 /* Checks an architecture; 0, or -1 with a reason in why. */
 int ars_phase_arch_check(const ars_phase_arch *arch, char *why, size_t why_len);
+
+/* R, the distances of the Jastrow term: L/2 on a ring, L - 1 on an open chain (phase.h). */
+int ars_phase_jastrow_range(const ars_phase_arch *arch);
 
 /* The input channels C_l and output features F_l of layer l. */
 int ars_phase_arch_cin(const ars_phase_arch *arch, int l);
@@ -118,7 +133,7 @@ void ars_phase_free(ars_phase *ph);
  * ARS_STATUS_ENOMEM. */
 int ars_phase_init_random(ars_phase *ph, uint64_t seed);
 
-/* Zeroes the last layer and beta: phi = 0 for every configuration. */
+/* Zeroes the last layer, beta and w: phi = 0 for every configuration. */
 void ars_phase_zero(ars_phase *ph);
 
 /* The farthest sites an output reads (ars_phase_type.reach). */
@@ -136,7 +151,7 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
 /* phi(s') - phi(s) for the change c of configuration b of the last ars_phase_phi: the outputs
  * at the sites the change reaches, recomputed on a window (the same per-site arithmetic as the
  * full pass, so a change that is undone gives exactly 0), plus the beta terms of the changed
- * sites. */
+ * sites and the Jastrow terms with an end among them. */
 double ars_phase_dphi(const ars_phase *ph, ars_phase_ws *ws, int b, const ars_change *c);
 
 /* grad[k * ld] += weight * d phi(row) / d theta_k for k < P: one column of a parameter-major

@@ -91,6 +91,14 @@ const ars_config_key ars_phase_keys[ARS_PHASE_NKEYS] = {
      .def = "true",
      .help = "add a learnt phase beta[t, s_t] per site and local state (position-dependent "
              "phases such as a Marshall-like sign or a gauge twist; docs/phase.md)"},
+    {.section = "phase",
+     .key = "jastrow",
+     PHASE_ONLY,
+     .type = ARS_KEY_BOOL,
+     .offset = ARS_CONFIG_OFF(phase_jastrow),
+     .def = "false",
+     .help = "add a two-body phase sum_r w_r sum_t v_t v_{t+r} of every distance r, starting "
+             "at 0 (the phase a quench builds first; docs/phase.md)"},
 };
 
 int ars_phase_auto_dilation(int l, int K, int L) {
@@ -116,6 +124,7 @@ void ars_config_phase_arch(const ars_config *c, ars_phase_arch *arch) {
     }
     arch->activation = (ars_activation)c->phase_activation;
     arch->site_phase = c->phase_site;
+    arch->jastrow = c->phase_jastrow;
 }
 
 const ars_phase_type *ars_config_phase_type(const ars_config *c) {
