@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_rng.h>
@@ -30,13 +31,11 @@ static double *random_matrix(size_t n, uint64_t seed) {
     return a;
 }
 
-/* x = (S + shift I)^-1 (F + shift p) with S and F built directly from the definitions (LU
- * solve): the minimiser of |Y x - eps|^2 + shift |x - p|^2 (p = NULL: zero). */
-static void reference_direction(double *x, const double *O, const double *e, size_t P, size_t n,
-                                double shift, const double *p) {
-    double emean = 0.0;
+/* O (P x n) centred over the samples (a new array), and the mean of e (n) in *emean. */
+static double *centred(const double *O, const double *e, size_t P, size_t n, double *emean) {
+    *emean = 0.0;
     for (size_t b = 0; b < n; b++) {
-        emean += e[b] / (double)n;
+        *emean += e[b] / (double)n;
     }
     double *Oc = malloc(P * n * sizeof(double));
     for (size_t k = 0; k < P; k++) {
@@ -48,6 +47,15 @@ static void reference_direction(double *x, const double *O, const double *e, siz
             Oc[k * n + b] = O[k * n + b] - m;
         }
     }
+    return Oc;
+}
+
+/* x = (S + shift I)^-1 (F + shift p) with S and F built directly from the definitions (LU
+ * solve): the minimiser of |Y x - eps|^2 + shift |x - p|^2 (p = NULL: zero). */
+static void reference_direction(double *x, const double *O, const double *e, size_t P, size_t n,
+                                double shift, const double *p) {
+    double emean;
+    double *Oc = centred(O, e, P, n, &emean);
     gsl_matrix *S = gsl_matrix_alloc(P, P);
     gsl_vector *F = gsl_vector_alloc(P), *xv = gsl_vector_alloc(P);
     for (size_t i = 0; i < P; i++) {
@@ -187,6 +195,127 @@ static void test_plain_gradient_is_the_covariance_of_energy_and_O(void **state) 
     free(e);
 }
 
+/* The spectral regularisation of sr.h written out: S = Oc Oc^T / n diagonalised (GSL, P x P,
+ * in both cases), each eigendirection's force rho_k = v_k . F and the variance of its
+ * per-sample forces v_k . f_b, f_b = 2 Oc[:, b] (e_b - <e>), then
+ * x = sum_k v_k rho_k r_k / (lambda_k + shift). */
+static void reference_spectral(double *x, const double *O, const double *e, size_t P, size_t n,
+                               double shift, double snr_tol, double pinv_tol) {
+    double emean;
+    double *Oc = centred(O, e, P, n, &emean);
+    gsl_matrix *S = gsl_matrix_alloc(P, P), *V = gsl_matrix_alloc(P, P);
+    gsl_vector *lam = gsl_vector_alloc(P);
+    for (size_t i = 0; i < P; i++) {
+        for (size_t j = 0; j < P; j++) {
+            double s = 0.0;
+            for (size_t b = 0; b < n; b++) {
+                s += Oc[i * n + b] * Oc[j * n + b] / (double)n;
+            }
+            gsl_matrix_set(S, i, j, s);
+        }
+    }
+    gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc(P);
+    gsl_eigen_symmv(S, lam, V, w);
+    gsl_eigen_symmv_free(w);
+    double lmax = 0.0;
+    for (size_t k = 0; k < P; k++) {
+        lmax = fmax(lmax, gsl_vector_get(lam, k));
+    }
+    memset(x, 0, P * sizeof(double));
+    for (size_t k = 0; k < P; k++) {
+        const double l = gsl_vector_get(lam, k);
+        if (!(l > 1e-12 * lmax)) {
+            continue; /* the null space of a rank-deficient S (n <= P) */
+        }
+        double q[64], rho = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            q[b] = 0.0;
+            for (size_t i = 0; i < P; i++) {
+                q[b] += gsl_matrix_get(V, i, k) * 2.0 * Oc[i * n + b] * (e[b] - emean);
+            }
+            rho += q[b] / (double)n;
+        }
+        double var = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            var += (q[b] - rho) * (q[b] - rho) / (double)n;
+        }
+        const double snr = fabs(rho) / sqrt(var / (double)n);
+        const double r = 1.0 / (1.0 + pow(pinv_tol * lmax / l, 6)) / (1.0 + pow(snr_tol / snr, 6));
+        for (size_t i = 0; i < P; i++) {
+            x[i] += gsl_matrix_get(V, i, k) * rho * r / (l + shift);
+        }
+    }
+    gsl_vector_free(lam);
+    gsl_matrix_free(V);
+    gsl_matrix_free(S);
+    free(Oc);
+}
+
+/* The spectral solve (the TDVP's regularization = snr) equals the formula written out with
+ * GSL's eigensolver, in parameter space (n > P) and in sample space (n < P, where the n x n
+ * eigenproblem replaces the P x P one); some directions are cut by their noise and some kept;
+ * with both tolerances 0 it is the Cholesky solve of (S + shift) x = F; and it is the same bits
+ * for 1 and 2 threads. */
+static void test_spectral_regularisation_equals_the_eigenbasis_formula(void **state) {
+    (void)state;
+    const size_t shapes[][2] = {{8, 40}, {20, 12}};
+    for (int c = 0; c < 2; c++) {
+        const size_t P = shapes[c][0], n = shapes[c][1];
+        double *O = random_matrix(P * n, 31 + P), *e = random_matrix(n, 32 + n);
+        /* a signal: e correlates with the first parameter's O */
+        for (size_t b = 0; b < n; b++) {
+            e[b] += 3.0 * O[b];
+        }
+        double *O2 = malloc(P * n * sizeof(double)), *ref = malloc(P * sizeof(double));
+        double *x = malloc(P * sizeof(double)), *x2 = malloc(P * sizeof(double));
+        double emean = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            emean += e[b] / (double)n;
+        }
+        for (int t = 0; t < 3; t++) {
+            const double snr_tol = t == 0 ? 2.0 : t == 1 ? 0.5 : 0.0;
+            const double pinv_tol = t == 2 ? 0.0 : 1e-2, shift = 1e-3;
+            reference_spectral(ref, O, e, P, n, shift, snr_tol, pinv_tol);
+            ars_sr *sr = ars_sr_alloc(P, n);
+            assert_int_equal(sr->sample_space, n < P);
+            assert_int_equal(ars_sr_set_snr(sr, snr_tol, pinv_tol), ARS_OK);
+            memcpy(O2, O, P * n * sizeof(double));
+            double g;
+            assert_int_equal(ars_sr_direction(sr, x, &g, O2, e, emean, shift, 1, NULL), ARS_OK);
+            assert_allclose(x, ref, P, 1e-10, 1e-9);
+            if (t == 0) { /* the noise cut changes the solution (it is not the identity) */
+                double *open = malloc(P * sizeof(double)), diff = 0.0, size = 0.0;
+                reference_spectral(open, O, e, P, n, shift, 0.0, pinv_tol);
+                for (size_t k = 0; k < P; k++) {
+                    diff = fmax(diff, fabs(open[k] - x[k]));
+                    size = fmax(size, fabs(open[k]));
+                }
+                assert_true(diff > 1e-2 * size && size > 0.0);
+                free(open);
+            }
+            if (t == 2) { /* no cut-off: (S + shift)^-1 F (its null space has no force) */
+                double *chol = malloc(P * sizeof(double));
+                reference_direction(chol, O, e, P, n, shift, NULL);
+                assert_allclose(x, chol, P, 1e-10, 1e-9);
+                free(chol);
+            }
+            const int saved = omp_get_max_threads();
+            omp_set_num_threads(2);
+            memcpy(O2, O, P * n * sizeof(double));
+            assert_int_equal(ars_sr_direction(sr, x2, &g, O2, e, emean, shift, 1, NULL), ARS_OK);
+            omp_set_num_threads(saved);
+            assert_memory_equal(x, x2, P * sizeof(double));
+            ars_sr_free(sr);
+        }
+        free(O);
+        free(O2);
+        free(e);
+        free(ref);
+        free(x);
+        free(x2);
+    }
+}
+
 static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {
     (void)state;
     const size_t P = 500, n = 300;
@@ -309,6 +438,7 @@ int main(void) {
         cmocka_unit_test(test_spring_with_zero_momentum_is_sr_with_sgd),
         cmocka_unit_test(test_plain_gradient_is_the_covariance_of_energy_and_O),
         cmocka_unit_test(test_sr_is_bitwise_independent_of_the_thread_count),
+        cmocka_unit_test(test_spectral_regularisation_equals_the_eigenbasis_formula),
         cmocka_unit_test(test_singular_s_without_shift_is_reported),
         cmocka_unit_test(test_adam_follows_kingma_and_ba),
         cmocka_unit_test(test_exponential_schedule_decays_to_its_floor),

@@ -178,8 +178,13 @@ void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const 
     } else {
         printf("fixed steps of dt %g", cfg->evo_dt);
     }
-    printf(", %lld samples per evaluation, diag_shift %g; measured every %g; %d threads\n",
-           (long long)cfg->n_samples, cfg->evo_diag_shift, cfg->evo_measure_every, threads);
+    printf(", %lld samples per evaluation, diag_shift %g", (long long)cfg->n_samples,
+           cfg->evo_diag_shift);
+    if (cfg->evo_regularization == 1) {
+        printf(", SNR cut-off %g, pinv cut-off %g", cfg->evo_snr_tolerance,
+               cfg->evo_pinv_tolerance);
+    }
+    printf("; measured every %g; %d threads\n", cfg->evo_measure_every, threads);
     if (resumed_at >= 0.0) {
         printf("resuming at t = %g from %s\n", resumed_at, cfg->file);
     }

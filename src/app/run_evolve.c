@@ -78,6 +78,9 @@ static int evolve_setup(evolve_run *r) {
         .adaptive = cfg->evo_adaptive,
         .imaginary = cfg->evo_imaginary,
         .diag_shift = cfg->evo_diag_shift,
+        .snr = cfg->evo_regularization == 1,
+        .snr_tolerance = cfg->evo_snr_tolerance,
+        .pinv_tolerance = cfg->evo_pinv_tolerance,
         .dt_min = cfg->evo_dt_min,
         .dt_max = isnan(cfg->evo_dt_max) ? cfg->evo_measure_every : cfg->evo_dt_max,
     };

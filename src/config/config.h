@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 77
+#define ARS_CONFIG_NKEYS 80
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -126,6 +126,8 @@ typedef struct ars_config {
     int evo_integrator;            /* index in ars_integrator_types */
     int evo_adaptive, evo_imaginary;
     int64_t evo_measure_samples; /* 0: n_samples */
+    int evo_regularization;      /* 0 shift, 1 snr */
+    double evo_snr_tolerance, evo_pinv_tolerance;
     /* [observables] */
     int obs_mask;                   /* bit k: ars_obs_kind k */
     int renyi_cuts[ARS_MAX_LAYERS]; /* after finalize: the cuts (auto: size/2) */

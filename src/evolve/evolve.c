@@ -161,7 +161,8 @@ ars_evolve *ars_evolve_alloc(ars_vmc *v, const ars_evolve_settings *set) {
     e->y = malloc(e->P * sizeof(double));
     e->err = malloc(e->P * sizeof(double));
     if (e->theta == NULL || e->k == NULL || e->y == NULL || e->err == NULL ||
-        ars_evolve_steps_reserve(&e->steps, 64) != ARS_OK) {
+        ars_evolve_steps_reserve(&e->steps, 64) != ARS_OK ||
+        (set->snr && ars_vmc_set_snr(v, set->snr_tolerance, set->pinv_tolerance) != ARS_OK)) {
         ars_evolve_free(e);
         return NULL;
     }

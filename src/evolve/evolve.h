@@ -40,6 +40,8 @@ typedef struct ars_evolve_settings {
     int adaptive;
     int imaginary;
     double diag_shift; /* added to S */
+    int snr;           /* regularization = snr: S inverted in its eigenbasis (opt/sr.h) */
+    double snr_tolerance, pinv_tolerance;
     double dt_min, dt_max;
 } ars_evolve_settings;
 

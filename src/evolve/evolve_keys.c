@@ -13,6 +13,13 @@ static int evolve_on(const ars_config *c) {
     return c->mode == ARS_MODE_EVOLVE;
 }
 
+static const char *const regularization_names[] = {"shift", "snr", NULL};
+
+/* The cut-off tolerances mean something only with regularization = snr. */
+static int snr_on(const ars_config *c) {
+    return c->mode == ARS_MODE_EVOLVE && c->evo_regularization == 1;
+}
+
 static const char *integrator_name(int i) {
     return ars_integrator_types[i] != NULL ? ars_integrator_types[i]->name : NULL;
 }
@@ -52,7 +59,40 @@ const ars_config_key ars_evolve_keys[ARS_EVOLVE_NKEYS] = {
                 "imaginary-time evolution exp(-H tau) (a ground-state method) instead of "
                 "exp(-i H t)"),
     EVOLVE_DKEY("diag_shift", evo_diag_shift, 0.0, 1e6, "1e-6",
-                "regularisation added to S in the TDVP equation"),
+                "regularisation added to S in the TDVP equation (to its eigenvalues with "
+                "regularization = snr)"),
+    {.section = "evolve",
+     .key = "regularization",
+     .type = ARS_KEY_ENUM,
+     .offset = ARS_CONFIG_OFF(evo_regularization),
+     .names = regularization_names,
+     .def = "shift",
+     .help = "shift: solve (S + diag_shift) thetadot = V by Cholesky; snr: in S's eigenbasis, "
+             "dropping smoothly the directions whose force is below its Monte Carlo noise or "
+             "whose eigenvalue is below pinv_tolerance times the largest (Schmitt & Heyl)",
+     EVOLVE_ONLY},
+    {.section = "evolve",
+     .key = "snr_tolerance",
+     .type = ARS_KEY_DOUBLE,
+     .offset = ARS_CONFIG_OFF(evo_snr_tolerance),
+     .dmin = 0.0,
+     .dmax = 1e6,
+     .def = "2",
+     .help = "the signal-to-noise ratio below which a direction of S is dropped (factor "
+             "1 / (1 + (tol / SNR)^6))",
+     .active = snr_on,
+     .inactive = "only with [evolve] regularization = snr (remove the key)"},
+    {.section = "evolve",
+     .key = "pinv_tolerance",
+     .type = ARS_KEY_DOUBLE,
+     .offset = ARS_CONFIG_OFF(evo_pinv_tolerance),
+     .dmin = 0.0,
+     .dmax = 1.0,
+     .def = "1e-8",
+     .help = "the eigenvalue of S, relative to the largest, below which a direction is dropped "
+             "(factor 1 / (1 + (tol lambda_max / lambda)^6))",
+     .active = snr_on,
+     .inactive = "only with [evolve] regularization = snr (remove the key)"},
     EVOLVE_DKEY("measure_every", evo_measure_every, 0.0, 1e9, "0.05",
                 "observables and the energy on this time grid (> 0), and at t_end"),
     {.section = "evolve",

@@ -18,6 +18,17 @@
 /* Columns per tile of the Gram-matrix products (each tile is one single-threaded dgemm). */
 #define SR_TILE 128
 
+/* Samples per block of the spectral regularisation's projections (parameter space). */
+#define SR_SNR_BLOCK 64
+
+/* LAPACK's symmetric eigensolver (OpenBLAS provides it; Debian ships no LAPACKE header). The
+ * two trailing lengths are gfortran's hidden arguments of the character arguments. */
+void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
+             const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
+             const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info,
+             size_t jobz_len, size_t range_len, size_t uplo_len);
+
 int ars_sr_share(ars_sr *sr, const ars_comm *comm) {
     sr->comm = comm;
     if (comm == NULL || comm->size == 1 || sr->exch != NULL) {
@@ -60,6 +71,12 @@ void ars_sr_free(ars_sr *sr) {
     free(sr->exch);
     free(sr->tile_owner);
     free(sr->rank_work);
+    free(sr->eig);
+    free(sr->vecs);
+    free(sr->work);
+    free(sr->iwork);
+    free(sr->proj);
+    free(sr->noise);
     free(sr);
 }
 
@@ -190,6 +207,157 @@ static double times_columns(double *x, const double *O, const double *eps, size_
     return norm2;
 }
 
+/* dsyevr on the m x m matrix a (destroyed): eigenvalues w ascending, eigenvectors as the rows
+ * of z (LAPACK's column-major columns). lwork < 0: a workspace query into work[0], iwork[0].
+ * Serial (as cholesky_solve) so that the bits do not depend on the thread count. */
+static int eigensolve(double *a, int m, double *w, double *z, double *work, int lwork, int *iwork,
+                      int liwork) {
+    const int lda = m > 1 ? m : 1, il = 0, iu = 0;
+    const double vl = 0.0, vu = 0.0, abstol = 0.0;
+    int found = 0, info = 0;
+    int *isuppz = malloc((2 * (size_t)m + 2) * sizeof *isuppz);
+    if (isuppz == NULL) {
+        return -1;
+    }
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    dsyevr_("V", "A", "L", &m, a, &lda, &vl, &vu, &il, &iu, &abstol, &found, w, z, &lda, isuppz,
+            work, &lwork, iwork, &liwork, &info, 1, 1, 1);
+    omp_set_num_threads(saved_threads);
+    free(isuppz);
+    return info;
+}
+
+int ars_sr_set_snr(ars_sr *sr, double snr_tolerance, double pinv_tolerance) {
+    ARS_ASSERT(snr_tolerance >= 0.0 && pinv_tolerance >= 0.0, "tolerances %g %g", snr_tolerance,
+               pinv_tolerance);
+    const size_t m = sr->sample_space ? sr->n : sr->P;
+    sr->snr = 1;
+    sr->snr_tolerance = snr_tolerance;
+    sr->pinv_tolerance = pinv_tolerance;
+    if (sr->eig != NULL) {
+        return ARS_OK;
+    }
+    sr->eig = malloc((m + 1) * sizeof(double));
+    sr->vecs = malloc((m * m + 1) * sizeof(double));
+    sr->noise = malloc((2 * m + 1) * sizeof(double));
+    sr->proj = malloc((sr->P * SR_SNR_BLOCK + 1) * sizeof(double));
+    double wq = 0.0;
+    int iq = 0;
+    if (sr->eig == NULL || sr->vecs == NULL || sr->noise == NULL || sr->proj == NULL ||
+        eigensolve(sr->mat, (int)m, sr->eig, sr->vecs, &wq, -1, &iq, -1) != 0) {
+        return ARS_STATUS_ENOMEM;
+    }
+    sr->lwork = (int)wq + 1;
+    sr->liwork = iq + 1;
+    sr->work = malloc((size_t)sr->lwork * sizeof(double));
+    sr->iwork = malloc((size_t)sr->liwork * sizeof(int));
+    return sr->work != NULL && sr->iwork != NULL ? ARS_OK : ARS_STATUS_ENOMEM;
+}
+
+/* r_k / (lambda_k + shift) of sr.h for the eigenvalues in sr->eig and the noise variances
+ * in sr->noise (of the per-sample forces, whose mean is rho), in place of rho: rho_k becomes
+ * rho_k r_k / (lambda_k + shift). */
+static void spectral_filter(const ars_sr *sr, double *rho, size_t m, size_t n, double shift) {
+    const double lmax = m > 0 ? sr->eig[m - 1] : 0.0;
+    for (size_t k = 0; k < m; k++) {
+        const double lam = sr->eig[k];
+        if (!(lam > 1e-14 * lmax)) {
+            rho[k] = 0.0;
+            continue;
+        }
+        const double se = sqrt(sr->noise[k] / (double)n);
+        const double snr = se > 0.0 ? fabs(rho[k]) / se : (double)INFINITY;
+        const double cut = sr->pinv_tolerance * lmax / lam;
+        const double noise = snr > 0.0 ? sr->snr_tolerance / snr : (double)INFINITY;
+        const double r = 1.0 / (1.0 + pow(cut, 6)) / (1.0 + pow(noise, 6));
+        rho[k] *= r / (lam + shift);
+    }
+}
+
+/* The spectral solve of sr.h after the Gram matrix is in sr->mat: x (holding F on entry, P)
+ * becomes the direction. O is centred; eps (n) = 2 (E_b - E) / n. */
+static int spectral_solve(ars_sr *sr, double *x, const double *O, const double *eps, double shift) {
+    const size_t P = sr->P, n = sr->n, m = sr->sample_space ? n : P;
+    if (eigensolve(sr->mat, (int)m, sr->eig, sr->vecs, sr->work, sr->lwork, sr->iwork,
+                   sr->liwork) != 0) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE,
+                       "the TDVP's eigensolver failed on S (not finite?); regularization = snr");
+    }
+    double *rho = sr->noise + m; /* (m) the forces of the directions */
+    if (sr->sample_space) {
+        /* rho_k = c_k = u_k . eps = sum_b t_b, t_b = u_k[b] eps_b (proportional to v_k . f_b):
+         * SNR_k = |c_k| / sqrt(sum_b (t_b - c_k / n)^2), which spectral_filter's
+         * |rho_k| / sqrt(noise_k / n) gives with noise_k = n sum_b (t_b - c_k / n)^2. */
+        for (size_t k = 0; k < m; k++) {
+            const double *u = sr->vecs + k * m;
+            double c = 0.0;
+            for (size_t b = 0; b < n; b++) {
+                c += u[b] * eps[b];
+            }
+            const double mean = c / (double)n;
+            double var = 0.0;
+            for (size_t b = 0; b < n; b++) {
+                const double d = u[b] * eps[b] - mean;
+                var += d * d;
+            }
+            sr->noise[k] = var * (double)n;
+            rho[k] = c;
+        }
+        spectral_filter(sr, rho, m, n, shift);
+        /* y = U (filtered c), then x = Oc y. */
+        double *y = sr->rhs;
+        memset(y, 0, n * sizeof(double));
+        for (size_t k = 0; k < m; k++) {
+            const double *u = sr->vecs + k * m;
+            for (size_t b = 0; b < n; b++) {
+                y[b] += u[b] * rho[k];
+            }
+        }
+        (void)times_columns(x, O, y, P, n);
+        return ARS_OK;
+    }
+    /* Parameter space: rho = V^T F, the noise from blocks of projections V^T Oc[:, block]. */
+    double *vtf = rho;
+    for (size_t k = 0; k < P; k++) {
+        const double *v = sr->vecs + k * P;
+        double s = 0.0;
+        for (size_t p = 0; p < P; p++) {
+            s += v[p] * x[p];
+        }
+        vtf[k] = s;
+        sr->noise[k] = 0.0;
+    }
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    for (size_t b0 = 0; b0 < n; b0 += SR_SNR_BLOCK) {
+        const size_t w = n - b0 < SR_SNR_BLOCK ? n - b0 : SR_SNR_BLOCK;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)w, (int)P, 1.0,
+                    sr->vecs, (int)P, O + b0, (int)n, 0.0, sr->proj, (int)w);
+        for (size_t k = 0; k < P; k++) {
+            const double *q = sr->proj + k * w;
+            for (size_t j = 0; j < w; j++) {
+                const double d = q[j] * eps[b0 + j] * (double)n - vtf[k];
+                sr->noise[k] += d * d;
+            }
+        }
+    }
+    omp_set_num_threads(saved_threads);
+    for (size_t k = 0; k < P; k++) {
+        sr->noise[k] /= (double)n;
+    }
+    spectral_filter(sr, vtf, P, n, shift);
+    /* x = V^T (filtered rho) = sum_k v_k rho_k, directions in order. */
+    memset(x, 0, P * sizeof(double));
+    for (size_t k = 0; k < P; k++) {
+        const double *v = sr->vecs + k * P;
+        for (size_t p = 0; p < P; p++) {
+            x[p] += v[p] * vtf[k];
+        }
+    }
+    return ARS_OK;
+}
+
 /* The two phases of ars_sr_direction, timed apart (sr.h). */
 static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
                         double eloc_mean, double diag_shift, int use_sr, const double *prior,
@@ -243,6 +411,10 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
         /* S = Oc Oc^T / n (P x P); solve (S + shift) x = F. */
         gram(sr, sr->mat, O, n, P, 1.0 / (double)n, 0);
         *t_built = ars_wtime();
+        if (sr->snr) {
+            ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
+            return spectral_solve(sr, x, O, eps, diag_shift);
+        }
         if (prior != NULL) {
             for (size_t k = 0; k < P; k++) {
                 x[k] += diag_shift * prior[k];
@@ -254,6 +426,10 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
      * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps with T = Oc^T Oc / n (n x n). */
     gram(sr, sr->mat, O, P, n, 1.0 / (double)n, 1);
     *t_built = ars_wtime();
+    if (sr->snr) {
+        ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
+        return spectral_solve(sr, x, O, eps, diag_shift);
+    }
     if (prior != NULL) {
         /* With a prior p: x = p + Oc (T + shift)^-1 (eps - Oc^T p / n). */
         double *yp = sr->yp;

@@ -16,9 +16,22 @@
  *     sample space     x = p + Y^T (Y Y^T + diag_shift I)^-1 (eps - Y p).
  * The optimizer (optimizer.h) then turns x into a parameter update.
  *
+ * The spectral regularisation (ars_sr_set_snr; the TDVP's `regularization = snr`, Schmitt &
+ * Heyl, PRL 125, 100503 (2020)) replaces the Cholesky: with S = sum_k lambda_k v_k v_k^T and
+ * the per-sample forces f_b = 2 Oc[:, b] (E_b - E) (mean F), each eigendirection's force
+ * rho_k = v_k^T F gets the signal-to-noise ratio SNR_k = |rho_k| / sqrt(Var_b(v_k^T f_b) / n),
+ * and
+ *   x = sum_k v_k rho_k r_k / (lambda_k + diag_shift),
+ *   r_k = 1 / (1 + (pinv_tolerance lambda_max / lambda_k)^6) * 1 / (1 + (snr_tolerance /
+ *         SNR_k)^6),   r_k = 0 for lambda_k <= 1e-14 lambda_max:
+ * directions whose force is below its Monte Carlo noise, or whose curvature is negligible, are
+ * dropped smoothly instead of all being damped by one shift. In sample space the eigenpairs
+ * (lambda_k, u_k) of T = Oc^T Oc / n give v_k = Oc u_k / sqrt(n lambda_k), v_k^T f_b
+ * = sqrt(n lambda_k) u_k[b] n eps_b, and x = Oc U diag(r_k / (lambda_k + shift)) U^T eps.
+ *
  * Every product is split into fixed tiles computed by single-threaded BLAS (possibly on
- * several threads), and the Cholesky is serial, so results are the same bits for every thread
- * count.
+ * several threads), and the Cholesky and the eigensolver (LAPACK dsyevr) are serial, so
+ * results are the same bits for every thread count.
  */
 #ifndef ARS_SR_H
 #define ARS_SR_H
@@ -40,6 +53,16 @@ typedef struct ars_sr {
     double *exch;      /* (about m (m + tile) / 2) the exchanged tiles, with comm */
     int *tile_owner;   /* (tiles) */
     size_t *rank_work; /* (3 ranks) tile load, count and position per rank */
+    /* The spectral regularisation (above), when snr is set by ars_sr_set_snr. */
+    int snr;
+    double snr_tolerance, pinv_tolerance;
+    double *eig;  /* (m) eigenvalues, ascending */
+    double *vecs; /* (m x m) eigenvectors, row k the k-th */
+    double *work; /* dsyevr's workspaces */
+    int *iwork;
+    int lwork, liwork;
+    double *proj;  /* (P x SR_SNR_BLOCK) eigenvector projections of a block of samples */
+    double *noise; /* (m) the variance of each direction's per-sample force */
     /* Wall seconds of the last ars_sr_direction: build (centring, gradient, Gram matrix) and
      * solve (Cholesky and the products after it); for the training benchmark. */
     double seconds_build, seconds_solve;
@@ -51,6 +74,10 @@ ars_sr *ars_sr_alloc(size_t P, size_t n);
  * ARS_OK or ARS_STATUS_ENOMEM. */
 int ars_sr_share(ars_sr *sr, const ars_comm *comm);
 void ars_sr_free(ars_sr *sr);
+
+/* Switches the solve to the spectral regularisation above (snr_tolerance >= 0, pinv_tolerance
+ * >= 0) and allocates its workspaces. ARS_OK or ARS_STATUS_ENOMEM. Without a prior only. */
+int ars_sr_set_snr(ars_sr *sr, double snr_tolerance, double pinv_tolerance);
 
 /* The update direction x (P): the energy gradient F, or with use_sr the natural gradient,
  * drawn toward prior (P) when it is not NULL (use_sr only). O (P x n, ld n) is centred IN

@@ -560,6 +560,14 @@ double ars_vmc_tdvp_norm(ars_vmc *v, const double *delta) {
     return sqrt(s / (double)n);
 }
 
+int ars_vmc_set_snr(ars_vmc *v, double snr_tolerance, double pinv_tolerance) {
+    int rc = ars_sr_set_snr(v->sr, snr_tolerance, pinv_tolerance);
+    if (rc == ARS_OK && v->sr_phase != NULL) {
+        rc = ars_sr_set_snr(v->sr_phase, snr_tolerance, pinv_tolerance);
+    }
+    return rc;
+}
+
 int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, double *theta_dot,
                  ars_vmc_tdvp_info *info) {
     double tp[ARS_VMC_N_PHASES + 1] = {ars_wtime()};

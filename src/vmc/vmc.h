@@ -190,6 +190,10 @@ typedef struct ars_vmc_tdvp_info {
 int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, double *theta_dot,
                  ars_vmc_tdvp_info *info);
 
+/* Solves ars_vmc_tdvp's equations with the spectral regularisation of opt/sr.h (both blocks).
+ * ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_vmc_set_snr(ars_vmc *v, double snr_tolerance, double pinv_tolerance);
+
 /* sqrt(delta^T S delta) with the S of the last ars_vmc_tdvp's samples: the distance that a
  * parameter change delta (P) moves the normalised state, to first order (uses v's scratch). */
 double ars_vmc_tdvp_norm(ars_vmc *v, const double *delta);
