@@ -1,7 +1,8 @@
 # e2e_mpi (built with -DARSAMPLER_MPI=ON only): mpirun -np 1, 2 and 3 give bitwise identical
 # samples and observables, and a short training gives bitwise identical variables, optimiser
 # state, energy log, final samples and observables, also with --resume across rank counts, and
-# so does a time evolution (mode = evolve, with --resume across rank counts); a
+# so does a time evolution (mode = evolve, with --resume across rank counts, and with
+# regularization = snr); a
 # config error (also one found later: a Hamiltonian, --resume) is reported once and every rank
 # exits with status 2; a rank that cannot write ends the job with a clear message instead of a
 # hang.
@@ -141,6 +142,13 @@ mpi_run(r 3 evolve.ini --quiet --threads 1 --output evr.h5 --resume)
 ars_expect_rc(r 0 "--resume of the evolution with 3 ranks")
 ars_h5same(${WORK}/ev0.h5 ${WORK}/evr.h5 "an evolution: 2 ranks + --resume with 3 vs 1 process"
            ${ev_same})
+# The spectral regularisation: every rank diagonalises the same exchanged S.
+set(snr --set evolve.regularization=snr --set evolve.diag_shift=0)
+ars_run(r evolve.ini --quiet --threads 2 --output evs0.h5 ${snr})
+ars_expect_rc(r 0 "an snr evolution without mpirun")
+mpi_run(r 2 evolve.ini --quiet --threads 1 --output evs2.h5 ${snr})
+ars_expect_rc(r 0 "an snr evolution with 2 ranks")
+ars_h5same(${WORK}/evs0.h5 ${WORK}/evs2.h5 "an snr evolution: 1 process vs 2 ranks" ${ev_same})
 
 # Stop after 12 iterations with 2 ranks, resume to 24 with 3 ranks.
 mpi_run(r 2 train.ini --quiet --threads 1 --output tr.h5 --set vmc.iterations=12)
