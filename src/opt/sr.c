@@ -77,6 +77,7 @@ void ars_sr_free(ars_sr *sr) {
     free(sr->iwork);
     free(sr->proj);
     free(sr->noise);
+    free(sr->isuppz);
     free(sr);
 }
 
@@ -211,20 +212,15 @@ static double times_columns(double *x, const double *O, const double *eps, size_
  * of z (LAPACK's column-major columns). lwork < 0: a workspace query into work[0], iwork[0].
  * Serial (as cholesky_solve) so that the bits do not depend on the thread count. */
 static int eigensolve(double *a, int m, double *w, double *z, double *work, int lwork, int *iwork,
-                      int liwork) {
+                      int liwork, int *isuppz) {
     const int lda = m > 1 ? m : 1, il = 0, iu = 0;
     const double vl = 0.0, vu = 0.0, abstol = 0.0;
     int found = 0, info = 0;
-    int *isuppz = malloc((2 * (size_t)m + 2) * sizeof *isuppz);
-    if (isuppz == NULL) {
-        return -1;
-    }
     const int saved_threads = omp_get_max_threads();
     omp_set_num_threads(1);
     dsyevr_("V", "A", "L", &m, a, &lda, &vl, &vu, &il, &iu, &abstol, &found, w, z, &lda, isuppz,
             work, &lwork, iwork, &liwork, &info, 1, 1, 1);
     omp_set_num_threads(saved_threads);
-    free(isuppz);
     return info;
 }
 
@@ -242,10 +238,12 @@ int ars_sr_set_snr(ars_sr *sr, double snr_tolerance, double pinv_tolerance) {
     sr->vecs = malloc((m * m + 1) * sizeof(double));
     sr->noise = malloc((2 * m + 1) * sizeof(double));
     sr->proj = malloc((sr->P * SR_SNR_BLOCK + 1) * sizeof(double));
+    sr->isuppz = malloc((2 * m + 2) * sizeof(int));
     double wq = 0.0;
     int iq = 0;
     if (sr->eig == NULL || sr->vecs == NULL || sr->noise == NULL || sr->proj == NULL ||
-        eigensolve(sr->mat, (int)m, sr->eig, sr->vecs, &wq, -1, &iq, -1) != 0) {
+        sr->isuppz == NULL ||
+        eigensolve(sr->mat, (int)m, sr->eig, sr->vecs, &wq, -1, &iq, -1, sr->isuppz) != 0) {
         return ARS_STATUS_ENOMEM;
     }
     sr->lwork = (int)wq + 1;
@@ -279,8 +277,8 @@ static void spectral_filter(const ars_sr *sr, double *rho, size_t m, size_t n, d
  * becomes the direction. O is centred; eps (n) = 2 (E_b - E) / n. */
 static int spectral_solve(ars_sr *sr, double *x, const double *O, const double *eps, double shift) {
     const size_t P = sr->P, n = sr->n, m = sr->sample_space ? n : P;
-    if (eigensolve(sr->mat, (int)m, sr->eig, sr->vecs, sr->work, sr->lwork, sr->iwork,
-                   sr->liwork) != 0) {
+    if (eigensolve(sr->mat, (int)m, sr->eig, sr->vecs, sr->work, sr->lwork, sr->iwork, sr->liwork,
+                   sr->isuppz) != 0) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "the TDVP's eigensolver failed on S (not finite?); regularization = snr");
     }

@@ -59,7 +59,7 @@ typedef struct ars_sr {
     double *eig;  /* (m) eigenvalues, ascending */
     double *vecs; /* (m x m) eigenvectors, row k the k-th */
     double *work; /* dsyevr's workspaces */
-    int *iwork;
+    int *iwork, *isuppz;
     int lwork, liwork;
     double *proj;  /* (P x SR_SNR_BLOCK) eigenvector projections of a block of samples */
     double *noise; /* (m) the variance of each direction's per-sample force */
