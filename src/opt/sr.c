@@ -19,7 +19,7 @@
 #define SR_TILE 128
 
 /* Samples per block of the spectral regularisation's projections (parameter space). */
-#define SR_SNR_BLOCK 64
+#define SR_SNR_BLOCK 512
 
 /* LAPACK's symmetric eigensolver (OpenBLAS provides it; Debian ships no LAPACKE header). The
  * two trailing lengths are gfortran's hidden arguments of the character arguments. */
