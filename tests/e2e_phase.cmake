@@ -131,11 +131,7 @@ ars_run(r sym.ini --quiet --output sr.h5 --resume)
 ars_expect_rc(r 0 "--resume to 12")
 ars_h5same(${WORK}/s1.h5 ${WORK}/sr.h5 "6 iterations + --resume to 12 vs 12" ${same})
 check_output(${WORK}/s1.h5 "symmetrised modulus and phase")
-execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/s1.h5
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
-    ars_fail("obs_ref.py on a state with a phase (${rc}):\n${out}${err}")
-endif()
+ars_expect_obs_ref(${WORK}/s1.h5 "a state with a phase")
 
 # 3. Sampling from the trained file; a file without a phase network.
 ars_run(r sym.ini --output samp.h5 --set run.mode=sample --set model.init=s1.h5
@@ -157,11 +153,7 @@ ars_run(r sym.ini --quiet --threads 2 --output j2.h5 --set phase.jastrow=true)
 ars_expect_rc(r 0 "training with a Jastrow phase, 2 threads")
 ars_h5same(${WORK}/j1.h5 ${WORK}/j2.h5 "a Jastrow phase with 1 and 2 threads" ${same})
 check_output(${WORK}/j1.h5 "a Jastrow phase")
-execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/j1.h5
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
-    ars_fail("obs_ref.py on a state with a Jastrow phase (${rc}):\n${out}${err}")
-endif()
+ars_expect_obs_ref(${WORK}/j1.h5 "a state with a Jastrow phase")
 py_check(${WORK}/j1.h5 "
 w = f['variables/phase/jastrow'][()]
 assert w.shape == (7,), w.shape  # L - 1 distances on the open 8-site chain

@@ -120,3 +120,13 @@ function(ars_files_in out dir)
     list(SORT files)
     set(${out} "${files}" PARENT_SCOPE)
 endfunction()
+
+# ars_expect_obs_ref(file what): scripts/obs_ref.py, numpy's recomputation of the file's
+# /observables from its samples and network, agrees with every one.
+function(ars_expect_obs_ref file what)
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${file}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "every observable matches")
+        ars_fail("obs_ref.py on ${what} (${rc}):\n${out}${err}")
+    endif()
+endfunction()
