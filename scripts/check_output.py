@@ -133,6 +133,8 @@ def check_root(f):
     if not config.strip():
         fail("/ attribute 'config'", "is empty")
     seed = attr_scalar(f, "seed", "/", np.uint64)
+    if "blas" in f.attrs and not attr_string(f, "blas", "/").strip():
+        fail("/ attribute 'blas'", "is empty")  # absent in files written before it existed
     return version, seed
 
 

@@ -58,6 +58,7 @@ assert f['vmc/energy'].shape == (20,)
 assert list(f['vmc/iteration'][()]) == list(range(20))
 assert f['optimizer'].attrs['step'] == 20 and f['optimizer/m'].shape == f['optimizer/v'].shape
 assert f['hamiltonian'].attrs['type'] == 'tfim' and f['hamiltonian'].attrs['h'] == 0.8
+assert f.attrs['blas'].startswith('OpenBLAS '), f.attrs['blas']  # the kernels behind the SR bits
 ref = f['reference/energy'][()]
 assert abs(f['vmc/relative_error'][-1] - abs((f['vmc/energy'][-1] - ref) / ref)) < 1e-15
 fe, err = f['vmc'].attrs['final_energy'], f['vmc'].attrs['final_energy_error']

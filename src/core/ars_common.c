@@ -131,6 +131,13 @@ double ars_wtime(void) {
     return omp_get_wtime();
 }
 
+char *openblas_get_config(void); /* OpenBLAS extension; cblas.h is not included here */
+
+const char *ars_blas_config(void) {
+    const char *s = openblas_get_config();
+    return s != NULL ? s : "unknown";
+}
+
 void ars_progress_start(ars_progress *p, const char *what, const char *unit, int enabled) {
     p->enabled = enabled;
     p->tty = isatty(fileno(stderr));

@@ -97,6 +97,11 @@ void ars_rng_seed(gsl_rng *r, uint64_t key);
 /* Wall-clock seconds since an arbitrary origin (for progress reports only). */
 double ars_wtime(void);
 
+/* OpenBLAS's build and the kernels it picked for this CPU ("OpenBLAS 0.3.21 DYNAMIC_ARCH ...
+ * Haswell ..."). The kernels fix the summation order of the SR matrix, so a run's bits are
+ * reproducible on machines whose OpenBLAS picks the same ones (OPENBLAS_CORETYPE pins them). */
+const char *ars_blas_config(void);
+
 /* ---- progress line ----------------------------------------------------------------------- */
 
 /* One progress line on stderr (done/total, rate, ETA), redrawn at most twice a second on a

@@ -167,6 +167,7 @@ static herr_t write_root_attributes(hid_t file, const ars_io_meta *meta) {
     if (ars_h5_attr_string(file, "format", ARS_FORMAT_NAME) < 0 ||
         ars_h5_attr_i64(file, "format_version", ARS_FORMAT_VERSION) < 0 ||
         ars_h5_attr_string(file, "arsampler_version", ARS_VERSION) < 0 ||
+        ars_h5_attr_string(file, "blas", ars_blas_config()) < 0 ||
         ars_h5_attr_string(file, "config", meta->config_text != NULL ? meta->config_text : "") <
             0 ||
         ars_h5_attr_write(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &meta->seed) <

@@ -3,7 +3,7 @@
  * docs/hdf5-format.md). Writer in checkpoint.c, validating readers in checkpoint_read.c.
  *
  *   /                      attrs format="arsampler", format_version=1, arsampler_version,
- *                          config (effective INI text), seed
+ *                          config (effective INI text), seed, blas (OpenBLAS's kernels)
  *   /hilbert               attrs size, local_size, spin; dataset local_states f64 [D]
  *   /model                 attrs layers, features[layers], kernel_size, kernel_dilation[layers],
  *                          activation, input, use_bias, feature_group_count, machine_pow
