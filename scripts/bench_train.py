@@ -19,7 +19,8 @@ parameters, |G| group elements of the symmetrisation, and f_site = sum_l 2 K'_l 
 the flops of every layer at one site of one configuration (K'_0 = K - 1):
   sample        n L f_site |G|        (one network pass per sample and group element)
   local_energy  S f_site              (S: the site evaluations the ratio windows need, counted
-                                       by the run: the samples' passes and every segment [p, e])
+                                       by the run: the samples' passes, and each layer of every
+                                       segment [p, e] at the sites its change moves)
   gradient      3 n L f_site |G|      (forward and backward: the backward pass costs two
                                        forward passes, one for the inputs' and one for the
                                        weights' gradients)

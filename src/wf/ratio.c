@@ -28,6 +28,7 @@
  * chain site a + u. */
 typedef struct ratio_window {
     int change, b, a, lo, hi;
+    int last; /* the segment's last changed site (window position) */
     int m0; /* sector: the value sum of the changed configuration before site a */
 } ratio_window;
 
@@ -55,6 +56,8 @@ struct ars_ratio_ws {
     double *lsel;      /* (B, L) lpsi[t, s_t] of the samples, sample-major */
     double *ctx;       /* (B, L, Cs) every layer's input in the full pass, sample-major */
     int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
+    int reach[ARS_MAX_LAYERS]; /* sum_{j <= l} (K - 1) d_j: how far past a change layer l moves */
+    uint64_t flops[ARS_MAX_LAYERS], flops_site; /* layer l's conv flops per site; their sum */
     double *acc;                            /* (nw_cap) per-window sums */
     ratio_batch bat;
     ratio_window *rec; /* (rec_cap) the call's windows, in the order of their changes */
@@ -70,10 +73,10 @@ struct ars_ratio_ws {
     double *glp;     /* (G, B) log psi(g s) (symmetrised only) */
     double *gdlog;   /* (G, B, max_changes) log psi(g s') - log psi(g s) (symmetrised only) */
     double *gx;      /* (G) one change's scaled log psi(g s') (symmetrised only) */
-    /* Site evaluations of the network (every layer at one site of one configuration) since the
-     * allocation: the samples' own passes plus the segments [p, e] (useful), and what the
-     * batched windows ran (computed >= useful: a batch runs the union of its windows' sites). */
-    uint64_t sites_useful, sites_computed;
+    /* Conv flops since the allocation: the samples' own passes plus, for every window, each
+     * layer's sites that its change moves (useful), and what the batched windows ran (computed
+     * >= useful: a batch runs the union of its windows' sites). */
+    uint64_t flops_useful, flops_computed;
 };
 
 static int arch_equal(const ars_arch *x, const ars_arch *y) {
@@ -187,8 +190,12 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
     ws->dlog = malloc(nf * sizeof *ws->dlog);
     ws->lsel = malloc((size_t)B * (size_t)ws->L * sizeof *ws->lsel);
     for (int l = 0; l < net->arch.layers; l++) {
+        const ars_conv *c = &net->layer[l];
         ws->ctx_off[l] = ws->ctx_width;
-        ws->ctx_width += net->layer[l].cin;
+        ws->ctx_width += c->cin;
+        ws->reach[l] = (l > 0 ? ws->reach[l - 1] : 0) + ars_conv_shift(c, 0);
+        ws->flops[l] = 2u * (uint64_t)c->taps * (uint64_t)(c->cin / c->groups) * (uint64_t)c->cout;
+        ws->flops_site += ws->flops[l];
     }
     const size_t n_ctx = (size_t)B * (size_t)ws->L * (size_t)ws->ctx_width;
     ARS_ASSERT(n_ctx > 0, "empty context");
@@ -269,22 +276,22 @@ int ars_ratio_ws_reach(const ars_ratio_ws *ws) {
 }
 
 void ars_ratio_ws_sites(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed) {
-    *useful = ws->sites_useful;
-    *computed = ws->sites_computed;
+    *useful = ws->flops_useful / ws->flops_site;
+    *computed = ws->flops_computed / ws->flops_site;
 }
 
 int ars_ratio_ws_window(const ars_ratio_ws *ws) {
     return ws->W;
 }
-/* Every layer's input of the full pass, (site, channel, batch) -> ctx (B, L, Cs), sites < L-1
- * (the context of a window ends before its first changed site, at most L - 1). */
+/* Every layer's input of the full pass, (site, channel, batch) -> ctx (B, L, Cs): the context
+ * of a window before its first changed site, and the activations past each layer's reach. */
 static void ratio_context(ars_ratio_ws *ws, int B) {
     const ars_arnn_ws *full = ws->full;
     const int L = ws->L, Cs = ws->ctx_width;
     for (int l = 0; l < ws->arch.layers; l++) {
         const int C = ws->net_win.layer[l].cin;
         const double *src = l == 0 ? full->x : full->a[l - 1];
-        for (int t = 0; t < L - 1; t++) {
+        for (int t = 0; t < L; t++) {
             for (int b = 0; b < B; b++) {
                 double *d = ws->ctx + ((size_t)b * L + t) * Cs + ws->ctx_off[l];
                 for (int ch = 0; ch < C; ch++) {
@@ -295,36 +302,59 @@ static void ratio_context(ars_ratio_ws *ws, int B) {
     }
 }
 
-/* The network on nw windows (W, ., nw) at positions t0 <= u < Lc only. Positions u < t0 lie
- * before every window's first changed site, so the layer inputs there (the encoded input and
- * the activations a_l) are the sample's own: the ones that positions >= t0 read (layer l reads
- * back span_l = (K' - 1 + e) d_l sites) are copied from the full pass (ws->ctx: sample r->b,
- * chain site r->a + u) instead of recomputed. Outputs at u >= t0 are then those of
- * ars_arnn_forward on the window, which this follows step by step (encode, conv, activation,
- * head; same kernels, same order). */
-static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0, int Lc) {
-    const ars_arnn *net = &ws->net_win;
-    const ars_arch *arch = &net->arch;
-    const int nw = q->n, W = ws->W, n = arch->layers, L = ws->L, Cs = ws->ctx_width, D = ws->D;
-    ars_arnn_ws *win = ws->win;
-    /* Position by position, window by window: one position's block (C, nw) of a layer input
-     * stays in L1 while the windows fill it (window by window, the strided stores of a whole
-     * window's span missed the cache and took a quarter of the local energies). */
-    for (int l = 0; l < n; l++) {
-        const ars_conv *c = &net->layer[l];
-        const int C = c->cin, span = ars_conv_shift(c, 0);
-        double *dst = l == 0 ? win->x : win->a[l - 1];
-        for (int u = t0 - span > 0 ? t0 - span : 0; u < t0; u++) {
-            double *dp = dst + (size_t)u * C * nw;
-            for (int w = 0; w < nw; w++) {
-                const ratio_window *r = &q->rec[w];
-                const double *sp = ws->ctx + ((size_t)r->b * L + r->a + u) * Cs + ws->ctx_off[l];
+/* Layer l's input (C channels) at window positions u0 <= u < u1 from the samples' own pass
+ * (ws->ctx: sample r->b, chain site r->a + u; zero past the chain's end, which only positions
+ * after a window's segment read) into dst (W, C, nw). Position by position, window by window:
+ * one position's block (C, nw) stays in L1 while the windows fill it (window by window, the
+ * strided stores of a whole window's span missed the cache and took a quarter of the local
+ * energies). */
+static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, double *dst, int l,
+                               int C, int u0, int u1) {
+    const int nw = q->n, L = ws->L, Cs = ws->ctx_width;
+    for (int u = u0; u < u1; u++) {
+        double *dp = dst + (size_t)u * C * nw;
+        for (int w = 0; w < nw; w++) {
+            const ratio_window *r = &q->rec[w];
+            if (r->a + u >= L) {
                 for (int ch = 0; ch < C; ch++) {
-                    dp[(size_t)ch * nw + w] = sp[ch];
+                    dp[(size_t)ch * nw + w] = 0.0;
                 }
+                continue;
+            }
+            const double *sp = ws->ctx + ((size_t)r->b * L + r->a + u) * Cs + ws->ctx_off[l];
+            for (int ch = 0; ch < C; ch++) {
+                dp[(size_t)ch * nw + w] = sp[ch];
             }
         }
     }
+}
+
+/* The network on nw windows (W, ., nw) at positions t0 <= u < Lc only, and layer l only up to
+ * end[l] = the batch's last changed position + reach[l] (clipped to Lc): a change at sites
+ * <= q moves layer l's outputs at sites <= q + reach[l] only. The layer inputs the computed
+ * positions read elsewhere are the sample's own and are copied from its full pass (ws->ctx):
+ * before t0 (layer l reads back span_l = (K' - 1 + e) d_l sites) and in [end[l - 1], end[l]).
+ * Outputs
+ * at u >= t0 are then those of ars_arnn_forward on the window, which this follows step by step
+ * (encode, conv, activation, head; same kernels, same order): a position computed past a
+ * window's own reach gives the bits of its full pass. end (n) receives the ends. */
+static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0, int Lc, int *end) {
+    const ars_arnn *net = &ws->net_win;
+    const ars_arch *arch = &net->arch;
+    const int nw = q->n, W = ws->W, n = arch->layers, D = ws->D;
+    ars_arnn_ws *win = ws->win;
+    int qmax = 0;
+    for (int w = 0; w < nw; w++) {
+        qmax = q->rec[w].last > qmax ? q->rec[w].last : qmax;
+    }
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        const int span = ars_conv_shift(c, 0);
+        ratio_copy_context(ws, q, l == 0 ? win->x : win->a[l - 1], l, c->cin,
+                           t0 - span > 0 ? t0 - span : 0, t0);
+        end[l] = qmax + ws->reach[l] + 1 < Lc ? qmax + ws->reach[l] + 1 : Lc;
+    }
+    end[n - 1] = Lc; /* the head reads every position of the segments */
     const int C0 = ars_arch_input_channels(arch);
     /* Output positions < Lc read inputs at positions < Lc - 1 only. */
     for (int u = t0; u < Lc - 1; u++) {
@@ -347,8 +377,13 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0,
      * than L2, and running one layer over all positions before the next keeps its input hot
      * (site by site, the conv ran 28% longer at 64 sites and 6 layers). */
     for (int l = 0; l < n; l++) {
-        for (int u = t0; u < Lc; u++) {
+        for (int u = t0; u < end[l]; u++) {
             ars_arnn_layer_site(&io, net, net->params, l, u, nw);
+        }
+        if (l < n - 1) {
+            /* Layer l + 1 reads its input up to end[l + 1] - 1 (its outputs past that are
+             * copied in turn). */
+            ratio_copy_context(ws, q, win->a[l], l + 1, net->layer[l].cout, end[l], end[l + 1]);
         }
     }
     for (int u = t0; u < Lc; u++) {
@@ -386,8 +421,11 @@ static void ratio_run_batch(ars_ratio_ws *ws, const ratio_batch *q, int first) {
         t0 = q->rec[w].lo < t0 ? q->rec[w].lo : t0;
         Lc = q->rec[w].hi + 1 > Lc ? q->rec[w].hi + 1 : Lc;
     }
-    ratio_window_forward(ws, q, t0, Lc);
-    ws->sites_computed += (uint64_t)(Lc - t0) * (uint64_t)nw;
+    int end[ARS_MAX_LAYERS];
+    ratio_window_forward(ws, q, t0, Lc, end);
+    for (int l = 0; l < ws->arch.layers; l++) {
+        ws->flops_computed += (uint64_t)(end[l] - t0) * (uint64_t)nw * ws->flops[l];
+    }
     /* New terms, site by site over the batch (contiguous in w). */
     const double *lw = ws->win->lpsi;
     double *acc = ws->acc;
@@ -489,9 +527,10 @@ static int change_delta(const ars_ratio_ws *ws, const uint8_t *cfg, int b, const
            ars_hilbert_value(&ws->hil, cfg[(size_t)b * ws->L + t]);
 }
 
-/* Queues the window of segment [p, e] (chain sites) of change c, number f, of sample b. */
+/* Queues the window of segment [p, e] (chain sites, last changed site q) of change c, number f,
+ * of sample b. */
 static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int f,
-                                const ars_change *c, int p, int e) {
+                                const ars_change *c, int p, int q, int e) {
     const int a = p - ws->R > 0 ? p - ws->R : 0;
     ARS_ASSERT(e + 1 - a >= 1 && e + 1 - a <= ws->W, "window [%d, %d] exceeds %d", a, e, ws->W);
     ARS_ASSERT(ws->n_rec < ws->rec_cap, "%d windows", ws->n_rec);
@@ -501,13 +540,17 @@ static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int
             m0 += change_delta(ws, cfg, b, c, k);
         }
     }
-    ws->sites_useful += (uint64_t)(e + 1 - p);
+    for (int l = 0; l < ws->arch.layers; l++) {
+        const int last = q + ws->reach[l] < e && l < ws->arch.layers - 1 ? q + ws->reach[l] : e;
+        ws->flops_useful += (uint64_t)(last + 1 - p) * ws->flops[l];
+    }
     ratio_window *r = &ws->rec[ws->n_rec++];
     r->change = f;
     r->b = b;
     r->a = a;
     r->lo = p - a;
     r->hi = e - a;
+    r->last = q - a;
     r->m0 = ws->hil.constrained ? ws->pre[(size_t)b * ws->L + a] + m0 : 0;
 }
 
@@ -521,8 +564,8 @@ static void ratio_prepare(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *
     ws->n_rec = 0;
     ws->B_used = B;
     ars_arnn_forward(cfg, net, ws->full, B, L);
-    ws->sites_useful += (uint64_t)B * (uint64_t)L;
-    ws->sites_computed += (uint64_t)B * (uint64_t)L;
+    ws->flops_useful += (uint64_t)B * (uint64_t)L * ws->flops_site;
+    ws->flops_computed += (uint64_t)B * (uint64_t)L * ws->flops_site;
     ratio_context(ws, B);
     for (int t = 0; t < L; t++) {
         const double *lt = ws->full->lpsi + (size_t)t * D * B;
@@ -592,7 +635,7 @@ static void ratio_queue_change(ars_ratio_ws *ws, const uint8_t *cfg, int b, int 
      * which are added after every window is queued. */
     int gap_e[ARS_CHANGE_MAX_SITES], gap_p[ARS_CHANGE_MAX_SITES], gap_dm[ARS_CHANGE_MAX_SITES];
     int n_gaps = 0;
-    int p = c->site[0];
+    int p = c->site[0], q = p;
     int e = p + R < L - 1 ? p + R : L - 1;
     int dm = ws->hil.constrained ? change_delta(ws, cfg, b, c, 0) : 0;
     for (int k = 1; k <= c->n; k++) {
@@ -600,10 +643,11 @@ static void ratio_queue_change(ars_ratio_ws *ws, const uint8_t *cfg, int b, int 
         if (next <= e + 1) {
             const int ek = next + R < L - 1 ? next + R : L - 1;
             e = ek > e ? ek : e;
+            q = next;
             dm += ws->hil.constrained ? change_delta(ws, cfg, b, c, k) : 0;
             continue;
         }
-        ratio_queue_segment(ws, cfg, b, f, c, p, e);
+        ratio_queue_segment(ws, cfg, b, f, c, p, q, e);
         if (k == c->n) {
             break;
         }
@@ -612,6 +656,7 @@ static void ratio_queue_change(ars_ratio_ws *ws, const uint8_t *cfg, int b, int 
         gap_dm[n_gaps++] = dm;
         dm += ws->hil.constrained ? change_delta(ws, cfg, b, c, k) : 0;
         p = next;
+        q = next;
         e = p + R < L - 1 ? p + R : L - 1;
     }
     for (int k = 0; ws->hil.constrained && k < n_gaps; k++) {
