@@ -108,13 +108,15 @@ static void check_sr(size_t P, size_t n, double shift, const double *prior) {
 
 static void test_sr_in_parameter_space_equals_a_dense_solve(void **state) {
     (void)state;
-    check_sr(40, 300, 0.01, NULL); /* n >= P */
+    check_sr(40, 300, 0.01, NULL);  /* n >= P */
+    check_sr(600, 700, 0.01, NULL); /* 3 x 3 blocks of the Gram matrix, the last partial */
 }
 
 static void test_sr_in_sample_space_equals_a_dense_solve(void **state) {
     (void)state;
     check_sr(300, 50, 0.02, NULL);  /* n < P: the push-through identity */
-    check_sr(257, 129, 1e-3, NULL); /* sizes that are not multiples of the tile */
+    check_sr(257, 129, 1e-3, NULL); /* sizes that are not multiples of the block */
+    check_sr(900, 600, 1e-3, NULL); /* 3 x 3 blocks of the Gram matrix, the last partial */
 }
 
 /* SPRING's solve (a prior p): both spaces give the minimiser of |Y x - eps|^2 + shift |x - p|^2,

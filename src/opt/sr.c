@@ -15,8 +15,9 @@
 
 #include "core/ars_common.h"
 
-/* Columns per tile of the Gram-matrix products (each tile is one single-threaded dgemm). */
-#define SR_TILE 128
+/* Rows and columns of a block of the Gram matrix: its lower triangle is cut into SR_TILE x
+ * SR_TILE blocks, each one single-threaded BLAS call (dsyrk on the diagonal, dgemm below). */
+#define SR_TILE 256
 
 /* Samples per block of the spectral regularisation's projections (parameter space). */
 #define SR_SNR_BLOCK 512
@@ -35,7 +36,7 @@ int ars_sr_share(ars_sr *sr, const ars_comm *comm) {
         return ARS_OK;
     }
     const size_t m = sr->sample_space ? sr->n : sr->P;
-    sr->exch = malloc((m * (m + SR_TILE) / 2 + SR_TILE) * sizeof(double));
+    sr->exch = malloc((m * (m + SR_TILE) / 2 + SR_TILE) * sizeof(double)); /* >= the blocks */
     sr->rank_work = malloc(3 * (size_t)comm->size * sizeof *sr->rank_work);
     return sr->exch != NULL && sr->rank_work != NULL ? ARS_OK : ARS_STATUS_ENOMEM;
 }
@@ -52,7 +53,7 @@ ars_sr *ars_sr_alloc(size_t P, size_t n) {
     sr->mat = malloc(m * m * sizeof(double));
     sr->rhs = malloc((n > P ? n : P) * sizeof(double));
     sr->yp = malloc((n > 0 ? n : 1) * sizeof(double));
-    const size_t n_tiles = (m + SR_TILE - 1) / SR_TILE;
+    const size_t nb = (m + SR_TILE - 1) / SR_TILE, n_tiles = nb * (nb + 1) / 2;
     sr->tile_owner = malloc((n_tiles > 0 ? n_tiles : 1) * sizeof *sr->tile_owner);
     if (sr->mat == NULL || sr->rhs == NULL || sr->yp == NULL || sr->tile_owner == NULL) {
         ars_sr_free(sr);
@@ -81,51 +82,92 @@ void ars_sr_free(ars_sr *sr) {
     free(sr);
 }
 
+/* The lower triangle of an m x m Gram matrix in blocks: nb = ceil(m / SR_TILE) block rows and
+ * nb (nb + 1) / 2 blocks, numbered with the nb (nb - 1) / 2 full dgemm blocks first (row by
+ * row) and the nb half-cost diagonal ones last, so that a dynamic schedule ends on small work.
+ * Block t covers rows [i0, i0 + h) and columns [j0, j0 + w). */
+typedef struct {
+    size_t i0, j0, h, w;
+} gram_block;
+
+static gram_block block_of(size_t m, long t) {
+    const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_off = nb * (nb - 1) / 2;
+    long bi = 0, bj = 0;
+    if (t < n_off) {
+        /* Row bi (>= 1) holds blocks (bi, 0) .. (bi, bi - 1), after bi (bi - 1) / 2 others. */
+        bi = 1;
+        while ((bi + 1) * bi / 2 <= t) {
+            bi++;
+        }
+        bj = t - bi * (bi - 1) / 2;
+    } else {
+        bi = bj = t - n_off;
+    }
+    gram_block k;
+    k.i0 = (size_t)bi * SR_TILE;
+    k.j0 = (size_t)bj * SR_TILE;
+    k.h = m - k.i0 < SR_TILE ? m - k.i0 : SR_TILE;
+    k.w = m - k.j0 < SR_TILE ? m - k.j0 : SR_TILE;
+    return k;
+}
+
 /* G = alpha A^T A for A (r x m, ld m) if transa, else G = alpha A A^T for A (m x r, ld r):
- * G is m x m. Only the lower triangle is computed, in column tiles of SR_TILE (one
- * single-threaded dgemm each: rows j0.. of columns j0..j0+w), then mirrored: half the flops. */
+ * G is m x m. Only the lower triangle is computed, block by block (one single-threaded BLAS
+ * call each, so a block's bits do not depend on which thread or rank computes it; the OpenMP
+ * build of OpenBLAS runs single-threaded inside a parallel region), then mirrored. */
 static void gram_tiles(double *G, const double *A, size_t r, size_t m, double alpha, int transa,
                        const int *owner, int rank) {
-    const long n_tiles = (long)((m + SR_TILE - 1) / SR_TILE);
+    const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
 #pragma omp parallel for schedule(dynamic, 1) default(none)                                        \
     shared(G, A, r, m, alpha, transa, n_tiles, owner, rank)
     for (long tile = 0; tile < n_tiles; tile++) {
         if (owner != NULL && owner[tile] != rank) {
             continue;
         }
-        const size_t j0 = (size_t)tile * SR_TILE;
-        const size_t w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
-        const int rows = (int)(m - j0);
-        if (transa) {
-            /* G[j0:, j0:j0+w] = alpha A[:, j0:]^T A[:, j0:j0+w] */
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, (int)w, (int)r, alpha,
-                        A + j0, (int)m, A + j0, (int)m, 0.0, G + j0 * m + j0, (int)m);
+        const gram_block k = block_of(m, tile);
+        double *g = G + k.i0 * m + k.j0;
+        /* A's columns (transa) or rows [i0, i0 + h) and [j0, j0 + w). */
+        const double *ai = transa ? A + k.i0 : A + k.i0 * r;
+        const double *aj = transa ? A + k.j0 : A + k.j0 * r;
+        const int lda = transa ? (int)m : (int)r;
+        if (k.i0 == k.j0) {
+            cblas_dsyrk(CblasRowMajor, CblasLower, transa ? CblasTrans : CblasNoTrans, (int)k.h,
+                        (int)r, alpha, ai, lda, 0.0, g, (int)m);
         } else {
-            /* G[j0:, j0:j0+w] = alpha A[j0:, :] A[j0:j0+w, :]^T */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, (int)w, (int)r, alpha,
-                        A + j0 * r, (int)r, A + j0 * r, (int)r, 0.0, G + j0 * m + j0, (int)m);
+            cblas_dgemm(CblasRowMajor, transa ? CblasTrans : CblasNoTrans,
+                        transa ? CblasNoTrans : CblasTrans, (int)k.h, (int)k.w, (int)r, alpha, ai,
+                        lda, aj, lda, 0.0, g, (int)m);
         }
     }
 }
 
-/* Tile t's block G[j0:, j0:j0+w] copied to (to_buf) or from a packed buffer. */
+/* Entries of block k that are computed: a diagonal block's lower triangle. */
+static size_t block_size(gram_block k) {
+    return k.i0 == k.j0 ? k.h * (k.h + 1) / 2 : k.h * k.w;
+}
+
+/* Block t of G (a diagonal block's lower triangle) copied to (to_buf) or from a packed
+ * buffer; returns its size. */
 static size_t tile_copy(double *G, double *buf, size_t m, long t, int to_buf) {
-    const size_t j0 = (size_t)t * SR_TILE, w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
-    for (size_t i = j0; i < m; i++) {
-        double *g = G + i * m + j0, *p = buf + (i - j0) * w;
-        memcpy(to_buf ? p : g, to_buf ? g : p, w * sizeof(double));
+    const gram_block k = block_of(m, t);
+    double *p = buf;
+    for (size_t i = 0; i < k.h; i++) {
+        double *g = G + (k.i0 + i) * m + k.j0;
+        const size_t len = k.i0 == k.j0 ? i + 1 : k.w;
+        memcpy(to_buf ? p : g, to_buf ? g : p, len * sizeof(double));
+        p += len;
     }
-    return (m - j0) * w;
+    return block_size(k);
 }
 
 static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, double alpha,
                  int transa) {
     const ars_comm *c = sr->comm;
-    const long n_tiles = (long)((m + SR_TILE - 1) / SR_TILE);
+    const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
     if (c == NULL || c->size == 1) {
         gram_tiles(G, A, r, m, alpha, transa, NULL, 0);
     } else {
-        /* Tiles to ranks, largest first to the least loaded (the same on every rank). */
+        /* Blocks to ranks, in block order to the least loaded (the same on every rank). */
         size_t *load = sr->rank_work, *counts = load + c->size, *pos = counts + c->size;
         memset(load, 0, 2 * (size_t)c->size * sizeof *load);
         for (long t = 0; t < n_tiles; t++) {
@@ -133,10 +175,10 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
             for (int q = 1; q < c->size; q++) {
                 best = load[q] < load[best] ? q : best;
             }
-            const size_t j0 = (size_t)t * SR_TILE, w = m - j0 < SR_TILE ? m - j0 : SR_TILE;
+            const size_t size = block_size(block_of(m, t));
             sr->tile_owner[t] = best;
-            load[best] += (m - j0) * w;
-            counts[best] += (m - j0) * w;
+            load[best] += size;
+            counts[best] += size;
         }
         gram_tiles(G, A, r, m, alpha, transa, sr->tile_owner, c->rank);
         /* Pack mine, exchange, unpack everyone's in rank order. */
@@ -192,18 +234,70 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
     return ARS_OK;
 }
 
+/* Rows of O per block of the two row loops below. Each row's sum runs over the samples in
+ * order (a serial chain of adds, 4 cycles each); 8 rows at once run 8 chains side by side. The
+ * blocks are independent, so the bits do not depend on the thread count. */
+#define SR_ROWS 8
+
+/* row_dots[r] = sum_b rows[r][b] w[b] (w == NULL: sum_b rows[r][b]) for rows r < nr, each
+ * summed in sample order. */
+static inline __attribute__((always_inline)) void row_dots(double *out, const double *O, size_t n,
+                                                           const double *w, int nr) {
+    double s[SR_ROWS] = {0.0};
+    for (size_t b = 0; b < n; b++) {
+        const double e = w != NULL ? w[b] : 1.0;
+#pragma GCC unroll 8
+        for (int r = 0; r < SR_ROWS; r++) {
+            if (r < nr) {
+                s[r] += w != NULL ? O[(size_t)r * n + b] * e : O[(size_t)r * n + b];
+            }
+        }
+    }
+    for (int r = 0; r < nr; r++) {
+        out[r] = s[r];
+    }
+}
+
+/* Centres each row of O (P x n) over the samples: row -= its mean. */
+static void centre_rows(double *O, size_t P, size_t n) {
+    const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
+#pragma omp parallel for schedule(static) default(none) shared(O, P, n, nblocks)
+    for (long kb = 0; kb < nblocks; kb++) {
+        const size_t k0 = (size_t)kb * SR_ROWS;
+        const int nr = P - k0 < SR_ROWS ? (int)(P - k0) : SR_ROWS;
+        double sum[SR_ROWS];
+        if (nr == SR_ROWS) {
+            row_dots(sum, O + k0 * n, n, NULL, SR_ROWS);
+        } else {
+            row_dots(sum, O + k0 * n, n, NULL, nr);
+        }
+        for (int r = 0; r < nr; r++) {
+            double *row = O + (k0 + (size_t)r) * n;
+            const double mean = sum[r] / (double)n;
+            for (size_t b = 0; b < n; b++) {
+                row[b] -= mean;
+            }
+        }
+    }
+}
+
 /* x = Oc eps for Oc (P x n, ld n): x[k] = sum_b Oc[k, b] eps[b], in sample order. Returns
- * |x|^2. */
+ * |x|^2, summed in parameter order. */
 static double times_columns(double *x, const double *O, const double *eps, size_t P, size_t n) {
+    const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
+#pragma omp parallel for schedule(static) default(none) shared(x, O, eps, P, n, nblocks)
+    for (long kb = 0; kb < nblocks; kb++) {
+        const size_t k0 = (size_t)kb * SR_ROWS;
+        const int nr = P - k0 < SR_ROWS ? (int)(P - k0) : SR_ROWS;
+        if (nr == SR_ROWS) {
+            row_dots(x + k0, O + k0 * n, n, eps, SR_ROWS);
+        } else {
+            row_dots(x + k0, O + k0 * n, n, eps, nr);
+        }
+    }
     double norm2 = 0.0;
     for (size_t k = 0; k < P; k++) {
-        const double *row = O + k * n;
-        double s = 0.0;
-        for (size_t b = 0; b < n; b++) {
-            s += row[b] * eps[b];
-        }
-        x[k] = s;
-        norm2 += s * s;
+        norm2 += x[k] * x[k];
     }
     return norm2;
 }
@@ -382,17 +476,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
                         double *t_built) {
     const size_t P = sr->P, n = sr->n;
     /* Centre O over the samples (sums in a fixed order). */
-    for (size_t k = 0; k < P; k++) {
-        double *row = O + k * n;
-        double s = 0.0;
-        for (size_t b = 0; b < n; b++) {
-            s += row[b];
-        }
-        const double mean = s / (double)n;
-        for (size_t b = 0; b < n; b++) {
-            row[b] -= mean;
-        }
-    }
+    centre_rows(O, P, n);
     /* eps_b = (E_b - E) * 2/n, so that F = Oc eps. */
     double *eps = sr->rhs;
     for (size_t b = 0; b < n; b++) {

@@ -29,9 +29,10 @@
  * (lambda_k, u_k) of T = Oc^T Oc / n give v_k = Oc u_k / sqrt(n lambda_k), v_k^T f_b
  * = sqrt(n lambda_k) u_k[b] n eps_b, and x = Oc U diag(r_k / (lambda_k + shift)) U^T eps.
  *
- * Every product is split into fixed tiles computed by single-threaded BLAS (possibly on
+ * Every product is split into fixed blocks computed by single-threaded BLAS (possibly on
  * several threads), and the Cholesky and the eigensolver (LAPACK dsyevr) are serial, so
- * results are the same bits for every thread count.
+ * results are the same bits for every thread count. The bits are those of the BLAS kernels
+ * OpenBLAS picks for the CPU (core/ars_common.h, ars_blas_config).
  */
 #ifndef ARS_SR_H
 #define ARS_SR_H
@@ -48,11 +49,11 @@ typedef struct ars_sr {
     double *rhs;      /* (m) */
     double *yp;       /* (n) Oc^T prior, sample space */
     /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
-     * tiles; the tiles are exchanged whole, so every rank ends with the same bits. */
+     * blocks; the blocks are exchanged whole, so every rank ends with the same bits. */
     const ars_comm *comm;
-    double *exch;      /* (about m (m + tile) / 2) the exchanged tiles, with comm */
-    int *tile_owner;   /* (tiles) */
-    size_t *rank_work; /* (3 ranks) tile load, count and position per rank */
+    double *exch;      /* (about m (m + block) / 2) the exchanged blocks, with comm */
+    int *tile_owner;   /* (blocks) */
+    size_t *rank_work; /* (3 ranks) block load, count and position per rank */
     /* The spectral regularisation (above), when snr is set by ars_sr_set_snr. */
     int snr;
     double snr_tolerance, pinv_tolerance;

@@ -29,7 +29,7 @@
 typedef struct ratio_window {
     int change, b, a, lo, hi;
     int last; /* the segment's last changed site (window position) */
-    int m0; /* sector: the value sum of the changed configuration before site a */
+    int m0;   /* sector: the value sum of the changed configuration before site a */
 } ratio_window;
 
 /* The windows of one batch of the window network. A batch recomputes positions >= its least lo
@@ -58,7 +58,7 @@ struct ars_ratio_ws {
     int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
     int reach[ARS_MAX_LAYERS]; /* sum_{j <= l} (K - 1) d_j: how far past a change layer l moves */
     uint64_t flops[ARS_MAX_LAYERS], flops_site; /* layer l's conv flops per site; their sum */
-    double *acc;                            /* (nw_cap) per-window sums */
+    double *acc;                                /* (nw_cap) per-window sums */
     ratio_batch bat;
     ratio_window *rec; /* (rec_cap) the call's windows, in the order of their changes */
     double *contrib;   /* (rec_cap) each window's sum of new minus old terms */
