@@ -333,7 +333,8 @@ static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, dou
  * end[l] = the batch's last changed position + reach[l] (clipped to Lc): a change at sites
  * <= q moves layer l's outputs at sites <= q + reach[l] only. The layer inputs the computed
  * positions read elsewhere are the sample's own and are copied from its full pass (ws->ctx):
- * before t0 (layer l reads back span_l = (K' - 1 + e) d_l sites) and in [end[l - 1], end[l]).
+ * before t0 (those that layer l's taps read, at most span_l = (K' - 1 + e) d_l sites back) and
+ * in [end[l - 1], end[l]).
  * Outputs
  * at u >= t0 are then those of ars_arnn_forward on the window, which this follows step by step
  * (encode, conv, activation, head; same kernels, same order): a position computed past a
@@ -348,13 +349,29 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0,
         qmax = q->rec[w].last > qmax ? q->rec[w].last : qmax;
     }
     for (int l = 0; l < n; l++) {
-        const ars_conv *c = &net->layer[l];
-        const int span = ars_conv_shift(c, 0);
-        ratio_copy_context(ws, q, l == 0 ? win->x : win->a[l - 1], l, c->cin,
-                           t0 - span > 0 ? t0 - span : 0, t0);
-        end[l] = qmax + ws->reach[l] + 1 < Lc ? qmax + ws->reach[l] + 1 : Lc;
+        end[l] = qmax + ws->reach[l] + 1 < Lc && l < n - 1 ? qmax + ws->reach[l] + 1 : Lc;
     }
-    end[n - 1] = Lc; /* the head reads every position of the segments */
+    /* Before t0, only the positions some tap reads from [t0, end[l]) (with a large dilation,
+     * far fewer than the span), in runs. */
+    for (int l = 0; l < n; l++) {
+        const ars_conv *c = &net->layer[l];
+        double *dst = l == 0 ? win->x : win->a[l - 1];
+        const int span = ars_conv_shift(c, 0);
+        int run = -1;
+        for (int u = t0 - span > 0 ? t0 - span : 0; u <= t0; u++) {
+            int needed = 0;
+            for (int k = 0; u < t0 && k < c->taps && !needed; k++) {
+                const int t = u + ars_conv_shift(c, k);
+                needed = t >= t0 && t < end[l];
+            }
+            if (needed && run < 0) {
+                run = u;
+            } else if (!needed && run >= 0) {
+                ratio_copy_context(ws, q, dst, l, c->cin, run, u);
+                run = -1;
+            }
+        }
+    }
     const int C0 = ars_arch_input_channels(arch);
     /* Output positions < Lc read inputs at positions < Lc - 1 only. */
     for (int u = t0; u < Lc - 1; u++) {
