@@ -18,7 +18,7 @@
 
 /* Batches per sorted group of windows (ratio_flush). */
 #ifndef RATIO_SORT_BATCHES
-#define RATIO_SORT_BATCHES 8
+#define RATIO_SORT_BATCHES 32
 #endif
 
 /* Largest local dimension (spin 63). */
@@ -512,8 +512,9 @@ static void ratio_window_row(const ars_ratio_ws *ws, uint8_t *row, const uint8_t
 
 /* Runs every queued window, then adds each window's sum to its change's dlog in the order the
  * windows were queued (the same bits for any batching). The windows run in groups of
- * RATIO_SORT_BATCHES batches in queue order (a few samples' windows: their context rows stay
- * in L2), each group sorted by (lo, hi) and cut into batches. */
+ * RATIO_SORT_BATCHES batches in queue order (some dozens of samples' windows, so that their
+ * context rows stay in cache; docs/performance.md, steps 2 and 4), each group sorted by (lo, hi)
+ * and cut into batches. */
 static void ratio_flush(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *ch) {
     ratio_batch *q = &ws->bat;
     const int group = RATIO_SORT_BATCHES * ws->nw_cap;
