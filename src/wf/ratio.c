@@ -13,8 +13,11 @@
 /* Windows evaluated per batch of the window network: a multiple of the conv kernel's tile (16),
  * and not a power of two: the window activations are (site, channel, window) blocks, and a row
  * stride of 2 KiB (256 windows) put every row of a site into the same few L1 sets (the context
- * copy ran 2x slower). */
-#define RATIO_WINDOW_BATCH 240
+ * copy ran 2x slower). Small, so that a batch's layers stay in L2 (240 windows of 100 sites and
+ * 16 channels are 3 MB a layer; docs/performance.md, step 5). */
+#ifndef RATIO_WINDOW_BATCH
+#define RATIO_WINDOW_BATCH 48
+#endif
 
 /* Batches per sorted group of windows (ratio_flush). */
 #ifndef RATIO_SORT_BATCHES
