@@ -10,8 +10,6 @@
 
 #include <gsl/gsl_cblas.h> /* declares the CBLAS that OpenBLAS provides at link time */
 #include <omp.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_linalg.h>
 
 #include "core/ars_common.h"
 
@@ -19,11 +17,18 @@
  * SR_TILE blocks, each one single-threaded BLAS call (dsyrk on the diagonal, dgemm below). */
 #define SR_TILE 256
 
+/* Rows and columns of a block of the Cholesky factorisation. */
+#ifndef SR_CHOL_BLOCK
+#define SR_CHOL_BLOCK 128
+#endif
+
 /* Samples per block of the spectral regularisation's projections (parameter space). */
 #define SR_SNR_BLOCK 512
 
-/* LAPACK's symmetric eigensolver (OpenBLAS provides it; Debian ships no LAPACKE header). The
- * two trailing lengths are gfortran's hidden arguments of the character arguments. */
+/* LAPACK's Cholesky factorisation and symmetric eigensolver (OpenBLAS provides them; Debian ships
+ * no LAPACKE header). The trailing lengths are gfortran's hidden arguments of the character
+ * arguments. */
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
 void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
              const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
              const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
@@ -114,7 +119,8 @@ static gram_block block_of(size_t m, long t) {
 /* G = alpha A^T A for A (r x m, ld m) if transa, else G = alpha A A^T for A (m x r, ld r):
  * G is m x m. Only the lower triangle is computed, block by block (one single-threaded BLAS
  * call each, so a block's bits do not depend on which thread or rank computes it; the OpenMP
- * build of OpenBLAS runs single-threaded inside a parallel region), then mirrored. */
+ * build of OpenBLAS runs single-threaded inside a parallel region); gram() mirrors it into the
+ * upper triangle for the eigensolver. */
 static void gram_tiles(double *G, const double *A, size_t r, size_t m, double alpha, int transa,
                        const int *owner, int rank) {
     const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
@@ -202,6 +208,10 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
             pos[q] += tile_copy(G, sr->exch + pos[q], m, t, 0);
         }
     }
+    if (!sr->snr) {
+        return; /* the Cholesky reads the lower triangle only */
+    }
+    /* The eigensolver reads the upper one. */
     for (size_t i = 0; i < m; i++) {
         for (size_t j = i + 1; j < m; j++) {
             G[i * m + j] = G[j * m + i];
@@ -209,27 +219,83 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
     }
 }
 
-/* Solves (G + shift I) y = b in place (b becomes y) by Cholesky. GSL's blocked Cholesky calls
- * BLAS, and OpenBLAS's OpenMP build uses omp_get_max_threads() threads outside a parallel
- * region, so the calling thread's thread count is set to 1 for the call (and restored): the
- * result must not depend on it. */
+/* Solves (G + shift I) y = b in place (b becomes y) by Cholesky, G + shift I = L L^T, reading
+ * G's lower triangle. Right-looking and blocked in the Gram matrix's SR_TILE blocks, every step
+ * one single-threaded LAPACK or BLAS call on fixed blocks, so that the bits do not depend on the
+ * thread count: for each block column k, the diagonal block's dpotrf (one thread), the blocks
+ * below it times L_kk^-T (dtrsm, in parallel), then the trailing blocks minus L_ik L_jk^T
+ * (dsyrk on the diagonal, dgemm below, in parallel). The two triangular solves follow (dtrsv).
+ * One parallel region; OpenBLAS's OpenMP build runs single-threaded inside it. */
 static int cholesky_solve(double *G, size_t m, double shift, double *b) {
     for (size_t i = 0; i < m; i++) {
         G[i * m + i] += shift;
     }
-    gsl_matrix_view Gv = gsl_matrix_view_array(G, m, m);
-    gsl_vector_view bv = gsl_vector_view_array(b, m);
-    const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    const int status = gsl_linalg_cholesky_decomp1(&Gv.matrix);
-    if (status == GSL_SUCCESS) {
-        gsl_linalg_cholesky_svx(&Gv.matrix, &bv.vector);
+    const long nb = (long)((m + SR_CHOL_BLOCK - 1) / SR_CHOL_BLOCK);
+    int failed = 0;
+#pragma omp parallel default(none) shared(G, m, b, nb, failed)
+    for (long k = 0; k < nb; k++) {
+        const size_t k0 = (size_t)k * SR_CHOL_BLOCK,
+                     wk = m - k0 < SR_CHOL_BLOCK ? m - k0 : SR_CHOL_BLOCK;
+        double *Akk = G + k0 * m + k0;
+#pragma omp single
+        {
+            /* Column-major "U" on the row-major lower triangle: L = U^T. */
+            const int nk = (int)wk, lda = (int)m;
+            int info = 0;
+            dpotrf_("U", &nk, Akk, &lda, &info, 1);
+            failed = failed || info != 0;
+        } /* implicit barrier: every thread sees failed */
+        if (failed) {
+            break;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (long i = k + 1; i < nb; i++) {
+            const size_t i0 = (size_t)i * SR_CHOL_BLOCK,
+                         hi = m - i0 < SR_CHOL_BLOCK ? m - i0 : SR_CHOL_BLOCK;
+            cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)hi,
+                        (int)wk, 1.0, Akk, (int)m, G + i0 * m + k0, (int)m);
+        }
+        /* Trailing blocks (i, j), k < j <= i, numbered row by row. */
+        const long nt = nb - k - 1, n_upd = nt * (nt + 1) / 2;
+#pragma omp for schedule(dynamic, 1)
+        for (long t = 0; t < n_upd; t++) {
+            long bi = 0;
+            while ((bi + 1) * (bi + 2) / 2 <= t) {
+                bi++;
+            }
+            const long bj = t - bi * (bi + 1) / 2;
+            const size_t i0 = (size_t)(k + 1 + bi) * SR_CHOL_BLOCK,
+                         j0 = (size_t)(k + 1 + bj) * SR_CHOL_BLOCK;
+            const size_t hi = m - i0 < SR_CHOL_BLOCK ? m - i0 : SR_CHOL_BLOCK;
+            const size_t wj = m - j0 < SR_CHOL_BLOCK ? m - j0 : SR_CHOL_BLOCK;
+            const double *Lik = G + i0 * m + k0, *Ljk = G + j0 * m + k0;
+            if (bi == bj) {
+                cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)hi, (int)wk, -1.0, Lik,
+                            (int)m, 1.0, G + i0 * m + i0, (int)m);
+            } else {
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)hi, (int)wj, (int)wk,
+                            -1.0, Lik, (int)m, Ljk, (int)m, 1.0, G + i0 * m + j0, (int)m);
+            }
+        }
     }
-    omp_set_num_threads(saved_threads);
-    if (status != GSL_SUCCESS) {
+    if (failed) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "stochastic reconfiguration: S + diag_shift I is not positive definite "
                        "(or not finite); increase [vmc] diag_shift");
+    }
+    /* L z = b, L^T y = z, with the calling thread's OpenMP thread count at 1 (OpenBLAS would
+     * otherwise use omp_get_max_threads() threads outside a parallel region). */
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)m, G, (int)m, b, 1);
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, (int)m, G, (int)m, b, 1);
+    omp_set_num_threads(saved_threads);
+    for (size_t i = 0; i < m; i++) {
+        if (!isfinite(b[i])) {
+            return ARS_ERR(ARS_STATUS_ENONFINITE,
+                           "stochastic reconfiguration: the SR solution is not finite; increase "
+                           "[vmc] diag_shift");
+        }
     }
     return ARS_OK;
 }
