@@ -351,7 +351,7 @@ static void test_gradients_match_central_finite_differences(void **state) {
         ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
         double *grad = calloc(P * B, sizeof(double));
         ars_arnn_forward(cfg, net, ws, B, L);
-        ars_arnn_backward(grad, (size_t)B, cfg, net, ws, B, NULL);
+        ars_arnn_backward(grad, (size_t)B, cfg, net, ws, B, NULL, 1);
         size_t worst_k = 0;
         const double worst = fd_worst_error(net, cfg, B, grad, ws, &worst_k);
         if (worst > 1e-6) {
@@ -579,8 +579,8 @@ static void test_weighted_backward_scales_each_sample(void **state) {
     ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
     double *g1 = calloc(P * B, sizeof(double)), *gw = calloc(P * B, sizeof(double));
     ars_arnn_forward(cfg, net, ws, B, L);
-    ars_arnn_backward(g1, (size_t)B, cfg, net, ws, B, NULL);
-    ars_arnn_backward(gw, (size_t)B, cfg, net, ws, B, w);
+    ars_arnn_backward(g1, (size_t)B, cfg, net, ws, B, NULL, 1);
+    ars_arnn_backward(gw, (size_t)B, cfg, net, ws, B, w, 1);
     for (size_t k = 0; k < P; k++) {
         for (int b = 0; b < B; b++) {
             assert_true(gw[k * B + b] == w[b] * g1[k * B + b]);
@@ -612,11 +612,11 @@ static void test_backward_bits_do_not_depend_on_the_batch(void **state) {
         ars_arnn_ws *ws = ars_arnn_ws_alloc_grad(net, B);
         double *gb = calloc(P * B, sizeof(double)), *g1 = calloc(P, sizeof(double));
         ars_arnn_forward(cfg, net, ws, B, L);
-        ars_arnn_backward(gb, (size_t)B, cfg, net, ws, B, NULL);
+        ars_arnn_backward(gb, (size_t)B, cfg, net, ws, B, NULL, 1);
         for (int b = 0; b < B; b++) {
             memset(g1, 0, P * sizeof(double));
             ars_arnn_forward(cfg + (size_t)b * L, net, ws, 1, L);
-            ars_arnn_backward(g1, 1, cfg + (size_t)b * L, net, ws, 1, NULL);
+            ars_arnn_backward(g1, 1, cfg + (size_t)b * L, net, ws, 1, NULL, 1);
             for (size_t k = 0; k < P; k++) {
                 if (!ars_test_same_bits(g1[k], gb[k * B + (size_t)b])) {
                     fail_msg("case %zu, sample %d, parameter %zu: %.17g alone, %.17g in the batch",

@@ -147,7 +147,7 @@ static void conv_backward_plain(double *dx, double *dgrad, size_t ld, const doub
             dgrad[((size_t)K * Cg * F + f) * ld + b] += acc;
         }
     }
-    for (int t = 0; t < L; t++) {
+    for (int t = 0; dx != NULL && t < L; t++) {
         for (int k = 0; k < K; k++) {
             const int s = t - ars_conv_shift(c, k);
             for (int f = 0; f < F && s >= 0; f++) {
@@ -165,7 +165,8 @@ static void conv_backward_plain(double *dx, double *dgrad, size_t ld, const doub
 }
 
 /* The register-tiled backward kernels give the plain loops' bits, on shapes that fill their
- * tiles (16 features in 2 groups, 37 samples) and shapes that do not. */
+ * tiles (16 features in 2 groups, 37 samples) and shapes that do not, accumulating into the
+ * gradients or writing them. */
 static void test_backward_equals_plain_loops_bit_for_bit(void **state) {
     (void)state;
     gsl_rng *r = ars_rng_alloc();
@@ -186,10 +187,18 @@ static void test_backward_equals_plain_loops_bit_for_bit(void **state) {
                    *g2 = malloc(P * (size_t)B * sizeof(double));
             memcpy(dx2, dx1, nx * sizeof(double));
             memcpy(g2, g1, P * (size_t)B * sizeof(double));
-            ars_conv_backward(dx1, g1, (size_t)B, dy, x, &lc.c, B, L);
+            ars_conv_backward(dx1, g1, (size_t)B, dy, x, &lc.c, B, L, 1);
             conv_backward_plain(dx2, g2, (size_t)B, dy, x, &lc.c, B, L);
             assert_memory_equal(g1, g2, P * (size_t)B * sizeof(double));
             assert_memory_equal(dx1, dx2, nx * sizeof(double));
+            /* Written instead of accumulated: whatever was there, the bits of += on zeros. */
+            double *g3 = random_input(r, P * (size_t)B),
+                   *g4 = calloc(P * (size_t)B, sizeof(double));
+            ars_conv_backward(NULL, g3, (size_t)B, dy, x, &lc.c, B, L, 0);
+            conv_backward_plain(NULL, g4, (size_t)B, dy, x, &lc.c, B, L);
+            assert_memory_equal(g3, g4, P * (size_t)B * sizeof(double));
+            free(g3);
+            free(g4);
             free(x);
             free(dy);
             free(dx1);

@@ -360,7 +360,7 @@ void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net
 }
 
 void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_arnn *net,
-                       ars_arnn_ws *ws, int B, const double *weight) {
+                       ars_arnn_ws *ws, int B, const double *weight, int accumulate) {
     const ars_arch *arch = &net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size, n = arch->layers;
     const double mp = ARS_MACHINE_POW;
@@ -393,12 +393,12 @@ void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_ar
         double *g = grad + (size_t)(c->kernel - net->params) * ld;
         if (l == 0) {
             /* The input encoding has no parameters: no input gradient needed. */
-            ars_conv_backward(NULL, g, ld, dz, inp, c, B, L);
+            ars_conv_backward(NULL, g, ld, dz, inp, c, B, L, accumulate);
             break;
         }
         const size_t nin = (size_t)L * c->cin * B;
         memset(da, 0, nin * sizeof(double));
-        ars_conv_backward(da, g, ld, dz, inp, c, B, L);
+        ars_conv_backward(da, g, ld, dz, inp, c, B, L, accumulate);
         /* In the forward pass this was a_{l-1} = act(z_{l-1}). */
         ars_activation_backward(da, da, ws->z[l - 1], ws->a[l - 1], nin, arch->activation);
         double *tmp = dz;
@@ -468,7 +468,7 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
         } else {
             ars_arnn_forward(cfg, net, ws, B, L);
         }
-        ars_arnn_backward(grad, ld, cfg, net, ws, B, NULL);
+        ars_arnn_backward(grad, ld, cfg, net, ws, B, NULL, 0);
         return;
     }
     /* Pass 1: log psi(g s) for every g; the weights w_g = p(g s) / sum_g' p(g' s). Pass 2: the
@@ -488,7 +488,7 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
     for (int k = 0; k < G; k++) {
         const uint8_t *gs = group_image(cfg, arch, ws, B, k);
         ars_arnn_forward(gs, net, ws, B, L);
-        ars_arnn_backward(grad, ld, gs, net, ws, B, ws->glp + (size_t)k * B);
+        ars_arnn_backward(grad, ld, gs, net, ws, B, ws->glp + (size_t)k * B, k > 0);
     }
 }
 

@@ -166,22 +166,23 @@ void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net
 
 /* Per-sample gradients O_k(s_b) = weight_b d log psi(s_b) / d theta_k of the configurations of
  * the last ars_arnn_forward(cfg, net, ws, B, L) (all sites; the plain network's log psi);
- * ACCUMULATES (+=) into grad[k*ld + b] for k < P, b < B (parameter-major: one column per
- * sample, the layout SR needs). weight (B) may be NULL (all 1). ws must come from
- * ars_arnn_ws_alloc_grad. Backward of lpsi[t,i] = z[t,i] - (1/mp) logsumexp(mp z[t,.]) (over
- * the feasible states in a sector): d log psi / d z[t,i] = [i == s_t] - p[t,i],
- * p = exp(mp lpsi) (0 for infeasible states); then the layers in reverse. */
+ * ACCUMULATED (+=, with accumulate set) or written (=) into grad[k*ld + b] for k < P, b < B
+ * (parameter-major: one column per sample, the layout SR needs). weight (B) may be NULL (all 1). ws
+ * must come from ars_arnn_ws_alloc_grad. Backward of lpsi[t,i] = z[t,i] - (1/mp) logsumexp(mp
+ * z[t,.]) (over the feasible states in a sector): d log psi / d z[t,i] = [i == s_t] - p[t,i], p =
+ * exp(mp lpsi) (0 for infeasible states); then the layers in reverse. */
 void ars_arnn_backward(double *grad, size_t ld, const uint8_t *cfg, const ars_arnn *net,
-                       ars_arnn_ws *ws, int B, const double *weight);
+                       ars_arnn_ws *ws, int B, const double *weight, int accumulate);
 
 /* log psi(s) (B) of full configurations cfg (B, L): the sum over sites of lpsi[t, s_t], -inf
  * outside the sector; for a symmetrised network log psi_sym(s) (symmetry.h). */
 void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,
                       int B);
 
-/* Per-sample gradients of the state's log psi (symmetrised when the network is), ACCUMULATED
- * into grad[k*ld + b] as in ars_arnn_backward, and log psi (B) itself when log_psi is not NULL.
- * The configurations must lie in the sector. ws from ars_arnn_ws_alloc_grad. */
+/* Per-sample gradients of the state's log psi (symmetrised when the network is), WRITTEN into
+ * grad[k*ld + b] (k < P: every row of the network's parameters) as in ars_arnn_backward, and log
+ * psi (B) itself when log_psi is not NULL. The configurations must lie in the sector. ws from
+ * ars_arnn_ws_alloc_grad. */
 void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
                            const ars_arnn *net, ars_arnn_ws *ws, int B);
 

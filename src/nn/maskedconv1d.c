@@ -65,7 +65,7 @@ void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int
 static inline __attribute__((always_inline)) void
 params_tile(double *dgrad, size_t ld, const double *dy, const double *x, int sh, int L, size_t xs,
             size_t ys, size_t B, int k, int Cg, int F, int f0, int c0, int cx0, int b0, int nb,
-            int tf, int tc) {
+            int tf, int tc, int accumulate) {
     double acc[PT_F][PT_C][16] = {{{0}}};
     for (int t = sh; t < L; t++) {
         const double *xr = x + (size_t)(t - sh) * xs + (size_t)cx0 * B + b0;
@@ -83,14 +83,15 @@ params_tile(double *dgrad, size_t ld, const double *dy, const double *x, int sh,
         for (int c = 0; c < tc; c++) {
             double *g = dgrad + ((size_t)(k * Cg + c0 + c) * F + f0 + i) * ld + b0;
             for (int v = 0; v < nb; v++) {
-                g[v] += acc[i][c][v];
+                g[v] = accumulate ? g[v] + acc[i][c][v] : acc[i][c][v];
             }
         }
     }
 }
 
 ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const double *dy,
-                                            const double *x, const ars_conv *layer, int B, int L) {
+                                            const double *x, const ars_conv *layer, int B, int L,
+                                            int accumulate) {
     const int G = layer->groups, K = layer->taps, F = layer->cout, C = layer->cin;
     const int Cg = C / G, Fg = F / G;
     const size_t xs = (size_t)C * B, ys = (size_t)F * B;
@@ -106,10 +107,10 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
                         /* The full tile with constant bounds, so that it stays in registers. */
                         if (nb == 16 && tf == PT_F && tc == PT_C) {
                             params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F, f0,
-                                        c0, j * Cg + c0, b0, 16, PT_F, PT_C);
+                                        c0, j * Cg + c0, b0, 16, PT_F, PT_C, accumulate);
                         } else {
                             params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F, f0,
-                                        c0, j * Cg + c0, b0, nb, tf, tc);
+                                        c0, j * Cg + c0, b0, nb, tf, tc, accumulate);
                         }
                     }
                 }
@@ -127,7 +128,7 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
                 }
                 double *g = dgrad + ((size_t)K * Cg * F + f) * ld + b0;
                 for (int v = 0; v < nb; v++) {
-                    g[v] += acc[v];
+                    g[v] = accumulate ? g[v] + acc[v] : acc[v];
                 }
             }
         }
@@ -200,8 +201,8 @@ ARS_CLONES static void conv_backward_input(double *dx, const double *dy, const a
 }
 
 void ars_conv_backward(double *dx, double *dgrad, size_t ld, const double *dy, const double *x,
-                       const ars_conv *layer, int B, int L) {
-    conv_backward_params(dgrad, ld, dy, x, layer, B, L);
+                       const ars_conv *layer, int B, int L, int accumulate) {
+    conv_backward_params(dgrad, ld, dy, x, layer, B, L, accumulate);
     if (dx != NULL) {
         conv_backward_input(dx, dy, layer, B, L);
     }

@@ -60,7 +60,8 @@ void ars_conv_site_f(float *out, size_t ldo, const float *const *taps, size_t ld
 void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int B, int L, int t0,
                       int t1);
 
-/* Backward of ars_conv_forward over all L sites, per sample; ACCUMULATES (+=).
+/* Backward of ars_conv_forward over all L sites, per sample. dx ACCUMULATES (+=); dgrad too
+ * when accumulate is set, else it is written (=: the bits of += on zeros, without the zeros).
  * In the forward pass this was y[t,f,b] = b[f] + sum_k sum_c W[k,c,f] x[t - s_k, j*Cg + c, b].
  *   dgrad[(k*Cg + c)*F + f, b] += sum_t x[t - s_k, j*Cg + c, b] dy[t, f, b]   (kernel rows)
  *   dgrad[K'*Cg*F + f, b]      += sum_t dy[t, f, b]                          (bias rows)
@@ -68,6 +69,6 @@ void ars_conv_forward(double *out, const double *inp, const ars_conv *layer, int
  * dgrad holds one column per sample: row r of the layer's parameters (kernel, then bias, the
  * order of the parameter block) at dgrad[r*ld + b]. dy (L, F, B), x and dx (L, C, B). */
 void ars_conv_backward(double *dx, double *dgrad, size_t ld, const double *dy, const double *x,
-                       const ars_conv *layer, int B, int L);
+                       const ars_conv *layer, int B, int L, int accumulate);
 
 #endif

@@ -394,7 +394,8 @@ static int differentiate(ars_vmc *v, uint64_t stream, double *tp, int *n_bad) {
             const size_t start = chunk * cs;
             const int B = (int)(n - start < cs ? n - start : cs);
             const uint8_t *c = v->cfg + start * L;
-            for (size_t k = 0; k < P; k++) {
+            /* The network's rows are written whole; the phase network's accumulate. */
+            for (size_t k = P_mod; k < P; k++) {
                 memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
             }
             ars_arnn_grad_log_psi(v->O + start, n, NULL, c, v->net, v->gws[slot], B);
