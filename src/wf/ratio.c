@@ -352,7 +352,7 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0,
         qmax = q->rec[w].last > qmax ? q->rec[w].last : qmax;
     }
     for (int l = 0; l < n; l++) {
-        end[l] = qmax + ws->reach[l] + 1 < Lc && l < n - 1 ? qmax + ws->reach[l] + 1 : Lc;
+        end[l] = l < n - 1 && qmax + ws->reach[l] + 1 < Lc ? qmax + ws->reach[l] + 1 : Lc;
     }
     /* Before t0, only the positions some tap reads from [t0, end[l]) (with a large dilation,
      * far fewer than the span), in runs. */
@@ -562,7 +562,7 @@ static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int
         }
     }
     for (int l = 0; l < ws->arch.layers; l++) {
-        const int last = q + ws->reach[l] < e && l < ws->arch.layers - 1 ? q + ws->reach[l] : e;
+        const int last = l < ws->arch.layers - 1 && q + ws->reach[l] < e ? q + ws->reach[l] : e;
         ws->flops_useful += (uint64_t)(last + 1 - p) * ws->flops[l];
     }
     ratio_window *r = &ws->rec[ws->n_rec++];
