@@ -11,8 +11,11 @@
  * inputs, and a window starting at site 0 has the chain's own zero padding, so they equal the
  * full network's (bit for bit: same operations in the same order). Moreover every layer's input
  * at sites < p is unchanged, so only sites [p, e] of the window are computed: the layer inputs
- * they read before p (span_l = (K' - 1 + e_l) d_l sites for layer l) are copied from the
- * sample's own forward pass. Windows of all changes of a chunk run as batches (240 windows)
+ * they read before p (at most span_l = (K' - 1 + e_l) d_l sites for layer l) are copied from
+ * the sample's own forward pass. And a change at sites <= q moves layer l's outputs only up to
+ * q + reach_l, reach_l = sum_{j <= l} (K - 1) d_j: layer l is computed up to there, and the
+ * sample's own activations are copied where the next layer reads beyond. Windows of all
+ * changes of a chunk run as batches (48 windows)
  * through a copy of the network's architecture with W sites. A batch computes every window from
  * its least first site on, so the windows are sorted by (first, last) site in groups of a few
  * samples' windows before they are cut into batches; each window's sum is then added to its
