@@ -5,6 +5,9 @@ of the same distribution rather than bit for bit.
 
 Usage: scripts/compare_trajectories.py OLD_BINARY NEW_BINARY CONFIG [--seeds 1,2,3,4,5,6]
            [--iterations N] [--final-samples M] [--jobs J] [--work DIR] [--set KEY=VALUE]...
+           [--new-set KEY=VALUE]...
+(--set applies to every run, --new-set to NEW_BINARY's runs only: for checking that a real
+difference is caught.)
 
 Each (binary, seed) run trains CONFIG with sampler.seed = seed for N iterations and measures the
 final energy with M exact samples. Runs go J at a time, each with one thread (results do not
@@ -28,11 +31,11 @@ import h5py
 import numpy as np
 
 
-def run(binary, config, seed, args, out):
+def run(binary, config, seed, args, out, extra=()):
     cmd = [binary, config, "--output", out, "--force", "--quiet", "--threads", "1",
            "--set", "sampler.seed=%d" % seed, "--set", "vmc.iterations=%d" % args.iterations,
            "--set", "vmc.final_samples=%d" % args.final_samples]
-    for kv in args.set:
+    for kv in list(args.set) + list(extra):
         cmd += ["--set", kv]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -55,6 +58,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--work", default=None)
     ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--new-set", action="append", default=[])
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     work = args.work or tempfile.mkdtemp(prefix="arsampler-compare-")
@@ -65,7 +69,7 @@ def main():
             for tag, binary in (("old", args.old), ("new", args.new)):
                 out = os.path.join(work, "%s_seed%d.h5" % (tag, seed))
                 jobs[(tag, seed)] = ex.submit(run, os.path.abspath(binary), args.config, seed,
-                                              args, out)
+                                              args, out, args.new_set if tag == "new" else ())
         res = {k: j.result() for k, j in jobs.items()}
     print("%s, %d iterations, seeds %s, final energies from %d samples"
           % (args.config, args.iterations, args.seeds, args.final_samples))

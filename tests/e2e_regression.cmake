@@ -21,3 +21,31 @@ if(NOT rc EQUAL 1)
 endif()
 ars_expect_match("${out}" "/variables/params/layers_0/kernel: [0-9]+ of [0-9]+ values differ"
                  "the changed run's variables")
+
+# scripts/compare_trajectories.py, the statistical comparison for a deliberate change of
+# arithmetic: a binary against itself agrees with no differing iteration; a change in the 7th
+# digit of the learning rate differs from iteration 1 but agrees statistically; no training at
+# all (learning rate 0) is caught. A Python script over 54 short runs: the normal build only.
+if(SANITIZED)
+    return()
+endif()
+set(COMPARE ${PYTHON} ${SRC}/scripts/compare_trajectories.py ${ARSAMPLER} ${ARSAMPLER}
+    ${SRC}/data/regress/train_xxz_sector.ini --seeds 1,2,3 --iterations 8 --final-samples 512)
+execute_process(COMMAND ${COMPARE} --work ${WORK}/cmp_same
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("compare_trajectories: a binary against itself (exit ${rc}):\n${out}${err}")
+endif()
+ars_expect_count("${out}" "\n +[123] +none " 3 "no differing iteration for the same binary")
+execute_process(COMMAND ${COMPARE} --work ${WORK}/cmp_lr --new-set vmc.learning_rate=0.0500001
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("compare_trajectories: a 7th-digit change (exit ${rc}):\n${out}${err}")
+endif()
+ars_expect_count("${out}" "\n +[123] +1 " 3 "the 7th-digit change differing from iteration 1")
+execute_process(COMMAND ${COMPARE} --work ${WORK}/cmp_frozen --new-set vmc.learning_rate=0
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1)
+    ars_fail("compare_trajectories: no training was not caught (exit ${rc}):\n${out}${err}")
+endif()
+ars_expect_match("${out}" "DISAGREE" "the verdict on an untrained run")
