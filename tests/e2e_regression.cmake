@@ -29,23 +29,20 @@ ars_expect_match("${out}" "/variables/params/layers_0/kernel: [0-9]+ of [0-9]+ v
 if(SANITIZED)
     return()
 endif()
-set(COMPARE ${PYTHON} ${SRC}/scripts/compare_trajectories.py ${ARSAMPLER} ${ARSAMPLER}
-    ${SRC}/data/regress/train_xxz_sector.ini --seeds 1,2,3 --iterations 8 --final-samples 512)
-execute_process(COMMAND ${COMPARE} --work ${WORK}/cmp_same
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-    ars_fail("compare_trajectories: a binary against itself (exit ${rc}):\n${out}${err}")
-endif()
+# compare(work rc what [--new-set KEY=VALUE]): runs the comparison, expects exit status rc.
+function(compare work rc what)
+    execute_process(COMMAND ${PYTHON} ${SRC}/scripts/compare_trajectories.py ${ARSAMPLER}
+                            ${ARSAMPLER} ${SRC}/data/regress/train_xxz_sector.ini --seeds 1,2,3
+                            --iterations 8 --final-samples 512 --work ${WORK}/${work} ${ARGN}
+                    RESULT_VARIABLE got OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT got EQUAL rc)
+        ars_fail("compare_trajectories: ${what} (exit ${got}, expected ${rc}):\n${out}${err}")
+    endif()
+    set(out "${out}" PARENT_SCOPE)
+endfunction()
+compare(cmp_same 0 "a binary against itself")
 ars_expect_count("${out}" "\n +[123] +none " 3 "no differing iteration for the same binary")
-execute_process(COMMAND ${COMPARE} --work ${WORK}/cmp_lr --new-set vmc.learning_rate=0.0500001
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 0)
-    ars_fail("compare_trajectories: a 7th-digit change (exit ${rc}):\n${out}${err}")
-endif()
+compare(cmp_lr 0 "a 7th-digit change" --new-set vmc.learning_rate=0.0500001)
 ars_expect_count("${out}" "\n +[123] +1 " 3 "the 7th-digit change differing from iteration 1")
-execute_process(COMMAND ${COMPARE} --work ${WORK}/cmp_frozen --new-set vmc.learning_rate=0
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 1)
-    ars_fail("compare_trajectories: no training was not caught (exit ${rc}):\n${out}${err}")
-endif()
+compare(cmp_frozen 1 "no training" --new-set vmc.learning_rate=0)
 ars_expect_match("${out}" "DISAGREE" "the verdict on an untrained run")

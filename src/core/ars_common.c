@@ -138,6 +138,16 @@ const char *ars_blas_config(void) {
     return s != NULL ? s : "unknown";
 }
 
+int ars_blas_serial_begin(void) {
+    const int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    return saved_threads;
+}
+
+void ars_blas_serial_end(int saved_threads) {
+    omp_set_num_threads(saved_threads);
+}
+
 void ars_progress_start(ars_progress *p, const char *what, const char *unit, int enabled) {
     p->enabled = enabled;
     p->tty = isatty(fileno(stderr));

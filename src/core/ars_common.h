@@ -102,6 +102,12 @@ double ars_wtime(void);
  * reproducible on machines whose OpenBLAS picks the same ones (OPENBLAS_CORETYPE pins them). */
 const char *ars_blas_config(void);
 
+/* OpenBLAS's OpenMP build uses omp_get_max_threads() threads outside a parallel region: BLAS and
+ * LAPACK calls made between these two run on the calling thread alone (its OpenMP thread count
+ * is set to 1, and restored from begin's return value). */
+int ars_blas_serial_begin(void);
+void ars_blas_serial_end(int saved_threads);
+
 /* ---- progress line ----------------------------------------------------------------------- */
 
 /* One progress line on stderr (done/total, rate, ETA), redrawn at most twice a second on a

@@ -12,6 +12,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "core/ars_common.h"
+#include "space/hilbert.h"
 
 extern const ars_phase_type ars_phase_conv_type;
 
@@ -238,9 +239,10 @@ static void phase_add_beta(double *out, const uint8_t *row, int p, int e, const 
     }
 }
 
-/* The value 2 S^z of local index i. */
+/* The value 2 S^z of local index i of a spin with D local states (space/hilbert.h's). */
 static double phase_value(int i, int D) {
-    return (double)(2 * i - (D - 1));
+    const ars_hilbert h = {.two_s = D - 1};
+    return (double)ars_hilbert_value(&h, i);
 }
 
 /* C_r = sum_t v_t v_{t+r} of a row (phase.h's pairs), r = 1..R, into c[r - 1]. */
@@ -265,15 +267,6 @@ static double phase_jastrow_phi(const uint8_t *row, const ars_phase *ph, double 
     return phi;
 }
 
-static int phase_changed(const ars_change *c, int site) {
-    for (int k = 0; k < c->n; k++) {
-        if (c->site[k] == site) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The Jastrow part of phi(s') - phi(s), s' = s with the change c (new row `row`): the terms
  * (t, r) with t or t + r changed. Each is visited once: from t when t changed, else from its
  * other end t + r. An undone change gives exactly 0. */
@@ -295,7 +288,7 @@ static double phase_jastrow_dphi(const uint8_t *s, const uint8_t *row, const ars
             /* the term (i - r, r), unless i - r changed too (visited from there) */
             if (a->pbc || i - r >= 0) {
                 const int t = ((i - r) % L + L) % L;
-                if (!phase_changed(c, t)) {
+                if (!ars_change_touches(c, t)) {
                     dr += phase_value(row[t], D) * phase_value(row[i], D) -
                           phase_value(s[t], D) * phase_value(s[i], D);
                 }

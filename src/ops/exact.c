@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <omp.h>
-
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_matrix.h>
@@ -35,16 +33,7 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
 /* OpenBLAS's OpenMP build (called through GSL and LAPACK) uses omp_get_max_threads() threads
  * outside a parallel region. Waking a team costs more than these problems gain from it, and on
  * a loaded machine (ctest -j, another run beside) it costs seconds, so exact computations run on
- * the calling thread alone: its thread count is set to 1 for the call and restored after. */
-static int exact_threads_begin(void) {
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    return saved;
-}
-
-static void exact_threads_end(int saved) {
-    omp_set_num_threads(saved);
-}
+ * the calling thread alone (ars_blas_serial_begin / _end). */
 
 /* ---- TFIM free fermions ------------------------------------------------------------------ */
 
@@ -112,9 +101,9 @@ static double bdg_abs_eigen_sum(gsl_matrix *A, int N) {
     if (ev == NULL || w == NULL) {
         ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the free-fermion matrix of %d sites", N);
     } else {
-        const int threads = exact_threads_begin();
+        const int threads = ars_blas_serial_begin();
         gsl_eigen_symm(A, ev, w);
-        exact_threads_end(threads);
+        ars_blas_serial_end(threads);
         sum = 0.0;
         for (size_t i = 0; i < n2; i++) {
             sum += fabs(gsl_vector_get(ev, i));
@@ -793,7 +782,7 @@ int ars_exact_lanczos(const ars_op *op, int two_m, int max_iter, double tol,
         return status;
     }
     const int n = sectors_of(op, two_m, two_ms, EXACT_MAX_SECTORS);
-    const int threads = exact_threads_begin();
+    const int threads = ars_blas_serial_begin();
     *res = (ars_exact_result){.energy = INFINITY};
     for (int k = 0; k < n && status == ARS_OK; k++) {
         space s;
@@ -813,7 +802,7 @@ int ars_exact_lanczos(const ars_op *op, int two_m, int max_iter, double tol,
             res->two_m = res->in_sector ? two_ms[k] : 0;
         }
     }
-    exact_threads_end(threads);
+    ars_blas_serial_end(threads);
     exact_op_free(&xo);
     free(two_ms);
     return status;
@@ -910,7 +899,7 @@ int ars_exact_dense_energy(const ars_op *op, double *e0) {
     }
     const int nblocks = sectors_of(op, ARS_EXACT_ANY_SECTOR, two_ms, EXACT_MAX_SECTORS);
     double best = INFINITY;
-    const int threads = exact_threads_begin();
+    const int threads = ars_blas_serial_begin();
     for (int blk = 0; blk < nblocks && status == ARS_OK; blk++) {
         space s;
         status = space_init(&s, L, D, two_ms[blk], 1);
@@ -923,7 +912,7 @@ int ars_exact_dense_energy(const ars_op *op, double *e0) {
         best = fmin(best, e);
         space_free(&s);
     }
-    exact_threads_end(threads);
+    ars_blas_serial_end(threads);
     exact_op_free(&xo);
     free(a);
     free(two_ms);

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <gsl/gsl_cblas.h> /* declares the CBLAS that OpenBLAS provides at link time */
-#include <omp.h>
 
 #include "core/ars_common.h"
 
@@ -34,6 +33,22 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
              const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
              double *work, const int *lwork, int *iwork, const int *liwork, int *info,
              size_t jobz_len, size_t range_len, size_t uplo_len);
+
+/* Length of the block starting at i0 of an m-long side cut into blocks of `block`. */
+static size_t block_len(size_t m, size_t i0, size_t block) {
+    return m - i0 < block ? m - i0 : block;
+}
+
+/* Row i and column j <= i of entry t of a lower triangle numbered row by row (diagonal
+ * included): row i holds entries i (i + 1) / 2 .. i (i + 1) / 2 + i. */
+static void lower_triangle_entry(long t, long *i, long *j) {
+    long r = 0;
+    while ((r + 1) * (r + 2) / 2 <= t) {
+        r++;
+    }
+    *i = r;
+    *j = t - r * (r + 1) / 2;
+}
 
 int ars_sr_share(ars_sr *sr, const ars_comm *comm) {
     sr->comm = comm;
@@ -99,20 +114,17 @@ static gram_block block_of(size_t m, long t) {
     const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_off = nb * (nb - 1) / 2;
     long bi = 0, bj = 0;
     if (t < n_off) {
-        /* Row bi (>= 1) holds blocks (bi, 0) .. (bi, bi - 1), after bi (bi - 1) / 2 others. */
-        bi = 1;
-        while ((bi + 1) * bi / 2 <= t) {
-            bi++;
-        }
-        bj = t - bi * (bi - 1) / 2;
+        /* The strict lower triangle: row bi holds blocks (bi, 0) .. (bi, bi - 1). */
+        lower_triangle_entry(t, &bi, &bj);
+        bi++;
     } else {
         bi = bj = t - n_off;
     }
     gram_block k;
     k.i0 = (size_t)bi * SR_TILE;
     k.j0 = (size_t)bj * SR_TILE;
-    k.h = m - k.i0 < SR_TILE ? m - k.i0 : SR_TILE;
-    k.w = m - k.j0 < SR_TILE ? m - k.j0 : SR_TILE;
+    k.h = block_len(m, k.i0, SR_TILE);
+    k.w = block_len(m, k.j0, SR_TILE);
     return k;
 }
 
@@ -220,7 +232,7 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
 }
 
 /* Solves (G + shift I) y = b in place (b becomes y) by Cholesky, G + shift I = L L^T, reading
- * G's lower triangle. Right-looking and blocked in the Gram matrix's SR_TILE blocks, every step
+ * G's lower triangle. Right-looking and blocked in SR_CHOL_BLOCK blocks, every step
  * one single-threaded LAPACK or BLAS call on fixed blocks, so that the bits do not depend on the
  * thread count: for each block column k, the diagonal block's dpotrf (one thread), the blocks
  * below it times L_kk^-T (dtrsm, in parallel), then the trailing blocks minus L_ik L_jk^T
@@ -234,8 +246,7 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
     int failed = 0;
 #pragma omp parallel default(none) shared(G, m, b, nb, failed)
     for (long k = 0; k < nb; k++) {
-        const size_t k0 = (size_t)k * SR_CHOL_BLOCK,
-                     wk = m - k0 < SR_CHOL_BLOCK ? m - k0 : SR_CHOL_BLOCK;
+        const size_t k0 = (size_t)k * SR_CHOL_BLOCK, wk = block_len(m, k0, SR_CHOL_BLOCK);
         double *Akk = G + k0 * m + k0;
 #pragma omp single
         {
@@ -250,8 +261,7 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
         }
 #pragma omp for schedule(dynamic, 1)
         for (long i = k + 1; i < nb; i++) {
-            const size_t i0 = (size_t)i * SR_CHOL_BLOCK,
-                         hi = m - i0 < SR_CHOL_BLOCK ? m - i0 : SR_CHOL_BLOCK;
+            const size_t i0 = (size_t)i * SR_CHOL_BLOCK, hi = block_len(m, i0, SR_CHOL_BLOCK);
             cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)hi,
                         (int)wk, 1.0, Akk, (int)m, G + i0 * m + k0, (int)m);
         }
@@ -259,15 +269,11 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
         const long nt = nb - k - 1, n_upd = nt * (nt + 1) / 2;
 #pragma omp for schedule(dynamic, 1)
         for (long t = 0; t < n_upd; t++) {
-            long bi = 0;
-            while ((bi + 1) * (bi + 2) / 2 <= t) {
-                bi++;
-            }
-            const long bj = t - bi * (bi + 1) / 2;
+            long bi = 0, bj = 0;
+            lower_triangle_entry(t, &bi, &bj);
             const size_t i0 = (size_t)(k + 1 + bi) * SR_CHOL_BLOCK,
                          j0 = (size_t)(k + 1 + bj) * SR_CHOL_BLOCK;
-            const size_t hi = m - i0 < SR_CHOL_BLOCK ? m - i0 : SR_CHOL_BLOCK;
-            const size_t wj = m - j0 < SR_CHOL_BLOCK ? m - j0 : SR_CHOL_BLOCK;
+            const size_t hi = block_len(m, i0, SR_CHOL_BLOCK), wj = block_len(m, j0, SR_CHOL_BLOCK);
             const double *Lik = G + i0 * m + k0, *Ljk = G + j0 * m + k0;
             if (bi == bj) {
                 cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)hi, (int)wk, -1.0, Lik,
@@ -283,13 +289,11 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
                        "stochastic reconfiguration: S + diag_shift I is not positive definite "
                        "(or not finite); increase [vmc] diag_shift");
     }
-    /* L z = b, L^T y = z, with the calling thread's OpenMP thread count at 1 (OpenBLAS would
-     * otherwise use omp_get_max_threads() threads outside a parallel region). */
-    const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(1);
+    /* L z = b, L^T y = z. */
+    const int saved_threads = ars_blas_serial_begin();
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)m, G, (int)m, b, 1);
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, (int)m, G, (int)m, b, 1);
-    omp_set_num_threads(saved_threads);
+    ars_blas_serial_end(saved_threads);
     for (size_t i = 0; i < m; i++) {
         if (!isfinite(b[i])) {
             return ARS_ERR(ARS_STATUS_ENONFINITE,
@@ -324,19 +328,27 @@ static inline __attribute__((always_inline)) void row_dots(double *out, const do
     }
 }
 
+/* row_dots on block kb of SR_ROWS rows of O (P x n), with constant bounds where the block is
+ * full (so that the sums stay in registers); returns the block's first row. */
+static size_t block_dots(double *out, const double *O, size_t P, size_t n, const double *w,
+                         long kb) {
+    const size_t k0 = (size_t)kb * SR_ROWS;
+    if (P - k0 >= SR_ROWS) {
+        row_dots(out, O + k0 * n, n, w, SR_ROWS);
+    } else {
+        row_dots(out, O + k0 * n, n, w, (int)(P - k0));
+    }
+    return k0;
+}
+
 /* Centres each row of O (P x n) over the samples: row -= its mean. */
 static void centre_rows(double *O, size_t P, size_t n) {
     const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
 #pragma omp parallel for schedule(static) default(none) shared(O, P, n, nblocks)
     for (long kb = 0; kb < nblocks; kb++) {
-        const size_t k0 = (size_t)kb * SR_ROWS;
-        const int nr = P - k0 < SR_ROWS ? (int)(P - k0) : SR_ROWS;
         double sum[SR_ROWS];
-        if (nr == SR_ROWS) {
-            row_dots(sum, O + k0 * n, n, NULL, SR_ROWS);
-        } else {
-            row_dots(sum, O + k0 * n, n, NULL, nr);
-        }
+        const size_t k0 = block_dots(sum, O, P, n, NULL, kb);
+        const int nr = (int)block_len(P, k0, SR_ROWS);
         for (int r = 0; r < nr; r++) {
             double *row = O + (k0 + (size_t)r) * n;
             const double mean = sum[r] / (double)n;
@@ -353,13 +365,7 @@ static double times_columns(double *x, const double *O, const double *eps, size_
     const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
 #pragma omp parallel for schedule(static) default(none) shared(x, O, eps, P, n, nblocks)
     for (long kb = 0; kb < nblocks; kb++) {
-        const size_t k0 = (size_t)kb * SR_ROWS;
-        const int nr = P - k0 < SR_ROWS ? (int)(P - k0) : SR_ROWS;
-        if (nr == SR_ROWS) {
-            row_dots(x + k0, O + k0 * n, n, eps, SR_ROWS);
-        } else {
-            row_dots(x + k0, O + k0 * n, n, eps, nr);
-        }
+        (void)block_dots(x + (size_t)kb * SR_ROWS, O, P, n, eps, kb);
     }
     double norm2 = 0.0;
     for (size_t k = 0; k < P; k++) {
@@ -376,11 +382,10 @@ static int eigensolve(double *a, int m, double *w, double *z, double *work, int 
     const int lda = m > 1 ? m : 1, il = 0, iu = 0;
     const double vl = 0.0, vu = 0.0, abstol = 0.0;
     int found = 0, info = 0;
-    const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(1);
+    const int saved_threads = ars_blas_serial_begin();
     dsyevr_("V", "A", "L", &m, a, &lda, &vl, &vu, &il, &iu, &abstol, &found, w, z, &lda, isuppz,
             work, &lwork, iwork, &liwork, &info, 1, 1, 1);
-    omp_set_num_threads(saved_threads);
+    ars_blas_serial_end(saved_threads);
     return info;
 }
 
@@ -486,8 +491,7 @@ static int spectral_solve(ars_sr *sr, double *x, const double *O, const double *
         vtf[k] = s;
         sr->noise[k] = 0.0;
     }
-    const int saved_threads = omp_get_max_threads();
-    omp_set_num_threads(1);
+    const int saved_threads = ars_blas_serial_begin();
     for (size_t b0 = 0; b0 < n; b0 += SR_SNR_BLOCK) {
         const size_t w = n - b0 < SR_SNR_BLOCK ? n - b0 : SR_SNR_BLOCK;
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)P, (int)w, (int)P, 1.0,
@@ -500,7 +504,7 @@ static int spectral_solve(ars_sr *sr, double *x, const double *O, const double *
             }
         }
     }
-    omp_set_num_threads(saved_threads);
+    ars_blas_serial_end(saved_threads);
     for (size_t k = 0; k < P; k++) {
         sr->noise[k] /= (double)n;
     }
@@ -555,14 +559,19 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     if (!use_sr) {
         return ARS_OK;
     }
-    if (!sr->sample_space) {
-        /* S = Oc Oc^T / n (P x P); solve (S + shift) x = F. */
+    /* Parameter space: S = Oc Oc^T / n (P x P). Sample space: T = Oc^T Oc / n (n x n). */
+    if (sr->sample_space) {
+        gram(sr, sr->mat, O, P, n, 1.0 / (double)n, 1);
+    } else {
         gram(sr, sr->mat, O, n, P, 1.0 / (double)n, 0);
-        *t_built = ars_wtime();
-        if (sr->snr) {
-            ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
-            return spectral_solve(sr, x, O, eps, diag_shift);
-        }
+    }
+    *t_built = ars_wtime();
+    if (sr->snr) {
+        ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
+        return spectral_solve(sr, x, O, eps, diag_shift);
+    }
+    if (!sr->sample_space) {
+        /* Solve (S + shift) x = F. */
         if (prior != NULL) {
             for (size_t k = 0; k < P; k++) {
                 x[k] += diag_shift * prior[k];
@@ -571,13 +580,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
         return cholesky_solve(sr->mat, P, diag_shift, x);
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
-     * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps with T = Oc^T Oc / n (n x n). */
-    gram(sr, sr->mat, O, P, n, 1.0 / (double)n, 1);
-    *t_built = ars_wtime();
-    if (sr->snr) {
-        ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
-        return spectral_solve(sr, x, O, eps, diag_shift);
-    }
+     * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps. */
     if (prior != NULL) {
         /* With a prior p: x = p + Oc (T + shift)^-1 (eps - Oc^T p / n). */
         double *yp = sr->yp;

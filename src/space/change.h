@@ -17,6 +17,16 @@ typedef struct ars_change {
     uint8_t value[ARS_CHANGE_MAX_SITES]; /* new local index at site[k] */
 } ars_change;
 
+/* 1 if change c moves site `site`, else 0. */
+static inline int ars_change_touches(const ars_change *c, int site) {
+    for (int k = 0; k < c->n; k++) {
+        if (c->site[k] == site) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The Marshall sign ratio sign(s') / sign(s) of change c of configuration s (L local indices),
  * sign(s) = (-1)^(sum over odd sites t of s_t): for spin 1/2 (-1)^(up spins on odd sites), for
  * spin S (-1)^(sum_odd (S + m_t)). +1 or -1. */
