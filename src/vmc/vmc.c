@@ -297,15 +297,19 @@ static int local_energies(ars_vmc *v, double *eloc, double *eloc_im, const uint8
     return ars_comm_sum_int(&v->comm, n_bad);
 }
 
-/* The site evaluations of every slot's ratio workspace so far (ratio.h). */
+/* The site evaluations of every slot's ratio workspace so far: their conv flops (ratio.h),
+ * summed, in units of a whole site. */
 static void eloc_sites(const ars_vmc *v, uint64_t *useful, uint64_t *computed) {
     *useful = *computed = 0;
     for (int s = 0; s < v->n_slots; s++) {
         uint64_t u, c;
-        ars_ratio_ws_sites(ars_eloc_ws_ratio(v->ews[s]), &u, &c);
+        ars_ratio_ws_flops(ars_eloc_ws_ratio(v->ews[s]), &u, &c);
         *useful += u;
         *computed += c;
     }
+    const uint64_t site = ars_ratio_ws_site_flops(ars_eloc_ws_ratio(v->ews[0]));
+    *useful /= site;
+    *computed /= site;
 }
 
 /* Mean and variance (n - 1 normalisation) of n values, sums in sample order. */

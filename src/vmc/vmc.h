@@ -129,7 +129,7 @@ typedef struct ars_vmc {
     double phase_seconds[ARS_VMC_N_PHASES]; /* summed over this process's steps */
     int64_t timed_steps;                    /* the steps summed there */
     /* Network site evaluations of the local energies in those steps, useful and computed
-     * (ratio.h's ars_ratio_ws_sites), this process's chunks. */
+     * (ratio.h's ars_ratio_ws_flops over ars_ratio_ws_site_flops), this process's chunks. */
     uint64_t eloc_sites_useful, eloc_sites_computed;
 } ars_vmc;
 

@@ -278,9 +278,13 @@ int ars_ratio_ws_reach(const ars_ratio_ws *ws) {
     return ws->R;
 }
 
-void ars_ratio_ws_sites(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed) {
-    *useful = ws->flops_useful / ws->flops_site;
-    *computed = ws->flops_computed / ws->flops_site;
+void ars_ratio_ws_flops(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed) {
+    *useful = ws->flops_useful;
+    *computed = ws->flops_computed;
+}
+
+uint64_t ars_ratio_ws_site_flops(const ars_ratio_ws *ws) {
+    return ws->flops_site;
 }
 
 int ars_ratio_ws_window(const ars_ratio_ws *ws) {
@@ -303,6 +307,13 @@ static void ratio_context(ars_ratio_ws *ws, int B) {
             }
         }
     }
+}
+
+/* The last position at which layer l's output can differ from the sample's own, for changes at
+ * positions <= q and a segment ending at e: q + reach[l], but the last layer (whose output the
+ * head reads) everywhere up to e. */
+static int layer_last(const ars_ratio_ws *ws, int l, int q, int e) {
+    return l < ws->arch.layers - 1 && q + ws->reach[l] < e ? q + ws->reach[l] : e;
 }
 
 /* Layer l's input (C channels) at window positions u0 <= u < u1 from the samples' own pass
@@ -337,11 +348,10 @@ static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, dou
  * <= q moves layer l's outputs at sites <= q + reach[l] only. The layer inputs the computed
  * positions read elsewhere are the sample's own and are copied from its full pass (ws->ctx):
  * before t0 (those that layer l's taps read, at most span_l = (K' - 1 + e) d_l sites back) and
- * in [end[l - 1], end[l]).
- * Outputs
- * at u >= t0 are then those of ars_arnn_forward on the window, which this follows step by step
- * (encode, conv, activation, head; same kernels, same order): a position computed past a
- * window's own reach gives the bits of its full pass. end (n) receives the ends. */
+ * in [end[l - 1], end[l]). Outputs at u >= t0 are then those of ars_arnn_forward on the window,
+ * which this follows step by step (encode, conv, activation, head; same kernels, same order): a
+ * position computed past a window's own reach gives the bits of its full pass. end (n) receives
+ * the ends. */
 static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0, int Lc, int *end) {
     const ars_arnn *net = &ws->net_win;
     const ars_arch *arch = &net->arch;
@@ -352,7 +362,7 @@ static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0,
         qmax = q->rec[w].last > qmax ? q->rec[w].last : qmax;
     }
     for (int l = 0; l < n; l++) {
-        end[l] = l < n - 1 && qmax + ws->reach[l] + 1 < Lc ? qmax + ws->reach[l] + 1 : Lc;
+        end[l] = layer_last(ws, l, qmax, Lc - 1) + 1;
     }
     /* Before t0, only the positions some tap reads from [t0, end[l]) (with a large dilation,
      * far fewer than the span), in runs. */
@@ -562,8 +572,7 @@ static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int
         }
     }
     for (int l = 0; l < ws->arch.layers; l++) {
-        const int last = l < ws->arch.layers - 1 && q + ws->reach[l] < e ? q + ws->reach[l] : e;
-        ws->flops_useful += (uint64_t)(last + 1 - p) * ws->flops[l];
+        ws->flops_useful += (uint64_t)(layer_last(ws, l, q, e) + 1 - p) * ws->flops[l];
     }
     ratio_window *r = &ws->rec[ws->n_rec++];
     r->change = f;

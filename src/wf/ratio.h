@@ -62,10 +62,15 @@ size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_s
 int ars_ratio_ws_reach(const ars_ratio_ws *ws);
 int ars_ratio_ws_window(const ars_ratio_ws *ws);
 
-/* Site evaluations (every layer at one site of one configuration) since the allocation: useful
- * (the samples' own passes and the sites [p, e] of every segment) and computed (what the
- * batched windows ran); for the training benchmark's flop count. */
-void ars_ratio_ws_sites(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed);
+/* Conv flops of the network since the allocation: useful (the samples' own passes, and each
+ * layer of every segment at the sites its change moves) and computed (what the batched windows
+ * ran); for the training benchmark's flop count. Whole numbers, so that sums over workspaces do
+ * not depend on which workspace ran which chunk. */
+void ars_ratio_ws_flops(const ars_ratio_ws *ws, uint64_t *useful, uint64_t *computed);
+
+/* The conv flops of every layer at one site of one configuration (the unit of a site
+ * evaluation). */
+uint64_t ars_ratio_ws_site_flops(const ars_ratio_ws *ws);
 
 /* dlog[b * stride + k] = log|psi(s'_bk)| - log|psi(s_b)| of the state of `net` (symmetrised when
  * its architecture is) for the changes ch[b * stride + k], k < n[b] <= max_changes, of the
