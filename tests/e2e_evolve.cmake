@@ -17,6 +17,7 @@
 #     with the default noise cut-off the same bits for 1 and 2 threads and across --resume;
 #     its tolerances without it are refused. (The cut-off itself is test_optimizer's: it drops
 #     directions, which on this quench costs accuracy: docs/evolution.md.)
+#  7. common_samples: the header, the exact curve, --resume.
 #  Under the sanitizers (memory, not accuracy: CI time) less is checked: no reference
 #  comparison, no thread comparison, no imaginary-time run, 1024 samples per measurement.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -230,3 +231,19 @@ ars_expect_rc(s3 0 "the snr quench to t = 0.2")
 ars_run(s3 quench.ini --set output.file=s3.h5 ${snr} --resume)
 ars_expect_rc(s3 0 "snr: --resume to t = 0.3")
 ars_h5same(${WORK}/s1.h5 ${WORK}/s3.h5 "snr: to t = 0.2 + --resume and to t = 0.3" ${SAME})
+
+# 7. Common random numbers for a step's evaluations: the header says so, the quench still
+#    follows the exact curve, and --resume (which re-evaluates f(theta) from the step's numbers)
+#    gives the same bits.
+set(crn --set evolve.common_samples=true)
+ars_run(m1 quench.ini --set output.file=m1.h5 ${crn})
+ars_expect_rc(m1 0 "the quench with common_samples")
+ars_expect_match("${m1_out}" "512 samples per evaluation \\(common to a step's stages\\)" "the header")
+if(NOT SANITIZED)
+    follows_the_exact_curve(m1.h5 "the quench with common_samples")
+endif()
+ars_run(m2 quench.ini --set output.file=m2.h5 ${crn} --set evolve.t_end=0.2)
+ars_expect_rc(m2 0 "the common_samples quench to t = 0.2")
+ars_run(m2 quench.ini --set output.file=m2.h5 ${crn} --resume)
+ars_expect_rc(m2 0 "common_samples: --resume to t = 0.3")
+ars_h5same(${WORK}/m1.h5 ${WORK}/m2.h5 "common_samples: to t = 0.2 + --resume and to t = 0.3" ${SAME})

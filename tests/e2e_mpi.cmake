@@ -88,6 +88,13 @@ foreach(np 2 3)
     ars_expect_rc(r 0 "sample-space SR with ${np} ranks")
     ars_h5same(${WORK}/ss0.h5 ${WORK}/ss${np}.h5 "sample-space SR: 1 process vs ${np} ranks" ${same})
 endforeach()
+# The same with the Gram tiles from float32 products (sr_dtype = float32).
+ars_run(r train.ini --quiet --threads 2 --output sf0.h5 ${ss} --set vmc.sr_dtype=float32)
+ars_expect_rc(r 0 "float32 SR products without mpirun")
+mpi_run(r 2 train.ini --quiet --threads 1 --output sf2.h5 ${ss} --set vmc.sr_dtype=float32)
+ars_expect_rc(r 0 "float32 SR products with 2 ranks")
+ars_h5same(${WORK}/sf0.h5 ${WORK}/sf2.h5 "float32 SR products: 1 process vs 2 ranks" ${same})
+ars_h5differ(${WORK}/sf0.h5 ${WORK}/ss0.h5 "float32 vs float64 SR products" /variables)
 
 # A phase network (complex local energies, the split SR): the same bits for 1 process and 2
 # or 3 ranks; the phase block in sample space (300 samples < its 405 parameters).

@@ -5,6 +5,7 @@
 #    bit (variables, optimiser, log without timings, final samples);
 #  - --resume of a finished run with more iterations extends it;
 #  - the same with optimizer = spring, whose state is its last direction; momentum 0 is sgd;
+#  - the same with sr_dtype = float32 (the header names it; its parameters are not float64's);
 #  - mode = exact prints the exact energy and writes /reference/energy;
 #  - --resume without mode = train, or on a file that is not a training output, exits 2;
 #  - a stalled run warns once, saying what helps, and still finishes: a network that cannot
@@ -112,6 +113,18 @@ ars_run(s5 train.ini --quiet --output ${WORK}/sgd.h5 --set vmc.optimizer=sgd --s
 ars_h5same(${WORK}/spring0.h5 ${WORK}/sgd.h5 "spring with momentum 0 vs sgd" /variables /samples
            /vmc/energy)
 ars_h5differ(${WORK}/spring0.h5 ${WORK}/spring_split.h5 "momentum 0 vs 0.9" /variables)
+# sr_dtype = float32: the header says so; resumed after 10 iterations on another thread count
+# it continues bit for bit; the parameters are not float64's (the products are float32).
+set(f32 --set vmc.sr_dtype=float32)
+ars_run(f1 train.ini --output ${WORK}/f32.h5 ${f32})
+ars_expect_rc(f1 0 "sr_dtype = float32, 20 iterations")
+ars_expect_match("${f1_out}" "SR in parameter space \\(float32 products\\)" "the float32 header")
+ars_run(f2 train.ini --quiet --output ${WORK}/f32_split.h5 ${f32} --set vmc.iterations=10)
+ars_run(f3 train.ini --quiet --output ${WORK}/f32_split.h5 ${f32} --resume --threads 1)
+ars_expect_rc(f3 0 "sr_dtype = float32, --resume to 20 iterations")
+ars_h5same(${WORK}/f32.h5 ${WORK}/f32_split.h5 "float32 SR: resumed vs uninterrupted" ${objects})
+ars_h5differ(${WORK}/f32.h5 ${WORK}/full.h5 "float32 vs float64 SR products" /variables)
+
 execute_process(COMMAND /usr/bin/python3 -c "
 import h5py, sys
 f = h5py.File(sys.argv[1], 'r')

@@ -286,6 +286,48 @@ static void test_imaginary_time_reaches_the_tfim_ground_state(void **state) {
     tdvp_case_free(&c);
 }
 
+/* One real-time rk4 step of size h from the same state: its error estimate, and the number of
+ * evaluations two steps take. */
+static double tiny_step_error(int common, double h, int64_t *evals_two_steps) {
+    const ars_ham_preset *preset = ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0);
+    tdvp_case c;
+    tdvp_case_init(&c, preset, 6, 512, 1);
+    const ars_evolve_settings es = {.integrator = ars_integrator_type_find("rk4"),
+                                    .t_end = 1.0,
+                                    .dt = h,
+                                    .tolerance = 1e9,
+                                    .adaptive = 1,
+                                    .common_samples = common,
+                                    .diag_shift = 1e-4,
+                                    .dt_min = 1e-12,
+                                    .dt_max = h};
+    ars_evolve *e = ars_evolve_alloc(c.v, &es);
+    assert_non_null(e);
+    assert_int_equal(ars_evolve_step(e, es.t_end), ARS_OK);
+    const double err = e->steps.error[0];
+    assert_int_equal(ars_evolve_step(e, es.t_end), ARS_OK);
+    *evals_two_steps = e->n_eval;
+    ars_evolve_free(e);
+    tdvp_case_free(&c);
+    return err;
+}
+
+static void test_common_samples_leave_the_error_estimate_only_the_truncation_error(void **state) {
+    (void)state;
+    /* With fresh samples per stage the estimate of a tiny step is the stages' Monte Carlo noise
+     * times h; with the step's samples shared, no configuration changes over h = 1e-6 and only
+     * the (h^4) truncation error and rounding are left. */
+    int64_t evals_fresh, evals_common;
+    const double fresh = tiny_step_error(0, 1e-6, &evals_fresh);
+    const double common = tiny_step_error(1, 1e-6, &evals_common);
+    assert_true(fresh > 0.0);
+    assert_true(common < 1e-4 * fresh);
+    /* rk4 (FSAL): 5 evaluations for the first step, then 4 with f(y_new) carried over; common
+     * samples evaluate f(theta) again from the next step's numbers. */
+    assert_int_equal(evals_fresh, 9);
+    assert_int_equal(evals_common, 10);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_integrator_converges_with_its_order),
@@ -293,6 +335,7 @@ int main(void) {
         cmocka_unit_test(test_real_time_derivative_follows_the_schrodinger_equation),
         cmocka_unit_test(test_imaginary_time_derivative_descends),
         cmocka_unit_test(test_imaginary_time_reaches_the_tfim_ground_state),
+        cmocka_unit_test(test_common_samples_leave_the_error_estimate_only_the_truncation_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,6 +119,47 @@ static void test_sr_in_sample_space_equals_a_dense_solve(void **state) {
     check_sr(900, 600, 1e-3, NULL); /* 3 x 3 blocks of the Gram matrix, the last partial */
 }
 
+/* The Gram matrix from float32 products (ars_sr_set_float32): the direction stays within 1e-4
+ * of the dense float64 solve (relative, Euclidean), and it is not the float64 one: the float32
+ * products are in use. Both spaces, with a prior, and with blocks of the Gram matrix. */
+static void check_sr_float32(size_t P, size_t n, double shift, const double *prior) {
+    double *O = random_matrix(P * n, 11 + P), *e = random_matrix(n, 12 + n);
+    double *ref = malloc(P * sizeof(double)), *x = malloc(P * sizeof(double));
+    reference_direction(ref, O, e, P, n, shift, prior);
+    double emean = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        emean += e[b] / (double)n;
+    }
+    ars_sr *sr = ars_sr_alloc(P, n);
+    assert_int_equal(ars_sr_set_float32(sr), ARS_OK);
+    double gnorm;
+    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, 1, prior), ARS_OK);
+    double d2 = 0.0, r2 = 0.0;
+    for (size_t k = 0; k < P; k++) {
+        d2 += (x[k] - ref[k]) * (x[k] - ref[k]);
+        r2 += ref[k] * ref[k];
+    }
+    const double rel = sqrt(d2 / r2);
+    assert_true(rel < 1e-4);
+    assert_true(rel > 1e-10);
+    ars_sr_free(sr);
+    free(O);
+    free(e);
+    free(ref);
+    free(x);
+}
+
+static void test_sr_with_a_float32_gram_matrix_stays_within_1e_4_of_the_dense_solve(void **state) {
+    (void)state;
+    double *p = random_matrix(300, 99);
+    check_sr_float32(40, 300, 0.01, NULL);  /* parameter space */
+    check_sr_float32(600, 700, 1e-3, NULL); /* 3 x 3 blocks, the last partial */
+    check_sr_float32(300, 50, 0.02, NULL);  /* sample space */
+    check_sr_float32(900, 600, 1e-3, NULL); /* 3 x 3 blocks, the last partial */
+    check_sr_float32(257, 129, 0.5, p);     /* with a prior */
+    free(p);
+}
+
 /* SPRING's solve (a prior p): both spaces give the minimiser of |Y x - eps|^2 + shift |x - p|^2,
  * the dense solution of (S + shift) x = F + shift p. The prior is of the size of SR's own
  * directions, so that a wrong sign or scale of either term shows. */
@@ -318,13 +359,15 @@ static void test_spectral_regularisation_equals_the_eigenbasis_formula(void **st
     }
 }
 
-static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {
-    (void)state;
+static void check_sr_thread_independence(int float32) {
     const size_t P = 500, n = 300;
     double *O1 = random_matrix(P * n, 5), *O2 = malloc(P * n * sizeof(double));
     double *e = random_matrix(n, 6), x1[500], x2[500], g1, g2;
     memcpy(O2, O1, P * n * sizeof(double));
     ars_sr *sr = ars_sr_alloc(P, n);
+    if (float32) {
+        assert_int_equal(ars_sr_set_float32(sr), ARS_OK);
+    }
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     assert_int_equal(ars_sr_direction(sr, x1, &g1, O1, e, 0.1, 0.01, 1, NULL), ARS_OK);
@@ -336,6 +379,12 @@ static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {
     free(O1);
     free(O2);
     free(e);
+}
+
+static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {
+    (void)state;
+    check_sr_thread_independence(0);
+    check_sr_thread_independence(1); /* float32 Gram products */
 }
 
 static void test_singular_s_without_shift_is_reported(void **state) {
@@ -440,6 +489,7 @@ int main(void) {
         cmocka_unit_test(test_spring_with_zero_momentum_is_sr_with_sgd),
         cmocka_unit_test(test_plain_gradient_is_the_covariance_of_energy_and_O),
         cmocka_unit_test(test_sr_is_bitwise_independent_of_the_thread_count),
+        cmocka_unit_test(test_sr_with_a_float32_gram_matrix_stays_within_1e_4_of_the_dense_solve),
         cmocka_unit_test(test_spectral_regularisation_equals_the_eigenbasis_formula),
         cmocka_unit_test(test_singular_s_without_shift_is_reported),
         cmocka_unit_test(test_adam_follows_kingma_and_ba),

@@ -124,12 +124,12 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
-    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s; %d threads\n", cfg->iterations,
-           n, opt->name, momentum, cfg->learning_rate,
+    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s; %d threads\n",
+           cfg->iterations, n, opt->name, momentum, cfg->learning_rate,
            cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
            cfg->sr ? "SR" : "no SR",
            cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
-           threads);
+           cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", threads);
     if (resumed_after >= 0) {
         printf("resuming after iteration %lld from %s\n", (long long)resumed_after, cfg->file);
     }
@@ -178,8 +178,8 @@ void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const 
     } else {
         printf("fixed steps of dt %g", cfg->evo_dt);
     }
-    printf(", %lld samples per evaluation, diag_shift %g", (long long)cfg->n_samples,
-           cfg->evo_diag_shift);
+    printf(", %lld samples per evaluation%s, diag_shift %g", (long long)cfg->n_samples,
+           cfg->evo_common_samples ? " (common to a step's stages)" : "", cfg->evo_diag_shift);
     if (cfg->evo_regularization == 1) {
         printf(", SNR cut-off %g, pinv cut-off %g", cfg->evo_snr_tolerance,
                cfg->evo_pinv_tolerance);

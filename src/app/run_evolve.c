@@ -76,6 +76,7 @@ static int evolve_setup(evolve_run *r) {
         .dt = cfg->evo_dt,
         .tolerance = cfg->evo_tolerance,
         .adaptive = cfg->evo_adaptive,
+        .common_samples = cfg->evo_common_samples,
         .imaginary = cfg->evo_imaginary,
         .diag_shift = cfg->evo_diag_shift,
         .snr = cfg->evo_regularization == 1,

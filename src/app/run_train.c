@@ -71,6 +71,7 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .ds_decay = cfg->ds_decay,
         .ds_min = cfg->ds_min,
         .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
+        .sr_float32 = cfg->sr_dtype == ARS_DTYPE_FLOAT32,
         .exact_energy = exact,
         .phase = phase,
         .comm = comm,

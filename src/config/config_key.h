@@ -77,10 +77,10 @@ typedef struct ars_config_key {
 #define ARS_PHASE_NKEYS 8
 #define ARS_SAMPLER_NKEYS 4
 #define ARS_HAM_NKEYS 16
-#define ARS_VMC_NKEYS 11
+#define ARS_VMC_NKEYS 12
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4
-#define ARS_EVOLVE_NKEYS 14
+#define ARS_EVOLVE_NKEYS 15
 #define ARS_OBS_NKEYS 2
 #define ARS_OUTPUT_NKEYS 1
 extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];

@@ -184,10 +184,12 @@ void ars_evolve_free(ars_evolve *e) {
     free(e);
 }
 
-/* f(y) into out (P), from the next evaluation's samples. */
+/* f(y) into out (P), from the next evaluation's samples (the step's, with common_samples). */
 static int evaluate(ars_evolve *e, const double *y, double *out, ars_vmc_tdvp_info *info) {
     ars_vmc_set_params(e->vmc, y);
-    const uint64_t stream = ARS_EVOLVE_STREAM | (uint64_t)e->n_eval++;
+    const uint64_t stream = e->set.common_samples ? ARS_EVOLVE_STEP_STREAM | (uint64_t)e->n_accepted
+                                                  : ARS_EVOLVE_STREAM | (uint64_t)e->n_eval;
+    e->n_eval++;
     return ars_vmc_tdvp(e->vmc, stream, e->set.imaginary, e->set.diag_shift, out, info);
 }
 
@@ -300,7 +302,7 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
         e->n_accepted++;
         memcpy(e->theta, e->y, P * sizeof(double));
         e->t = to_stop ? t_stop : e->t + h;
-        if (fsal) {
+        if (fsal && !e->set.common_samples) {
             memcpy(e->k, e->k + (size_t)s * P, P * sizeof(double));
             e->k0_info = info;
         } else {

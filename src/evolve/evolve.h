@@ -13,8 +13,18 @@
  * both. Steps are cut to end exactly on the caller's stop times (the measurement grid); a step
  * cut short does not shrink the next proposal.
  *
+ * Common random numbers (common_samples): all the evaluations of one step -- f(theta) at its
+ * start, its stages, f(y_new) of the error estimate, and the same again for a rejected step's
+ * retries -- draw from one stream, so their samples are the same uniforms pushed through
+ * slightly different conditionals and mostly the same configurations. Their Monte Carlo noise
+ * is then strongly correlated, and it cancels in the error estimate (a combination whose
+ * weights sum to zero), which then measures the truncation error; each stage's estimate stays
+ * exact and unbiased, and the next step draws fresh numbers, so the noise does not freeze. The
+ * price: f(y_new) is not carried into the next step (FSAL), one more evaluation per step.
+ *
  * Reproducibility: evaluation number j (counted over the whole run, rejected steps included)
- * draws its samples from the streams (seed, SAMPLE, ARS_EVOLVE_STREAM | j, chunk), so the run
+ * draws its samples from the streams (seed, SAMPLE, ARS_EVOLVE_STREAM | j, chunk) (with
+ * common_samples, step i from ARS_EVOLVE_STEP_STREAM | i), so the run
  * is the same bits for any thread and rank count, and a run resumed from a checkpoint (t, dt,
  * the counters, the FSAL derivative k0 and its estimate, the logs) continues it exactly.
  */
@@ -31,6 +41,8 @@
 /* The sample streams of the equation's evaluations, and of the measurements (| m). */
 #define ARS_EVOLVE_STREAM (UINT64_C(1) << 61)
 #define ARS_EVOLVE_MEASURE_STREAM (UINT64_C(1) << 62)
+/* With common_samples: every evaluation of step i (its retries included) | i. */
+#define ARS_EVOLVE_STEP_STREAM (ARS_EVOLVE_STREAM | (UINT64_C(1) << 60))
 
 typedef struct ars_evolve_settings {
     const ars_integrator_type *integrator;
@@ -38,6 +50,7 @@ typedef struct ars_evolve_settings {
     double dt;        /* the first step (every step without adaptive control) */
     double tolerance; /* the error norm |e|_S allowed per step */
     int adaptive;
+    int common_samples; /* every evaluation of a step from the step's stream (n_accepted) */
     int imaginary;
     double diag_shift; /* added to S */
     int snr;           /* regularization = snr: S inverted in its eigenbasis (opt/sr.h) */

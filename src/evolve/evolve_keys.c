@@ -55,6 +55,11 @@ const ars_config_key ars_evolve_keys[ARS_EVOLVE_NKEYS] = {
                 "state, sqrt(e^T S e); it includes the stages' Monte Carlo noise"),
     EVOLVE_BKEY("adaptive", evo_adaptive, "true",
                 "adaptive step control (false: fixed steps of dt, tolerance unused)"),
+    EVOLVE_BKEY("common_samples", evo_common_samples, "false",
+                "every evaluation of a step (its stages, its error estimate and the retries of a "
+                "rejected step) draws from the same random numbers, so the error estimate sees "
+                "the truncation error rather than the stages' Monte Carlo noise; fresh numbers "
+                "each step (false: fresh numbers each evaluation)"),
     EVOLVE_BKEY("imaginary", evo_imaginary, "false",
                 "imaginary-time evolution exp(-H tau) (a ground-state method) instead of "
                 "exp(-i H t)"),

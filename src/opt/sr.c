@@ -5,6 +5,7 @@
 #include "opt/sr.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,8 @@ void ars_sr_free(ars_sr *sr) {
     free(sr->mat);
     free(sr->rhs);
     free(sr->yp);
+    free(sr->o32);
+    free(sr->tile32);
     free(sr->exch);
     free(sr->tile_owner);
     free(sr->rank_work);
@@ -100,6 +103,15 @@ void ars_sr_free(ars_sr *sr) {
     free(sr->noise);
     free(sr->isuppz);
     free(sr);
+}
+
+int ars_sr_set_float32(ars_sr *sr) {
+    if (sr->o32 == NULL) {
+        sr->o32 = malloc((sr->P * sr->n > 0 ? sr->P * sr->n : 1) * sizeof(float));
+        sr->tile32_slots = omp_get_max_threads();
+        sr->tile32 = malloc((size_t)sr->tile32_slots * SR_TILE * SR_TILE * sizeof(float));
+    }
+    return sr->o32 != NULL && sr->tile32 != NULL ? ARS_OK : ARS_STATUS_ENOMEM;
 }
 
 /* The lower triangle of an m x m Gram matrix in blocks: nb = ceil(m / SR_TILE) block rows and
@@ -132,12 +144,14 @@ static gram_block block_of(size_t m, long t) {
  * G is m x m. Only the lower triangle is computed, block by block (one single-threaded BLAS
  * call each, so a block's bits do not depend on which thread or rank computes it; the OpenMP
  * build of OpenBLAS runs single-threaded inside a parallel region); gram() mirrors it into the
- * upper triangle for the eigensolver. */
-static void gram_tiles(double *G, const double *A, size_t r, size_t m, double alpha, int transa,
-                       const int *owner, int rank) {
+ * upper triangle for the eigensolver. With A32 (A in float32) a block is computed in float32
+ * into its thread's scratch tile (tile32, SR_TILE^2 floats per thread, `slots` threads) and
+ * widened into G, times alpha. */
+static void gram_tiles(double *G, const double *A, const float *A32, float *tile32, int slots,
+                       size_t r, size_t m, double alpha, int transa, const int *owner, int rank) {
     const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
-#pragma omp parallel for schedule(dynamic, 1) default(none)                                        \
-    shared(G, A, r, m, alpha, transa, n_tiles, owner, rank)
+#pragma omp parallel for num_threads(slots) schedule(dynamic, 1) default(none)                     \
+    shared(G, A, A32, tile32, r, m, alpha, transa, n_tiles, owner, rank)
     for (long tile = 0; tile < n_tiles; tile++) {
         if (owner != NULL && owner[tile] != rank) {
             continue;
@@ -145,16 +159,32 @@ static void gram_tiles(double *G, const double *A, size_t r, size_t m, double al
         const gram_block k = block_of(m, tile);
         double *g = G + k.i0 * m + k.j0;
         /* A's columns (transa) or rows [i0, i0 + h) and [j0, j0 + w). */
-        const double *ai = transa ? A + k.i0 : A + k.i0 * r;
-        const double *aj = transa ? A + k.j0 : A + k.j0 * r;
+        const size_t oi = transa ? k.i0 : k.i0 * r, oj = transa ? k.j0 : k.j0 * r;
         const int lda = transa ? (int)m : (int)r;
-        if (k.i0 == k.j0) {
-            cblas_dsyrk(CblasRowMajor, CblasLower, transa ? CblasTrans : CblasNoTrans, (int)k.h,
-                        (int)r, alpha, ai, lda, 0.0, g, (int)m);
+        const enum CBLAS_TRANSPOSE ta = transa ? CblasTrans : CblasNoTrans;
+        const enum CBLAS_TRANSPOSE tb = transa ? CblasNoTrans : CblasTrans;
+        const int diag = k.i0 == k.j0;
+        if (A32 == NULL && diag) {
+            cblas_dsyrk(CblasRowMajor, CblasLower, ta, (int)k.h, (int)r, alpha, A + oi, lda, 0.0, g,
+                        (int)m);
+        } else if (A32 == NULL) {
+            cblas_dgemm(CblasRowMajor, ta, tb, (int)k.h, (int)k.w, (int)r, alpha, A + oi, lda,
+                        A + oj, lda, 0.0, g, (int)m);
         } else {
-            cblas_dgemm(CblasRowMajor, transa ? CblasTrans : CblasNoTrans,
-                        transa ? CblasNoTrans : CblasTrans, (int)k.h, (int)k.w, (int)r, alpha, ai,
-                        lda, aj, lda, 0.0, g, (int)m);
+            float *t = tile32 + (size_t)omp_get_thread_num() * SR_TILE * SR_TILE;
+            if (diag) {
+                cblas_ssyrk(CblasRowMajor, CblasLower, ta, (int)k.h, (int)r, 1.0f, A32 + oi, lda,
+                            0.0f, t, SR_TILE);
+            } else {
+                cblas_sgemm(CblasRowMajor, ta, tb, (int)k.h, (int)k.w, (int)r, 1.0f, A32 + oi, lda,
+                            A32 + oj, lda, 0.0f, t, SR_TILE);
+            }
+            for (size_t i = 0; i < k.h; i++) {
+                const size_t len = diag ? i + 1 : k.w;
+                for (size_t j = 0; j < len; j++) {
+                    g[i * m + j] = alpha * (double)t[i * SR_TILE + j];
+                }
+            }
         }
     }
 }
@@ -180,10 +210,12 @@ static size_t tile_copy(double *G, double *buf, size_t m, long t, int to_buf) {
 
 static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, double alpha,
                  int transa) {
+    const float *A32 = sr->o32;
+    const int slots = A32 != NULL ? sr->tile32_slots : omp_get_max_threads();
     const ars_comm *c = sr->comm;
     const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
     if (c == NULL || c->size == 1) {
-        gram_tiles(G, A, r, m, alpha, transa, NULL, 0);
+        gram_tiles(G, A, A32, sr->tile32, slots, r, m, alpha, transa, NULL, 0);
     } else {
         /* Blocks to ranks, in block order to the least loaded (the same on every rank). */
         size_t *load = sr->rank_work, *counts = load + c->size, *pos = counts + c->size;
@@ -198,7 +230,7 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
             load[best] += size;
             counts[best] += size;
         }
-        gram_tiles(G, A, r, m, alpha, transa, sr->tile_owner, c->rank);
+        gram_tiles(G, A, A32, sr->tile32, slots, r, m, alpha, transa, sr->tile_owner, c->rank);
         /* Pack mine, exchange, unpack everyone's in rank order. */
         size_t off = 0;
         size_t mine_off = 0;
@@ -341,10 +373,11 @@ static size_t block_dots(double *out, const double *O, size_t P, size_t n, const
     return k0;
 }
 
-/* Centres each row of O (P x n) over the samples: row -= its mean. */
-static void centre_rows(double *O, size_t P, size_t n) {
+/* Centres each row of O (P x n) over the samples: row -= its mean; with o32, a float32 copy of
+ * the centred rows too. */
+static void centre_rows(double *O, float *o32, size_t P, size_t n) {
     const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
-#pragma omp parallel for schedule(static) default(none) shared(O, P, n, nblocks)
+#pragma omp parallel for schedule(static) default(none) shared(O, o32, P, n, nblocks)
     for (long kb = 0; kb < nblocks; kb++) {
         double sum[SR_ROWS];
         const size_t k0 = block_dots(sum, O, P, n, NULL, kb);
@@ -354,6 +387,12 @@ static void centre_rows(double *O, size_t P, size_t n) {
             const double mean = sum[r] / (double)n;
             for (size_t b = 0; b < n; b++) {
                 row[b] -= mean;
+            }
+            if (o32 != NULL) {
+                float *rowf = o32 + (k0 + (size_t)r) * n;
+                for (size_t b = 0; b < n; b++) {
+                    rowf[b] = (float)row[b];
+                }
             }
         }
     }
@@ -546,7 +585,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
                         double *t_built) {
     const size_t P = sr->P, n = sr->n;
     /* Centre O over the samples (sums in a fixed order). */
-    centre_rows(O, P, n);
+    centre_rows(O, use_sr ? sr->o32 : NULL, P, n);
     /* eps_b = (E_b - E) * 2/n, so that F = Oc eps. */
     double *eps = sr->rhs;
     for (size_t b = 0; b < n; b++) {

@@ -48,6 +48,11 @@ typedef struct ars_sr {
     double *mat;      /* (m x m), m = n or P */
     double *rhs;      /* (m) */
     double *yp;       /* (n) Oc^T prior, sample space */
+    /* ars_sr_set_float32: the Gram matrix's products from a float32 copy of Oc (accumulated and
+     * stored in float32 per block, then scaled into float64); NULL: float64 throughout. */
+    float *o32;       /* (P x n) */
+    float *tile32;    /* (tile32_slots x SR_TILE^2) a block's float32 products, per thread */
+    int tile32_slots; /* the threads the Gram matrix then runs on: omp_get_max_threads() when set */
     /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
      * blocks; the blocks are exchanged whole, so every rank ends with the same bits. */
     const ars_comm *comm;
@@ -75,6 +80,15 @@ ars_sr *ars_sr_alloc(size_t P, size_t n);
  * ARS_OK or ARS_STATUS_ENOMEM. */
 int ars_sr_share(ars_sr *sr, const ars_comm *comm);
 void ars_sr_free(ars_sr *sr);
+
+/* The Gram matrix (S or T) from float32 products: twice the rate of float64 products on x86-64,
+ * at a relative error of about 1e-7 sqrt(P or n) per entry; the centring, the gradient, the
+ * Cholesky and the products with Oc stay float64 (docs/performance.md states the measured
+ * effect on the directions and on training). Allocates the float32 copy of O (P x n) once, and a
+ * 256 x 256 float32 block per thread for omp_get_max_threads() threads (the Gram matrix then
+ * runs on that many).
+ * ARS_OK or ARS_STATUS_ENOMEM. */
+int ars_sr_set_float32(ars_sr *sr);
 
 /* Switches the solve to the spectral regularisation above (snr_tolerance >= 0, pinv_tolerance
  * >= 0) and allocates its workspaces. ARS_OK or ARS_STATUS_ENOMEM. Without a prior only. */

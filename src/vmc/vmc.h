@@ -50,6 +50,7 @@ typedef struct ars_vmc_settings {
     int sr;
     double diag_shift, ds_decay, ds_min;
     int ds_exponential;
+    int sr_float32; /* the SR Gram matrix from float32 products (opt/sr.h, ars_sr_set_float32) */
     double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
     double exact_energy;           /* NaN if unknown */
     ars_phase *phase;     /* the learnt phase network (nn/phase.h), updated in place; NULL: none */

@@ -7,11 +7,21 @@
 #include <stddef.h>
 
 #include "config/config_key.h"
+#include "nn/arnn.h"
 #include "opt/optimizer.h"
 
 static const char *const schedule_names[] = {"constant", "exponential", NULL};
 _Static_assert(sizeof schedule_names / sizeof schedule_names[0] == ARS_SCHEDULE_EXPONENTIAL + 2,
                "one name per ars_schedule");
+
+static const char *const sr_dtype_names[] = {"float64", "float32", NULL};
+_Static_assert(sizeof sr_dtype_names / sizeof sr_dtype_names[0] == ARS_DTYPE_FLOAT32 + 2,
+               "one name per ars_dtype");
+
+/* sr_dtype means something only with SR. */
+static int sr_on(const ars_config *c) {
+    return c->sr;
+}
 
 /* The name of optimizer i in ars_opt_types, NULL past the last. */
 static const char *optimizer_name(int i) {
@@ -59,6 +69,17 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
      .def = "true",
      .help = "stochastic reconfiguration (natural gradient): solve (S + diag_shift I) x = F"},
     VMC_DKEY("diag_shift", diag_shift, 0.0, 1e6, "0.01", "SR regularisation added to S"),
+    {.section = "vmc",
+     .key = "sr_dtype",
+     .type = ARS_KEY_ENUM,
+     .offset = ARS_CONFIG_OFF(sr_dtype),
+     .names = sr_dtype_names,
+     .def = "float64",
+     .help = "precision of the SR matrix's products: float32 computes S (or the sample-space "
+             "T) twice as fast, within the tolerance docs/performance.md states; the "
+             "gradient, the solve and everything else stay float64",
+     .active = sr_on,
+     .inactive = "only with [vmc] sr = true (remove the key)"},
     VMC_SCHEDULE("diag_shift_schedule", ds_schedule,
                  "constant, or exponential: diag_shift * decay^iteration, not below the min"),
     VMC_DKEY("diag_shift_decay", ds_decay, 0.0, 1.0, "1.0",
