@@ -71,6 +71,17 @@ function(follows_the_exact_curve file what)
     endif()
 endfunction()
 
+# resumed_equals(FULL SPLIT WHAT ARGS...): the quench with ARGS run to t = 0.2 into SPLIT and
+# continued with --resume to t = 0.3 equals FULL, the same run in one go, bit for bit.
+function(resumed_equals full split what)
+    ars_run(r quench.ini --set output.file=${split} ${ARGN} --set evolve.t_end=0.2)
+    ars_expect_rc(r 0 "${what}: the quench to t = 0.2")
+    ars_run(r quench.ini --set output.file=${split} ${ARGN} --resume)
+    ars_expect_rc(r 0 "${what}: --resume to t = 0.3")
+    ars_h5same(${WORK}/${full} ${WORK}/${split} "${what}: to t = 0.2 + --resume and to t = 0.3"
+               ${SAME})
+endfunction()
+
 # 1. Against the exact dynamics.
 ars_run(a quench.ini --set output.file=a.h5)
 ars_expect_rc(a 0 "the quench")
@@ -226,11 +237,7 @@ if(NOT SANITIZED)
     ars_expect_rc(s2 0 "the snr quench on 1 thread")
     ars_h5same(${WORK}/s1.h5 ${WORK}/s2.h5 "snr: 1 and 2 threads" ${SAME})
 endif()
-ars_run(s3 quench.ini --set output.file=s3.h5 ${snr} --set evolve.t_end=0.2)
-ars_expect_rc(s3 0 "the snr quench to t = 0.2")
-ars_run(s3 quench.ini --set output.file=s3.h5 ${snr} --resume)
-ars_expect_rc(s3 0 "snr: --resume to t = 0.3")
-ars_h5same(${WORK}/s1.h5 ${WORK}/s3.h5 "snr: to t = 0.2 + --resume and to t = 0.3" ${SAME})
+resumed_equals(s1.h5 s3.h5 "snr" ${snr})
 
 # 7. Common random numbers for a step's evaluations: the header says so, the quench still
 #    follows the exact curve, and --resume (which re-evaluates f(theta) from the step's numbers)
@@ -242,8 +249,4 @@ ars_expect_match("${m1_out}" "512 samples per evaluation \\(common to a step's s
 if(NOT SANITIZED)
     follows_the_exact_curve(m1.h5 "the quench with common_samples")
 endif()
-ars_run(m2 quench.ini --set output.file=m2.h5 ${crn} --set evolve.t_end=0.2)
-ars_expect_rc(m2 0 "the common_samples quench to t = 0.2")
-ars_run(m2 quench.ini --set output.file=m2.h5 ${crn} --resume)
-ars_expect_rc(m2 0 "common_samples: --resume to t = 0.3")
-ars_h5same(${WORK}/m1.h5 ${WORK}/m2.h5 "common_samples: to t = 0.2 + --resume and to t = 0.3" ${SAME})
+resumed_equals(m1.h5 m2.h5 "common_samples" ${crn})

@@ -86,9 +86,11 @@ static void reference_direction(double *x, const double *O, const double *e, siz
     free(Oc);
 }
 
-static void check_sr(size_t P, size_t n, double shift, const double *prior) {
+/* The SR direction x (P) of random O and energies, and the dense reference ref (P); with
+ * float32, from float32 Gram products. */
+static void sr_against_reference(double *x, double *ref, size_t P, size_t n, double shift,
+                                 const double *prior, int float32) {
     double *O = random_matrix(P * n, 11 + P), *e = random_matrix(n, 12 + n);
-    double *ref = malloc(P * sizeof(double)), *x = malloc(P * sizeof(double));
     reference_direction(ref, O, e, P, n, shift, prior);
     double emean = 0.0;
     for (size_t b = 0; b < n; b++) {
@@ -96,12 +98,20 @@ static void check_sr(size_t P, size_t n, double shift, const double *prior) {
     }
     ars_sr *sr = ars_sr_alloc(P, n);
     assert_int_equal(sr->sample_space, n < P);
+    if (float32) {
+        assert_int_equal(ars_sr_set_float32(sr), ARS_OK);
+    }
     double gnorm;
     assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, 1, prior), ARS_OK);
-    assert_allclose(x, ref, P, 1e-10, 1e-9);
     ars_sr_free(sr);
     free(O);
     free(e);
+}
+
+static void check_sr(size_t P, size_t n, double shift, const double *prior) {
+    double *ref = malloc(P * sizeof(double)), *x = malloc(P * sizeof(double));
+    sr_against_reference(x, ref, P, n, shift, prior, 0);
+    assert_allclose(x, ref, P, 1e-10, 1e-9);
     free(ref);
     free(x);
 }
@@ -123,17 +133,8 @@ static void test_sr_in_sample_space_equals_a_dense_solve(void **state) {
  * of the dense float64 solve (relative, Euclidean), and it is not the float64 one: the float32
  * products are in use. Both spaces, with a prior, and with blocks of the Gram matrix. */
 static void check_sr_float32(size_t P, size_t n, double shift, const double *prior) {
-    double *O = random_matrix(P * n, 11 + P), *e = random_matrix(n, 12 + n);
     double *ref = malloc(P * sizeof(double)), *x = malloc(P * sizeof(double));
-    reference_direction(ref, O, e, P, n, shift, prior);
-    double emean = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        emean += e[b] / (double)n;
-    }
-    ars_sr *sr = ars_sr_alloc(P, n);
-    assert_int_equal(ars_sr_set_float32(sr), ARS_OK);
-    double gnorm;
-    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, 1, prior), ARS_OK);
+    sr_against_reference(x, ref, P, n, shift, prior, 1);
     double d2 = 0.0, r2 = 0.0;
     for (size_t k = 0; k < P; k++) {
         d2 += (x[k] - ref[k]) * (x[k] - ref[k]);
@@ -142,9 +143,6 @@ static void check_sr_float32(size_t P, size_t n, double shift, const double *pri
     const double rel = sqrt(d2 / r2);
     assert_true(rel < 1e-4);
     assert_true(rel > 1e-10);
-    ars_sr_free(sr);
-    free(O);
-    free(e);
     free(ref);
     free(x);
 }
