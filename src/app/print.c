@@ -102,10 +102,11 @@ void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const 
            strcmp(cfg->init, "random") == 0 ? "random init" : cfg->init);
     print_phase(phase);
     printf("sampling: %zu samples in chunks of %d, seed %" PRIu64 ", %s algorithm, %s, %d "
-           "threads\n",
+           "thread%s\n",
            (size_t)cfg->n_samples, cfg->chunk_size, cfg->seed,
            cfg->algorithm == ARS_SAMPLER_FULL ? "full" : "cached",
-           cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads);
+           cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads,
+           threads == 1 ? "" : "s");
 }
 
 void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
@@ -124,12 +125,13 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
-    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s; %d threads\n",
+    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s; %d thread%s\n",
            cfg->iterations, n, opt->name, momentum, cfg->learning_rate,
            cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
            cfg->sr ? "SR" : "no SR",
            cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
-           cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", threads);
+           cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", threads,
+           threads == 1 ? "" : "s");
     if (resumed_after >= 0) {
         printf("resuming after iteration %lld from %s\n", (long long)resumed_after, cfg->file);
     }
@@ -184,7 +186,8 @@ void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const 
         printf(", SNR cut-off %g, pinv cut-off %g", cfg->evo_snr_tolerance,
                cfg->evo_pinv_tolerance);
     }
-    printf("; measured every %g; %d threads\n", cfg->evo_measure_every, threads);
+    printf("; measured every %g; %d thread%s\n", cfg->evo_measure_every, threads,
+           threads == 1 ? "" : "s");
     if (resumed_at >= 0.0) {
         printf("resuming at t = %g from %s\n", resumed_at, cfg->file);
     }
