@@ -54,6 +54,10 @@ DEFAULT = [
     "heisenberg_n20_pbc_u1=configs/heisenberg_n20_pbc_u1.ini",
     "tfim_n64_pbc=configs/tfim_n64_pbc.ini:model.symmetrize=none",
     "heisenberg_n100_obc=configs/heisenberg_n100_obc.ini:system.total_sz=none",
+    # The SR-bound two with the SR matrix from float32 products (docs/performance.md, step 8).
+    "tfim_n32_pbc_nosym_sr_f32=configs/tfim_n32_pbc.ini:model.symmetrize=none,"
+    "vmc.optimizer=sgd,vmc.sr_dtype=float32",
+    "heisenberg_n20_pbc_u1_sr_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32",
 ]
 
 
