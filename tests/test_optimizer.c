@@ -37,7 +37,7 @@ static double *centred(const double *O, const double *e, size_t P, size_t n, dou
     for (size_t b = 0; b < n; b++) {
         *emean += e[b] / (double)n;
     }
-    double *Oc = malloc(P * n * sizeof(double));
+    double *Oc = malloc((P * n > 0 ? P * n : 1) * sizeof(double));
     for (size_t k = 0; k < P; k++) {
         double m = 0.0;
         for (size_t b = 0; b < n; b++) {
