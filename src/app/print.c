@@ -16,6 +16,11 @@
 #include "opt/optimizer.h"
 #include "sample/sampler.h"
 
+/* "s" for a count other than 1 ("1 thread", "2 threads"). */
+static const char *plural(int count) {
+    return count == 1 ? "" : "s";
+}
+
 const char *ars_print_sector_text(const ars_arch *a, char *buf, size_t len) {
     int n = 0;
     buf[0] = '\0';
@@ -105,8 +110,7 @@ void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const 
            "thread%s\n",
            (size_t)cfg->n_samples, cfg->chunk_size, cfg->seed,
            cfg->algorithm == ARS_SAMPLER_FULL ? "full" : "cached",
-           cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads,
-           threads == 1 ? "" : "s");
+           cfg->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", threads, plural(threads));
 }
 
 void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const ars_arnn *net,
@@ -131,7 +135,7 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
            cfg->sr ? "SR" : "no SR",
            cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
            cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", threads,
-           threads == 1 ? "" : "s");
+           plural(threads));
     if (resumed_after >= 0) {
         printf("resuming after iteration %lld from %s\n", (long long)resumed_after, cfg->file);
     }
@@ -186,8 +190,7 @@ void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const 
         printf(", SNR cut-off %g, pinv cut-off %g", cfg->evo_snr_tolerance,
                cfg->evo_pinv_tolerance);
     }
-    printf("; measured every %g; %d thread%s\n", cfg->evo_measure_every, threads,
-           threads == 1 ? "" : "s");
+    printf("; measured every %g; %d thread%s\n", cfg->evo_measure_every, threads, plural(threads));
     if (resumed_at >= 0.0) {
         printf("resuming at t = %g from %s\n", resumed_at, cfg->file);
     }

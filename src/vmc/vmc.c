@@ -123,20 +123,19 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->sampler = ars_sampler_alloc(net, set->chunk_size, v->n_slots, set->algorithm, set->dtype);
     v->opt = ars_opt_alloc(set->optimizer, P, set->hyper);
     v->sr = ars_sr_alloc(v->P_mod, n);
-    if (v->sr != NULL && set->sr && set->sr_float32 && ars_sr_set_float32(v->sr) != ARS_OK) {
-        goto fail;
-    }
     if (v->phase != NULL) {
         v->sr_phase = ars_sr_alloc(v->phase->n_params, n);
-        if (v->sr_phase != NULL && set->sr && set->sr_float32 &&
-            ars_sr_set_float32(v->sr_phase) != ARS_OK) {
-            goto fail;
-        }
         v->eloc_im = malloc(n * sizeof(double));
         v->pws = calloc((size_t)v->n_slots, sizeof(ars_wf_ws *));
         if (v->sr_phase == NULL || v->eloc_im == NULL || v->pws == NULL) {
             goto fail;
         }
+    }
+    /* sr_dtype = float32: both SR blocks build their matrices from float32 products. */
+    if (set->sr && set->sr_float32 &&
+        (v->sr == NULL || ars_sr_set_float32(v->sr) != ARS_OK ||
+         (v->sr_phase != NULL && ars_sr_set_float32(v->sr_phase) != ARS_OK))) {
+        goto fail;
     }
     v->theta = malloc(P * sizeof(double));
     v->cfg = malloc(n * L);
