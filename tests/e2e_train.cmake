@@ -6,6 +6,7 @@
 #  - --resume of a finished run with more iterations extends it;
 #  - the same with optimizer = spring, whose state is its last direction; momentum 0 is sgd;
 #  - the same with sr_dtype = float32 (the header names it; its parameters are not float64's);
+#  - max_step scales a step down to its bound (the parameters' change, /vmc/step_length);
 #  - mode = exact prints the exact energy and writes /reference/energy;
 #  - --resume without mode = train, or on a file that is not a training output, exits 2;
 #  - a stalled run warns once, saying what helps, and still finishes: a network that cannot
@@ -124,6 +125,48 @@ ars_run(f3 train.ini --quiet --output ${WORK}/f32_split.h5 ${f32} --resume --thr
 ars_expect_rc(f3 0 "sr_dtype = float32, --resume to 20 iterations")
 ars_h5same(${WORK}/f32.h5 ${WORK}/f32_split.h5 "float32 SR: resumed vs uninterrupted" ${objects})
 ars_h5differ(${WORK}/f32.h5 ${WORK}/full.h5 "float32 vs float64 SR products" /variables)
+
+# max_step: the first step of sgd with SR, bounded at half its length, is the same step scaled
+# by 1/2 (the parameters' change, against the initial ones of a 0-iteration run) and is logged
+# at exactly the bound; every later step stays within it; the header names the bound.
+set(sgd1 --set vmc.optimizer=sgd --set vmc.iterations=1)
+ars_run(m0 train.ini --quiet --output ${WORK}/ms_init.h5 --set vmc.iterations=0)
+ars_run(m1 train.ini --quiet --output ${WORK}/ms_free.h5 ${sgd1})
+ars_expect_rc(m1 0 "sgd, 1 iteration")
+execute_process(COMMAND /usr/bin/python3 -c "
+import h5py, sys
+print(repr(0.5 * float(h5py.File(sys.argv[1], 'r')['vmc/step_length'][0])), end='')
+" ${WORK}/ms_free.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE half ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("no /vmc/step_length in the sgd output:\n${err}")
+endif()
+ars_run(m2 train.ini --output ${WORK}/ms_half.h5 ${sgd1} --set vmc.max_step=${half})
+ars_expect_rc(m2 0 "sgd with max_step, 1 iteration")
+ars_expect_match("${m2_out}" "steps at most [0-9.e-]+ long" "the max_step header")
+ars_run(m3 train.ini --quiet --output ${WORK}/ms_long.h5 --set vmc.optimizer=sgd
+        --set vmc.max_step=${half})
+ars_expect_rc(m3 0 "sgd with max_step, 20 iterations")
+execute_process(COMMAND /usr/bin/python3 -c "
+import h5py, sys, numpy as np
+def flat(path):
+    f = h5py.File(path, 'r')
+    out = []
+    f['variables'].visititems(lambda k, d: out.append(d[()].ravel()) if isinstance(d, h5py.Dataset) else None)
+    return np.concatenate(out)
+z, a, b = (flat(p) for p in sys.argv[1:4])
+half = float(sys.argv[5])
+da, db = a - z, b - z
+assert np.abs(da).max() > 0
+assert np.allclose(db, 0.5 * da, rtol=1e-9, atol=1e-15 * np.abs(da).max()), np.abs(db - 0.5 * da).max()
+lb = h5py.File(sys.argv[3], 'r')['vmc/step_length'][()]
+assert abs(lb[0] - half) <= 1e-12 * half, (lb[0], half)
+ll = h5py.File(sys.argv[4], 'r')['vmc/step_length'][()]
+assert len(ll) == 20 and np.all(ll <= half * (1 + 1e-12)) and np.all(ll > 0), ll
+" ${WORK}/ms_init.h5 ${WORK}/ms_free.h5 ${WORK}/ms_half.h5 ${WORK}/ms_long.h5 ${half}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("max_step does not bound the steps as documented:\n${out}${err}")
+endif()
 
 execute_process(COMMAND /usr/bin/python3 -c "
 import h5py, sys

@@ -170,6 +170,47 @@ static void test_sr_with_a_prior_equals_a_dense_solve_in_both_spaces(void **stat
     free(p);
 }
 
+/* step_metric is x^T S x of the direction just computed: compared with |Oc^T x|^2 / n built
+ * directly from the definition (Oc from the original O). Sample space (with and without a
+ * prior: the closed form from the solve's vectors), parameter space and the plain gradient (one
+ * pass over Oc). */
+static void check_step_metric(size_t P, size_t n, double shift, const double *prior, int use_sr) {
+    double *O = random_matrix(P * n, 21 + P), *e = random_matrix(n, 22 + n);
+    double emean;
+    double *Oc = centred(O, e, P, n, &emean);
+    double *x = malloc(P * sizeof(double));
+    ars_sr *sr = ars_sr_alloc(P, n);
+    double gnorm;
+    assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, use_sr, prior), ARS_OK);
+    double want = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        double d = 0.0;
+        for (size_t k = 0; k < P; k++) {
+            d += Oc[k * n + b] * x[k];
+        }
+        want += d * d / (double)n;
+    }
+    assert_true(want > 0.0);
+    assert_true(fabs(sr->step_metric - want) <= 1e-10 * want);
+    ars_sr_free(sr);
+    free(x);
+    free(Oc);
+    free(O);
+    free(e);
+}
+
+static void test_step_metric_is_x_s_x_of_the_direction(void **state) {
+    (void)state;
+    double *p = random_matrix(300, 99);
+    check_step_metric(300, 50, 0.02, NULL, 1); /* sample space */
+    check_step_metric(900, 600, 1e-3, NULL, 1);
+    check_step_metric(257, 129, 0.5, p, 1);    /* sample space with a prior */
+    check_step_metric(40, 300, 0.01, NULL, 1); /* parameter space */
+    check_step_metric(40, 300, 0.01, p, 1);
+    check_step_metric(300, 50, 0.02, NULL, 0); /* the plain gradient */
+    free(p);
+}
+
 /* With momentum 0 the prior is zero: spring's steps are SR with sgd, bit for bit. With
  * momentum mu its state is the last direction, and the next solve is drawn to mu times it. */
 static void test_spring_with_zero_momentum_is_sr_with_sgd(void **state) {
@@ -484,6 +525,7 @@ int main(void) {
         cmocka_unit_test(test_sr_in_parameter_space_equals_a_dense_solve),
         cmocka_unit_test(test_sr_in_sample_space_equals_a_dense_solve),
         cmocka_unit_test(test_sr_with_a_prior_equals_a_dense_solve_in_both_spaces),
+        cmocka_unit_test(test_step_metric_is_x_s_x_of_the_direction),
         cmocka_unit_test(test_spring_with_zero_momentum_is_sr_with_sgd),
         cmocka_unit_test(test_plain_gradient_is_the_covariance_of_energy_and_O),
         cmocka_unit_test(test_sr_is_bitwise_independent_of_the_thread_count),

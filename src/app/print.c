@@ -129,13 +129,17 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
-    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s; %d thread%s\n",
+    char trust[64] = "";
+    if (cfg->max_step > 0.0) {
+        snprintf(trust, sizeof trust, ", steps at most %g long", cfg->max_step);
+    }
+    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s%s; %d thread%s\n",
            cfg->iterations, n, opt->name, momentum, cfg->learning_rate,
            cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
            cfg->sr ? "SR" : "no SR",
            cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
-           cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", threads,
-           plural(threads));
+           cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", trust,
+           threads, plural(threads));
     if (resumed_after >= 0) {
         printf("resuming after iteration %lld from %s\n", (long long)resumed_after, cfg->file);
     }

@@ -72,6 +72,7 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .ds_min = cfg->ds_min,
         .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
         .sr_float32 = cfg->sr_dtype == ARS_DTYPE_FLOAT32,
+        .max_step = cfg->max_step,
         .exact_energy = exact,
         .phase = phase,
         .comm = comm,

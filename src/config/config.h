@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 82
+#define ARS_CONFIG_NKEYS 83
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -112,7 +112,8 @@ typedef struct ars_config {
     double lr_decay, lr_min;
     int lr_schedule; /* ars_schedule */
     int sr;
-    int sr_dtype; /* ars_dtype of the SR Gram matrix */
+    int sr_dtype;    /* ars_dtype of the SR Gram matrix */
+    double max_step; /* the SR step's largest Fubini-Study length; 0: unbounded */
     double diag_shift;
     double ds_decay, ds_min;
     int ds_schedule;

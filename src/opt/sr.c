@@ -413,6 +413,31 @@ static double times_columns(double *x, const double *O, const double *eps, size_
     return norm2;
 }
 
+/* x^T S x = |Oc^T x|^2 / n, straight from O (P x n, centred), with d (n) as scratch: each
+ * sample's dot product in parameter order (blocks of samples over the threads), the squares
+ * summed in sample order. */
+static double metric_direct(double *d, const double *O, const double *x, size_t P, size_t n) {
+    const long nblocks = (long)((n + 255) / 256);
+#pragma omp parallel for schedule(static) default(none) shared(d, O, x, P, n, nblocks)
+    for (long jb = 0; jb < nblocks; jb++) {
+        const size_t b0 = (size_t)jb * 256, b1 = b0 + 256 < n ? b0 + 256 : n;
+        for (size_t b = b0; b < b1; b++) {
+            d[b] = 0.0;
+        }
+        for (size_t k = 0; k < P; k++) {
+            const double *row = O + k * n;
+            for (size_t b = b0; b < b1; b++) {
+                d[b] += row[b] * x[k];
+            }
+        }
+    }
+    double sum = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sum += d[b] * d[b];
+    }
+    return sum / (double)n;
+}
+
 /* dsyevr on the m x m matrix a (destroyed): eigenvalues w ascending, eigenvectors as the rows
  * of z (LAPACK's column-major columns). lwork < 0: a workspace query into work[0], iwork[0].
  * Serial (as cholesky_solve) so that the bits do not depend on the thread count. */
@@ -596,6 +621,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the energy gradient is not finite");
     }
     if (!use_sr) {
+        sr->step_metric = metric_direct(sr->yp, O, x, P, n);
         return ARS_OK;
     }
     /* Parameter space: S = Oc Oc^T / n (P x P). Sample space: T = Oc^T Oc / n (n x n). */
@@ -607,7 +633,9 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     *t_built = ars_wtime();
     if (sr->snr) {
         ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
-        return spectral_solve(sr, x, O, eps, diag_shift);
+        const int rc = spectral_solve(sr, x, O, eps, diag_shift);
+        sr->step_metric = rc == ARS_OK ? metric_direct(sr->yp, O, x, P, n) : (double)NAN;
+        return rc;
     }
     if (!sr->sample_space) {
         /* Solve (S + shift) x = F. */
@@ -616,7 +644,9 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
                 x[k] += diag_shift * prior[k];
             }
         }
-        return cholesky_solve(sr->mat, P, diag_shift, x);
+        const int rc = cholesky_solve(sr->mat, P, diag_shift, x);
+        sr->step_metric = rc == ARS_OK ? metric_direct(sr->yp, O, x, P, n) : (double)NAN;
+        return rc;
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
      * x = (S + shift)^-1 Oc eps = Oc (T + shift)^-1 eps. */
@@ -644,6 +674,14 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
             x[k] += prior[k];
         }
     }
+    /* x^T S x without another pass over O: with z = eps (now (T + shift)^-1 (eps0 - Oc^T p / n))
+     * and eps0 the unchanged eps, Oc^T x = Oc^T p + n T z = n (eps0 - shift z). */
+    double metric = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        const double r = 2.0 * (eloc[b] - eloc_mean) / (double)n - diag_shift * eps[b];
+        metric += r * r;
+    }
+    sr->step_metric = metric * (double)n;
     return ARS_OK;
 }
 
@@ -661,6 +699,8 @@ int ars_sr_direction_split(ars_sr *sr, ars_sr *sr_phase, double *x, double *grad
     }
     sr->seconds_build = build + sr_phase->seconds_build;
     sr->seconds_solve = solve + sr_phase->seconds_solve;
+    /* S is block-diagonal (sr.h): the blocks' metrics add. */
+    sr->step_metric += sr_phase->step_metric;
     *grad_norm = hypot(gm, gp);
     return rc;
 }

@@ -72,6 +72,12 @@ typedef struct ars_sr {
     /* Wall seconds of the last ars_sr_direction: build (centring, gradient, Gram matrix) and
      * solve (Cholesky and the products after it); for the training benchmark. */
     double seconds_build, seconds_solve;
+    /* x^T S x of the last direction x (the block-sum after ars_sr_direction_split): the mean
+     * square over the samples of the centred change of log psi along x, so that a step theta
+     * -= lr x moves the state by lr sqrt(x^T S x) in the Fubini-Study metric (to first order).
+     * In sample space from the solve's own vectors, n (eps - shift z) = Oc^T x; otherwise from
+     * one pass over Oc. NaN when the solve failed. */
+    double step_metric;
 } ars_sr;
 
 ars_sr *ars_sr_alloc(size_t P, size_t n);

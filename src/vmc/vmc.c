@@ -29,7 +29,8 @@ const ars_vmc_log_column ars_vmc_log_columns[] = {LOG_COLUMN(energy),
                                                   LOG_COLUMN(learning_rate),
                                                   LOG_COLUMN(diag_shift),
                                                   LOG_COLUMN_OPTIONAL(energy_imag),
-                                                  LOG_COLUMN_OPTIONAL(energy_imag_error)};
+                                                  LOG_COLUMN_OPTIONAL(energy_imag_error),
+                                                  LOG_COLUMN_OPTIONAL(step_length)};
 #undef LOG_COLUMN
 #undef LOG_COLUMN_OPTIONAL
 static_assert(sizeof ars_vmc_log_columns / sizeof ars_vmc_log_columns[0] == ARS_VMC_LOG_COLUMNS,
@@ -471,6 +472,17 @@ int ars_vmc_step(ars_vmc *v) {
                            (long long)it);
         }
     }
+    /* The step theta -= lr x moves the state by lr sqrt(x^T S x) in the Fubini-Study metric (to
+     * first order); max_step is a trust region on that length. The scaled direction is also
+     * what SPRING remembers. */
+    double step_length = lr * sqrt(fmax(v->sr->step_metric, 0.0));
+    if (v->set.max_step > 0.0 && step_length > v->set.max_step) {
+        const double scale = v->set.max_step / step_length;
+        for (size_t k = 0; k < P; k++) {
+            v->x[k] *= scale;
+        }
+        step_length = v->set.max_step;
+    }
     /* A finite direction can still overflow the parameters: keep what the update replaces. */
     ars_opt *o = v->opt;
     const long step = o->step;
@@ -520,6 +532,7 @@ int ars_vmc_step(ars_vmc *v) {
     log->diag_shift[i] = ds;
     log->energy_imag[i] = est.energy_imag;
     log->energy_imag_error[i] = est.energy_imag_error;
+    log->step_length[i] = step_length;
     tp[ARS_VMC_N_PHASES] = ars_wtime();
     log->seconds[i] = tp[ARS_VMC_N_PHASES] - t0;
     for (int p = 0; p < ARS_VMC_N_PHASES; p++) {

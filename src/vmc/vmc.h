@@ -50,7 +50,8 @@ typedef struct ars_vmc_settings {
     int sr;
     double diag_shift, ds_decay, ds_min;
     int ds_exponential;
-    int sr_float32; /* the SR Gram matrix from float32 products (opt/sr.h, ars_sr_set_float32) */
+    int sr_float32;  /* the SR Gram matrix from float32 products (opt/sr.h, ars_sr_set_float32) */
+    double max_step; /* > 0: each step's Fubini-Study length is scaled down to at most this */
     double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
     double exact_energy;           /* NaN if unknown */
     ars_phase *phase;     /* the learnt phase network (nn/phase.h), updated in place; NULL: none */
@@ -65,6 +66,7 @@ typedef struct ars_vmc_log {
     double *grad_norm, *distinct_fraction, *seconds, *learning_rate, *diag_shift;
     double *energy_imag, *energy_imag_error; /* Im <E_loc> and its standard error: 0 for a real
                                               * wavefunction, a check (it must vanish) else */
+    double *step_length; /* lr sqrt(x^T S x) of the step taken (after max_step's scaling) */
 } ars_vmc_log;
 
 /* The training log's double columns, in the order they are written to /vmc (after
@@ -76,7 +78,7 @@ typedef struct ars_vmc_log_column {
     int optional; /* absent from files written before it existed: read as 0 */
 } ars_vmc_log_column;
 
-#define ARS_VMC_LOG_COLUMNS 12
+#define ARS_VMC_LOG_COLUMNS 13
 extern const ars_vmc_log_column ars_vmc_log_columns[ARS_VMC_LOG_COLUMNS];
 
 /* Column i (0 <= i < ARS_VMC_LOG_COLUMNS) of the log: its first entry (NULL before allocation). */

@@ -23,6 +23,11 @@ static int sr_on(const ars_config *c) {
     return c->sr;
 }
 
+/* max_step bounds the natural-gradient step taken as it is (sgd, spring), not adam's. */
+static int sr_step_taken(const ars_config *c) {
+    return c->sr && ars_opt_types[c->optimizer] != ars_opt_adam;
+}
+
 /* The name of optimizer i in ars_opt_types, NULL past the last. */
 static const char *optimizer_name(int i) {
     return ars_opt_types[i] != NULL ? ars_opt_types[i]->name : NULL;
@@ -80,6 +85,18 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
              "gradient, the solve and everything else stay float64",
      .active = sr_on,
      .inactive = "only with [vmc] sr = true (remove the key)"},
+    {.section = "vmc",
+     .key = "max_step",
+     .type = ARS_KEY_DOUBLE,
+     .offset = ARS_CONFIG_OFF(max_step),
+     .def = "0",
+     .dmin = 0.0,
+     .dmax = 1e6,
+     .help = "trust region of SR: a step whose Fubini-Study length lr sqrt(x^T S x) (the rms "
+             "change of log psi over the samples, /vmc/step_length) exceeds this is scaled down "
+             "to it; 0: no bound",
+     .active = sr_step_taken,
+     .inactive = "only with [vmc] sr = true and optimizer sgd or spring (remove the key)"},
     VMC_SCHEDULE("diag_shift_schedule", ds_schedule,
                  "constant, or exponential: diag_shift * decay^iteration, not below the min"),
     VMC_DKEY("diag_shift_decay", ds_decay, 0.0, 1.0, "1.0",
