@@ -95,15 +95,18 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
     const int G = layer->groups, K = layer->taps, F = layer->cout, C = layer->cin;
     const int Cg = C / G, Fg = F / G;
     const size_t xs = (size_t)C * B, ys = (size_t)F * B;
-    for (int b0 = 0; b0 < B; b0 += 16) {
-        const int nb = B - b0 < 16 ? B - b0 : 16;
-        for (int k = 0; k < K; k++) {
-            const int sh = ars_conv_shift(layer, k);
-            for (int j = 0; j < G; j++) {
-                for (int f0 = j * Fg; f0 < (j + 1) * Fg; f0 += PT_F) {
-                    const int tf = (j + 1) * Fg - f0 < PT_F ? (j + 1) * Fg - f0 : PT_F;
-                    for (int c0 = 0; c0 < Cg; c0 += PT_C) {
-                        const int tc = Cg - c0 < PT_C ? Cg - c0 : PT_C;
+    /* The sample blocks innermost: each tile's rows of the gradient matrix (B samples of one
+     * parameter, B*8 contiguous bytes in a matrix of many MB) are then written in one sweep
+     * rather than in B/16 pieces far apart in time (docs/performance.md, step 9). */
+    for (int k = 0; k < K; k++) {
+        const int sh = ars_conv_shift(layer, k);
+        for (int j = 0; j < G; j++) {
+            for (int f0 = j * Fg; f0 < (j + 1) * Fg; f0 += PT_F) {
+                const int tf = (j + 1) * Fg - f0 < PT_F ? (j + 1) * Fg - f0 : PT_F;
+                for (int c0 = 0; c0 < Cg; c0 += PT_C) {
+                    const int tc = Cg - c0 < PT_C ? Cg - c0 : PT_C;
+                    for (int b0 = 0; b0 < B; b0 += 16) {
+                        const int nb = B - b0 < 16 ? B - b0 : 16;
                         /* The full tile with constant bounds, so that it stays in registers. */
                         if (nb == 16 && tf == PT_F && tc == PT_C) {
                             params_tile(dgrad, ld, dy, x, sh, L, xs, ys, (size_t)B, k, Cg, F, f0,
@@ -116,8 +119,11 @@ ARS_CLONES static void conv_backward_params(double *dgrad, size_t ld, const doub
                 }
             }
         }
-        if (layer->bias != NULL) {
-            for (int f = 0; f < F; f++) {
+    }
+    if (layer->bias != NULL) {
+        for (int f = 0; f < F; f++) {
+            for (int b0 = 0; b0 < B; b0 += 16) {
+                const int nb = B - b0 < 16 ? B - b0 : 16;
                 double acc[16] = {0};
                 for (int t = 0; t < L; t++) {
                     const double *yr = dy + (size_t)t * ys + (size_t)f * B + b0;
