@@ -3,7 +3,8 @@
  * above the reference is a plateau, a steadily improving one is not, nor is a flat one close to
  * the reference; without a reference the V-score decides; a collapse of distinct samples is
  * judged against the largest fraction possible; nothing is judged before 2 * window iterations,
- * and a zero threshold turns a sign off.
+ * and a zero threshold turns a sign off. A final state on a spike shows against the median
+ * variance of the last iterations.
  */
 #include "test_util.h"
 
@@ -20,7 +21,7 @@
 typedef struct fake_log {
     ars_vmc_log log;
     int64_t it[N_ITER];
-    double e[N_ITER], rel[N_ITER], vs[N_ITER], df[N_ITER];
+    double e[N_ITER], rel[N_ITER], vs[N_ITER], df[N_ITER], var[N_ITER];
 } fake_log;
 
 static void fill(fake_log *f, size_t n, double gap0, double rate, double vscore, double distinct) {
@@ -30,7 +31,8 @@ static void fill(fake_log *f, size_t n, double gap0, double rate, double vscore,
                            .energy = f->e,
                            .relative_error = f->rel,
                            .vscore = f->vs,
-                           .distinct_fraction = f->df};
+                           .distinct_fraction = f->df,
+                           .energy_variance = f->var};
     for (size_t t = 0; t < n; t++) {
         const double noise = 1e-3 * sin(1.7 * (double)t); /* bounded, zero-mean-ish scatter */
         f->it[t] = (int64_t)t;
@@ -38,7 +40,30 @@ static void fill(fake_log *f, size_t n, double gap0, double rate, double vscore,
         f->rel[t] = fabs((f->e[t] - E0) / E0);
         f->vs[t] = vscore;
         f->df[t] = distinct;
+        f->var[t] = 0.01 * (1.0 + 0.1 * sin(0.9 * (double)t));
     }
+}
+
+/* The final state's variance against the median of the last 50 iterations': spikes inside the
+ * window do not move the median, iterations before it do not count, and a short log says
+ * nothing. */
+static void a_final_state_on_a_spike_shows_against_the_median_variance(void **state) {
+    (void)state;
+    fake_log f;
+    fill(&f, 200, 0.3, 0.05, 0.1, 1.0);
+    for (size_t t = 150; t < 200; t += 10) {
+        f.var[t] = 1.0; /* 5 spikes of 100x in the window */
+    }
+    for (size_t t = 0; t < 150; t++) {
+        f.var[t] = 5.0; /* early training: ignored */
+    }
+    const double r = ars_stall_final_ratio(&f.log, 50, 1.0);
+    assert_true(r > 90.0 && r < 110.0);
+    assert_true(ars_stall_final_ratio(&f.log, 50, 0.012) < 1.5);
+    f.log.len = 9;
+    assert_true(isnan(ars_stall_final_ratio(&f.log, 50, 1.0)));
+    f.log.len = 10; /* the 10 first iterations: all at 5.0 */
+    assert_true(fabs(ars_stall_final_ratio(&f.log, 50, 1.0) - 0.2) < 1e-12);
 }
 
 static void plateau_far_above_the_reference_is_a_stall(void **state) {
@@ -140,6 +165,7 @@ int main(void) {
         cmocka_unit_test(without_a_reference_the_vscore_decides),
         cmocka_unit_test(collapse_is_judged_against_the_largest_possible_fraction),
         cmocka_unit_test(an_empty_log_shows_nothing),
+        cmocka_unit_test(a_final_state_on_a_spike_shows_against_the_median_variance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "vmc/stall.h"
 
@@ -77,4 +79,22 @@ ars_stall_kind ars_stall_check(const ars_vmc_log *log, double exact, const ars_s
         r->gap = ref ? gap : (double)NAN;
     }
     return r->kind;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ars_stall_final_ratio(const ars_vmc_log *log, int window, double final_variance) {
+    assert(window >= 10 && window <= 1000);
+    const size_t n = log->len < (size_t)window ? log->len : (size_t)window;
+    if (n < 10) {
+        return (double)NAN;
+    }
+    double v[1000];
+    memcpy(v, log->energy_variance + (log->len - n), n * sizeof(double));
+    qsort(v, n, sizeof(double), compare_doubles);
+    const double median = n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return median > 0.0 ? final_variance / median : (double)NAN;
 }

@@ -52,6 +52,15 @@ ars_stall_settings ars_stall_defaults(double rel_error, double distinct, double 
 ars_stall_kind ars_stall_check(const ars_vmc_log *log, double exact, const ars_stall_settings *s,
                                ars_stall_report *r);
 
+/* A third sign, judged once at the end: the final state on a spike. Rare batches of samples
+ * with large local energies (heavy tails: docs/results.md, "A trust region for the
+ * Majumdar-Ghosh ring") make SR take a long step now and then, and the variance jumps by 10-100x
+ * for a few iterations. If the last step was one, the final estimate measures that state, not
+ * the run's typical one. Returns final_variance / the median of the log's last `window` energy
+ * variances (the median: the spikes themselves do not move it), or NaN when the log holds fewer
+ * than 10 iterations or the median is not positive. Pure. */
+double ars_stall_final_ratio(const ars_vmc_log *log, int window, double final_variance);
+
 /* "plateau", "collapse" or "none". */
 const char *ars_stall_name(ars_stall_kind kind);
 
