@@ -151,9 +151,9 @@ static void test_sr_with_a_float32_gram_matrix_stays_within_1e_4_of_the_dense_so
     (void)state;
     double *p = random_matrix(300, 99);
     check_sr_float32(40, 300, 0.01, NULL);  /* parameter space */
-    check_sr_float32(600, 700, 1e-3, NULL); /* 3 x 3 blocks, the last partial */
+    check_sr_float32(600, 700, 1e-3, NULL); /* 2 x 2 blocks of 512, the last partial */
     check_sr_float32(300, 50, 0.02, NULL);  /* sample space */
-    check_sr_float32(900, 600, 1e-3, NULL); /* 3 x 3 blocks, the last partial */
+    check_sr_float32(900, 600, 1e-3, NULL); /* 2 x 2 blocks of 512, the last partial */
     check_sr_float32(257, 129, 0.5, p);     /* with a prior */
     free(p);
 }

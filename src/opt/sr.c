@@ -14,8 +14,12 @@
 #include "core/ars_common.h"
 
 /* Rows and columns of a block of the Gram matrix: its lower triangle is cut into SR_TILE x
- * SR_TILE blocks, each one single-threaded BLAS call (dsyrk on the diagonal, dgemm below). */
+ * SR_TILE blocks, each one single-threaded BLAS call (dsyrk on the diagonal, dgemm below). With
+ * float32 products the blocks are SR_TILE32 wide: OpenBLAS packs both operands of every block
+ * again, and that packing was 40% of sgemm's own time with blocks of 256 (docs/performance.md,
+ * step 11). */
 #define SR_TILE 256
+#define SR_TILE32 512
 
 /* Rows and columns of a block of the Cholesky factorisation. */
 #ifndef SR_CHOL_BLOCK
@@ -109,12 +113,12 @@ int ars_sr_set_float32(ars_sr *sr) {
     if (sr->o32 == NULL) {
         sr->o32 = malloc((sr->P * sr->n > 0 ? sr->P * sr->n : 1) * sizeof(float));
         sr->tile32_slots = omp_get_max_threads();
-        sr->tile32 = malloc((size_t)sr->tile32_slots * SR_TILE * SR_TILE * sizeof(float));
+        sr->tile32 = malloc((size_t)sr->tile32_slots * SR_TILE32 * SR_TILE32 * sizeof(float));
     }
     return sr->o32 != NULL && sr->tile32 != NULL ? ARS_OK : ARS_STATUS_ENOMEM;
 }
 
-/* The lower triangle of an m x m Gram matrix in blocks: nb = ceil(m / SR_TILE) block rows and
+/* The lower triangle of an m x m Gram matrix in blocks: nb = ceil(m / tile) block rows and
  * nb (nb + 1) / 2 blocks, numbered with the nb (nb - 1) / 2 full dgemm blocks first (row by
  * row) and the nb half-cost diagonal ones last, so that a dynamic schedule ends on small work.
  * Block t covers rows [i0, i0 + h) and columns [j0, j0 + w). */
@@ -122,8 +126,8 @@ typedef struct {
     size_t i0, j0, h, w;
 } gram_block;
 
-static gram_block block_of(size_t m, long t) {
-    const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_off = nb * (nb - 1) / 2;
+static gram_block block_of(size_t m, long t, size_t tile) {
+    const long nb = (long)((m + tile - 1) / tile), n_off = nb * (nb - 1) / 2;
     long bi = 0, bj = 0;
     if (t < n_off) {
         /* The strict lower triangle: row bi holds blocks (bi, 0) .. (bi, bi - 1). */
@@ -133,10 +137,10 @@ static gram_block block_of(size_t m, long t) {
         bi = bj = t - n_off;
     }
     gram_block k;
-    k.i0 = (size_t)bi * SR_TILE;
-    k.j0 = (size_t)bj * SR_TILE;
-    k.h = block_len(m, k.i0, SR_TILE);
-    k.w = block_len(m, k.j0, SR_TILE);
+    k.i0 = (size_t)bi * tile;
+    k.j0 = (size_t)bj * tile;
+    k.h = block_len(m, k.i0, tile);
+    k.w = block_len(m, k.j0, tile);
     return k;
 }
 
@@ -145,18 +149,19 @@ static gram_block block_of(size_t m, long t) {
  * call each, so a block's bits do not depend on which thread or rank computes it; the OpenMP
  * build of OpenBLAS runs single-threaded inside a parallel region); gram() mirrors it into the
  * upper triangle for the eigensolver. With A32 (A in float32) a block is computed in float32
- * into its thread's scratch tile (tile32, SR_TILE^2 floats per thread, `slots` threads) and
+ * into its thread's scratch tile (tile32, SR_TILE32^2 floats per thread, `slots` threads) and
  * widened into G, times alpha. */
 static void gram_tiles(double *G, const double *A, const float *A32, float *tile32, int slots,
                        size_t r, size_t m, double alpha, int transa, const int *owner, int rank) {
-    const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
+    const size_t tile = A32 != NULL ? SR_TILE32 : SR_TILE;
+    const long nb = (long)((m + tile - 1) / tile), n_tiles = nb * (nb + 1) / 2;
 #pragma omp parallel for num_threads(slots) schedule(dynamic, 1) default(none)                     \
-    shared(G, A, A32, tile32, r, m, alpha, transa, n_tiles, owner, rank)
-    for (long tile = 0; tile < n_tiles; tile++) {
-        if (owner != NULL && owner[tile] != rank) {
+    shared(G, A, A32, tile32, r, m, alpha, transa, n_tiles, owner, rank, tile)
+    for (long t = 0; t < n_tiles; t++) {
+        if (owner != NULL && owner[t] != rank) {
             continue;
         }
-        const gram_block k = block_of(m, tile);
+        const gram_block k = block_of(m, t, tile);
         double *g = G + k.i0 * m + k.j0;
         /* A's columns (transa) or rows [i0, i0 + h) and [j0, j0 + w). */
         const size_t oi = transa ? k.i0 : k.i0 * r, oj = transa ? k.j0 : k.j0 * r;
@@ -171,18 +176,18 @@ static void gram_tiles(double *G, const double *A, const float *A32, float *tile
             cblas_dgemm(CblasRowMajor, ta, tb, (int)k.h, (int)k.w, (int)r, alpha, A + oi, lda,
                         A + oj, lda, 0.0, g, (int)m);
         } else {
-            float *t = tile32 + (size_t)omp_get_thread_num() * SR_TILE * SR_TILE;
+            float *buf = tile32 + (size_t)omp_get_thread_num() * SR_TILE32 * SR_TILE32;
             if (diag) {
                 cblas_ssyrk(CblasRowMajor, CblasLower, ta, (int)k.h, (int)r, 1.0f, A32 + oi, lda,
-                            0.0f, t, SR_TILE);
+                            0.0f, buf, SR_TILE32);
             } else {
                 cblas_sgemm(CblasRowMajor, ta, tb, (int)k.h, (int)k.w, (int)r, 1.0f, A32 + oi, lda,
-                            A32 + oj, lda, 0.0f, t, SR_TILE);
+                            A32 + oj, lda, 0.0f, buf, SR_TILE32);
             }
             for (size_t i = 0; i < k.h; i++) {
                 const size_t len = diag ? i + 1 : k.w;
                 for (size_t j = 0; j < len; j++) {
-                    g[i * m + j] = alpha * (double)t[i * SR_TILE + j];
+                    g[i * m + j] = alpha * (double)buf[i * SR_TILE32 + j];
                 }
             }
         }
@@ -196,8 +201,8 @@ static size_t block_size(gram_block k) {
 
 /* Block t of G (a diagonal block's lower triangle) copied to (to_buf) or from a packed
  * buffer; returns its size. */
-static size_t tile_copy(double *G, double *buf, size_t m, long t, int to_buf) {
-    const gram_block k = block_of(m, t);
+static size_t tile_copy(double *G, double *buf, size_t m, long t, size_t tile, int to_buf) {
+    const gram_block k = block_of(m, t, tile);
     double *p = buf;
     for (size_t i = 0; i < k.h; i++) {
         double *g = G + (k.i0 + i) * m + k.j0;
@@ -213,7 +218,8 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
     const float *A32 = sr->o32;
     const int slots = A32 != NULL ? sr->tile32_slots : omp_get_max_threads();
     const ars_comm *c = sr->comm;
-    const long nb = (long)((m + SR_TILE - 1) / SR_TILE), n_tiles = nb * (nb + 1) / 2;
+    const size_t tile = A32 != NULL ? SR_TILE32 : SR_TILE;
+    const long nb = (long)((m + tile - 1) / tile), n_tiles = nb * (nb + 1) / 2;
     if (c == NULL || c->size == 1) {
         gram_tiles(G, A, A32, sr->tile32, slots, r, m, alpha, transa, NULL, 0);
     } else {
@@ -225,7 +231,7 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
             for (int q = 1; q < c->size; q++) {
                 best = load[q] < load[best] ? q : best;
             }
-            const size_t size = block_size(block_of(m, t));
+            const size_t size = block_size(block_of(m, t, tile));
             sr->tile_owner[t] = best;
             load[best] += size;
             counts[best] += size;
@@ -239,7 +245,7 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
         }
         for (long t = 0; t < n_tiles; t++) {
             if (sr->tile_owner[t] == c->rank) {
-                off += tile_copy(G, sr->exch + mine_off + off, m, t, 1);
+                off += tile_copy(G, sr->exch + mine_off + off, m, t, tile, 1);
             }
         }
         ars_comm_allgatherv_doubles(c, sr->exch + mine_off, sr->exch, counts);
@@ -249,7 +255,7 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
         }
         for (long t = 0; t < n_tiles; t++) {
             const int q = sr->tile_owner[t];
-            pos[q] += tile_copy(G, sr->exch + pos[q], m, t, 0);
+            pos[q] += tile_copy(G, sr->exch + pos[q], m, t, tile, 0);
         }
     }
     if (!sr->snr) {
@@ -336,45 +342,27 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
     return ARS_OK;
 }
 
-/* Rows of O per block of the two row loops below. Each row's sum runs over the samples in
+/* Rows of O per block of the row loops of sr_rows.h. Each row's sum runs over the samples in
  * order (a serial chain of adds, 4 cycles each); 8 rows at once run 8 chains side by side. The
  * blocks are independent, so the bits do not depend on the thread count. */
 #define SR_ROWS 8
 
-/* row_dots[r] = sum_b rows[r][b] w[b] (w == NULL: sum_b rows[r][b]) for rows r < nr, each
- * summed in sample order. */
-static inline __attribute__((always_inline)) void row_dots(double *out, const double *O, size_t n,
-                                                           const double *w, int nr) {
-    double s[SR_ROWS] = {0.0};
-    for (size_t b = 0; b < n; b++) {
-        const double e = w != NULL ? w[b] : 1.0;
-#pragma GCC unroll 8
-        for (int r = 0; r < SR_ROWS; r++) {
-            if (r < nr) {
-                s[r] += w != NULL ? O[(size_t)r * n + b] * e : O[(size_t)r * n + b];
-            }
-        }
-    }
-    for (int r = 0; r < nr; r++) {
-        out[r] = s[r];
-    }
-}
+/* The products with the centred O, written once for O in float64 and for its float32 copy
+ * (sr_rows.h: row_dots, block_dots, times_columns, metric_direct, times_rows). */
+#define REAL double
+#define NAME(x) x
+#include "opt/sr_rows.h"
+#undef REAL
+#undef NAME
+#define REAL float
+#define NAME(x) x##_f
+#include "opt/sr_rows.h"
+#undef REAL
+#undef NAME
 
-/* row_dots on block kb of SR_ROWS rows of O (P x n), with constant bounds where the block is
- * full (so that the sums stay in registers); returns the block's first row. */
-static size_t block_dots(double *out, const double *O, size_t P, size_t n, const double *w,
-                         long kb) {
-    const size_t k0 = (size_t)kb * SR_ROWS;
-    if (P - k0 >= SR_ROWS) {
-        row_dots(out, O + k0 * n, n, w, SR_ROWS);
-    } else {
-        row_dots(out, O + k0 * n, n, w, (int)(P - k0));
-    }
-    return k0;
-}
-
-/* Centres each row of O (P x n) over the samples: row -= its mean; with o32, a float32 copy of
- * the centred rows too. */
+/* Centres each row of O (P x n) over the samples: row -= its mean, in place; with o32, only the
+ * float32 copy of the centred rows is written and O is left as it was (every product after the
+ * centring then reads the copy: half the bytes, and O is not written back). */
 static void centre_rows(double *O, float *o32, size_t P, size_t n) {
     const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
 #pragma omp parallel for schedule(static) default(none) shared(O, o32, P, n, nblocks)
@@ -385,57 +373,18 @@ static void centre_rows(double *O, float *o32, size_t P, size_t n) {
         for (int r = 0; r < nr; r++) {
             double *row = O + (k0 + (size_t)r) * n;
             const double mean = sum[r] / (double)n;
-            for (size_t b = 0; b < n; b++) {
-                row[b] -= mean;
-            }
             if (o32 != NULL) {
                 float *rowf = o32 + (k0 + (size_t)r) * n;
                 for (size_t b = 0; b < n; b++) {
-                    rowf[b] = (float)row[b];
+                    rowf[b] = (float)(row[b] - mean);
+                }
+            } else {
+                for (size_t b = 0; b < n; b++) {
+                    row[b] -= mean;
                 }
             }
         }
     }
-}
-
-/* x = Oc eps for Oc (P x n, ld n): x[k] = sum_b Oc[k, b] eps[b], in sample order. Returns
- * |x|^2, summed in parameter order. */
-static double times_columns(double *x, const double *O, const double *eps, size_t P, size_t n) {
-    const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
-#pragma omp parallel for schedule(static) default(none) shared(x, O, eps, P, n, nblocks)
-    for (long kb = 0; kb < nblocks; kb++) {
-        (void)block_dots(x + (size_t)kb * SR_ROWS, O, P, n, eps, kb);
-    }
-    double norm2 = 0.0;
-    for (size_t k = 0; k < P; k++) {
-        norm2 += x[k] * x[k];
-    }
-    return norm2;
-}
-
-/* x^T S x = |Oc^T x|^2 / n, straight from O (P x n, centred), with d (n) as scratch: each
- * sample's dot product in parameter order (blocks of samples over the threads), the squares
- * summed in sample order. */
-static double metric_direct(double *d, const double *O, const double *x, size_t P, size_t n) {
-    const long nblocks = (long)((n + 255) / 256);
-#pragma omp parallel for schedule(static) default(none) shared(d, O, x, P, n, nblocks)
-    for (long jb = 0; jb < nblocks; jb++) {
-        const size_t b0 = (size_t)jb * 256, b1 = b0 + 256 < n ? b0 + 256 : n;
-        for (size_t b = b0; b < b1; b++) {
-            d[b] = 0.0;
-        }
-        for (size_t k = 0; k < P; k++) {
-            const double *row = O + k * n;
-            for (size_t b = b0; b < b1; b++) {
-                d[b] += row[b] * x[k];
-            }
-        }
-    }
-    double sum = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        sum += d[b] * d[b];
-    }
-    return sum / (double)n;
 }
 
 /* dsyevr on the m x m matrix a (destroyed): eigenvalues w ascending, eigenvectors as the rows
@@ -609,6 +558,10 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
                         double eloc_mean, double diag_shift, int use_sr, const double *prior,
                         double *t_built) {
     const size_t P = sr->P, n = sr->n;
+    /* With float32 products every product after the centring reads the centred float32 copy,
+     * and O itself is left as it was (sr.h). */
+    const float *O32 = use_sr ? sr->o32 : NULL;
+    ARS_ASSERT(O32 == NULL || !sr->snr, "the spectral regularisation reads O in float64");
     /* Centre O over the samples (sums in a fixed order). */
     centre_rows(O, use_sr ? sr->o32 : NULL, P, n);
     /* eps_b = (E_b - E) * 2/n, so that F = Oc eps. */
@@ -616,7 +569,8 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     for (size_t b = 0; b < n; b++) {
         eps[b] = 2.0 * (eloc[b] - eloc_mean) / (double)n;
     }
-    *grad_norm = sqrt(times_columns(x, O, eps, P, n));
+    *grad_norm =
+        sqrt(O32 != NULL ? times_columns_f(x, O32, eps, P, n) : times_columns(x, O, eps, P, n));
     if (!isfinite(*grad_norm)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the energy gradient is not finite");
     }
@@ -645,7 +599,9 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
             }
         }
         const int rc = cholesky_solve(sr->mat, P, diag_shift, x);
-        sr->step_metric = rc == ARS_OK ? metric_direct(sr->yp, O, x, P, n) : (double)NAN;
+        sr->step_metric = rc != ARS_OK  ? (double)NAN
+                          : O32 != NULL ? metric_direct_f(sr->yp, O32, x, P, n)
+                                        : metric_direct(sr->yp, O, x, P, n);
         return rc;
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
@@ -653,12 +609,10 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     if (prior != NULL) {
         /* With a prior p: x = p + Oc (T + shift)^-1 (eps - Oc^T p / n). */
         double *yp = sr->yp;
-        memset(yp, 0, n * sizeof(double));
-        for (size_t k = 0; k < P; k++) {
-            const double *row = O + k * n;
-            for (size_t b = 0; b < n; b++) {
-                yp[b] += row[b] * prior[k];
-            }
+        if (O32 != NULL) {
+            times_rows_f(yp, O32, prior, P, n);
+        } else {
+            times_rows(yp, O, prior, P, n);
         }
         for (size_t b = 0; b < n; b++) {
             eps[b] -= yp[b] / (double)n;
@@ -668,7 +622,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     if (rc != ARS_OK) {
         return rc;
     }
-    (void)times_columns(x, O, eps, P, n);
+    (void)(O32 != NULL ? times_columns_f(x, O32, eps, P, n) : times_columns(x, O, eps, P, n));
     if (prior != NULL) {
         for (size_t k = 0; k < P; k++) {
             x[k] += prior[k];

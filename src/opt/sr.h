@@ -88,11 +88,12 @@ int ars_sr_share(ars_sr *sr, const ars_comm *comm);
 void ars_sr_free(ars_sr *sr);
 
 /* The Gram matrix (S or T) from float32 products: twice the rate of float64 products on x86-64,
- * at a relative error of about 1e-7 sqrt(P or n) per entry; the centring, the gradient, the
- * Cholesky and the products with Oc stay float64 (docs/performance.md states the measured
- * effect on the directions and on training). Allocates the float32 copy of O (P x n) once, and a
- * 256 x 256 float32 block per thread for omp_get_max_threads() threads (the Gram matrix then
- * runs on that many).
+ * at a relative error of about 1e-7 sqrt(P or n) per entry. The centring sums in float64 and
+ * writes the centred O once, as float32; the gradient F = Oc eps, x = Oc z, Oc^T p and x^T S x
+ * then read that copy (each sum in float64); the Cholesky stays float64 (docs/performance.md
+ * states the measured effect on the directions and on training). Allocates the float32 copy of
+ * O (P x n) once, and a 512 x 512 float32 block per thread for omp_get_max_threads() threads
+ * (the Gram matrix then runs on that many).
  * ARS_OK or ARS_STATUS_ENOMEM. */
 int ars_sr_set_float32(ars_sr *sr);
 
@@ -102,7 +103,8 @@ int ars_sr_set_snr(ars_sr *sr, double snr_tolerance, double pinv_tolerance);
 
 /* The update direction x (P): the energy gradient F, or with use_sr the natural gradient,
  * drawn toward prior (P) when it is not NULL (use_sr only). O (P x n, ld n) is centred IN
- * PLACE. grad_norm receives |F|. Returns ARS_OK, or ARS_STATUS_ENONFINITE if the S matrix is
+ * PLACE, except with float32 products and use_sr, where O is left as it was. grad_norm
+ * receives |F|. Returns ARS_OK, or ARS_STATUS_ENONFINITE if the S matrix is
  * not positive definite (diag_shift too small for the samples) or F is not finite. */
 int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
                      double eloc_mean, double diag_shift, int use_sr, const double *prior);

@@ -82,7 +82,8 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
      .def = "float64",
      .help = "precision of the SR matrix's products: float32 computes S (or the sample-space "
              "T) twice as fast, within the tolerance docs/performance.md states; the "
-             "gradient, the solve and everything else stay float64",
+             "centring's sums and the solve stay float64, the products with the centred O read "
+             "its float32 copy with float64 sums",
      .active = sr_on,
      .inactive = "only with [vmc] sr = true (remove the key)"},
     {.section = "vmc",
