@@ -88,13 +88,21 @@ foreach(np 2 3)
     ars_expect_rc(r 0 "sample-space SR with ${np} ranks")
     ars_h5same(${WORK}/ss0.h5 ${WORK}/ss${np}.h5 "sample-space SR: 1 process vs ${np} ranks" ${same})
 endforeach()
-# The same with the Gram tiles from float32 products (sr_dtype = float32).
-ars_run(r train.ini --quiet --threads 2 --output sf0.h5 ${ss} --set vmc.sr_dtype=float32)
+# The same with the Gram tiles from float32 products (sr_dtype = float32), 1100 samples (< the
+# 3 394 parameters of 32 features) so that the 512-wide float32 tiles are 3 x 3 and shared out,
+# and with max_step, whose step lengths must agree too.
+set(sf --set model.features=32 --set sampler.n_samples=1100 --set vmc.iterations=4
+       --set vmc.optimizer=spring --set vmc.sr_dtype=float32 --set vmc.max_step=0.02)
+ars_run(r train.ini --quiet --threads 2 --output sf0.h5 ${sf})
 ars_expect_rc(r 0 "float32 SR products without mpirun")
-mpi_run(r 2 train.ini --quiet --threads 1 --output sf2.h5 ${ss} --set vmc.sr_dtype=float32)
-ars_expect_rc(r 0 "float32 SR products with 2 ranks")
-ars_h5same(${WORK}/sf0.h5 ${WORK}/sf2.h5 "float32 SR products: 1 process vs 2 ranks" ${same})
-ars_h5differ(${WORK}/sf0.h5 ${WORK}/ss0.h5 "float32 vs float64 SR products" /variables)
+foreach(np 2 3)
+    mpi_run(r ${np} train.ini --quiet --threads 1 --output sf${np}.h5 ${sf})
+    ars_expect_rc(r 0 "float32 SR products with ${np} ranks")
+    ars_h5same(${WORK}/sf0.h5 ${WORK}/sf${np}.h5 "float32 SR products: 1 process vs ${np} ranks"
+               ${same} /vmc/step_length)
+endforeach()
+ars_run(r train.ini --quiet --threads 2 --output sf64.h5 ${sf} --set vmc.sr_dtype=float64)
+ars_h5differ(${WORK}/sf0.h5 ${WORK}/sf64.h5 "float32 vs float64 SR products" /variables)
 
 # A phase network (complex local energies, the split SR): the same bits for 1 process and 2
 # or 3 ranks; the phase block in sample space (300 samples < its 405 parameters).

@@ -174,12 +174,16 @@ static void test_sr_with_a_prior_equals_a_dense_solve_in_both_spaces(void **stat
  * directly from the definition (Oc from the original O). Sample space (with and without a
  * prior: the closed form from the solve's vectors), parameter space and the plain gradient (one
  * pass over Oc). */
-static void check_step_metric(size_t P, size_t n, double shift, const double *prior, int use_sr) {
+static void check_step_metric(size_t P, size_t n, double shift, const double *prior, int use_sr,
+                              int float32) {
     double *O = random_matrix(P * n, 21 + P), *e = random_matrix(n, 22 + n);
     double emean;
     double *Oc = centred(O, e, P, n, &emean);
     double *x = malloc(P * sizeof(double));
     ars_sr *sr = ars_sr_alloc(P, n);
+    if (float32) {
+        assert_int_equal(ars_sr_set_float32(sr), ARS_OK);
+    }
     double gnorm;
     assert_int_equal(ars_sr_direction(sr, x, &gnorm, O, e, emean, shift, use_sr, prior), ARS_OK);
     double want = 0.0;
@@ -191,7 +195,8 @@ static void check_step_metric(size_t P, size_t n, double shift, const double *pr
         want += d * d / (double)n;
     }
     assert_true(want > 0.0);
-    assert_true(fabs(sr->step_metric - want) <= 1e-10 * want);
+    /* float32: Oc and the Gram matrix in float32, so x^T S x to about 1e-6 (measured). */
+    assert_true(fabs(sr->step_metric - want) <= (float32 ? 1e-5 : 1e-10) * want);
     ars_sr_free(sr);
     free(x);
     free(Oc);
@@ -202,12 +207,15 @@ static void check_step_metric(size_t P, size_t n, double shift, const double *pr
 static void test_step_metric_is_x_s_x_of_the_direction(void **state) {
     (void)state;
     double *p = random_matrix(300, 99);
-    check_step_metric(300, 50, 0.02, NULL, 1); /* sample space */
-    check_step_metric(900, 600, 1e-3, NULL, 1);
-    check_step_metric(257, 129, 0.5, p, 1);    /* sample space with a prior */
-    check_step_metric(40, 300, 0.01, NULL, 1); /* parameter space */
-    check_step_metric(40, 300, 0.01, p, 1);
-    check_step_metric(300, 50, 0.02, NULL, 0); /* the plain gradient */
+    check_step_metric(300, 50, 0.02, NULL, 1, 0); /* sample space */
+    check_step_metric(900, 600, 1e-3, NULL, 1, 0);
+    check_step_metric(257, 129, 0.5, p, 1, 0);    /* sample space with a prior */
+    check_step_metric(40, 300, 0.01, NULL, 1, 0); /* parameter space */
+    check_step_metric(40, 300, 0.01, p, 1, 0);
+    check_step_metric(300, 50, 0.02, NULL, 0, 0);  /* the plain gradient */
+    check_step_metric(900, 600, 1e-3, NULL, 1, 1); /* float32 products: sample space */
+    check_step_metric(257, 129, 0.5, p, 1, 1);
+    check_step_metric(40, 300, 0.01, p, 1, 1); /* parameter space */
     free(p);
 }
 
@@ -398,10 +406,13 @@ static void test_spectral_regularisation_equals_the_eigenbasis_formula(void **st
     }
 }
 
+/* P x n with n < P: sample space, n = 1100 gives 3 x 3 blocks of the Gram matrix in float64 (256)
+ * and 3 x 3 in float32 (512), the last partial in both. */
 static void check_sr_thread_independence(int float32) {
-    const size_t P = 500, n = 300;
+    const size_t P = 1300, n = 1100;
     double *O1 = random_matrix(P * n, 5), *O2 = malloc(P * n * sizeof(double));
-    double *e = random_matrix(n, 6), x1[500], x2[500], g1, g2;
+    double *e = random_matrix(n, 6), *x1 = malloc(P * sizeof(double)),
+           *x2 = malloc(P * sizeof(double)), g1, g2;
     memcpy(O2, O1, P * n * sizeof(double));
     ars_sr *sr = ars_sr_alloc(P, n);
     if (float32) {
@@ -410,14 +421,18 @@ static void check_sr_thread_independence(int float32) {
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     assert_int_equal(ars_sr_direction(sr, x1, &g1, O1, e, 0.1, 0.01, 1, NULL), ARS_OK);
+    const double metric1 = sr->step_metric;
     omp_set_num_threads(2);
     assert_int_equal(ars_sr_direction(sr, x2, &g2, O2, e, 0.1, 0.01, 1, NULL), ARS_OK);
     omp_set_num_threads(saved);
-    assert_memory_equal(x1, x2, sizeof x1);
+    assert_memory_equal(x1, x2, P * sizeof(double));
+    assert_memory_equal(&metric1, &sr->step_metric, sizeof(double));
     ars_sr_free(sr);
     free(O1);
     free(O2);
     free(e);
+    free(x1);
+    free(x2);
 }
 
 static void test_sr_is_bitwise_independent_of_the_thread_count(void **state) {

@@ -354,12 +354,11 @@ static int train_finish(train_run *t) {
         ars_print_train_final(&est, nf, t->phase != NULL);
         const double spike = ars_stall_final_ratio(&t->vmc->log, 50, est.energy_variance);
         if (spike > 10.0) {
-            ars_warn("the final state's variance (%.3g) is %.0f times the median of the last "
+            ars_warn("the final state's variance (%.3g) is %.0f times the mean of the last 50 "
                      "iterations' (%.3g): the last steps left the run's typical state (a spike, "
                      "see /vmc/energy_variance and /vmc/step_length), so this estimate is not "
                      "the run's best. Resuming for a few iterations usually returns to it; a "
-                     "smaller [vmc] learning_rate, more samples or [vmc] max_step make spikes "
-                     "rarer",
+                     "smaller [vmc] learning_rate or more samples make spikes rarer",
                      est.energy_variance, spike, est.energy_variance / spike);
         }
     }

@@ -575,7 +575,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the energy gradient is not finite");
     }
     if (!use_sr) {
-        sr->step_metric = metric_direct(sr->yp, O, x, P, n);
+        sr->step_metric = sr->skip_metric ? (double)NAN : metric_direct(sr->yp, O, x, P, n);
         return ARS_OK;
     }
     /* Parameter space: S = Oc Oc^T / n (P x P). Sample space: T = Oc^T Oc / n (n x n). */
@@ -588,7 +588,8 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     if (sr->snr) {
         ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
         const int rc = spectral_solve(sr, x, O, eps, diag_shift);
-        sr->step_metric = rc == ARS_OK ? metric_direct(sr->yp, O, x, P, n) : (double)NAN;
+        sr->step_metric =
+            rc == ARS_OK && !sr->skip_metric ? metric_direct(sr->yp, O, x, P, n) : (double)NAN;
         return rc;
     }
     if (!sr->sample_space) {
@@ -599,9 +600,12 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
             }
         }
         const int rc = cholesky_solve(sr->mat, P, diag_shift, x);
-        sr->step_metric = rc != ARS_OK  ? (double)NAN
-                          : O32 != NULL ? metric_direct_f(sr->yp, O32, x, P, n)
-                                        : metric_direct(sr->yp, O, x, P, n);
+        if (rc != ARS_OK || sr->skip_metric) {
+            sr->step_metric = (double)NAN;
+        } else {
+            sr->step_metric = O32 != NULL ? metric_direct_f(sr->yp, O32, x, P, n)
+                                          : metric_direct(sr->yp, O, x, P, n);
+        }
         return rc;
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
@@ -620,6 +624,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     }
     int rc = cholesky_solve(sr->mat, n, diag_shift, eps);
     if (rc != ARS_OK) {
+        sr->step_metric = (double)NAN;
         return rc;
     }
     (void)(O32 != NULL ? times_columns_f(x, O32, eps, P, n) : times_columns(x, O, eps, P, n));

@@ -51,7 +51,7 @@ typedef struct ars_sr {
     /* ars_sr_set_float32: the Gram matrix's products from a float32 copy of Oc (accumulated and
      * stored in float32 per block, then scaled into float64); NULL: float64 throughout. */
     float *o32;       /* (P x n) */
-    float *tile32;    /* (tile32_slots x SR_TILE^2) a block's float32 products, per thread */
+    float *tile32;    /* (tile32_slots x 512^2) a block's float32 products, per thread */
     int tile32_slots; /* the threads the Gram matrix then runs on: omp_get_max_threads() when set */
     /* Ranks sharing the Gram matrix (NULL: this process alone). Each computes its share of the
      * blocks; the blocks are exchanged whole, so every rank ends with the same bits. */
@@ -76,8 +76,10 @@ typedef struct ars_sr {
      * square over the samples of the centred change of log psi along x, so that a step theta
      * -= lr x moves the state by lr sqrt(x^T S x) in the Fubini-Study metric (to first order).
      * In sample space from the solve's own vectors, n (eps - shift z) = Oc^T x; otherwise from
-     * one pass over Oc. NaN when the solve failed. */
+     * one pass over Oc, which skip_metric (0 at allocation) turns off: then NaN, as when the
+     * solve failed. */
     double step_metric;
+    int skip_metric;
 } ars_sr;
 
 ars_sr *ars_sr_alloc(size_t P, size_t n);

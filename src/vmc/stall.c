@@ -4,8 +4,6 @@
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "vmc/stall.h"
 
@@ -81,20 +79,16 @@ ars_stall_kind ars_stall_check(const ars_vmc_log *log, double exact, const ars_s
     return r->kind;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double ars_stall_final_ratio(const ars_vmc_log *log, int window, double final_variance) {
-    assert(window >= 10 && window <= 1000);
-    const size_t n = log->len < (size_t)window ? log->len : (size_t)window;
+    const size_t w = window > 0 ? (size_t)window : 0;
+    const size_t n = log->len < w ? log->len : w;
     if (n < 10) {
         return (double)NAN;
     }
-    double v[1000];
-    memcpy(v, log->energy_variance + (log->len - n), n * sizeof(double));
-    qsort(v, n, sizeof(double), compare_doubles);
-    const double median = n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    return median > 0.0 ? final_variance / median : (double)NAN;
+    double mean = 0.0;
+    for (size_t i = log->len - n; i < log->len; i++) {
+        mean += log->energy_variance[i];
+    }
+    mean /= (double)n;
+    return mean > 0.0 ? final_variance / mean : (double)NAN;
 }

@@ -611,7 +611,11 @@ int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, 
      * the phase block with Re E_loc (-x/2). Imaginary time, S thetadot = -Re <O^* E_loc>_c: the
      * modulus block pairs with Re E_loc, the phase block with Im E_loc (both -x/2): an SR step.
      * ars_sr_direction solves (S + shift) x = 2 <O_c (E - <E>)> (docs/evolution.md). */
-    double rhs_norm = 0.0; /* (not used: the direction is the step) */
+    double rhs_norm = 0.0;  /* (not used: the direction is the step) */
+    v->sr->skip_metric = 1; /* the steps' length is the integrator's business here */
+    if (v->sr_phase != NULL) {
+        v->sr_phase->skip_metric = 1;
+    }
     const double *e_mod = imaginary ? v->eloc : v->eloc_im;
     const double m_mod = imaginary ? est->energy : est->energy_imag;
     rc = ars_sr_direction(v->sr, theta_dot, &rhs_norm, v->O, e_mod, m_mod, diag_shift, 1, NULL);
