@@ -554,28 +554,43 @@ int ars_sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const 
     return rc;
 }
 
+/* The products with the centred O read its float32 copy o32 when there is one (sr.h), else O. */
+static double oc_times_columns(double *x, const double *O, const float *o32, const double *eps,
+                               size_t P, size_t n) {
+    return o32 != NULL ? times_columns_f(x, o32, eps, P, n) : times_columns(x, O, eps, P, n);
+}
+
+/* x^T S x of the direction just solved, from one pass over the centred O; NaN after a failed
+ * solve (rc) or with skip_metric. */
+static double oc_metric(ars_sr *sr, const double *O, const float *o32, const double *x, int rc) {
+    if (rc != ARS_OK || sr->skip_metric) {
+        return (double)NAN;
+    }
+    return o32 != NULL ? metric_direct_f(sr->yp, o32, x, sr->P, sr->n)
+                       : metric_direct(sr->yp, O, x, sr->P, sr->n);
+}
+
 static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, const double *eloc,
                         double eloc_mean, double diag_shift, int use_sr, const double *prior,
                         double *t_built) {
     const size_t P = sr->P, n = sr->n;
     /* With float32 products every product after the centring reads the centred float32 copy,
      * and O itself is left as it was (sr.h). */
-    const float *O32 = use_sr ? sr->o32 : NULL;
-    ARS_ASSERT(O32 == NULL || !sr->snr, "the spectral regularisation reads O in float64");
+    float *o32 = use_sr ? sr->o32 : NULL;
+    ARS_ASSERT(o32 == NULL || !sr->snr, "the spectral regularisation reads O in float64");
     /* Centre O over the samples (sums in a fixed order). */
-    centre_rows(O, use_sr ? sr->o32 : NULL, P, n);
+    centre_rows(O, o32, P, n);
     /* eps_b = (E_b - E) * 2/n, so that F = Oc eps. */
     double *eps = sr->rhs;
     for (size_t b = 0; b < n; b++) {
         eps[b] = 2.0 * (eloc[b] - eloc_mean) / (double)n;
     }
-    *grad_norm =
-        sqrt(O32 != NULL ? times_columns_f(x, O32, eps, P, n) : times_columns(x, O, eps, P, n));
+    *grad_norm = sqrt(oc_times_columns(x, O, o32, eps, P, n));
     if (!isfinite(*grad_norm)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the energy gradient is not finite");
     }
     if (!use_sr) {
-        sr->step_metric = sr->skip_metric ? (double)NAN : metric_direct(sr->yp, O, x, P, n);
+        sr->step_metric = oc_metric(sr, O, o32, x, ARS_OK);
         return ARS_OK;
     }
     /* Parameter space: S = Oc Oc^T / n (P x P). Sample space: T = Oc^T Oc / n (n x n). */
@@ -588,8 +603,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     if (sr->snr) {
         ARS_ASSERT(prior == NULL, "the spectral regularisation takes no prior");
         const int rc = spectral_solve(sr, x, O, eps, diag_shift);
-        sr->step_metric =
-            rc == ARS_OK && !sr->skip_metric ? metric_direct(sr->yp, O, x, P, n) : (double)NAN;
+        sr->step_metric = oc_metric(sr, O, o32, x, rc);
         return rc;
     }
     if (!sr->sample_space) {
@@ -600,12 +614,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
             }
         }
         const int rc = cholesky_solve(sr->mat, P, diag_shift, x);
-        if (rc != ARS_OK || sr->skip_metric) {
-            sr->step_metric = (double)NAN;
-        } else {
-            sr->step_metric = O32 != NULL ? metric_direct_f(sr->yp, O32, x, P, n)
-                                          : metric_direct(sr->yp, O, x, P, n);
-        }
+        sr->step_metric = oc_metric(sr, O, o32, x, rc);
         return rc;
     }
     /* Sample space: with A = Oc / sqrt(n), (A A^T + shift)^-1 A = A (A^T A + shift)^-1, so
@@ -613,8 +622,8 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     if (prior != NULL) {
         /* With a prior p: x = p + Oc (T + shift)^-1 (eps - Oc^T p / n). */
         double *yp = sr->yp;
-        if (O32 != NULL) {
-            times_rows_f(yp, O32, prior, P, n);
+        if (o32 != NULL) {
+            times_rows_f(yp, o32, prior, P, n);
         } else {
             times_rows(yp, O, prior, P, n);
         }
@@ -627,7 +636,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
         sr->step_metric = (double)NAN;
         return rc;
     }
-    (void)(O32 != NULL ? times_columns_f(x, O32, eps, P, n) : times_columns(x, O, eps, P, n));
+    (void)oc_times_columns(x, O, o32, eps, P, n);
     if (prior != NULL) {
         for (size_t k = 0; k < P; k++) {
             x[k] += prior[k];
