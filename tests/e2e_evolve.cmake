@@ -18,6 +18,8 @@
 #     its tolerances without it are refused. (The cut-off itself is test_optimizer's: it drops
 #     directions, which on this quench costs accuracy: docs/evolution.md.)
 #  7. common_samples: the header, the exact curve, --resume.
+#  8. reweight (a step's stages reweight its first samples): the header, the exact curve, the
+#     same bits for 1 and 2 threads and across --resume; not with common_samples or snr.
 #  Under the sanitizers (memory, not accuracy: CI time) less is checked: no reference
 #  comparison, no thread comparison, no imaginary-time run, 1024 samples per measurement.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -250,3 +252,25 @@ if(NOT SANITIZED)
     follows_the_exact_curve(m1.h5 "the quench with common_samples")
 endif()
 resumed_equals(m1.h5 m2.h5 "common_samples" ${crn})
+
+# 8. Reweighted stages: the header says so, the quench follows the exact curve, the bits do not
+#    depend on the thread count or on --resume (which draws the step's samples again from its
+#    stream), and the combinations with common_samples and snr are refused.
+set(rw --set evolve.reweight=true)
+ars_run(w1 quench.ini --set output.file=w1.h5 ${rw})
+ars_expect_rc(w1 0 "the quench with reweight")
+ars_expect_match("${w1_out}" "512 samples per evaluation \\(a step's stages reweight its first\\)"
+                 "the header")
+if(NOT SANITIZED)
+    follows_the_exact_curve(w1.h5 "the quench with reweight")
+    ars_run(w2 quench.ini --set output.file=w2.h5 ${rw} --set run.threads=1)
+    ars_expect_rc(w2 0 "the reweighted quench on 1 thread")
+    ars_h5same(${WORK}/w1.h5 ${WORK}/w2.h5 "reweight: 1 and 2 threads" ${SAME})
+endif()
+resumed_equals(w1.h5 w3.h5 "reweight" ${rw})
+ars_run(w4 quench.ini --set output.file=w4.h5 ${rw} --set evolve.common_samples=true)
+ars_expect_rc(w4 2 "reweight with common_samples")
+ars_expect_match("${w4_err}" "reweight: choose one of reweight and common_samples" "the message")
+ars_run(w5 quench.ini --set output.file=w5.h5 ${rw} --set evolve.regularization=snr)
+ars_expect_rc(w5 2 "reweight with regularization = snr")
+ars_expect_match("${w5_err}" "reweight: not with regularization = snr" "the message")

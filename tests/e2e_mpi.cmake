@@ -2,7 +2,7 @@
 # samples and observables, and a short training gives bitwise identical variables, optimiser
 # state, energy log, final samples and observables, also with --resume across rank counts, and
 # so does a time evolution (mode = evolve, with --resume across rank counts, and with
-# regularization = snr); a
+# regularization = snr or reweight); a
 # config error (also one found later: a Hamiltonian, --resume) is reported once and every rank
 # exits with status 2; a rank that cannot write ends the job with a clear message instead of a
 # hang.
@@ -164,6 +164,14 @@ ars_expect_rc(r 0 "an snr evolution without mpirun")
 mpi_run(r 2 evolve.ini --quiet --threads 1 --output evs2.h5 ${snr})
 ars_expect_rc(r 0 "an snr evolution with 2 ranks")
 ars_h5same(${WORK}/evs0.h5 ${WORK}/evs2.h5 "an snr evolution: 1 process vs 2 ranks" ${ev_same})
+# Reweighted stages: every rank computes the same weights from the gathered log psi.
+set(rw --set evolve.reweight=true)
+ars_run(r evolve.ini --quiet --threads 2 --output evw0.h5 ${rw})
+ars_expect_rc(r 0 "a reweighted evolution without mpirun")
+mpi_run(r 3 evolve.ini --quiet --threads 1 --output evw3.h5 ${rw})
+ars_expect_rc(r 0 "a reweighted evolution with 3 ranks")
+ars_h5same(${WORK}/evw0.h5 ${WORK}/evw3.h5 "a reweighted evolution: 1 process vs 3 ranks"
+           ${ev_same})
 
 # Stop after 12 iterations with 2 ranks, resume to 24 with 3 ranks.
 mpi_run(r 2 train.ini --quiet --threads 1 --output tr.h5 --set vmc.iterations=12)

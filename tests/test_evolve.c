@@ -287,8 +287,8 @@ static void test_imaginary_time_reaches_the_tfim_ground_state(void **state) {
 }
 
 /* One real-time rk4 step of size h from the same state: its error estimate, and the number of
- * evaluations two steps take. */
-static double tiny_step_error(int common, double h, int64_t *evals_two_steps) {
+ * evaluations two steps take; with common samples, or with reweighted stages. */
+static double step_error(int common, int reweight, double h, int64_t *evals_two_steps) {
     const ars_ham_preset *preset = ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0);
     tdvp_case c;
     tdvp_case_init(&c, preset, 6, 512, 1);
@@ -298,6 +298,7 @@ static double tiny_step_error(int common, double h, int64_t *evals_two_steps) {
                                     .tolerance = 1e9,
                                     .adaptive = 1,
                                     .common_samples = common,
+                                    .reweight = reweight,
                                     .diag_shift = 1e-4,
                                     .dt_min = 1e-12,
                                     .dt_max = h};
@@ -310,6 +311,10 @@ static double tiny_step_error(int common, double h, int64_t *evals_two_steps) {
     ars_evolve_free(e);
     tdvp_case_free(&c);
     return err;
+}
+
+static double tiny_step_error(int common, double h, int64_t *evals_two_steps) {
+    return step_error(common, 0, h, evals_two_steps);
 }
 
 static void test_common_samples_leave_the_error_estimate_only_the_truncation_error(void **state) {
@@ -328,6 +333,66 @@ static void test_common_samples_leave_the_error_estimate_only_the_truncation_err
     assert_int_equal(evals_common, 10);
 }
 
+/* Reweighted stages (evolve.h): every stage and the error estimate use the step's first samples
+ * with weights |psi_stage / psi_start|^2, so for those samples the right-hand side is a smooth
+ * function of the parameters and rk4's embedded estimate falls like h^4 at any step size (not
+ * only where no configuration would change), and a step costs as many evaluations as with
+ * common samples. */
+static void test_reweighted_stages_give_an_error_estimate_of_order_h4(void **state) {
+    (void)state;
+    int64_t evals;
+    const double e1 = step_error(0, 1, 0.02, &evals);
+    const double e2 = step_error(0, 1, 0.01, &evals);
+    printf("reweighted rk4 error estimate: %.3e at h = 0.02, %.3e at h = 0.01 (order %.2f)\n", e1,
+           e2, log2(e1 / e2));
+    assert_true(fabs(log2(e1 / e2) - 4.0) < 0.5);
+    assert_int_equal(evals, 10);
+    /* fresh samples: the estimate is the stages' noise, far above at small h */
+    const double e3 = step_error(0, 1, 0.005, &evals);
+    const double fresh = step_error(0, 0, 0.005, &evals);
+    printf("at h = 0.005: reweighted %.3e, fresh samples %.3e\n", e3, fresh);
+    assert_true(fresh > 30.0 * e3);
+}
+
+/* ars_vmc_tdvp_reweighted: at the parameters the samples were drawn at it is ars_vmc_tdvp (all
+ * weights 1/n); at other parameters it is the TDVP derivative there, checked against every
+ * configuration like the fresh one (4 sites), with an effective sample size below n. */
+static void test_reweighted_samples_give_the_derivative_at_the_new_parameters(void **state) {
+    (void)state;
+    tdvp_case c;
+    tdvp_case_init(&c, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0), 4,
+                   ARS_TEST_SHORT ? 2048 : 16384, 1);
+    const size_t P = c.v->P, n = c.v->set.n_samples;
+    double *theta = malloc(P * sizeof(double)), *dot = malloc(P * sizeof(double));
+    double *dot_rw = malloc(P * sizeof(double));
+    assert_true(theta && dot && dot_rw);
+    ars_vmc_get_params(c.v, theta);
+    ars_vmc_tdvp_info info, info_rw;
+    assert_int_equal(ars_vmc_tdvp(c.v, 5, 0, 1e-6, dot, &info), ARS_OK);
+    assert_int_equal(ars_vmc_tdvp_reweighted(c.v, 0, 1e-6, dot_rw, &info_rw), ARS_OK);
+    assert_allclose(dot_rw, dot, P, 1e-9, 1e-9);
+    assert_true(fabs(info_rw.ess - (double)n) < 1e-9 * (double)n);
+    assert_true(fabs(info_rw.estimate.energy - info.estimate.energy) < 1e-12);
+    /* a finite step along the derivative, then the derivative there from the old samples */
+    for (size_t k = 0; k < P; k++) {
+        theta[k] += 0.05 * dot[k];
+    }
+    ars_vmc_set_params(c.v, theta);
+    assert_int_equal(ars_vmc_tdvp_reweighted(c.v, 0, 1e-6, dot_rw, &info_rw), ARS_OK);
+    printf("reweighted after a step of 0.05: ess %.1f of %zu, residual %.2e\n", info_rw.ess, n,
+           info_rw.residual);
+    assert_true(info_rw.ess < (double)n && info_rw.ess > 0.5 * (double)n);
+    assert_true(exact_residual(&c, theta, dot_rw, 0, 1.0) < 0.01);
+    assert_true(exact_residual(&c, theta, dot_rw, 0, -1.0) > 3.0);
+    /* not the old derivative: that one is wrong at the new parameters */
+    assert_true(exact_residual(&c, theta, dot, 0, 1.0) >
+                10.0 * exact_residual(&c, theta, dot_rw, 0, 1.0));
+    free(theta);
+    free(dot);
+    free(dot_rw);
+    tdvp_case_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_integrator_converges_with_its_order),
@@ -336,6 +401,8 @@ int main(void) {
         cmocka_unit_test(test_imaginary_time_derivative_descends),
         cmocka_unit_test(test_imaginary_time_reaches_the_tfim_ground_state),
         cmocka_unit_test(test_common_samples_leave_the_error_estimate_only_the_truncation_error),
+        cmocka_unit_test(test_reweighted_stages_give_an_error_estimate_of_order_h4),
+        cmocka_unit_test(test_reweighted_samples_give_the_derivative_at_the_new_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

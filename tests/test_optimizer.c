@@ -219,6 +219,65 @@ static void test_step_metric_is_x_s_x_of_the_direction(void **state) {
     free(p);
 }
 
+/* Weighted samples (sr->weights): the direction with weights w_b = m_b / sum m equals the
+ * unweighted direction on the samples repeated m_b times (m_b in 1..3), and so does x^T S x,
+ * in parameter space, in sample space and with blocks of the Gram matrix; with float32
+ * products to 1e-4. */
+static void check_weighted_sr(size_t P, size_t n, double shift, int float32) {
+    double *O = random_matrix(P * n, 31 + P), *e = random_matrix(n, 32 + n);
+    size_t *m = malloc(n * sizeof(size_t));
+    size_t N = 0;
+    for (size_t b = 0; b < n; b++) {
+        m[b] = 1 + (b * 7 + 3) % 3;
+        N += m[b];
+    }
+    double *Ox = malloc(P * N * sizeof(double)), *ex = malloc(N * sizeof(double));
+    double *w = malloc(n * sizeof(double));
+    double mean_w = 0.0, mean_x = 0.0;
+    for (size_t b = 0, j = 0; b < n; b++) {
+        w[b] = (double)m[b] / (double)N;
+        mean_w += w[b] * e[b];
+        for (size_t r = 0; r < m[b]; r++, j++) {
+            ex[j] = e[b];
+            mean_x += e[b] / (double)N;
+            for (size_t k = 0; k < P; k++) {
+                Ox[k * N + j] = O[k * n + b];
+            }
+        }
+    }
+    ars_sr *sw = ars_sr_alloc(P, n), *sx = ars_sr_alloc(P, N);
+    if (float32) {
+        assert_int_equal(ars_sr_set_float32(sw), ARS_OK);
+        assert_int_equal(ars_sr_set_float32(sx), ARS_OK);
+    }
+    sw->weights = w;
+    double *xw = malloc(P * sizeof(double)), *xx = malloc(P * sizeof(double)), gw, gx;
+    assert_int_equal(ars_sr_direction(sw, xw, &gw, O, e, mean_w, shift, 1, NULL), ARS_OK);
+    assert_int_equal(ars_sr_direction(sx, xx, &gx, Ox, ex, mean_x, shift, 1, NULL), ARS_OK);
+    const double tol = float32 ? 1e-4 : 1e-9;
+    assert_allclose(xw, xx, P, tol, tol);
+    assert_true(fabs(gw - gx) <= tol * gx);
+    assert_true(fabs(sw->step_metric - sx->step_metric) <= tol * sx->step_metric);
+    ars_sr_free(sw);
+    ars_sr_free(sx);
+    free(xw);
+    free(xx);
+    free(w);
+    free(Ox);
+    free(ex);
+    free(m);
+    free(O);
+    free(e);
+}
+
+static void test_weighted_sr_is_sr_on_the_samples_repeated_by_their_weights(void **state) {
+    (void)state;
+    check_weighted_sr(40, 300, 0.01, 0);  /* parameter space */
+    check_weighted_sr(300, 50, 0.02, 0);  /* sample space (n and the repeated 100 < P) */
+    check_weighted_sr(900, 600, 1e-3, 0); /* blocks; weighted in sample space, repeated not */
+    check_weighted_sr(257, 129, 1e-3, 1); /* float32 products */
+}
+
 /* With momentum 0 the prior is zero: spring's steps are SR with sgd, bit for bit. With
  * momentum mu its state is the last direction, and the next solve is drawn to mu times it. */
 static void test_spring_with_zero_momentum_is_sr_with_sgd(void **state) {
@@ -541,6 +600,7 @@ int main(void) {
         cmocka_unit_test(test_sr_in_sample_space_equals_a_dense_solve),
         cmocka_unit_test(test_sr_with_a_prior_equals_a_dense_solve_in_both_spaces),
         cmocka_unit_test(test_step_metric_is_x_s_x_of_the_direction),
+        cmocka_unit_test(test_weighted_sr_is_sr_on_the_samples_repeated_by_their_weights),
         cmocka_unit_test(test_spring_with_zero_momentum_is_sr_with_sgd),
         cmocka_unit_test(test_plain_gradient_is_the_covariance_of_energy_and_O),
         cmocka_unit_test(test_sr_is_bitwise_independent_of_the_thread_count),

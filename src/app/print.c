@@ -189,7 +189,10 @@ void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const 
         printf("fixed steps of dt %g", cfg->evo_dt);
     }
     printf(", %lld samples per evaluation%s, diag_shift %g", (long long)cfg->n_samples,
-           cfg->evo_common_samples ? " (common to a step's stages)" : "", cfg->evo_diag_shift);
+           cfg->evo_common_samples ? " (common to a step's stages)"
+           : cfg->evo_reweight     ? " (a step's stages reweight its first)"
+                                   : "",
+           cfg->evo_diag_shift);
     if (cfg->evo_regularization == 1) {
         printf(", SNR cut-off %g, pinv cut-off %g", cfg->evo_snr_tolerance,
                cfg->evo_pinv_tolerance);

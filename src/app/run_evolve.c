@@ -77,6 +77,7 @@ static int evolve_setup(evolve_run *r) {
         .tolerance = cfg->evo_tolerance,
         .adaptive = cfg->evo_adaptive,
         .common_samples = cfg->evo_common_samples,
+        .reweight = cfg->evo_reweight,
         .imaginary = cfg->evo_imaginary,
         .diag_shift = cfg->evo_diag_shift,
         .snr = cfg->evo_regularization == 1,

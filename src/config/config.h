@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 83
+#define ARS_CONFIG_NKEYS 84
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -126,7 +126,7 @@ typedef struct ars_config {
     double evo_t_end, evo_dt, evo_tolerance, evo_diag_shift, evo_measure_every;
     double evo_dt_min, evo_dt_max; /* dt_max NaN: auto */
     int evo_integrator;            /* index in ars_integrator_types */
-    int evo_adaptive, evo_imaginary, evo_common_samples;
+    int evo_adaptive, evo_imaginary, evo_common_samples, evo_reweight;
     int64_t evo_measure_samples; /* 0: n_samples */
     int evo_regularization;      /* 0 shift, 1 snr */
     double evo_snr_tolerance, evo_pinv_tolerance;

@@ -80,7 +80,7 @@ typedef struct ars_config_key {
 #define ARS_VMC_NKEYS 13
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4
-#define ARS_EVOLVE_NKEYS 15
+#define ARS_EVOLVE_NKEYS 16
 #define ARS_OBS_NKEYS 2
 #define ARS_OUTPUT_NKEYS 1
 extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];

@@ -184,9 +184,18 @@ void ars_evolve_free(ars_evolve *e) {
     free(e);
 }
 
-/* f(y) into out (P), from the next evaluation's samples (the step's, with common_samples). */
-static int evaluate(ars_evolve *e, const double *y, double *out, ars_vmc_tdvp_info *info) {
+/* f(y) into out (P), from the next evaluation's samples (the step's, with common_samples); with
+ * reweight a stage (not the step's first evaluation) reweights the step's samples instead. */
+static int evaluate(ars_evolve *e, const double *y, double *out, ars_vmc_tdvp_info *info,
+                    int stage) {
     ars_vmc_set_params(e->vmc, y);
+    if (stage && e->set.reweight) {
+        e->n_eval++;
+        const int rc =
+            ars_vmc_tdvp_reweighted(e->vmc, e->set.imaginary, e->set.diag_shift, out, info);
+        e->min_ess = fmin(e->min_ess, info->ess);
+        return rc;
+    }
     const uint64_t stream = e->set.common_samples ? ARS_EVOLVE_STEP_STREAM | (uint64_t)e->n_accepted
                                                   : ARS_EVOLVE_STREAM | (uint64_t)e->n_eval;
     e->n_eval++;
@@ -233,7 +242,7 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
     /* The first step, or one resumed with a smaller dt_max, is capped too. */
     e->dt = e->dt > e->set.dt_max ? e->set.dt_max : e->dt;
     if (!e->have_k0) {
-        rc = evaluate(e, e->theta, e->k, &e->k0_info);
+        rc = evaluate(e, e->theta, e->k, &e->k0_info, 0);
         if (rc != ARS_OK) {
             goto fail;
         }
@@ -245,9 +254,10 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
         const double h = to_stop ? t_stop - e->t : e->dt;
         const int cut = h < e->dt;
         ars_vmc_tdvp_info info = {0};
+        e->min_ess = (double)e->vmc->set.n_samples;
         for (int i = 1; i < s; i++) {
             combine(e->y, e->theta, e->k, T->a + (size_t)i * (size_t)s, i, h, P);
-            rc = evaluate(e, e->y, e->k + (size_t)i * P, &info);
+            rc = evaluate(e, e->y, e->k + (size_t)i * P, &info, 1);
             if (rc != ARS_OK) {
                 goto fail;
             }
@@ -257,7 +267,7 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
         int accepted = 1;
         if (adaptive) {
             if (fsal) {
-                rc = evaluate(e, e->y, e->k + (size_t)s * P, &info);
+                rc = evaluate(e, e->y, e->k + (size_t)s * P, &info, 1);
                 if (rc != ARS_OK) {
                     goto fail;
                 }
@@ -268,6 +278,12 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
             err = ars_vmc_tdvp_norm(e->vmc, e->err);
             accepted = err <= e->set.tolerance;
             dt_next = ars_integrator_next_dt(T, h, err, e->set.tolerance);
+            /* Reweighted stages far from the samples' state: too few samples carry the weight. */
+            if (e->set.reweight &&
+                e->min_ess < ARS_EVOLVE_MIN_ESS * (double)e->vmc->set.n_samples) {
+                accepted = 0;
+                dt_next = fmin(dt_next, 0.5 * h);
+            }
             if (cut && accepted && dt_next < e->dt) {
                 dt_next = e->dt; /* a step cut short says little about the step size */
             }
@@ -302,7 +318,7 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
         e->n_accepted++;
         memcpy(e->theta, e->y, P * sizeof(double));
         e->t = to_stop ? t_stop : e->t + h;
-        if (fsal && !e->set.common_samples) {
+        if (fsal && !e->set.common_samples && !e->set.reweight) {
             memcpy(e->k, e->k + (size_t)s * P, P * sizeof(double));
             e->k0_info = info;
         } else {

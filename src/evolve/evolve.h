@@ -22,6 +22,13 @@
  * exact and unbiased, and the next step draws fresh numbers, so the noise does not freeze. The
  * price: f(y_new) is not carried into the next step (FSAL), one more evaluation per step.
  *
+ * Reweighted stages (reweight): only a step's first evaluation draws samples; its stages, f(y_new)
+ * and the retries of a rejected step evaluate the equation at their own parameters on the same
+ * configurations with importance weights |psi_stage / psi_start|^2 (vmc.h,
+ * ars_vmc_tdvp_reweighted), so for those samples f is a smooth function of theta and the error
+ * estimate is the truncation error's. A step whose stages' effective sample size falls below
+ * ARS_EVOLVE_MIN_ESS n is retried with half the step. f(y_new) is not carried over (as above).
+ *
  * Reproducibility: evaluation number j (counted over the whole run, rejected steps included)
  * draws its samples from the streams (seed, SAMPLE, ARS_EVOLVE_STREAM | j, chunk) (with
  * common_samples, step i from ARS_EVOLVE_STEP_STREAM | i), so the run
@@ -43,6 +50,9 @@
 #define ARS_EVOLVE_MEASURE_STREAM (UINT64_C(1) << 62)
 /* With common_samples: every evaluation of step i (its retries included) | i. */
 #define ARS_EVOLVE_STEP_STREAM (ARS_EVOLVE_STREAM | (UINT64_C(1) << 60))
+/* With reweight: a step whose stages' effective sample size falls below this fraction of the
+ * samples is rejected and retried with half the step. */
+#define ARS_EVOLVE_MIN_ESS 0.5
 
 typedef struct ars_evolve_settings {
     const ars_integrator_type *integrator;
@@ -51,6 +61,7 @@ typedef struct ars_evolve_settings {
     double tolerance; /* the error norm |e|_S allowed per step */
     int adaptive;
     int common_samples; /* every evaluation of a step from the step's stream (n_accepted) */
+    int reweight;       /* a step's stages reweight the samples of its first evaluation */
     int imaginary;
     double diag_shift; /* added to S */
     int snr;           /* regularization = snr: S inverted in its eigenbasis (opt/sr.h) */
@@ -115,6 +126,7 @@ typedef struct ars_evolve {
     int64_t n_eval;     /* evaluations so far: the next one's stream */
     int64_t n_accepted; /* steps */
     int64_t n_rejected;
+    double min_ess;            /* the smallest effective sample size of the step's stages */
     int have_k0;               /* k holds f(theta) at t (kept from the last step's FSAL stage) */
     ars_vmc_tdvp_info k0_info; /* with have_k0: its energy and residual */
     double *theta;             /* (P) the parameters at t */

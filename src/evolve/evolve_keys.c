@@ -60,6 +60,13 @@ const ars_config_key ars_evolve_keys[ARS_EVOLVE_NKEYS] = {
                 "rejected step) draws from the same random numbers, so the error estimate sees "
                 "the truncation error rather than the stages' Monte Carlo noise; fresh numbers "
                 "each step (false: fresh numbers each evaluation)"),
+    EVOLVE_BKEY("reweight", evo_reweight, "false",
+                "a step's stages and its error estimate reuse the samples drawn at its start, "
+                "reweighted by |psi_stage / psi_start|^2, instead of drawing new ones: for fixed "
+                "samples the equation's right-hand side is then a smooth function of the "
+                "parameters, and the error estimate measures the truncation error (steps whose "
+                "effective sample size falls below half the samples are retried with half the "
+                "step)"),
     EVOLVE_BKEY("imaginary", evo_imaginary, "false",
                 "imaginary-time evolution exp(-H tau) (a ground-state method) instead of "
                 "exp(-i H t)"),
@@ -155,6 +162,16 @@ int ars_evolve_config_check(const ars_config *c) {
         rc = ars_ini_error(ars_config_key_where(c, "evolve", "dt_min"),
                            "[evolve] dt_min: must not exceed dt = %g (got %g)", c->evo_dt,
                            c->evo_dt_min);
+    }
+    if (rc == ARS_OK && c->evo_reweight && c->evo_common_samples) {
+        rc = ars_ini_error(ars_config_key_where(c, "evolve", "reweight"),
+                           "[evolve] reweight: choose one of reweight and common_samples (both "
+                           "are ways of sharing samples between a step's stages)");
+    }
+    if (rc == ARS_OK && c->evo_reweight && c->evo_regularization == 1) {
+        rc = ars_ini_error(ars_config_key_where(c, "evolve", "reweight"),
+                           "[evolve] reweight: not with regularization = snr (its noise estimate "
+                           "assumes unweighted samples)");
     }
     if (rc == ARS_OK && c->phase_type == 0 && !c->evo_imaginary) {
         rc = ars_ini_error(ars_config_key_where(c, "run", "mode"),

@@ -362,19 +362,29 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
 
 /* Centres each row of O (P x n) over the samples: row -= its mean, in place; with o32, only the
  * float32 copy of the centred rows is written and O is left as it was (every product after the
- * centring then reads the copy: half the bytes, and O is not written back). */
-static void centre_rows(double *O, float *o32, size_t P, size_t n) {
+ * centring then reads the copy: half the bytes, and O is not written back). With weights w (n,
+ * summing to 1) the mean is sum_b w_b O[k, b] and column b is also scaled by sqrt(n w_b) (sr.h). */
+static void centre_rows(double *O, float *o32, const double *w, size_t P, size_t n) {
     const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
-#pragma omp parallel for schedule(static) default(none) shared(O, o32, P, n, nblocks)
+#pragma omp parallel for schedule(static) default(none) shared(O, o32, w, P, n, nblocks)
     for (long kb = 0; kb < nblocks; kb++) {
         double sum[SR_ROWS];
-        const size_t k0 = block_dots(sum, O, P, n, NULL, kb);
+        const size_t k0 = block_dots(sum, O, P, n, w, kb);
         const int nr = (int)block_len(P, k0, SR_ROWS);
         for (int r = 0; r < nr; r++) {
             double *row = O + (k0 + (size_t)r) * n;
-            const double mean = sum[r] / (double)n;
-            if (o32 != NULL) {
-                float *rowf = o32 + (k0 + (size_t)r) * n;
+            const double mean = w != NULL ? sum[r] : sum[r] / (double)n;
+            float *rowf = o32 != NULL ? o32 + (k0 + (size_t)r) * n : NULL;
+            if (w != NULL) {
+                for (size_t b = 0; b < n; b++) {
+                    const double c = sqrt((double)n * w[b]) * (row[b] - mean);
+                    if (rowf != NULL) {
+                        rowf[b] = (float)c;
+                    } else {
+                        row[b] = c;
+                    }
+                }
+            } else if (rowf != NULL) {
                 for (size_t b = 0; b < n; b++) {
                     rowf[b] = (float)(row[b] - mean);
                 }
@@ -385,6 +395,13 @@ static void centre_rows(double *O, float *o32, size_t P, size_t n) {
             }
         }
     }
+}
+
+/* eps_b = 2 (E_b - E) / n, or with weights 2 sqrt(n w_b) (E_b - E) / n, so that F = Oc eps. */
+static double eps_of(const ars_sr *sr, const double *eloc, double eloc_mean, size_t b) {
+    const double n = (double)sr->n;
+    const double d = 2.0 * (eloc[b] - eloc_mean) / n;
+    return sr->weights != NULL ? sqrt(n * sr->weights[b]) * d : d;
 }
 
 /* dsyevr on the m x m matrix a (destroyed): eigenvalues w ascending, eigenvectors as the rows
@@ -579,11 +596,10 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     float *o32 = use_sr ? sr->o32 : NULL;
     ARS_ASSERT(o32 == NULL || !sr->snr, "the spectral regularisation reads O in float64");
     /* Centre O over the samples (sums in a fixed order). */
-    centre_rows(O, o32, P, n);
-    /* eps_b = (E_b - E) * 2/n, so that F = Oc eps. */
+    centre_rows(O, o32, sr->weights, P, n);
     double *eps = sr->rhs;
     for (size_t b = 0; b < n; b++) {
-        eps[b] = 2.0 * (eloc[b] - eloc_mean) / (double)n;
+        eps[b] = eps_of(sr, eloc, eloc_mean, b);
     }
     *grad_norm = sqrt(oc_times_columns(x, O, o32, eps, P, n));
     if (!isfinite(*grad_norm)) {
@@ -646,7 +662,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
      * and eps0 the unchanged eps, Oc^T x = Oc^T p + n T z = n (eps0 - shift z). */
     double metric = 0.0;
     for (size_t b = 0; b < n; b++) {
-        const double r = 2.0 * (eloc[b] - eloc_mean) / (double)n - diag_shift * eps[b];
+        const double r = eps_of(sr, eloc, eloc_mean, b) - diag_shift * eps[b];
         metric += r * r;
     }
     sr->step_metric = metric * (double)n;

@@ -80,6 +80,12 @@ typedef struct ars_sr {
      * solve failed. */
     double step_metric;
     int skip_metric;
+    /* Sample weights w (n, summing to 1; NULL, the default: 1/n each), set by the caller for
+     * importance-weighted samples (the TDVP's reweighted stages, vmc.h). The means become
+     * weighted, <X> = sum_b w_b X_b, so S = sum_b w_b Oc_b Oc_b^T and F = 2 sum_b w_b Oc_b (E_b
+     * - E) with E the caller's weighted mean: column b of Oc and eps are scaled by sqrt(n w_b)
+     * and every product above is unchanged. Not owned. */
+    const double *weights;
 } ars_sr;
 
 ars_sr *ars_sr_alloc(size_t P, size_t n);

@@ -161,7 +161,7 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         }
     }
     v->hash = malloc(n * sizeof(uint64_t));
-    v->tdvp_ws = malloc(2 * n * sizeof(double));
+    v->tdvp_ws = malloc(5 * n * sizeof(double));
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
     v->ews = calloc((size_t)v->n_slots, sizeof(ars_eloc_ws *));
     v->op = ars_ham_operator(H);
@@ -377,13 +377,15 @@ const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES] = {"sample",   "local_en
  * v->eloc_im) and per-sample gradients v->O, gathered so that every rank holds all of them. The
  * phases are timed into tp[SAMPLE + 1 .. GRAD + 1] (tp[SAMPLE] is the start). *n_bad receives
  * the number of non-finite local energies. Every rank returns the same status. */
-static int differentiate(ars_vmc *v, uint64_t stream, double *tp, int *n_bad) {
+static int differentiate(ars_vmc *v, uint64_t stream, int redraw, double *tp, int *n_bad) {
     const size_t n = v->set.n_samples, P = v->P, L = (size_t)v->net->arch.hilbert.size;
     const size_t cs = (size_t)v->set.chunk_size, P_mod = v->P_mod;
     const size_t n_chunks = (n + cs - 1) / cs;
-    int rc = draw(v, v->cfg, v->log_prob, n, stream);
-    if (rc != ARS_OK) {
-        return rc;
+    if (redraw) {
+        const int rc = draw(v, v->cfg, v->log_prob, n, stream);
+        if (rc != ARS_OK) {
+            return rc;
+        }
     }
     tp[ARS_VMC_PHASE_ELOC] = ars_wtime();
     uint64_t u0, c0s, u1, c1s;
@@ -397,7 +399,9 @@ static int differentiate(ars_vmc *v, uint64_t stream, double *tp, int *n_bad) {
     size_t c0, c1;
     ars_comm_chunks(&v->comm, n_chunks, &c0, &c1);
     const ars_wf wf = ars_vmc_wf(v);
-#pragma omp parallel num_threads(v->n_slots) default(none) shared(v, n, P, P_mod, L, cs, c0, c1, wf)
+    double *log_psi = v->tdvp_ws + 2 * n;
+#pragma omp parallel num_threads(v->n_slots) default(none)                                         \
+    shared(v, n, P, P_mod, L, cs, c0, c1, wf, log_psi)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
@@ -409,7 +413,7 @@ static int differentiate(ars_vmc *v, uint64_t stream, double *tp, int *n_bad) {
             for (size_t k = P_mod; k < P; k++) {
                 memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
             }
-            ars_arnn_grad_log_psi(v->O + start, n, NULL, c, v->net, v->gws[slot], B);
+            ars_arnn_grad_log_psi(v->O + start, n, log_psi + start, c, v->net, v->gws[slot], B);
             for (int b = 0; v->phase != NULL && b < B; b++) {
                 ars_wf_phase_grad(v->O + P_mod * n + start + (size_t)b, n, c + (size_t)b * L, &wf,
                                   v->pws[slot]);
@@ -417,6 +421,7 @@ static int differentiate(ars_vmc *v, uint64_t stream, double *tp, int *n_bad) {
         }
     }
     ars_comm_allgather_columns(&v->comm, v->O, P, n, cs, v->gather);
+    ars_comm_allgather_rows(&v->comm, log_psi, n, cs, sizeof(double));
     tp[ARS_VMC_PHASE_SR_BUILD] = ars_wtime();
     return ARS_OK;
 }
@@ -428,7 +433,7 @@ int ars_vmc_step(ars_vmc *v) {
     const size_t P_mod = v->P_mod;
     const int64_t it = v->iteration;
     int n_bad = 0;
-    int rc = differentiate(v, (uint64_t)it, tp, &n_bad);
+    int rc = differentiate(v, (uint64_t)it, 1, tp, &n_bad);
     if (rc != ARS_OK) {
         return rc;
     }
@@ -592,20 +597,92 @@ int ars_vmc_set_snr(ars_vmc *v, double snr_tolerance, double pinv_tolerance) {
     return rc;
 }
 
+/* The weights of the last samples under the current state, |psi(s_b)|^2 / |psi_ref(s_b)|^2
+ * normalised to sum to 1 (sums in sample order), into w; returns the effective sample size
+ * 1 / sum_b w_b^2. */
+static double importance_weights(const ars_vmc *v, double *w) {
+    const size_t n = v->set.n_samples;
+    const double *log_psi = v->tdvp_ws + 2 * n, *ref = v->tdvp_ws + 3 * n;
+    double top = -INFINITY;
+    for (size_t b = 0; b < n; b++) {
+        w[b] = 2.0 * (log_psi[b] - ref[b]);
+        top = fmax(top, w[b]);
+    }
+    double sum = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        w[b] = exp(w[b] - top);
+        sum += w[b];
+    }
+    double sq = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        w[b] /= sum;
+        sq += w[b] * w[b];
+    }
+    return 1.0 / sq;
+}
+
+/* ars_vmc_estimate of weighted samples (weights w summing to 1, effective size ess): weighted
+ * means and variances, standard errors sqrt(Var / ess). */
+static void weighted_estimate(ars_vmc_estimate *est, const double *eloc, const double *eloc_im,
+                              const double *w, size_t n, double ess, int L, double exact) {
+    double mean = 0.0, var = 0.0, mean_im = 0.0, var_im = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        mean += w[b] * eloc[b];
+        mean_im += eloc_im != NULL ? w[b] * eloc_im[b] : 0.0;
+    }
+    for (size_t b = 0; b < n; b++) {
+        var += w[b] * (eloc[b] - mean) * (eloc[b] - mean);
+        const double d = eloc_im != NULL ? eloc_im[b] - mean_im : 0.0;
+        var_im += w[b] * d * d;
+    }
+    est->n_samples = n;
+    est->energy = mean;
+    est->energy_error = sqrt(var / ess);
+    est->energy_variance = var;
+    est->vscore = (double)L * var / (mean * mean);
+    est->relative_error = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
+    est->energy_imag = mean_im;
+    est->energy_imag_error = sqrt(var_im / ess);
+}
+
+static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double diag_shift,
+                double *theta_dot, ars_vmc_tdvp_info *info);
+
 int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, double *theta_dot,
                  ars_vmc_tdvp_info *info) {
+    return tdvp(v, stream, 0, imaginary, diag_shift, theta_dot, info);
+}
+
+int ars_vmc_tdvp_reweighted(ars_vmc *v, int imaginary, double diag_shift, double *theta_dot,
+                            ars_vmc_tdvp_info *info) {
+    return tdvp(v, 0, 1, imaginary, diag_shift, theta_dot, info);
+}
+
+static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double diag_shift,
+                double *theta_dot, ars_vmc_tdvp_info *info) {
     double tp[ARS_VMC_N_PHASES + 1] = {ars_wtime()};
     const size_t n = v->set.n_samples, P_mod = v->P_mod;
     ARS_ASSERT(imaginary || v->phase != NULL, "real-time evolution needs a phase network");
     int n_bad = 0;
-    int rc = differentiate(v, stream, tp, &n_bad);
+    int rc = differentiate(v, stream, !reweight, tp, &n_bad);
     if (rc != ARS_OK) {
         return rc;
     }
+    double *w = reweight ? v->tdvp_ws + 4 * n : NULL;
     ars_vmc_estimate *est = &info->estimate;
-    estimate(est, v->eloc, v->eloc_im, n, v->net->arch.hilbert.size, v->set.exact_energy);
-    if (n_bad > 0 || !isfinite(est->energy) || !isfinite(est->energy_variance)) {
-        return ARS_ERR(ARS_STATUS_ENONFINITE, "the local energies are not finite (%d bad)", n_bad);
+    if (reweight) {
+        info->ess = importance_weights(v, w);
+        weighted_estimate(est, v->eloc, v->eloc_im, w, n, info->ess, v->net->arch.hilbert.size,
+                          v->set.exact_energy);
+    } else {
+        /* These samples are the reference of the reweighted evaluations after this one. */
+        memcpy(v->tdvp_ws + 3 * n, v->tdvp_ws + 2 * n, n * sizeof(double));
+        info->ess = (double)n;
+        estimate(est, v->eloc, v->eloc_im, n, v->net->arch.hilbert.size, v->set.exact_energy);
+    }
+    v->sr->weights = w;
+    if (v->sr_phase != NULL) {
+        v->sr_phase->weights = w;
     }
     /* Real time, S thetadot = Im <O^* E_loc>_c: the modulus block pairs with Im E_loc (+x/2),
      * the phase block with Re E_loc (-x/2). Imaginary time, S thetadot = -Re <O^* E_loc>_c: the
@@ -624,6 +701,10 @@ int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, 
                               imaginary ? v->eloc_im : v->eloc,
                               imaginary ? est->energy_imag : est->energy, diag_shift, 1, NULL);
     }
+    v->sr->weights = NULL;
+    if (v->sr_phase != NULL) {
+        v->sr_phase->weights = NULL;
+    }
     if (rc != ARS_OK) {
         return rc;
     }
@@ -640,8 +721,10 @@ int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, 
     tangent(v, theta_dot, a, c);
     double num = 0.0, den = 0.0;
     for (size_t b = 0; b < n; b++) {
-        const double dr = v->eloc[b] - est->energy;
-        const double di = v->eloc_im != NULL ? v->eloc_im[b] - est->energy_imag : 0.0;
+        /* The tangent's columns carry sqrt(n w_b) with weights (sr.h): so does the target. */
+        const double sb = reweight ? sqrt((double)n * v->tdvp_ws[4 * n + b]) : 1.0;
+        const double dr = sb * (v->eloc[b] - est->energy);
+        const double di = v->eloc_im != NULL ? sb * (v->eloc_im[b] - est->energy_imag) : 0.0;
         const double re = imaginary ? a[b] + dr : a[b] - di;
         const double im = imaginary ? c[b] + di : c[b] + dr;
         num += re * re + im * im;

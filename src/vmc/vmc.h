@@ -178,6 +178,7 @@ void ars_vmc_set_params(ars_vmc *v, const double *theta);
 typedef struct ars_vmc_tdvp_info {
     ars_vmc_estimate estimate; /* the energy of its samples */
     double residual;           /* Schmitt & Heyl's r^2 (below) */
+    double ess;                /* the effective sample size 1 / sum_b w_b^2 (n unweighted) */
 } ars_vmc_tdvp_info;
 
 /* The time-dependent variational principle (McLachlan) on n fresh samples of the streams
@@ -192,6 +193,16 @@ typedef struct ars_vmc_tdvp_info {
  * Returns ARS_OK, ARS_STATUS_ENONFINITE (reported) or a sampling failure. */
 int ars_vmc_tdvp(ars_vmc *v, uint64_t stream, int imaginary, double diag_shift, double *theta_dot,
                  ars_vmc_tdvp_info *info);
+
+/* ars_vmc_tdvp at the current parameters theta on the samples of the last ars_vmc_tdvp (drawn
+ * at theta_0), reweighted instead of redrawn: every mean becomes sum_b w_b X_b with w_b
+ * proportional to |psi_theta(s_b)|^2 / |psi_theta0(s_b)|^2, normalised to sum to 1 (sr.h's
+ * weights). The estimate is then a smooth function of theta for fixed samples (the TDVP's
+ * reweighted stages, evolve.h); info->ess is the effective sample size 1 / sum_b w_b^2 and the
+ * energy's error is sqrt(Var / ess). The local energies and gradients are recomputed; the
+ * samples are not drawn again. */
+int ars_vmc_tdvp_reweighted(ars_vmc *v, int imaginary, double diag_shift, double *theta_dot,
+                            ars_vmc_tdvp_info *info);
 
 /* Solves ars_vmc_tdvp's equations with the spectral regularisation of opt/sr.h (both blocks).
  * ARS_OK or ARS_STATUS_ENOMEM. */
