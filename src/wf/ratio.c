@@ -322,12 +322,35 @@ static int layer_last(const ars_ratio_ws *ws, int l, int q, int e) {
  * one position's block (C, nw) stays in L1 while the windows fill it (window by window, the
  * strided stores of a whole window's span missed the cache and took a quarter of the local
  * energies). */
-static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, double *dst, int l,
-                               int C, int u0, int u1) {
+ARS_CLONES static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, double *dst,
+                                          int l, int C, int u0, int u1) {
     const int nw = q->n, L = ws->L, Cs = ws->ctx_width;
     for (int u = u0; u < u1; u++) {
         double *dp = dst + (size_t)u * C * nw;
-        for (int w = 0; w < nw; w++) {
+        int w = 0;
+        /* Eight windows at a time: one vector store per channel instead of eight scalar ones
+         * (the stores bound this copy). */
+        for (; w + 8 <= nw; w += 8) {
+            const double *sp[8];
+            int inside = 1;
+            for (int i = 0; i < 8; i++) {
+                const ratio_window *r = &q->rec[w + i];
+                inside &= r->a + u < L;
+                sp[i] = ws->ctx + ((size_t)r->b * L + (r->a + u < L ? r->a + u : 0)) * Cs +
+                        ws->ctx_off[l];
+            }
+            if (!inside) {
+                break;
+            }
+            for (int ch = 0; ch < C; ch++) {
+                double *d = dp + (size_t)ch * nw + w;
+#pragma omp simd
+                for (int i = 0; i < 8; i++) {
+                    d[i] = sp[i][ch];
+                }
+            }
+        }
+        for (; w < nw; w++) {
             const ratio_window *r = &q->rec[w];
             if (r->a + u >= L) {
                 for (int ch = 0; ch < C; ch++) {
