@@ -19,7 +19,8 @@
 #     directions, which on this quench costs accuracy: docs/evolution.md.)
 #  7. common_samples: the header, the exact curve, --resume.
 #  8. reweight (a step's stages reweight its first samples): the header, the exact curve, the
-#     same bits for 1 and 2 threads and across --resume; not with common_samples or snr.
+#     same bits for 1 and 2 threads and across --resume, --resume after a stop at dt_min; not
+#     with common_samples, snr or fixed steps.
 #  Under the sanitizers (memory, not accuracy: CI time) less is checked: no reference
 #  comparison, no thread comparison, no imaginary-time run, 1024 samples per measurement.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -268,9 +269,20 @@ if(NOT SANITIZED)
     ars_h5same(${WORK}/w1.h5 ${WORK}/w2.h5 "reweight: 1 and 2 threads" ${SAME})
 endif()
 resumed_equals(w1.h5 w3.h5 "reweight" ${rw})
+# A reweighted run stopped at dt_min keeps f(theta) but not its samples: --resume evaluates
+# f(theta) again, and the continued run is finite and complete.
+ars_run(r quench.ini --set output.file=wstuck.h5 ${rw} --set evolve.tolerance=1e-12
+        --set evolve.dt_min=0.01 --set evolve.dt_max=0.01)
+ars_expect_rc(r 1 "a reweighted step below dt_min")
+ars_run(r quench.ini --set output.file=wstuck.h5 ${rw} --resume --set evolve.t_end=0.1)
+ars_expect_rc(r 0 "--resume of the reweighted run stopped at dt_min")
+ars_expect_match("${r_out}" "evolution: t = 0.1 in [0-9]+ steps" "the resumed reweighted run")
 ars_run(w4 quench.ini --set output.file=w4.h5 ${rw} --set evolve.common_samples=true)
 ars_expect_rc(w4 2 "reweight with common_samples")
 ars_expect_match("${w4_err}" "reweight: choose one of reweight and common_samples" "the message")
 ars_run(w5 quench.ini --set output.file=w5.h5 ${rw} --set evolve.regularization=snr)
 ars_expect_rc(w5 2 "reweight with regularization = snr")
 ars_expect_match("${w5_err}" "reweight: not with regularization = snr" "the message")
+ars_run(w6 quench.ini --set output.file=w6.h5 ${rw} --set evolve.adaptive=false)
+ars_expect_rc(w6 2 "reweight with fixed steps")
+ars_expect_match("${w6_err}" "reweight: only with adaptive = true" "the message")

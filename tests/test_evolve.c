@@ -354,6 +354,38 @@ static void test_reweighted_stages_give_an_error_estimate_of_order_h4(void **sta
     assert_true(fresh > 30.0 * e3);
 }
 
+/* A reweighted step that moves the state so far that its stages' weights carry fewer than half
+ * the samples (effective sample size) is rejected, whatever its error, and retried with at most
+ * half the step. */
+static void
+test_a_reweighted_step_with_degenerate_weights_is_retried_with_half_the_step(void **state) {
+    (void)state;
+    tdvp_case c;
+    tdvp_case_init(&c, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0), 6, 512, 1);
+    const double h = 2.0;
+    const ars_evolve_settings es = {.integrator = ars_integrator_type_find("rk4"),
+                                    .t_end = 10.0,
+                                    .dt = h,
+                                    .tolerance = 1e9,
+                                    .adaptive = 1,
+                                    .reweight = 1,
+                                    .diag_shift = 1e-4,
+                                    .dt_min = 1e-12,
+                                    .dt_max = h};
+    ars_evolve *e = ars_evolve_alloc(c.v, &es);
+    assert_non_null(e);
+    assert_int_equal(ars_evolve_step(e, es.t_end), ARS_OK);
+    printf("steps: %zu, the first of %g %s, the next %g\n", e->steps.len, e->steps.dt[0],
+           e->steps.accepted[0] ? "accepted" : "rejected", e->steps.dt[1]);
+    assert_true(e->steps.len >= 2);
+    assert_true(e->steps.accepted[0] == 0.0);
+    assert_true(e->steps.dt[1] <= 0.5 * e->steps.dt[0]);
+    assert_true(e->steps.accepted[e->steps.len - 1] == 1.0);
+    assert_true(e->min_ess >= ARS_EVOLVE_MIN_ESS * 512.0);
+    ars_evolve_free(e);
+    tdvp_case_free(&c);
+}
+
 /* ars_vmc_tdvp_reweighted: at the parameters the samples were drawn at it is ars_vmc_tdvp (all
  * weights 1/n); at other parameters it is the TDVP derivative there, checked against every
  * configuration like the fresh one (4 sites), with an effective sample size below n. */
@@ -403,6 +435,8 @@ int main(void) {
         cmocka_unit_test(test_common_samples_leave_the_error_estimate_only_the_truncation_error),
         cmocka_unit_test(test_reweighted_stages_give_an_error_estimate_of_order_h4),
         cmocka_unit_test(test_reweighted_samples_give_the_derivative_at_the_new_parameters),
+        cmocka_unit_test(
+            test_a_reweighted_step_with_degenerate_weights_is_retried_with_half_the_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

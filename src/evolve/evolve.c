@@ -151,6 +151,8 @@ ars_evolve *ars_evolve_alloc(ars_vmc *v, const ars_evolve_settings *set) {
     if (e == NULL) {
         return NULL;
     }
+    ARS_ASSERT(!set->reweight || (!set->common_samples && !set->snr && set->adaptive),
+               "reweight excludes common_samples and snr and needs adaptive steps");
     e->vmc = v;
     e->set = *set;
     e->P = v->P;
@@ -190,16 +192,20 @@ static int evaluate(ars_evolve *e, const double *y, double *out, ars_vmc_tdvp_in
                     int stage) {
     ars_vmc_set_params(e->vmc, y);
     if (stage && e->set.reweight) {
+        ARS_ASSERT(e->have_ref, "a reweighted stage without its step's samples");
         e->n_eval++;
         const int rc =
             ars_vmc_tdvp_reweighted(e->vmc, e->set.imaginary, e->set.diag_shift, out, info);
-        e->min_ess = fmin(e->min_ess, info->ess);
+        /* NaN (reported below as a non-finite derivative) fails the test as well */
+        e->min_ess = info->ess < e->min_ess || isnan(info->ess) ? info->ess : e->min_ess;
         return rc;
     }
     const uint64_t stream = e->set.common_samples ? ARS_EVOLVE_STEP_STREAM | (uint64_t)e->n_accepted
                                                   : ARS_EVOLVE_STREAM | (uint64_t)e->n_eval;
     e->n_eval++;
-    return ars_vmc_tdvp(e->vmc, stream, e->set.imaginary, e->set.diag_shift, out, info);
+    const int rc = ars_vmc_tdvp(e->vmc, stream, e->set.imaginary, e->set.diag_shift, out, info);
+    e->have_ref = rc == ARS_OK; /* the vmc now holds this evaluation's samples */
+    return rc;
 }
 
 /* out = theta + h sum_{j < m} w[j] k_j, sums in stage order (out may be theta). */
@@ -241,6 +247,11 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
     int rc = ARS_OK;
     /* The first step, or one resumed with a smaller dt_max, is capped too. */
     e->dt = e->dt > e->set.dt_max ? e->set.dt_max : e->dt;
+    /* Reweighted stages need the samples of their step's first evaluation, which a resumed run
+     * (its k0 from a checkpoint) does not hold: evaluate f(theta) again. */
+    if (e->set.reweight && !e->have_ref) {
+        e->have_k0 = 0;
+    }
     if (!e->have_k0) {
         rc = evaluate(e, e->theta, e->k, &e->k0_info, 0);
         if (rc != ARS_OK) {
@@ -279,8 +290,9 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
             accepted = err <= e->set.tolerance;
             dt_next = ars_integrator_next_dt(T, h, err, e->set.tolerance);
             /* Reweighted stages far from the samples' state: too few samples carry the weight. */
-            if (e->set.reweight &&
-                e->min_ess < ARS_EVOLVE_MIN_ESS * (double)e->vmc->set.n_samples) {
+            const int few = e->set.reweight &&
+                            !(e->min_ess >= ARS_EVOLVE_MIN_ESS * (double)e->vmc->set.n_samples);
+            if (few) {
                 accepted = 0;
                 dt_next = fmin(dt_next, 0.5 * h);
             }
@@ -291,6 +303,15 @@ int ars_evolve_step(ars_evolve *e, double t_stop) {
             if (!isfinite(err)) {
                 rc = ARS_ERR(ARS_STATUS_ENONFINITE, "t = %.6g: the step's error is not finite",
                              e->t);
+                goto fail;
+            }
+            if (!accepted && h <= e->set.dt_min && few) {
+                rc = ARS_ERR(ARS_STATUS_ENONFINITE,
+                             "t = %.6g: at the step size [evolve] dt_min = %g the reweighted "
+                             "stages still carry an effective sample size of %.4g of %zu "
+                             "samples (below half): the state moves too fast for reweighting; "
+                             "set [evolve] reweight = false",
+                             e->t, e->set.dt_min, e->min_ess, e->vmc->set.n_samples);
                 goto fail;
             }
             if (!accepted && h <= e->set.dt_min) {

@@ -27,7 +27,9 @@
  * configurations with importance weights |psi_stage / psi_start|^2 (vmc.h,
  * ars_vmc_tdvp_reweighted), so for those samples f is a smooth function of theta and the error
  * estimate is the truncation error's. A step whose stages' effective sample size falls below
- * ARS_EVOLVE_MIN_ESS n is retried with half the step. f(y_new) is not carried over (as above).
+ * ARS_EVOLVE_MIN_ESS n is retried with half the step. f(y_new) is not carried over (as above),
+ * and a resumed run evaluates f(theta) again (its samples are not in the checkpoint). Adaptive
+ * steps only; not with common_samples or snr.
  *
  * Reproducibility: evaluation number j (counted over the whole run, rejected steps included)
  * draws its samples from the streams (seed, SAMPLE, ARS_EVOLVE_STREAM | j, chunk) (with
@@ -127,6 +129,7 @@ typedef struct ars_evolve {
     int64_t n_accepted; /* steps */
     int64_t n_rejected;
     double min_ess;            /* the smallest effective sample size of the step's stages */
+    int have_ref;              /* the vmc holds the samples of a fresh evaluation (reweight) */
     int have_k0;               /* k holds f(theta) at t (kept from the last step's FSAL stage) */
     ars_vmc_tdvp_info k0_info; /* with have_k0: its energy and residual */
     double *theta;             /* (P) the parameters at t */

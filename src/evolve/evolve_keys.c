@@ -168,6 +168,12 @@ int ars_evolve_config_check(const ars_config *c) {
                            "[evolve] reweight: choose one of reweight and common_samples (both "
                            "are ways of sharing samples between a step's stages)");
     }
+    if (rc == ARS_OK && c->evo_reweight && !c->evo_adaptive) {
+        rc = ars_ini_error(ars_config_key_where(c, "evolve", "reweight"),
+                           "[evolve] reweight: only with adaptive = true (it serves the error "
+                           "estimate, and a step whose weights degenerate is retried with half "
+                           "the step)");
+    }
     if (rc == ARS_OK && c->evo_reweight && c->evo_regularization == 1) {
         rc = ars_ini_error(ars_config_key_where(c, "evolve", "reweight"),
                            "[evolve] reweight: not with regularization = snr (its noise estimate "

@@ -621,8 +621,9 @@ static double importance_weights(const ars_vmc *v, double *w) {
     return 1.0 / sq;
 }
 
-/* ars_vmc_estimate of weighted samples (weights w summing to 1, effective size ess): weighted
- * means and variances, standard errors sqrt(Var / ess). */
+/* ars_vmc_estimate of weighted samples (weights w summing to 1, effective size ess = 1 / sum
+ * w^2): weighted means, variances sum_b w_b (X_b - <X>)^2 / (1 - 1 / ess) (for equal weights
+ * the n - 1 normalisation of estimate()), standard errors sqrt(Var / ess). */
 static void weighted_estimate(ars_vmc_estimate *est, const double *eloc, const double *eloc_im,
                               const double *w, size_t n, double ess, int L, double exact) {
     double mean = 0.0, var = 0.0, mean_im = 0.0, var_im = 0.0;
@@ -635,6 +636,9 @@ static void weighted_estimate(ars_vmc_estimate *est, const double *eloc, const d
         const double d = eloc_im != NULL ? eloc_im[b] - mean_im : 0.0;
         var_im += w[b] * d * d;
     }
+    const double unbias = ess > 1.0 ? 1.0 / (1.0 - 1.0 / ess) : (double)NAN;
+    var *= unbias;
+    var_im *= unbias;
     est->n_samples = n;
     est->energy = mean;
     est->energy_error = sqrt(var / ess);
@@ -679,6 +683,9 @@ static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double
         memcpy(v->tdvp_ws + 3 * n, v->tdvp_ws + 2 * n, n * sizeof(double));
         info->ess = (double)n;
         estimate(est, v->eloc, v->eloc_im, n, v->net->arch.hilbert.size, v->set.exact_energy);
+    }
+    if (n_bad > 0 || !isfinite(est->energy) || !isfinite(est->energy_variance)) {
+        return ARS_ERR(ARS_STATUS_ENONFINITE, "the local energies are not finite (%d bad)", n_bad);
     }
     v->sr->weights = w;
     if (v->sr_phase != NULL) {

@@ -122,7 +122,8 @@ typedef struct ars_vmc {
     ars_comm comm;     /* a copy of set.comm, or rank 0 of 1 */
     double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;    /* (n) for counting distinct samples */
-    double *tdvp_ws;   /* (2 n) the tangent vectors of ars_vmc_tdvp */
+    double *tdvp_ws;   /* (5 n) ars_vmc_tdvp's tangent vectors (2 n), log|psi| of the samples
+                        * now and where they were drawn, and their weights */
     ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
     ars_wf_ws **pws;   /* (n_slots) phase-gradient scratch (phase network only) */
     ars_op *op;        /* the operator of H (owned) */
