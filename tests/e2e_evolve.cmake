@@ -85,6 +85,13 @@ function(resumed_equals full split what)
                ${SAME})
 endfunction()
 
+# one_thread_equals(FILE WHAT ARGS...): the quench with ARGS on 1 thread equals FILE (2 threads).
+function(one_thread_equals file what)
+    ars_run(r quench.ini --set output.file=1t_${file} ${ARGN} --set run.threads=1)
+    ars_expect_rc(r 0 "${what}: the quench on 1 thread")
+    ars_h5same(${WORK}/${file} ${WORK}/1t_${file} "${what}: 1 and 2 threads" ${SAME})
+endfunction()
+
 # 1. Against the exact dynamics.
 ars_run(a quench.ini --set output.file=a.h5)
 ars_expect_rc(a 0 "the quench")
@@ -236,9 +243,7 @@ if(NOT SANITIZED)
     ars_run(s0 quench.ini --set output.file=s0.h5 ${snr} --set evolve.snr_tolerance=0)
     ars_expect_rc(s0 0 "the quench with the pseudo-inverse alone")
     follows_the_exact_curve(s0.h5 "the quench with the pseudo-inverse alone")
-    ars_run(s2 quench.ini --set output.file=s2.h5 ${snr} --set run.threads=1)
-    ars_expect_rc(s2 0 "the snr quench on 1 thread")
-    ars_h5same(${WORK}/s1.h5 ${WORK}/s2.h5 "snr: 1 and 2 threads" ${SAME})
+    one_thread_equals(s1.h5 "snr" ${snr})
 endif()
 resumed_equals(s1.h5 s3.h5 "snr" ${snr})
 
@@ -264,9 +269,7 @@ ars_expect_match("${w1_out}" "512 samples per evaluation \\(a step's stages rewe
                  "the header")
 if(NOT SANITIZED)
     follows_the_exact_curve(w1.h5 "the quench with reweight")
-    ars_run(w2 quench.ini --set output.file=w2.h5 ${rw} --set run.threads=1)
-    ars_expect_rc(w2 0 "the reweighted quench on 1 thread")
-    ars_h5same(${WORK}/w1.h5 ${WORK}/w2.h5 "reweight: 1 and 2 threads" ${SAME})
+    one_thread_equals(w1.h5 "reweight" ${rw})
 endif()
 resumed_equals(w1.h5 w3.h5 "reweight" ${rw})
 # A reweighted run stopped at dt_min keeps f(theta) but not its samples: --resume evaluates

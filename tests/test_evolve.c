@@ -286,14 +286,10 @@ static void test_imaginary_time_reaches_the_tfim_ground_state(void **state) {
     tdvp_case_free(&c);
 }
 
-/* One real-time rk4 step of size h from the same state: its error estimate, and the number of
- * evaluations two steps take; with common samples, or with reweighted stages. */
-static double step_error(int common, int reweight, double h, int64_t *evals_two_steps) {
-    const ars_ham_preset *preset = ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0);
-    tdvp_case c;
-    tdvp_case_init(&c, preset, 6, 512, 1);
+/* Adaptive rk4 steps of h (at most) to t_end whose error never rejects them (tolerance 1e9). */
+static ars_evolve_settings loose_rk4(double h, double t_end, int common, int reweight) {
     const ars_evolve_settings es = {.integrator = ars_integrator_type_find("rk4"),
-                                    .t_end = 1.0,
+                                    .t_end = t_end,
                                     .dt = h,
                                     .tolerance = 1e9,
                                     .adaptive = 1,
@@ -302,6 +298,16 @@ static double step_error(int common, int reweight, double h, int64_t *evals_two_
                                     .diag_shift = 1e-4,
                                     .dt_min = 1e-12,
                                     .dt_max = h};
+    return es;
+}
+
+/* One real-time rk4 step of size h from the same state: its error estimate, and the number of
+ * evaluations two steps take; with common samples, or with reweighted stages. */
+static double step_error(int common, int reweight, double h, int64_t *evals_two_steps) {
+    const ars_ham_preset *preset = ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0);
+    tdvp_case c;
+    tdvp_case_init(&c, preset, 6, 512, 1);
+    const ars_evolve_settings es = loose_rk4(h, 1.0, common, reweight);
     ars_evolve *e = ars_evolve_alloc(c.v, &es);
     assert_non_null(e);
     assert_int_equal(ars_evolve_step(e, es.t_end), ARS_OK);
@@ -363,15 +369,7 @@ test_a_reweighted_step_with_degenerate_weights_is_retried_with_half_the_step(voi
     tdvp_case c;
     tdvp_case_init(&c, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 0.8, 0.0, 0.0, 1, 0), 6, 512, 1);
     const double h = 2.0;
-    const ars_evolve_settings es = {.integrator = ars_integrator_type_find("rk4"),
-                                    .t_end = 10.0,
-                                    .dt = h,
-                                    .tolerance = 1e9,
-                                    .adaptive = 1,
-                                    .reweight = 1,
-                                    .diag_shift = 1e-4,
-                                    .dt_min = 1e-12,
-                                    .dt_max = h};
+    const ars_evolve_settings es = loose_rk4(h, 10.0, 0, 1);
     ars_evolve *e = ars_evolve_alloc(c.v, &es);
     assert_non_null(e);
     assert_int_equal(ars_evolve_step(e, es.t_end), ARS_OK);
