@@ -78,9 +78,11 @@ ars_sr *ars_sr_alloc(size_t P, size_t n) {
     sr->mat = malloc(m * m * sizeof(double));
     sr->rhs = malloc((n > P ? n : P) * sizeof(double));
     sr->yp = malloc((n > 0 ? n : 1) * sizeof(double));
+    sr->wscale = malloc((n > 0 ? n : 1) * sizeof(double));
     const size_t nb = (m + SR_TILE - 1) / SR_TILE, n_tiles = nb * (nb + 1) / 2;
     sr->tile_owner = malloc((n_tiles > 0 ? n_tiles : 1) * sizeof *sr->tile_owner);
-    if (sr->mat == NULL || sr->rhs == NULL || sr->yp == NULL || sr->tile_owner == NULL) {
+    if (sr->mat == NULL || sr->rhs == NULL || sr->yp == NULL || sr->wscale == NULL ||
+        sr->tile_owner == NULL) {
         ars_sr_free(sr);
         return NULL;
     }
@@ -94,6 +96,7 @@ void ars_sr_free(ars_sr *sr) {
     free(sr->mat);
     free(sr->rhs);
     free(sr->yp);
+    free(sr->wscale);
     free(sr->o32);
     free(sr->tile32);
     free(sr->exch);
@@ -363,10 +366,12 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
 /* Centres each row of O (P x n) over the samples: row -= its mean, in place; with o32, only the
  * float32 copy of the centred rows is written and O is left as it was (every product after the
  * centring then reads the copy: half the bytes, and O is not written back). With weights w (n,
- * summing to 1) the mean is sum_b w_b O[k, b] and column b is also scaled by sqrt(n w_b) (sr.h). */
-static void centre_rows(double *O, float *o32, const double *w, size_t P, size_t n) {
+ * summing to 1) the mean is sum_b w_b O[k, b] and column b is also scaled by scale[b] =
+ * sqrt(n w_b) (sr.h). */
+static void centre_rows(double *O, float *o32, const double *w, const double *scale, size_t P,
+                        size_t n) {
     const long nblocks = (long)((P + SR_ROWS - 1) / SR_ROWS);
-#pragma omp parallel for schedule(static) default(none) shared(O, o32, w, P, n, nblocks)
+#pragma omp parallel for schedule(static) default(none) shared(O, o32, w, scale, P, n, nblocks)
     for (long kb = 0; kb < nblocks; kb++) {
         double sum[SR_ROWS];
         const size_t k0 = block_dots(sum, O, P, n, w, kb);
@@ -377,7 +382,7 @@ static void centre_rows(double *O, float *o32, const double *w, size_t P, size_t
             float *rowf = o32 != NULL ? o32 + (k0 + (size_t)r) * n : NULL;
             if (w != NULL) {
                 for (size_t b = 0; b < n; b++) {
-                    const double c = sqrt((double)n * w[b]) * (row[b] - mean);
+                    const double c = scale[b] * (row[b] - mean);
                     if (rowf != NULL) {
                         rowf[b] = (float)c;
                     } else {
@@ -399,9 +404,8 @@ static void centre_rows(double *O, float *o32, const double *w, size_t P, size_t
 
 /* eps_b = 2 (E_b - E) / n, or with weights 2 sqrt(n w_b) (E_b - E) / n, so that F = Oc eps. */
 static double eps_of(const ars_sr *sr, const double *eloc, double eloc_mean, size_t b) {
-    const double n = (double)sr->n;
-    const double d = 2.0 * (eloc[b] - eloc_mean) / n;
-    return sr->weights != NULL ? sqrt(n * sr->weights[b]) * d : d;
+    const double d = 2.0 * (eloc[b] - eloc_mean) / (double)sr->n;
+    return sr->weights != NULL ? sr->wscale[b] * d : d;
 }
 
 /* dsyevr on the m x m matrix a (destroyed): eigenvalues w ascending, eigenvectors as the rows
@@ -596,7 +600,11 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
     float *o32 = use_sr ? sr->o32 : NULL;
     ARS_ASSERT(o32 == NULL || !sr->snr, "the spectral regularisation reads O in float64");
     /* Centre O over the samples (sums in a fixed order). */
-    centre_rows(O, o32, sr->weights, P, n);
+    /* Each column's weight factor sqrt(n w_b), once. */
+    for (size_t b = 0; sr->weights != NULL && b < n; b++) {
+        sr->wscale[b] = sqrt((double)n * sr->weights[b]);
+    }
+    centre_rows(O, o32, sr->weights, sr->wscale, P, n);
     double *eps = sr->rhs;
     for (size_t b = 0; b < n; b++) {
         eps[b] = eps_of(sr, eloc, eloc_mean, b);

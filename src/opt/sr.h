@@ -86,6 +86,7 @@ typedef struct ars_sr {
      * - E) with E the caller's weighted mean: column b of Oc and eps are scaled by sqrt(n w_b)
      * and every product above is unchanged. Not owned. */
     const double *weights;
+    double *wscale; /* (n) sqrt(n w_b) of the last direction with weights */
 } ars_sr;
 
 ars_sr *ars_sr_alloc(size_t P, size_t n);

@@ -162,6 +162,9 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     }
     v->hash = malloc(n * sizeof(uint64_t));
     v->tdvp_ws = malloc(5 * n * sizeof(double));
+    v->log_psi = v->tdvp_ws != NULL ? v->tdvp_ws + 2 * n : NULL;
+    v->log_psi_ref = v->tdvp_ws != NULL ? v->tdvp_ws + 3 * n : NULL;
+    v->weights = v->tdvp_ws != NULL ? v->tdvp_ws + 4 * n : NULL;
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
     v->ews = calloc((size_t)v->n_slots, sizeof(ars_eloc_ws *));
     v->op = ars_ham_operator(H);
@@ -399,7 +402,7 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, double *tp, in
     size_t c0, c1;
     ars_comm_chunks(&v->comm, n_chunks, &c0, &c1);
     const ars_wf wf = ars_vmc_wf(v);
-    double *log_psi = v->tdvp_ws + 2 * n;
+    double *log_psi = v->log_psi;
 #pragma omp parallel num_threads(v->n_slots) default(none)                                         \
     shared(v, n, P, P_mod, L, cs, c0, c1, wf, log_psi)
     {
@@ -602,7 +605,7 @@ int ars_vmc_set_snr(ars_vmc *v, double snr_tolerance, double pinv_tolerance) {
  * 1 / sum_b w_b^2. */
 static double importance_weights(const ars_vmc *v, double *w) {
     const size_t n = v->set.n_samples;
-    const double *log_psi = v->tdvp_ws + 2 * n, *ref = v->tdvp_ws + 3 * n;
+    const double *log_psi = v->log_psi, *ref = v->log_psi_ref;
     double top = -INFINITY;
     for (size_t b = 0; b < n; b++) {
         w[b] = 2.0 * (log_psi[b] - ref[b]);
@@ -672,7 +675,7 @@ static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double
     if (rc != ARS_OK) {
         return rc;
     }
-    double *w = reweight ? v->tdvp_ws + 4 * n : NULL;
+    double *w = reweight ? v->weights : NULL;
     ars_vmc_estimate *est = &info->estimate;
     if (reweight) {
         info->ess = importance_weights(v, w);
@@ -680,7 +683,7 @@ static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double
                           v->set.exact_energy);
     } else {
         /* These samples are the reference of the reweighted evaluations after this one. */
-        memcpy(v->tdvp_ws + 3 * n, v->tdvp_ws + 2 * n, n * sizeof(double));
+        memcpy(v->log_psi_ref, v->log_psi, n * sizeof(double));
         info->ess = (double)n;
         estimate(est, v->eloc, v->eloc_im, n, v->net->arch.hilbert.size, v->set.exact_energy);
     }
@@ -729,7 +732,7 @@ static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double
     double num = 0.0, den = 0.0;
     for (size_t b = 0; b < n; b++) {
         /* The tangent's columns carry sqrt(n w_b) with weights (sr.h): so does the target. */
-        const double sb = reweight ? sqrt((double)n * v->tdvp_ws[4 * n + b]) : 1.0;
+        const double sb = reweight ? sqrt((double)n * v->weights[b]) : 1.0;
         const double dr = sb * (v->eloc[b] - est->energy);
         const double di = v->eloc_im != NULL ? sb * (v->eloc_im[b] - est->energy_imag) : 0.0;
         const double re = imaginary ? a[b] + dr : a[b] - di;

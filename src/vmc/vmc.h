@@ -108,27 +108,29 @@ typedef struct ars_vmc {
     ars_sampler *sampler;
     ars_opt *opt;
     ars_sr *sr;
-    ars_sr *sr_phase;  /* the phase block's SR (phase network only) */
-    uint8_t *cfg;      /* (n, L) the current samples */
-    double *log_prob;  /* (n) */
-    double *eloc;      /* (n) */
-    double *eloc_im;   /* (n) Im E_loc (phase network only) */
-    double *theta;     /* (P) the parameters in one block for the optimizer */
-    double *O;         /* (P, n) per-sample gradients */
-    double *x;         /* (P) update direction */
-    double *prior;     /* (P) the optimizer's SR prior (spring), or NULL */
-    double *undo;      /* ((1 + optimizer vectors) P) parameters and optimizer state before
-                        * the update */
-    ars_comm comm;     /* a copy of set.comm, or rank 0 of 1 */
-    double *gather;    /* (P, n) scratch for gathering gradient columns (more than one rank) */
-    uint64_t *hash;    /* (n) for counting distinct samples */
-    double *tdvp_ws;   /* (5 n) ars_vmc_tdvp's tangent vectors (2 n), log|psi| of the samples
-                        * now and where they were drawn, and their weights */
-    ars_arnn_ws **gws; /* (n_slots) forward + backward scratch */
-    ars_wf_ws **pws;   /* (n_slots) phase-gradient scratch (phase network only) */
-    ars_op *op;        /* the operator of H (owned) */
-    ars_eloc_ws **ews; /* (n_slots) local-energy scratch */
-    int64_t iteration; /* iterations completed */
+    ars_sr *sr_phase;    /* the phase block's SR (phase network only) */
+    uint8_t *cfg;        /* (n, L) the current samples */
+    double *log_prob;    /* (n) */
+    double *eloc;        /* (n) */
+    double *eloc_im;     /* (n) Im E_loc (phase network only) */
+    double *theta;       /* (P) the parameters in one block for the optimizer */
+    double *O;           /* (P, n) per-sample gradients */
+    double *x;           /* (P) update direction */
+    double *prior;       /* (P) the optimizer's SR prior (spring), or NULL */
+    double *undo;        /* ((1 + optimizer vectors) P) parameters and optimizer state before
+                          * the update */
+    ars_comm comm;       /* a copy of set.comm, or rank 0 of 1 */
+    double *gather;      /* (P, n) scratch for gathering gradient columns (more than one rank) */
+    uint64_t *hash;      /* (n) for counting distinct samples */
+    double *tdvp_ws;     /* (5 n) ars_vmc_tdvp's tangent vectors (2 n), then the three below */
+    double *log_psi;     /* (n) log|psi| of the samples at the parameters of their gradients */
+    double *log_psi_ref; /* (n) ... at the parameters they were drawn at (ars_vmc_tdvp) */
+    double *weights;     /* (n) their importance weights (ars_vmc_tdvp_reweighted) */
+    ars_arnn_ws **gws;   /* (n_slots) forward + backward scratch */
+    ars_wf_ws **pws;     /* (n_slots) phase-gradient scratch (phase network only) */
+    ars_op *op;          /* the operator of H (owned) */
+    ars_eloc_ws **ews;   /* (n_slots) local-energy scratch */
+    int64_t iteration;   /* iterations completed */
     ars_vmc_log log;
     double phase_seconds[ARS_VMC_N_PHASES]; /* summed over this process's steps */
     int64_t timed_steps;                    /* the steps summed there */

@@ -322,9 +322,15 @@ static int layer_last(const ars_ratio_ws *ws, int l, int q, int e) {
  * one position's block (C, nw) stays in L1 while the windows fill it (window by window, the
  * strided stores of a whole window's span missed the cache and took a quarter of the local
  * energies). */
+/* Layer l's input channels of window r at its position u (chain site r->a + u < L) in the
+ * sample's own pass. */
+static const double *context_at(const ars_ratio_ws *ws, const ratio_window *r, int u, int l) {
+    return ws->ctx + ((size_t)r->b * ws->L + r->a + u) * ws->ctx_width + ws->ctx_off[l];
+}
+
 ARS_CLONES static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, double *dst,
                                           int l, int C, int u0, int u1) {
-    const int nw = q->n, L = ws->L, Cs = ws->ctx_width;
+    const int nw = q->n, L = ws->L;
     for (int u = u0; u < u1; u++) {
         double *dp = dst + (size_t)u * C * nw;
         int w = 0;
@@ -336,8 +342,7 @@ ARS_CLONES static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_ba
             for (int i = 0; i < 8; i++) {
                 const ratio_window *r = &q->rec[w + i];
                 inside &= r->a + u < L;
-                sp[i] = ws->ctx + ((size_t)r->b * L + (r->a + u < L ? r->a + u : 0)) * Cs +
-                        ws->ctx_off[l];
+                sp[i] = r->a + u < L ? context_at(ws, r, u, l) : NULL;
             }
             if (!inside) {
                 break;
@@ -358,7 +363,7 @@ ARS_CLONES static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_ba
                 }
                 continue;
             }
-            const double *sp = ws->ctx + ((size_t)r->b * L + r->a + u) * Cs + ws->ctx_off[l];
+            const double *sp = context_at(ws, r, u, l);
             for (int ch = 0; ch < C; ch++) {
                 dp[(size_t)ch * nw + w] = sp[ch];
             }
