@@ -309,7 +309,7 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
         double *out = ws->out + (size_t)b * L;
         ph->type->outputs(out, row, 0, L - 1, ph,
                           ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : ws->layers,
-                          NULL, NULL);
+                          ws->layers + ws->cache_n, NULL, NULL);
         phase_add_beta(out, row, 0, L - 1, ph);
         double s = 0.0;
         for (int t = 0; t < L; t++) {
@@ -323,7 +323,7 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
 static double phase_window(const ars_phase *ph, ars_phase_ws *ws, int b, int p, int e) {
     const int L = ph->arch.size;
     const double *out0 = ws->out + (size_t)b * L;
-    ph->type->outputs(ws->win, ws->row, p, e, ph, ws->layers,
+    ph->type->outputs(ws->win, ws->row, p, e, ph, ws->layers, ws->layers + ws->cache_n,
                       ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : NULL,
                       ws->rows + (size_t)b * L);
     phase_add_beta(ws->win, ws->row, p, e, ph);
@@ -408,7 +408,7 @@ void ars_phase_grad(double *grad, size_t ld, const uint8_t *row, const ars_phase
     const int L = ph->arch.size, D = ph->arch.local_size;
     const size_t P = ph->n_params;
     memset(ws->dparams, 0, P * sizeof(double));
-    ph->type->outputs(ws->win, row, 0, L - 1, ph, ws->layers, NULL, NULL);
+    ph->type->outputs(ws->win, row, 0, L - 1, ph, ws->layers, ws->layers + ws->cache_n, NULL, NULL);
     ph->type->backward(ws->dparams, ph, ws->layers, weight);
     if (ph->beta != NULL) {
         double *dbeta = ws->dparams + (ph->beta - ph->params);

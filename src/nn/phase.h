@@ -82,9 +82,11 @@ typedef struct ars_phase_type {
      * indices); on periodic chains t may run past L - 1 (site t mod L). Keeps every layer's
      * values in ws (ws_doubles) for a backward pass when p = 0 and e = L - 1. With base != NULL
      * (the first cache_doubles of a full pass of base_row) the values whose inputs are those of
-     * base_row are taken from it rather than recomputed: the same bits, less work. */
+     * base_row are taken from it rather than recomputed: the same bits, less work. scratch:
+     * ws_doubles - cache_doubles doubles that the call may overwrite (the part of a workspace
+     * past cache_doubles; a full pass may keep its values in a cache slot of cache_doubles). */
     void (*outputs)(double *out, const uint8_t *row, int p, int e, const ars_phase *ph, double *ws,
-                    const double *base, const uint8_t *base_row);
+                    double *scratch, const double *base, const uint8_t *base_row);
     /* dparams += weight * d (sum_t out_t) / d theta for the network's parameters (the first
      * n_params of the block), after outputs(row, 0, L - 1) on ws. */
     void (*backward)(double *dparams, const ars_phase *ph, double *ws, double weight);

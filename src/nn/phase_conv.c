@@ -63,15 +63,21 @@ static size_t conv_width(const ars_phase_arch *a, int l) {
     return (size_t)a->size + (size_t)left + (size_t)right;
 }
 
+/* Output positions computed together, one vector: independent sums, so that the adds of one
+ * do not wait for those of another (each sum alone is a chain of K C dependent adds). */
+#define CONV_TILE 8
+/* Output features held in registers at a time. */
+#define CONV_FBLOCK 8
+
 /* Offsets of the scratch blocks: in[l] (W_l, C_l) for l <= n-1, z[l] (W_{l+1}, F_l), and two
  * backward blocks of max_l W_l * max(C_l, F_l). */
 typedef struct conv_layout {
-    size_t in[ARS_MAX_LAYERS], z[ARS_MAX_LAYERS], back0, back1, mask, total;
+    size_t in[ARS_MAX_LAYERS], z[ARS_MAX_LAYERS], back0, back1, tile, wt, mask, total;
 } conv_layout;
 
 static void conv_layout_of(const ars_phase_arch *a, conv_layout *lo) {
     memset(lo, 0, sizeof *lo);
-    size_t off = 0, big = 0;
+    size_t off = 0, big = 0, cmax = 0, wmax = 0;
     for (int l = 0; l < a->layers; l++) {
         const size_t W = conv_width(a, l), Wn = conv_width(a, l + 1);
         const size_t cin = (size_t)ars_phase_arch_cin(a, l),
@@ -82,11 +88,17 @@ static void conv_layout_of(const ars_phase_arch *a, conv_layout *lo) {
         off += Wn * cout;
         const size_t m = W * (cin > cout ? cin : cout);
         big = m > big ? m : big;
+        cmax = cin > cmax ? cin : cmax;
+        wmax = cin * cout > wmax ? cin * cout : wmax;
     }
     lo->back0 = off;
     lo->back1 = off + big;
+    /* a tile's inputs, position-minor (conv_layer) */
+    lo->tile = off + 2 * big;
     /* two byte masks of the widest layer's positions (the changed inputs of a window) */
-    lo->mask = off + 2 * big;
+    /* a layer's kernel transposed (conv_backward) */
+    lo->wt = lo->tile + (size_t)a->kernel_size * cmax * CONV_TILE;
+    lo->mask = lo->wt + (size_t)a->kernel_size * wmax;
     lo->total = lo->mask + (2 * conv_width(a, 0) + sizeof(double) - 1) / sizeof(double);
 }
 
@@ -108,36 +120,92 @@ static int conv_inside(const ars_phase_arch *a, long q) {
     return a->pbc || (q >= 0 && q < a->size);
 }
 
+/* x mod L in [0, L): the division only off the chain (it is slow, and this is per tap). */
+static inline int conv_wrap(long x, int L) {
+    return x >= 0 && x < L ? (int)x : (int)(((x % L) + L) % L);
+}
+
+/* Input position of tap k of output position v (see conv_layer). */
+static inline int conv_tap(int v, int k, int d, int cK, int v0, int ring_L, int ring_left) {
+    if (ring_L > 0) {
+        /* output position v is site v - v0; its tap k reads site v - v0 + (k - cK) d */
+        return conv_wrap((long)v - v0 + (long)(k - cK) * d, ring_L) + ring_left;
+    }
+    return v + k * d;
+}
+
 /* z (Wn, F) = bias + sum_k W[k] in(v + k d) at output positions v = v0, v0 + 1, ..., v0 + nv - 1
  * (only those with only[v] set, when only != NULL); with ring_L > 0 the input position of tap k
  * is the canonical one of its site (a periodic chain's positions past the ends hold copies:
- * ring_left is layer l's left reach). */
-static void conv_layer(double *z, const double *in, const double *W, const double *bias, int C,
-                       int F, int K, int d, int v0, int nv, int ring_L, int ring_left,
-                       const uint8_t *only) {
-    const int cK = (K - 1) / 2;
-    for (int v = v0; v < v0 + nv; v++) {
-        if (only != NULL && !only[v]) {
-            continue;
+ * ring_left is layer l's left reach). Every value is bias[f], then the products added in the
+ * order k, c (a separate multiply and add: no contraction in ISO C), whatever the tiling. */
+/* Features f0 .. f0 + MF - 1 of a tile's np positions: MF x CONV_TILE sums in registers,
+ * vectorised over the positions. As in maskedconv1d_site.h, the pragmas keep GCC from
+ * vectorising across the features with permutes. */
+static inline __attribute__((always_inline)) void
+conv_tile_features(double *restrict z, const double *restrict tile, const double *restrict W,
+                   const double *restrict bias, int F, size_t KC, const int *pos, int np, int f0,
+                   int MF) {
+    double acc[CONV_FBLOCK][CONV_TILE];
+    for (int i = 0; i < MF; i++) {
+        for (int j = 0; j < CONV_TILE; j++) {
+            acc[i][j] = bias[f0 + i];
         }
-        double *acc = z + (size_t)v * F;
-        memcpy(acc, bias, (size_t)F * sizeof(double));
-        for (int k = 0; k < K; k++) {
-            int u = v + k * d;
-            if (ring_L > 0) {
-                /* output position v is site v - v0; its tap k reads site v - v0 + (k - cK) d */
-                const int q = (((v - v0 + (k - cK) * d) % ring_L) + ring_L) % ring_L;
-                u = q + ring_left;
+    }
+    for (size_t kc = 0; kc < KC; kc++) {
+        const double *x = tile + kc * CONV_TILE, *w = W + kc * F + f0;
+#pragma GCC unroll 8
+        for (int i = 0; i < MF; i++) {
+            const double wi = w[i];
+#pragma omp simd
+            for (int j = 0; j < CONV_TILE; j++) {
+                acc[i][j] += wi * x[j];
             }
-            const double *xin = in + (size_t)u * C;
-            const double *wk = W + (size_t)k * C * F;
-            for (int c = 0; c < C; c++) {
-                const double xv = xin[c];
-                const double *w = wk + (size_t)c * F;
-                for (int f = 0; f < F; f++) {
-                    acc[f] += w[f] * xv;
+        }
+    }
+    for (int i = 0; i < MF; i++) {
+        for (int j = 0; j < np; j++) {
+            z[(size_t)pos[j] * F + f0 + i] = acc[i][j];
+        }
+    }
+}
+
+ARS_CLONES static void conv_layer(double *restrict z, const double *restrict in,
+                                  const double *restrict W, const double *restrict bias, int C,
+                                  int F, int K, int d, int v0, int nv, int ring_L, int ring_left,
+                                  const uint8_t *restrict only, double *restrict tile) {
+    const int cK = (K - 1) / 2;
+    const size_t KC = (size_t)K * C;
+    int v = v0;
+    for (;;) {
+        int pos[CONV_TILE], np = 0;
+        for (; v < v0 + nv && np < CONV_TILE; v++) {
+            if (only == NULL || only[v]) {
+                pos[np++] = v;
+            }
+        }
+        if (np == 0) {
+            break;
+        }
+        for (int j = np; j < CONV_TILE; j++) {
+            pos[j] = pos[np - 1]; /* computed again, not stored */
+        }
+        /* The tile's inputs, tile[(k C + c) CONV_TILE + j] = in(tap k of pos[j])[c]. */
+        for (int k = 0; k < K; k++) {
+            for (int j = 0; j < CONV_TILE; j++) {
+                const double *x =
+                    in + (size_t)conv_tap(pos[j], k, d, cK, v0, ring_L, ring_left) * C;
+                for (int c = 0; c < C; c++) {
+                    tile[((size_t)k * C + c) * CONV_TILE + j] = x[c];
                 }
             }
+        }
+        int f0 = 0;
+        for (; f0 + CONV_FBLOCK <= F; f0 += CONV_FBLOCK) {
+            conv_tile_features(z, tile, W, bias, F, KC, pos, np, f0, CONV_FBLOCK);
+        }
+        for (; f0 < F; f0++) {
+            conv_tile_features(z, tile, W, bias, F, KC, pos, np, f0, 1);
         }
     }
 }
@@ -156,11 +224,11 @@ static void ring_copies(double *x, int W, int C, int L, int left) {
  * the canonical copy of its site on a periodic chain. */
 static size_t base_position(const ars_phase_arch *a, long q, int left) {
     const long L = a->size;
-    return (size_t)((a->pbc ? ((q % L) + L) % L : q) + left);
+    return (size_t)((a->pbc ? conv_wrap(q, (int)L) : q) + left);
 }
 
 static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ars_phase *ph,
-                         double *ws, const double *base, const uint8_t *base_row) {
+                         double *ws, double *scratch, const double *base, const uint8_t *base_row) {
     const ars_phase_arch *a = &ph->arch;
     const int n = a->layers, K = a->kernel_size, D = a->local_size, L = a->size;
     ARS_ASSERT(p <= e && e - p < L && p >= 0 && (a->pbc || e < L), "window [%d, %d] of %d sites", p,
@@ -184,7 +252,7 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
     memset(x, 0, (size_t)W0 * (size_t)D * sizeof(double));
     for (int u = 0; u < W0; u++) {
         const long q = (long)p - left + u;
-        const int site = (int)(((q % L) + L) % L);
+        const int site = conv_wrap(q, L);
         if (conv_inside(a, q)) {
             x[(size_t)u * D + row[site]] = 1.0;
         }
@@ -213,22 +281,33 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
                 chg_next[v] = 0;
                 for (int k = 0; k < K && conv_inside(a, (long)p - left_next + v); k++) {
                     const int u =
-                        ring ? (((v - v0 + (k - cK) * d) % L) + L) % L + left_l : v + k * d;
+                        ring ? conv_wrap((long)v - v0 + (long)(k - cK) * d, L) + left_l : v + k * d;
                     chg_next[v] |= chg[u];
                 }
-                if (!chg_next[v]) {
-                    const size_t b = base_position(a, (long)p - left_next + v, left_next);
-                    memcpy(z + (size_t)v * F, base + lo.z[l] + b * (size_t)F,
-                           (size_t)F * sizeof(double));
-                    if (next != NULL) {
-                        memcpy(next + (size_t)v * F, base + lo.in[l + 1] + b * (size_t)F,
-                               (size_t)F * sizeof(double));
-                    }
+            }
+            /* The unchanged positions, copied in runs that are contiguous in the base. */
+            const long q0 = (long)p - left_next;
+            for (int v = v0; v < v0 + nv;) {
+                if (chg_next[v]) {
+                    v++;
+                    continue;
                 }
+                const size_t b = base_position(a, q0 + v, left_next);
+                int r = 1;
+                while (v + r < v0 + nv && !chg_next[v + r] &&
+                       base_position(a, q0 + v + r, left_next) == b + (size_t)r) {
+                    r++;
+                }
+                const size_t len = (size_t)r * (size_t)F * sizeof(double);
+                memcpy(z + (size_t)v * F, base + lo.z[l] + b * (size_t)F, len);
+                if (next != NULL) {
+                    memcpy(next + (size_t)v * F, base + lo.in[l + 1] + b * (size_t)F, len);
+                }
+                v += r;
             }
         }
         conv_layer(z, in, ph->kernel[l], ph->bias[l], C, F, K, d, v0, nv, ring ? L : 0,
-                   ring ? left_l : 0, chg_next);
+                   ring ? left_l : 0, chg_next, scratch + (lo.tile - lo.back0));
         if (next == NULL) {
             for (int v = 0; v < span; v++) {
                 out[v] = z[v];
@@ -236,11 +315,16 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
             continue;
         }
         if (base != NULL) {
-            for (int v = v0; v < v0 + nv; v++) {
-                if (chg_next[v]) {
-                    ars_activation_apply(next + (size_t)v * F, z + (size_t)v * F, (size_t)F,
-                                         a->activation);
+            for (int v = v0; v < v0 + nv;) {
+                int r = 0;
+                while (v + r < v0 + nv && chg_next[v + r]) {
+                    r++;
                 }
+                if (r > 0) {
+                    ars_activation_apply(next + (size_t)v * F, z + (size_t)v * F,
+                                         (size_t)r * (size_t)F, a->activation);
+                }
+                v += r > 0 ? r : 1;
             }
             uint8_t *t = chg;
             chg = chg_next;
@@ -262,7 +346,8 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
     }
 }
 
-static void conv_backward(double *dparams, const ars_phase *ph, double *ws, double weight) {
+ARS_CLONES static void conv_backward(double *dparams, const ars_phase *ph, double *ws,
+                                     double weight) {
     const ars_phase_arch *a = &ph->arch;
     const int n = a->layers, K = a->kernel_size, L = a->size;
     conv_layout lo;
@@ -301,18 +386,34 @@ static void conv_backward(double *dparams, const ars_phase *ph, double *ws, doub
             break;
         }
         memset(din, 0, (size_t)W * (size_t)C * sizeof(double));
+        /* din(v + k d)[c] += sum_f W[k, c, f] dz(v)[f], each sum over f in order, computed for
+         * eight channels at once from the kernel transposed, wt[(k F + f) C + c]. */
+        double *wt = ws + lo.wt;
+        for (int k = 0; k < K; k++) {
+            for (int c = 0; c < C; c++) {
+                for (int f = 0; f < F; f++) {
+                    wt[((size_t)k * F + f) * C + c] = Wk[((size_t)k * C + c) * F + f];
+                }
+            }
+        }
         for (int v = 0; v < Wn; v++) {
             const double *g = dz + (size_t)v * F;
             for (int k = 0; k < K; k++) {
                 double *di = din + (size_t)(v + k * d) * C;
-                const double *wk = Wk + (size_t)k * C * F;
-                for (int c = 0; c < C; c++) {
-                    const double *w = wk + (size_t)c * F;
-                    double s = 0.0;
+                const double *wtk = wt + (size_t)k * F * C;
+                for (int c0 = 0; c0 < C; c0 += 8) {
+                    const int mc = C - c0 < 8 ? C - c0 : 8;
+                    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
                     for (int f = 0; f < F; f++) {
-                        s += w[f] * g[f];
+                        const double gf = g[f], *w = wtk + (size_t)f * C + c0;
+#pragma omp simd
+                        for (int c = 0; c < mc; c++) {
+                            s[c] += w[c] * gf;
+                        }
                     }
-                    di[c] += s;
+                    for (int c = 0; c < mc; c++) {
+                        di[c0 + c] += s[c];
+                    }
                 }
             }
         }
