@@ -67,9 +67,11 @@ static void test_phase_gradient_matches_finite_differences(void **state) {
         for (int D = 2; D <= 3; D++) {
             for (int K = 3; K <= 4; K++) {
                 const int L = 7, dil[3] = {1, 2, 1};
-                ars_phase *ph = random_phase(L, D, pbc, 3, 3, K, dil, K == 3, D == 3 || pbc,
-                                             K == 3 ? ARS_ACTIVATION_TANH : ARS_ACTIVATION_SELU,
-                                             100 + (uint64_t)cases, 0.7);
+                /* 11 features with kernel 4: a block of eight and three single ones in the
+                 * forward tiles, and eight channels and three in the backward pass. */
+                ars_phase *ph = random_phase(
+                    L, D, pbc, 3, K == 4 ? 11 : 3, K, dil, K == 3, D == 3 || pbc,
+                    K == 3 ? ARS_ACTIVATION_TANH : ARS_ACTIVATION_SELU, 100 + (uint64_t)cases, 0.7);
                 ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
                 assert_non_null(ws);
                 const size_t P = ph->n_params;
@@ -122,8 +124,10 @@ static void test_phase_windows_equal_full_recomputation(void **state) {
         for (int shape = 0; shape < 4; shape++) {
             const int L = shape % 2 == 0 ? 16 : 6, D = shape >= 2 ? 3 : 2;
             const int dil[2] = {1, shape % 2 == 0 ? 2 : 3};
+            /* 11 features in two shapes: the forward tiles' block of eight and single ones. */
+            const int F = shape == 0 || shape == 3 ? 11 : 4;
             ars_phase *ph =
-                random_phase(L, D, pbc, 2, 4, 3, dil, 1, shape >= 2, ARS_ACTIVATION_TANH,
+                random_phase(L, D, pbc, 2, F, 3, dil, 1, shape >= 2, ARS_ACTIVATION_TANH,
                              300 + (uint64_t)(4 * pbc + shape), 0.8);
             enum { B = 8 };
             ars_phase_ws *ws = ars_phase_ws_alloc(ph, B);
@@ -178,6 +182,78 @@ static void test_phase_windows_equal_full_recomputation(void **state) {
     }
     gsl_rng_free(r);
     print_message("phase windows vs full passes: max rel diff %.1e\n", worst);
+}
+
+/* phi(s) is the formula at the top of phase.h, written out here one output at a time with
+ * libm's tanh: layer widths of 1 to 16 features (the forward pass's register tiles take eight
+ * features and eight positions at a time), odd and even kernels, dilations longer than the
+ * chain, open and periodic chains. */
+static void test_phase_phi_is_the_formula(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 53);
+    enum { L = 13, FMAX = 16 };
+    const int widths[4] = {1, 8, 11, 16};
+    double worst = 0.0;
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        for (int w = 0; w < 4; w++) {
+            const int F = widths[w], K = 3 + w % 3, dil[3] = {1, 2 + w, 14};
+            ars_phase *ph = random_phase(L, 2, pbc, 3, F, K, dil, 0, 0, ARS_ACTIVATION_TANH,
+                                         700 + (uint64_t)(4 * pbc + w), 0.6);
+            ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
+            assert_non_null(ws);
+            for (int trial = 0; trial < 5; trial++) {
+                uint8_t s[L];
+                /* a[t][c]: the layer's input at site t; x_0 one-hot. */
+                double a[L][FMAX], z[L][FMAX];
+                for (int t = 0; t < L; t++) {
+                    s[t] = (uint8_t)gsl_rng_uniform_int(r, 2);
+                    a[t][0] = s[t] == 0;
+                    a[t][1] = s[t] == 1;
+                }
+                const int cK = (K - 1) / 2;
+                for (int l = 0; l < 3; l++) {
+                    const int C = ars_phase_arch_cin(&ph->arch, l),
+                              Fl = ars_phase_arch_cout(&ph->arch, l);
+                    for (int t = 0; t < L; t++) {
+                        for (int f = 0; f < Fl; f++) {
+                            double acc = ph->bias[l][f];
+                            for (int k = 0; k < K; k++) {
+                                int q = t + (k - cK) * dil[l];
+                                if (pbc) {
+                                    q = ((q % L) + L) % L;
+                                } else if (q < 0 || q >= L) {
+                                    continue;
+                                }
+                                for (int c = 0; c < C; c++) {
+                                    acc += ph->kernel[l][((size_t)k * C + c) * Fl + f] * a[q][c];
+                                }
+                            }
+                            z[t][f] = acc;
+                        }
+                    }
+                    for (int t = 0; t < L; t++) {
+                        for (int f = 0; f < Fl; f++) {
+                            a[t][f] = l < 2 ? tanh(z[t][f]) : z[t][f];
+                        }
+                    }
+                }
+                double ref = 0.0;
+                for (int t = 0; t < L; t++) {
+                    ref += a[t][0];
+                }
+                const double phi = phi_of(s, ph, ws), err = fabs(phi - ref) / fmax(1.0, fabs(ref));
+                worst = fmax(worst, err);
+                if (!(err < 1e-12)) {
+                    fail_msg("pbc %d F %d K %d: phi %.17g, formula %.17g", pbc, F, K, phi, ref);
+                }
+            }
+            ars_phase_ws_free(ws);
+            ars_phase_free(ph);
+        }
+    }
+    gsl_rng_free(r);
+    print_message("phase network vs its formula: max rel diff %.1e\n", worst);
 }
 
 /* The Jastrow term alone (every network weight 0) is sum over pairs i < j of w_{d(i,j)} v_i v_j,
@@ -551,6 +627,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phase_gradient_matches_finite_differences),
         cmocka_unit_test(test_phase_windows_equal_full_recomputation),
+        cmocka_unit_test(test_phase_phi_is_the_formula),
         cmocka_unit_test(test_jastrow_term_is_the_pair_sum),
         cmocka_unit_test(test_symmetrised_phase_is_invariant),
         cmocka_unit_test(test_complex_local_energies_equal_brute_force),
