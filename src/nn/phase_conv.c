@@ -10,7 +10,8 @@
  * the window p = 0, e = L - 1, so the full pass and the windows run the same arithmetic for a
  * site with the same inputs (the same bits). On a periodic chain the positions past the ends
  * are copies, recomputed; the backward pass runs through them as they were computed, which
- * is exact.
+ * is exact. Within a configuration, a layer's output positions are computed eight at a time in
+ * register tiles (conv_layer); every value keeps the arithmetic order of the formula.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +70,9 @@ static size_t conv_width(const ars_phase_arch *a, int l) {
 /* Output features held in registers at a time. */
 #define CONV_FBLOCK 8
 
-/* Offsets of the scratch blocks: in[l] (W_l, C_l) for l <= n-1, z[l] (W_{l+1}, F_l), and two
- * backward blocks of max_l W_l * max(C_l, F_l). */
+/* Offsets of the scratch blocks: in[l] (W_l, C_l) for l <= n-1, z[l] (W_{l+1}, F_l) (what a
+ * full pass leaves for later windows: cache_doubles ends there), two backward blocks of
+ * max_l W_l * max(C_l, F_l), a forward tile, a transposed kernel and the windows' masks. */
 typedef struct conv_layout {
     size_t in[ARS_MAX_LAYERS], z[ARS_MAX_LAYERS], back0, back1, tile, wt, mask, total;
 } conv_layout;
@@ -95,9 +97,9 @@ static void conv_layout_of(const ars_phase_arch *a, conv_layout *lo) {
     lo->back1 = off + big;
     /* a tile's inputs, position-minor (conv_layer) */
     lo->tile = off + 2 * big;
-    /* two byte masks of the widest layer's positions (the changed inputs of a window) */
     /* a layer's kernel transposed (conv_backward) */
     lo->wt = lo->tile + (size_t)a->kernel_size * cmax * CONV_TILE;
+    /* two byte masks of the widest layer's positions (the changed inputs of a window) */
     lo->mask = lo->wt + (size_t)a->kernel_size * wmax;
     lo->total = lo->mask + (2 * conv_width(a, 0) + sizeof(double) - 1) / sizeof(double);
 }
@@ -134,11 +136,6 @@ static inline int conv_tap(int v, int k, int d, int cK, int v0, int ring_L, int 
     return v + k * d;
 }
 
-/* z (Wn, F) = bias + sum_k W[k] in(v + k d) at output positions v = v0, v0 + 1, ..., v0 + nv - 1
- * (only those with only[v] set, when only != NULL); with ring_L > 0 the input position of tap k
- * is the canonical one of its site (a periodic chain's positions past the ends hold copies:
- * ring_left is layer l's left reach). Every value is bias[f], then the products added in the
- * order k, c (a separate multiply and add: no contraction in ISO C), whatever the tiling. */
 /* Features f0 .. f0 + MF - 1 of a tile's np positions: MF x CONV_TILE sums in registers,
  * vectorised over the positions. As in maskedconv1d_site.h, the pragmas keep GCC from
  * vectorising across the features with permutes. */
@@ -170,6 +167,12 @@ conv_tile_features(double *restrict z, const double *restrict tile, const double
     }
 }
 
+/* z (Wn, F) = bias + sum_k W[k] in(v + k d) at output positions v = v0, v0 + 1, ..., v0 + nv - 1
+ * (only those with only[v] set, when only != NULL); with ring_L > 0 the input position of tap k
+ * is the canonical one of its site (a periodic chain's positions past the ends hold copies:
+ * ring_left is layer l's left reach). Every value is bias[f], then the products added in the
+ * order k, c (a separate multiply and add: no contraction in ISO C), whatever the tiling.
+ * tile: scratch of K C CONV_TILE doubles. */
 ARS_CLONES static void conv_layer(double *restrict z, const double *restrict in,
                                   const double *restrict W, const double *restrict bias, int C,
                                   int F, int K, int d, int v0, int nv, int ring_L, int ring_left,
