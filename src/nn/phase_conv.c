@@ -280,12 +280,29 @@ static void conv_outputs(double *out, const uint8_t *row, int p, int e, const ar
              * ones): changed if any of them is. Zero padding outside an open chain never
              * changes. */
             const int cK = (K - 1) / 2;
-            for (int v = v0; v < v0 + nv; v++) {
-                chg_next[v] = 0;
-                for (int k = 0; k < K && conv_inside(a, (long)p - left_next + v); k++) {
-                    const int u =
-                        ring ? conv_wrap((long)v - v0 + (long)(k - cK) * d, L) + left_l : v + k * d;
-                    chg_next[v] |= chg[u];
+            memset(chg_next + v0, 0, (size_t)nv);
+            if (ring) {
+                /* tap k of site i reads site (i + s) mod L: two contiguous runs */
+                for (int k = 0; k < K; k++) {
+                    const int sh = conv_wrap((long)(k - cK) * d, L);
+                    const uint8_t *src = chg + left_l;
+                    uint8_t *dst = chg_next + v0;
+                    for (int i = 0; i < L - sh; i++) {
+                        dst[i] |= src[i + sh];
+                    }
+                    for (int i = L - sh; i < L; i++) {
+                        dst[i] |= src[i + sh - L];
+                    }
+                }
+            } else {
+                /* the outputs on the chain (v with 0 <= p - left_next + v < L when it is open):
+                 * zero padding never changes */
+                const int lo_v = !a->pbc && left_next - p > 0 ? left_next - p : 0;
+                const int hi_v = !a->pbc && left_next - p + L < Wn ? left_next - p + L : Wn;
+                for (int k = 0; k < K; k++) {
+                    for (int v = lo_v; v < hi_v; v++) {
+                        chg_next[v] |= chg[v + k * d];
+                    }
                 }
             }
             /* The unchanged positions, copied in runs that are contiguous in the base. */
