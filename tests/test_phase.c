@@ -184,6 +184,61 @@ static void test_phase_windows_equal_full_recomputation(void **state) {
     print_message("phase windows vs full passes: max rel diff %.1e\n", worst);
 }
 
+/* A workspace too large to keep its configurations' full passes (over 64 MB) recomputes the
+ * windows' layers instead of copying them: the same phi and the same bits of every phi(s') -
+ * phi(s) as a small workspace that keeps them, on an open and a periodic ring with register
+ * tiles of eight features and single ones. */
+static void test_phase_windows_without_cache_same_bits(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 61);
+    enum { L = 16, B = 8, BIG = 20000 };
+    uint8_t *cfg = malloc((size_t)BIG * L);
+    double *phi_big = malloc(BIG * sizeof(double));
+    assert_non_null(cfg);
+    assert_non_null(phi_big);
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        const int dil[2] = {1, 2};
+        ars_phase *ph = random_phase(L, 2, pbc, 2, 11, 3, dil, 1, 0, ARS_ACTIVATION_TANH,
+                                     800 + (uint64_t)pbc, 0.8);
+        ars_phase_ws *small = ars_phase_ws_alloc(ph, B), *big = ars_phase_ws_alloc(ph, BIG);
+        assert_non_null(small);
+        assert_non_null(big);
+        assert_true(ars_phase_ws_cached(small));
+        assert_false(ars_phase_ws_cached(big));
+        for (size_t i = 0; i < (size_t)BIG * L; i++) {
+            cfg[i] = (uint8_t)gsl_rng_uniform_int(r, 2);
+        }
+        double phi[B];
+        ars_phase_phi(phi, cfg, ph, small, B);
+        ars_phase_phi(phi_big, cfg, ph, big, BIG);
+        for (int b = 0; b < B; b++) {
+            assert_true(phi[b] == phi_big[b]);
+            for (int trial = 0; trial < 20; trial++) {
+                ars_change c = {0};
+                c.n = 1 + (int)gsl_rng_uniform_int(r, 3);
+                const int first = (int)gsl_rng_uniform_int(r, L - 2 * c.n);
+                for (int k = 0; k < c.n; k++) {
+                    c.site[k] = first + 2 * k;
+                    c.value[k] = (uint8_t)(1 - cfg[(size_t)b * L + c.site[k]]);
+                }
+                const double d = ars_phase_dphi(ph, small, b, &c),
+                             d_big = ars_phase_dphi(ph, big, b, &c);
+                if (!(d == d_big)) {
+                    fail_msg("pbc %d sample %d: cached window %.17g, recomputed %.17g", pbc, b, d,
+                             d_big);
+                }
+            }
+        }
+        ars_phase_ws_free(big);
+        ars_phase_ws_free(small);
+        ars_phase_free(ph);
+    }
+    free(phi_big);
+    free(cfg);
+    gsl_rng_free(r);
+}
+
 /* phi(s) is the formula at the top of phase.h, written out here one output at a time with
  * libm's tanh: layer widths of 1 to 16 features (the forward pass's register tiles take eight
  * features and eight positions at a time), odd and even kernels, dilations longer than the
@@ -627,6 +682,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phase_gradient_matches_finite_differences),
         cmocka_unit_test(test_phase_windows_equal_full_recomputation),
+        cmocka_unit_test(test_phase_windows_without_cache_same_bits),
         cmocka_unit_test(test_phase_phi_is_the_formula),
         cmocka_unit_test(test_jastrow_term_is_the_pair_sum),
         cmocka_unit_test(test_symmetrised_phase_is_invariant),

@@ -212,6 +212,10 @@ ars_phase_ws *ars_phase_ws_alloc(const ars_phase *ph, int B) {
     return ws;
 }
 
+int ars_phase_ws_cached(const ars_phase_ws *ws) {
+    return ws->cache != NULL;
+}
+
 void ars_phase_ws_free(ars_phase_ws *ws) {
     if (ws == NULL) {
         return;

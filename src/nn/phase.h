@@ -145,6 +145,9 @@ void ars_phase_reach(const ars_phase *ph, int *left, int *right);
  * ars_phase_phi, and one configuration's layer values. NULL on allocation failure. */
 ars_phase_ws *ars_phase_ws_alloc(const ars_phase *ph, int B);
 void ars_phase_ws_free(ars_phase_ws *ws);
+/* 1 if ws keeps each configuration's full pass for the windows (it does up to 64 MB; beyond,
+ * the windows recompute their layers: the same bits, more work). */
+int ars_phase_ws_cached(const ars_phase_ws *ws);
 
 /* phi (B) of configurations cfg (B, L); keeps their rows and per-site outputs in ws for
  * ars_phase_dphi. Serial; allocates nothing. */
