@@ -133,6 +133,40 @@ ars_h5same(${WORK}/s1.h5 ${WORK}/sr.h5 "6 iterations + --resume to 12 vs 12" ${s
 check_output(${WORK}/s1.h5 "symmetrised modulus and phase")
 ars_expect_obs_ref(${WORK}/s1.h5 "a state with a phase")
 
+# 2b. [vmc] phase_learning_rate_factor f: one step moves the phase parameters f times as far as
+#     with f = 1 (0: not at all) and the modulus's exactly as with f = 1; the logged step length
+#     is lr sqrt(x_mod^T S x_mod + f^2 x_ph^T S x_ph), S being block diagonal.
+set(one --quiet --set vmc.iterations=1 --set vmc.final_samples=16)
+ars_run(r sym.ini ${one} --output pf_init.h5 --set vmc.iterations=0)
+ars_run(r sym.ini ${one} --output pf_1.h5)
+ars_run(r sym.ini ${one} --output pf_0.h5 --set vmc.phase_learning_rate_factor=0)
+ars_run(r sym.ini --output pf_3.h5 --set vmc.iterations=1 --set vmc.final_samples=16
+        --set vmc.phase_learning_rate_factor=3)
+ars_expect_rc(r 0 "one step with phase_learning_rate_factor = 3")
+ars_expect_match("${r_out}" "phase steps 3 times as long" "the factor in the header")
+execute_process(COMMAND ${PYTHON} -c "
+import h5py, sys, numpy as np
+def parts(path):
+    f = h5py.File(path, 'r')
+    mod, ph = [], []
+    f['variables'].visititems(lambda k, d: (ph if k.startswith('phase') else mod).append(d[()].ravel())
+                              if isinstance(d, h5py.Dataset) else None)
+    sl = f['vmc/step_length'][()]
+    return np.concatenate(mod), np.concatenate(ph), float(sl[0]) if len(sl) else None
+(m0, p0, _), (m1, p1, l1), (mz, pz, lz), (m3, p3, l3) = (parts(a) for a in sys.argv[1:5])
+d1 = p1 - p0
+assert np.abs(d1).max() > 0 and np.abs(m1 - m0).max() > 0
+assert np.array_equal(m1, mz) and np.array_equal(m1, m3), 'the modulus step depends on the factor'
+assert np.array_equal(pz, p0), 'factor 0 moved the phase'
+assert np.allclose(p3 - p0, 3 * d1, rtol=1e-12, atol=1e-14 * np.abs(d1).max()), np.abs(p3 - p0 - 3 * d1).max()
+assert abs(l3 ** 2 - (lz ** 2 + 9 * (l1 ** 2 - lz ** 2))) <= 1e-9 * l3 ** 2, (lz, l1, l3)
+print('OK')
+" ${WORK}/pf_init.h5 ${WORK}/pf_1.h5 ${WORK}/pf_0.h5 ${WORK}/pf_3.h5
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("phase_learning_rate_factor does not scale the phase's step as documented:\n${out}${err}")
+endif()
+
 # 3. Sampling from the trained file; a file without a phase network.
 ars_run(r sym.ini --output samp.h5 --set run.mode=sample --set model.init=s1.h5
         --set sampler.n_samples=300)

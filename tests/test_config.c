@@ -286,9 +286,11 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
         n_keys++;
     }
     /* Every key but term, which the dump writes once per line given (none here), the [phase]
-     * keys that mean nothing without a phase network (all but type), the [evolve] keys
-     * (mode = sample) and momentum (optimizer = sgd). */
-    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - ARS_EVOLVE_NKEYS - 1);
+     * keys that mean nothing without a phase network (all but type) and [vmc]
+     * phase_learning_rate_factor, the [evolve] keys (mode = sample) and momentum
+     * (optimizer = sgd). */
+    assert_int_equal(n_keys,
+                     ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1);
     free(d);
 }
 
@@ -1377,10 +1379,11 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         }
         n++;
     }
-    /* The dump has no term line (none given) and no inactive [phase], [evolve] or momentum
-     * key. */
-    assert_int_equal(n, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - ARS_EVOLVE_NKEYS - 1);
+    /* The dump has no term line (none given) and no inactive [phase], phase_learning_rate_factor,
+     * [evolve] or momentum key. */
+    assert_int_equal(n, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1);
     assert_non_null(strstr(d, "  momentum "));
+    assert_non_null(strstr(d, "  phase_learning_rate_factor "));
     assert_non_null(strstr(d, "  term "));
     assert_non_null(strstr(d, "default 1234"));
     assert_non_null(strstr(d, "default (derived)"));

@@ -36,6 +36,7 @@ static ars_vmc_settings settings(const ars_opt_type *opt, double lr, size_t n) {
     s.optimizer = opt;
     s.learning_rate = lr;
     s.lr_decay = 1.0;
+    s.phase_lr_factor = 1.0;
     s.sr = 1;
     s.diag_shift = 0.01;
     s.ds_decay = 1.0;

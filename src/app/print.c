@@ -129,9 +129,14 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
-    char trust[64] = "";
+    char trust[96] = "";
     if (cfg->max_step > 0.0) {
         snprintf(trust, sizeof trust, ", steps at most %g long", cfg->max_step);
+    }
+    if (phase != NULL && cfg->phase_lr_factor != 1.0) {
+        const size_t used = strlen(trust);
+        snprintf(trust + used, sizeof trust - used, ", phase steps %g times as long",
+                 cfg->phase_lr_factor);
     }
     printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s%s; %d thread%s\n",
            cfg->iterations, n, opt->name, momentum, cfg->learning_rate,

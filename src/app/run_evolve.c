@@ -65,6 +65,7 @@ static int evolve_setup(evolve_run *r) {
         .algorithm = (ars_sampler_algorithm)cfg->algorithm,
         .dtype = (ars_dtype)cfg->dtype,
         .optimizer = ars_opt_sgd, /* unused: the integrator moves the parameters */
+        .phase_lr_factor = 1.0,
         .sr = 1,
         .exact_energy = NAN,
         .phase = r->phase,

@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 84
+#define ARS_CONFIG_NKEYS 85
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -112,8 +112,9 @@ typedef struct ars_config {
     double lr_decay, lr_min;
     int lr_schedule; /* ars_schedule */
     int sr;
-    int sr_dtype;    /* ars_dtype of the SR Gram matrix */
-    double max_step; /* the SR step's largest Fubini-Study length; 0: unbounded */
+    int sr_dtype;           /* ars_dtype of the SR Gram matrix */
+    double max_step;        /* the SR step's largest Fubini-Study length; 0: unbounded */
+    double phase_lr_factor; /* the phase network's step, as a multiple of the modulus's */
     double diag_shift;
     double ds_decay, ds_min;
     int ds_schedule;

@@ -482,8 +482,14 @@ int ars_vmc_step(ars_vmc *v) {
     }
     /* The step theta -= lr x moves the state by lr sqrt(x^T S x) in the Fubini-Study metric (to
      * first order); max_step is a trust region on that length. The scaled direction is also
-     * what SPRING remembers. */
-    double step_length = lr * sqrt(fmax(v->sr->step_metric, 0.0));
+     * what SPRING remembers. S is block diagonal in (modulus, phase) (sr.h), so a phase step
+     * f times as long adds (f^2 - 1) x_phase^T S x_phase. */
+    const double f = v->set.phase_lr_factor;
+    double metric = v->sr->step_metric;
+    if (v->phase != NULL && f != 1.0) {
+        metric += (f * f - 1.0) * v->sr_phase->step_metric;
+    }
+    double step_length = lr * sqrt(fmax(metric, 0.0));
     if (v->set.max_step > 0.0 && step_length > v->set.max_step) {
         const double scale = v->set.max_step / step_length;
         for (size_t k = 0; k < P; k++) {
@@ -504,6 +510,13 @@ int ars_vmc_step(ars_vmc *v) {
         memcpy(v->undo + (size_t)(q + 1) * P, o->vec[q], P * sizeof(double));
     }
     ars_opt_step(o, theta, v->x, lr);
+    if (v->phase != NULL && f != 1.0) {
+        /* A separate time step for the phase: its parameters move f times the optimizer's
+         * step (arXiv:2510.02051 for the idea). undo holds theta before the step. */
+        for (size_t k = P_mod; k < P; k++) {
+            theta[k] = v->undo[k] + f * (theta[k] - v->undo[k]);
+        }
+    }
     for (size_t k = 0; k < P; k++) {
         if (!isfinite(theta[k])) {
             for (int q = 0; q < o->type->n_vectors; q++) {

@@ -28,6 +28,11 @@ static int sr_step_taken(const ars_config *c) {
     return c->sr && ars_opt_types[c->optimizer] != ars_opt_adam;
 }
 
+/* phase_learning_rate_factor scales the steps of a phase network. */
+static int has_phase(const ars_config *c) {
+    return c->phase_type != 0;
+}
+
 /* The name of optimizer i in ars_opt_types, NULL past the last. */
 static const char *optimizer_name(int i) {
     return ars_opt_types[i] != NULL ? ars_opt_types[i]->name : NULL;
@@ -98,6 +103,18 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
              "to it; 0: no bound",
      .active = sr_step_taken,
      .inactive = "only with [vmc] sr = true and optimizer sgd or spring (remove the key)"},
+    {.section = "vmc",
+     .key = "phase_learning_rate_factor",
+     .type = ARS_KEY_DOUBLE,
+     .offset = ARS_CONFIG_OFF(phase_lr_factor),
+     .def = "1",
+     .dmin = 0.0,
+     .dmax = 1e6,
+     .help = "the phase network's parameters move this many times as far as the optimizer's "
+             "step (the modulus's, schedules included): a separate time step for the phase; 0 "
+             "freezes it",
+     .active = has_phase,
+     .inactive = "only with a phase network ([phase] type = conv; remove the key)"},
     VMC_SCHEDULE("diag_shift_schedule", ds_schedule,
                  "constant, or exponential: diag_shift * decay^iteration, not below the min"),
     VMC_DKEY("diag_shift_decay", ds_decay, 0.0, 1.0, "1.0",
