@@ -49,18 +49,15 @@ def window_counts(N, w):
     return C
 
 
-def quench_states(N, J, h, times):
-    H = evolve_ref.tfim_hamiltonian(N, J, h, True)
+def quench_states(N, J, h, times, H=None):
+    if H is None:
+        H = evolve_ref.tfim_hamiltonian(N, J, h, True)
     return evolve_ref.statevector_evolve(H, evolve_ref.x_polarized(N), times)
 
 
 def x_mean(N, psi):
-    """<X> per site of a normalised state."""
-    flips = np.arange(2 ** N)
-    total = 0.0
-    for j in range(N):
-        total += np.real(np.vdot(psi, psi[flips ^ (1 << j)]))
-    return total / N
+    """<X> per site of a normalised state (evolve_ref's state-vector observables)."""
+    return evolve_ref.statevector_observables(psi, N, True, rmax=0)["sx"][0]
 
 
 def phase_infidelity(b, C, q, u):
@@ -97,7 +94,7 @@ def table_tdvp(N, w, J, h, times, dt):
     C = window_counts(N, w)
     O = np.concatenate([C, 1j * C], axis=1)
     H = evolve_ref.tfim_hamiltonian(N, J, h, True)
-    exact = quench_states(N, J, h, times)
+    exact = quench_states(N, J, h, times, H)
 
     def rhs(theta):
         lp = O @ theta

@@ -303,6 +303,16 @@ static double phase_jastrow_dphi(const uint8_t *s, const uint8_t *row, const ars
     return d;
 }
 
+/* Sample b's full pass, kept for its windows; NULL when ws keeps none. */
+static double *phase_slot(const ars_phase_ws *ws, int b) {
+    return ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : NULL;
+}
+
+/* What an outputs call may overwrite: the workspace past cache_doubles (phase.h). */
+static double *phase_scratch(const ars_phase_ws *ws) {
+    return ws->layers + ws->cache_n;
+}
+
 void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_phase_ws *ws, int B) {
     const int L = ph->arch.size;
     ARS_ASSERT(B >= 0 && B <= ws->B && ws->L == L, "batch %d of %d sites, workspace %d of %d", B, L,
@@ -311,9 +321,9 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
     for (int b = 0; b < B; b++) {
         const uint8_t *row = cfg + (size_t)b * L;
         double *out = ws->out + (size_t)b * L;
-        ph->type->outputs(out, row, 0, L - 1, ph,
-                          ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : ws->layers,
-                          ws->layers + ws->cache_n, NULL, NULL);
+        double *slot = phase_slot(ws, b);
+        ph->type->outputs(out, row, 0, L - 1, ph, slot != NULL ? slot : ws->layers,
+                          phase_scratch(ws), NULL, NULL);
         phase_add_beta(out, row, 0, L - 1, ph);
         double s = 0.0;
         for (int t = 0; t < L; t++) {
@@ -327,8 +337,7 @@ void ars_phase_phi(double *phi, const uint8_t *cfg, const ars_phase *ph, ars_pha
 static double phase_window(const ars_phase *ph, ars_phase_ws *ws, int b, int p, int e) {
     const int L = ph->arch.size;
     const double *out0 = ws->out + (size_t)b * L;
-    ph->type->outputs(ws->win, ws->row, p, e, ph, ws->layers, ws->layers + ws->cache_n,
-                      ws->cache != NULL ? ws->cache + (size_t)b * ws->cache_n : NULL,
+    ph->type->outputs(ws->win, ws->row, p, e, ph, ws->layers, phase_scratch(ws), phase_slot(ws, b),
                       ws->rows + (size_t)b * L);
     phase_add_beta(ws->win, ws->row, p, e, ph);
     double d = 0.0;
@@ -412,7 +421,7 @@ void ars_phase_grad(double *grad, size_t ld, const uint8_t *row, const ars_phase
     const int L = ph->arch.size, D = ph->arch.local_size;
     const size_t P = ph->n_params;
     memset(ws->dparams, 0, P * sizeof(double));
-    ph->type->outputs(ws->win, row, 0, L - 1, ph, ws->layers, ws->layers + ws->cache_n, NULL, NULL);
+    ph->type->outputs(ws->win, row, 0, L - 1, ph, ws->layers, phase_scratch(ws), NULL, NULL);
     ph->type->backward(ws->dparams, ph, ws->layers, weight);
     if (ph->beta != NULL) {
         double *dbeta = ws->dparams + (ph->beta - ph->params);

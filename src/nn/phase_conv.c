@@ -69,6 +69,8 @@ static size_t conv_width(const ars_phase_arch *a, int l) {
 #define CONV_TILE 8
 /* Output features held in registers at a time. */
 #define CONV_FBLOCK 8
+/* Input channels of the backward pass's input gradient summed together. */
+#define CONV_CBLOCK 8
 
 /* Offsets of the scratch blocks: in[l] (W_l, C_l) for l <= n-1, z[l] (W_{l+1}, F_l) (what a
  * full pass leaves for later windows: cache_doubles ends there), two backward blocks of
@@ -217,7 +219,7 @@ ARS_CLONES static void conv_layer(double *restrict z, const double *restrict in,
 static void ring_copies(double *x, int W, int C, int L, int left) {
     for (int u = 0; u < W; u++) {
         if (u < left || u >= left + L) {
-            const int q = (((u - left) % L) + L) % L;
+            const int q = conv_wrap((long)u - left, L);
             memcpy(x + (size_t)u * C, x + (size_t)(q + left) * C, (size_t)C * sizeof(double));
         }
     }
@@ -407,7 +409,7 @@ ARS_CLONES static void conv_backward(double *dparams, const ars_phase *ph, doubl
         }
         memset(din, 0, (size_t)W * (size_t)C * sizeof(double));
         /* din(v + k d)[c] += sum_f W[k, c, f] dz(v)[f], each sum over f in order, computed for
-         * eight channels at once from the kernel transposed, wt[(k F + f) C + c]. */
+         * CONV_CBLOCK channels at once from the kernel transposed, wt[(k F + f) C + c]. */
         double *wt = ws + lo.wt;
         for (int k = 0; k < K; k++) {
             for (int c = 0; c < C; c++) {
@@ -421,9 +423,9 @@ ARS_CLONES static void conv_backward(double *dparams, const ars_phase *ph, doubl
             for (int k = 0; k < K; k++) {
                 double *di = din + (size_t)(v + k * d) * C;
                 const double *wtk = wt + (size_t)k * F * C;
-                for (int c0 = 0; c0 < C; c0 += 8) {
-                    const int mc = C - c0 < 8 ? C - c0 : 8;
-                    double s[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+                for (int c0 = 0; c0 < C; c0 += CONV_CBLOCK) {
+                    const int mc = C - c0 < CONV_CBLOCK ? C - c0 : CONV_CBLOCK;
+                    double s[CONV_CBLOCK] = {0.0};
                     for (int f = 0; f < F; f++) {
                         const double gf = g[f], *w = wtk + (size_t)f * C + c0;
 #pragma omp simd

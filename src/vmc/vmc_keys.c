@@ -30,7 +30,7 @@ static int sr_step_taken(const ars_config *c) {
 
 /* phase_learning_rate_factor scales the steps of a phase network. */
 static int has_phase(const ars_config *c) {
-    return c->phase_type != 0;
+    return ars_config_phase_type(c) != NULL;
 }
 
 /* The name of optimizer i in ars_opt_types, NULL past the last. */
