@@ -58,6 +58,15 @@ DEFAULT = [
     "tfim_n32_pbc_nosym_sr_f32=configs/tfim_n32_pbc.ini:model.symmetrize=none,"
     "vmc.optimizer=sgd,vmc.sr_dtype=float32",
     "heisenberg_n20_pbc_u1_sr_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32",
+    # The local energies' windows in float32 too (eloc_dtype; docs/performance.md, step 13).
+    "tfim_n32_pbc_eloc_f32=configs/tfim_n32_pbc.ini:vmc.optimizer=sgd,vmc.eloc_dtype=float32",
+    "tfim_n32_pbc_nosym_f32=configs/tfim_n32_pbc.ini:model.symmetrize=none,"
+    "vmc.optimizer=sgd,vmc.sr_dtype=float32,vmc.eloc_dtype=float32",
+    "heisenberg_n20_pbc_u1_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32,"
+    "vmc.eloc_dtype=float32",
+    "tfim_n64_pbc_eloc_f32=configs/tfim_n64_pbc.ini:model.symmetrize=none,vmc.eloc_dtype=float32",
+    "heisenberg_n100_obc_eloc_f32=configs/heisenberg_n100_obc.ini:system.total_sz=none,"
+    "vmc.eloc_dtype=float32",
 ]
 
 

@@ -6,6 +6,8 @@
 #  - --resume of a finished run with more iterations extends it;
 #  - the same with optimizer = spring, whose state is its last direction; momentum 0 is sgd;
 #  - the same with sr_dtype = float32 (the header names it; its parameters are not float64's);
+#  - the same with eloc_dtype = float32 (the header names it; the trajectory is not float64's),
+#    and without iterations its final estimate is float64's, bit for bit;
 #  - max_step scales a step down to its bound (the parameters' change, /vmc/step_length);
 #  - mode = exact prints the exact energy and writes /reference/energy;
 #  - --resume without mode = train, or on a file that is not a training output, exits 2;
@@ -126,6 +128,35 @@ ars_run(f3 train.ini --quiet --output ${WORK}/f32_split.h5 ${f32} --resume --thr
 ars_expect_rc(f3 0 "sr_dtype = float32, --resume to 20 iterations")
 ars_h5same(${WORK}/f32.h5 ${WORK}/f32_split.h5 "float32 SR: resumed vs uninterrupted" ${objects})
 ars_h5differ(${WORK}/f32.h5 ${WORK}/full.h5 "float32 vs float64 SR products" /variables)
+
+# eloc_dtype = float32: the same checks; the final estimate always runs in float64, so a run
+# without iterations gives float64's bits.
+set(e32 --set vmc.eloc_dtype=float32)
+ars_run(e1 train.ini --output ${WORK}/e32.h5 ${e32})
+ars_expect_rc(e1 0 "eloc_dtype = float32, 20 iterations")
+ars_expect_match("${e1_out}" "float32 local energies" "the float32 local energies header")
+ars_run(e2 train.ini --quiet --output ${WORK}/e32_split.h5 ${e32} --set vmc.iterations=10)
+ars_run(e3 train.ini --quiet --output ${WORK}/e32_split.h5 ${e32} --resume --threads 1)
+ars_expect_rc(e3 0 "eloc_dtype = float32, --resume to 20 iterations")
+ars_h5same(${WORK}/e32.h5 ${WORK}/e32_split.h5 "float32 local energies: resumed vs uninterrupted"
+           ${objects})
+ars_h5differ(${WORK}/e32.h5 ${WORK}/full.h5 "float32 vs float64 local energies" /vmc/energy)
+ars_run(e4 train.ini --quiet --output ${WORK}/e32_final.h5 ${e32} --set vmc.iterations=0)
+ars_run(e5 train.ini --quiet --output ${WORK}/e64_final.h5 --set vmc.iterations=0)
+ars_expect_rc(e4 0 "eloc_dtype = float32, no iterations")
+ars_h5same(${WORK}/e32_final.h5 ${WORK}/e64_final.h5 "final estimate: float32 vs float64 setting"
+           /variables /samples /log_prob)
+execute_process(COMMAND /usr/bin/python3 -c "
+import h5py, sys
+a, b = (h5py.File(p, 'r')['vmc'].attrs for p in sys.argv[1:3])
+keys = ['final_energy', 'final_energy_error', 'final_energy_variance']
+bad = [k for k in keys if a[k] != b[k]]
+print(' '.join('%s %r vs %r' % (k, a[k], b[k]) for k in bad), end='')
+sys.exit(1 if bad else 0)
+" ${WORK}/e32_final.h5 ${WORK}/e64_final.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("final estimate with eloc_dtype = float32 is not float64's: ${out}${err}")
+endif()
 
 # max_step: the first step of sgd with SR, bounded at half its length, is the same step scaled
 # by 1/2 (the parameters' change, against the initial ones of a 0-iteration run) and is logged

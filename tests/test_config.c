@@ -287,10 +287,10 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
     }
     /* Every key but term, which the dump writes once per line given (none here), the [phase]
      * keys that mean nothing without a phase network (all but type) and [vmc]
-     * phase_learning_rate_factor, the [evolve] keys (mode = sample) and momentum
-     * (optimizer = sgd). */
+     * phase_learning_rate_factor, the [evolve] keys and [vmc] eloc_dtype (mode = sample) and
+     * momentum (optimizer = sgd). */
     assert_int_equal(n_keys,
-                     ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1);
+                     ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
     free(d);
 }
 
@@ -1380,8 +1380,9 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         n++;
     }
     /* The dump has no term line (none given) and no inactive [phase], phase_learning_rate_factor,
-     * [evolve] or momentum key. */
-    assert_int_equal(n, ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1);
+     * [evolve], eloc_dtype or momentum key. */
+    assert_int_equal(n,
+                     ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
     assert_non_null(strstr(d, "  momentum "));
     assert_non_null(strstr(d, "  phase_learning_rate_factor "));
     assert_non_null(strstr(d, "  term "));

@@ -61,7 +61,11 @@ static ars_change sector_change(gsl_rng *r, const uint8_t *s, int L, int D, int 
 }
 
 /* Ratios of random changes of 1..4 sites equal log psi(s') - log psi(s) from full passes, for
- * spin 1 and 3/2 networks of several reaches, plain, in a sector and symmetrised. */
+ * spin 1 and 3/2 networks of several reaches, plain, in a sector and symmetrised: to rounding in
+ * float64, and within RATIO_F32_TOL in float32 arithmetic (ars_ratio_ws_set_dtype), whose
+ * conditionals carry float32's rounding (2^-24 = 6e-8 per operation; here up to 3 layers and
+ * 8 sites of terms, |dlog| up to about 5). */
+#define RATIO_F32_TOL 1e-5
 static void test_ratios_of_general_changes_equal_full_recomputation(void **state) {
     (void)state;
     gsl_rng *r = ars_rng_alloc();
@@ -69,86 +73,101 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
     const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_SPIN_FLIP, ARS_SYM_BOTH,
                             (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)};
     int cases = 0;
-    for (int two_s = 2; two_s <= 3; two_s++) {
-        const int L = 8, D = two_s + 1;
-        for (int shape = 0; shape < 2; shape++) {
-            const int dil[3] = {1, 2, 1};
-            for (size_t yi = 0; yi < sizeof syms / sizeof syms[0]; yi++) {
-                for (int sector = 0; sector <= 1; sector++) {
-                    ars_arch a = ars_test_arch(L, two_s, shape == 0 ? 2 : 3, 5, 2 + shape, dil, 1,
-                                               1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
-                    a.symmetry = syms[yi];
-                    if (sector) {
-                        ars_hilbert_set_sector(&a.hilbert, 0); /* M = 0 */
-                    }
-                    ars_arnn *net = ars_test_random_net(&a, 31 + (uint64_t)cases, 0.7);
-                    enum { B = 6, NC = 12 };
-                    uint8_t cfg[B * 8];
-                    /* Configurations in the sector: draw, then keep those that fit. */
-                    for (int b = 0; b < B;) {
-                        uint8_t *s = cfg + (size_t)b * L;
-                        for (int t = 0; t < L; t++) {
-                            s[t] = (uint8_t)gsl_rng_uniform_int(r, (unsigned long)D);
+    double worst_f32 = 0.0;
+    for (int f32 = 0; f32 <= 1; f32++) {
+        for (int two_s = 2; two_s <= 3; two_s++) {
+            const int L = 8, D = two_s + 1;
+            for (int shape = 0; shape < 2; shape++) {
+                const int dil[3] = {1, 2, 1};
+                for (size_t yi = 0; yi < sizeof syms / sizeof syms[0]; yi++) {
+                    for (int sector = 0; sector <= 1; sector++) {
+                        ars_arch a = ars_test_arch(L, two_s, shape == 0 ? 2 : 3, 5, 2 + shape, dil,
+                                                   1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
+                        a.symmetry = syms[yi];
+                        if (sector) {
+                            ars_hilbert_set_sector(&a.hilbert, 0); /* M = 0 */
                         }
-                        b += ars_hilbert_in_sector(&a.hilbert, s);
-                    }
-                    ars_change ch[B * NC];
-                    int n[B];
-                    for (int b = 0; b < B; b++) {
-                        const uint8_t *s = cfg + (size_t)b * L;
-                        for (int k = 0; k < NC; k++) {
-                            const int sites = 1 + k % 4;
-                            ch[b * NC + k] = sector && k % 2 == 0
-                                                 ? sector_change(r, s, L, D, 1 + (k / 2) % 2)
-                                                 : random_change(r, s, L, D, sites);
-                        }
-                        n[b] = NC;
-                    }
-                    ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, NC, 4);
-                    assert_non_null(ws);
-                    double dlog[B * NC];
-                    ars_ratio_log(dlog, cfg, ch, n, NC, net, ws, B);
-                    ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
-                    for (int b = 0; b < B; b++) {
-                        double lp0, lp1;
-                        uint8_t x[8];
-                        ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
-                        for (int k = 0; k < NC; k++) {
-                            const ars_change *c = &ch[b * NC + k];
-                            memcpy(x, cfg + (size_t)b * L, (size_t)L);
-                            for (int j = 0; j < c->n; j++) {
-                                x[c->site[j]] = c->value[j];
+                        ars_arnn *net = ars_test_random_net(&a, 31 + (uint64_t)cases, 0.7);
+                        enum { B = 6, NC = 12 };
+                        uint8_t cfg[B * 8];
+                        /* Configurations in the sector: draw, then keep those that fit. */
+                        for (int b = 0; b < B;) {
+                            uint8_t *s = cfg + (size_t)b * L;
+                            for (int t = 0; t < L; t++) {
+                                s[t] = (uint8_t)gsl_rng_uniform_int(r, (unsigned long)D);
                             }
-                            ars_arnn_log_psi(&lp1, x, net, aws, 1);
-                            const double want = lp1 - lp0, got = dlog[b * NC + k];
-                            if (isinf(want) || isinf(got)) {
-                                if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
-                                    fail_msg("2S %d sym %d sector %d: change %d: %g vs %g", two_s,
-                                             (int)syms[yi], sector, k, got, want);
+                            b += ars_hilbert_in_sector(&a.hilbert, s);
+                        }
+                        ars_change ch[B * NC];
+                        int n[B];
+                        for (int b = 0; b < B; b++) {
+                            const uint8_t *s = cfg + (size_t)b * L;
+                            for (int k = 0; k < NC; k++) {
+                                const int sites = 1 + k % 4;
+                                ch[b * NC + k] = sector && k % 2 == 0
+                                                     ? sector_change(r, s, L, D, 1 + (k / 2) % 2)
+                                                     : random_change(r, s, L, D, sites);
+                            }
+                            n[b] = NC;
+                        }
+                        ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, NC, 4);
+                        assert_non_null(ws);
+                        assert_int_equal(ars_ratio_ws_set_dtype(
+                                             ws, net, f32 ? ARS_DTYPE_FLOAT32 : ARS_DTYPE_FLOAT64),
+                                         ARS_OK);
+                        const double tol = f32 ? RATIO_F32_TOL : 1e-12;
+                        double dlog[B * NC];
+                        ars_ratio_log(dlog, cfg, ch, n, NC, net, ws, B);
+                        ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
+                        for (int b = 0; b < B; b++) {
+                            double lp0, lp1;
+                            uint8_t x[8];
+                            ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
+                            for (int k = 0; k < NC; k++) {
+                                const ars_change *c = &ch[b * NC + k];
+                                memcpy(x, cfg + (size_t)b * L, (size_t)L);
+                                for (int j = 0; j < c->n; j++) {
+                                    x[c->site[j]] = c->value[j];
                                 }
-                            } else if (fabs(got - want) > 1e-12 * fmax(1.0, fabs(want))) {
-                                fail_msg("2S %d sym %d sector %d: change %d (%d sites): %.17g vs "
-                                         "%.17g",
-                                         two_s, (int)syms[yi], sector, k, c->n, got, want);
+                                ars_arnn_log_psi(&lp1, x, net, aws, 1);
+                                const double want = lp1 - lp0, got = dlog[b * NC + k];
+                                if (isinf(want) || isinf(got)) {
+                                    if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
+                                        fail_msg("2S %d sym %d sector %d: change %d: %g vs %g",
+                                                 two_s, (int)syms[yi], sector, k, got, want);
+                                    }
+                                } else if (fabs(got - want) > tol * fmax(1.0, fabs(want))) {
+                                    fail_msg("f32 %d 2S %d sym %d sector %d: change %d (%d sites): "
+                                             "%.17g vs %.17g",
+                                             f32, two_s, (int)syms[yi], sector, k, c->n, got, want);
+                                } else if (f32) {
+                                    worst_f32 =
+                                        fmax(worst_f32, fabs(got - want) / fmax(1.0, fabs(want)));
+                                }
                             }
                         }
+                        ars_arnn_ws_free(aws);
+                        ars_ratio_ws_free(ws);
+                        ars_arnn_free(net);
+                        cases++;
                     }
-                    ars_arnn_ws_free(aws);
-                    ars_ratio_ws_free(ws);
-                    ars_arnn_free(net);
-                    cases++;
                 }
             }
         }
     }
     gsl_rng_free(r);
-    assert_int_equal(cases, 32);
+    assert_int_equal(cases, 64);
+    print_message("float32 windows: worst |d dlog| / max(1, |dlog|) = %.2e\n", worst_f32);
+    /* float32 arithmetic really ran: float64 would agree to 1e-12. */
+    assert_true(worst_f32 > 1e-9);
 }
 
 /* The windows of a call are sorted and batched across its samples (ratio.h), and each window's
  * sum is added to its change in the order of the changes: a sample's ratios are the same bits
  * whichever samples share the call. Here 48 samples of 48 sites with 48 changes each (several
- * groups of sorted batches) against each sample alone, plain, in a sector and symmetrised. */
+ * groups of sorted batches) against each sample alone, plain, in a sector and symmetrised, in
+ * float64 and in float32 arithmetic (what makes training's results independent of threads and
+ * ranks in both). */
 static void test_ratios_do_not_depend_on_the_samples_sharing_the_call(void **state) {
     (void)state;
     gsl_rng *r = ars_rng_alloc();
@@ -156,7 +175,9 @@ static void test_ratios_do_not_depend_on_the_samples_sharing_the_call(void **sta
     enum { L = 48, B = 48, NC = 48, D = 2 };
     const int dil[4] = {1, 2, 1, 2}; /* reach 12: changes far apart take several windows */
     const ars_sym syms[] = {ARS_SYM_NONE, ARS_SYM_NONE, ARS_SYM_BOTH};
-    for (int v = 0; v < 3; v++) {
+    for (int vf = 0; vf < 6; vf++) {
+        const int v = vf % 3;
+        const ars_dtype dtype = vf < 3 ? ARS_DTYPE_FLOAT64 : ARS_DTYPE_FLOAT32;
         ars_arch a = ars_test_arch(L, 1, 4, 6, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
         a.symmetry = syms[v];
         if (v == 1) {
@@ -186,6 +207,8 @@ static void test_ratios_do_not_depend_on_the_samples_sharing_the_call(void **sta
         ars_ratio_ws *one = ars_ratio_ws_alloc(net, 1, NC, 4);
         assert_non_null(ws);
         assert_non_null(one);
+        assert_int_equal(ars_ratio_ws_set_dtype(ws, net, dtype), ARS_OK);
+        assert_int_equal(ars_ratio_ws_set_dtype(one, net, dtype), ARS_OK);
         ars_ratio_log(all, cfg, ch, n, NC, net, ws, B);
         uint64_t useful, computed;
         ars_ratio_ws_flops(ws, &useful, &computed);
@@ -196,8 +219,9 @@ static void test_ratios_do_not_depend_on_the_samples_sharing_the_call(void **sta
             ars_ratio_log(alone, cfg + (size_t)b * L, ch + (size_t)b * NC, &n[b], NC, net, one, 1);
             for (int k = 0; k < NC; k++) {
                 if (!ars_test_same_bits(alone[k], all[b * NC + k])) {
-                    fail_msg("variant %d, sample %d, change %d: %.17g alone, %.17g in the call", v,
-                             b, k, alone[k], all[b * NC + k]);
+                    fail_msg("variant %d (float32 %d), sample %d, change %d: %.17g alone, %.17g in "
+                             "the call",
+                             v, vf >= 3, b, k, alone[k], all[b * NC + k]);
                 }
             }
         }

@@ -133,6 +133,10 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (cfg->max_step > 0.0) {
         snprintf(trust, sizeof trust, ", steps at most %g long", cfg->max_step);
     }
+    if (cfg->eloc_dtype == ARS_DTYPE_FLOAT32) {
+        const size_t used = strlen(trust);
+        snprintf(trust + used, sizeof trust - used, ", float32 local energies");
+    }
     if (phase != NULL && cfg->phase_lr_factor != 1.0) {
         const size_t used = strlen(trust);
         snprintf(trust + used, sizeof trust - used, ", phase steps %g times as long",

@@ -72,6 +72,7 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .ds_min = cfg->ds_min,
         .ds_exponential = cfg->ds_schedule == ARS_SCHEDULE_EXPONENTIAL,
         .sr_float32 = cfg->sr_dtype == ARS_DTYPE_FLOAT32,
+        .eloc_float32 = cfg->eloc_dtype == ARS_DTYPE_FLOAT32,
         .max_step = cfg->max_step,
         .phase_lr_factor = cfg->phase_lr_factor,
         .exact_energy = exact,

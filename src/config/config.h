@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 85
+#define ARS_CONFIG_NKEYS 86
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -113,6 +113,7 @@ typedef struct ars_config {
     int lr_schedule; /* ars_schedule */
     int sr;
     int sr_dtype;           /* ars_dtype of the SR Gram matrix */
+    int eloc_dtype;         /* ars_dtype of the training iterations' ratio windows */
     double max_step;        /* the SR step's largest Fubini-Study length; 0: unbounded */
     double phase_lr_factor; /* the phase network's step, as a multiple of the modulus's */
     double diag_shift;

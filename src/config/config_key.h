@@ -77,7 +77,7 @@ typedef struct ars_config_key {
 #define ARS_PHASE_NKEYS 8
 #define ARS_SAMPLER_NKEYS 4
 #define ARS_HAM_NKEYS 16
-#define ARS_VMC_NKEYS 14
+#define ARS_VMC_NKEYS 15
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4
 #define ARS_EVOLVE_NKEYS 16

@@ -84,6 +84,10 @@ void ars_eloc_ws_free(ars_eloc_ws *ws) {
     free(ws);
 }
 
+int ars_eloc_ws_set_dtype(ars_eloc_ws *ws, const ars_wf *wf, ars_dtype dtype) {
+    return ars_ratio_ws_set_dtype(ws->ratio, wf->net, dtype);
+}
+
 const ars_ratio_ws *ars_eloc_ws_ratio(const ars_eloc_ws *ws) {
     return ws->ratio;
 }

@@ -194,6 +194,19 @@ int ars_arnn_init_random(ars_arnn *net, uint64_t seed) {
     return ARS_OK;
 }
 
+/* The per-site kernels (arnn_site.h), written once for both precisions. */
+#define REAL double
+#define NAME(x) x
+#include "nn/arnn_site.h"
+#undef REAL
+#undef NAME
+
+#define REAL float
+#define NAME(x) x##_f
+#include "nn/arnn_site.h"
+#undef REAL
+#undef NAME
+
 size_t ars_arnn_ws_bytes(const ars_arch *arch, int B) {
     size_t per_site = (size_t)ars_arch_input_channels(arch) + (size_t)arch->hilbert.local_size;
     for (int l = 0; l < arch->layers; l++) {
@@ -214,43 +227,44 @@ ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B) {
     if (ws == NULL) {
         return NULL;
     }
-    const size_t BL = (size_t)B * (size_t)net->arch.hilbert.size;
-    ws->B = B;
-    if (net->arch.hilbert.constrained) {
-        ws->msum = malloc((size_t)B * sizeof(int));
-        if (ws->msum == NULL) {
-            goto fail;
-        }
+    if (arnn_acts_alloc(ws, net, B) != ARS_OK) {
+        goto fail;
     }
     if (net->arch.symmetry != ARS_SYM_NONE) {
-        ws->gcfg = malloc(BL);
+        ws->gcfg = malloc((size_t)B * (size_t)net->arch.hilbert.size);
         ws->glp = malloc((size_t)ars_sym_order(net->arch.symmetry, net->arch.hilbert.size) *
                          (size_t)B * sizeof(double));
         if (ws->gcfg == NULL || ws->glp == NULL) {
             goto fail;
         }
     }
-    ws->x = malloc(BL * (size_t)ars_arch_input_channels(&net->arch) * sizeof(double));
-    ws->lpsi = malloc(BL * (size_t)net->arch.hilbert.local_size * sizeof(double));
-    if (ws->x == NULL || ws->lpsi == NULL) {
-        goto fail;
-    }
-    for (int l = 0; l < net->arch.layers; l++) {
-        ws->z[l] = malloc(BL * (size_t)net->layer[l].cout * sizeof(double));
-        if (ws->z[l] == NULL) {
-            goto fail;
-        }
-        if (l < net->arch.layers - 1) {
-            ws->a[l] = malloc(BL * (size_t)net->layer[l].cout * sizeof(double));
-            if (ws->a[l] == NULL) {
-                goto fail;
-            }
-        }
-    }
     return ws;
 fail:
     ars_arnn_ws_free(ws);
     return NULL;
+}
+
+ars_arnn_ws_f *ars_arnn_ws_alloc_f(const ars_arnn *net, int B) {
+    ars_arnn_ws_f *ws = calloc(1, sizeof *ws);
+    if (ws != NULL && arnn_acts_alloc_f(ws, net, B) != ARS_OK) {
+        ars_arnn_ws_free_f(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void ars_arnn_ws_free_f(ars_arnn_ws_f *ws) {
+    if (ws == NULL) {
+        return;
+    }
+    free(ws->x);
+    free(ws->lpsi);
+    free(ws->msum);
+    for (int l = 0; l < ARS_MAX_LAYERS; l++) {
+        free(ws->z[l]);
+        free(ws->a[l]);
+    }
+    free(ws);
 }
 
 ars_arnn_ws *ars_arnn_ws_alloc_grad(const ars_arnn *net, int B) {
@@ -286,64 +300,13 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     free(ws);
 }
 
-/* The per-site kernels (arnn_site.h), written once for both precisions. */
-#define REAL double
-#define NAME(x) x
-#include "nn/arnn_site.h"
-#undef REAL
-#undef NAME
-
-#define REAL float
-#define NAME(x) x##_f
-#include "nn/arnn_site.h"
-#undef REAL
-#undef NAME
-
 void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B, int Lc) {
-    const ars_arch *arch = &net->arch;
-    const int L = arch->hilbert.size, n = arch->layers;
-    const int C0 = ars_arch_input_channels(arch);
-    const int constrained = arch->hilbert.constrained;
-    ARS_ASSERT(B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
-    ARS_ASSERT(Lc >= 0 && Lc <= L, "Lc %d of %d", Lc, L);
-    /* The exclusive first layer makes output site t read input sites < t only, so outputs at
-     * sites < Lc need cfg at sites < Lc - 1 alone. */
-    for (int t = 0; t < Lc - 1; t++) {
-        ars_arnn_encode_site(ws->x + (size_t)t * C0 * B, cfg, (size_t)L, arch, t, B);
-    }
-    /* Every site of every layer is kept: the backward pass reads them. */
-    ars_arnn_site_io io;
-    memset(&io, 0, sizeof io);
-    io.in[0] = ws->x;
-    for (int l = 0; l < n; l++) {
-        io.z[l] = ws->z[l];
-        io.z_len[l] = L;
-        io.in_len[l] = L;
-        if (l < n - 1) {
-            io.in[l + 1] = ws->a[l];
-        }
-    }
-    io.lpsi = ws->lpsi;
-    io.lpsi_len = L;
-    io.ld = (size_t)B;
-    int *m = ws->msum; /* (B) value prefix sums, sectors only */
-    for (int b = 0; constrained && b < B; b++) {
-        m[b] = 0;
-    }
-    /* Layer by layer over the sites (every site is kept, so the order is free): one layer's
-     * input stays in cache while it is read, which is faster than site by site once the
-     * activations of the batch outgrow L2 (measured on 64- and 100-site chains). */
-    for (int l = 0; l < n; l++) {
-        for (int t = 0; t < Lc; t++) {
-            ars_arnn_layer_site(&io, net, net->params, l, t, B);
-        }
-    }
-    for (int t = 0; t < Lc; t++) {
-        ars_arnn_head_site(&io, net, &arch->hilbert, NULL, m, t, B);
-        for (int b = 0; constrained && t < Lc - 1 && b < B; b++) {
-            m[b] += ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * L + t]);
-        }
-    }
+    arnn_forward(cfg, net, net->params, ws, B, Lc);
+}
+
+void ars_arnn_forward_f(const uint8_t *cfg, const ars_arnn *net, const float *params,
+                        ars_arnn_ws_f *ws, int B, int Lc) {
+    arnn_forward_f(cfg, net, params, ws, B, Lc);
 }
 
 void ars_arnn_conditionals(double *lpsi, const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws,

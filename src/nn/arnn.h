@@ -138,7 +138,20 @@ typedef struct ars_arnn_ws {
     double *glp;               /* (|G|, B) log psi(g s), then the weights w_g (symmetrised only) */
 } ars_arnn_ws;
 
+/* The forward pass's activations in float32 (the ratio windows' float32 arithmetic, ratio.h):
+ * the fields of ars_arnn_ws that ars_arnn_forward_f fills, same shapes. */
+typedef struct ars_arnn_ws_f {
+    int B;
+    float *x;
+    float *z[ARS_MAX_LAYERS];
+    float *a[ARS_MAX_LAYERS];
+    float *lpsi;
+    int *msum;
+} ars_arnn_ws_f;
+
 ars_arnn_ws *ars_arnn_ws_alloc(const ars_arnn *net, int B);
+ars_arnn_ws_f *ars_arnn_ws_alloc_f(const ars_arnn *net, int B);
+void ars_arnn_ws_free_f(ars_arnn_ws_f *ws);
 /* A workspace that can also run ars_arnn_backward. */
 ars_arnn_ws *ars_arnn_ws_alloc_grad(const ars_arnn *net, int B);
 void ars_arnn_ws_free(ars_arnn_ws *ws);
@@ -158,6 +171,9 @@ void ars_arnn_encode_site_f(float *x_t, const uint8_t *cfg, size_t cfg_stride, c
  * ars_arnn_site for t = 0..Lc-1 keeping every site). cfg at sites >= Lc - 1 is never read (so
  * a sampler can ask for the conditional of site Lc - 1 before drawing it). */
 void ars_arnn_forward(const uint8_t *cfg, const ars_arnn *net, ars_arnn_ws *ws, int B, int Lc);
+/* The same pass in float32, with the parameters params (P) in float32 laid out as net->params. */
+void ars_arnn_forward_f(const uint8_t *cfg, const ars_arnn *net, const float *params,
+                        ars_arnn_ws_f *ws, int B, int Lc);
 
 /* Conditional log-amplitudes lpsi (B, L, D) at sites t < Lc (sites >= Lc are left untouched):
  * ars_arnn_forward, then transposed to sample-major order. */

@@ -182,6 +182,12 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         if (v->gws[i] == NULL || v->ews[i] == NULL) {
             goto fail;
         }
+        /* Allocates the float32 windows now, so that switching later cannot fail. */
+        if (set->eloc_float32 &&
+            (ars_eloc_ws_set_dtype(v->ews[i], &wf, ARS_DTYPE_FLOAT32) != ARS_OK ||
+             ars_eloc_ws_set_dtype(v->ews[i], &wf, ARS_DTYPE_FLOAT64) != ARS_OK)) {
+            goto fail;
+        }
         if (v->pws != NULL && (v->pws[i] = ars_wf_ws_alloc(&wf, 1)) == NULL) {
             goto fail;
         }
@@ -282,12 +288,18 @@ ars_wf ars_vmc_wf(const ars_vmc *v) {
 
 /* Local energies of n samples cfg into eloc (+ i eloc_im, NULL for a real wavefunction), in
  * parallel over chunks; returns the number of non-finite values. */
-static int local_energies(ars_vmc *v, double *eloc, double *eloc_im, const uint8_t *cfg, size_t n) {
+static int local_energies(ars_vmc *v, double *eloc, double *eloc_im, const uint8_t *cfg, size_t n,
+                          ars_dtype dtype) {
     const size_t L = (size_t)v->net->arch.hilbert.size, cs = (size_t)v->set.chunk_size;
     size_t c0, c1;
     ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
     int n_bad = 0;
     const ars_wf wf = ars_vmc_wf(v);
+    for (int s = 0; s < v->n_slots; s++) {
+        /* float32 only where ars_vmc_alloc allocated it: cannot fail. */
+        const int rc = ars_eloc_ws_set_dtype(v->ews[s], &wf, dtype);
+        ARS_ASSERT(rc == ARS_OK, "the float32 windows were not allocated");
+    }
 #pragma omp parallel num_threads(v->n_slots) default(none)                                         \
     shared(v, eloc, eloc_im, cfg, n, L, cs, c0, c1, wf) reduction(+ : n_bad)
     {
@@ -364,7 +376,7 @@ int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, d
     if (rc != ARS_OK) {
         return rc;
     }
-    const int n_bad = local_energies(v, eloc, eloc_im, cfg, n);
+    const int n_bad = local_energies(v, eloc, eloc_im, cfg, n, ARS_DTYPE_FLOAT64);
     estimate(est, eloc, v->phase != NULL ? eloc_im : NULL, n, v->net->arch.hilbert.size,
              v->set.exact_energy);
     if (n_bad > 0 || !isfinite(est->energy)) {
@@ -380,7 +392,8 @@ const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES] = {"sample",   "local_en
  * v->eloc_im) and per-sample gradients v->O, gathered so that every rank holds all of them. The
  * phases are timed into tp[SAMPLE + 1 .. GRAD + 1] (tp[SAMPLE] is the start). *n_bad receives
  * the number of non-finite local energies. Every rank returns the same status. */
-static int differentiate(ars_vmc *v, uint64_t stream, int redraw, double *tp, int *n_bad) {
+static int differentiate(ars_vmc *v, uint64_t stream, int redraw, ars_dtype eloc_dtype, double *tp,
+                         int *n_bad) {
     const size_t n = v->set.n_samples, P = v->P, L = (size_t)v->net->arch.hilbert.size;
     const size_t cs = (size_t)v->set.chunk_size, P_mod = v->P_mod;
     const size_t n_chunks = (n + cs - 1) / cs;
@@ -393,7 +406,7 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, double *tp, in
     tp[ARS_VMC_PHASE_ELOC] = ars_wtime();
     uint64_t u0, c0s, u1, c1s;
     eloc_sites(v, &u0, &c0s);
-    *n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n);
+    *n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n, eloc_dtype);
     eloc_sites(v, &u1, &c1s);
     v->eloc_sites_useful += u1 - u0;
     v->eloc_sites_computed += c1s - c0s;
@@ -436,7 +449,8 @@ int ars_vmc_step(ars_vmc *v) {
     const size_t P_mod = v->P_mod;
     const int64_t it = v->iteration;
     int n_bad = 0;
-    int rc = differentiate(v, (uint64_t)it, 1, tp, &n_bad);
+    int rc = differentiate(v, (uint64_t)it, 1,
+                           v->set.eloc_float32 ? ARS_DTYPE_FLOAT32 : ARS_DTYPE_FLOAT64, tp, &n_bad);
     if (rc != ARS_OK) {
         return rc;
     }
@@ -684,7 +698,7 @@ static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double
     const size_t n = v->set.n_samples, P_mod = v->P_mod;
     ARS_ASSERT(imaginary || v->phase != NULL, "real-time evolution needs a phase network");
     int n_bad = 0;
-    int rc = differentiate(v, stream, !reweight, tp, &n_bad);
+    int rc = differentiate(v, stream, !reweight, ARS_DTYPE_FLOAT64, tp, &n_bad);
     if (rc != ARS_OK) {
         return rc;
     }

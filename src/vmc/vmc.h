@@ -50,8 +50,10 @@ typedef struct ars_vmc_settings {
     int sr;
     double diag_shift, ds_decay, ds_min;
     int ds_exponential;
-    int sr_float32;  /* the SR Gram matrix from float32 products (opt/sr.h, ars_sr_set_float32) */
-    double max_step; /* > 0: each step's Fubini-Study length is scaled down to at most this */
+    int sr_float32;   /* the SR Gram matrix from float32 products (opt/sr.h, ars_sr_set_float32) */
+    int eloc_float32; /* the training iterations' ratio windows in float32 (wf/ratio.h); the
+                       * final estimate (ars_vmc_evaluate) and evolution stay float64 */
+    double max_step;  /* > 0: each step's Fubini-Study length is scaled down to at most this */
     double phase_lr_factor;        /* the phase parameters' step is this times the optimizer's */
     double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
     double exact_energy;           /* NaN if unknown */

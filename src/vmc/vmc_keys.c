@@ -14,13 +14,18 @@ static const char *const schedule_names[] = {"constant", "exponential", NULL};
 _Static_assert(sizeof schedule_names / sizeof schedule_names[0] == ARS_SCHEDULE_EXPONENTIAL + 2,
                "one name per ars_schedule");
 
-static const char *const sr_dtype_names[] = {"float64", "float32", NULL};
-_Static_assert(sizeof sr_dtype_names / sizeof sr_dtype_names[0] == ARS_DTYPE_FLOAT32 + 2,
+static const char *const dtype_names[] = {"float64", "float32", NULL};
+_Static_assert(sizeof dtype_names / sizeof dtype_names[0] == ARS_DTYPE_FLOAT32 + 2,
                "one name per ars_dtype");
 
 /* sr_dtype means something only with SR. */
 static int sr_on(const ars_config *c) {
     return c->sr;
+}
+
+/* eloc_dtype is the training iterations'. */
+static int training(const ars_config *c) {
+    return c->mode == ARS_MODE_TRAIN;
 }
 
 /* max_step bounds the natural-gradient step taken as it is (sgd, spring), not adam's. */
@@ -83,7 +88,7 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
      .key = "sr_dtype",
      .type = ARS_KEY_ENUM,
      .offset = ARS_CONFIG_OFF(sr_dtype),
-     .names = sr_dtype_names,
+     .names = dtype_names,
      .def = "float64",
      .help = "precision of the SR matrix's products: float32 computes S (or the sample-space "
              "T) twice as fast, within the tolerance docs/performance.md states; the "
@@ -91,6 +96,18 @@ const ars_config_key ars_vmc_keys[ARS_VMC_NKEYS] = {
              "its float32 copy with float64 sums",
      .active = sr_on,
      .inactive = "only with [vmc] sr = true (remove the key)"},
+    {.section = "vmc",
+     .key = "eloc_dtype",
+     .type = ARS_KEY_ENUM,
+     .offset = ARS_CONFIG_OFF(eloc_dtype),
+     .names = dtype_names,
+     .def = "float64",
+     .help = "precision of the network passes behind the training iterations' local energies "
+             "(the ratio windows): float32 runs them at twice the vector width; the ratios "
+             "move by about 1e-6 of themselves (docs/performance.md); the final estimate and "
+             "every reported energy after training stay float64",
+     .active = training,
+     .inactive = "only with [run] mode = train (remove the key)"},
     {.section = "vmc",
      .key = "max_step",
      .type = ARS_KEY_DOUBLE,

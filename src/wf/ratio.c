@@ -19,6 +19,11 @@
 #define RATIO_WINDOW_BATCH 48
 #endif
 
+/* The same for float32 arithmetic: a multiple of its conv tile (32). */
+#ifndef RATIO_WINDOW_BATCH_F
+#define RATIO_WINDOW_BATCH_F 64
+#endif
+
 /* Batches per sorted group of windows (ratio_flush). */
 #ifndef RATIO_SORT_BATCHES
 #define RATIO_SORT_BATCHES 32
@@ -46,18 +51,25 @@ typedef struct ratio_batch {
 } ratio_batch;
 
 struct ars_ratio_ws {
-    int B, L, D, R, W, max_changes, max_sites, nw_cap;
-    int rec_cap;       /* windows of one call: B max_changes max_sites */
-    int B_used;        /* samples of the current prepare (the batch stride of ws->full) */
-    ars_arch arch;     /* the architecture the workspace was sized for */
-    ars_arnn net_win;  /* non-owning view of the network with hilbert.size = W */
-    ars_arnn_ws *full; /* forward pass of the samples, (L, ., B) */
-    ars_arnn_ws *win;  /* forward pass of the windows, (W, ., nw_cap) */
-    ars_change *ch;    /* (B, max_changes) the changes being evaluated */
-    int *n_ch;         /* (B) */
-    double *dlog;      /* (B, max_changes) */
-    double *lsel;      /* (B, L) lpsi[t, s_t] of the samples, sample-major */
-    double *ctx;       /* (B, L, Cs) every layer's input in the full pass, sample-major */
+    int B, L, D, R, W, max_changes, max_sites;
+    int nw_cap;             /* windows per batch in the current precision */
+    int nw_cap64, nw_cap32; /* in each precision; the batch arrays hold the larger */
+    int rec_cap;            /* windows of one call: B max_changes max_sites */
+    int B_used;             /* samples of the current prepare (the batch stride of ws->full) */
+    ars_arch arch;          /* the architecture the workspace was sized for */
+    ars_arnn net_win;       /* non-owning view of the network with hilbert.size = W */
+    ars_arnn_ws *full;      /* forward pass of the samples, (L, ., B) */
+    ars_arnn_ws *win;       /* forward pass of the windows, (W, ., nw_cap) */
+    /* float32 arithmetic (ars_ratio_ws_set_dtype): the same passes in float32, their context,
+     * the parameters converted at every prepare. */
+    int f32;
+    ars_arnn_ws_f *full_f, *win_f;
+    float *ctx_f, *params_f;
+    ars_change *ch; /* (B, max_changes) the changes being evaluated */
+    int *n_ch;      /* (B) */
+    double *dlog;   /* (B, max_changes) */
+    double *lsel;   /* (B, L) lpsi[t, s_t] of the samples, sample-major */
+    double *ctx;    /* (B, L, Cs) every layer's input in the full pass, sample-major */
     int ctx_off[ARS_MAX_LAYERS], ctx_width; /* layer l's channels start at ctx_off[l] of Cs */
     int reach[ARS_MAX_LAYERS]; /* sum_{j <= l} (K - 1) d_j: how far past a change layer l moves */
     uint64_t flops[ARS_MAX_LAYERS], flops_site; /* layer l's conv flops per site; their sum */
@@ -117,10 +129,10 @@ static int window_shape(const ars_arnn *net, int max_sites, int *R, int *W) {
     return ARS_OK;
 }
 
-static int window_cap(int B, int max_changes, int max_sites) {
+static int window_cap(int B, int max_changes, int max_sites, int batch) {
     long cap = (long)(max_sites > 2 ? max_sites : 2) * (long)B * max_changes;
-    if (cap > RATIO_WINDOW_BATCH) {
-        cap = RATIO_WINDOW_BATCH;
+    if (cap > batch) {
+        cap = batch;
     }
     return cap < 1 ? 1 : (int)cap;
 }
@@ -141,7 +153,7 @@ size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_s
     if (window_shape(net, max_sites, &R, &W) != ARS_OK) {
         return SIZE_MAX;
     }
-    const int cap = window_cap(B, max_changes, max_sites);
+    const int cap = window_cap(B, max_changes, max_sites, RATIO_WINDOW_BATCH);
     const int L = net->arch.hilbert.size;
     ars_arch win = net->arch;
     win.hilbert.size = W;
@@ -181,7 +193,10 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
     }
     ws->max_changes = max_changes;
     ws->max_sites = max_sites;
-    ws->nw_cap = window_cap(B, max_changes, max_sites);
+    ws->nw_cap64 = window_cap(B, max_changes, max_sites, RATIO_WINDOW_BATCH);
+    ws->nw_cap32 = window_cap(B, max_changes, max_sites, RATIO_WINDOW_BATCH_F);
+    ws->nw_cap = ws->nw_cap64;
+    const int nw_max = ws->nw_cap64 > ws->nw_cap32 ? ws->nw_cap64 : ws->nw_cap32;
     window_network(ws, net);
     ws->hil = net->arch.hilbert;
     ws->G = ars_sym_order(net->arch.symmetry, ws->L);
@@ -203,7 +218,7 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
     const size_t n_ctx = (size_t)B * (size_t)ws->L * (size_t)ws->ctx_width;
     ARS_ASSERT(n_ctx > 0, "empty context");
     ws->ctx = malloc(n_ctx * sizeof *ws->ctx);
-    ws->acc = malloc((size_t)ws->nw_cap * sizeof *ws->acc);
+    ws->acc = malloc((size_t)nw_max * sizeof *ws->acc);
     if (ws->full == NULL || ws->win == NULL || ws->ch == NULL || ws->n_ch == NULL ||
         ws->dlog == NULL || ws->lsel == NULL || ws->acc == NULL || ws->ctx == NULL) {
         goto fail;
@@ -226,8 +241,8 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
         }
     }
     ARS_ASSERT(ws->nw_cap >= 1 && ws->W >= 1, "window batch %d, length %d", ws->nw_cap, ws->W);
-    ws->bat.cfg = malloc((size_t)ws->nw_cap * (size_t)ws->W);
-    ws->bat.rec = malloc((size_t)ws->nw_cap * sizeof *ws->bat.rec);
+    ws->bat.cfg = malloc((size_t)nw_max * (size_t)ws->W);
+    ws->bat.rec = malloc((size_t)nw_max * sizeof *ws->bat.rec);
     const size_t rc = (size_t)B * (size_t)max_changes * (size_t)max_sites + 1;
     ARS_ASSERT(rc <= INT_MAX, "%zu windows per call", rc);
     ws->rec_cap = (int)rc;
@@ -252,6 +267,10 @@ void ars_ratio_ws_free(ars_ratio_ws *ws) {
     }
     ars_arnn_ws_free(ws->full);
     ars_arnn_ws_free(ws->win);
+    ars_arnn_ws_free_f(ws->full_f);
+    ars_arnn_ws_free_f(ws->win_f);
+    free(ws->ctx_f);
+    free(ws->params_f);
     free(ws->ch);
     free(ws->n_ch);
     free(ws->dlog);
@@ -274,6 +293,32 @@ void ars_ratio_ws_free(ars_ratio_ws *ws) {
     free(ws);
 }
 
+int ars_ratio_ws_set_dtype(ars_ratio_ws *ws, const ars_arnn *net, ars_dtype dtype) {
+    ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
+    ws->f32 = dtype == ARS_DTYPE_FLOAT32;
+    ws->nw_cap = ws->f32 ? ws->nw_cap32 : ws->nw_cap64;
+    if (!ws->f32 || ws->full_f != NULL) {
+        return ARS_OK;
+    }
+    const size_t n_ctx = (size_t)ws->B * (size_t)ws->L * (size_t)ws->ctx_width;
+    ws->full_f = ars_arnn_ws_alloc_f(net, ws->B);
+    ws->win_f = ars_arnn_ws_alloc_f(&ws->net_win, ws->nw_cap);
+    ws->ctx_f = malloc(n_ctx * sizeof *ws->ctx_f);
+    ws->params_f = malloc(ars_arch_n_params(&net->arch) * sizeof *ws->params_f);
+    if (ws->full_f == NULL || ws->win_f == NULL || ws->ctx_f == NULL || ws->params_f == NULL) {
+        ars_arnn_ws_free_f(ws->full_f);
+        ars_arnn_ws_free_f(ws->win_f);
+        free(ws->ctx_f);
+        free(ws->params_f);
+        ws->full_f = ws->win_f = NULL;
+        ws->ctx_f = ws->params_f = NULL;
+        ws->f32 = 0;
+        ws->nw_cap = ws->nw_cap64;
+        return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the float32 ratio windows");
+    }
+    return ARS_OK;
+}
+
 int ars_ratio_ws_reach(const ars_ratio_ws *ws) {
     return ws->R;
 }
@@ -290,25 +335,6 @@ uint64_t ars_ratio_ws_site_flops(const ars_ratio_ws *ws) {
 int ars_ratio_ws_window(const ars_ratio_ws *ws) {
     return ws->W;
 }
-/* Every layer's input of the full pass, (site, channel, batch) -> ctx (B, L, Cs): the context
- * of a window before its first changed site, and the activations past each layer's reach. */
-static void ratio_context(ars_ratio_ws *ws, int B) {
-    const ars_arnn_ws *full = ws->full;
-    const int L = ws->L, Cs = ws->ctx_width;
-    for (int l = 0; l < ws->arch.layers; l++) {
-        const int C = ws->net_win.layer[l].cin;
-        const double *src = l == 0 ? full->x : full->a[l - 1];
-        for (int t = 0; t < L; t++) {
-            for (int b = 0; b < B; b++) {
-                double *d = ws->ctx + ((size_t)b * L + t) * Cs + ws->ctx_off[l];
-                for (int ch = 0; ch < C; ch++) {
-                    d[ch] = src[((size_t)t * C + ch) * B + b];
-                }
-            }
-        }
-    }
-}
-
 /* The last position at which layer l's output can differ from the sample's own, for changes at
  * positions <= q and a segment ending at e: q + reach[l], but the last layer (whose output the
  * head reads) everywhere up to e. */
@@ -316,200 +342,33 @@ static int layer_last(const ars_ratio_ws *ws, int l, int q, int e) {
     return l < ws->arch.layers - 1 && q + ws->reach[l] < e ? q + ws->reach[l] : e;
 }
 
-/* Layer l's input (C channels) at window positions u0 <= u < u1 from the samples' own pass
- * (ws->ctx: sample r->b, chain site r->a + u; zero past the chain's end, which only positions
- * after a window's segment read) into dst (W, C, nw). Position by position, window by window:
- * one position's block (C, nw) stays in L1 while the windows fill it (window by window, the
- * strided stores of a whole window's span missed the cache and took a quarter of the local
- * energies). */
-/* Layer l's input channels of window r at its position u (chain site r->a + u < L) in the
- * sample's own pass. */
-static const double *context_at(const ars_ratio_ws *ws, const ratio_window *r, int u, int l) {
-    return ws->ctx + ((size_t)r->b * ws->L + r->a + u) * ws->ctx_width + ws->ctx_off[l];
+/* The samples' own pass in each precision (the double one reads net->params itself). */
+static void full_forward(const uint8_t *cfg, const ars_arnn *net, const double *params,
+                         ars_arnn_ws *full, int B, int L) {
+    ARS_ASSERT(params == net->params, "the float64 pass reads the network's own parameters");
+    ars_arnn_forward(cfg, net, full, B, L);
 }
 
-ARS_CLONES static void ratio_copy_context(const ars_ratio_ws *ws, const ratio_batch *q, double *dst,
-                                          int l, int C, int u0, int u1) {
-    const int nw = q->n, L = ws->L;
-    for (int u = u0; u < u1; u++) {
-        double *dp = dst + (size_t)u * C * nw;
-        int w = 0;
-        /* Eight windows at a time: one vector store per channel instead of eight scalar ones
-         * (the stores bound this copy). */
-        for (; w + 8 <= nw; w += 8) {
-            const double *sp[8];
-            int inside = 1;
-            for (int i = 0; i < 8; i++) {
-                const ratio_window *r = &q->rec[w + i];
-                inside &= r->a + u < L;
-                sp[i] = r->a + u < L ? context_at(ws, r, u, l) : NULL;
-            }
-            if (!inside) {
-                break;
-            }
-            for (int ch = 0; ch < C; ch++) {
-                double *d = dp + (size_t)ch * nw + w;
-#pragma omp simd
-                for (int i = 0; i < 8; i++) {
-                    d[i] = sp[i][ch];
-                }
-            }
-        }
-        for (; w < nw; w++) {
-            const ratio_window *r = &q->rec[w];
-            if (r->a + u >= L) {
-                for (int ch = 0; ch < C; ch++) {
-                    dp[(size_t)ch * nw + w] = 0.0;
-                }
-                continue;
-            }
-            const double *sp = context_at(ws, r, u, l);
-            for (int ch = 0; ch < C; ch++) {
-                dp[(size_t)ch * nw + w] = sp[ch];
-            }
-        }
-    }
+static void full_forward_f(const uint8_t *cfg, const ars_arnn *net, const float *params,
+                           ars_arnn_ws_f *full, int B, int L) {
+    ars_arnn_forward_f(cfg, net, params, full, B, L);
 }
 
-/* The network on nw windows (W, ., nw) at positions t0 <= u < Lc only, and layer l only up to
- * end[l] = the batch's last changed position + reach[l] (clipped to Lc): a change at sites
- * <= q moves layer l's outputs at sites <= q + reach[l] only. The layer inputs the computed
- * positions read elsewhere are the sample's own and are copied from its full pass (ws->ctx):
- * before t0 (those that layer l's taps read, at most span_l = (K' - 1 + e) d_l sites back) and
- * in [end[l - 1], end[l]). Outputs at u >= t0 are then those of ars_arnn_forward on the window,
- * which this follows step by step (encode, conv, activation, head; same kernels, same order): a
- * position computed past a window's own reach gives the bits of its full pass. end (n) receives
- * the ends. */
-static void ratio_window_forward(ars_ratio_ws *ws, const ratio_batch *q, int t0, int Lc, int *end) {
-    const ars_arnn *net = &ws->net_win;
-    const ars_arch *arch = &net->arch;
-    const int nw = q->n, W = ws->W, n = arch->layers, D = ws->D;
-    ars_arnn_ws *win = ws->win;
-    int qmax = 0;
-    for (int w = 0; w < nw; w++) {
-        qmax = q->rec[w].last > qmax ? q->rec[w].last : qmax;
-    }
-    for (int l = 0; l < n; l++) {
-        end[l] = layer_last(ws, l, qmax, Lc - 1) + 1;
-    }
-    /* Before t0, only the positions some tap reads from [t0, end[l]) (with a large dilation,
-     * far fewer than the span), in runs. */
-    for (int l = 0; l < n; l++) {
-        const ars_conv *c = &net->layer[l];
-        double *dst = l == 0 ? win->x : win->a[l - 1];
-        const int span = ars_conv_shift(c, 0);
-        int run = -1;
-        for (int u = t0 - span > 0 ? t0 - span : 0; u <= t0; u++) {
-            int needed = 0;
-            for (int k = 0; u < t0 && k < c->taps && !needed; k++) {
-                const int t = u + ars_conv_shift(c, k);
-                needed = t >= t0 && t < end[l];
-            }
-            if (needed && run < 0) {
-                run = u;
-            } else if (!needed && run >= 0) {
-                ratio_copy_context(ws, q, dst, l, c->cin, run, u);
-                run = -1;
-            }
-        }
-    }
-    const int C0 = ars_arch_input_channels(arch);
-    /* Output positions < Lc read inputs at positions < Lc - 1 only. */
-    for (int u = t0; u < Lc - 1; u++) {
-        ars_arnn_encode_site(win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, nw);
-    }
-    /* The network's own site functions over positions t0..Lc-1 (the windows' rows are the batch,
-     * stride nw); the chain's mask is applied below, window by window. */
-    ars_arnn_site_io io;
-    memset(&io, 0, sizeof io);
-    for (int l = 0; l < n; l++) {
-        io.in[l] = l == 0 ? win->x : win->a[l - 1];
-        io.in_len[l] = W;
-        io.z[l] = win->z[l];
-        io.z_len[l] = W;
-    }
-    io.lpsi = win->lpsi;
-    io.lpsi_len = W;
-    io.ld = (size_t)nw;
-    /* Layer by layer over the positions: a window batch's layer outputs (W, C, nw) are larger
-     * than L2, and running one layer over all positions before the next keeps its input hot
-     * (site by site, the conv ran 28% longer at 64 sites and 6 layers). */
-    for (int l = 0; l < n; l++) {
-        for (int u = t0; u < end[l]; u++) {
-            ars_arnn_layer_site(&io, net, net->params, l, u, nw);
-        }
-        if (l < n - 1) {
-            /* Layer l + 1 reads its input up to end[l + 1] - 1 (its outputs past that are
-             * copied in turn). */
-            ratio_copy_context(ws, q, win->a[l], l + 1, net->layer[l].cout, end[l], end[l + 1]);
-        }
-    }
-    for (int u = t0; u < Lc; u++) {
-        ars_arnn_head_site(&io, net, NULL, NULL, NULL, u, nw);
-    }
-    if (!ws->hil.constrained) {
-        return;
-    }
-    /* The chain's sector mask at the window's segment: site a + u, prefix m0 plus the window's
-     * own values before u. */
-    for (int w = 0; w < nw; w++) {
-        const ratio_window *r = &q->rec[w];
-        const uint8_t *row = q->cfg + (size_t)w * W;
-        int m = r->m0;
-        for (int u = 0; u <= r->hi; u++) {
-            if (u >= r->lo) {
-                int lo, hi;
-                ars_hilbert_feasible(&ws->hil, r->a + u, m, &lo, &hi);
-                if (lo > 0 || hi < D - 1) {
-                    const size_t off = (size_t)u * D * nw + (size_t)w;
-                    ars_arnn_mask_site(win->lpsi + off, win->z[n - 1] + off, (size_t)nw, D, lo, hi);
-                }
-            }
-            m += ars_hilbert_value(&ws->hil, row[u]);
-        }
-    }
-}
+#define REAL double
+#define NAME(x) x
+#define RATIO_PARAMS(ws) ((const double *)(ws)->net_win.params)
+#include "wf/ratio_window.h"
+#undef REAL
+#undef NAME
+#undef RATIO_PARAMS
 
-/* Runs the windows of batch q, which are the sorted windows order[first ..] of the call, and
- * stores each one's sum_t (lpsi'[t, s'_t] - lpsi[t, s_t]) over its segment in ws->contrib. */
-static void ratio_run_batch(ars_ratio_ws *ws, const ratio_batch *q, int first) {
-    const int nw = q->n, W = ws->W, L = ws->L, D = ws->D;
-    int t0 = W, Lc = 0;
-    for (int w = 0; w < nw; w++) {
-        t0 = q->rec[w].lo < t0 ? q->rec[w].lo : t0;
-        Lc = q->rec[w].hi + 1 > Lc ? q->rec[w].hi + 1 : Lc;
-    }
-    int end[ARS_MAX_LAYERS];
-    ratio_window_forward(ws, q, t0, Lc, end);
-    for (int l = 0; l < ws->arch.layers; l++) {
-        ws->flops_computed += (uint64_t)(end[l] - t0) * (uint64_t)nw * ws->flops[l];
-    }
-    /* New terms, site by site over the batch (contiguous in w). */
-    const double *lw = ws->win->lpsi;
-    double *acc = ws->acc;
-    for (int w = 0; w < nw; w++) {
-        acc[w] = 0.0;
-    }
-    for (int t = t0; t < Lc; t++) {
-        const double *lt = lw + (size_t)t * D * nw;
-        for (int w = 0; w < nw; w++) {
-            const ratio_window *r = &q->rec[w];
-            if (t >= r->lo && t <= r->hi) {
-                acc[w] += lt[(size_t)q->cfg[(size_t)w * W + t] * nw + w];
-            }
-        }
-    }
-    /* Minus the old terms, from the samples' own pass. */
-    for (int w = 0; w < nw; w++) {
-        const ratio_window *r = &q->rec[w];
-        const double *old = ws->lsel + (size_t)r->b * L + r->a;
-        double sum = 0.0;
-        for (int t = r->lo; t <= r->hi; t++) {
-            sum += old[t];
-        }
-        ws->contrib[ws->order[first + w]] = acc[w] - sum;
-    }
-}
+#define REAL float
+#define NAME(x) x##_f
+#define RATIO_PARAMS(ws) ((const float *)(ws)->params_f)
+#include "wf/ratio_window.h"
+#undef REAL
+#undef NAME
+#undef RATIO_PARAMS
 
 /* One stable counting-sort pass: dst[i0 ..] = the windows src[i0 .. i1-1] (the identity when
  * src is NULL) ordered by their lo (by_lo) or hi. */
@@ -569,7 +428,11 @@ static void ratio_flush(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *
                 ratio_window_row(ws, q->cfg + (size_t)w * ws->W, cfg, ch, &q->rec[w]);
             }
             q->n = nw;
-            ratio_run_batch(ws, q, first);
+            if (ws->f32) {
+                ratio_run_batch_f(ws, q, first);
+            } else {
+                ratio_run_batch(ws, q, first);
+            }
         }
     }
     for (int i = 0; i < ws->n_rec; i++) {
@@ -614,23 +477,24 @@ static void ratio_queue_segment(ars_ratio_ws *ws, const uint8_t *cfg, int b, int
 
 /* The samples' own forward pass, their layer inputs (ws->ctx) and selected terms (ws->lsel). */
 static void ratio_prepare(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *net, int B) {
-    const int L = ws->L, D = ws->D;
+    const int L = ws->L;
     ARS_ASSERT(B >= 0 && B <= ws->B, "batch %d exceeds workspace %d", B, ws->B);
     ARS_ASSERT(arch_equal(&net->arch, &ws->arch), "network differs from the workspace's");
     /* Refresh the view: the caller may pass another network of the same shape. */
     window_network(ws, net);
     ws->n_rec = 0;
     ws->B_used = B;
-    ars_arnn_forward(cfg, net, ws->full, B, L);
+    if (ws->f32) {
+        const size_t P = ars_arch_n_params(&net->arch);
+        for (size_t k = 0; k < P; k++) {
+            ws->params_f[k] = (float)net->params[k];
+        }
+        ratio_full_pass_f(ws, cfg, net, B);
+    } else {
+        ratio_full_pass(ws, cfg, net, B);
+    }
     ws->flops_useful += (uint64_t)B * (uint64_t)L * ws->flops_site;
     ws->flops_computed += (uint64_t)B * (uint64_t)L * ws->flops_site;
-    ratio_context(ws, B);
-    for (int t = 0; t < L; t++) {
-        const double *lt = ws->full->lpsi + (size_t)t * D * B;
-        for (int b = 0; b < B; b++) {
-            ws->lsel[(size_t)b * L + t] = lt[(size_t)cfg[(size_t)b * L + t] * B + b];
-        }
-    }
     for (int b = 0; ws->hil.constrained && b < B; b++) {
         int m = 0;
         for (int t = 0; t < L; t++) {
@@ -647,8 +511,7 @@ static void ratio_prepare(ars_ratio_ws *ws, const uint8_t *cfg, const ars_arnn *
  * bind). */
 static double ratio_mask_shift(const ars_ratio_ws *ws, const uint8_t *cfg, int b, int dm, int e1,
                                int p2) {
-    const int L = ws->L, B = ws->B_used, n = ws->arch.layers, D = ws->D;
-    const double *z = ws->full->z[n - 1];
+    const int L = ws->L;
     double acc = 0.0;
     for (int t = e1 + 1; t < p2; t++) {
         const int m = ws->pre[(size_t)b * L + t];
@@ -658,12 +521,9 @@ static double ratio_mask_shift(const ars_ratio_ws *ws, const uint8_t *cfg, int b
         if (lo0 == lo1 && hi0 == hi1) {
             continue;
         }
-        double zt[RATIO_MAX_D], lp[RATIO_MAX_D];
-        for (int i = 0; i < D; i++) {
-            zt[i] = z[((size_t)t * D + i) * B + (size_t)b];
-        }
-        ars_arnn_mask_site(lp, zt, 1, D, lo1, hi1);
-        acc += lp[cfg[(size_t)b * L + t]] - ws->lsel[(size_t)b * L + t];
+        const double term = ws->f32 ? ratio_masked_term_f(ws, cfg, b, t, lo1, hi1)
+                                    : ratio_masked_term(ws, cfg, b, t, lo1, hi1);
+        acc += term - ws->lsel[(size_t)b * L + t];
     }
     return acc;
 }

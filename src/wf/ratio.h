@@ -55,6 +55,14 @@ typedef struct ars_ratio_ws ars_ratio_ws;
 ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, int max_sites);
 void ars_ratio_ws_free(ars_ratio_ws *ws);
 
+/* The arithmetic of the network passes (the samples' own and the windows'): float64 (the
+ * default, the reference) or float32, the site kernels' float32 variants with the parameters
+ * rounded to float32 at every call. The windows' method, their sums and dlog stay float64; in
+ * float32 a ratio carries the rounding of its window's conditionals (|d dlog| about 1e-6;
+ * test_ratio states the bound). Allocates the float32 scratch at the first switch:
+ * ARS_STATUS_ENOMEM (the workspace stays float64) or ARS_OK. */
+int ars_ratio_ws_set_dtype(ars_ratio_ws *ws, const ars_arnn *net, ars_dtype dtype);
+
 /* Bytes ars_ratio_ws_alloc would take (approximately; for messages and memory checks). */
 size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_sites);
 
