@@ -90,9 +90,11 @@ foreach(np 2 3)
 endforeach()
 # The same with the Gram tiles from float32 products (sr_dtype = float32), 1100 samples (< the
 # 3 394 parameters of 32 features) so that the 512-wide float32 tiles are 3 x 3 and shared out,
-# and with max_step, whose step lengths must agree too.
+# the local energies' windows in float32 (eloc_dtype), and max_step, whose step lengths must
+# agree too.
 set(sf --set model.features=32 --set sampler.n_samples=1100 --set vmc.iterations=4
-       --set vmc.optimizer=spring --set vmc.sr_dtype=float32 --set vmc.max_step=0.02)
+       --set vmc.optimizer=spring --set vmc.sr_dtype=float32 --set vmc.eloc_dtype=float32
+       --set vmc.max_step=0.02)
 ars_run(r train.ini --quiet --threads 2 --output sf0.h5 ${sf})
 ars_expect_rc(r 0 "float32 SR products without mpirun")
 foreach(np 2 3)
@@ -101,8 +103,10 @@ foreach(np 2 3)
     ars_h5same(${WORK}/sf0.h5 ${WORK}/sf${np}.h5 "float32 SR products: 1 process vs ${np} ranks"
                ${same} /vmc/step_length)
 endforeach()
-ars_run(r train.ini --quiet --threads 2 --output sf64.h5 ${sf} --set vmc.sr_dtype=float64)
-ars_h5differ(${WORK}/sf0.h5 ${WORK}/sf64.h5 "float32 vs float64 SR products" /variables)
+ars_run(r train.ini --quiet --threads 2 --output sf64.h5 ${sf} --set vmc.sr_dtype=float64
+        --set vmc.eloc_dtype=float64)
+ars_h5differ(${WORK}/sf0.h5 ${WORK}/sf64.h5 "float32 vs float64 SR products and local energies"
+             /variables)
 
 # A phase network (complex local energies, the split SR): the same bits for 1 process and 2
 # or 3 ranks; the phase block in sample space (300 samples < its 405 parameters).
