@@ -257,13 +257,7 @@ void ars_arnn_ws_free_f(ars_arnn_ws_f *ws) {
     if (ws == NULL) {
         return;
     }
-    free(ws->x);
-    free(ws->lpsi);
-    free(ws->msum);
-    for (int l = 0; l < ARS_MAX_LAYERS; l++) {
-        free(ws->z[l]);
-        free(ws->a[l]);
-    }
+    arnn_acts_free_f(ws);
     free(ws);
 }
 
@@ -286,17 +280,11 @@ void ars_arnn_ws_free(ars_arnn_ws *ws) {
     if (ws == NULL) {
         return;
     }
-    free(ws->x);
-    free(ws->lpsi);
+    arnn_acts_free(ws);
     free(ws->g0);
     free(ws->g1);
-    free(ws->msum);
     free(ws->gcfg);
     free(ws->glp);
-    for (int l = 0; l < ARS_MAX_LAYERS; l++) {
-        free(ws->z[l]);
-        free(ws->a[l]);
-    }
     free(ws);
 }
 

@@ -205,3 +205,14 @@ static int NAME(arnn_acts_alloc)(NAME(ars_arnn_ws) * ws, const ars_arnn *net, in
     }
     return ARS_OK;
 }
+
+/* Frees what arnn_acts_alloc allocated (not ws itself). */
+static void NAME(arnn_acts_free)(NAME(ars_arnn_ws) * ws) {
+    free(ws->x);
+    free(ws->lpsi);
+    free(ws->msum);
+    for (int l = 0; l < ARS_MAX_LAYERS; l++) {
+        free(ws->z[l]);
+        free(ws->a[l]);
+    }
+}
