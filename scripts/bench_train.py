@@ -48,20 +48,24 @@ PHASES = ("sample", "local_energy", "gradient", "sr_build", "sr_solve", "update"
 # they had then (issue 18 symmetrised the one and put the other in its sector, as a stage of a
 # size-transfer ladder), and every run starts from random weights (a ladder's init file need
 # not exist). tfim_n32_pbc trains with SPRING since this session; its workloads keep sgd.
+# tfim_n32_pbc is issue 16's workload: the 24-feature network (5 474 parameters) that the
+# shipped config used until 2026-12-07 (it now trains 32 features), float64 unless named _f32.
+N32 = "configs/tfim_n32_pbc.ini:model.features=24,"
+F64 = "vmc.eloc_dtype=float64,"  # the shipped config's own is float32
 DEFAULT = [
-    "tfim_n32_pbc_nosym=configs/tfim_n32_pbc.ini:model.symmetrize=none,vmc.optimizer=sgd",
-    "tfim_n32_pbc=configs/tfim_n32_pbc.ini:vmc.optimizer=sgd",
+    "tfim_n32_pbc_nosym=" + N32 + F64 + "model.symmetrize=none,vmc.optimizer=sgd",
+    "tfim_n32_pbc=" + N32 + F64 + "vmc.optimizer=sgd",
     "heisenberg_n20_pbc_u1=configs/heisenberg_n20_pbc_u1.ini",
     "tfim_n64_pbc=configs/tfim_n64_pbc.ini:model.symmetrize=none",
     "heisenberg_n100_obc=configs/heisenberg_n100_obc.ini:system.total_sz=none",
     # The SR-bound two with the SR matrix from float32 products (docs/performance.md, step 8).
-    "tfim_n32_pbc_nosym_sr_f32=configs/tfim_n32_pbc.ini:model.symmetrize=none,"
-    "vmc.optimizer=sgd,vmc.sr_dtype=float32",
+    "tfim_n32_pbc_nosym_sr_f32=" + N32 + F64 + "model.symmetrize=none,vmc.optimizer=sgd,"
+    "vmc.sr_dtype=float32",
     "heisenberg_n20_pbc_u1_sr_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32",
     # The local energies' windows in float32 too (eloc_dtype; docs/performance.md, step 13).
-    "tfim_n32_pbc_eloc_f32=configs/tfim_n32_pbc.ini:vmc.optimizer=sgd,vmc.eloc_dtype=float32",
-    "tfim_n32_pbc_nosym_f32=configs/tfim_n32_pbc.ini:model.symmetrize=none,"
-    "vmc.optimizer=sgd,vmc.sr_dtype=float32,vmc.eloc_dtype=float32",
+    "tfim_n32_pbc_eloc_f32=" + N32 + "vmc.optimizer=sgd,vmc.eloc_dtype=float32",
+    "tfim_n32_pbc_nosym_f32=" + N32 + "model.symmetrize=none,vmc.optimizer=sgd,"
+    "vmc.sr_dtype=float32,vmc.eloc_dtype=float32",
     "heisenberg_n20_pbc_u1_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32,"
     "vmc.eloc_dtype=float32",
     "tfim_n64_pbc_eloc_f32=configs/tfim_n64_pbc.ini:model.symmetrize=none,vmc.eloc_dtype=float32",
