@@ -25,18 +25,18 @@ static void NAME(ratio_context)(ars_ratio_ws *ws, int B) {
     }
 }
 
-/* Layer l's input (C channels) at window positions u0 <= u < u1 from the samples' own pass
- * (ws->ctx: sample r->b, chain site r->a + u; zero past the chain's end, which only positions
- * after a window's segment read) into dst (W, C, nw). Position by position, window by window:
- * one position's block (C, nw) stays in L1 while the windows fill it (window by window, the
- * strided stores of a whole window's span missed the cache and took a quarter of the local
- * energies). */
 /* Layer l's input channels of window r at its position u (chain site r->a + u < L) in the
  * sample's own pass. */
 static const REAL *NAME(context_at)(const ars_ratio_ws *ws, const ratio_window *r, int u, int l) {
     return ws->NAME(ctx) + ((size_t)r->b * ws->L + r->a + u) * ws->ctx_width + ws->ctx_off[l];
 }
 
+/* Layer l's input (C channels) at window positions u0 <= u < u1 from the samples' own pass
+ * (ws->ctx: sample r->b, chain site r->a + u; zero past the chain's end, which only positions
+ * after a window's segment read) into dst (W, C, nw). Position by position, window by window:
+ * one position's block (C, nw) stays in L1 while the windows fill it (window by window, the
+ * strided stores of a whole window's span missed the cache and took a quarter of the local
+ * energies). */
 ARS_CLONES static void NAME(ratio_copy_context)(const ars_ratio_ws *ws, const ratio_batch *q,
                                                 REAL *dst, int l, int C, int u0, int u1) {
     const int nw = q->n, L = ws->L;
