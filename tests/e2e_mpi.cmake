@@ -91,10 +91,11 @@ endforeach()
 # The same with the Gram tiles from float32 products (sr_dtype = float32), 1100 samples (< the
 # 3 394 parameters of 32 features) so that the 512-wide float32 tiles are 3 x 3 and shared out,
 # the local energies' windows in float32 (eloc_dtype), and max_step, whose step lengths must
-# agree too.
+# agree too; symmetrised, so that each rank's gradients take its own chunks' images from its
+# draw (ars_sampler_keep_images).
 set(sf --set model.features=32 --set sampler.n_samples=1100 --set vmc.iterations=4
        --set vmc.optimizer=spring --set vmc.sr_dtype=float32 --set vmc.eloc_dtype=float32
-       --set vmc.max_step=0.02)
+       --set vmc.max_step=0.02 --set model.symmetrize=both)
 ars_run(r train.ini --quiet --threads 2 --output sf0.h5 ${sf})
 ars_expect_rc(r 0 "float32 SR products without mpirun")
 foreach(np 2 3)

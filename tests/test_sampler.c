@@ -439,6 +439,74 @@ static void test_sector_and_symmetry_keep_samples_bitwise_reproducible(void **st
     }
 }
 
+/* A symmetrised draw can keep each sample's images' log probabilities (ars_sampler_keep_images):
+ * they are the plain network's mp log psi(g_k s_b) from full passes, bit for bit, for both
+ * algorithms and any thread count; and the gradients that take them
+ * (ars_arnn_grad_log_psi_images) are the bits of those that compute them again. */
+static void test_kept_images_are_the_full_passes_and_give_the_same_gradients(void **state) {
+    (void)state;
+    const struct {
+        int cc, two_m;
+        ars_sym sym;
+    } sc[] = {
+        {2, 0, ARS_SYM_BOTH},        {5, 0, ARS_SYM_SPIN_FLIP},
+        {3, -4, ARS_SYM_REFLECTION}, {0, 0, ARS_SYM_TRANSLATION},
+        {2, 0, ARS_SYM_ALL},         {1, 1, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)}};
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+        const cache_case *c = &cache_cases[sc[i].cc];
+        ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil,
+                                   c->groups, c->bias, c->act, c->input);
+        a = with_sector(a, sc[i].two_m, sc[i].sym);
+        ars_arnn *net = ars_test_random_net(&a, 900 + i, 0.8);
+        const int L = a.hilbert.size, D = a.hilbert.local_size, G = ars_sym_order(a.symmetry, L);
+        const size_t n = 50, P = net->n_params;
+        ars_arnn plain = *net; /* a view of the same parameters without the group */
+        plain.owns_params = 0;
+        plain.arch.symmetry = ARS_SYM_NONE;
+        ars_arnn_ws *pws = ars_arnn_ws_alloc(&plain, (int)n);
+        ars_arnn_ws *gws = ars_arnn_ws_alloc_grad(net, (int)n);
+        uint8_t *cfg = malloc(n * (size_t)L), *gcfg = malloc(n * (size_t)L);
+        double *lp = malloc(n * sizeof(double)), *img = malloc((size_t)G * n * sizeof(double));
+        double *want = malloc(n * sizeof(double));
+        double *o1 = malloc(P * n * sizeof(double)), *o2 = malloc(P * n * sizeof(double));
+        double *l1 = malloc(n * sizeof(double)), *l2 = malloc(n * sizeof(double));
+        for (int alg = 0; alg < 2; alg++) {
+            ars_sampler *s = ars_sampler_alloc(
+                net, 16, 1 + alg, alg ? ARS_SAMPLER_FULL : ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
+            ars_sampler_keep_images(s, img, n);
+            assert_int_equal(ars_sampler_draw(s, cfg, lp, n, 31, 2, NULL), ARS_OK);
+            for (int k = 0; k < G; k++) {
+                ars_sym_apply(gcfg, cfg, n, L, D, ars_sym_element(a.symmetry, L, k));
+                ars_arnn_log_psi(want, gcfg, &plain, pws, (int)n);
+                for (size_t b = 0; b < n; b++) {
+                    if (!ars_test_same_bits(ARS_MACHINE_POW * want[b], img[(size_t)k * n + b])) {
+                        fail_msg("case %zu, algorithm %d, image %d, sample %zu: %.17g kept, %.17g "
+                                 "from a full pass",
+                                 i, alg, k, b, img[(size_t)k * n + b], ARS_MACHINE_POW * want[b]);
+                    }
+                }
+            }
+            ars_arnn_grad_log_psi(o1, n, l1, cfg, net, gws, (int)n);
+            ars_arnn_grad_log_psi_images(o2, n, l2, cfg, net, gws, (int)n, img, n);
+            assert_memory_equal(o1, o2, P * n * sizeof(double));
+            assert_memory_equal(l1, l2, n * sizeof(double));
+            ars_sampler_free(s);
+        }
+        free(cfg);
+        free(gcfg);
+        free(lp);
+        free(img);
+        free(want);
+        free(o1);
+        free(o2);
+        free(l1);
+        free(l2);
+        ars_arnn_ws_free(pws);
+        ars_arnn_ws_free(gws);
+        ars_arnn_free(net);
+    }
+}
+
 /* log_prob of a configuration outside the sector is -inf, never NaN. */
 static void test_log_prob_outside_the_sector_is_minus_infinity(void **state) {
     (void)state;
@@ -495,6 +563,7 @@ int main(void) {
         cmocka_unit_test(test_spin_one_sector_histogram_fits_the_masked_distribution),
         cmocka_unit_test(test_symmetrised_histograms_fit_p_sym),
         cmocka_unit_test(test_sector_and_symmetry_keep_samples_bitwise_reproducible),
+        cmocka_unit_test(test_kept_images_are_the_full_passes_and_give_the_same_gradients),
         cmocka_unit_test(test_log_prob_outside_the_sector_is_minus_infinity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

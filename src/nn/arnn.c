@@ -411,6 +411,12 @@ void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, 
 
 void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
                            const ars_arnn *net, ars_arnn_ws *ws, int B) {
+    ars_arnn_grad_log_psi_images(grad, ld, log_psi, cfg, net, ws, B, NULL, 0);
+}
+
+void ars_arnn_grad_log_psi_images(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
+                                  const ars_arnn *net, ars_arnn_ws *ws, int B, const double *images,
+                                  size_t images_ld) {
     const ars_arch *arch = &net->arch;
     const int L = arch->hilbert.size;
     if (arch->symmetry == ARS_SYM_NONE) {
@@ -422,11 +428,21 @@ void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8
         ars_arnn_backward(grad, ld, cfg, net, ws, B, NULL, 0);
         return;
     }
-    /* Pass 1: log psi(g s) for every g; the weights w_g = p(g s) / sum_g' p(g' s). Pass 2: the
-     * weighted gradient of each g s (its forward pass again: one workspace, not |G|). */
+    /* Pass 1: log psi(g s) for every g (from the caller's images when given); the weights
+     * w_g = p(g s) / sum_g' p(g' s). Pass 2: the weighted gradient of each g s (its forward
+     * pass again: one workspace, not |G|). */
     const int G = ars_sym_order(arch->symmetry, L);
     const double mp = ARS_MACHINE_POW;
-    group_log_psi(cfg, net, ws, B);
+    if (images != NULL) {
+        /* mp log psi / mp: exact (mp = 2), so these are group_log_psi's bits. */
+        for (int k = 0; k < G; k++) {
+            for (int b = 0; b < B; b++) {
+                ws->glp[(size_t)k * B + b] = images[(size_t)k * images_ld + (size_t)b] / mp;
+            }
+        }
+    } else {
+        group_log_psi(cfg, net, ws, B);
+    }
     if (log_psi != NULL) {
         sym_log_psi(log_psi, arch, ws, B);
     }

@@ -202,6 +202,14 @@ void ars_arnn_log_psi(double *log_psi, const uint8_t *cfg, const ars_arnn *net, 
 void ars_arnn_grad_log_psi(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
                            const ars_arnn *net, ars_arnn_ws *ws, int B);
 
+/* The same for a symmetrised network whose images' log probabilities are known:
+ * images[k * images_ld + b] = mp log psi(g_k s_b) (the sampler's, ars_sampler_keep_images, in
+ * float64) replace the forward passes that would compute them; the results are the same bits
+ * (the full pass, the sampler and the windows share the site function). */
+void ars_arnn_grad_log_psi_images(double *grad, size_t ld, double *log_psi, const uint8_t *cfg,
+                                  const ars_arnn *net, ars_arnn_ws *ws, int B, const double *images,
+                                  size_t images_ld);
+
 /* The masked head of one site for one sample (see the top of this file): lpsi[i * ld] from
  * z[i * ld], i < D, renormalised over [lo, hi] (all -inf when lo > hi). Float variant: the sums
  * in double. */

@@ -150,6 +150,11 @@ void ars_sampler_free(ars_sampler *s) {
     free(s);
 }
 
+void ars_sampler_keep_images(ars_sampler *s, double *images, size_t ld) {
+    s->images = images;
+    s->images_ld = images != NULL ? ld : 0;
+}
+
 void ars_sampler_sync(ars_sampler *s) {
     if (s->params_f != NULL) {
         for (size_t i = 0; i < s->net->n_params; i++) {
@@ -217,7 +222,8 @@ static int chunk_pass(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out, 
  * elements of the rows cfg (B, L), then, when drawing (out == cfg, r != NULL), a random element
  * applied to each sample; lp = log p_sym. */
 static int symmetrize_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *out,
-                            const uint8_t *cfg, double *lp, int B, gsl_rng *r, uint64_t key) {
+                            const uint8_t *cfg, double *lp, int B, gsl_rng *r, uint64_t key,
+                            double *images) {
     const ars_arch *arch = &s->net->arch;
     const int L = arch->hilbert.size, D = arch->hilbert.local_size;
     const int G = ars_sym_order(arch->symmetry, L);
@@ -240,6 +246,9 @@ static int symmetrize_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t 
         for (int k = 0; k < G; k++) {
             const unsigned g = ars_sym_compose(ars_sym_element(arch->symmetry, L, k), gb, L);
             sl->gx[k] = sl->glp[(size_t)ars_sym_index(arch->symmetry, L, g) * B + b];
+            if (images != NULL) {
+                images[(size_t)k * s->images_ld + (size_t)b] = sl->gx[k];
+            }
         }
         lp[b] = ars_logsumexp(sl->gx, G, 1) - log((double)G);
     }
@@ -267,8 +276,11 @@ static int run_chunk(const ars_sampler *s, ars_sampler_slot *sl, uint8_t *cfg_ou
     }
     int bad = chunk_pass(s, sl, out, in, lp, lo, B, r);
     if (net->arch.symmetry != ARS_SYM_NONE) {
+        ARS_ASSERT(s->images == NULL || start + (size_t)B <= s->images_ld,
+                   "rows up to %zu, images kept for %zu", start + (size_t)B, s->images_ld);
         bad += symmetrize_chunk(s, sl, out, in, lp, B, r,
-                                ars_stream_key(seed, ARS_STREAM_SYMMETRY, iteration, chunk));
+                                ars_stream_key(seed, ARS_STREAM_SYMMETRY, iteration, chunk),
+                                s->images != NULL && out != NULL ? s->images + start : NULL);
     }
     return bad;
 }

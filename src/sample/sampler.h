@@ -65,6 +65,8 @@ typedef struct ars_sampler {
     float *params_f;              /* (P) float32 copy of net->params (FLOAT32 only) */
     int n_slots;                  /* one per thread */
     ars_sampler_slot *slot;       /* (n_slots) */
+    double *images;               /* symmetrised draws: mp log psi(g_k s_b) -> [k * ld + b] */
+    size_t images_ld;             /* (ars_sampler_keep_images); NULL: not kept */
 } ars_sampler;
 
 /* Allocates a sampler for `net` with scratch for `n_threads` threads (<= 0: the OpenMP
@@ -72,6 +74,12 @@ typedef struct ars_sampler {
 ars_sampler *ars_sampler_alloc(const ars_arnn *net, int chunk_size, int n_threads,
                                ars_sampler_algorithm algorithm, ars_dtype dtype);
 void ars_sampler_free(ars_sampler *s);
+
+/* For a symmetrised network, the draws that follow also write each sample's images' log
+ * probabilities, mp log psi(g_k s_b) for the group elements k in ars_sym_element's order, to
+ * images[k * ld + b] (b < ld, the draw's row; the same values that log_prob's average is taken
+ * over, in the sampler's precision). images = NULL stops it. */
+void ars_sampler_keep_images(ars_sampler *s, double *images, size_t ld);
 
 /* Refreshes what the sampler derives from the network's parameters (the float32 copy). */
 void ars_sampler_sync(ars_sampler *s);

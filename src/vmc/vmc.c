@@ -161,6 +161,14 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         }
     }
     v->hash = malloc(n * sizeof(uint64_t));
+    /* A symmetrised state's gradients take its images' log psi from the draw (float64 only:
+     * the same bits as computing them again). */
+    if (net->arch.symmetry != ARS_SYM_NONE && set->dtype == ARS_DTYPE_FLOAT64) {
+        const size_t G = (size_t)ars_sym_order(net->arch.symmetry, (int)L);
+        if ((v->images = malloc(G * n * sizeof(double))) == NULL) {
+            goto fail;
+        }
+    }
     v->tdvp_ws = malloc(5 * n * sizeof(double));
     v->log_psi = v->tdvp_ws != NULL ? v->tdvp_ws + 2 * n : NULL;
     v->log_psi_ref = v->tdvp_ws != NULL ? v->tdvp_ws + 3 * n : NULL;
@@ -232,6 +240,7 @@ void ars_vmc_free(ars_vmc *v) {
     free(v->undo);
     free(v->gather);
     free(v->hash);
+    free(v->images);
     free(v->tdvp_ws);
     ars_vmc_log_free(&v->log);
     free(v);
@@ -267,13 +276,17 @@ static double distinct_fraction(ars_vmc *v) {
 
 /* Draws the n samples of `stream`: this rank's chunks, then everyone's gathered. Every rank
  * returns the same status. */
-static int draw(ars_vmc *v, uint8_t *cfg, double *log_prob, size_t n, uint64_t stream) {
+static int draw(ars_vmc *v, uint8_t *cfg, double *log_prob, size_t n, uint64_t stream,
+                int keep_images) {
     const size_t cs = (size_t)v->set.chunk_size, L = (size_t)v->net->arch.hilbert.size;
     size_t c0, c1;
     ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
     ars_sampler_sync(v->sampler);
+    /* Each rank keeps its own chunks' images: the gradients' chunks are the same. */
+    ars_sampler_keep_images(v->sampler, keep_images ? v->images : NULL, n);
     int rc =
         ars_sampler_draw_chunks(v->sampler, cfg, log_prob, n, c0, c1, v->set.seed, stream, NULL);
+    ars_sampler_keep_images(v->sampler, NULL, 0);
     if (ars_comm_max_int(&v->comm, rc != ARS_OK) != 0) {
         return rc != ARS_OK ? rc : ARS_STATUS_ENONFINITE;
     }
@@ -372,7 +385,7 @@ static void estimate(ars_vmc_estimate *est, const double *eloc, const double *el
 int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, double *eloc_im,
                      size_t n, uint64_t stream, ars_vmc_estimate *est) {
     ARS_ASSERT(v->phase == NULL || eloc_im != NULL, "a phase network needs eloc_im");
-    int rc = draw(v, cfg, log_prob, n, stream);
+    int rc = draw(v, cfg, log_prob, n, stream, 0);
     if (rc != ARS_OK) {
         return rc;
     }
@@ -398,7 +411,7 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, ars_dtype eloc
     const size_t cs = (size_t)v->set.chunk_size, P_mod = v->P_mod;
     const size_t n_chunks = (n + cs - 1) / cs;
     if (redraw) {
-        const int rc = draw(v, v->cfg, v->log_prob, n, stream);
+        const int rc = draw(v, v->cfg, v->log_prob, n, stream, 1);
         if (rc != ARS_OK) {
             return rc;
         }
@@ -416,8 +429,10 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, ars_dtype eloc
     ars_comm_chunks(&v->comm, n_chunks, &c0, &c1);
     const ars_wf wf = ars_vmc_wf(v);
     double *log_psi = v->log_psi;
+    /* The images' log psi of this call's draw, if it drew. */
+    const double *images = redraw ? v->images : NULL;
 #pragma omp parallel num_threads(v->n_slots) default(none)                                         \
-    shared(v, n, P, P_mod, L, cs, c0, c1, wf, log_psi)
+    shared(v, n, P, P_mod, L, cs, c0, c1, wf, log_psi, images)
     {
         const int slot = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
@@ -429,7 +444,8 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, ars_dtype eloc
             for (size_t k = P_mod; k < P; k++) {
                 memset(v->O + k * n + start, 0, (size_t)B * sizeof(double));
             }
-            ars_arnn_grad_log_psi(v->O + start, n, log_psi + start, c, v->net, v->gws[slot], B);
+            ars_arnn_grad_log_psi_images(v->O + start, n, log_psi + start, c, v->net, v->gws[slot],
+                                         B, images != NULL ? images + start : NULL, n);
             for (int b = 0; v->phase != NULL && b < B; b++) {
                 ars_wf_phase_grad(v->O + P_mod * n + start + (size_t)b, n, c + (size_t)b * L, &wf,
                                   v->pws[slot]);

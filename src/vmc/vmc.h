@@ -125,6 +125,8 @@ typedef struct ars_vmc {
     ars_comm comm;       /* a copy of set.comm, or rank 0 of 1 */
     double *gather;      /* (P, n) scratch for gathering gradient columns (more than one rank) */
     uint64_t *hash;      /* (n) for counting distinct samples */
+    double *images;      /* (|G|, n) the draw's mp log psi(g_k s_b) (symmetrised, float64
+                          * sampling only; ars_sampler_keep_images), else NULL */
     double *tdvp_ws;     /* (5 n) ars_vmc_tdvp's tangent vectors (2 n), then the three below */
     double *log_psi;     /* (n) log|psi| of the samples at the parameters of their gradients */
     double *log_psi_ref; /* (n) ... at the parameters they were drawn at (ars_vmc_tdvp) */
