@@ -317,6 +317,21 @@ static ars_arch with_sector(ars_arch arch, int two_m, ars_sym sym) {
     return arch;
 }
 
+/* A cache case (cache_cases[cc]) in the sector 2 M = two_m, symmetrised by sym, with random
+ * weights from seed. */
+typedef struct sector_case {
+    int cc, two_m;
+    ars_sym sym;
+} sector_case;
+
+static ars_arnn *sector_case_net(const sector_case *sc, uint64_t seed) {
+    const cache_case *c = &cache_cases[sc->cc];
+    ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil, c->groups,
+                               c->bias, c->act, c->input);
+    a = with_sector(a, sc->two_m, sc->sym);
+    return ars_test_random_net(&a, seed, 0.8);
+}
+
 static void assert_all_in_sector(const drawn *d, const ars_hilbert *h, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (!ars_hilbert_in_sector(h, d->cfg + i * (size_t)h->size)) {
@@ -387,21 +402,15 @@ static void test_symmetrised_histograms_fit_p_sym(void **state) {
  * log_prob is what evaluation gives, and the thread count changes nothing. */
 static void test_sector_and_symmetry_keep_samples_bitwise_reproducible(void **state) {
     (void)state;
-    const struct {
-        int cc, two_m;
-        ars_sym sym;
-    } sc[] = {
+    const sector_case sc[] = {
         {0, 0, ARS_SYM_NONE},        {0, 2, ARS_SYM_REFLECTION},
         {1, 1, ARS_SYM_NONE},        {2, 0, ARS_SYM_BOTH},
         {3, -4, ARS_SYM_REFLECTION}, {4, 3, ARS_SYM_NONE},
         {5, 0, ARS_SYM_SPIN_FLIP},   {0, 0, ARS_SYM_TRANSLATION},
         {2, 0, ARS_SYM_ALL},         {1, 1, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)}};
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
-        const cache_case *c = &cache_cases[sc[i].cc];
-        ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil,
-                                   c->groups, c->bias, c->act, c->input);
-        a = with_sector(a, sc[i].two_m, sc[i].sym);
-        ars_arnn *net = ars_test_random_net(&a, 800 + i, 0.8);
+        ars_arnn *net = sector_case_net(&sc[i], 800 + i);
+        const ars_arch a = net->arch;
         const size_t n = 70, L = (size_t)a.hilbert.size;
         drawn full = draw_with(net, n, 24, 2, 77, ARS_SAMPLER_FULL, ARS_DTYPE_FLOAT64);
         drawn one = draw_with(net, n, 24, 1, 77, ARS_SAMPLER_CACHED, ARS_DTYPE_FLOAT64);
@@ -445,19 +454,13 @@ static void test_sector_and_symmetry_keep_samples_bitwise_reproducible(void **st
  * (ars_arnn_grad_log_psi_images) are the bits of those that compute them again. */
 static void test_kept_images_are_the_full_passes_and_give_the_same_gradients(void **state) {
     (void)state;
-    const struct {
-        int cc, two_m;
-        ars_sym sym;
-    } sc[] = {
+    const sector_case sc[] = {
         {2, 0, ARS_SYM_BOTH},        {5, 0, ARS_SYM_SPIN_FLIP},
         {3, -4, ARS_SYM_REFLECTION}, {0, 0, ARS_SYM_TRANSLATION},
         {2, 0, ARS_SYM_ALL},         {1, 1, (ars_sym)(ARS_SYM_TRANSLATION | ARS_SYM_REFLECTION)}};
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
-        const cache_case *c = &cache_cases[sc[i].cc];
-        ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil,
-                                   c->groups, c->bias, c->act, c->input);
-        a = with_sector(a, sc[i].two_m, sc[i].sym);
-        ars_arnn *net = ars_test_random_net(&a, 900 + i, 0.8);
+        ars_arnn *net = sector_case_net(&sc[i], 900 + i);
+        const ars_arch a = net->arch;
         const int L = a.hilbert.size, D = a.hilbert.local_size, G = ars_sym_order(a.symmetry, L);
         const size_t n = 50, P = net->n_params;
         ars_arnn plain = *net; /* a view of the same parameters without the group */
