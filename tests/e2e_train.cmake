@@ -102,15 +102,24 @@ ars_expect_rc(e 0 "extending a finished run")
 ars_h5same(${WORK}/full30.h5 ${WORK}/split.h5 "extended vs 30 in one go" ${objects})
 ars_h5differ(${WORK}/full.h5 ${WORK}/full30.h5 "20 vs 30 iterations" /variables)
 
+# expect_resume_bitwise(NAME WHAT OPTION...): 20 iterations with the options into
+# WORK/NAME.h5, and 10 then --resume on one thread into WORK/NAME_split.h5: both succeed and
+# agree bit for bit. NAME_out receives the first run's output (its header).
+function(expect_resume_bitwise name what)
+    ars_run(r1 train.ini --output ${WORK}/${name}.h5 ${ARGN})
+    ars_expect_rc(r1 0 "${what}, 20 iterations")
+    ars_run(r2 train.ini --quiet --output ${WORK}/${name}_split.h5 ${ARGN} --set vmc.iterations=10)
+    ars_run(r3 train.ini --quiet --output ${WORK}/${name}_split.h5 ${ARGN} --resume --threads 1)
+    ars_expect_rc(r3 0 "${what}, --resume to 20 iterations")
+    ars_h5same(${WORK}/${name}.h5 ${WORK}/${name}_split.h5 "${what}: resumed vs uninterrupted"
+               ${objects})
+    set(${name}_out "${r1_out}" PARENT_SCOPE)
+endfunction()
+
 # SPRING (optimizer = spring): its state is the last direction, /optimizer/direction; resumed
 # from a checkpoint after 10 iterations it continues bit for bit; momentum 0 is SR with sgd.
 set(spring --set vmc.optimizer=spring --set vmc.momentum=0.9)
-ars_run(s1 train.ini --quiet --output ${WORK}/spring.h5 ${spring})
-ars_expect_rc(s1 0 "spring, 20 iterations")
-ars_run(s2 train.ini --quiet --output ${WORK}/spring_split.h5 ${spring} --set vmc.iterations=10)
-ars_run(s3 train.ini --quiet --output ${WORK}/spring_split.h5 ${spring} --resume --threads 1)
-ars_expect_rc(s3 0 "spring, --resume to 20 iterations")
-ars_h5same(${WORK}/spring.h5 ${WORK}/spring_split.h5 "spring: resumed vs uninterrupted" ${objects})
+expect_resume_bitwise(spring "spring" ${spring})
 ars_run(s4 train.ini --quiet --output ${WORK}/spring0.h5 --set vmc.optimizer=spring
         --set vmc.momentum=0 --set vmc.iterations=10)
 ars_run(s5 train.ini --quiet --output ${WORK}/sgd.h5 --set vmc.optimizer=sgd --set vmc.iterations=10)
@@ -119,27 +128,15 @@ ars_h5same(${WORK}/spring0.h5 ${WORK}/sgd.h5 "spring with momentum 0 vs sgd" /va
 ars_h5differ(${WORK}/spring0.h5 ${WORK}/spring_split.h5 "momentum 0 vs 0.9" /variables)
 # sr_dtype = float32: the header says so; resumed after 10 iterations on another thread count
 # it continues bit for bit; the parameters are not float64's (the products are float32).
-set(f32 --set vmc.sr_dtype=float32)
-ars_run(f1 train.ini --output ${WORK}/f32.h5 ${f32})
-ars_expect_rc(f1 0 "sr_dtype = float32, 20 iterations")
-ars_expect_match("${f1_out}" "SR in parameter space \\(float32 products\\)" "the float32 header")
-ars_run(f2 train.ini --quiet --output ${WORK}/f32_split.h5 ${f32} --set vmc.iterations=10)
-ars_run(f3 train.ini --quiet --output ${WORK}/f32_split.h5 ${f32} --resume --threads 1)
-ars_expect_rc(f3 0 "sr_dtype = float32, --resume to 20 iterations")
-ars_h5same(${WORK}/f32.h5 ${WORK}/f32_split.h5 "float32 SR: resumed vs uninterrupted" ${objects})
+expect_resume_bitwise(f32 "sr_dtype = float32" --set vmc.sr_dtype=float32)
+ars_expect_match("${f32_out}" "SR in parameter space \\(float32 products\\)" "the float32 header")
 ars_h5differ(${WORK}/f32.h5 ${WORK}/full.h5 "float32 vs float64 SR products" /variables)
 
 # eloc_dtype = float32: the same checks; the final estimate always runs in float64, so a run
 # without iterations gives float64's bits.
 set(e32 --set vmc.eloc_dtype=float32)
-ars_run(e1 train.ini --output ${WORK}/e32.h5 ${e32})
-ars_expect_rc(e1 0 "eloc_dtype = float32, 20 iterations")
-ars_expect_match("${e1_out}" "float32 local energies" "the float32 local energies header")
-ars_run(e2 train.ini --quiet --output ${WORK}/e32_split.h5 ${e32} --set vmc.iterations=10)
-ars_run(e3 train.ini --quiet --output ${WORK}/e32_split.h5 ${e32} --resume --threads 1)
-ars_expect_rc(e3 0 "eloc_dtype = float32, --resume to 20 iterations")
-ars_h5same(${WORK}/e32.h5 ${WORK}/e32_split.h5 "float32 local energies: resumed vs uninterrupted"
-           ${objects})
+expect_resume_bitwise(e32 "eloc_dtype = float32" ${e32})
+ars_expect_match("${e32_out}" "float32 local energies" "the float32 local energies header")
 ars_h5differ(${WORK}/e32.h5 ${WORK}/full.h5 "float32 vs float64 local energies" /vmc/energy)
 ars_run(e4 train.ini --quiet --output ${WORK}/e32_final.h5 ${e32} --set vmc.iterations=0)
 ars_run(e5 train.ini --quiet --output ${WORK}/e64_final.h5 --set vmc.iterations=0)

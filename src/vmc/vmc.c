@@ -190,10 +190,9 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         if (v->gws[i] == NULL || v->ews[i] == NULL) {
             goto fail;
         }
-        /* Allocates the float32 windows now, so that switching later cannot fail. */
+        /* Allocates the float32 windows now, so that local_energies' switches cannot fail. */
         if (set->eloc_float32 &&
-            (ars_eloc_ws_set_dtype(v->ews[i], &wf, ARS_DTYPE_FLOAT32) != ARS_OK ||
-             ars_eloc_ws_set_dtype(v->ews[i], &wf, ARS_DTYPE_FLOAT64) != ARS_OK)) {
+            ars_eloc_ws_set_dtype(v->ews[i], &wf, ARS_DTYPE_FLOAT32) != ARS_OK) {
             goto fail;
         }
         if (v->pws != NULL && (v->pws[i] = ars_wf_ws_alloc(&wf, 1)) == NULL) {
@@ -515,8 +514,9 @@ int ars_vmc_step(ars_vmc *v) {
      * what SPRING remembers. S is block diagonal in (modulus, phase) (sr.h), so a phase step
      * f times as long adds (f^2 - 1) x_phase^T S x_phase. */
     const double f = v->set.phase_lr_factor;
+    const int phase_scaled = v->phase != NULL && f != 1.0;
     double metric = v->sr->step_metric;
-    if (v->phase != NULL && f != 1.0) {
+    if (phase_scaled) {
         metric += (f * f - 1.0) * v->sr_phase->step_metric;
     }
     double step_length = lr * sqrt(fmax(metric, 0.0));
@@ -540,7 +540,7 @@ int ars_vmc_step(ars_vmc *v) {
         memcpy(v->undo + (size_t)(q + 1) * P, o->vec[q], P * sizeof(double));
     }
     ars_opt_step(o, theta, v->x, lr);
-    if (v->phase != NULL && f != 1.0) {
+    if (phase_scaled) {
         /* A separate time step for the phase: its parameters move f times the optimizer's
          * step (arXiv:2510.02051 for the idea). undo holds theta before the step. */
         for (size_t k = P_mod; k < P; k++) {
