@@ -1,8 +1,8 @@
 /*
  * Specification of one masked convolution layer: it equals NetKet's literal formulation
  * (drop, pad, VALID dilated cross-correlation, feature groups) on random shapes, computes
- * site ranges independently, and is causal; its register-tiled backward pass gives the bits of
- * plain loops.
+ * site ranges independently, and is causal; its register-tiled site kernel and backward pass
+ * give the bits of plain loops.
  */
 #include "test_util.h"
 
@@ -359,6 +359,82 @@ static void test_float32_site_kernel_agrees_with_float64(void **state) {
     gsl_rng_free(r);
 }
 
+/* Each output of the site kernel is fma(W, x, .) over (tap, channel) from the bias, written as
+ * plain loops in REAL; the tile widths (8 features x 16 or 32 entries, and the narrower tiles of
+ * the features left over, up to 128 or 256 entries) must not change a bit. */
+#define SITE_REF(NAME, REAL, FMA)                                                                  \
+    static void NAME(REAL *y, const REAL *const *taps, const REAL *W, const REAL *bias, int Cg,    \
+                     int F, int G, int K, int B) {                                                 \
+        const int Fg = F / G;                                                                      \
+        for (int f = 0; f < F; f++) {                                                              \
+            const int j = f / Fg;                                                                  \
+            for (int b = 0; b < B; b++) {                                                          \
+                REAL acc = bias != NULL ? bias[f] : (REAL)0;                                       \
+                for (int k = 0; k < K; k++) {                                                      \
+                    for (int c = 0; taps[k] != NULL && c < Cg; c++) {                              \
+                        acc = FMA(W[((size_t)k * Cg + c) * F + f],                                 \
+                                  taps[k][(size_t)(j * Cg + c) * B + b], acc);                     \
+                    }                                                                              \
+                }                                                                                  \
+                y[(size_t)f * B + b] = acc;                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    }
+SITE_REF(site_ref, double, fma)
+SITE_REF(site_ref_f, float, fmaf)
+
+static void test_site_kernel_gives_the_bits_of_plain_loops_for_every_tile(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 4321);
+    const int batches[] = {1, 15, 16, 17, 33, 63, 64, 65, 127, 128, 129, 200, 256, 257, 300};
+    const int K = 3, Cg = 5;
+    for (int G = 1; G <= 2; G++) {
+        for (int Fg = 1; Fg <= 17; Fg++) {
+            const int F = Fg * G, C = Cg * G;
+            layer_case lc = make_layer(r, C, F, K, 1, 0, G, Fg % 2);
+            const size_t nk = (size_t)K * Cg * F, nw = nk + (size_t)F;
+            float *wf = malloc(nw * sizeof(float));
+            assert_non_null(wf);
+            for (size_t i = 0; i < nw; i++) {
+                wf[i] = (float)lc.params[i];
+            }
+            const float *bias_f = lc.c.bias != NULL ? wf + nk : NULL;
+            for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++) {
+                const int B = batches[bi];
+                const size_t nin = (size_t)K * C * B, nout = (size_t)F * B;
+                double *x = random_input(r, nin);
+                float *xf = malloc(nin * sizeof(float));
+                double *y = malloc(nout * sizeof(double)), *ref = malloc(nout * sizeof(double));
+                float *yf = malloc(nout * sizeof(float)), *reff = malloc(nout * sizeof(float));
+                assert_true(xf != NULL && y != NULL && ref != NULL && yf != NULL && reff != NULL);
+                for (size_t i = 0; i < nin; i++) {
+                    xf[i] = (float)x[i];
+                }
+                const size_t site = (size_t)C * B;
+                /* The middle tap is the zero padding before the chain. */
+                const double *taps[3] = {x, NULL, x + 2 * site};
+                const float *taps_f[3] = {xf, NULL, xf + 2 * site};
+                ars_conv_site(y, (size_t)B, taps, (size_t)B, &lc.c, lc.c.kernel, lc.c.bias, B);
+                site_ref(ref, taps, lc.c.kernel, lc.c.bias, Cg, F, G, K, B);
+                assert_memory_equal(y, ref, nout * sizeof(double));
+                ars_conv_site_f(yf, (size_t)B, taps_f, (size_t)B, &lc.c, wf, bias_f, B);
+                site_ref_f(reff, taps_f, wf, bias_f, Cg, F, G, K, B);
+                assert_memory_equal(yf, reff, nout * sizeof(float));
+                free(x);
+                free(xf);
+                free(y);
+                free(ref);
+                free(yf);
+                free(reff);
+            }
+            free(wf);
+            free(lc.params);
+        }
+    }
+    gsl_rng_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_equals_netket_formulation_on_random_shapes),
@@ -366,6 +442,7 @@ int main(void) {
         cmocka_unit_test(test_exclusive_layer_is_strictly_causal),
         cmocka_unit_test(test_inclusive_layer_reads_no_later_site),
         cmocka_unit_test(test_float32_site_kernel_agrees_with_float64),
+        cmocka_unit_test(test_site_kernel_gives_the_bits_of_plain_loops_for_every_tile),
         cmocka_unit_test(test_backward_equals_plain_loops_bit_for_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

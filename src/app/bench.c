@@ -3,6 +3,8 @@
  *
  *   arsampler-bench [--threads 1,2] [--chunk 256] [--repeat 3] [--csv out/bench.csv] [--only a,b]
  *   arsampler-bench --peaks [--threads 2] [--repeat 3]   (the two peaks only, one line each)
+ *   --activation relu: the workloads with another activation (selu by default), to measure what
+ *   the activations cost against the convolutions (docs/performance.md).
  *
  * 1. Peak: the best of several OpenBLAS DGEMM and SGEMM calls, n = 2048, with the same thread
  *    count as the sampler (2 n^3 flops each).
@@ -137,8 +139,8 @@ static double flops_per_site(const ars_arnn *net) {
 }
 
 /* Seconds of the best of `repeat` timed draws after a warm-up. */
-static double time_sampling(const workload *w, int threads, int chunk, int repeat,
-                            double *flops_site) {
+static double time_sampling(const workload *w, ars_activation act, int threads, int chunk,
+                            int repeat, double *flops_site) {
     ars_arch arch;
     memset(&arch, 0, sizeof arch);
     ars_hilbert_init(&arch.hilbert, w->size, 1);
@@ -150,7 +152,7 @@ static double time_sampling(const workload *w, int threads, int chunk, int repea
     arch.kernel_size = w->kernel_size;
     arch.feature_group_count = 1;
     arch.use_bias = 1;
-    arch.activation = ARS_ACTIVATION_SELU;
+    arch.activation = act;
     arch.input = ARS_INPUT_VALUE;
     ars_arnn *net = ars_arnn_alloc(&arch);
     ars_sampler *s = ars_sampler_alloc(net, chunk, threads, ARS_SAMPLER_CACHED, w->dtype);
@@ -179,10 +181,22 @@ static double time_sampling(const workload *w, int threads, int chunk, int repea
     return best;
 }
 
+/* An activation by its config name; 0 if there is none of that name. */
+static int parse_activation(const char *name, ars_activation *act) {
+    for (int a = 0; a <= (int)ARS_ACTIVATION_IDENTITY; a++) {
+        if (strcmp(name, ars_activation_name((ars_activation)a)) == 0) {
+            *act = (ars_activation)a;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int threads_list[8] = {1, 2}, n_threads = 2, chunk = 256, repeat = 3;
     const char *csv = "out/bench.csv", *only = NULL;
     int peaks_only = 0;
+    ars_activation act = ARS_ACTIVATION_SELU;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             n_threads = 0;
@@ -200,9 +214,13 @@ int main(int argc, char **argv) {
             only = argv[++i];
         } else if (strcmp(argv[i], "--peaks") == 0) {
             peaks_only = 1;
+        } else if (strcmp(argv[i], "--activation") == 0 && i + 1 < argc &&
+                   parse_activation(argv[i + 1], &act)) {
+            i++;
         } else {
             fprintf(stderr, "usage: arsampler-bench [--threads 1,2] [--chunk 256] [--repeat 3] "
-                            "[--csv FILE] [--only a,b,c,d] [--peaks]\n");
+                            "[--csv FILE] [--only a,b,c,d] [--peaks] [--activation "
+                            "selu|tanh|relu|gelu|identity]\n");
             return 2;
         }
     }
@@ -222,9 +240,9 @@ int main(int argc, char **argv) {
     }
     fprintf(out, "workload,size,layers,features,kernel_size,n_samples,dtype,threads,chunk,seconds,"
                  "samples_per_s,site_updates_per_s,useful_gflops,gemm_peak_gflops,percent_of_gemm,"
-                 "roofline_gflops,percent_of_roofline\n");
-    printf("arsampler %s benchmark: cached sampler, chunk %d, best of %d runs\n", ARS_VERSION,
-           chunk, repeat);
+                 "roofline_gflops,percent_of_roofline,activation\n");
+    printf("arsampler %s benchmark: cached sampler, chunk %d, best of %d runs, %s\n", ARS_VERSION,
+           chunk, repeat, ars_activation_name(act));
     double secs[N_WORKLOADS][8];
     for (int ti = 0; ti < n_threads; ti++) {
         const int th = threads_list[ti];
@@ -233,7 +251,7 @@ int main(int argc, char **argv) {
         omp_set_num_threads(th);
         for (size_t w = 0; w < N_WORKLOADS; w++) {
             if (only == NULL || strstr(only, workloads[w].name) != NULL) {
-                t_w[w] = time_sampling(&workloads[w], th, chunk, repeat, &fs_w[w]);
+                t_w[w] = time_sampling(&workloads[w], act, th, chunk, repeat, &fs_w[w]);
             }
         }
         const double dpeak = gemm_peak(th, 0, repeat), speak = gemm_peak(th, 1, repeat);
@@ -258,10 +276,10 @@ int main(int argc, char **argv) {
             const double roof = wl->dtype == ARS_DTYPE_FLOAT32 ? 2.0 * fpeak : fpeak;
             printf("  %-2s %6d %6s %8.3f %12.4g %14.4g %9.2f %7.1f%% %9.1f%%\n", wl->name, wl->size,
                    dt, t, sps, ups, gf, 100.0 * gf / peak, 100.0 * gf / roof);
-            fprintf(out, "%s,%d,%d,%d,%d,%zu,%s,%d,%d,%.6f,%.6g,%.6g,%.4f,%.4f,%.2f,%.4f,%.2f\n",
+            fprintf(out, "%s,%d,%d,%d,%d,%zu,%s,%d,%d,%.6f,%.6g,%.6g,%.4f,%.4f,%.2f,%.4f,%.2f,%s\n",
                     wl->name, wl->size, wl->layers, wl->features, wl->kernel_size, wl->n_samples,
                     wl->dtype == ARS_DTYPE_FLOAT32 ? "float32" : "float64", th, chunk, t, sps, ups,
-                    gf, peak, 100.0 * gf / peak, roof, 100.0 * gf / roof);
+                    gf, peak, 100.0 * gf / peak, roof, 100.0 * gf / roof, ars_activation_name(act));
             fflush(stdout);
         }
     }
