@@ -52,22 +52,25 @@ PHASES = ("sample", "local_energy", "gradient", "sr_build", "sr_solve", "update"
 # shipped config used until 2026-12-07 (it now trains 32 features), float64 unless named _f32.
 N32 = "configs/tfim_n32_pbc.ini:model.features=24,"
 F64 = "vmc.eloc_dtype=float64,"  # the shipped config's own is float32
+# heisenberg_n20_pbc_u1 likewise: the 24-feature network with sgd, in float64 unless named _f32
+# (the shipped config trains 32 features with SPRING and both float32 options since 2026-12-07).
+H20 = ("configs/heisenberg_n20_pbc_u1.ini:model.features=24,vmc.optimizer=sgd,"
+       "vmc.sr_dtype=float64,vmc.eloc_dtype=float64")
 DEFAULT = [
     "tfim_n32_pbc_nosym=" + N32 + F64 + "model.symmetrize=none,vmc.optimizer=sgd",
     "tfim_n32_pbc=" + N32 + F64 + "vmc.optimizer=sgd",
-    "heisenberg_n20_pbc_u1=configs/heisenberg_n20_pbc_u1.ini",
+    "heisenberg_n20_pbc_u1=" + H20,
     "tfim_n64_pbc=configs/tfim_n64_pbc.ini:model.symmetrize=none",
     "heisenberg_n100_obc=configs/heisenberg_n100_obc.ini:system.total_sz=none",
     # The SR-bound two with the SR matrix from float32 products (docs/performance.md, step 8).
     "tfim_n32_pbc_nosym_sr_f32=" + N32 + F64 + "model.symmetrize=none,vmc.optimizer=sgd,"
     "vmc.sr_dtype=float32",
-    "heisenberg_n20_pbc_u1_sr_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32",
+    "heisenberg_n20_pbc_u1_sr_f32=" + H20 + ",vmc.sr_dtype=float32",
     # The local energies' windows in float32 too (eloc_dtype; docs/performance.md, step 13).
     "tfim_n32_pbc_eloc_f32=" + N32 + "vmc.optimizer=sgd,vmc.eloc_dtype=float32",
     "tfim_n32_pbc_nosym_f32=" + N32 + "model.symmetrize=none,vmc.optimizer=sgd,"
     "vmc.sr_dtype=float32,vmc.eloc_dtype=float32",
-    "heisenberg_n20_pbc_u1_f32=configs/heisenberg_n20_pbc_u1.ini:vmc.sr_dtype=float32,"
-    "vmc.eloc_dtype=float32",
+    "heisenberg_n20_pbc_u1_f32=" + H20 + ",vmc.sr_dtype=float32,vmc.eloc_dtype=float32",
     "tfim_n64_pbc_eloc_f32=configs/tfim_n64_pbc.ini:model.symmetrize=none,vmc.eloc_dtype=float32",
     "heisenberg_n100_obc_eloc_f32=configs/heisenberg_n100_obc.ini:system.total_sz=none,"
     "vmc.eloc_dtype=float32",
