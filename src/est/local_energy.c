@@ -32,13 +32,6 @@ static int eloc_max_sites(const ars_op *op) {
     return m > 0 ? m : 1;
 }
 
-size_t ars_eloc_ws_bytes(const ars_op *op, const ars_arnn *net, int B) {
-    const size_t mc = (size_t)eloc_max_conn(op);
-    return ars_ratio_ws_bytes(net, B, (int)mc, eloc_max_sites(op)) +
-           (size_t)B * mc * (sizeof(ars_change) + 2 * sizeof(double)) +
-           (size_t)B * (sizeof(int) + sizeof(double)) + sizeof(ars_eloc_ws);
-}
-
 ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_wf *wf, int B) {
     const ars_arnn *net = wf->net;
     ARS_ASSERT(ars_op_size(op) == net->arch.hilbert.size &&

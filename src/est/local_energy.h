@@ -26,9 +26,6 @@ typedef struct ars_eloc_ws ars_eloc_ws;
 ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_wf *wf, int B);
 void ars_eloc_ws_free(ars_eloc_ws *ws);
 
-/* Bytes ars_eloc_ws_alloc would take (approximately). */
-size_t ars_eloc_ws_bytes(const ars_op *op, const ars_arnn *net, int B);
-
 /* The arithmetic of the ratio windows (ars_ratio_ws_set_dtype): ARS_OK, or ARS_STATUS_ENOMEM at
  * the first switch to float32 (the workspace then stays float64). */
 int ars_eloc_ws_set_dtype(ars_eloc_ws *ws, const ars_wf *wf, ars_dtype dtype);

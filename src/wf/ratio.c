@@ -148,32 +148,6 @@ static void window_network(ars_ratio_ws *ws, const ars_arnn *net) {
     ws->net_win.arch.symmetry = ARS_SYM_NONE;
 }
 
-size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_sites) {
-    int R = 0, W = 0;
-    if (window_shape(net, max_sites, &R, &W) != ARS_OK) {
-        return SIZE_MAX;
-    }
-    const int cap = window_cap(B, max_changes, max_sites, RATIO_WINDOW_BATCH);
-    const int L = net->arch.hilbert.size;
-    ars_arch win = net->arch;
-    win.hilbert.size = W;
-    win.symmetry = ARS_SYM_NONE;
-    const size_t G = (size_t)ars_sym_order(net->arch.symmetry, L);
-    const size_t per_change = sizeof(ars_change) + sizeof(double);
-    int ctx_width = 0;
-    for (int l = 0; l < net->arch.layers; l++) {
-        ctx_width += net->layer[l].cin;
-    }
-    return ars_arnn_ws_bytes(&net->arch, B) + ars_arnn_ws_bytes(&win, cap) +
-           G * (size_t)B * (size_t)max_changes * per_change + G * sizeof(double) +
-           (size_t)B * (size_t)L * (sizeof(int) + (G > 1)) +
-           (size_t)B * (size_t)L * sizeof(double) * (1 + (size_t)ctx_width) +
-           (size_t)cap * ((size_t)W + sizeof(ratio_window) + sizeof(double)) +
-           (size_t)B * (size_t)max_changes * (size_t)max_sites *
-               (sizeof(ratio_window) + sizeof(double) + 2 * sizeof(int)) +
-           ((size_t)W + 1) * sizeof(int) + sizeof(ars_ratio_ws);
-}
-
 ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, int max_sites) {
     ARS_ASSERT(B >= 1 && max_changes >= 0, "batch %d, %d changes", B, max_changes);
     ARS_ASSERT(max_sites >= 1 && max_sites <= ARS_CHANGE_MAX_SITES, "%d sites", max_sites);

@@ -63,9 +63,6 @@ void ars_ratio_ws_free(ars_ratio_ws *ws);
  * ARS_STATUS_ENOMEM (the workspace stays float64) or ARS_OK. */
 int ars_ratio_ws_set_dtype(ars_ratio_ws *ws, const ars_arnn *net, ars_dtype dtype);
 
-/* Bytes ars_ratio_ws_alloc would take (approximately; for messages and memory checks). */
-size_t ars_ratio_ws_bytes(const ars_arnn *net, int B, int max_changes, int max_sites);
-
 /* The reach R the workspace uses (min(receptive field, L)) and its window length W. */
 int ars_ratio_ws_reach(const ars_ratio_ws *ws);
 int ars_ratio_ws_window(const ars_ratio_ws *ws);
