@@ -249,8 +249,18 @@ def layer_groups(i, layers, feature_group_count):
     return feature_group_count if 0 < i < layers - 1 else 1
 
 
-def input_channels(local_size, input_kind):
-    return 1 if input_kind == "value" else local_size
+def input_channels(local_size, input_kind, sublattice=1):
+    return (1 if input_kind == "value" else local_size) + (sublattice if sublattice > 1 else 0)
+
+
+def with_sublattice(x, sublattice):
+    """Appends the one-hot of the site index mod K (sublattice K > 1) to the input channels of
+    x (batch, size, C): the position channels of [model] sublattice."""
+    if sublattice <= 1:
+        return x
+    size = x.shape[1]
+    pos = np.eye(sublattice, dtype=np.float64)[np.arange(size) % sublattice]
+    return np.concatenate([x, np.broadcast_to(pos, (x.shape[0], size, sublattice))], axis=-1)
 
 
 def expected_kernel_shape(model, i):
@@ -258,7 +268,7 @@ def expected_kernel_shape(model, i):
     layers = model["layers"]
     g = layer_groups(i, layers, model["feature_group_count"])
     if i == 0:
-        cin = input_channels(model["local_size"], model["input"])
+        cin = input_channels(model["local_size"], model["input"], model.get("sublattice", 1))
     else:
         cin = model["features"][i - 1]
     exclusive = 1 if i == 0 else 0
@@ -279,7 +289,8 @@ def conditionals(configs, model):
     lpsi[b, t, s] = log psi(s_t = local_states[s] | s_<t); normalised so that
     sum_s exp(machine_pow * lpsi[b, t, s]) == 1.
     """
-    x = encode(configs, model["local_states"], model["input"])
+    x = with_sublattice(encode(configs, model["local_states"], model["input"]),
+                        model.get("sublattice", 1))
     act = ACTIVATIONS[model["activation"]]
     layers = model["layers"]
     for i in range(layers):
@@ -659,6 +670,7 @@ def load_model(path_or_file):
             "kernel_dilation": [int(v) for v in np.atleast_1d(m.attrs["kernel_dilation"])],
             "activation": _decode(m.attrs["activation"]),
             "input": _decode(m.attrs["input"]),
+            "sublattice": int(m.attrs["sublattice"]) if "sublattice" in m.attrs else 1,
             "use_bias": bool(int(m.attrs["use_bias"])),
             "feature_group_count": int(m.attrs["feature_group_count"]),
             "machine_pow": int(m.attrs["machine_pow"]),
@@ -810,7 +822,8 @@ def check_causality(model, configs):
 
 def check_conv_against_loops(model, configs):
     """Max |masked_conv1d - masked_conv1d_loops| over all layers of the model."""
-    x = encode(configs, model["local_states"], model["input"])
+    x = with_sublattice(encode(configs, model["local_states"], model["input"]),
+                        model.get("sublattice", 1))
     act = ACTIVATIONS[model["activation"]]
     worst = 0.0
     for i in range(model["layers"]):

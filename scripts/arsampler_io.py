@@ -304,6 +304,7 @@ def ref_model(out):
         "kernel_dilation": list(m["kernel_dilation"]),
         "activation": m["activation"],
         "input": m["input"],
+        "sublattice": int(m.get("sublattice", 1)),
         "use_bias": bool(int(m["use_bias"])),
         "feature_group_count": int(m["feature_group_count"]),
         "machine_pow": int(m.get("machine_pow", 2)),

@@ -192,6 +192,11 @@ def check_model(f, local_size):
     inp = attr_string(m, "input", w)
     if inp not in arnn_ref.INPUT_KINDS:
         fail("/model attribute 'input'", "unknown value %r" % inp)
+    sublattice = 1
+    if "sublattice" in m.attrs:
+        sublattice = int(attr_scalar(m, "sublattice", w, np.int64))
+        if sublattice < 2:
+            fail("/model attribute 'sublattice'", "must be >= 2 when present, got %d" % sublattice)
     # group divisibility for the hidden-to-hidden layers
     for i in range(1, layers - 1):
         if features[i - 1] % fgc or features[i] % fgc:
@@ -201,7 +206,7 @@ def check_model(f, local_size):
     return dict(layers=layers, kernel_size=kernel_size, feature_group_count=fgc,
                 machine_pow=mp, use_bias=bool(use_bias), features=[int(v) for v in features],
                 kernel_dilation=[int(v) for v in dil], activation=act, input=inp,
-                local_size=local_size)
+                sublattice=sublattice, local_size=local_size)
 
 
 def check_variables(f, model):
@@ -369,7 +374,8 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
                  "bias=%d, input=%s, groups=%d"
                  % (model["layers"], model["features"], model["kernel_size"],
                     model["kernel_dilation"], model["activation"], model["use_bias"],
-                    model["input"], model["feature_group_count"])]
+                    model["input"], model["feature_group_count"])
+                 + (", sublattice %d" % model["sublattice"] if model["sublattice"] > 1 else "")]
         if model["total_sz"] is not None or model["symmetrize"] != "none":
             lines.append("  sector: total_sz %s; symmetrize %s"
                          % ("none" if model["total_sz"] is None else "%g" % model["total_sz"],

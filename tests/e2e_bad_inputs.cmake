@@ -142,7 +142,7 @@ endforeach()
 file(SHA256 ${WORK}/good_train.h5 good_hash)
 set(changes "model.features=8" "model.features=4,6,2" "model.kernel_size=4"
             "model.kernel_dilation=1" "model.kernel_dilation=1,2,4" "model.use_bias=false"
-            "model.input=onehot" "model.activation=selu" "model.feature_group_count=2"
+            "model.input=onehot" "model.sublattice=2" "model.activation=selu" "model.feature_group_count=2"
             "model.layers=2|model.kernel_dilation=1,2" "model.layers=4|model.kernel_dilation=1,2,4,1")
 foreach(change IN LISTS changes)
     string(REPLACE "|" ";" parts "${change}")

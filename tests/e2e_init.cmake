@@ -20,7 +20,8 @@ ars_h5differ(${WORK}/a.h5 ${WORK}/c.h5 "init = a.h5, seed 12: samples" /samples)
 # Another architecture: refused, naming the file and what differs; b.h5 stays as it was.
 file(SHA256 ${WORK}/b.h5 b_hash)
 foreach(change "model.features=8" "model.kernel_size=3" "model.kernel_dilation=1"
-        "system.spin=1" "model.use_bias=false" "model.input=onehot" "model.activation=tanh")
+        "system.spin=1" "model.use_bias=false" "model.input=onehot" "model.sublattice=3"
+        "model.activation=tanh")
     ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --set ${change} --output b.h5)
     ars_expect_rc(r 2 "init = a.h5 with ${change}")
     ars_expect_one_line("${r_err}" "^arsampler: error: .*a\\.h5.*(/model|/hilbert|/variables)"

@@ -49,6 +49,23 @@ ars_expect_rc(r 0 "init from a symmetrised file without symmetrize")
 ars_expect_match("${r_err}" "warning: 's1.h5' holds variables of a network with symmetrize = both; this run uses symmetrize = none" "init across symmetries")
 check_output(${WORK}/s1plain.h5 "the variables of s1.h5 as a plain network")
 
+# 2b. Sublattice input channels ([model] sublattice = 3: the one-hot of t mod 3) on 13 sites in
+#     total_sz = 1/2, translation-symmetrised: the numpy model appends the same channels.
+ars_run(r ${QUICKSTART} --quiet --output sub.h5 --set system.size=13 --set system.total_sz=0.5
+        --set model.sublattice=3 --set model.symmetrize=translation --set hamiltonian.pbc=true
+        --set sampler.n_samples=500)
+ars_expect_rc(r 0 "sublattice 3, total_sz 1/2, translation")
+check_output(${WORK}/sub.h5 "sublattice 3, total_sz 1/2, translation")
+py_check(${WORK}/sub.h5 "
+assert f['model'].attrs['sublattice'] == 3, 'sublattice attribute'
+k = f['variables/params/layers_0/kernel']
+assert k.shape[1] == 1 + 3, 'layer 0 has %d input channels, expected 4' % k.shape[1]
+print('OK')" "the sublattice of sub.h5")
+ars_run(r ${QUICKSTART} --quiet --output sub2.h5 --set system.size=13 --set model.init=sub.h5
+        --set sampler.n_samples=10)
+ars_expect_rc(r 2 "init from a file with another sublattice")
+ars_expect_match("${r_err}" "/model sublattice" "init across sublattices names the attribute")
+
 # 3. Training: Heisenberg N = 10 with the Marshall sign, total_sz = 0, both symmetries.
 file(WRITE ${WORK}/train.ini "[run]
 mode = train

@@ -18,29 +18,37 @@
 #include "io/checkpoint.h"
 
 /* A spread of architectures: spin-1/2 and spin-1 (and 3/2), several kernel sizes, single and
- * per-layer dilations, feature groups, with and without bias, both inputs, every activation. */
+ * per-layer dilations, feature groups, with and without bias, both inputs, every activation,
+ * with and without sublattice channels (sub, 0: none). */
 typedef struct arch_case {
     int size, two_s, layers, features, kernel_size, dil[4], groups, bias;
     ars_activation act;
     ars_input input;
+    int sub;
 } arch_case;
 
 static const arch_case cases[] = {
-    {8, 1, 3, 5, 3, {1, 1, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
-    {8, 1, 2, 4, 2, {1, 1}, 1, 0, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE},
-    {9, 1, 4, 6, 3, {2, 2, 2, 2}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_ONEHOT},
-    {10, 1, 3, 4, 3, {1, 2, 4}, 1, 1, ARS_ACTIVATION_RELU, ARS_INPUT_VALUE},
-    {6, 2, 3, 6, 2, {1, 2, 1}, 3, 0, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
-    {6, 2, 3, 4, 4, {1, 1, 1}, 1, 1, ARS_ACTIVATION_IDENTITY, ARS_INPUT_ONEHOT},
-    {5, 2, 4, 4, 5, {3, 1, 2, 1}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_VALUE},
-    {4, 3, 2, 3, 3, {1, 1}, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT},
-    {7, 1, 1, 2, 6, {2}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
+    {8, 1, 3, 5, 3, {1, 1, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE, 0},
+    {8, 1, 2, 4, 2, {1, 1}, 1, 0, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE, 0},
+    {9, 1, 4, 6, 3, {2, 2, 2, 2}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_ONEHOT, 0},
+    {10, 1, 3, 4, 3, {1, 2, 4}, 1, 1, ARS_ACTIVATION_RELU, ARS_INPUT_VALUE, 0},
+    {6, 2, 3, 6, 2, {1, 2, 1}, 3, 0, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE, 0},
+    {6, 2, 3, 4, 4, {1, 1, 1}, 1, 1, ARS_ACTIVATION_IDENTITY, ARS_INPUT_ONEHOT, 0},
+    {5, 2, 4, 4, 5, {3, 1, 2, 1}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_VALUE, 0},
+    {4, 3, 2, 3, 3, {1, 1}, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT, 0},
+    {7, 1, 1, 2, 6, {2}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE, 0},
+    {9, 1, 3, 5, 3, {1, 2, 1}, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE, 2},
+    {7, 2, 3, 4, 2, {1, 2, 2}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_ONEHOT, 3},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
 static ars_arch case_arch(const arch_case *c) {
-    return ars_test_arch(c->size, c->two_s, c->layers, c->features, c->kernel_size, c->dil,
-                         c->groups, c->bias, c->act, c->input);
+    ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->kernel_size, c->dil,
+                               c->groups, c->bias, c->act, c->input);
+    if (c->sub > 0) {
+        a.sublattice = c->sub;
+    }
+    return a;
 }
 
 static void test_probabilities_sum_to_one_over_all_configurations(void **state) {
@@ -599,7 +607,8 @@ static void test_weighted_backward_scales_each_sample(void **state) {
 static void test_backward_bits_do_not_depend_on_the_batch(void **state) {
     (void)state;
     enum { B = 37 };
-    const arch_case wide = {12, 1, 3, 16, 3, {1, 2, 4}, 2, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE};
+    const arch_case wide = {12, 1, 3, 16, 3, {1, 2, 4}, 2, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE,
+                            0};
     for (size_t i = 0; i <= N_CASES; i++) {
         ars_arch arch = case_arch(i < N_CASES ? &cases[i] : &wide);
         ars_arnn *net = ars_test_random_net(&arch, 1700 + i, 0.7);
@@ -743,8 +752,8 @@ static void check_site_by_site(const ars_arnn *net, const uint8_t *cfg, int B, s
             }
         }
         /* Then s_t is known: its value for the mask, its encoding into the ring of layer 0. */
-        ars_arnn_encode_site(x, cfg, (size_t)L, arch, t, B);
-        ars_arnn_encode_site_f(x_f, cfg, (size_t)L, arch, t, B);
+        ars_arnn_encode_site(x, cfg, (size_t)L, arch, t, NULL, B);
+        ars_arnn_encode_site_f(x_f, cfg, (size_t)L, arch, t, NULL, B);
         const size_t slot = (size_t)(t % R0) * C0 * ld;
         for (int c = 0; c < C0; c++) {
             memcpy(io.in[0] + slot + (size_t)c * ld, x + (size_t)c * B, (size_t)B * sizeof(double));
@@ -852,7 +861,7 @@ static void test_site_function_masks_each_sample_at_its_own_chain_position(void 
             }
             m[b] += ars_hilbert_value(&chain.hilbert, wcfg[(size_t)b * W + t]);
         }
-        ars_arnn_encode_site(ws->x + (size_t)t * B, wcfg, (size_t)W, &win, t, B);
+        ars_arnn_encode_site(ws->x + (size_t)t * B, wcfg, (size_t)W, &win, t, NULL, B);
     }
     assert_true(masked > 0); /* the sector restricted some sites */
     ars_arnn_ws_free(ws);

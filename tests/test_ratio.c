@@ -61,7 +61,8 @@ static ars_change sector_change(gsl_rng *r, const uint8_t *s, int L, int D, int 
 }
 
 /* Ratios of random changes of 1..4 sites equal log psi(s') - log psi(s) from full passes, for
- * spin 1 and 3/2 networks of several reaches, plain, in a sector and symmetrised: to rounding in
+ * spin 1 and 3/2 networks of several reaches, with and without sublattice input channels, plain,
+ * in a sector and symmetrised: to rounding in
  * float64, and within RATIO_F32_TOL in float32 arithmetic (ars_ratio_ws_set_dtype), whose
  * conditionals carry float32's rounding (2^-24 = 6e-8 per operation; here up to 3 layers and
  * 8 sites of terms, |dlog| up to about 5). */
@@ -84,6 +85,8 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
                         ars_arch a = ars_test_arch(L, two_s, shape == 0 ? 2 : 3, 5, 2 + shape, dil,
                                                    1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_ONEHOT);
                         a.symmetry = syms[yi];
+                        /* Sublattice channels 1 (none), 2 and 3: windows at odd offsets. */
+                        a.sublattice = 1 + shape * (1 + sector);
                         if (sector) {
                             ars_hilbert_set_sector(&a.hilbert, 0); /* M = 0 */
                         }
@@ -160,6 +163,75 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
     print_message("float32 windows: worst |d dlog| / max(1, |dlog|) = %.2e\n", worst_f32);
     /* float32 arithmetic really ran: float64 would agree to 1e-12. */
     assert_true(worst_f32 > 1e-9);
+}
+
+/* With sublattice channels the input depends on the chain site, so a window that starts at
+ * site a must encode its position u as site a + u: on a chain much longer than the network's
+ * reach (windows start all along it), ratios of random changes equal full recomputation for
+ * sublattices 2 and 3, in float64 and in a sector. */
+static void test_sublattice_windows_encode_their_chain_sites(void **state) {
+    (void)state;
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, 91);
+    enum { L = 24, B = 5, NC = 10 };
+    const int dil[3] = {1, 1, 1};
+    for (int K = 2; K <= 3; K++) {
+        for (int sector = 0; sector <= 1; sector++) {
+            ars_arch a =
+                ars_test_arch(L, 1, 3, 4, 2, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+            a.sublattice = K;
+            if (sector) {
+                ars_hilbert_set_sector(&a.hilbert, 0);
+            }
+            ars_arnn *net = ars_test_random_net(&a, 400 + (uint64_t)(2 * K + sector), 0.9);
+            uint8_t cfg[B * L];
+            for (int b = 0; b < B;) {
+                uint8_t *s = cfg + (size_t)b * L;
+                for (int t = 0; t < L; t++) {
+                    s[t] = (uint8_t)gsl_rng_uniform_int(r, 2);
+                }
+                b += ars_hilbert_in_sector(&a.hilbert, s);
+            }
+            ars_change ch[B * NC];
+            int n[B];
+            for (int b = 0; b < B; b++) {
+                for (int k = 0; k < NC; k++) {
+                    ch[b * NC + k] = sector
+                                         ? sector_change(r, cfg + (size_t)b * L, L, 2, 1)
+                                         : random_change(r, cfg + (size_t)b * L, L, 2, 1 + k % 2);
+                }
+                n[b] = NC;
+            }
+            ars_ratio_ws *ws = ars_ratio_ws_alloc(net, B, NC, 2);
+            assert_non_null(ws);
+            double dlog[B * NC];
+            ars_ratio_log(dlog, cfg, ch, n, NC, net, ws, B);
+            ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
+            for (int b = 0; b < B; b++) {
+                double lp0, lp1;
+                uint8_t x[L];
+                ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
+                for (int k = 0; k < NC; k++) {
+                    const ars_change *c = &ch[b * NC + k];
+                    memcpy(x, cfg + (size_t)b * L, (size_t)L);
+                    for (int j = 0; j < c->n; j++) {
+                        x[c->site[j]] = c->value[j];
+                    }
+                    ars_arnn_log_psi(&lp1, x, net, aws, 1);
+                    const double want = lp1 - lp0, got = dlog[b * NC + k];
+                    if (!(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)))) {
+                        fail_msg("K %d sector %d sample %d change %d (first site %d): %.17g vs "
+                                 "%.17g",
+                                 K, sector, b, k, c->site[0], got, want);
+                    }
+                }
+            }
+            ars_arnn_ws_free(aws);
+            ars_ratio_ws_free(ws);
+            ars_arnn_free(net);
+        }
+    }
+    gsl_rng_free(r);
 }
 
 /* The windows of a call are sorted and batched across its samples (ratio.h), and each window's
@@ -456,6 +528,7 @@ static void test_log_psi_pair_and_phase_ratios_agree(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ratios_of_general_changes_equal_full_recomputation),
+        cmocka_unit_test(test_sublattice_windows_encode_their_chain_sites),
         cmocka_unit_test(test_mean_local_energy_of_a_spin_one_operator_equals_dense_expectation),
         cmocka_unit_test(test_log_psi_pair_and_phase_ratios_agree),
         cmocka_unit_test(test_ratios_do_not_depend_on_the_samples_sharing_the_call),

@@ -211,20 +211,25 @@ typedef struct cache_case {
     int size, two_s, layers, features, K, dil[4], groups, bias;
     ars_activation act;
     ars_input input;
+    int sub; /* sublattice channels (0: none) */
 } cache_case;
 
 static const cache_case cache_cases[] = {
-    {12, 1, 3, 5, 3, {1, 1, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE},
-    {15, 1, 4, 6, 3, {2, 2, 2, 2}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_ONEHOT},
-    {10, 2, 3, 6, 2, {1, 2, 4}, 3, 0, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE},
-    {9, 2, 4, 4, 4, {3, 1, 2, 1}, 2, 1, ARS_ACTIVATION_RELU, ARS_INPUT_ONEHOT},
-    {7, 3, 2, 9, 3, {1, 20}, 1, 0, ARS_ACTIVATION_IDENTITY, ARS_INPUT_VALUE},
-    {20, 1, 1, 2, 5, {3}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_ONEHOT},
+    {12, 1, 3, 5, 3, {1, 1, 1}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_VALUE, 0},
+    {15, 1, 4, 6, 3, {2, 2, 2, 2}, 2, 1, ARS_ACTIVATION_GELU, ARS_INPUT_ONEHOT, 0},
+    {10, 2, 3, 6, 2, {1, 2, 4}, 3, 0, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE, 0},
+    {9, 2, 4, 4, 4, {3, 1, 2, 1}, 2, 1, ARS_ACTIVATION_RELU, ARS_INPUT_ONEHOT, 0},
+    {7, 3, 2, 9, 3, {1, 20}, 1, 0, ARS_ACTIVATION_IDENTITY, ARS_INPUT_VALUE, 0},
+    {20, 1, 1, 2, 5, {3}, 1, 1, ARS_ACTIVATION_SELU, ARS_INPUT_ONEHOT, 0},
+    {11, 1, 3, 5, 3, {1, 2, 4}, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE, 2},
 };
 
 static ars_arnn *cache_case_net(const cache_case *c, uint64_t seed) {
     ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil, c->groups,
                                c->bias, c->act, c->input);
+    if (c->sub > 0) {
+        a.sublattice = c->sub;
+    }
     return ars_test_random_net(&a, seed, 0.8);
 }
 
@@ -328,6 +333,9 @@ static ars_arnn *sector_case_net(const sector_case *sc, uint64_t seed) {
     const cache_case *c = &cache_cases[sc->cc];
     ars_arch a = ars_test_arch(c->size, c->two_s, c->layers, c->features, c->K, c->dil, c->groups,
                                c->bias, c->act, c->input);
+    if (c->sub > 0) {
+        a.sublattice = c->sub;
+    }
     a = with_sector(a, sc->two_m, sc->sym);
     return ars_test_random_net(&a, seed, 0.8);
 }

@@ -50,6 +50,7 @@ ars_arch ars_test_arch(int size, int two_s, int layers, int features, int kernel
         a.dilation[l] = dilations != NULL ? dilations[l] : 1;
     }
     a.kernel_size = kernel_size;
+    a.sublattice = 1;
     a.feature_group_count = groups;
     a.use_bias = use_bias;
     a.activation = act;

@@ -102,8 +102,12 @@ void ars_print_sample_header(const ars_config *cfg, const ars_arch *arch, const 
     for (int l = 0; l < arch->layers; l++) {
         printf(" %d", arch->dilation[l]);
     }
-    printf(", %s, %s input, %zu parameters (%s)\n", ars_activation_name(arch->activation),
-           ars_input_name(arch->input), net->n_params,
+    char sub[48] = "";
+    if (arch->sublattice > 1) {
+        snprintf(sub, sizeof sub, " with sublattice %d", arch->sublattice);
+    }
+    printf(", %s, %s input%s, %zu parameters (%s)\n", ars_activation_name(arch->activation),
+           ars_input_name(arch->input), sub, net->n_params,
            strcmp(cfg->init, "random") == 0 ? "random init" : cfg->init);
     print_phase(phase);
     printf("sampling: %zu samples in chunks of %d, seed %" PRIu64 ", %s algorithm, %s, %d "

@@ -690,6 +690,7 @@ void ars_config_arch(const ars_config *c, ars_arch *arch) {
     arch->use_bias = c->use_bias;
     arch->activation = (ars_activation)c->activation;
     arch->input = (ars_input)c->input;
+    arch->sublattice = c->sublattice;
     arch->symmetry = (ars_sym)c->symmetrize;
     if (c->two_m != ARS_CONFIG_NO_SECTOR &&
         ars_hilbert_sector_reachable(&arch->hilbert, c->two_m)) {

@@ -51,7 +51,8 @@ static herr_t write_model(hid_t file, const ars_arnn *net, const char *dtype) {
         ars_h5_attr_i64(g, "feature_group_count", a->feature_group_count) < 0 ||
         ars_h5_attr_i64(g, "machine_pow", ARS_MACHINE_POW) < 0 ||
         ars_h5_attr_string(g, "symmetrize", ars_sym_name(a->symmetry)) < 0 ||
-        ars_h5_attr_string(g, "dtype", dtype != NULL ? dtype : "float64") < 0) {
+        ars_h5_attr_string(g, "dtype", dtype != NULL ? dtype : "float64") < 0 ||
+        (a->sublattice > 1 && ars_h5_attr_i64(g, "sublattice", a->sublattice) < 0)) {
         goto done;
     }
     H5Gclose(g);

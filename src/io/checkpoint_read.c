@@ -98,7 +98,7 @@ static int check_format(hid_t file, const char *path) {
 }
 
 static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
-    int64_t size, local_size, layers, ks, groups, use_bias;
+    int64_t size, local_size, layers, ks, groups, use_bias, sublattice = 1;
     int64_t feat[ARS_MAX_LAYERS], dil[ARS_MAX_LAYERS];
     char act[32], input[32], sym[64] = "none";
     double total_sz = (double)NAN;
@@ -137,6 +137,10 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
         missing = "/model attribute 'activation'";
     } else if (ars_h5_attr_read_string(m, "input", input, sizeof input) != 0) {
         missing = "/model attribute 'input'";
+    } else if (H5Aexists(m, "sublattice") > 0 &&
+               (ars_h5_attr_read_i64(m, "sublattice", &sublattice, 1) != 0 || sublattice < 2 ||
+                sublattice > ARS_MAX_SUBLATTICE)) {
+        missing = "/model attribute 'sublattice'";
     } else if (H5Aexists(m, "symmetrize") > 0 &&
                ars_h5_attr_read_string(m, "symmetrize", sym, sizeof sym) != 0) {
         missing = "/model attribute 'symmetrize'";
@@ -187,6 +191,7 @@ static int read_arch_from(hid_t file, const char *path, ars_arch *arch) {
     }
     arch->activation = (ars_activation)a;
     arch->input = (ars_input)in;
+    arch->sublattice = (int)sublattice;
     if (ars_sym_parse(sym, &arch->symmetry) != 0) {
         return ARS_ERR(ARS_STATUS_EINPUT,
                        "'%s': unknown /model symmetrize '%s' (none, spin_flip, reflection, "
@@ -256,6 +261,10 @@ static int compare_arch(const ars_arch *f, const ars_arch *n, const char *path, 
         what = "/model input";
         snprintf(fv, sizeof fv, "%s", ars_input_name(f->input));
         snprintf(nv, sizeof nv, "%s ([model] input)", ars_input_name(n->input));
+    } else if (ars_arch_sublattice(f) != ars_arch_sublattice(n)) {
+        what = "/model sublattice";
+        snprintf(fv, sizeof fv, "%d", ars_arch_sublattice(f));
+        snprintf(nv, sizeof nv, "%d ([model] sublattice)", ars_arch_sublattice(n));
     } else if (f->use_bias != n->use_bias) {
         what = "/model use_bias";
         snprintf(fv, sizeof fv, "%d", f->use_bias);

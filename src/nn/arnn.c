@@ -27,8 +27,13 @@ const char *ars_input_name(ars_input in) {
     return NULL;
 }
 
+int ars_arch_sublattice(const ars_arch *arch) {
+    return arch->sublattice > 1 ? arch->sublattice : 1;
+}
+
 int ars_arch_input_channels(const ars_arch *arch) {
-    return arch->input == ARS_INPUT_ONEHOT ? arch->hilbert.local_size : 1;
+    const int spin = arch->input == ARS_INPUT_ONEHOT ? arch->hilbert.local_size : 1;
+    return spin + (arch->sublattice > 1 ? arch->sublattice : 0);
 }
 
 int ars_arch_groups(const ars_arch *arch, int l) {
@@ -55,6 +60,11 @@ int ars_arch_check(const ars_arch *arch, char *why, size_t why_len) {
     }
     if (arch->kernel_size < 2) {
         snprintf(why, why_len, "kernel_size must be at least 2 (got %d)", arch->kernel_size);
+        return -1;
+    }
+    if (arch->sublattice < 0 || arch->sublattice > ARS_MAX_SUBLATTICE) {
+        snprintf(why, why_len, "sublattice must be between 1 and %d (got %d)", ARS_MAX_SUBLATTICE,
+                 arch->sublattice);
         return -1;
     }
     if ((unsigned)arch->symmetry > ARS_SYM_ALL) {

@@ -4,9 +4,11 @@
  * dilations, feature groups and one-hot input; output channels in ascending 2*Sz order).
  *
  * Dimensions: B batch, L sites (size), D local states (local_size), n layers, F_l features of
- * layer l (F_{n-1} = D), C_0 input channels (1 for `value` input, D for `onehot`).
+ * layer l (F_{n-1} = D), C_0 input channels (1 for `value` input, D for `onehot`, plus K for
+ * a sublattice input).
  *
- *   x_0 = encode(s)                      (B, L, C_0): the value 2*Sz, or a one-hot of the index
+ *   x_0 = encode(s)                      (B, L, C_0): the value 2*Sz, or a one-hot of the index;
+ *                                         with sublattice K > 1, then the one-hot of t mod K
  *   z_l = conv_l(a_{l-1}),  a_{-1} = x_0 (B, L, F_l): layer 0 exclusive, the others not
  *   a_l = act(z_l)                       (B, L, F_l) for l < n-1: activation before every layer
  *                                         but the first
@@ -50,6 +52,7 @@
 
 #define ARS_MAX_LAYERS 64
 #define ARS_MACHINE_POW 2
+#define ARS_MAX_SUBLATTICE 64
 
 /* Arithmetic of sampling: float64 is the default and the reference everywhere; float32 runs
  * the cached sampler in single precision (twice the vector width), drawing from float32
@@ -75,6 +78,7 @@ typedef struct ars_arch {
     int use_bias;
     ars_activation activation;
     ars_input input;
+    int sublattice;   /* K: the input also holds the one-hot of t mod K (1: no such channels) */
     ars_sym symmetry; /* the symmetrised state (symmetry.h); ARS_SYM_NONE: the network's own */
 } ars_arch;
 
@@ -90,6 +94,9 @@ typedef struct ars_arnn {
 
 /* Input encoding names as in the config file ("value", "onehot"). */
 const char *ars_input_name(ars_input in);
+
+/* The sublattice K of the input (1 when arch->sublattice is 0 or 1: no sublattice channels). */
+int ars_arch_sublattice(const ars_arch *arch);
 
 /* Number of input channels C_0 of the first layer. */
 int ars_arch_input_channels(const ars_arch *arch);
@@ -160,11 +167,13 @@ void ars_arnn_ws_free(ars_arnn_ws *ws);
 size_t ars_arnn_ws_bytes(const ars_arch *arch, int B);
 
 /* Encodes site t of B configurations cfg (B, L) into x_t (C_0, B): the value 2*Sz, or a one-hot
- * of the local index. cfg_stride is the distance between consecutive samples in cfg. */
+ * of the local index, then (sublattice K > 1) the one-hot of the chain site mod K. cfg_stride is
+ * the distance between consecutive samples in cfg. Row b is chain site t + offset[b] (a ratio
+ * window's segment), or t when offset is NULL. */
 void ars_arnn_encode_site(double *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch,
-                          int t, int B);
+                          int t, const int *offset, int B);
 void ars_arnn_encode_site_f(float *x_t, const uint8_t *cfg, size_t cfg_stride, const ars_arch *arch,
-                            int t, int B);
+                            int t, const int *offset, int B);
 
 /* The full forward pass over sites t < Lc of configurations cfg (B, L) (local indices): fills
  * ws->z, ws->a and ws->lpsi for those sites (encodes sites < Lc - 1 into ws->x, then

@@ -94,6 +94,16 @@ const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS] = {
      .help = "network input: value (NetKet's: 2*Sz as one feature) or onehot (local_size "
              "features)"},
     {.section = "model",
+     .key = "sublattice",
+     .type = ARS_KEY_INT,
+     .offset = ARS_CONFIG_OFF(sublattice),
+     .min = 1,
+     .max = ARS_MAX_SUBLATTICE,
+     .def = "1",
+     .help = "K > 1 adds K input channels, the one-hot of the site's index mod K, so the network "
+             "knows the sublattice of a site (a dimerised or Majumdar-Ghosh chain, a unit cell of "
+             "K sites); 1: NetKet's network"},
+    {.section = "model",
      .key = "symmetrize",
      .type = ARS_KEY_NAMES,
      .offset = ARS_CONFIG_OFF(symmetrize),

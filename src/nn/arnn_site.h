@@ -8,17 +8,25 @@
  */
 
 void NAME(ars_arnn_encode_site)(REAL *x_t, const uint8_t *cfg, size_t cfg_stride,
-                                const ars_arch *arch, int t, int B) {
-    const int C0 = ars_arch_input_channels(arch);
+                                const ars_arch *arch, int t, const int *offset, int B) {
+    const int C0 = ars_arch_input_channels(arch), K = arch->sublattice;
+    const int Cs = C0 - (K > 1 ? K : 0); /* the spin's channels */
     if (arch->input == ARS_INPUT_VALUE) {
         for (int b = 0; b < B; b++) {
             x_t[b] = (REAL)ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * cfg_stride + t]);
         }
-        return;
+    } else {
+        for (int i = 0; i < Cs; i++) {
+            for (int b = 0; b < B; b++) {
+                x_t[(size_t)i * B + b] = cfg[(size_t)b * cfg_stride + t] == i ? (REAL)1 : (REAL)0;
+            }
+        }
     }
-    for (int i = 0; i < C0; i++) {
+    for (int i = 0; i < C0 - Cs; i++) {
+        REAL *xi = x_t + (size_t)(Cs + i) * B;
         for (int b = 0; b < B; b++) {
-            x_t[(size_t)i * B + b] = cfg[(size_t)b * cfg_stride + t] == i ? (REAL)1 : (REAL)0;
+            const int site = t + (offset != NULL ? offset[b] : 0);
+            xi[b] = site % K == i ? (REAL)1 : (REAL)0;
         }
     }
 }
@@ -138,7 +146,7 @@ static void NAME(arnn_forward)(const uint8_t *cfg, const ars_arnn *net, const RE
     /* The exclusive first layer makes output site t read input sites < t only, so outputs at
      * sites < Lc need cfg at sites < Lc - 1 alone. */
     for (int t = 0; t < Lc - 1; t++) {
-        NAME(ars_arnn_encode_site)(ws->x + (size_t)t * C0 * B, cfg, (size_t)L, arch, t, B);
+        NAME(ars_arnn_encode_site)(ws->x + (size_t)t * C0 * B, cfg, (size_t)L, arch, t, NULL, B);
     }
     /* Every site of every layer is kept: the backward pass reads them. */
     NAME(ars_arnn_site_io) io;

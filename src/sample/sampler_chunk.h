@@ -111,7 +111,7 @@ static int NAME(cached_chunk)(const ars_sampler *s, ars_sampler_slot *sl, const 
         }
         /* s_t is known now: encode it into layer 0's ring. */
         REAL *x_t = io.in[0] + (size_t)(t % s->ring_len[0]) * net->layer[0].cin * B;
-        NAME(ars_arnn_encode_site)(x_t, cfg, (size_t)L, arch, t, B);
+        NAME(ars_arnn_encode_site)(x_t, cfg, (size_t)L, arch, t, NULL, B);
     }
     return bad;
 }

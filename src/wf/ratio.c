@@ -47,6 +47,7 @@ typedef struct ratio_window {
 typedef struct ratio_batch {
     uint8_t *cfg;      /* (nw_cap, W) window configurations */
     ratio_window *rec; /* (nw_cap) */
+    int *a;            /* (nw_cap) rec[w].a: the chain site of each window's position 0 */
     int n;
 } ratio_batch;
 
@@ -99,7 +100,8 @@ static int arch_equal(const ars_arch *x, const ars_arch *y) {
         x->hilbert.constrained != y->hilbert.constrained || x->hilbert.two_m != y->hilbert.two_m ||
         x->symmetry != y->symmetry || x->layers != y->layers || x->kernel_size != y->kernel_size ||
         x->feature_group_count != y->feature_group_count || x->use_bias != y->use_bias ||
-        x->activation != y->activation || x->input != y->input) {
+        x->activation != y->activation || x->input != y->input ||
+        ars_arch_sublattice(x) != ars_arch_sublattice(y)) {
         return 0;
     }
     for (int l = 0; l < x->layers; l++) {
@@ -217,6 +219,7 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
     ARS_ASSERT(ws->nw_cap >= 1 && ws->W >= 1, "window batch %d, length %d", ws->nw_cap, ws->W);
     ws->bat.cfg = malloc((size_t)nw_max * (size_t)ws->W);
     ws->bat.rec = malloc((size_t)nw_max * sizeof *ws->bat.rec);
+    ws->bat.a = malloc((size_t)nw_max * sizeof *ws->bat.a);
     const size_t rc = (size_t)B * (size_t)max_changes * (size_t)max_sites + 1;
     ARS_ASSERT(rc <= INT_MAX, "%zu windows per call", rc);
     ws->rec_cap = (int)rc;
@@ -225,8 +228,8 @@ ars_ratio_ws *ars_ratio_ws_alloc(const ars_arnn *net, int B, int max_changes, in
     ws->order = malloc(rc * sizeof *ws->order);
     ws->tmp = malloc(rc * sizeof *ws->tmp);
     ws->count = malloc(((size_t)ws->W + 1) * sizeof *ws->count);
-    if (ws->bat.cfg == NULL || ws->bat.rec == NULL || ws->rec == NULL || ws->contrib == NULL ||
-        ws->order == NULL || ws->tmp == NULL || ws->count == NULL) {
+    if (ws->bat.cfg == NULL || ws->bat.rec == NULL || ws->bat.a == NULL || ws->rec == NULL ||
+        ws->contrib == NULL || ws->order == NULL || ws->tmp == NULL || ws->count == NULL) {
         goto fail;
     }
     return ws;
@@ -259,6 +262,7 @@ void ars_ratio_ws_free(ars_ratio_ws *ws) {
     free(ws->gx);
     free(ws->bat.cfg);
     free(ws->bat.rec);
+    free(ws->bat.a);
     free(ws->rec);
     free(ws->contrib);
     free(ws->order);
@@ -399,6 +403,7 @@ static void ratio_flush(ars_ratio_ws *ws, const uint8_t *cfg, const ars_change *
             const int nw = g1 - first < ws->nw_cap ? g1 - first : ws->nw_cap;
             for (int w = 0; w < nw; w++) {
                 q->rec[w] = ws->rec[ws->order[first + w]];
+                q->a[w] = q->rec[w].a;
                 ratio_window_row(ws, q->cfg + (size_t)w * ws->W, cfg, ch, &q->rec[w]);
             }
             q->n = nw;

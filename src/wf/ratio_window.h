@@ -126,7 +126,8 @@ static void NAME(ratio_window_forward)(ars_ratio_ws *ws, const ratio_batch *q, i
     const int C0 = ars_arch_input_channels(arch);
     /* Output positions < Lc read inputs at positions < Lc - 1 only. */
     for (int u = t0; u < Lc - 1; u++) {
-        NAME(ars_arnn_encode_site)(win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, nw);
+        NAME(ars_arnn_encode_site)
+        (win->x + (size_t)u * C0 * nw, q->cfg, (size_t)W, arch, u, q->a, nw);
     }
     /* The network's own site functions over positions t0..Lc-1 (the windows' rows are the batch,
      * stride nw); the chain's mask is applied below, window by window. */
