@@ -60,6 +60,48 @@ static ars_change sector_change(gsl_rng *r, const uint8_t *s, int L, int D, int 
     return none;
 }
 
+/* Checks the ratios dlog (B, NC) of the changes ch (B, NC) of cfg (B, L) against full passes:
+ * both -inf, or within tol * max(1, |want|). `what` names the case in a failure. Returns the
+ * worst |got - want| / max(1, |want|). */
+static double check_against_full_passes(const ars_arnn *net, const uint8_t *cfg,
+                                        const ars_change *ch, const double *dlog, int B, int NC,
+                                        double tol, const char *what) {
+    const int L = net->arch.hilbert.size;
+    assert_true(L <= 64);
+    ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
+    double worst = 0.0;
+    for (int b = 0; b < B; b++) {
+        const uint8_t *s = cfg + (size_t)b * L;
+        double lp0;
+        ars_arnn_log_psi(&lp0, s, net, aws, 1);
+        for (int k = 0; k < NC; k++) {
+            const ars_change *c = &ch[b * NC + k];
+            uint8_t x[64];
+            memcpy(x, s, (size_t)L);
+            for (int j = 0; j < c->n; j++) {
+                x[c->site[j]] = c->value[j];
+            }
+            double lp1;
+            ars_arnn_log_psi(&lp1, x, net, aws, 1);
+            const double want = lp1 - lp0, got = dlog[b * NC + k];
+            if (isinf(want) || isinf(got)) {
+                if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
+                    fail_msg("%s: sample %d change %d: %g vs %g", what, b, k, got, want);
+                }
+                continue;
+            }
+            const double dev = fabs(got - want) / fmax(1.0, fabs(want));
+            if (!(dev <= tol)) {
+                fail_msg("%s: sample %d change %d (%d sites, first %d): %.17g vs %.17g", what, b, k,
+                         c->n, c->site[0], got, want);
+            }
+            worst = fmax(worst, dev);
+        }
+    }
+    ars_arnn_ws_free(aws);
+    return worst;
+}
+
 /* Ratios of random changes of 1..4 sites equal log psi(s') - log psi(s) from full passes, for
  * spin 1 and 3/2 networks of several reaches, with and without sublattice input channels, plain,
  * in a sector and symmetrised: to rounding in
@@ -121,35 +163,14 @@ static void test_ratios_of_general_changes_equal_full_recomputation(void **state
                         const double tol = f32 ? RATIO_F32_TOL : 1e-12;
                         double dlog[B * NC];
                         ars_ratio_log(dlog, cfg, ch, n, NC, net, ws, B);
-                        ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
-                        for (int b = 0; b < B; b++) {
-                            double lp0, lp1;
-                            uint8_t x[8];
-                            ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
-                            for (int k = 0; k < NC; k++) {
-                                const ars_change *c = &ch[b * NC + k];
-                                memcpy(x, cfg + (size_t)b * L, (size_t)L);
-                                for (int j = 0; j < c->n; j++) {
-                                    x[c->site[j]] = c->value[j];
-                                }
-                                ars_arnn_log_psi(&lp1, x, net, aws, 1);
-                                const double want = lp1 - lp0, got = dlog[b * NC + k];
-                                if (isinf(want) || isinf(got)) {
-                                    if (!(isinf(want) && isinf(got) && want < 0 && got < 0)) {
-                                        fail_msg("2S %d sym %d sector %d: change %d: %g vs %g",
-                                                 two_s, (int)syms[yi], sector, k, got, want);
-                                    }
-                                } else if (fabs(got - want) > tol * fmax(1.0, fabs(want))) {
-                                    fail_msg("f32 %d 2S %d sym %d sector %d: change %d (%d sites): "
-                                             "%.17g vs %.17g",
-                                             f32, two_s, (int)syms[yi], sector, k, c->n, got, want);
-                                } else if (f32) {
-                                    worst_f32 =
-                                        fmax(worst_f32, fabs(got - want) / fmax(1.0, fabs(want)));
-                                }
-                            }
+                        char what[96];
+                        snprintf(what, sizeof what, "f32 %d 2S %d sym %d sector %d", f32, two_s,
+                                 (int)syms[yi], sector);
+                        const double worst =
+                            check_against_full_passes(net, cfg, ch, dlog, B, NC, tol, what);
+                        if (f32) {
+                            worst_f32 = fmax(worst_f32, worst);
                         }
-                        ars_arnn_ws_free(aws);
                         ars_ratio_ws_free(ws);
                         ars_arnn_free(net);
                         cases++;
@@ -206,27 +227,9 @@ static void test_sublattice_windows_encode_their_chain_sites(void **state) {
             assert_non_null(ws);
             double dlog[B * NC];
             ars_ratio_log(dlog, cfg, ch, n, NC, net, ws, B);
-            ars_arnn_ws *aws = ars_arnn_ws_alloc(net, 1);
-            for (int b = 0; b < B; b++) {
-                double lp0, lp1;
-                uint8_t x[L];
-                ars_arnn_log_psi(&lp0, cfg + (size_t)b * L, net, aws, 1);
-                for (int k = 0; k < NC; k++) {
-                    const ars_change *c = &ch[b * NC + k];
-                    memcpy(x, cfg + (size_t)b * L, (size_t)L);
-                    for (int j = 0; j < c->n; j++) {
-                        x[c->site[j]] = c->value[j];
-                    }
-                    ars_arnn_log_psi(&lp1, x, net, aws, 1);
-                    const double want = lp1 - lp0, got = dlog[b * NC + k];
-                    if (!(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)))) {
-                        fail_msg("K %d sector %d sample %d change %d (first site %d): %.17g vs "
-                                 "%.17g",
-                                 K, sector, b, k, c->site[0], got, want);
-                    }
-                }
-            }
-            ars_arnn_ws_free(aws);
+            char what[32];
+            snprintf(what, sizeof what, "K %d sector %d", K, sector);
+            check_against_full_passes(net, cfg, ch, dlog, B, NC, 1e-12, what);
             ars_ratio_ws_free(ws);
             ars_arnn_free(net);
         }
