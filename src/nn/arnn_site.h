@@ -9,8 +9,8 @@
 
 void NAME(ars_arnn_encode_site)(REAL *x_t, const uint8_t *cfg, size_t cfg_stride,
                                 const ars_arch *arch, int t, const int *offset, int B) {
-    const int C0 = ars_arch_input_channels(arch), K = arch->sublattice;
-    const int Cs = C0 - (K > 1 ? K : 0); /* the spin's channels */
+    const int K = ars_arch_sublattice(arch);
+    const int Cs = ars_arch_input_channels(arch) - (K > 1 ? K : 0); /* the spin's channels */
     if (arch->input == ARS_INPUT_VALUE) {
         for (int b = 0; b < B; b++) {
             x_t[b] = (REAL)ars_hilbert_value(&arch->hilbert, cfg[(size_t)b * cfg_stride + t]);
@@ -22,11 +22,11 @@ void NAME(ars_arnn_encode_site)(REAL *x_t, const uint8_t *cfg, size_t cfg_stride
             }
         }
     }
-    for (int i = 0; i < C0 - Cs; i++) {
-        REAL *xi = x_t + (size_t)(Cs + i) * B;
-        for (int b = 0; b < B; b++) {
-            const int site = t + (offset != NULL ? offset[b] : 0);
-            xi[b] = site % K == i ? (REAL)1 : (REAL)0;
+    /* Sublattice channels Cs .. Cs + K - 1: 1 at the row's chain site mod K. */
+    for (int b = 0; K > 1 && b < B; b++) {
+        const int r = (t + (offset != NULL ? offset[b] : 0)) % K;
+        for (int i = 0; i < K; i++) {
+            x_t[(size_t)(Cs + i) * B + b] = i == r ? (REAL)1 : (REAL)0;
         }
     }
 }
