@@ -180,6 +180,7 @@ refusals = {
     "per_layer_dilations": ["--set", "model.kernel_dilation=1,2,4"],
     "feature_groups": ["--set", "model.feature_group_count=2"],
     "onehot": ["--set", "model.input=onehot"],
+    "sublattice": ["--set", "model.sublattice=2"],
     "sector": ["--set", "system.total_sz=0"],
     "symmetrize": ["--set", "model.symmetrize=spin_flip"],
     "float32": ["--set", "model.dtype=float32"],
