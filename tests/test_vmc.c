@@ -7,12 +7,17 @@
  */
 #include "test_util.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
+#if defined(__SANITIZE_ADDRESS__)
+/* libasan's (GCC ships no header for it): the bytes its allocator holds. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 #include "core/ars_common.h"
 #include "ops/exact.h"
@@ -260,6 +265,56 @@ static void test_non_finite_step_is_reported_and_keeps_the_parameters(void **sta
     ars_arnn_free(net);
 }
 
+/* Bytes held by malloc now (the sanitizers' allocator under ASan). */
+static size_t allocated_bytes(void) {
+#if defined(__SANITIZE_ADDRESS__)
+    return __sanitizer_get_current_allocated_bytes();
+#else
+    const struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+/* ars_vmc_bytes, the memory check's figure, is a lower bound on what ars_vmc_alloc takes, and
+ * where the per-sample arrays dominate (n > P) it is most of it (measured: 85-87%; 32% at
+ * n = 256, where the per-thread workspaces dominate): in sample and parameter space, with
+ * float32 SR products, and with a symmetry's images. */
+static void test_the_memory_bound_is_below_and_near_what_training_allocates(void **state) {
+    (void)state;
+    struct {
+        size_t n;
+        int sr_float32;
+        ars_sym sym;
+    } cases[] = {{256, 0, ARS_SYM_NONE},
+                 {8192, 0, ARS_SYM_NONE},
+                 {8192, 1, ARS_SYM_NONE},
+                 {8192, 0, ARS_SYM_BOTH}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ars_arch arch = tfim_arch(16);
+        arch.symmetry = cases[c].sym;
+        ars_arnn *net = ars_arnn_alloc(&arch);
+        ars_arnn_init_random(net, 2);
+        ars_ham H;
+        assert_int_equal(
+            ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_TFIM, 1.0, 1.0, 1.0, 0.0, 1, 0), 16, 1),
+            ARS_OK);
+        ars_vmc_settings s = settings(ars_opt_sgd, 0.05, cases[c].n);
+        s.sr_float32 = cases[c].sr_float32;
+        const double bound = ars_vmc_bytes(net, &s, 2);
+        const size_t before = allocated_bytes();
+        ars_vmc *v = ars_vmc_alloc(net, &H, &s, 10, 2);
+        assert_non_null(v);
+        const double taken = (double)(allocated_bytes() - before);
+        assert_true(bound <= taken);
+        if (cases[c].n > net->n_params) {
+            assert_true(bound >= 0.75 * taken); /* O and the per-sample vectors dominate */
+        }
+        ars_vmc_free(v);
+        ars_arnn_free(net);
+        ars_ham_free(&H);
+    }
+}
+
 /* An update that overflows the parameters (a finite direction times an infinite step) is
  * refused: parameters, Adam moments and step count are restored bit for bit. */
 static void test_overflowing_update_is_undone(void **state) {
@@ -307,6 +362,7 @@ int main(void) {
         cmocka_unit_test(test_sector_symmetrised_heisenberg_trains_towards_lanczos),
         cmocka_unit_test(test_non_finite_step_is_reported_and_keeps_the_parameters),
         cmocka_unit_test(test_overflowing_update_is_undone),
+        cmocka_unit_test(test_the_memory_bound_is_below_and_near_what_training_allocates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

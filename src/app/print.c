@@ -236,6 +236,15 @@ void ars_print_evolve_progress(const ars_evolve *e, const ars_evolve_record *r, 
     fflush(stderr);
 }
 
+void ars_print_memory(double need, const char *what) {
+    const double gib = (double)(1u << 30), have = ars_memory_bytes();
+    printf("memory: at least %.2f GiB per process for %s", need / gib, what);
+    if (have > 0.0) {
+        printf(" (%.2g%% of the %.1f GiB this process may use)", 100.0 * need / have, have / gib);
+    }
+    printf("\n");
+}
+
 void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf) {
     printf("final: E = %.10f +- %.2g from %zu samples", est->energy, est->energy_error, n);
     if (complex_wf) {

@@ -43,8 +43,6 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
 void ars_print_train_progress(const ars_vmc *v, int total, int64_t first, double t_start,
                               double *t_last, int force);
 
-/* The line of the final estimate of training, from n fresh samples (with complex_wf, the mean
- * of Im E_loc too: it must vanish within its error). */
 /* mode = evolve: the header (system, network, phase network, Hamiltonian, integrator), and one
  * progress line per measurement time on stderr: t, the next dt, the energy and its drift from
  * t = 0 (real time) with their errors, the residual r^2 of the last step, the step counts, and
@@ -55,7 +53,13 @@ void ars_print_evolve_header(const ars_config *cfg, const ars_arch *arch, const 
 void ars_print_evolve_progress(const ars_evolve *e, const ars_evolve_record *r, double t_first,
                                double seconds);
 
+/* The line of the final estimate of training, from n fresh samples (with complex_wf, the mean
+ * of Im E_loc too: it must vanish within its error). */
 void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf);
+
+/* The memory line of a header: at least `need` bytes (ars_vmc_bytes) for `what`, and what this
+ * process may use (ars_memory_bytes) where known. */
+void ars_print_memory(double need, const char *what);
 
 /* Where an iteration's time went: seconds per iteration of each phase (vmc.h), and its share;
  * then the checkpoints' seconds per write (io_writes of them, io_seconds in all). */

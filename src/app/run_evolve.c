@@ -29,6 +29,7 @@ typedef struct evolve_run {
     ars_evolve_record rec;
     ars_io_meta meta;
     int threads;
+    double memory;    /* ars_vmc_bytes: a lower bound on the evolution's arrays' bytes */
     size_t nm;        /* samples per measurement */
     uint8_t *samples; /* (nm, L) */
     double *log_prob; /* (nm) */
@@ -88,6 +89,11 @@ static int evolve_setup(evolve_run *r) {
         .dt_max = isnan(cfg->evo_dt_max) ? cfg->evo_measure_every : cfg->evo_dt_max,
     };
     r->threads = omp_get_max_threads();
+    r->memory = ars_vmc_bytes(r->net, &vs, r->threads);
+    rc = ars_agree(comm, ars_setup_check_memory(cfg, r->memory, "the evolution"), "the evolution");
+    if (rc != ARS_OK) {
+        return rc;
+    }
     r->nm =
         cfg->evo_measure_samples > 0 ? (size_t)cfg->evo_measure_samples : (size_t)cfg->n_samples;
     r->vmc = ars_vmc_alloc(r->net, &r->H, &vs, 1, r->threads);
@@ -192,6 +198,7 @@ static int evolve_start(evolve_run *r, const char *config_text) {
     if (!ctx->quiet) {
         ars_print_evolve_header(cfg, &r->arch, r->net, r->phase, &r->H, r->threads,
                                 ctx->resume ? r->evo->t : -1.0);
+        ars_print_memory(r->memory, "the evolution");
     }
     int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &r->H, 1) : ARS_OK;
     if (rc == ARS_OK && ctx->comm->rank == 0) {

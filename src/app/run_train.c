@@ -38,6 +38,7 @@ typedef struct train_run {
     double exact;     /* the exact energy (NaN if unknown), the same on every rank */
     const char *method;
     int threads;
+    double memory; /* ars_vmc_bytes: a lower bound on the training arrays' bytes */
     ars_io_train train;
     ars_io_meta meta;
     int64_t first;  /* the iteration this process started from (not 0 after --resume) */
@@ -103,6 +104,11 @@ static int train_setup(train_run *t) {
     ars_comm_bcast(comm, &t->exact, sizeof t->exact);
     const ars_vmc_settings set = vmc_settings(cfg, t->exact, comm, t->phase);
     t->threads = omp_get_max_threads();
+    t->memory = ars_vmc_bytes(t->net, &set, t->threads);
+    rc = ars_agree(comm, ars_setup_check_memory(cfg, t->memory, "training"), "training");
+    if (rc != ARS_OK) {
+        return rc;
+    }
     t->vmc = ars_vmc_alloc(t->net, &t->H, &set, cfg->iterations, t->threads);
     if (t->vmc == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM,
@@ -156,6 +162,7 @@ static int train_start(train_run *t, const char *config_text) {
     if (!ctx->quiet) {
         ars_print_train_header(cfg, &t->arch, t->net, t->phase, &t->H, t->exact, t->method,
                                t->threads, ctx->resume ? t->vmc->iteration : -1);
+        ars_print_memory(t->memory, "training");
     }
     int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &t->H, ctx->quiet) : ARS_OK;
     if (ctx->comm->rank == 0) {

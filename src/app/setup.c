@@ -1,6 +1,7 @@
 /*
  * setup: the Hamiltonian, its exact reference and the network of a run (see setup.h).
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,5 +318,18 @@ int ars_setup_sample_phases(double *phi, const uint8_t *cfg, size_t n, const ars
         ars_wf_phase(phi + start, cfg + start * L, wf, ws, B);
     }
     ars_wf_ws_free(ws);
+    return ARS_OK;
+}
+
+int ars_setup_check_memory(const ars_config *cfg, double need, const char *what) {
+    const double gib = (double)(1u << 30), have = ars_memory_bytes();
+    if (have > 0.0 && need > have) {
+        return ars_ini_error(ars_config_key_where(cfg, "sampler", "n_samples"),
+                             "[sampler] n_samples: %s needs at least %.1f GiB per process for "
+                             "%" PRId64 " samples (the per-sample gradients and SR), more than the "
+                             "%.1f GiB this process may use; use fewer samples or a smaller "
+                             "network",
+                             what, need / gib, cfg->n_samples, have / gib);
+    }
     return ARS_OK;
 }

@@ -50,6 +50,11 @@ int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet)
  * padding (use onehot). */
 void ars_setup_check_model(const ars_config *cfg);
 
+/* Refuses (ARS_STATUS_ECONFIG, naming [sampler] n_samples) a run whose arrays need more than
+ * this process may use (ars_memory_bytes): `need` bytes, a lower bound from ars_vmc_bytes, for
+ * `what` ("training", "the evolution"). Several ranks on one machine each need this much. */
+int ars_setup_check_memory(const ars_config *cfg, double need, const char *what);
+
 /* The network of [model] and the phase network of [phase] (*phase NULL for type = none): the
  * architecture, a writable output, and their variables (random, from [model] init, or none
  * yet when `later` is set, for --resume). An init file's phase network must match [phase]; a

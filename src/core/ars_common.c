@@ -131,6 +131,32 @@ double ars_wtime(void) {
     return omp_get_wtime();
 }
 
+/* A byte count from the first line of a file ("max" or anything else: 0). */
+static double limit_in_file(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0.0;
+    }
+    unsigned long long v = 0;
+    const int got = fscanf(f, "%llu", &v);
+    fclose(f);
+    return got == 1 ? (double)v : 0.0;
+}
+
+double ars_memory_bytes(void) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double bytes = pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
+    const char *const limits[] = {"/sys/fs/cgroup/memory.max",
+                                  "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        const double limit = limit_in_file(limits[i]);
+        if (limit > 0.0 && (bytes == 0.0 || limit < bytes)) {
+            bytes = limit;
+        }
+    }
+    return bytes;
+}
+
 char *openblas_get_config(void); /* OpenBLAS extension; cblas.h is not included here */
 
 const char *ars_blas_config(void) {

@@ -97,6 +97,11 @@ void ars_rng_seed(gsl_rng *r, uint64_t key);
 /* Wall-clock seconds since an arbitrary origin (for progress reports only). */
 double ars_wtime(void);
 
+/* The memory this process may use, in bytes: the machine's physical memory, or the limit of
+ * its control group (cgroup v2 memory.max, v1 memory.limit_in_bytes) where that is smaller;
+ * 0 when neither can be read. */
+double ars_memory_bytes(void);
+
 /* OpenBLAS's build and the kernels it picked for this CPU ("OpenBLAS 0.3.21 DYNAMIC_ARCH ...
  * Haswell ..."). The kernels fix the summation order of the SR matrix, so a run's bits are
  * reproducible on machines whose OpenBLAS picks the same ones (OPENBLAS_CORETYPE pins them). */

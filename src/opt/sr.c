@@ -279,7 +279,7 @@ static void gram(ars_sr *sr, double *G, const double *A, size_t r, size_t m, dou
  * below it times L_kk^-T (dtrsm, in parallel), then the trailing blocks minus L_ik L_jk^T
  * (dsyrk on the diagonal, dgemm below, in parallel). The two triangular solves follow (dtrsv).
  * One parallel region; OpenBLAS's OpenMP build runs single-threaded inside it. */
-static int cholesky_solve(double *G, size_t m, double shift, double *b) {
+static int cholesky_solve(double *G, size_t m, double shift, double *b, int float32) {
     for (size_t i = 0; i < m; i++) {
         G[i * m + i] += shift;
     }
@@ -328,7 +328,10 @@ static int cholesky_solve(double *G, size_t m, double shift, double *b) {
     if (failed) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
                        "stochastic reconfiguration: S + diag_shift I is not positive definite "
-                       "(or not finite); increase [vmc] diag_shift");
+                       "(or not finite); increase [vmc] diag_shift%s",
+                       float32 ? ", or set sr_dtype = float64 (float32 products err by about "
+                                 "1e-7 of S's largest entries, which outweighs a small shift)"
+                               : "");
     }
     /* L z = b, L^T y = z. */
     const int saved_threads = ars_blas_serial_begin();
@@ -637,7 +640,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
                 x[k] += diag_shift * prior[k];
             }
         }
-        const int rc = cholesky_solve(sr->mat, P, diag_shift, x);
+        const int rc = cholesky_solve(sr->mat, P, diag_shift, x, o32 != NULL);
         sr->step_metric = oc_metric(sr, O, o32, x, rc);
         return rc;
     }
@@ -655,7 +658,7 @@ static int sr_direction(ars_sr *sr, double *x, double *grad_norm, double *O, con
             eps[b] -= yp[b] / (double)n;
         }
     }
-    int rc = cholesky_solve(sr->mat, n, diag_shift, eps);
+    int rc = cholesky_solve(sr->mat, n, diag_shift, eps, o32 != NULL);
     if (rc != ARS_OK) {
         sr->step_metric = (double)NAN;
         return rc;

@@ -106,6 +106,35 @@ int ars_vmc_share(ars_vmc *v) {
     return ARS_OK;
 }
 
+/* The SR block of P parameters over n samples: its matrix and, with ranks, its exchange buffer. */
+static double sr_block_bytes(size_t P, size_t n, int n_ranks) {
+    const double m = (double)(n < P ? n : P);
+    return 8.0 * m * m * (n_ranks > 1 ? 1.5 : 1.0);
+}
+
+double ars_vmc_bytes(const ars_arnn *net, const ars_vmc_settings *set, int n_threads) {
+    const ars_arch *arch = &net->arch;
+    const int L = arch->hilbert.size, ranks = set->comm != NULL ? set->comm->size : 1;
+    const size_t P_mod = net->n_params, P_phase = set->phase != NULL ? set->phase->n_params : 0;
+    const double n = (double)set->n_samples, P = (double)(P_mod + P_phase);
+    double bytes = 8.0 * P * n;                              /* O */
+    bytes += set->sr && set->sr_float32 ? 4.0 * P * n : 0.0; /* its float32 copies */
+    bytes += ranks > 1 ? 8.0 * P * n : 0.0;                  /* the gather */
+    if (set->sr) {
+        bytes += sr_block_bytes(P_mod, set->n_samples, ranks);
+        bytes += P_phase > 0 ? sr_block_bytes(P_phase, set->n_samples, ranks) : 0.0;
+    }
+    if (arch->symmetry != ARS_SYM_NONE && set->dtype == ARS_DTYPE_FLOAT64) {
+        bytes += 8.0 * (double)ars_sym_order(arch->symmetry, L) * n; /* the images */
+    }
+    /* The samples (a byte a site), log p, E_loc (twice with a phase), the hashes and the five
+     * TDVP vectors. */
+    bytes += n * ((double)L + 8.0 * (8.0 + (P_phase > 0 ? 1.0 : 0.0)));
+    bytes += (double)(n_threads > 0 ? n_threads : omp_get_max_threads()) *
+             (double)ars_sampler_slot_bytes(arch, set->chunk_size, set->algorithm, set->dtype);
+    return bytes;
+}
+
 ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *set, int iterations,
                        int n_threads) {
     ars_vmc *v = calloc(1, sizeof *v);

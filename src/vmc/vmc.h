@@ -148,6 +148,16 @@ typedef struct ars_vmc {
  * 0 alone loaded a checkpoint). A no-op for one process. */
 int ars_vmc_share(ars_vmc *v);
 
+/* A lower bound on the bytes ars_vmc_alloc(net, ., set, ., n_threads) takes, from its arrays
+ * that grow with the samples and the parameters: the per-sample gradients O (8 P n), their
+ * float32 copies (4 P n with sr_float32), the gather of several ranks (8 P n), the SR matrices
+ * (8 m^2 each, m = min(n, P) of the block, and half as much again to share them between ranks),
+ * a symmetrised state's images (8 |G| n), the samples and their per-sample vectors, and the
+ * sampler's per-thread workspaces. Not counted: the local-energy and gradient workspaces, which
+ * grow with the chunk and the chain but not with n (docs/performance.md, "Memory of a training
+ * run"). */
+double ars_vmc_bytes(const ars_arnn *net, const ars_vmc_settings *set, int n_threads);
+
 /* Allocates the driver for `iterations` total iterations (the log's capacity) with scratch for
  * n_threads threads (<= 0: the OpenMP maximum). NULL on allocation failure. */
 ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *set, int iterations,
