@@ -142,7 +142,7 @@ endforeach()
 file(SHA256 ${WORK}/good_train.h5 good_hash)
 set(changes "model.features=8" "model.features=4,6,2" "model.kernel_size=4"
             "model.kernel_dilation=1" "model.kernel_dilation=1,2,4" "model.use_bias=false"
-            "model.input=onehot" "model.sublattice=2" "model.activation=selu" "model.feature_group_count=2"
+            "model.input=onehot" "model.activation=selu" "model.feature_group_count=2"
             "model.layers=2|model.kernel_dilation=1,2" "model.layers=4|model.kernel_dilation=1,2,4,1")
 foreach(change IN LISTS changes)
     string(REPLACE "|" ";" parts "${change}")
@@ -162,11 +162,12 @@ foreach(change IN LISTS changes)
     endif()
     math(EXPR count "${count} + 2")
 endforeach()
-# --resume continues the same run: another chain size or symmetrisation is refused (a sector:
-# test_io_hdf5, tfim has none) though init allows them; the file stays as it was.
-foreach(change "system.size=8" "model.symmetrize=spin_flip" "model.symmetrize=reflection")
+# --resume continues the same run: another chain size, symmetrisation or sublattice is refused
+# (a sector: test_io_hdf5, tfim has none) though init allows them; the file stays as it was.
+foreach(change "system.size=8" "model.symmetrize=spin_flip" "model.symmetrize=reflection"
+        "model.sublattice=2")
     ars_run(r ${args_train} --set ${change} --resume --set vmc.iterations=8 --output good_train.h5)
-    ars_expect_refused(r "--resume with ${change}" "good_train\\.h5.*the file's (/hilbert size|/hilbert total_sz|/model symmetrize)")
+    ars_expect_refused(r "--resume with ${change}" "good_train\\.h5.*the file's (/hilbert size|/hilbert total_sz|/model symmetrize|/model sublattice)")
     file(SHA256 ${WORK}/good_train.h5 hash)
     if(NOT hash STREQUAL good_hash)
         ars_fail("--resume with ${change} changed good_train.h5")

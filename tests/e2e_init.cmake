@@ -20,8 +20,7 @@ ars_h5differ(${WORK}/a.h5 ${WORK}/c.h5 "init = a.h5, seed 12: samples" /samples)
 # Another architecture: refused, naming the file and what differs; b.h5 stays as it was.
 file(SHA256 ${WORK}/b.h5 b_hash)
 foreach(change "model.features=8" "model.kernel_size=3" "model.kernel_dilation=1"
-        "system.spin=1" "model.use_bias=false" "model.input=onehot" "model.sublattice=3"
-        "model.activation=tanh")
+        "system.spin=1" "model.use_bias=false" "model.input=onehot" "model.activation=tanh")
     ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --set ${change} --output b.h5)
     ars_expect_rc(r 2 "init = a.h5 with ${change}")
     ars_expect_one_line("${r_err}" "^arsampler: error: .*a\\.h5.*(/model|/hilbert|/variables)"
@@ -31,6 +30,42 @@ foreach(change "model.features=8" "model.kernel_size=3" "model.kernel_dilation=1
         ars_fail("the refused run (${change}) changed b.h5")
     endif()
 endforeach()
+
+# A network without sublattice channels gains them with zero kernels: the same state, so with
+# the same seed the same samples and log p, bit for bit; the first layer's kernel is a.h5's
+# with zero rows appended. From a file with sublattice channels another sublattice is refused,
+# and so is none (the channels' kernels would be dropped).
+ars_run(r ${common} --set sampler.seed=11 --set model.init=a.h5 --set model.sublattice=3
+        --output g.h5)
+ars_expect_rc(r 0 "init = a.h5 with model.sublattice=3")
+ars_expect_match("${r_out}" "init: 'a.h5' has no sublattice channels; the first layer's kernel gained 3 zero input channels"
+                 "init = a.h5 with model.sublattice=3: what was done")
+ars_h5same(${WORK}/a.h5 ${WORK}/g.h5 "init = a.h5 with model.sublattice=3" /samples /log_prob)
+execute_process(COMMAND ${PYTHON} -c "
+import h5py, numpy as np, sys
+a = h5py.File(sys.argv[1], 'r')['variables/params']
+g = h5py.File(sys.argv[2], 'r')['variables/params']
+ka, kg = a['layers_0/kernel'][()], g['layers_0/kernel'][()]
+c = ka.shape[1]
+assert kg.shape == (ka.shape[0], c + 3, ka.shape[2]), kg.shape
+assert np.array_equal(kg[:, :c, :], ka) and not kg[:, c:, :].any()
+for name in a:
+    if name != 'layers_0':
+        for v in a[name]:
+            assert np.array_equal(a[name][v][()], g[name][v][()]), name + '/' + v
+print('OK')" ${WORK}/a.h5 ${WORK}/g.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "OK")
+    ars_fail("the widened kernel of g.h5:\n${out}${err}")
+endif()
+foreach(change "model.sublattice=2" "model.sublattice=1")
+    ars_run(r ${common} --set model.init=g.h5 --set ${change} --output h.h5)
+    ars_expect_rc(r 2 "init = g.h5 with ${change}")
+    ars_expect_one_line("${r_err}" "^arsampler: error: .*g\\.h5.*the file's /model sublattice is 3"
+                        "init = g.h5 with ${change}: the message")
+endforeach()
+if(EXISTS ${WORK}/h.h5)
+    ars_fail("a refused init across sublattices created h.h5")
+endif()
 
 # A missing init file: exit 2 naming it.
 ars_run(r ${common} --set model.init=nothere.h5 --output d.h5)

@@ -261,7 +261,9 @@ static int compare_arch(const ars_arch *f, const ars_arch *n, const char *path, 
         what = "/model input";
         snprintf(fv, sizeof fv, "%s", ars_input_name(f->input));
         snprintf(nv, sizeof nv, "%s ([model] input)", ars_input_name(n->input));
-    } else if (ars_arch_sublattice(f) != ars_arch_sublattice(n)) {
+    } else if (ars_arch_sublattice(f) != ars_arch_sublattice(n) &&
+               (with_size || ars_arch_sublattice(f) > 1)) {
+        /* [model] init widens a network without sublattice channels (load_variables). */
         what = "/model sublattice";
         snprintf(fv, sizeof fv, "%d", ars_arch_sublattice(f));
         snprintf(nv, sizeof nv, "%d ([model] sublattice)", ars_arch_sublattice(n));
@@ -380,6 +382,19 @@ done:
     return rc;
 }
 
+/* A first-layer kernel read as (taps, cin_file, cout) into the front of `kernel` becomes
+ * (taps, cin, cout) with zeros for the input channels cin_file..cin-1: the sublattice channels
+ * that a file without them gains ([model] init), which leave the state as it was. */
+static void widen_input(double *kernel, int taps, int cin_file, int cin, int cout) {
+    const size_t row = (size_t)cout;
+    for (int k = taps - 1; k >= 0; k--) { /* backwards: each tap moves to a later place */
+        double *dst = kernel + (size_t)k * (size_t)cin * row;
+        const double *src = kernel + (size_t)k * (size_t)cin_file * row;
+        memmove(dst, src, (size_t)cin_file * row * sizeof(double));
+        memset(dst + (size_t)cin_file * row, 0, (size_t)(cin - cin_file) * row * sizeof(double));
+    }
+}
+
 static int load_variables(const char *path, ars_arnn *net) {
     hid_t file = open_input(path);
     if (file < 0) {
@@ -387,9 +402,11 @@ static int load_variables(const char *path, ars_arnn *net) {
     }
     double *tmp = NULL;
     int rc = check_format(file, path);
+    int cin_file = net->layer[0].cin; /* the first layer's input channels in the file */
     if (rc == ARS_OK && H5Lexists(file, "model", H5P_DEFAULT) > 0) {
         ars_arch recorded;
         rc = read_arch_from(file, path, &recorded);
+        cin_file = ars_arch_input_channels(&recorded);
         if (rc == ARS_OK) {
             rc = compare_arch(&recorded, &net->arch, path, 0);
         }
@@ -428,10 +445,15 @@ static int load_variables(const char *path, ars_arnn *net) {
                                : "");
             break;
         }
-        hsize_t kd[3] = {(hsize_t)c->taps, (hsize_t)(c->cin / c->groups), (hsize_t)c->cout};
+        const int cin = l == 0 ? cin_file : c->cin;
+        hsize_t kd[3] = {(hsize_t)c->taps, (hsize_t)(cin / c->groups), (hsize_t)c->cout};
         hsize_t bd[1] = {(hsize_t)c->cout};
         snprintf(name, sizeof name, "/variables/params/layers_%d/kernel", l);
-        rc = read_variable(file, path, name, 3, kd, tmp + (c->kernel - net->params));
+        double *kernel = tmp + (c->kernel - net->params);
+        rc = read_variable(file, path, name, 3, kd, kernel);
+        if (rc == ARS_OK && cin < c->cin) {
+            widen_input(kernel, c->taps, cin, c->cin, c->cout);
+        }
         snprintf(name, sizeof name, "/variables/params/layers_%d/bias", l);
         if (rc == ARS_OK && c->bias != NULL) {
             rc = read_variable(file, path, name, 1, bd, tmp + (c->bias - net->params));
@@ -663,6 +685,28 @@ static int has_phase(const char *path) {
     const int has = H5Lexists(file, "phase", H5P_DEFAULT) > 0;
     H5Fclose(file);
     return has;
+}
+
+/* /model's sublattice: 1 without /model or without the attribute (load_variables checked the
+ * value), -1 if the file cannot be read. */
+static int file_sublattice(const char *path) {
+    hid_t file = open_input(path);
+    if (file < 0) {
+        return -1;
+    }
+    int64_t K = 1;
+    if (H5Lexists(file, "model", H5P_DEFAULT) > 0) {
+        hid_t m = H5Gopen2(file, "model", H5P_DEFAULT);
+        if (m >= 0 && H5Aexists(m, "sublattice") > 0 &&
+            ars_h5_attr_read_i64(m, "sublattice", &K, 1) != 0) {
+            K = -1;
+        }
+        if (m >= 0) {
+            H5Gclose(m);
+        }
+    }
+    H5Fclose(file);
+    return K >= 1 && K <= ARS_MAX_SUBLATTICE ? (int)K : -1;
 }
 
 static int read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
@@ -1054,6 +1098,13 @@ int ars_io_has_phase(const char *path) {
     const int has = has_phase(path);
     (void)ars_crash_guard_end(ARS_OK);
     return has;
+}
+
+int ars_io_read_sublattice(const char *path) {
+    ars_crash_guard_begin(path);
+    const int K = file_sublattice(path);
+    (void)ars_crash_guard_end(ARS_OK);
+    return K;
 }
 
 int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
