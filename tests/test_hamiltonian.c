@@ -564,7 +564,7 @@ static double check_mean_local_energy(const ars_arnn *net, const ars_ham *H, con
     ars_hilbert hil;
     ars_hilbert_init(&hil, L, 1);
     uint8_t *cfg = malloc(dim * (size_t)L), *live = malloc(dim * (size_t)L);
-    double *lp = malloc(dim * sizeof(double)), *eloc = malloc(dim * sizeof(double));
+    double *lp = malloc(dim * sizeof(double)), *eloc = calloc(dim, sizeof(double));
     double *psi = malloc(dim * sizeof(double));
     for (size_t k = 0; k < dim; k++) {
         ars_hilbert_config(&hil, cfg + k * (size_t)L, k);

@@ -296,6 +296,8 @@ static void check_causal(int exclusive) {
         x[(size_t)j * C] = saved;
         int last_unchanged = exclusive ? j : j - 1; /* sites <= this must be identical */
         for (int t = 0; t < L; t++) {
+            /* The bits, not the values: a masked input must not touch an output at all. */
+            // NOLINTNEXTLINE(bugprone-suspicious-memory-comparison)
             int same = memcmp(y0 + (size_t)t * F, y1 + (size_t)t * F, F * sizeof(double)) == 0;
             if (t <= last_unchanged) {
                 assert_true(same);
@@ -362,6 +364,7 @@ static void test_float32_site_kernel_agrees_with_float64(void **state) {
 /* Each output of the site kernel is fma(W, x, .) over (tap, channel) from the bias, written as
  * plain loops in REAL; the tile widths (8 features x 16 or 32 entries, and the narrower tiles of
  * the features left over, up to 128 or 256 entries) must not change a bit. */
+// NOLINTBEGIN(bugprone-macro-parentheses): REAL is a type
 #define SITE_REF(NAME, REAL, FMA)                                                                  \
     static void NAME(REAL *y, const REAL *const *taps, const REAL *W, const REAL *bias, int Cg,    \
                      int F, int G, int K, int B) {                                                 \
@@ -382,6 +385,7 @@ static void test_float32_site_kernel_agrees_with_float64(void **state) {
     }
 SITE_REF(site_ref, double, fma)
 SITE_REF(site_ref_f, float, fmaf)
+// NOLINTEND(bugprone-macro-parentheses)
 
 static void test_site_kernel_gives_the_bits_of_plain_loops_for_every_tile(void **state) {
     (void)state;
