@@ -14,9 +14,11 @@
  *    (float32) peak. Parameters are LeCun-normal from seed 1234; each figure is the best of
  *    --repeat timed runs after one untimed warm-up.
  * 3. Scaling from 1 to 2 threads.
- * Results also go to a CSV file so commits can be compared.
+ * Results also go to a CSV file so commits can be compared; it is written whole at the end (a
+ * stopped run leaves an earlier file as it was). A bad option: one message, exit status 2.
  */
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,6 +29,8 @@
 
 #include "nn/arnn.h"
 #include "core/ars_common.h"
+#include "config/config.h"
+#include "io/atomic_file.h"
 #include "sample/sampler.h"
 
 void openblas_set_num_threads(int num_threads); /* OpenBLAS extension, not in cblas.h */
@@ -192,37 +196,105 @@ static int parse_activation(const char *name, ars_activation *act) {
     return 0;
 }
 
+static const char usage[] =
+    "usage: arsampler-bench [--threads 1,2] [--chunk 256] [--repeat 3] [--csv FILE] "
+    "[--only a,b,c,d] [--peaks] [--activation selu|tanh|relu|gelu|identity] [--help]\n";
+
+/* A whole decimal integer in [lo, hi] into *v; 0 if s is not one. */
+static int parse_int(const char *s, int lo, int hi, int *v) {
+    char *end = NULL;
+    errno = 0;
+    const long x = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || x < lo || x > hi) {
+        return 0;
+    }
+    *v = (int)x;
+    return 1;
+}
+
+/* The workloads named in a list "a,b" as flags in sel; 0 (message printed) on an unknown name. */
+static int parse_only(char *list, int *sel) {
+    for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+        size_t w = 0;
+        while (w < N_WORKLOADS && strcmp(tok, workloads[w].name) != 0) {
+            w++;
+        }
+        if (w == N_WORKLOADS) {
+            fprintf(stderr, "arsampler-bench: --only: no workload '%s' (a, b, c or d)\n", tok);
+            return 0;
+        }
+        sel[w] = 1;
+    }
+    return 1;
+}
+
+/* One message and exit status 2 for a bad command line. */
+static int bad_option(const char *option, const char *value, const char *want) {
+    fprintf(stderr, "arsampler-bench: %s%s%s%s%s\n%s", option, value != NULL ? " '" : "",
+            value != NULL ? value : "", value != NULL ? "'" : "", want, usage);
+    return 2;
+}
+
 int main(int argc, char **argv) {
     int threads_list[8] = {1, 2}, n_threads = 2, chunk = 256, repeat = 3;
-    const char *csv = "out/bench.csv", *only = NULL;
+    const char *csv = "out/bench.csv";
+    int sel[N_WORKLOADS] = {0}, any_only = 0;
     int peaks_only = 0;
     ars_activation act = ARS_ACTIVATION_SELU;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
-            n_threads = 0;
-            for (char *tok = strtok(argv[++i], ","); tok != NULL && n_threads < 8;
-                 tok = strtok(NULL, ",")) {
-                threads_list[n_threads++] = atoi(tok);
-            }
-        } else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
-            chunk = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
-            repeat = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
-            csv = argv[++i];
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            only = argv[++i];
-        } else if (strcmp(argv[i], "--peaks") == 0) {
-            peaks_only = 1;
-        } else if (strcmp(argv[i], "--activation") == 0 && i + 1 < argc &&
-                   parse_activation(argv[i + 1], &act)) {
-            i++;
-        } else {
-            fprintf(stderr, "usage: arsampler-bench [--threads 1,2] [--chunk 256] [--repeat 3] "
-                            "[--csv FILE] [--only a,b,c,d] [--peaks] [--activation "
-                            "selu|tanh|relu|gelu|identity]\n");
-            return 2;
+        static const char *const with_value[] = {"--threads", "--chunk", "--repeat",
+                                                 "--csv",     "--only",  "--activation"};
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes_value = 0;
+        for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            takes_value = takes_value || strcmp(opt, with_value[k]) == 0;
         }
+        if (strcmp(opt, "--help") == 0) {
+            printf("%s", usage);
+            return 0;
+        }
+        if (!takes_value && strcmp(opt, "--peaks") != 0) {
+            return bad_option(opt, NULL, ": unknown option");
+        }
+        if (takes_value && val == NULL) {
+            return bad_option(opt, NULL, " needs a value");
+        }
+        if (strcmp(opt, "--threads") == 0) {
+            n_threads = 0;
+            for (char *tok = strtok(argv[++i], ","); tok != NULL; tok = strtok(NULL, ",")) {
+                if (n_threads == 8 || !parse_int(tok, 1, 1024, &threads_list[n_threads++])) {
+                    return bad_option(opt, tok, ": at most 8 thread counts, each 1..1024");
+                }
+            }
+            if (n_threads == 0) {
+                return bad_option(opt, val, ": at most 8 thread counts, each 1..1024");
+            }
+        } else if (strcmp(opt, "--chunk") == 0) {
+            if (!parse_int(argv[++i], 1, 1 << 16, &chunk)) {
+                return bad_option(opt, val, ": a chunk of 1..65536 samples");
+            }
+        } else if (strcmp(opt, "--repeat") == 0) {
+            if (!parse_int(argv[++i], 1, 1000, &repeat)) {
+                return bad_option(opt, val, ": 1..1000 timed runs");
+            }
+        } else if (strcmp(opt, "--csv") == 0) {
+            csv = argv[++i];
+        } else if (strcmp(opt, "--only") == 0) {
+            any_only = 1;
+            if (!parse_only(argv[++i], sel)) {
+                fprintf(stderr, "%s", usage);
+                return 2;
+            }
+        } else if (strcmp(opt, "--peaks") == 0) {
+            peaks_only = 1;
+        } else {
+            if (!parse_activation(argv[++i], &act)) {
+                return bad_option(opt, val, ": not an activation");
+            }
+        }
+    }
+    for (size_t w = 0; w < N_WORKLOADS; w++) {
+        sel[w] = sel[w] || !any_only;
     }
     if (peaks_only) {
         /* One line per thread count, for scripts/bench --train. */
@@ -233,9 +305,17 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
-    FILE *out = fopen(csv, "w");
+    /* The CSV is kept in memory and replaces the file whole at the end (atomic_file.h). */
+    if (ars_io_make_parent_dirs(csv) != 0) {
+        fprintf(stderr, "arsampler-bench: --csv '%s': cannot create its folder: %s\n", csv,
+                strerror(errno));
+        return 2;
+    }
+    char *csv_text = NULL;
+    size_t csv_len = 0;
+    FILE *out = open_memstream(&csv_text, &csv_len);
     if (out == NULL) {
-        fprintf(stderr, "arsampler-bench: cannot write %s\n", csv);
+        fprintf(stderr, "arsampler-bench: out of memory\n");
         return 1;
     }
     fprintf(out, "workload,size,layers,features,kernel_size,n_samples,dtype,threads,chunk,seconds,"
@@ -250,7 +330,7 @@ int main(int argc, char **argv) {
         double t_w[N_WORKLOADS], fs_w[N_WORKLOADS];
         omp_set_num_threads(th);
         for (size_t w = 0; w < N_WORKLOADS; w++) {
-            if (only == NULL || strstr(only, workloads[w].name) != NULL) {
+            if (sel[w]) {
                 t_w[w] = time_sampling(&workloads[w], act, th, chunk, repeat, &fs_w[w]);
             }
         }
@@ -263,7 +343,7 @@ int main(int argc, char **argv) {
                "samples/s", "site-upd/s", "GFLOP/s", "% GEMM", "% roofline");
         for (size_t w = 0; w < N_WORKLOADS; w++) {
             const workload *wl = &workloads[w];
-            if (only != NULL && strstr(only, wl->name) == NULL) {
+            if (!sel[w]) {
                 continue;
             }
             const double fs = fs_w[w], t = t_w[w];
@@ -286,13 +366,21 @@ int main(int argc, char **argv) {
     if (n_threads >= 2) {
         printf("\nscaling %d -> %d threads:", threads_list[0], threads_list[1]);
         for (size_t w = 0; w < N_WORKLOADS; w++) {
-            if (only == NULL || strstr(only, workloads[w].name) != NULL) {
+            if (sel[w]) {
                 printf("  %s %.2fx", workloads[w].name, secs[w][0] / secs[w][1]);
             }
         }
         printf("\n");
     }
     fclose(out);
+    char tmp[ARS_PATH_MAX + 32];
+    ars_io_temporary_name(tmp, sizeof tmp, csv);
+    const int err = ars_io_commit_file(tmp, csv, (const unsigned char *)csv_text, csv_len);
+    free(csv_text);
+    if (err != 0) {
+        fprintf(stderr, "arsampler-bench: cannot write %s: %s\n", csv, strerror(err));
+        return 1;
+    }
     printf("results written to %s\n", csv);
     return 0;
 }
