@@ -34,7 +34,7 @@ ars_expect_match("${r_out}" "^peaks threads 1 dgemm_gflops ${num} fma_roofline_g
 file(SHA256 ${WORK}/out/new/bench.csv before)
 # Each case: the arguments, then (after "=") what the message must name.
 foreach(case "--only|z='z'" "--only|c,q='q'" "--threads|0='0'" "--threads|1,x='x'"
-        "--chunk|-3='-3'" "--repeat|many='many'" "--activation|swish='swish'"
+        "--only|,=no workload named" "--chunk|-3='-3'" "--repeat|many='many'" "--activation|swish='swish'"
         "--bogus=--bogus: unknown option" "--csv=--csv needs a value" "stray=stray: unknown option")
     string(FIND "${case}" "=" eq)
     string(SUBSTRING "${case}" 0 ${eq} bad)
@@ -48,6 +48,12 @@ foreach(case "--only|z='z'" "--only|c,q='q'" "--threads|0='0'" "--threads|1,x='x
     ars_regex_escape(named_re "${named}")
     ars_expect_match("${r_err}" "^arsampler-bench: [^\n]*${named_re}" "arsampler-bench ${args}: names ${named}")
 endforeach()
+# A CSV path whose folder cannot be made (it is a file): refused before any measuring.
+ars_run(r --csv out/new/bench.csv/x.csv --only c)
+ars_expect_rc(r 2 "arsampler-bench --csv out/new/bench.csv/x.csv")
+ars_expect_match("${r_err}" "^arsampler-bench: --csv 'out/new/bench.csv/x.csv': cannot write into its folder: "
+                 "--csv under a file: the message")
+ars_expect_match("${r_out}" "^$" "--csv under a file: nothing measured")
 file(SHA256 ${WORK}/out/new/bench.csv after)
 if(NOT before STREQUAL after)
     ars_fail("a refused command changed bench.csv")

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -315,6 +316,53 @@ static void test_the_memory_bound_is_below_and_near_what_training_allocates(void
     }
 }
 
+/* Writes `text` to the file root/rel, making its folders. */
+static void write_under(const char *root, const char *rel, const char *text) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; *p != '\0'; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0777);
+            *p = '/';
+        }
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The memory a process may use is the smallest limit on its own cgroup path, from its group up
+ * to the root (where a batch system puts a job's limit), in cgroup v2 and v1 alike: a sibling
+ * group's limit and "max" do not count. */
+static void test_the_cgroup_limit_is_the_smallest_on_the_process_path(void **state) {
+    (void)state;
+    char root[4096];
+    snprintf(root, sizeof root, "%s", ars_test_tmp_path("cgroup"));
+    mkdir(root, 0777);
+    write_under(root, "sys/job/memory.max", "8589934592\n");
+    write_under(root, "sys/job/step/memory.max", "max\n");
+    write_under(root, "sys/other/memory.max", "1024\n");
+    write_under(root, "sys/memory/job/step/memory.limit_in_bytes", "4294967296\n");
+    write_under(root, "sys/memory/memory.limit_in_bytes", "9223372036854771712\n");
+    write_under(root, "both", "4:memory:/job/step\n1:cpu:/other\n0::/job/step\n");
+    write_under(root, "v2", "0::/job/step\n");
+    write_under(root, "v1", "7:cpu,memory:/job/step\n");
+    write_under(root, "none", "0::/\n");
+    char file[4096 + 16], mount[4096 + 16];
+    snprintf(mount, sizeof mount, "%s/sys", root);
+    const struct {
+        const char *list;
+        double limit;
+    } cases[] = {{"both", 4294967296.0}, {"v2", 8589934592.0}, {"v1", 4294967296.0},
+                 {"none", 0.0},          {"missing", 0.0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        snprintf(file, sizeof file, "%s/%s", root, cases[c].list);
+        assert_true(ars_memory_cgroup_limit(file, mount) == cases[c].limit);
+    }
+}
+
 /* An update that overflows the parameters (a finite direction times an infinite step) is
  * refused: parameters, Adam moments and step count are restored bit for bit. */
 static void test_overflowing_update_is_undone(void **state) {
@@ -363,6 +411,7 @@ int main(void) {
         cmocka_unit_test(test_non_finite_step_is_reported_and_keeps_the_parameters),
         cmocka_unit_test(test_overflowing_update_is_undone),
         cmocka_unit_test(test_the_memory_bound_is_below_and_near_what_training_allocates),
+        cmocka_unit_test(test_the_cgroup_limit_is_the_smallest_on_the_process_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <omp.h>
 
@@ -214,7 +216,8 @@ static int parse_int(const char *s, int lo, int hi, int *v) {
 
 /* The workloads named in a list "a,b" as flags in sel; 0 (message printed) on an unknown name. */
 static int parse_only(char *list, int *sel) {
-    for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+    int named = 0;
+    for (char *tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ","), named++) {
         size_t w = 0;
         while (w < N_WORKLOADS && strcmp(tok, workloads[w].name) != 0) {
             w++;
@@ -225,7 +228,10 @@ static int parse_only(char *list, int *sel) {
         }
         sel[w] = 1;
     }
-    return 1;
+    if (named == 0) {
+        fprintf(stderr, "arsampler-bench: --only: no workload named (a, b, c or d)\n");
+    }
+    return named > 0;
 }
 
 /* One message and exit status 2 for a bad command line. */
@@ -306,9 +312,24 @@ int main(int argc, char **argv) {
         return 0;
     }
     /* The CSV is kept in memory and replaces the file whole at the end (atomic_file.h). */
-    if (ars_io_make_parent_dirs(csv) != 0) {
-        fprintf(stderr, "arsampler-bench: --csv '%s': cannot create its folder: %s\n", csv,
-                strerror(errno));
+    /* Its folder now, not after the run: made if missing, and writable. */
+    char folder[ARS_PATH_MAX];
+    snprintf(folder, sizeof folder, "%s", csv);
+    char *slash = strrchr(folder, '/');
+    if (slash == NULL) {
+        snprintf(folder, sizeof folder, ".");
+    } else {
+        slash[slash == folder ? 1 : 0] = '\0'; /* "/x.csv" -> "/", "a/x.csv" -> "a" */
+    }
+    struct stat st;
+    int ok = ars_io_make_parent_dirs(csv) == 0 && stat(folder, &st) == 0;
+    if (ok && !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        ok = 0;
+    }
+    if (!ok || access(folder, W_OK) != 0) {
+        fprintf(stderr, "arsampler-bench: --csv '%s': cannot write into its folder: %s\n%s", csv,
+                strerror(errno), usage);
         return 2;
     }
     char *csv_text = NULL;

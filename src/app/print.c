@@ -236,11 +236,15 @@ void ars_print_evolve_progress(const ars_evolve *e, const ars_evolve_record *r, 
     fflush(stderr);
 }
 
-void ars_print_memory(double need, const char *what) {
-    const double gib = (double)(1u << 30), have = ars_memory_bytes();
-    printf("memory: at least %.2f GiB per process for %s", need / gib, what);
-    if (have > 0.0) {
-        printf(" (%.2g%% of the %.1f GiB this process may use)", 100.0 * need / have, have / gib);
+void ars_print_memory(double need, double share, const char *what) {
+    const double gib = (double)(1u << 30);
+    if (need < gib) {
+        printf("memory: at least %.0f MiB per process for %s", ceil(need * 1024.0 / gib), what);
+    } else {
+        printf("memory: at least %.2f GiB per process for %s", need / gib, what);
+    }
+    if (share > 0.0) {
+        printf(" (%.2g%% of the %.1f GiB a process may use)", 100.0 * need / share, share / gib);
     }
     printf("\n");
 }

@@ -57,9 +57,9 @@ void ars_print_evolve_progress(const ars_evolve *e, const ars_evolve_record *r, 
  * of Im E_loc too: it must vanish within its error). */
 void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf);
 
-/* The memory line of a header: at least `need` bytes (ars_vmc_bytes) for `what`, and what this
- * process may use (ars_memory_bytes) where known. */
-void ars_print_memory(double need, const char *what);
+/* The memory line of a header: at least `need` bytes per process (ars_vmc_bytes) for `what`,
+ * and the share of memory a process may use (ars_setup_check_memory) unless it is 0. */
+void ars_print_memory(double need, double share, const char *what);
 
 /* Where an iteration's time went: seconds per iteration of each phase (vmc.h), and its share;
  * then the checkpoints' seconds per write (io_writes of them, io_seconds in all). */

@@ -29,7 +29,8 @@ typedef struct evolve_run {
     ars_evolve_record rec;
     ars_io_meta meta;
     int threads;
-    double memory;    /* ars_vmc_bytes: a lower bound on the evolution's arrays' bytes */
+    double memory;       /* ars_vmc_bytes: a lower bound on the evolution arrays' bytes */
+    double memory_share; /* what a process may use (ars_setup_check_memory), 0 if unknown */
     size_t nm;        /* samples per measurement */
     uint8_t *samples; /* (nm, L) */
     double *log_prob; /* (nm) */
@@ -90,7 +91,7 @@ static int evolve_setup(evolve_run *r) {
     };
     r->threads = omp_get_max_threads();
     r->memory = ars_vmc_bytes(r->net, &vs, r->threads);
-    rc = ars_agree(comm, ars_setup_check_memory(cfg, r->memory, "the evolution"), "the evolution");
+    rc = ars_setup_check_memory(cfg, comm, r->memory, "the evolution", &r->memory_share);
     if (rc != ARS_OK) {
         return rc;
     }
@@ -198,7 +199,7 @@ static int evolve_start(evolve_run *r, const char *config_text) {
     if (!ctx->quiet) {
         ars_print_evolve_header(cfg, &r->arch, r->net, r->phase, &r->H, r->threads,
                                 ctx->resume ? r->evo->t : -1.0);
-        ars_print_memory(r->memory, "the evolution");
+        ars_print_memory(r->memory, r->memory_share, "the evolution");
     }
     int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &r->H, 1) : ARS_OK;
     if (rc == ARS_OK && ctx->comm->rank == 0) {

@@ -38,7 +38,8 @@ typedef struct train_run {
     double exact;     /* the exact energy (NaN if unknown), the same on every rank */
     const char *method;
     int threads;
-    double memory; /* ars_vmc_bytes: a lower bound on the training arrays' bytes */
+    double memory;       /* ars_vmc_bytes: a lower bound on the training arrays' bytes */
+    double memory_share; /* what a process may use (ars_setup_check_memory), 0 if unknown */
     ars_io_train train;
     ars_io_meta meta;
     int64_t first;  /* the iteration this process started from (not 0 after --resume) */
@@ -97,18 +98,20 @@ static int train_setup(train_run *t) {
     if (rc != ARS_OK) {
         return rc;
     }
+    /* The memory check before the exact reference (which may run Lanczos). */
+    t->threads = omp_get_max_threads();
+    const ars_vmc_settings sized = vmc_settings(cfg, (double)NAN, comm, t->phase);
+    t->memory = ars_vmc_bytes(t->net, &sized, t->threads);
+    rc = ars_setup_check_memory(cfg, comm, t->memory, "training", &t->memory_share);
+    if (rc != ARS_OK) {
+        return rc;
+    }
     t->exact =
         comm->rank == 0
             ? ars_setup_exact_reference(cfg, &t->H, ARS_SETUP_REFERENCE_MAX_STATES, &t->method)
             : (double)NAN;
     ars_comm_bcast(comm, &t->exact, sizeof t->exact);
     const ars_vmc_settings set = vmc_settings(cfg, t->exact, comm, t->phase);
-    t->threads = omp_get_max_threads();
-    t->memory = ars_vmc_bytes(t->net, &set, t->threads);
-    rc = ars_agree(comm, ars_setup_check_memory(cfg, t->memory, "training"), "training");
-    if (rc != ARS_OK) {
-        return rc;
-    }
     t->vmc = ars_vmc_alloc(t->net, &t->H, &set, cfg->iterations, t->threads);
     if (t->vmc == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM,
@@ -162,7 +165,7 @@ static int train_start(train_run *t, const char *config_text) {
     if (!ctx->quiet) {
         ars_print_train_header(cfg, &t->arch, t->net, t->phase, &t->H, t->exact, t->method,
                                t->threads, ctx->resume ? t->vmc->iteration : -1);
-        ars_print_memory(t->memory, "training");
+        ars_print_memory(t->memory, t->memory_share, "training");
     }
     int rc = ctx->comm->rank == 0 ? ars_setup_check_operator(cfg, &t->H, ctx->quiet) : ARS_OK;
     if (ctx->comm->rank == 0) {

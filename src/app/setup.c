@@ -327,15 +327,23 @@ int ars_setup_sample_phases(double *phi, const uint8_t *cfg, size_t n, const ars
     return ARS_OK;
 }
 
-int ars_setup_check_memory(const ars_config *cfg, double need, const char *what) {
+int ars_setup_check_memory(const ars_config *cfg, const ars_comm *comm, double need,
+                           const char *what, double *share) {
     const double gib = (double)(1u << 30), have = ars_memory_bytes();
-    if (have > 0.0 && need > have) {
+    const int ranks_here = ars_comm_node_size(comm);
+    /* The smallest share over the ranks, as minus the largest of minus it (unknown: no bound). */
+    const double mine = have > 0.0 ? have / (double)ranks_here : (double)INFINITY;
+    const double least = -ars_comm_max_double(comm, -mine);
+    *share = isfinite(least) ? least : 0.0;
+    if (need > least) {
         return ars_ini_error(ars_config_key_where(cfg, "sampler", "n_samples"),
                              "[sampler] n_samples: %s needs at least %.1f GiB per process for "
-                             "%" PRId64 " samples (the per-sample gradients and SR), more than the "
-                             "%.1f GiB this process may use; use fewer samples or a smaller "
-                             "network",
-                             what, need / gib, cfg->n_samples, have / gib);
+                             "%" PRId64 " samples (their gradients, the SR matrices and the "
+                             "sampler's workspaces), more than the %.1f GiB a process may use "
+                             "(the memory of its machine or cgroup, shared by the ranks on it); "
+                             "use fewer samples, a smaller chunk_size or network, or fewer ranks "
+                             "per machine",
+                             what, need / gib, cfg->n_samples, least / gib);
     }
     return ARS_OK;
 }

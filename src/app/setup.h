@@ -51,9 +51,12 @@ int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet)
 void ars_setup_check_model(const ars_config *cfg);
 
 /* Refuses (ARS_STATUS_ECONFIG, naming [sampler] n_samples) a run whose arrays need more than
- * this process may use (ars_memory_bytes): `need` bytes, a lower bound from ars_vmc_bytes, for
- * `what` ("training", "the evolution"). Several ranks on one machine each need this much. */
-int ars_setup_check_memory(const ars_config *cfg, double need, const char *what);
+ * a process may use: `need` bytes per process (a lower bound from ars_vmc_bytes) for `what`
+ * ("training", "the evolution") against ars_memory_bytes shared by the ranks on one machine,
+ * the tightest machine's share deciding for every rank (so all agree, and rank 0 speaks).
+ * *share: that share in bytes (0 when unknown), for the header. A collective. */
+int ars_setup_check_memory(const ars_config *cfg, const ars_comm *comm, double need,
+                           const char *what, double *share);
 
 /* The network of [model] and the phase network of [phase] (*phase NULL for type = none): the
  * architecture, a writable output, and their variables (random, from [model] init, or none

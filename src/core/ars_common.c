@@ -143,18 +143,60 @@ static double limit_in_file(const char *path) {
     return got == 1 ? (double)v : 0.0;
 }
 
-double ars_memory_bytes(void) {
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    double bytes = pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
-    const char *const limits[] = {"/sys/fs/cgroup/memory.max",
-                                  "/sys/fs/cgroup/memory/memory.limit_in_bytes"};
-    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
-        const double limit = limit_in_file(limits[i]);
-        if (limit > 0.0 && (bytes == 0.0 || limit < bytes)) {
-            bytes = limit;
+/* Whether a comma-separated controller list names `name`. */
+static int has_controller(const char *list, const char *name) {
+    const size_t n = strlen(name);
+    for (const char *p = list; *p != '\0';) {
+        const size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0) {
+            return 1;
+        }
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+double ars_memory_cgroup_limit(const char *cgroup_file, const char *mount) {
+    FILE *f = fopen(cgroup_file, "r");
+    if (f == NULL) {
+        return 0.0;
+    }
+    char line[4096], file[4096 + 64];
+    double best = 0.0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *c1 = strchr(line, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+        if (c2 == NULL) {
+            continue;
+        }
+        *c1 = '\0';
+        *c2 = '\0';
+        char *path = c2 + 1;
+        path[strcspn(path, "\n")] = '\0';
+        const int v2 = strcmp(line, "0") == 0 && c1[1] == '\0';
+        if (!v2 && !has_controller(c1 + 1, "memory")) {
+            continue;
+        }
+        for (;;) { /* the group, then each parent up to the root */
+            snprintf(file, sizeof file, "%s%s%s/%s", mount, v2 ? "" : "/memory",
+                     strcmp(path, "/") == 0 ? "" : path, v2 ? "memory.max" : "memory.limit_in_bytes");
+            const double limit = limit_in_file(file);
+            best = limit > 0.0 && (best == 0.0 || limit < best) ? limit : best;
+            char *slash = strrchr(path, '/');
+            if (slash == NULL || strcmp(path, "/") == 0) {
+                break;
+            }
+            slash[slash == path ? 1 : 0] = '\0'; /* "/a/b" -> "/a", "/a" -> "/" */
         }
     }
-    return bytes;
+    fclose(f);
+    return best;
+}
+
+double ars_memory_bytes(void) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    const double phys = pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
+    const double limit = ars_memory_cgroup_limit("/proc/self/cgroup", "/sys/fs/cgroup");
+    return limit > 0.0 && (phys == 0.0 || limit < phys) ? limit : phys;
 }
 
 char *openblas_get_config(void); /* OpenBLAS extension; cblas.h is not included here */

@@ -97,10 +97,18 @@ void ars_rng_seed(gsl_rng *r, uint64_t key);
 /* Wall-clock seconds since an arbitrary origin (for progress reports only). */
 double ars_wtime(void);
 
-/* The memory this process may use, in bytes: the machine's physical memory, or the limit of
- * its control group (cgroup v2 memory.max, v1 memory.limit_in_bytes) where that is smaller;
- * 0 when neither can be read. */
+/* The memory this process may use, in bytes: the machine's physical memory, or the smallest
+ * limit on its control-group path (/proc/self/cgroup: cgroup v2 memory.max, v1
+ * memory.limit_in_bytes, from its own group up to the root; a batch job's limit) where that is
+ * smaller; 0 when neither can be read. */
 double ars_memory_bytes(void);
+
+/* The smallest memory limit on a process's cgroup path, from its own group up to the root, as
+ * listed in `cgroup_file` (/proc/self/cgroup) for the hierarchy mounted at `mount`
+ * (/sys/fs/cgroup): the "0::PATH" line of cgroup v2 (memory.max), the memory controller's line
+ * of v1 (MOUNT/memory/PATH/memory.limit_in_bytes). A batch job's limit sits in a group below
+ * the root; in a container with its own namespace the path is "/". 0 if none is set. */
+double ars_memory_cgroup_limit(const char *cgroup_file, const char *mount);
 
 /* OpenBLAS's build and the kernels it picked for this CPU ("OpenBLAS 0.3.21 DYNAMIC_ARCH ...
  * Haswell ..."). The kernels fix the summation order of the SR matrix, so a run's bits are

@@ -182,6 +182,35 @@ int ars_comm_max_int(const ars_comm *c, int v) {
     return v;
 }
 
+double ars_comm_max_double(const ars_comm *c, double v) {
+#ifdef ARS_MPI
+    if (c->size > 1) {
+        double out = 0.0;
+        MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        return out;
+    }
+#endif
+    (void)c;
+    return v;
+}
+
+int ars_comm_node_size(const ars_comm *c) {
+#ifdef ARS_MPI
+    if (c->size > 1) {
+        MPI_Comm node;
+        int n = 1;
+        if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+                                &node) == MPI_SUCCESS) {
+            MPI_Comm_size(node, &n);
+            MPI_Comm_free(&node);
+        }
+        return n;
+    }
+#endif
+    (void)c;
+    return 1;
+}
+
 void ars_comm_bcast(const ars_comm *c, void *buf, size_t bytes) {
 #ifdef ARS_MPI
     if (c->size > 1) {

@@ -57,6 +57,11 @@ int ars_comm_sum_int(const ars_comm *c, int v);
 /* Largest of an int over the ranks: lets every rank agree on a failure. */
 int ars_comm_max_int(const ars_comm *c, int v);
 
+/* Largest of a double over the ranks (on every rank). */
+double ars_comm_max_double(const ars_comm *c, double v);
+/* How many ranks share this rank's machine, and so its memory (MPI_COMM_TYPE_SHARED); 1 without
+ * MPI. A collective. */
+int ars_comm_node_size(const ars_comm *c);
 /* Broadcasts bytes from rank 0. */
 void ars_comm_bcast(const ars_comm *c, void *buf, size_t bytes);
 

@@ -17,6 +17,7 @@
 int ars_io_make_parent_dirs(const char *path) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
         return -1;
     }
     char *slash = strrchr(buf, '/');
