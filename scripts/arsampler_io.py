@@ -74,6 +74,9 @@ class Output:
     phase_variables: list = field(default_factory=list)  # per layer {"kernel", "bias"}
     phase_beta: object = None        # /variables/phase/beta float64 [size, local_size] or None
     sample_phase: object = None      # /phase float64 [n_samples]: phi(s) of each sample
+    local_energy: object = None      # /local_energy float64 [n_samples] (training outputs): the
+                                     # final samples' Re E_loc, or None
+    local_energy_imag: object = None  # /local_energy_imag (with a phase network), or None
 
     @property
     def size(self):
@@ -218,6 +221,10 @@ def _read(f, path, read_samples):
         out.n_samples = int(f["samples"].shape[0])
         if read_samples:
             out.samples, out.log_prob = _read_samples(f)
+            if "local_energy" in f:
+                out.local_energy = f["local_energy"][()]
+            if "local_energy_imag" in f:
+                out.local_energy_imag = f["local_energy_imag"][()]
     if "hamiltonian" in f:
         out.hamiltonian = _attrs(f["hamiltonian"])
         out.hamiltonian_terms = _read_terms(f["hamiltonian"])

@@ -435,6 +435,16 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
                     fail("/phase", "sample %d: file has %.17g, arnn_ref gives %.17g"
                          % (worst, phi[worst], ref[worst]))
                 lines.append("  phase of first %d recomputed, max |diff| = %.3g" % (m, err[worst]))
+        for name in ("local_energy", "local_energy_imag"):
+            # Training's per-sample local energies: one finite value per sample (their values
+            # against numpy: scripts/obs_ref.py).
+            if name in f:
+                e = get_dataset(f, "/" + name, np.float64, (len(samples),))[()]
+                if not np.all(np.isfinite(e)):
+                    fail("/" + name, "holds a non-finite value")
+                lines.append("  /%s: mean %.10g over %d samples" % (name, e.mean(), len(e)))
+        if "local_energy_imag" in f and "phase" not in f:
+            fail("/local_energy_imag", "present without a phase network")
         if "observables" in f:
             text = f.attrs["config"]
             cfg = arsampler_io.parse_config(text.decode() if isinstance(text, bytes) else text)

@@ -82,15 +82,15 @@ class Recompute:
             self.centre = (self.L - 1) // 2
             self.nr = self.L - self.centre
 
-    def ratio(self, zf):
+    def ratio(self, zf, part=np.real):
         """psi(zf)/psi(z) row by row, with the Marshall sign when configured; with a phase
-        network its real part."""
+        network its real part (part=np.imag: its imaginary part)."""
         r = np.exp(arnn_ref.log_psi(zf, self.model) - self.lp)
         if self.phase is not None:
-            return r * np.cos(arnn_ref.phase_phi(zf, self.phase) - self.phi)
+            return r * part(np.exp(1j * (arnn_ref.phase_phi(zf, self.phase) - self.phi)))
         if self.msign:
             r *= marshall(zf) * marshall(self.z)
-        return r
+        return part(r + 0j)
 
     def flipped(self, sites):
         zf = self.z.copy()
@@ -146,17 +146,20 @@ class Recompute:
             return self.energy
         raise KeyError(name)
 
-    def local_energy(self):
+    def local_energy(self, part=np.real):
+        """Re E_loc of each sample (part=np.imag: Im E_loc, which only the off-diagonal terms
+        carry)."""
         h, z, L = self.ham, self.z, self.L
+        diagonal = 1.0 if part is np.real else 0.0
         typ = str(h.get("type", "tfim"))
         J = float(h.get("J", 1.0))
         e = np.zeros(self.n)
         if typ == "tfim":
             hx = float(h.get("h", 1.0))
             for i, j in bonds(L, 1, self.pbc):
-                e += -J * z[:, i] * z[:, j]
+                e += -diagonal * J * z[:, i] * z[:, j]
             for i in range(L):
-                e += -hx * self.ratio(self.flipped([i]))
+                e += -hx * self.ratio(self.flipped([i]), part)
             return e
         delta = float(h.get("Delta", 1.0)) if typ == "xxz" else 1.0
         gamma = float(h.get("gamma", 0.0)) if typ == "xxz" else 0.0
@@ -165,18 +168,18 @@ class Recompute:
             couplings.append((2, float(h.get("J2", 0.0))))
         for d, c in couplings:
             for i, j in bonds(L, d, self.pbc):
-                e += c * delta * z[:, i] * z[:, j] if d == 1 else c * z[:, i] * z[:, j]
+                e += diagonal * (c * delta * z[:, i] * z[:, j] if d == 1 else c * z[:, i] * z[:, j])
                 anti = z[:, i] != z[:, j]
                 # sx sx + sy sy flips an antiparallel pair with element 2 c; the anisotropy
                 # gamma (sx sx - sy sy) a parallel pair with element 2 c gamma.
-                e += np.where(anti, 2 * c * self.ratio(self.flipped([i, j])), 0.0)
+                e += np.where(anti, 2 * c * self.ratio(self.flipped([i, j]), part), 0.0)
                 if gamma != 0.0 and d == 1:
-                    e += np.where(anti, 0.0, 2 * c * gamma * self.ratio(self.flipped([i, j])))
+                    e += np.where(anti, 0.0, 2 * c * gamma * self.ratio(self.flipped([i, j]), part))
         # The fields F = D sum z z - hz sum z - hx sum x (spin 1/2: z z = 1).
-        e += float(h.get("D", 0.0)) * L - float(h.get("hz", 0.0)) * z.sum(axis=1)
+        e += diagonal * (float(h.get("D", 0.0)) * L - float(h.get("hz", 0.0)) * z.sum(axis=1))
         hx = float(h.get("hx", 0.0))
         for i in range(L) if hx != 0.0 else []:
-            e += -hx * self.ratio(self.flipped([i]))
+            e += -hx * self.ratio(self.flipped([i]), part)
         return e
 
     def renyi2(self):
@@ -197,10 +200,51 @@ class Recompute:
         return -np.log(m), e / m, half
 
 
+def local_energy_known(f):
+    """Whether Recompute.local_energy writes this file's Hamiltonian: a spin-1/2 preset other
+    than terms and blbq, without the dm coupling."""
+    ham = config_of(f)["hamiltonian"] if config_of(f).has_section("hamiltonian") else {}
+    return (int(f["hilbert"].attrs["local_size"]) == 2 and
+            str(ham.get("type", "tfim")) in ("tfim", "xxz", "heisenberg", "j1j2") and
+            float(ham.get("dm", 0.0)) == 0.0)
+
+
+def compare_local_energies(path, f, rc, tol):
+    """/local_energy (and /local_energy_imag) sample by sample against numpy's, and their mean
+    and variance against /vmc's final_energy and final_energy_variance."""
+    for name, part in (("local_energy", np.real), ("local_energy_imag", np.imag)):
+        if name not in f:
+            continue
+        got = np.asarray(f[name][...], dtype=np.float64)
+        ref = rc.local_energy(part)
+        if got.shape != ref.shape:
+            print("%s: /%s has shape %s, expected %s" % (path, name, got.shape, ref.shape))
+            return 1
+        d = np.max(np.abs(got - ref) / np.maximum(1.0, np.abs(ref)), initial=0.0)
+        print("  %-24s max difference per sample %.2e (relative)" % (name, d))
+        if d > tol:
+            print("%s: /%s disagrees with the numpy local energies" % (path, name))
+            return 1
+    vmc = f["vmc"].attrs if "vmc" in f else {}
+    e = np.asarray(f["local_energy"][...], dtype=np.float64)
+    for attr, value in (("final_energy", e.mean()), ("final_energy_variance", e.var(ddof=1))):
+        if attr in vmc and abs(vmc[attr] - value) > 1e-12 * max(1.0, abs(value)):
+            print("%s: /vmc %s %.15g, but /local_energy gives %.15g" % (path, attr, vmc[attr],
+                                                                         value))
+            return 1
+    print("%s: every local energy matches the numpy recomputation" % path)
+    return 0
+
+
 def compare(path, tol):
     import h5py
     worst = (0.0, "")
     with h5py.File(path, "r") as f:
+        compared = False
+        if "local_energy" in f and local_energy_known(f):
+            if compare_local_energies(path, f, Recompute(f), tol) != 0:
+                return 1
+            compared = True
         if "observables" not in f:
             print("%s: no /observables" % path)
             return 0

@@ -67,8 +67,8 @@ final_samples = 300
 [observables]
 names = sz, energy, renyi2
 ")
-set(same /variables /optimizer /samples /log_prob /observables /vmc/energy /vmc/energy_error
-         /vmc/grad_norm /vmc/distinct_fraction)
+set(same /variables /optimizer /samples /log_prob /local_energy /observables /vmc/energy
+         /vmc/energy_error /vmc/grad_norm /vmc/distinct_fraction)
 ars_run(r train.ini --quiet --threads 2 --output t0.h5)
 ars_expect_rc(r 0 "training without mpirun")
 foreach(np 1 2 3)
@@ -119,7 +119,7 @@ foreach(np 2 3)
     mpi_run(r ${np} train.ini --quiet --threads 1 --output ph${np}.h5 ${ph})
     ars_expect_rc(r 0 "a phase network with ${np} ranks")
     ars_h5same(${WORK}/ph0.h5 ${WORK}/ph${np}.h5 "a phase network: 1 process vs ${np} ranks"
-               ${same} /phase /vmc/energy_imag)
+               ${same} /phase /local_energy_imag /vmc/energy_imag)
 endforeach()
 
 # Time evolution (mode = evolve, a real-time quench from |+x>): the same bits for 1 process and

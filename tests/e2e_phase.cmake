@@ -122,8 +122,8 @@ ars_run(r sym.ini --quiet --threads 1 --output s1.h5)
 ars_expect_rc(r 0 "training with a phase, 1 thread")
 ars_run(r sym.ini --quiet --threads 2 --output s2.h5)
 ars_expect_rc(r 0 "training with a phase, 2 threads")
-set(same /variables /samples /log_prob /phase /observables /vmc/energy
-         /vmc/energy_imag /vmc/grad_norm)
+set(same /variables /samples /log_prob /local_energy /local_energy_imag /phase /observables
+         /vmc/energy /vmc/energy_imag /vmc/grad_norm)
 ars_h5same(${WORK}/s1.h5 ${WORK}/s2.h5 "a phase network with 1 and 2 threads" ${same})
 ars_run(r sym.ini --quiet --output sr.h5 --set vmc.iterations=6)
 ars_expect_rc(r 0 "6 iterations")

@@ -354,6 +354,7 @@ static int train_finish(train_run *t) {
     }
     if (rc == ARS_OK) {
         t->train.final = &est;
+        t->meta.sample_eloc = t->eloc;
         t->train.phase_seconds = t->vmc->phase_seconds;
         t->train.timed_steps = t->vmc->timed_steps;
         t->train.eloc_sites_useful = t->vmc->eloc_sites_useful;

@@ -564,6 +564,15 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
                                  log_prob, 1) < 0) {
             goto fail;
         }
+        what = "write /local_energy";
+        if (meta->sample_eloc != NULL &&
+            (ars_h5_write_dataset(o.id, "local_energy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld,
+                                  meta->sample_eloc, 1) < 0 ||
+             (meta->phase != NULL &&
+              ars_h5_write_dataset(o.id, "local_energy_imag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                   1, ld, meta->sample_eloc + n, 1) < 0))) {
+            goto fail;
+        }
     }
     if (meta->phase != NULL) {
         what = "write /phase and /variables/phase";

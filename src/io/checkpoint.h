@@ -80,6 +80,9 @@ typedef struct ars_io_meta {
     double exact_energy;        /* with H: written to /reference/energy unless NaN */
     const ars_phase *phase;     /* the phase network, or NULL */
     const double *sample_phase; /* with phase and samples: their phases (n) */
+    /* With samples, or NULL: their local energies, real parts then imaginary parts (2n), for
+     * /local_energy (and /local_energy_imag with a phase network). */
+    const double *sample_eloc;
     const ars_evolve *evolve;   /* mode = evolve: the stepper for /evolution, or NULL */
     const ars_evolve_record *record; /* with evolve: its measurements */
 } ars_io_meta;
