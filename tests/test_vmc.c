@@ -355,8 +355,11 @@ static void test_the_cgroup_limit_is_the_smallest_on_the_process_path(void **sta
     const struct {
         const char *list;
         double limit;
-    } cases[] = {{"both", 4294967296.0}, {"v2", 8589934592.0}, {"v1", 4294967296.0},
-                 {"none", 0.0},          {"missing", 0.0}};
+    } cases[] = {{"both", 4294967296.0},
+                 {"v2", 8589934592.0},
+                 {"v1", 4294967296.0},
+                 {"none", 0.0},
+                 {"missing", 0.0}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         snprintf(file, sizeof file, "%s/%s", root, cases[c].list);
         assert_true(ars_memory_cgroup_limit(file, mount) == cases[c].limit);

@@ -31,12 +31,12 @@ typedef struct evolve_run {
     int threads;
     double memory;       /* ars_vmc_bytes: a lower bound on the evolution arrays' bytes */
     double memory_share; /* what a process may use (ars_setup_check_memory), 0 if unknown */
-    size_t nm;        /* samples per measurement */
-    uint8_t *samples; /* (nm, L) */
-    double *log_prob; /* (nm) */
-    double *eloc;     /* (2 nm) real parts, then imaginary parts */
-    double t_first;   /* the time this process started from */
-    double t_start;   /* the wall clock then */
+    size_t nm;           /* samples per measurement */
+    uint8_t *samples;    /* (nm, L) */
+    double *log_prob;    /* (nm) */
+    double *eloc;        /* (2 nm) real parts, then imaginary parts */
+    double t_first;      /* the time this process started from */
+    double t_start;      /* the wall clock then */
 } evolve_run;
 
 /* The number of measurement times: m * measure_every below t_end, then t_end. */

@@ -178,7 +178,8 @@ double ars_memory_cgroup_limit(const char *cgroup_file, const char *mount) {
         }
         for (;;) { /* the group, then each parent up to the root */
             snprintf(file, sizeof file, "%s%s%s/%s", mount, v2 ? "" : "/memory",
-                     strcmp(path, "/") == 0 ? "" : path, v2 ? "memory.max" : "memory.limit_in_bytes");
+                     strcmp(path, "/") == 0 ? "" : path,
+                     v2 ? "memory.max" : "memory.limit_in_bytes");
             const double limit = limit_in_file(file);
             best = limit > 0.0 && (best == 0.0 || limit < best) ? limit : best;
             char *slash = strrchr(path, '/');

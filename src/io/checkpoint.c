@@ -569,8 +569,8 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
             (ars_h5_write_dataset(o.id, "local_energy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, ld,
                                   meta->sample_eloc, 1) < 0 ||
              (meta->phase != NULL &&
-              ars_h5_write_dataset(o.id, "local_energy_imag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                                   1, ld, meta->sample_eloc + n, 1) < 0))) {
+              ars_h5_write_dataset(o.id, "local_energy_imag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
+                                   ld, meta->sample_eloc + n, 1) < 0))) {
             goto fail;
         }
     }
