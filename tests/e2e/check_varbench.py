@@ -10,8 +10,10 @@ Usage: check_varbench.py VARBENCH FILE.h5 WORKDIR
    the literature value E0 = -3.651093408937 J (spin units), -14.604373635748 in Pauli units;
  - the table has varbench's header (Energy | Sigma | Energy Variance | DOF | Einf | Method |
    Reference, as in the dataset's Heisenberg/chain_20_P.md) and names Heisenberg/chain_8_P.md;
+ - the tail share is the 0.1% largest squared deviations of /local_energy over their sum;
  - a run without its final estimate (final_* attributes removed) falls back to the last
-   iteration and says so; a file without /vmc exits 2 with one line on stderr.
+   iteration and says so (and has no tail share); a file without /vmc exits 2 with one line on
+   stderr.
 """
 import shutil
 import subprocess
@@ -49,6 +51,7 @@ def main():
         ref = float(f["reference/energy"][()])
         iterations = len(f["vmc/energy"][()])
         last = (f["vmc/energy"][-1], f["vmc/energy_error"][-1], f["vmc/energy_variance"][-1])
+        eloc = f["local_energy"][()]
     close(ref, -14.604373635748, "Bethe reference of the 8-site ring", 1e-11)
 
     r = run(varbench, "--csv", path)
@@ -65,6 +68,10 @@ def main():
     if int(row["parameters"]) != params or int(row["dof"]) != n or row["einf"] != "0.0" or \
             int(row["iterations"]) != iterations or row["final"] != "1":
         fail("counts: %r (parameters %d, N %d, iterations %d)" % (row, params, n, iterations))
+    # The tail share, recomputed by brute force: the largest squared deviations, one at a time.
+    dev = sorted(((x - eloc.mean()) ** 2 for x in eloc), reverse=True)
+    close(float(row["tail_share"]), sum(dev[:max(1, len(dev) // 1000)]) / sum(dev), "tail share",
+          1e-9)
     if row["dataset_file"] != "Heisenberg/chain_8_P.md":
         fail("dataset file %r" % row["dataset_file"])
 
@@ -91,7 +98,8 @@ def main():
     close(float(row["energy"]), last[0], "last energy")
     close(float(row["sigma"]), last[1], "last error")
     close(float(row["variance"]), last[2], "last variance")
-    if row["final"] != "0" or "last iteration" not in run(varbench, cut).stdout:
+    if row["final"] != "0" or "last iteration" not in run(varbench, cut).stdout or \
+            row["tail_share"] != "nan":
         fail("a run without final estimate: %r" % row)
 
     with h5py.File(cut, "r+") as f:
