@@ -132,6 +132,21 @@ ars_expect_rc(r 0 "--resume to 12")
 ars_h5same(${WORK}/s1.h5 ${WORK}/sr.h5 "6 iterations + --resume to 12 vs 12" ${same})
 check_output(${WORK}/s1.h5 "symmetrised modulus and phase")
 ars_expect_obs_ref(${WORK}/s1.h5 "a state with a phase")
+# scripts/arsampler_io.py reads the final samples' local energies, both parts.
+execute_process(COMMAND ${PYTHON} -c "
+import sys
+sys.path.insert(0, '${SRC}/scripts')
+import arsampler_io as io
+out = io.load('s1.h5')
+n = out.n_samples
+assert out.local_energy.shape == (n,) and out.local_energy_imag.shape == (n,), n
+assert abs(out.local_energy.mean() - out.vmc['final_energy']) <= 1e-12 * abs(out.vmc['final_energy'])
+assert abs(out.local_energy_imag.mean() - out.vmc['final_energy_imag']) <= 1e-12
+assert io.load('s1.h5', read_samples=False).local_energy is None
+" WORKING_DIRECTORY ${WORK} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+    ars_fail("arsampler_io's local energies of s1.h5:\n${out}${err}")
+endif()
 
 # 2b. [vmc] phase_learning_rate_factor f: one step moves the phase parameters f times as far as
 #     with f = 1 (0: not at all) and the modulus's exactly as with f = 1; the logged step length
