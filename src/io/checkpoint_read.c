@@ -406,8 +406,8 @@ static int load_variables(const char *path, ars_arnn *net) {
     if (rc == ARS_OK && H5Lexists(file, "model", H5P_DEFAULT) > 0) {
         ars_arch recorded;
         rc = read_arch_from(file, path, &recorded);
-        cin_file = ars_arch_input_channels(&recorded);
         if (rc == ARS_OK) {
+            cin_file = ars_arch_input_channels(&recorded);
             rc = compare_arch(&recorded, &net->arch, path, 0);
         }
         if (rc == ARS_OK && recorded.symmetry != net->arch.symmetry) {
