@@ -158,39 +158,30 @@ void ars_comm_allgatherv_doubles(const ars_comm *c, const double *mine, double *
 #endif
 }
 
-int ars_comm_sum_int(const ars_comm *c, int v) {
+/* One value, reduced in place over the ranks (without MPI, or for one rank: as it is). */
 #ifdef ARS_MPI
-    if (c->size > 1) {
-        int out = 0;
-        MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-        return out;
-    }
+#define COMM_REDUCE(c, v, type, op)                                                                \
+    do {                                                                                           \
+        if ((c)->size > 1) {                                                                       \
+            MPI_Allreduce(MPI_IN_PLACE, &(v), 1, (type), (op), MPI_COMM_WORLD);                    \
+        }                                                                                          \
+    } while (0)
+#else
+#define COMM_REDUCE(c, v, type, op) (void)(c)
 #endif
-    (void)c;
+
+int ars_comm_sum_int(const ars_comm *c, int v) {
+    COMM_REDUCE(c, v, MPI_INT, MPI_SUM);
     return v;
 }
 
 int ars_comm_max_int(const ars_comm *c, int v) {
-#ifdef ARS_MPI
-    if (c->size > 1) {
-        int out = 0;
-        MPI_Allreduce(&v, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-        return out;
-    }
-#endif
-    (void)c;
+    COMM_REDUCE(c, v, MPI_INT, MPI_MAX);
     return v;
 }
 
 double ars_comm_max_double(const ars_comm *c, double v) {
-#ifdef ARS_MPI
-    if (c->size > 1) {
-        double out = 0.0;
-        MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        return out;
-    }
-#endif
-    (void)c;
+    COMM_REDUCE(c, v, MPI_DOUBLE, MPI_MAX);
     return v;
 }
 
