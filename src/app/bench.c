@@ -311,8 +311,8 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
-    /* The CSV is kept in memory and replaces the file whole at the end (atomic_file.h). */
-    /* Its folder now, not after the run: made if missing, and writable. */
+    /* The CSV is kept in memory and replaces the file whole at the end (atomic_file.h); its
+     * folder is checked now, not after the run: made if missing, and writable. */
     char folder[ARS_PATH_MAX];
     snprintf(folder, sizeof folder, "%s", csv);
     char *slash = strrchr(folder, '/');
