@@ -240,7 +240,7 @@ static void test_forward_matches_independent_numpy_reference(void **state) {
         ars_arch arch;
         assert_int_equal(ars_io_read_arch(path, &arch), ARS_OK);
         ars_arnn *net = ars_arnn_alloc(&arch);
-        assert_int_equal(ars_io_load_variables(path, net), ARS_OK);
+        assert_int_equal(ars_io_load_variables(path, net, NULL), ARS_OK);
         hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         assert_true(file >= 0);
         size_t n_cfg, n_cond, n_lp;

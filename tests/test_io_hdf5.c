@@ -62,7 +62,7 @@ static void test_round_trip_gives_bitwise_equal_variables_and_samples(void **sta
     assert_int_equal(ars_io_read_arch(path, &read), ARS_OK);
     assert_memory_equal(&read, &arch, sizeof arch);
     ars_arnn *back = ars_arnn_alloc(&read);
-    assert_int_equal(ars_io_load_variables(path, back), ARS_OK);
+    assert_int_equal(ars_io_load_variables(path, back, NULL), ARS_OK);
     assert_memory_equal(back->params, net->params, net->n_params * sizeof(double));
 
     uint8_t *cfg2;
@@ -102,26 +102,26 @@ static void test_loading_into_another_architecture_fails(void **state) {
     ars_arch wider = small_arch(8, 1);
     before = ars_test_random_net(&wider, 9, 0.5);
     double keep = before->params[3];
-    assert_int_equal(ars_io_load_variables(path, before), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(path, before, NULL), ARS_STATUS_EINPUT);
     assert_true(before->params[3] == keep); /* unchanged on failure */
     ars_arnn_free(before);
 
     ars_arch no_bias = small_arch(6, 0);
     before = ars_arnn_alloc(&no_bias);
-    assert_int_equal(ars_io_load_variables(path, before), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(path, before, NULL), ARS_STATUS_EINPUT);
     ars_arnn_free(before);
 
     ars_arch other_act = small_arch(6, 1);
     other_act.activation = ARS_ACTIVATION_TANH;
     before = ars_arnn_alloc(&other_act);
-    assert_int_equal(ars_io_load_variables(path, before), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(path, before, NULL), ARS_STATUS_EINPUT);
     ars_arnn_free(before);
 
     /* A longer chain with the same network is fine: convolutions do not depend on L. */
     ars_arch longer = small_arch(6, 1);
     longer.hilbert.size = 30;
     before = ars_arnn_alloc(&longer);
-    assert_int_equal(ars_io_load_variables(path, before), ARS_OK);
+    assert_int_equal(ars_io_load_variables(path, before, NULL), ARS_OK);
     assert_memory_equal(before->params, net->params, net->n_params * sizeof(double));
     ars_arnn_free(before);
     ars_arnn_free(net);
@@ -161,7 +161,7 @@ static void test_sector_and_symmetry_are_recorded_and_checked(void **state) {
     other.symmetry = ARS_SYM_NONE;
     other.hilbert.constrained = 0;
     ars_arnn *plain = ars_arnn_alloc(&other);
-    assert_int_equal(ars_io_load_variables(path, plain), ARS_OK);
+    assert_int_equal(ars_io_load_variables(path, plain, NULL), ARS_OK);
     assert_memory_equal(plain->params, net->params, net->n_params * sizeof(double));
     ars_arnn_free(plain);
 
@@ -214,23 +214,23 @@ static void test_bad_input_files_are_reported_not_crashed_on(void **state) {
     ars_arnn *into = ars_arnn_alloc(&arch);
     const char *path = ars_test_tmp_path("bad.h5");
 
-    assert_int_equal(ars_io_load_variables(ars_test_tmp_path("missing.h5"), into),
+    assert_int_equal(ars_io_load_variables(ars_test_tmp_path("missing.h5"), into, NULL),
                      ARS_STATUS_EINPUT);
 
     FILE *f = fopen(path, "w");
     fputs("this is not an HDF5 file\n", f);
     fclose(f);
-    assert_int_equal(ars_io_load_variables(path, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(path, into, NULL), ARS_STATUS_EINPUT);
 
     /* Truncated: the first 3000 bytes of a good file. */
     write_file(path, net, 64, NULL, NULL);
     assert_int_equal(truncate(path, 3000), 0);
-    assert_int_equal(ars_io_load_variables(path, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(path, into, NULL), ARS_STATUS_EINPUT);
 
     for (int what = 0; what < 3; what++) {
         write_file(path, net, 4, NULL, NULL);
         edit_file(path, what);
-        assert_int_equal(ars_io_load_variables(path, into), ARS_STATUS_EINPUT);
+        assert_int_equal(ars_io_load_variables(path, into, NULL), ARS_STATUS_EINPUT);
     }
     ars_arnn_free(net);
     ars_arnn_free(into);
@@ -345,23 +345,23 @@ static void test_unreadable_kinds_of_file_are_refused(void **state) {
     /* A folder, an empty file, random bytes, the signature alone, cut at several lengths. */
     const char *folder = ars_test_tmp_path("kinds_folder.h5");
     mkdir(folder, 0777);
-    assert_int_equal(ars_io_load_variables(folder, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(folder, into, NULL), ARS_STATUS_EINPUT);
     rmdir(folder);
     write_bytes(bad, blob, 0);
-    assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
     char noise[4096];
     for (size_t i = 0; i < sizeof noise; i++) {
         noise[i] = (char)(i * 2654435761u >> 13);
     }
     write_bytes(bad, noise, sizeof noise);
-    assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
     memcpy(noise, blob, 8); /* the HDF5 signature, then garbage */
     write_bytes(bad, noise, sizeof noise);
-    assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
     const size_t cuts[] = {8, 96, 800, n / 10, n / 2, n * 9 / 10, n - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         write_bytes(bad, blob, cuts[i]);
-        assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+        assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
         ars_arch a;
         assert_int_equal(ars_io_read_arch(bad, &a), ARS_STATUS_EINPUT);
         uint8_t *cfg = NULL;
@@ -374,10 +374,10 @@ static void test_unreadable_kinds_of_file_are_refused(void **state) {
     /* A string attribute stored as an array of strings (would overflow a one-string buffer). */
     write_bytes(bad, blob, n);
     make_string_array_attribute(bad, "/model", "activation");
-    assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
     write_bytes(bad, blob, n);
     make_string_array_attribute(bad, "/", "format");
-    assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
 
     /* A kernel that is a group, not a dataset. */
     write_bytes(bad, blob, n);
@@ -387,10 +387,10 @@ static void test_unreadable_kinds_of_file_are_refused(void **state) {
         H5Gcreate2(f, "/variables/params/layers_0/kernel", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5Gclose(g);
     H5Fclose(f);
-    assert_int_equal(ars_io_load_variables(bad, into), ARS_STATUS_EINPUT);
+    assert_int_equal(ars_io_load_variables(bad, into, NULL), ARS_STATUS_EINPUT);
 
     /* The file is still good after all this: nothing was changed by reading. */
-    assert_int_equal(ars_io_load_variables(good, into), ARS_OK);
+    assert_int_equal(ars_io_load_variables(good, into, NULL), ARS_OK);
     assert_memory_equal(into->params, net->params, net->n_params * sizeof(double));
     free(blob);
     ars_arnn_free(net);

@@ -181,7 +181,7 @@ static void check_resume_is_bitwise(ars_arch arch, const ars_ham *Hp) {
     ars_arnn_free(b);
 
     ars_arnn *c = ars_arnn_alloc(&arch);
-    assert_int_equal(ars_io_load_variables(path, c), ARS_OK);
+    assert_int_equal(ars_io_load_variables(path, c, NULL), ARS_OK);
     ars_vmc *vc = adam_driver(c, &H, 2 * N, 1); /* and another thread count */
     assert_int_equal(ars_io_load_train(path, vc->opt, &vc->log), ARS_OK);
     vc->iteration = (int64_t)vc->log.len;

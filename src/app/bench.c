@@ -314,13 +314,7 @@ int main(int argc, char **argv) {
     /* The CSV is kept in memory and replaces the file whole at the end (atomic_file.h); its
      * folder is checked now, not after the run: made if missing, and writable. */
     char folder[ARS_PATH_MAX];
-    snprintf(folder, sizeof folder, "%s", csv);
-    char *slash = strrchr(folder, '/');
-    if (slash == NULL) {
-        snprintf(folder, sizeof folder, ".");
-    } else {
-        slash[slash == folder ? 1 : 0] = '\0'; /* "/x.csv" -> "/", "a/x.csv" -> "a" */
-    }
+    ars_io_folder_of(folder, sizeof folder, csv);
     struct stat st;
     int ok = ars_io_make_parent_dirs(csv) == 0 && stat(folder, &st) == 0;
     if (ok && !S_ISDIR(st.st_mode)) {

@@ -177,7 +177,7 @@ static int evolve_resume(evolve_run *r) {
     if (comm->rank == 0) {
         rc = ars_io_load_evolution(cfg->file, &r->arch, r->evo, &r->rec, (unsigned)cfg->obs_mask);
         if (rc == ARS_OK) {
-            rc = ars_io_load_variables(cfg->file, r->net);
+            rc = ars_io_load_variables(cfg->file, r->net, NULL);
         }
         if (rc == ARS_OK && r->phase != NULL) {
             rc = ars_io_load_phase(cfg->file, r->phase);

@@ -138,7 +138,7 @@ static int train_resume(train_run *t) {
             rc = ars_io_load_train(cfg->file, vmc->opt, &vmc->log);
         }
         if (rc == ARS_OK) {
-            rc = ars_io_load_variables(cfg->file, t->net);
+            rc = ars_io_load_variables(cfg->file, t->net, NULL);
         }
         if (rc == ARS_OK && t->phase != NULL) {
             rc = ars_io_load_phase(cfg->file, t->phase);

@@ -228,17 +228,17 @@ static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phas
         }
         return rc;
     }
-    int rc = ars_io_load_variables(cfg->init, net);
+    int gained = 0;
+    int rc = ars_io_load_variables(cfg->init, net, &gained);
     const int has = rc == ARS_OK ? ars_io_has_phase(cfg->init) : 0;
     int fsize = 0;
     if (rc == ARS_OK && has >= 0) {
         rc = ars_io_read_size(cfg->init, &fsize);
     }
-    if (rc == ARS_OK && has >= 0 && ars_io_read_sublattice(cfg->init) == 1 &&
-        ars_arch_sublattice(&net->arch) > 1) {
+    if (rc == ARS_OK && gained > 0) {
         printf("init: '%s' has no sublattice channels; the first layer's kernel gained %d zero "
                "input channels for [model] sublattice = %d (the file's state, exactly)\n",
-               cfg->init, ars_arch_sublattice(&net->arch), ars_arch_sublattice(&net->arch));
+               cfg->init, gained, ars_arch_sublattice(&net->arch));
     }
     if (rc != ARS_OK || has < 0) {
         return rc != ARS_OK ? rc : ARS_STATUS_EINPUT;

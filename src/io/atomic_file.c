@@ -40,9 +40,7 @@ int ars_io_make_parent_dirs(const char *path) {
     return 0;
 }
 
-/* The folder part of path into dir (len bytes): "." without a slash, "/" for a file at the
- * root. */
-static void folder_of(char *dir, size_t len, const char *path) {
+void ars_io_folder_of(char *dir, size_t len, const char *path) {
     snprintf(dir, len, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL) {
@@ -56,7 +54,7 @@ static void folder_of(char *dir, size_t len, const char *path) {
 
 int ars_io_check_writable(const char *path, const char *where) {
     char dir[4096];
-    folder_of(dir, sizeof dir, path);
+    ars_io_folder_of(dir, sizeof dir, path);
     if (ars_io_make_parent_dirs(path) != 0) {
         return ARS_ERR(ARS_STATUS_ECONFIG, "%s: [output] file: cannot create the folder '%s': %s",
                        where, dir, strerror(errno));
@@ -134,7 +132,7 @@ static int write_whole_file(const char *name, const unsigned char *buf, size_t n
 /* Flushes the folder of `path`, so that a rename in it survives a crash (best effort). */
 static void sync_folder(const char *path) {
     char dir[4200];
-    folder_of(dir, sizeof dir, path);
+    ars_io_folder_of(dir, sizeof dir, path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         (void)fsync(fd);

@@ -24,6 +24,10 @@ void ars_io_temporary_name(char *buf, size_t len, const char *path);
  * ARS_OK, or ARS_STATUS_EIO with a message if the rename fails. */
 int ars_io_backup(const char *path, char *backup, size_t len);
 
+/* The folder part of path into dir (len bytes): "." without a slash, "/" for a file at the
+ * root. */
+void ars_io_folder_of(char *dir, size_t len, const char *path);
+
 /* Creates the folders of `path` that are missing (like mkdir -p on its dirname); 0 or -1 (errno
  * set). */
 int ars_io_make_parent_dirs(const char *path);

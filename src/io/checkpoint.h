@@ -135,11 +135,12 @@ int ars_io_read_arch(const char *path, ars_arch *arch);
 /* Loads /variables/params into `net`, checking that the file's recorded architecture (when it
  * has /model; the chain size may differ) and every dataset's shape match net->arch, and that
  * every value is finite. A network without sublattice channels loads into one with them: the
- * first layer's kernel gains zero rows for those channels, the same state. A file holding only the
+ * first layer's kernel gains zero rows for those channels, the same state; *gained (unless
+ * NULL) is the number of channels gained, 0 when none. A file holding only the
  * /variables tree is accepted (NetKet's names _layers_{i} are refused with a pointer to
  * scripts/netket-convert). ARS_STATUS_EINPUT with a message naming the dataset on failure;
  * net->params is then unchanged. */
-int ars_io_load_variables(const char *path, ars_arnn *net);
+int ars_io_load_variables(const char *path, ars_arnn *net, int *gained);
 
 /* Loads /phase's network into ph: the file's /phase attributes must describe ph->arch exactly
  * (the chain size and boundary included) and every dataset of /variables/phase must have its
@@ -158,9 +159,6 @@ int ars_io_load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
 
 /* 1 if the file has a phase network (/phase), 0 if not, -1 if it cannot be read (reported). */
 int ars_io_has_phase(const char *path);
-
-/* The file's /model sublattice (1 when it has none, or no /model), -1 if it cannot be read. */
-int ars_io_read_sublattice(const char *path);
 
 /* The chain length of the file's network (/hilbert size) into *size; ARS_OK, or
  * ARS_STATUS_EINPUT with a message. */

@@ -395,7 +395,7 @@ static void widen_input(double *kernel, int taps, int cin_file, int cin, int cou
     }
 }
 
-static int load_variables(const char *path, ars_arnn *net) {
+static int load_variables(const char *path, ars_arnn *net, int *gained) {
     hid_t file = open_input(path);
     if (file < 0) {
         return ARS_STATUS_EINPUT;
@@ -453,6 +453,9 @@ static int load_variables(const char *path, ars_arnn *net) {
         rc = read_variable(file, path, name, 3, kd, kernel);
         if (rc == ARS_OK && cin < c->cin) {
             widen_input(kernel, c->taps, cin, c->cin, c->cout);
+            if (gained != NULL) {
+                *gained = c->cin - cin;
+            }
         }
         snprintf(name, sizeof name, "/variables/params/layers_%d/bias", l);
         if (rc == ARS_OK && c->bias != NULL) {
@@ -685,28 +688,6 @@ static int has_phase(const char *path) {
     const int has = H5Lexists(file, "phase", H5P_DEFAULT) > 0;
     H5Fclose(file);
     return has;
-}
-
-/* /model's sublattice: 1 without /model or without the attribute (load_variables checked the
- * value), -1 if the file cannot be read. */
-static int file_sublattice(const char *path) {
-    hid_t file = open_input(path);
-    if (file < 0) {
-        return -1;
-    }
-    int64_t K = 1;
-    if (H5Lexists(file, "model", H5P_DEFAULT) > 0) {
-        hid_t m = H5Gopen2(file, "model", H5P_DEFAULT);
-        if (m >= 0 && H5Aexists(m, "sublattice") > 0 &&
-            ars_h5_attr_read_i64(m, "sublattice", &K, 1) != 0) {
-            K = -1;
-        }
-        if (m >= 0) {
-            H5Gclose(m);
-        }
-    }
-    H5Fclose(file);
-    return K >= 1 && K <= ARS_MAX_SUBLATTICE ? (int)K : -1;
 }
 
 static int read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
@@ -1064,9 +1045,12 @@ int ars_io_read_arch(const char *path, ars_arch *arch) {
     return ars_crash_guard_end(read_arch_file(path, arch));
 }
 
-int ars_io_load_variables(const char *path, ars_arnn *net) {
+int ars_io_load_variables(const char *path, ars_arnn *net, int *gained) {
+    if (gained != NULL) {
+        *gained = 0;
+    }
     ars_crash_guard_begin(path);
-    return ars_crash_guard_end(load_variables(path, net));
+    return ars_crash_guard_end(load_variables(path, net, gained));
 }
 
 int ars_io_load_phase(const char *path, ars_phase *ph) {
@@ -1098,13 +1082,6 @@ int ars_io_has_phase(const char *path) {
     const int has = has_phase(path);
     (void)ars_crash_guard_end(ARS_OK);
     return has;
-}
-
-int ars_io_read_sublattice(const char *path) {
-    ars_crash_guard_begin(path);
-    const int K = file_sublattice(path);
-    (void)ars_crash_guard_end(ARS_OK);
-    return K;
 }
 
 int ars_io_read_samples(const char *path, const ars_hilbert *h, uint8_t **cfg, double **log_prob,
