@@ -113,12 +113,13 @@ def _datasets(group):
 
 
 # Keys that may repeat within a section: their value is the list of every line, in order.
-REPEATABLE = {("hamiltonian", "term")}
+REPEATABLE = {("hamiltonian", "term"), ("observables", "operator")}
 
 
 def parse_config(text):
     """The INI text of the `config` attribute as {section: {key: value}} (keys keep their case;
-    a repeatable key, [hamiltonian] term, maps to the list of its lines)."""
+    a repeatable key, [hamiltonian] term or [observables] operator, maps to the list of its
+    lines)."""
     out, section = {}, None
     for raw in text.splitlines():
         line = raw.strip()

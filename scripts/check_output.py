@@ -276,10 +276,22 @@ def check_observables(f, size, pbc):
     nr = size // 2 + 1 if pbc else size - (size - 1) // 2
     names = []
     for name in g:
-        if name not in OBSERVABLES:
-            fail("/observables/%s" % name, "unknown observable")
         where = "/observables/%s" % name
         attr_string(g[name], "description", where)
+        if name not in OBSERVABLES:
+            # A user operator ([observables] operator): its terms, and scalar estimates.
+            if "definition" not in g[name].attrs:
+                fail(where, "unknown observable (neither built in nor a user operator with a "
+                     "'definition' attribute)")
+            if not attr_string(g[name], "definition", where).strip():
+                fail(where + " attribute 'definition'", "is empty")
+            for part in ("mean", "error", "variance"):
+                get_dataset(f, where + "/" + part, np.float64, ())
+            cnt = int(get_dataset(f, where + "/n_samples", np.int64, ())[()])
+            if cnt != n:
+                fail(where + "/n_samples", "expected %d, got %d" % (n, cnt))
+            names.append(name)
+            continue
         shape = {"sz": (size,), "sx": (size,), "structure_factor": (size,),
                  "zz_correlation": (nr,), "zz_connected": (nr,), "xx_correlation": (nr,)}
         if name == "renyi2":

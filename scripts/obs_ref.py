@@ -19,7 +19,6 @@ Exit status 0 if everything agrees, 1 otherwise (with the worst item).
 """
 
 import argparse
-import configparser
 import os
 import sys
 
@@ -27,15 +26,16 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import arnn_ref  # noqa: E402
+import arsampler_io  # noqa: E402
+import terms_ref  # noqa: E402
 
 
 def config_of(f):
+    """The run's config as {section: {key: value}} (repeatable keys as lists of lines)."""
     text = f.attrs["config"]
     if isinstance(text, bytes):
         text = text.decode()
-    cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
-    cp.read_string(text)
-    return cp
+    return arsampler_io.parse_config(text)
 
 
 def bonds(L, d, pbc):
@@ -65,11 +65,17 @@ class Recompute:
         self.z = np.asarray(f["samples"][...], dtype=np.float64)  # values 2 Sz
         self.n, self.L = self.z.shape
         cp = config_of(f)
-        ham = cp["hamiltonian"] if cp.has_section("hamiltonian") else {}
+        self.f = f
+        ham = cp.get("hamiltonian", {})
         self.pbc = str(ham.get("pbc", "true")).lower() in ("true", "yes", "on", "1")
         self.msign = str(ham.get("marshall_sign", "false")).lower() in ("true", "yes", "on", "1")
         self.ham = ham
-        obs = cp["observables"] if cp.has_section("observables") else {}
+        obs = cp.get("observables", {})
+        self.operator_lines = list(obs.get("operator", []))
+        if obs.get("operators_file", ""):
+            with open(obs["operators_file"]) as fp:
+                self.operator_lines += [ln.split("#", 1)[0].strip() for ln in fp
+                                        if ln.split("#", 1)[0].strip()]
         self.cuts = [int(c) for c in str(obs.get("renyi2_cuts", str(self.L // 2))).split(",")]
         self.lp = arnn_ref.log_psi(self.z, self.model)
         self.energy = None
@@ -182,6 +188,27 @@ class Recompute:
             e += -hx * self.ratio(self.flipped([i]), part)
         return e
 
+    def operator(self, name):
+        """Re O_loc(s) = Re (O psi)(s) / psi(s) of each sample for the user operator `name`: the
+        whole state vector psi by enumeration (the sector mask and the symmetrisation of
+        arnn_ref, the Marshall sign (-1)^sum_{i odd}(S - m_i) or the phase network), and O as a
+        sparse matrix built by terms_ref from the operator's lines, with its own parser and spin
+        matrices."""
+        lines = [ln.split(":", 1)[1] for ln in self.operator_lines
+                 if ln.split(":", 1)[0].strip() == name]
+        model = self.model
+        two_s = model["local_size"] - 1
+        configs = arnn_ref.all_configs(model).astype(np.float64)
+        psi = np.exp(arnn_ref.log_psi(configs, model)).astype(complex)
+        if self.phase is not None:
+            psi *= np.exp(1j * arnn_ref.phase_phi(configs, self.phase))
+        elif self.msign:
+            odd = ((two_s - configs[:, 1::2]) / 2).sum(axis=1)
+            psi *= np.where(np.rint(odd) % 2 == 1, -1.0, 1.0)
+        O = terms_ref.hamiltonian(lines, self.L, two_s, self.pbc)
+        idx = arsampler_io.config_indices(self.z.astype(np.int8), model["local_states"])
+        return np.real((O @ psi)[idx] / psi[idx])
+
     def renyi2(self):
         half = self.n // 2
         z1, z2 = self.z[:half], self.z[half:2 * half]
@@ -203,7 +230,7 @@ class Recompute:
 def local_energy_known(f):
     """Whether Recompute.local_energy writes this file's Hamiltonian: a spin-1/2 preset other
     than terms and blbq, without the dm coupling."""
-    ham = config_of(f)["hamiltonian"] if config_of(f).has_section("hamiltonian") else {}
+    ham = config_of(f).get("hamiltonian", {})
     return (int(f["hilbert"].attrs["local_size"]) == 2 and
             str(ham.get("type", "tfim")) in ("tfim", "xxz", "heisenberg", "j1j2") and
             float(ham.get("dm", 0.0)) == 0.0)
@@ -253,6 +280,13 @@ def compare(path, tol):
             g = f["observables"][name]
             if name == "renyi2":
                 m, e, cnt = rc.renyi2()
+            elif "definition" in g.attrs:
+                x = rc.operator(name)
+                m, e = mean_err(x)
+                cnt = rc.n
+                if abs(g["variance"][()] - np.var(x, ddof=1)) > tol * max(1.0, np.var(x, ddof=1)):
+                    print("%s: /observables/%s/variance disagrees" % (path, name))
+                    return 1
             else:
                 x = rc.per_sample(name)
                 m, e = mean_err(x)

@@ -61,6 +61,8 @@ measure_every = 0.1
 measure_samples = ${MEASURE}
 [observables]
 names = sx, zz_correlation
+operator = x0: 1 X(0)
+operator = zz1: 0.5 Z(i) Z(i+1)
 ")
 
 # FILE's <X(t)> is within 6e-3 of the state vector's to t = 0.3 (scripts/evolve_ref.py).
@@ -105,6 +107,11 @@ g = h5py.File(sys.argv[1], 'r')['evolution']
 E, dE = g['energy'][()], g['energy_error'][()]
 assert g['time'][()].tolist() == [0.0, 0.1, 0.2, 0.3], g['time'][()]
 assert g['observables/sx/mean'].shape == (4, 6) and g['observables/zz_correlation/mean'].shape == (4, 4)
+# user operators: scalars per time, equal to the built-in estimators on the same samples
+o = g['observables']
+assert o['x0/mean'].shape == (4,) and o['zz1/error'].shape == (4,), o['x0/mean'].shape
+assert np.allclose(o['x0/mean'][()], o['sx/mean'][:, 0], rtol=0, atol=1e-12)
+assert np.allclose(o['zz1/mean'][()], 3.0 * o['zz_correlation/mean'][:, 1], rtol=0, atol=1e-12)
 # the energy of |+x> is -h N = -6 exactly; it is conserved within the estimates' errors
 assert np.all(np.abs(E + 6.0) < 4 * np.hypot(dE, dE[0]) + 1e-3), (E, dE)
 s = g['steps']
@@ -148,6 +155,12 @@ ars_expect_rc(c1 0 "the quench to t = 0.2")
 ars_run(c2 quench.ini --set output.file=c.h5 --resume)
 ars_expect_rc(c2 0 "--resume to t = 0.3")
 ars_expect_match("${c2_out}" "resuming at t = 0.2 from c.h5" "the resume line")
+# Another set of user operators cannot continue the record.
+ars_run(r quench.ini --set output.file=c.h5 --resume --set evolve.t_end=0.4
+        "--set=observables.operator=x1: 1 X(1)")
+ars_expect_rc(r 2 "--resume with another operator")
+ars_expect_match("${r_err}" "/evolution/observables/x1 is missing, but this run's \\[observables\\] measures it: resume with the same \\[observables\\]"
+                 "--resume with another operator")
 execute_process(COMMAND ${PYTHON} ${H5SAME} ${WORK}/a.h5 ${WORK}/c.h5 ${SAME}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)

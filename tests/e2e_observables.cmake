@@ -4,6 +4,9 @@
 #  - mode = sample, periodic TFIM, and open XXZ with the Marshall sign (signed ratios);
 #  - mode = train: measured on the final samples;
 #  - spin 1: the diagonal observables and renyi2;
+# - user operators ([observables] operator, operators_file): spin 1 in a sector with the Marshall
+#   sign and a symmetry, and spin 1/2 with a phase network (a complex operator), against the
+#   state vector times terms_ref.py's sparse matrix;
 # and the observables are bitwise the same for 1 and 2 threads.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
 
@@ -74,3 +77,55 @@ ars_run(r obs.ini --output spin1.h5 --set system.spin=1 --set system.size=6
         --set observables.renyi2_cuts=3)
 ars_expect_rc(r 0 "spin 1")
 check_obs(${WORK}/spin1.h5 "spin 1")
+
+# User operators ([observables] operator and operators_file; no names needed): spin 1 in the
+# sector total_sz = 0 with the Marshall sign and the spin-flip symmetry, a bond S.S between two
+# sites, a same-site product, an i-term summed over the ring, and an operator that leaves the
+# sector (0); each against numpy's state vector times a matrix of scripts/terms_ref.py.
+file(WRITE ${WORK}/ops.txt "# more operators: NAME: term
+stag: 1 Sz(0)
+stag: -1 Sz(1)   # lines of one name add up
+flip: 1 Sx(2)
+")
+ars_run(r obs.ini --output ops1.h5 --set system.spin=1 --set system.size=6 --set system.total_sz=0
+        --set hamiltonian.type=heisenberg --set hamiltonian.marshall_sign=true
+        --set model.symmetrize=spin_flip --set observables.names=none
+        "--set=observables.operator=bond: 1 Sz(1) Sz(3)"
+        "--set=observables.operator=bond: 0.5 S+(1) S-(3)"
+        "--set=observables.operator=bond: 0.5 S-(1) S+(3)"
+        "--set=observables.operator=d2: 1 Sz(4) Sz(4)"
+        "--set=observables.operator=xy: 0.5 S+(i) S-(i+1)"
+        "--set=observables.operator=xy: 0.5 S-(i) S+(i+1)"
+        --set observables.operators_file=${WORK}/ops.txt --threads 2)
+ars_expect_rc(r 0 "spin-1 user operators")
+ars_expect_match("${r_out}" "bond +-?[0-9.]+ \\+- [0-9.e-]+  variance [0-9.e-]+  \\(operator\\)"
+                 "a user operator's line on stdout")
+check_obs(${WORK}/ops1.h5 "spin-1 user operators")
+execute_process(COMMAND ${PYTHON} -c "import h5py, sys
+g = h5py.File(sys.argv[1], 'r')['observables']
+print(g['bond'].attrs['definition'], '|', g['stag'].attrs['definition'], '|', sorted(g))"
+                ${WORK}/ops1.h5 OUTPUT_VARIABLE defs RESULT_VARIABLE rc)
+ars_expect_match("${defs}" "^1 Sz\\(1\\) Sz\\(3\\); 0\\.5 S\\+\\(1\\) S-\\(3\\); 0\\.5 S-\\(1\\) S\\+\\(3\\) \\| 1 Sz\\(0\\); -1 Sz\\(1\\) \\| \\['bond', 'd2', 'flip', 'stag', 'xy'\\]"
+                 "the operators' definitions and groups")
+ars_run(r obs.ini --output ops1t.h5 --set system.spin=1 --set system.size=6 --set system.total_sz=0
+        --set hamiltonian.type=heisenberg --set hamiltonian.marshall_sign=true
+        --set model.symmetrize=spin_flip --set observables.names=none
+        "--set=observables.operator=bond: 1 Sz(1) Sz(3)"
+        "--set=observables.operator=bond: 0.5 S+(1) S-(3)"
+        "--set=observables.operator=bond: 0.5 S-(1) S+(3)"
+        "--set=observables.operator=d2: 1 Sz(4) Sz(4)"
+        "--set=observables.operator=xy: 0.5 S+(i) S-(i+1)"
+        "--set=observables.operator=xy: 0.5 S-(i) S+(i+1)"
+        --set observables.operators_file=${WORK}/ops.txt --threads 1)
+ars_expect_rc(r 0 "spin-1 user operators, 1 thread")
+ars_h5same(${WORK}/ops1.h5 ${WORK}/ops1t.h5 "user operators with 1 and 2 threads" /observables)
+
+# Spin 1/2 with a phase network: a complex operator (the spin current, an odd number of Sy) and
+# a Pauli X, on an open chain.
+ars_run(r obs.ini --output opsphase.h5 --set phase.type=conv --set hamiltonian.pbc=false
+        "--set=observables.names=sx, energy"
+        "--set=observables.operator=current: 1 Sx(i) Sy(i+1)"
+        "--set=observables.operator=current: -1 Sy(i) Sx(i+1)"
+        "--set=observables.operator=x5: 1 X(5)")
+ars_expect_rc(r 0 "user operators with a phase network")
+check_obs(${WORK}/opsphase.h5 "user operators with a phase network")

@@ -281,16 +281,18 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
         }
         char *eq = strstr(line, " = ");
         assert_non_null(eq);
-        /* A value, never empty after finalize, except terms_file (none: empty). */
-        assert_true(eq[3] != '\0' || strncmp(line, "terms_file", 10) == 0);
+        /* A value, never empty after finalize, except the files of terms and operators (none:
+         * empty). */
+        assert_true(eq[3] != '\0' || strncmp(line, "terms_file", 10) == 0 ||
+                    strncmp(line, "operators_file", 14) == 0);
         n_keys++;
     }
-    /* Every key but term, which the dump writes once per line given (none here), the [phase]
-     * keys that mean nothing without a phase network (all but type) and [vmc]
+    /* Every key but term and operator, which the dump writes once per line given (none here), the
+     * [phase] keys that mean nothing without a phase network (all but type) and [vmc]
      * phase_learning_rate_factor, the [evolve] keys and [vmc] eloc_dtype (mode = sample) and
      * momentum (optimizer = sgd). */
     assert_int_equal(n_keys,
-                     ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
+                     ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
     free(d);
 }
 
@@ -1286,12 +1288,13 @@ static void assert_round_trip(const ars_config *c) {
     }
     char *second = dump_of(&back);
     assert_string_equal(first, second);
-    /* Every key was given explicitly, but term when there is none and the keys that mean
-     * nothing in this config (the dump leaves them at their defaults). */
+    /* Every key was given explicitly, but term and operator when there are none and the keys
+     * that mean nothing in this config (the dump leaves them at their defaults). */
     for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {
         const ars_config_key *k = key_of(i);
         assert_true(back.line[i] > 0 ||
                     (i == ars_config_key_index("hamiltonian", "term") && back.n_ham_terms == 0) ||
+                    (i == ars_config_key_index("observables", "operator") && back.n_obs_ops == 0) ||
                     (k->active != NULL && !k->active(&back)));
     }
     ars_arch a, b;
@@ -1380,10 +1383,10 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         }
         n++;
     }
-    /* The dump has no term line (none given) and no inactive [phase], phase_learning_rate_factor,
-     * [evolve], eloc_dtype or momentum key. */
+    /* The dump has no term or operator line (none given) and no inactive [phase],
+     * phase_learning_rate_factor, [evolve], eloc_dtype or momentum key. */
     assert_int_equal(n,
-                     ARS_CONFIG_NKEYS - 1 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
+                     ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
     assert_non_null(strstr(d, "  momentum "));
     assert_non_null(strstr(d, "  phase_learning_rate_factor "));
     assert_non_null(strstr(d, "  term "));
@@ -1619,16 +1622,18 @@ static void test_ini_parser_knows_no_keys_and_passes_repeated_keys_on(void **sta
     assert_one_line_matching(err, "^t\\.ini:1: key 'k' appears before any \\[section\\]$");
 }
 
-static void test_term_is_the_one_repeatable_key(void **state) {
+static void test_term_and_operator_are_the_repeatable_keys(void **state) {
     (void)state;
-    /* [hamiltonian] term; every other key given twice is an error. */
+    /* [hamiltonian] term and [observables] operator; every other key given twice is an error. */
     const ars_config_key *const *tables = key_tables;
     const int *n = key_counts;
     int total = 0;
     for (int t = 0; t < N_KEY_TABLES; t++) {
         for (int i = 0; i < n[t]; i++) {
-            const int term = strcmp(tables[t][i].section, "hamiltonian") == 0 &&
-                             strcmp(tables[t][i].key, "term") == 0;
+            const int term = (strcmp(tables[t][i].section, "hamiltonian") == 0 &&
+                              strcmp(tables[t][i].key, "term") == 0) ||
+                             (strcmp(tables[t][i].section, "observables") == 0 &&
+                              strcmp(tables[t][i].key, "operator") == 0);
             assert_int_equal(tables[t][i].repeatable, term);
             assert_int_equal(ars_config_key_index(tables[t][i].section, tables[t][i].key), total);
             total++;
@@ -1711,7 +1716,7 @@ int main(void) {
         cmocka_unit_test(test_default_output_name_survives_the_dump),
         cmocka_unit_test(test_file_over_one_mib_is_refused_at_the_line_of_the_limit),
         cmocka_unit_test(test_ini_parser_knows_no_keys_and_passes_repeated_keys_on),
-        cmocka_unit_test(test_term_is_the_one_repeatable_key),
+        cmocka_unit_test(test_term_and_operator_are_the_repeatable_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "core/ars_common.h"
 #include "ops/hamiltonian.h"
+#include "ops/user_ops.h"
 #include "vmc/observables.h"
 #include "sample/sampler.h"
 
@@ -68,6 +69,7 @@ static double zval(const chain *c, size_t k, int i) {
 
 /* Index of configuration k with sites i (and j >= 0) flipped (spin 1/2). */
 static size_t flipped(const chain *c, size_t k, int i, int j) {
+    ARS_ASSERT(i >= 0 && i < c->L && j < c->L, "sites %d, %d of %d", i, j, c->L);
     size_t m = k ^ ((size_t)1 << (c->L - 1 - i));
     if (j >= 0) {
         m ^= (size_t)1 << (c->L - 1 - j);
@@ -594,6 +596,114 @@ static void test_product_state_has_no_entanglement(void **state) {
     chain_free(&c);
 }
 
+/* The user operators of [observables] (ops/user_ops.h) with exact weights: Pauli operators on
+ * spin 1/2 equal the exact values of the enumeration above (sx, zz, the energy), and on spin 1 a
+ * bond S_1.S_2 and a same-site product equal values written here from the spin-1 matrices. */
+static void user_ops_of(ars_user_ops *u, const char *const *lines, int n) {
+    ars_user_ops_init(u);
+    for (int k = 0; k < n; k++) {
+        assert_int_equal(ars_user_ops_parse(u, lines[k], "test"), ARS_OK);
+    }
+}
+
+static void test_user_operators_give_exact_values(void **state) {
+    (void)state;
+    static const char *const half[] = {"x3: 1.0 X(3)", "xx: 0.5 X(1) X(4)", "zz: 1 Z(i) Z(i+2)"};
+    chain c = chain_make(7, 1, 3, 4, 31);
+    assert_int_equal(c.L, 7); /* the sites below are inside */
+    for (int pbc = 0; pbc <= 1; pbc++) {
+        for (int msign = 0; msign <= 1; msign++) {
+            if (msign && pbc) {
+                continue; /* 7 sites: the Marshall sign needs an open chain */
+            }
+            ars_ham H;
+            assert_int_equal(
+                ars_ham_init(&H, ARS_TEST_PRESET(ARS_HAM_XXZ, 0.9, 0.7, 1.3, 0.0, pbc, msign), c.L,
+                             1),
+                ARS_OK);
+            /* Operator h: the Hamiltonian's own terms, as text. */
+            ars_user_ops u;
+            user_ops_of(&u, half, 3);
+            ars_terms T;
+            ars_terms_init(&T);
+            assert_int_equal(ars_ham_term_list(&H, &T), ARS_OK);
+            for (int t = 0; t < T.n; t++) {
+                char line[440] = "h: ";
+                ars_term_format(&T.t[t], line + 3, sizeof line - 3);
+                assert_int_equal(ars_user_ops_parse(&u, line, "test"), ARS_OK);
+            }
+            ars_terms_free(&T);
+            assert_int_equal(u.n, 4);
+            ars_obs_spec sp = spec_of(1u << ARS_OBS_ENERGY, pbc, 13, 2);
+            sp.marshall_sign = msign;
+            sp.H = &H;
+            sp.ops = &u;
+            ars_obs_result res;
+            assert_int_equal(ars_obs_measure(&res, &sp, c.net, c.cfg, (int64_t)c.dim, c.p), ARS_OK);
+            assert_int_equal(res.n_ops, 4);
+            assert_string_equal(res.op_name[2], "zz");
+            assert_string_equal(res.op_definition[0], "1 X(3)");
+            double zz = 0.0;
+            for (int i = 0; i < c.L; i++) {
+                zz += pbc || i + 2 < c.L ? exact_zz(&c, i, (i + 2) % c.L) : 0.0;
+            }
+            double e;
+            exact_values(&c, ARS_OBS_ENERGY, pbc, msign, &H, &e);
+            const double want[4] = {exact_sx(&c, 3, -1, msign), 0.5 * exact_sx(&c, 1, 4, msign), zz,
+                                    e};
+            for (int k = 0; k < 4; k++) {
+                printf("  operator %-4s L=%d pbc=%d msign=%d: %.12f (exact %.12f)\n",
+                       res.op_name[k], c.L, pbc, msign, res.op_v[k].mean[0], want[k]);
+                assert_allclose(res.op_v[k].mean, &want[k], 1, 1e-12, 0.0);
+                assert_int_equal(res.op_v[k].n_samples, (int64_t)c.dim);
+            }
+            /* The same operator as the Hamiltonian: the energy's estimator and variance (to
+             * rounding: the connections come in another order). */
+            assert_allclose(res.op_v[3].mean, res.v[ARS_OBS_ENERGY].mean, 1, 1e-12, 0.0);
+            assert_allclose(&res.op_v[3].variance, &res.v[ARS_OBS_ENERGY].variance, 1, 1e-12, 0.0);
+            ars_obs_result_free(&res);
+            ars_ham_free(&H);
+            ars_user_ops_free(&u);
+        }
+    }
+    chain_free(&c);
+    ars_user_ops u;
+
+    /* Spin 1, 5 sites: S_1.S_2 = Sz Sz + (S+ S- + S- S+)/2, and (Sz_3)^2 as a product on one
+     * site. S+|m> = sqrt(2 - m(m+1)) |m+1>, written out here. */
+    static const char *const one[] = {"bond: 1 Sz(1) Sz(2)", "bond: 0.5 S+(1) S-(2)",
+                                      "bond: 0.5 S-(1) S+(2)", "d: 1 Sz(3) Sz(3)"};
+    user_ops_of(&u, one, 4);
+    c = chain_make(5, 2, 2, 4, 41);
+    double bond = 0.0, d = 0.0;
+    for (size_t k = 0; k < c.dim; k++) {
+        const uint8_t *s = c.cfg + k * (size_t)c.L;
+        const double m1 = s[1] - 1.0, m2 = s[2] - 1.0, m3 = s[3] - 1.0;
+        bond += c.p[k] * m1 * m2;
+        d += c.p[k] * m3 * m3;
+        for (int dir = -1; dir <= 1; dir += 2) { /* m1 + dir, m2 - dir */
+            const double n1 = m1 + dir, n2 = m2 - dir;
+            if (fabs(n1) > 1.0 || fabs(n2) > 1.0) {
+                continue;
+            }
+            const double el = sqrt(2.0 - m1 * n1) * sqrt(2.0 - m2 * n2);
+            const size_t kk = (size_t)((long)k + dir * 27 - dir * 9); /* sites 1, 2: 3^3, 3^2 */
+            bond += 0.5 * el * sqrt(c.p[k] * c.p[kk]);
+        }
+    }
+    ars_obs_spec sp = spec_of(0u, 1, 16, 2);
+    sp.ops = &u;
+    ars_obs_result res;
+    assert_int_equal(ars_obs_measure(&res, &sp, c.net, c.cfg, (int64_t)c.dim, c.p), ARS_OK);
+    printf("  spin 1: bond %.12f (exact %.12f), d %.12f (exact %.12f)\n", res.op_v[0].mean[0], bond,
+           res.op_v[1].mean[0], d);
+    assert_allclose(res.op_v[0].mean, &bond, 1, 1e-12, 0.0);
+    assert_allclose(res.op_v[1].mean, &d, 1, 1e-12, 0.0);
+    ars_obs_result_free(&res);
+    chain_free(&c);
+    ars_user_ops_free(&u);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weighted_enumeration_gives_exact_values),
@@ -603,6 +713,7 @@ int main(void) {
         cmocka_unit_test(test_product_state_has_no_entanglement),
         cmocka_unit_test(test_sector_and_symmetrised_states_give_exact_values),
         cmocka_unit_test(test_renyi2_of_a_sector_state_over_all_pairs_is_exact),
+        cmocka_unit_test(test_user_operators_give_exact_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

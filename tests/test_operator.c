@@ -360,6 +360,31 @@ static void test_products_on_one_site_multiply_in_order(void **state) {
     ars_op_free(op2);
 }
 
+/* A complex operator's elements are the row of s, H(s, s') = <s|H|s'>, which the local estimators
+ * sum: for the spin current Sx_0 Sy_1 - Sy_0 Sx_1 on two spins 1/2, written out by hand from
+ * Sy = (S+ - S-)/(2i), H|dn up> = (i/4 + i/4)|up dn>, so <up dn|H|dn up> = +i/2, and the row of
+ * up dn holds +i/2 (its column, <dn up|H|up dn>, is -i/2). */
+static void test_complex_elements_are_the_row_of_s(void **state) {
+    (void)state;
+    ars_op *op = ars_op_alloc(2, 1, 0);
+    const ars_op_factor xy[2] = {fac(ARS_SITE_OP_SX, 0, 0), fac(ARS_SITE_OP_SY, 1, 0)};
+    const ars_op_factor yx[2] = {fac(ARS_SITE_OP_SY, 0, 0), fac(ARS_SITE_OP_SX, 1, 0)};
+    assert_int_equal(ars_op_add_term(op, 1.0, xy, 2, "xy"), ARS_OK);
+    assert_int_equal(ars_op_add_term(op, -1.0, yx, 2, "yx"), ARS_OK);
+    int bad = -1;
+    assert_int_equal(ars_op_hermitian(op, &bad), 1);
+    assert_int_equal(ars_op_is_complex(op), 1);
+    const uint8_t up_dn[2] = {1, 0}, dn_up[2] = {0, 1}; /* local index 1: m = +1/2 */
+    ars_change ch[8];
+    double mel[8], mel_im[8], diag = 1.0;
+    assert_int_equal(ars_op_apply_complex(op, up_dn, &diag, ch, mel, mel_im), 1);
+    assert_int_equal(ch[0].n, 2);
+    assert_true(fabs(diag) < 1e-15 && fabs(mel[0]) < 1e-15 && fabs(mel_im[0] - 0.5) < 1e-15);
+    assert_int_equal(ars_op_apply_complex(op, dn_up, &diag, ch, mel, mel_im), 1);
+    assert_true(fabs(mel[0]) < 1e-15 && fabs(mel_im[0] + 0.5) < 1e-15);
+    ars_op_free(op);
+}
+
 static void test_invalid_terms_are_config_errors(void **state) {
     (void)state;
     ars_op *op = ars_op_alloc(6, 1, 1);
@@ -446,6 +471,7 @@ int main(void) {
         cmocka_unit_test(test_apply_reproduces_the_dense_operator_of_random_terms),
         cmocka_unit_test(test_connections_of_one_bond_merge_and_cancel),
         cmocka_unit_test(test_products_on_one_site_multiply_in_order),
+        cmocka_unit_test(test_complex_elements_are_the_row_of_s),
         cmocka_unit_test(test_invalid_terms_are_config_errors),
         cmocka_unit_test(test_stoquasticity_and_symmetries_of_the_presets),
     };

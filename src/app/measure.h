@@ -12,6 +12,7 @@
 #include "core/comm.h"
 #include "nn/arnn.h"
 #include "ops/hamiltonian.h"
+#include "ops/user_ops.h"
 #include "vmc/observables.h"
 
 /* Measures [observables] on n samples (n, L) of local indices drawn from `net` (with the phase
@@ -22,5 +23,12 @@
 int ars_app_measure(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
                     const ars_phase *phase, const ars_ham *H, const uint8_t *samples, size_t n,
                     double exact, int quiet, ars_obs_result *res);
+
+/* The same with the user operators read once by the caller (ars_obs_config_operators; NULL or
+ * none: only [observables] names), as an evolution measures them at every grid time. */
+int ars_app_measure_ops(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
+                        const ars_phase *phase, const ars_ham *H, const ars_user_ops *ops,
+                        const uint8_t *samples, size_t n, double exact, int quiet,
+                        ars_obs_result *res);
 
 #endif

@@ -318,4 +318,8 @@ void ars_print_observables(const ars_obs_result *res, size_t n, double seconds, 
             printf("\n");
         }
     }
+    for (int k = 0; k < res->n_ops; k++) {
+        printf("  %-24s %.10g +- %.2g  variance %.4g  (operator)\n", res->op_name[k],
+               res->op_v[k].mean[0], res->op_v[k].error[0], res->op_v[k].variance);
+    }
 }

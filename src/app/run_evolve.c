@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <omp.h>
 
 #include "app/agree.h"
 #include "app/measure.h"
+#include "config/config_key.h"
 #include "app/print.h"
 #include "app/run_evolve.h"
 #include "app/setup.h"
@@ -27,6 +29,7 @@ typedef struct evolve_run {
     ars_vmc *vmc;     /* owned: samples, local energies, gradients, SR */
     ars_evolve *evo;  /* owned */
     ars_evolve_record rec;
+    ars_user_ops ops; /* [observables] operators, read once */
     ars_io_meta meta;
     int threads;
     double memory;       /* ars_vmc_bytes: a lower bound on the evolution arrays' bytes */
@@ -54,6 +57,14 @@ static int evolve_setup(evolve_run *r) {
     const ars_config *cfg = r->cfg;
     const ars_comm *comm = r->ctx->comm;
     int rc = ars_setup_hamiltonian(cfg, &r->H);
+    if (rc == ARS_OK) {
+        rc = ars_obs_config_operators(cfg, &r->ops); /* checked when the config was read */
+    }
+    /* The record's operator slots are named before a resume reads them. */
+    r->rec.n_ops = r->ops.n;
+    for (int k = 0; k < r->ops.n; k++) {
+        memcpy(r->rec.op_name[k], r->ops.op[k].name, sizeof r->rec.op_name[k]);
+    }
     if (rc == ARS_OK) {
         rc = ars_setup_network(cfg, comm, &r->arch, &r->net, &r->phase, r->ctx->resume);
     }
@@ -128,8 +139,8 @@ static int share(evolve_run *r) {
                    e->k0_info.residual};
     int64_t n[6] = {e->n_eval,  e->n_accepted,         e->n_rejected,
                     e->have_k0, (int64_t)e->steps.len, (int64_t)r->rec.len};
-    int width[ARS_OBS_COUNT];
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+    int width[ARS_OBS_SLOTS];
+    for (int k = 0; k < ARS_OBS_SLOTS; k++) {
         width[k] = r->rec.width[k];
     }
     ars_comm_bcast(c, f, sizeof f);
@@ -160,7 +171,7 @@ static int share(evolve_run *r) {
     for (int i = 0; i < ARS_EVOLVE_RECORD_COLUMNS; i++) {
         ars_comm_bcast(c, ars_evolve_record_data(&r->rec, i), M * sizeof(double));
     }
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+    for (int k = 0; k < ARS_OBS_SLOTS; k++) {
         if (width[k] > 0) {
             ars_comm_bcast(c, r->rec.mean[k], M * (size_t)width[k] * sizeof(double));
             ars_comm_bcast(c, r->rec.error[k], M * (size_t)width[k] * sizeof(double));
@@ -233,13 +244,13 @@ static int measure(evolve_run *r, size_t m) {
     int rc = ars_vmc_evaluate(r->vmc, r->samples, r->log_prob, r->eloc, r->eloc + r->nm, r->nm,
                               ARS_EVOLVE_MEASURE_STREAM | (uint64_t)m, &est);
     ars_obs_result res = {0};
-    if (rc == ARS_OK && cfg->obs_mask != 0) {
-        rc = ars_app_measure(cfg, r->ctx->comm, r->net, r->phase, &r->H, r->samples, r->nm,
-                             (double)NAN, 1, &res);
+    const int any = ars_obs_config_any(cfg);
+    if (rc == ARS_OK && any) {
+        rc = ars_app_measure_ops(cfg, r->ctx->comm, r->net, r->phase, &r->H, &r->ops, r->samples,
+                                 r->nm, (double)NAN, 1, &res);
     }
     if (rc == ARS_OK) {
-        rc = ars_evolve_record_append(&r->rec, grid_time(cfg, m), &est,
-                                      cfg->obs_mask != 0 ? &res : NULL);
+        rc = ars_evolve_record_append(&r->rec, grid_time(cfg, m), &est, any ? &res : NULL);
     }
     ars_obs_result_free(&res);
     return rc;
@@ -335,6 +346,7 @@ int ars_run_evolve(const ars_config *cfg, const char *config_text, ars_run_ctx *
         *stopped_by = stop;
     }
     ars_evolve_record_free(&r.rec);
+    ars_user_ops_free(&r.ops);
     ars_evolve_free(r.evo);
     ars_vmc_free(r.vmc);
     ars_ham_free(&r.H);

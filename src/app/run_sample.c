@@ -12,6 +12,7 @@
 
 #include "app/agree.h"
 #include "app/measure.h"
+#include "config/config_key.h"
 #include "app/print.h"
 #include "app/run_sample.h"
 #include "app/setup.h"
@@ -54,7 +55,7 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
                         .phase = phase,
                         .sample_phase = sample_phase};
     ars_ham H = {0};
-    if (cfg->obs_mask != 0) {
+    if (ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
         if (cfg->obs_mask & (1u << ARS_OBS_ENERGY)) {
             rc = ars_setup_hamiltonian(cfg, &H);

@@ -18,6 +18,7 @@
 
 #include "app/agree.h"
 #include "app/measure.h"
+#include "config/config_key.h"
 #include "app/print.h"
 #include "app/run_train.h"
 #include "app/setup.h"
@@ -334,7 +335,7 @@ static int train_finish(train_run *t) {
     ars_vmc_estimate est;
     rc = ars_vmc_evaluate(t->vmc, t->samples, t->log_prob, t->eloc, t->eloc + nf, nf,
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
-    if (rc == ARS_OK && cfg->obs_mask != 0) {
+    if (rc == ARS_OK && ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
         rc = ars_app_measure(cfg, ctx->comm, t->net, t->phase, &t->H, t->samples, nf, t->exact,
                              ctx->quiet, &t->obs);

@@ -783,7 +783,8 @@ static void format_value(const ars_config *c, int ki, char *buf, size_t len) {
 }
 
 char *ars_config_dump(const ars_config *c) {
-    size_t cap = 5 * ARS_PATH_MAX + 4096 + (size_t)c->n_ham_terms * (ARS_TERM_LINE_MAX + 16),
+    size_t cap = 5 * ARS_PATH_MAX + 4096 +
+                 (size_t)(c->n_ham_terms + c->n_obs_ops) * (ARS_TERM_LINE_MAX + 16),
            used = 0;
     char *out = malloc(cap);
     if (out == NULL) {

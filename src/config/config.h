@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 87
+#define ARS_CONFIG_NKEYS 89
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -137,6 +137,10 @@ typedef struct ars_config {
     int obs_mask;                   /* bit k: ars_obs_kind k */
     int renyi_cuts[ARS_MAX_LAYERS]; /* after finalize: the cuts (auto: size/2) */
     int n_renyi_cuts;               /* 0 before finalize: auto */
+    char obs_op[ARS_MAX_TERM_LINES][ARS_TERM_LINE_MAX]; /* operator lines "NAME: term" */
+    int obs_op_line[ARS_MAX_TERM_LINES];                /* their lines in source; -1: --set */
+    int n_obs_ops;
+    char obs_ops_file[ARS_PATH_MAX]; /* "" for none */
     /* [output] */
     char file[ARS_PATH_MAX]; /* "" until finalised: then out/<config name>.h5 by default */
     /* Where each key was set: > 0 a line of `source`, 0 the default, -1 a --set override

@@ -81,7 +81,7 @@ typedef struct ars_config_key {
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4
 #define ARS_EVOLVE_NKEYS 16
-#define ARS_OBS_NKEYS 2
+#define ARS_OBS_NKEYS 4
 #define ARS_OUTPUT_NKEYS 1
 extern const ars_config_key ars_run_keys[ARS_RUN_NKEYS];
 extern const ars_config_key ars_hilbert_keys[ARS_HILBERT_NKEYS];
@@ -124,7 +124,13 @@ int ars_ham_config_terms(const ars_config *c, struct ars_terms *T); /* ops/hamil
 int ars_sampler_config_check(const ars_config *c);                  /* sample/sampler_keys.c */
 int ars_opt_config_check(const ars_config *c);                      /* opt/optimizer_keys.c */
 int ars_evolve_config_check(const ars_config *c);                   /* evolve/evolve_keys.c */
-int ars_obs_config_check(ars_config *c);      /* vmc/observables_keys.c: derives cuts */
+int ars_obs_config_check(ars_config *c); /* vmc/observables_keys.c: derives cuts */
+/* The [observables] operators (the operator lines, then operators_file's), each term with its
+ * FILE:LINE. */
+struct ars_user_ops;
+int ars_obs_config_operators(const ars_config *c, struct ars_user_ops *u); /* observables_keys.c */
+/* Whether [observables] asks for anything (names or operators). */
+int ars_obs_config_any(const ars_config *c);  /* vmc/observables_keys.c */
 void ars_output_config_derive(ars_config *c); /* config/run_keys.c: default file */
 
 #endif

@@ -72,14 +72,14 @@ int ars_evolve_steps_reserve(ars_evolve_steps *s, size_t cap) {
 
 int ars_evolve_record_reserve(ars_evolve_record *r, unsigned mask, const int *width, size_t cap) {
     r->mask = mask;
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
-        r->width[k] = (mask >> k) & 1u ? width[k] : 0;
+    for (int k = 0; k < ARS_OBS_SLOTS; k++) {
+        r->width[k] = k >= ARS_OBS_COUNT || ((mask >> k) & 1u) ? width[k] : 0;
     }
     if (cap <= r->cap) {
         return ARS_OK;
     }
     int rc = grow(r, ars_evolve_record_columns, ARS_EVOLVE_RECORD_COLUMNS, cap);
-    for (int k = 0; k < ARS_OBS_COUNT && rc == ARS_OK; k++) {
+    for (int k = 0; k < ARS_OBS_SLOTS && rc == ARS_OK; k++) {
         if (r->width[k] == 0) {
             continue;
         }
@@ -101,16 +101,32 @@ int ars_evolve_record_reserve(ars_evolve_record *r, unsigned mask, const int *wi
     return rc;
 }
 
+const char *ars_evolve_record_slot_name(const ars_evolve_record *r, int k) {
+    ARS_ASSERT(k >= 0 && k < ARS_OBS_COUNT + r->n_ops, "slot %d", k);
+    /* cppcheck does not see that ARS_ASSERT never returns on a bad slot. */
+    // cppcheck-suppress negativeIndex
+    return k < ARS_OBS_COUNT ? ars_obs_names[k] : r->op_name[k - ARS_OBS_COUNT];
+}
+
 int ars_evolve_record_append(ars_evolve_record *r, double t, const ars_vmc_estimate *est,
                              const ars_obs_result *res) {
-    int width[ARS_OBS_COUNT] = {0};
+    int width[ARS_OBS_SLOTS] = {0};
     for (int k = 0; k < ARS_OBS_COUNT; k++) {
         if (res != NULL && (res->mask >> k) & 1u) {
             width[k] = res->v[k].len > 0 ? res->v[k].len : 1;
         }
     }
+    const int n_ops = res != NULL ? res->n_ops : 0;
+    for (int k = 0; k < n_ops; k++) {
+        width[ARS_OBS_COUNT + k] = 1;
+    }
     const unsigned mask = res != NULL ? res->mask : 0u;
-    ARS_ASSERT(r->len == 0 || mask == r->mask, "the observables changed during the evolution");
+    ARS_ASSERT(r->len == 0 || (mask == r->mask && n_ops == r->n_ops),
+               "the observables changed during the evolution");
+    r->n_ops = n_ops;
+    for (int k = 0; k < n_ops; k++) {
+        memcpy(r->op_name[k], res->op_name[k], sizeof r->op_name[k]);
+    }
     const size_t cap = r->len + 1 > r->cap ? 2 * r->cap + 16 : r->cap;
     int rc = ars_evolve_record_reserve(r, mask, width, cap);
     if (rc != ARS_OK) {
@@ -123,13 +139,14 @@ int ars_evolve_record_append(ars_evolve_record *r, double t, const ars_vmc_estim
     r->energy_variance[i] = est->energy_variance;
     r->energy_imag[i] = est->energy_imag;
     r->energy_imag_error[i] = est->energy_imag_error;
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+    for (int k = 0; k < ARS_OBS_SLOTS; k++) {
         const size_t w = (size_t)r->width[k];
         if (w > 0) {
             ARS_ASSERT((int)w == width[k], "observable %d changed width", k);
-            r->scalar[k] = res->v[k].len == 0;
-            memcpy(r->mean[k] + i * w, res->v[k].mean, w * sizeof(double));
-            memcpy(r->error[k] + i * w, res->v[k].error, w * sizeof(double));
+            const ars_obs_value *v = k < ARS_OBS_COUNT ? &res->v[k] : &res->op_v[k - ARS_OBS_COUNT];
+            r->scalar[k] = v->len == 0;
+            memcpy(r->mean[k] + i * w, v->mean, w * sizeof(double));
+            memcpy(r->error[k] + i * w, v->error, w * sizeof(double));
         }
     }
     return ARS_OK;
@@ -139,7 +156,7 @@ void ars_evolve_record_free(ars_evolve_record *r) {
     for (int i = 0; i < ARS_EVOLVE_RECORD_COLUMNS; i++) {
         free(*column(r, &ars_evolve_record_columns[i]));
     }
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+    for (int k = 0; k < ARS_OBS_SLOTS; k++) {
         free(r->mean[k]);
         free(r->error[k]);
     }

@@ -95,22 +95,30 @@ double *ars_evolve_steps_data(const ars_evolve_steps *s, int i);
 int ars_evolve_steps_reserve(ars_evolve_steps *s, size_t cap);
 
 /* The measurements: one entry per time of the grid. The energy columns are listed (for io) like
- * the step log's; the observables of `mask` have width[k] values each per time (their length,
- * 1 for a scalar), in mean[k] and error[k] ((cap, width[k]) row-major). */
+ * the step log's. The observables fill slots (ARS_OBS_SLOTS): the built-in kinds of `mask`, then
+ * the n_ops user operators (scalars, named op_name). A slot in use has width[k] values per time
+ * (its length, 1 for a scalar; 0: not measured), in mean[k] and error[k] ((cap, width[k])
+ * row-major). */
 typedef struct ars_evolve_record {
     size_t len, cap;
     double *time, *energy, *energy_error, *energy_variance, *energy_imag, *energy_imag_error;
     unsigned mask;
-    int width[ARS_OBS_COUNT];
-    int scalar[ARS_OBS_COUNT]; /* a scalar observable (written [M], the others [M, width]) */
-    double *mean[ARS_OBS_COUNT], *error[ARS_OBS_COUNT];
+    int n_ops;
+    char op_name[ARS_USER_OPS_MAX][ARS_USER_OP_NAME_MAX];
+    int width[ARS_OBS_SLOTS];
+    int scalar[ARS_OBS_SLOTS]; /* a scalar observable (written [M], the others [M, width]) */
+    double *mean[ARS_OBS_SLOTS], *error[ARS_OBS_SLOTS];
 } ars_evolve_record;
+
+/* The name of slot k of r: a built-in observable's, or a user operator's. */
+const char *ars_evolve_record_slot_name(const ars_evolve_record *r, int k);
 #define ARS_EVOLVE_RECORD_COLUMNS 6
 extern const ars_evolve_column ars_evolve_record_columns[ARS_EVOLVE_RECORD_COLUMNS];
 double *ars_evolve_record_data(const ars_evolve_record *r, int i);
 
-/* Fixes the observables of the record (their widths from one result) and grows it to cap
- * entries. ARS_OK or ARS_STATUS_ENOMEM. */
+/* Fixes the observables of the record (the built-in kinds of mask, and the user operators' slots
+ * whose width is not 0; widths of all ARS_OBS_SLOTS) and grows it to cap entries. ARS_OK or
+ * ARS_STATUS_ENOMEM. */
 int ars_evolve_record_reserve(ars_evolve_record *r, unsigned mask, const int *width, size_t cap);
 
 /* Appends a measurement at time t: the energy estimate and the observables of res (NULL when

@@ -415,6 +415,35 @@ static herr_t write_observable(hid_t parent, int k, const ars_obs_value *v) {
     return rc;
 }
 
+/* /observables/NAME of a user operator: scalars mean, error, n_samples, variance, and the
+ * attributes description and definition (its terms). */
+static herr_t write_operator(hid_t parent, const char *name, const char *definition,
+                             const ars_obs_value *v) {
+    hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        return -1;
+    }
+    herr_t rc = ars_h5_attr_string(g, "description", ARS_OBS_OPERATOR_DESCRIPTION);
+    if (rc >= 0) {
+        rc = ars_h5_attr_string(g, "definition", definition);
+    }
+    const struct {
+        const char *name;
+        hid_t ftype, mtype;
+        const void *value;
+    } part[] = {{"mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->mean},
+                {"error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->error},
+                {"n_samples", H5T_STD_I64LE, H5T_NATIVE_INT64, &v->n_samples},
+                {"variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v->variance}};
+    for (size_t i = 0; i < sizeof part / sizeof part[0] && rc >= 0; i++) {
+        rc = ars_h5_write_scalar(g, part[i].name, part[i].ftype, part[i].mtype, part[i].value);
+    }
+    if (H5Gclose(g) < 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
 static herr_t write_observables(hid_t file, const ars_obs_result *obs, const char *source) {
     hid_t g = H5Gcreate2(file, "observables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) {
@@ -434,6 +463,9 @@ static herr_t write_observables(hid_t file, const ars_obs_result *obs, const cha
         if (obs->mask & (1u << k)) {
             rc = write_observable(g, k, &obs->v[k]);
         }
+    }
+    for (int k = 0; k < obs->n_ops && rc >= 0; k++) {
+        rc = write_operator(g, obs->op_name[k], obs->op_definition[k], &obs->op_v[k]);
     }
     if (H5Gclose(g) < 0) {
         rc = -1;
@@ -486,16 +518,19 @@ static herr_t write_evolution(hid_t file, const ars_evolve *e, const ars_evolve_
     hid_t og = rc >= 0 ? H5Gcreate2(g, "observables", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
                        : H5I_INVALID_HID;
     rc = og < 0 ? -1 : rc;
-    for (int k = 0; k < ARS_OBS_COUNT && rc >= 0; k++) {
+    for (int k = 0; k < ARS_OBS_SLOTS && rc >= 0; k++) {
         if (r->width[k] == 0) {
             continue;
         }
-        hid_t kg = H5Gcreate2(og, ars_obs_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t kg = H5Gcreate2(og, ars_evolve_record_slot_name(r, k), H5P_DEFAULT, H5P_DEFAULT,
+                              H5P_DEFAULT);
         /* (times) for a scalar, (times, len) otherwise */
         const int scalar = r->scalar[k];
         const hsize_t od[2] = {(hsize_t)r->len, (hsize_t)r->width[k]};
         rc = kg < 0 ? -1
-                    : ars_h5_attr_string(kg, "description", ars_obs_description((ars_obs_kind)k));
+                    : ars_h5_attr_string(kg, "description",
+                                         k < ARS_OBS_COUNT ? ars_obs_description((ars_obs_kind)k)
+                                                           : ARS_OBS_OPERATOR_DESCRIPTION);
         if (rc >= 0) {
             rc = ars_h5_write_dataset(kg, "mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar ? 1 : 2,
                                       od, r->mean[k], 0);

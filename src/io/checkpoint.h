@@ -152,8 +152,9 @@ int ars_io_load_phase(const char *path, ars_phase *ph);
 /* For --resume of mode = evolve: the file must hold /evolution, the architecture `arch` (as
  * ars_io_check_resume) and a stepper of e's integrator with e->P parameters; loads its state
  * into e (t, dt, counters, k0, the step log) and its measurements into r (whose observables
- * must be `mask`: the run's [observables]). ARS_STATUS_EINPUT with one message on failure; e
- * and r are then unchanged. */
+ * must be the run's [observables]: the built-in kinds of `mask` and the user operators that r
+ * names, r->n_ops and r->op_name, and no others). ARS_STATUS_EINPUT with one message on failure;
+ * e and r's measurements are then unchanged. */
 int ars_io_load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
                           ars_evolve_record *r, unsigned mask);
 

@@ -1132,14 +1132,14 @@ static int evolution_vector(hid_t file, const char *path, const char *name, size
 
 /* /evolution/observables/NAME/{mean,error}: [M] or [M, w]; *width receives w (1 for [M]),
  * *scalar whether it is [M], and the values are malloc'd. */
-static int evolution_observable(hid_t file, const char *path, int k, size_t M, int *width,
+static int evolution_observable(hid_t file, const char *path, const char *obs, size_t M, int *width,
                                 int *scalar, double **mean, double **error) {
     char name[128];
     const char *const part[2] = {"mean", "error"};
     double **out[2] = {mean, error};
     hsize_t dims0[2] = {0, 1};
     for (int q = 0; q < 2; q++) {
-        snprintf(name, sizeof name, "/evolution/observables/%s/%s", ars_obs_names[k], part[q]);
+        snprintf(name, sizeof name, "/evolution/observables/%s/%s", obs, part[q]);
         hid_t d = ars_h5_open_dataset(file, path, name, "a float64 dataset");
         if (d < 0) {
             return ARS_STATUS_EINPUT;
@@ -1184,8 +1184,8 @@ typedef struct evolution_state {
     double *k0;
     double *rec[ARS_EVOLVE_RECORD_COLUMNS];
     double *steps[ARS_EVOLVE_STEP_COLUMNS];
-    int width[ARS_OBS_COUNT], scalar[ARS_OBS_COUNT];
-    double *mean[ARS_OBS_COUNT], *error[ARS_OBS_COUNT];
+    int width[ARS_OBS_SLOTS], scalar[ARS_OBS_SLOTS];
+    double *mean[ARS_OBS_SLOTS], *error[ARS_OBS_SLOTS];
 } evolution_state;
 
 static void evolution_state_free(evolution_state *s) {
@@ -1196,14 +1196,14 @@ static void evolution_state_free(evolution_state *s) {
     for (int i = 0; i < ARS_EVOLVE_STEP_COLUMNS; i++) {
         free(s->steps[i]);
     }
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+    for (int k = 0; k < ARS_OBS_SLOTS; k++) {
         free(s->mean[k]);
         free(s->error[k]);
     }
 }
 
 static int read_evolution(hid_t file, const char *path, const ars_evolve *e, unsigned mask,
-                          evolution_state *s) {
+                          const ars_evolve_record *r, evolution_state *s) {
     hid_t g = H5Gopen2(file, "evolution", H5P_DEFAULT);
     char text[64] = "";
     int rc = ARS_OK;
@@ -1288,20 +1288,37 @@ static int read_evolution(hid_t file, const char *path, const ars_evolve *e, uns
                                   part == 0 ? &s->rec[i] : &s->steps[i]);
         }
     }
-    for (int k = 0; k < ARS_OBS_COUNT && rc == ARS_OK; k++) {
-        snprintf(name, sizeof name, "/evolution/observables/%s", ars_obs_names[k]);
-        const int has = H5Lexists(file, "/evolution/observables", H5P_DEFAULT) > 0 &&
-                        H5Lexists(file, name, H5P_DEFAULT) > 0;
-        if (has != (int)((mask >> k) & 1u)) {
+    /* The built-in kinds of mask, then the record's operators; nothing else may be there. */
+    const int has_group = H5Lexists(file, "/evolution/observables", H5P_DEFAULT) > 0;
+    hsize_t expected = 0;
+    for (int k = 0; k < ARS_OBS_COUNT + r->n_ops && rc == ARS_OK; k++) {
+        const char *obs = ars_evolve_record_slot_name(r, k);
+        snprintf(name, sizeof name, "/evolution/observables/%s", obs);
+        const int has = has_group && H5Lexists(file, name, H5P_DEFAULT) > 0;
+        const int wanted = k >= ARS_OBS_COUNT || ((mask >> k) & 1u);
+        expected += (hsize_t)wanted;
+        if (has != wanted) {
             rc = ARS_ERR(ARS_STATUS_EINPUT,
                          "'%s': %s %s, but this run's [observables] %s it: resume with the same "
                          "[observables]",
                          path, name, has ? "exists" : "is missing",
                          has ? "does not measure" : "measures");
         } else if (has) {
-            rc = evolution_observable(file, path, k, s->M, &s->width[k], &s->scalar[k], &s->mean[k],
-                                      &s->error[k]);
+            rc = evolution_observable(file, path, obs, s->M, &s->width[k], &s->scalar[k],
+                                      &s->mean[k], &s->error[k]);
         }
+    }
+    H5G_info_t info = {0};
+    hid_t og = rc == ARS_OK && has_group ? H5Gopen2(file, "/evolution/observables", H5P_DEFAULT)
+                                         : H5I_INVALID_HID;
+    if (og >= 0 && H5Gget_info(og, &info) >= 0 && info.nlinks > expected) {
+        rc = ARS_ERR(ARS_STATUS_EINPUT,
+                     "'%s': /evolution/observables holds %llu observables, this run's "
+                     "[observables] measures %llu: resume with the same [observables]",
+                     path, (unsigned long long)info.nlinks, (unsigned long long)expected);
+    }
+    if (og >= 0) {
+        H5Gclose(og);
     }
     return rc;
 }
@@ -1329,7 +1346,7 @@ static int load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
     evolution_state s;
     memset(&s, 0, sizeof s);
     if (rc == ARS_OK) {
-        rc = read_evolution(file, path, e, mask, &s);
+        rc = read_evolution(file, path, e, mask, r, &s);
     }
     H5Fclose(file);
     if (rc == ARS_OK && (ars_evolve_steps_reserve(&e->steps, s.S + 1) != ARS_OK ||
@@ -1357,7 +1374,7 @@ static int load_evolution(const char *path, const ars_arch *arch, ars_evolve *e,
         for (int i = 0; i < ARS_EVOLVE_RECORD_COLUMNS; i++) {
             memcpy(ars_evolve_record_data(r, i), s.rec[i], s.M * sizeof(double));
         }
-        for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        for (int k = 0; k < ARS_OBS_SLOTS; k++) {
             r->scalar[k] = s.scalar[k];
             if (s.width[k] > 0) {
                 memcpy(r->mean[k], s.mean[k], s.M * (size_t)s.width[k] * sizeof(double));

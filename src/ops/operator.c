@@ -970,6 +970,10 @@ int ars_op_apply_complex(const ars_op *op, const uint8_t *s, double *diag, ars_c
     if (diag != NULL) {
         *diag = any_extra ? (any ? d + extra : extra) : (any ? d : 0.0);
     }
+    /* The groups give the column of s, H(s', s); the row is its conjugate (H is Hermitian). */
+    for (int k = 0; mel_im != NULL && k < n; k++) {
+        mel_im[k] = -mel_im[k];
+    }
     return n;
 }
 

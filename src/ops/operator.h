@@ -101,13 +101,15 @@ int ars_op_max_sites(const ars_op *op);
 int ars_op_is_complex(const ars_op *op);
 
 /* H(s, s) into *diag (diag NULL: not computed, for callers that have it from
- * ars_op_diagonal) and the connections s -> s' != s with their elements H(s', s) into ch and
- * mel (ars_op_max_connections entries at most), in the order above; returns their number.
- * A real operator only (asserted). */
+ * ars_op_diagonal) and the connections s -> s' != s with their elements H(s, s') = <s|H|s'>
+ * (the row of s, what local estimators sum: E_loc(s) = sum_s' H(s, s') psi(s') / psi(s)) into
+ * ch and mel (ars_op_max_connections entries at most), in the order above; returns their
+ * number. A real operator only (asserted). */
 int ars_op_apply(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch, double *mel);
 
 /* The same for any operator: the elements' real parts into mel and imaginary parts into mel_im
- * (mel_im may be NULL for a real operator). The diagonal is real (Hermitian operators). */
+ * (mel_im may be NULL for a real operator). The diagonal is real (Hermitian operators). For a
+ * complex operator the row differs from the column: H(s, s') = conj(H(s', s)). */
 int ars_op_apply_complex(const ars_op *op, const uint8_t *s, double *diag, ars_change *ch,
                          double *mel, double *mel_im);
 

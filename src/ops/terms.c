@@ -171,11 +171,13 @@ int ars_terms_parse(ars_terms *T, const char *text, const char *where) {
     return ars_terms_add(T, c, f, nf, where);
 }
 
-int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
+int ars_terms_read_lines(const char *path, const char *key, const char *key_where,
+                         int (*line_fn)(void *ctx, const char *text, const char *where),
+                         void *ctx) {
     FILE *fp = fopen(path, "r");
     if (fp == NULL) {
-        return ars_error_where(ARS_STATUS_ECONFIG, key_where,
-                               "terms_file '%s': cannot be read (%s)", path, strerror(errno));
+        return ars_error_where(ARS_STATUS_ECONFIG, key_where, "%s '%s': cannot be read (%s)", key,
+                               path, strerror(errno));
     }
     char line[4096];
     int lineno = 0, rc = ARS_OK;
@@ -207,14 +209,22 @@ int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
             }
         }
         if (rc == ARS_OK) {
-            rc = ars_terms_parse(T, p, where);
+            rc = line_fn(ctx, p, where);
         }
     }
     if (rc == ARS_OK && ferror(fp)) {
-        rc = ars_error_where(ARS_STATUS_ECONFIG, key_where, "terms_file '%s': read error", path);
+        rc = ars_error_where(ARS_STATUS_ECONFIG, key_where, "%s '%s': read error", key, path);
     }
     fclose(fp);
     return rc;
+}
+
+static int parse_line(void *T, const char *text, const char *where) {
+    return ars_terms_parse(T, text, where);
+}
+
+int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where) {
+    return ars_terms_read_lines(path, "terms_file", key_where, parse_line, T);
 }
 
 void ars_term_format(const ars_term *t, char *buf, size_t len) {
@@ -262,9 +272,14 @@ static void adjoint_format(const ars_term *t, char *buf, size_t len) {
 }
 
 ars_op *ars_terms_operator(const ars_terms *T, int size, int two_s, int pbc, int *status) {
+    return ars_terms_operator_named(T, size, two_s, pbc, "the Hamiltonian", status);
+}
+
+ars_op *ars_terms_operator_named(const ars_terms *T, int size, int two_s, int pbc, const char *name,
+                                 int *status) {
     ars_op *op = ars_op_alloc(size, two_s, pbc);
     if (op == NULL) {
-        *status = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory building the Hamiltonian");
+        *status = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory building %s", name);
         return NULL;
     }
     *status = ARS_OK;
@@ -282,12 +297,11 @@ ars_op *ars_terms_operator(const ars_terms *T, int size, int two_s, int pbc, int
         char text[400], adj[400];
         ars_term_format(&T->t[bad], text, sizeof text);
         adjoint_format(&T->t[bad], adj, sizeof adj);
-        *status =
-            ars_error_where(ARS_STATUS_ECONFIG, T->t[bad].where,
-                            "term '%s': the Hamiltonian is not Hermitian: the adjoint of this "
-                            "term, '%s', is missing or has another coupling (write both, as in "
-                            "'0.5 S+(i) S-(i+1)' and '0.5 S-(i) S+(i+1)')",
-                            text, adj);
+        *status = ars_error_where(ARS_STATUS_ECONFIG, T->t[bad].where,
+                                  "term '%s': %s is not Hermitian: the adjoint of this term, '%s', "
+                                  "is missing or has another coupling (write both, as in '0.5 "
+                                  "S+(i) S-(i+1)' and '0.5 S-(i) S+(i+1)')",
+                                  text, name, adj);
     }
     if (*status != ARS_OK) {
         ars_op_free(op);

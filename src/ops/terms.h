@@ -56,6 +56,12 @@ int ars_terms_parse(ars_terms *T, const char *text, const char *where);
  * path, for a missing or unreadable file. */
 int ars_terms_read_file(ars_terms *T, const char *path, const char *key_where);
 
+/* The reader behind it: line_fn(ctx, text, "PATH:LINE") for each line that is not blank, with
+ * its '#' comment and trailing space removed, until the first error. `key` and `key_where` name
+ * the key that gave the path, for a missing or unreadable file. */
+int ars_terms_read_lines(const char *path, const char *key, const char *key_where,
+                         int (*line_fn)(void *ctx, const char *text, const char *where), void *ctx);
+
 /* The term as text, "-1 Sz(i) Sz(i+1)", into buf (always terminated). */
 void ars_term_format(const ars_term *t, char *buf, size_t len);
 
@@ -63,6 +69,10 @@ void ars_term_format(const ars_term *t, char *buf, size_t len);
  * then checked Hermitian (ars_op_hermitian). NULL with one message on any error (*status says
  * which: ARS_STATUS_ECONFIG or ARS_STATUS_ENOMEM). */
 ars_op *ars_terms_operator(const ars_terms *T, int size, int two_s, int pbc, int *status);
+
+/* The same, with `name` ("the Hamiltonian", "operator 'dimer'") in its messages. */
+ars_op *ars_terms_operator_named(const ars_terms *T, int size, int two_s, int pbc, const char *name,
+                                 int *status);
 
 /* The number of expanded terms (instances) on `size` sites, and the most factors of any. */
 size_t ars_terms_expanded_count(const ars_terms *T, int size, int pbc, int *max_factors);

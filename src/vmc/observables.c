@@ -5,6 +5,7 @@
 #include "vmc/observables.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,7 @@ typedef struct obs_ctx {
     int L, two_s, nr, centre;
     unsigned pass1;         /* kinds of pass 1 */
     int off[ARS_OBS_COUNT]; /* their offsets in a sample's value row */
+    int n_ops, off_ops;     /* user operators: their count, and the first's offset */
     int ncomp;              /* length of that row */
     const double *m;        /* pass 2: <z_i> */
     double *cosv, *sinv;    /* (L) cos and sin of 2 pi m / L */
@@ -121,24 +123,26 @@ typedef struct obs_ctx {
 
 /* Per-thread scratch, allocated once for every pass of a measurement. */
 typedef struct obs_scratch {
-    int ncomp;           /* the most components of a pass */
-    double *V;           /* (B, ncomp) values */
-    double *w;           /* (B) weights */
-    double *z;           /* (L) */
-    ars_ratio_ws *rws;   /* ratios (sx, xx_correlation) */
-    ars_op *op;          /* the operator of H (energy) */
-    ars_eloc_ws *ews;    /* local energies (energy) */
-    ars_change *changes; /* (B, L) */
-    int *n_changes;      /* (B) */
-    double *dlog;        /* (B, L) */
-    double *eloc;        /* (B) */
-    ars_arnn_ws *aws;    /* renyi2: 2B configurations */
-    uint8_t *pcfg;       /* (2B, L) */
-    double *lp0, *lp1;   /* (2B) */
-    ars_wf_ws *pws;      /* phase network: the samples' phases (sx, xx_correlation) */
-    ars_wf_ws *pws2;     /* phase network: renyi2's 2B configurations */
-    double *phi;         /* (2B) */
-    double *phi1;        /* (2B) */
+    int ncomp;                           /* the most components of a pass */
+    double *V;                           /* (B, ncomp) values */
+    double *w;                           /* (B) weights */
+    double *z;                           /* (L) */
+    ars_ratio_ws *rws;                   /* ratios (sx, xx_correlation) */
+    ars_op *op;                          /* the operator of H (energy) */
+    ars_eloc_ws *ews;                    /* local energies (energy) */
+    ars_op *uop[ARS_USER_OPS_MAX];       /* the user operators, this thread's */
+    ars_eloc_ws *uews[ARS_USER_OPS_MAX]; /* and their local values' workspaces */
+    ars_change *changes;                 /* (B, L) */
+    int *n_changes;                      /* (B) */
+    double *dlog;                        /* (B, L) */
+    double *eloc;                        /* (B) */
+    ars_arnn_ws *aws;                    /* renyi2: 2B configurations */
+    uint8_t *pcfg;                       /* (2B, L) */
+    double *lp0, *lp1;                   /* (2B) */
+    ars_wf_ws *pws;  /* phase network: the samples' phases (sx, xx_correlation) */
+    ars_wf_ws *pws2; /* phase network: renyi2's 2B configurations */
+    double *phi;     /* (2B) */
+    double *phi1;    /* (2B) */
 } obs_scratch;
 
 static void scratch_free(obs_scratch *s) {
@@ -148,6 +152,10 @@ static void scratch_free(obs_scratch *s) {
     ars_ratio_ws_free(s->rws);
     ars_eloc_ws_free(s->ews);
     ars_op_free(s->op);
+    for (int k = 0; k < ARS_USER_OPS_MAX; k++) {
+        ars_eloc_ws_free(s->uews[k]);
+        ars_op_free(s->uop[k]);
+    }
     free(s->changes);
     free(s->n_changes);
     free(s->dlog);
@@ -197,6 +205,16 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int ncomp) {
         s->ews = s->op != NULL ? ars_eloc_ws_alloc(s->op, &wf, B) : NULL;
         s->eloc = malloc((size_t)2 * B * sizeof *s->eloc);
         ok = s->ews != NULL && s->eloc != NULL;
+    }
+    for (int k = 0; ok && k < x->n_ops; k++) {
+        /* The config check built each operator already: only memory can fail here. */
+        int status = ARS_OK;
+        s->uop[k] = ars_user_op_build(&x->spec->ops->op[k], L, x->two_s, x->spec->pbc, &status);
+        s->uews[k] = s->uop[k] != NULL ? ars_eloc_ws_alloc(s->uop[k], &wf, B) : NULL;
+        if (s->eloc == NULL) {
+            s->eloc = malloc((size_t)2 * B * sizeof *s->eloc);
+        }
+        ok = s->uews[k] != NULL && s->eloc != NULL;
     }
     if (ok && (x->spec->mask & (1u << ARS_OBS_RENYI2)) != 0) {
         s->aws = ars_arnn_ws_alloc(x->net, 2 * B);
@@ -338,6 +356,14 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
                          B);
         for (int b = 0; b < B; b++) {
             s->V[(size_t)b * nc + x->off[ARS_OBS_ENERGY]] = s->eloc[b];
+        }
+    }
+    for (int k = 0; k < x->n_ops; k++) {
+        ARS_ASSERT(s->uews[k] != NULL && s->eloc != NULL, "no workspace for operator %d", k);
+        ars_eloc_compute(s->eloc, ars_wf_is_real(&wf) ? NULL : s->eloc + B, cfg, s->uop[k], &wf,
+                         s->uews[k], B);
+        for (int b = 0; b < B; b++) {
+            s->V[(size_t)b * nc + x->off_ops + k] = s->eloc[b]; /* the real part */
         }
     }
 }
@@ -503,27 +529,31 @@ static int value_alloc(ars_obs_value *v, int len, int coord, int with_k) {
     return ARS_OK;
 }
 
+/* Var of component c of n values, normalised by n - 1 (NaN with fewer than 2). */
+static double variance_of(const obs_stats *st, int c, int64_t n) {
+    return n >= 2 && st->w > 0.0 ? st->m2[c] / st->w * ((double)n / (double)(n - 1)) : (double)NAN;
+}
+
 /* Means and standard errors of components [off, off + len) of a pass. */
 static void value_fill(ars_obs_value *v, const obs_stats *st, int off, int64_t n) {
     const int m = v->len > 0 ? v->len : 1;
     v->n_samples = n;
     for (int c = 0; c < m; c++) {
         v->mean[c] = st->mean[off + c];
-        if (n >= 2 && st->w > 0.0) {
-            const double var = st->m2[off + c] / st->w * ((double)n / (double)(n - 1));
-            v->error[c] = sqrt(var / (double)n);
-        } else {
-            v->error[c] = NAN;
-        }
+        v->error[c] = sqrt(variance_of(st, off + c, n) / (double)n); /* NaN stays NaN */
     }
 }
 
 void ars_obs_result_free(ars_obs_result *res) {
-    for (int k = 0; k < ARS_OBS_COUNT; k++) {
-        free(res->v[k].mean);
-        free(res->v[k].error);
-        free(res->v[k].coord);
-        free(res->v[k].k);
+    for (int k = 0; k < ARS_OBS_COUNT + ARS_USER_OPS_MAX; k++) {
+        ars_obs_value *v = k < ARS_OBS_COUNT ? &res->v[k] : &res->op_v[k - ARS_OBS_COUNT];
+        free(v->mean);
+        free(v->error);
+        free(v->coord);
+        free(v->k);
+    }
+    for (int k = 0; k < ARS_USER_OPS_MAX; k++) {
+        free(res->op_definition[k]);
     }
     memset(res, 0, sizeof *res);
 }
@@ -572,6 +602,10 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
         }
         x.ncomp += len;
     }
+    x.n_ops = spec->ops != NULL ? spec->ops->n : 0;
+    x.off_ops = x.ncomp;
+    x.ncomp += x.n_ops;
+    res->n_ops = x.n_ops;
     int rc = ARS_OK;
     double *buf = NULL, *zmean = NULL;
     obs_scratch *scratch = NULL;
@@ -631,6 +665,20 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
             goto done;
         }
     }
+    for (int k = 0; k < x.n_ops && rc == ARS_OK; k++) {
+        rc = value_alloc(&res->op_v[k], 0, 0, 0);
+        snprintf(res->op_name[k], sizeof res->op_name[k], "%s", spec->ops->op[k].name);
+        const size_t len = (size_t)spec->ops->op[k].terms.n * 400 + 1;
+        res->op_definition[k] = rc == ARS_OK ? malloc(len) : NULL;
+        if (res->op_definition[k] == NULL) {
+            rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
+        } else {
+            ars_user_op_definition(&spec->ops->op[k], res->op_definition[k], len);
+        }
+    }
+    if (rc != ARS_OK) {
+        goto done;
+    }
     for (size_t i = 0; i < sizeof coord_kinds / sizeof coord_kinds[0]; i++) {
         ars_obs_value *v = &res->v[coord_kinds[i]];
         if (spec->mask & (1u << coord_kinds[i])) {
@@ -657,9 +705,11 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
             }
         }
         if (spec->mask & (1u << ARS_OBS_ENERGY)) {
-            const double m2 = st.m2[x.off[ARS_OBS_ENERGY]];
-            res->v[ARS_OBS_ENERGY].variance =
-                n >= 2 && st.w > 0.0 ? m2 / st.w * ((double)n / (double)(n - 1)) : (double)NAN;
+            res->v[ARS_OBS_ENERGY].variance = variance_of(&st, x.off[ARS_OBS_ENERGY], n);
+        }
+        for (int k = 0; k < x.n_ops; k++) {
+            value_fill(&res->op_v[k], &st, x.off_ops + k, n);
+            res->op_v[k].variance = variance_of(&st, x.off_ops + k, n);
         }
     }
     if (spec->mask & (1u << ARS_OBS_ZZ_CONNECTED)) {

@@ -24,6 +24,9 @@
  *                                 estimator on pairs (s1, s2) = (sample k, sample k + n/2):
  *                                 x = psi(a1 b2) psi(a2 b1) / (psi(a1 b1) psi(a2 b2)),
  *                                 S2 = -ln <x>, error = err(<x>) / <x>
+ *   (user operators)       scalar <O> of each named operator of ops/user_ops.h: the mean of the
+ *                                 local value O_loc(s) = sum_s' O(s, s') psi(s') / psi(s) (its
+ *                                 real part), with its variance, like the energy
  *
  * Amplitude ratios come from the ratio windows (O(R) windows); with the Marshall sign a flip of
  * the sites F multiplies the ratio by (-1)^(odd sites in F). The swap ratio needs no sign: the
@@ -52,6 +55,7 @@
 #include "nn/phase.h"
 #include "core/comm.h"
 #include "ops/hamiltonian.h"
+#include "ops/user_ops.h"
 
 typedef enum ars_obs_kind {
     ARS_OBS_SZ = 0,
@@ -72,10 +76,18 @@ typedef enum ars_obs_kind {
  * takes any operator and any spin. */
 #define ARS_OBS_NEEDS_SPIN_HALF ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION))
 #define ARS_OBS_ALL ((1u << ARS_OBS_COUNT) - 1u)
+/* The slots of a record of measurements (evolve/evolve.h): the built-in kinds, then the user
+ * operators in their order. */
+#define ARS_OBS_SLOTS (ARS_OBS_COUNT + ARS_USER_OPS_MAX)
 #define ARS_OBS_MAX_CUTS 64
 
 /* Names as in the config file and the HDF5 groups, indexed by ars_obs_kind; NULL-terminated. */
 extern const char *const ars_obs_names[ARS_OBS_COUNT + 1];
+
+/* The `description` attribute of a user operator's group. */
+#define ARS_OBS_OPERATOR_DESCRIPTION                                                               \
+    "<O> of a user operator (its terms in the attribute definition): the mean of the local "       \
+    "value O_loc(s) = sum_s' O(s, s') psi(s') / psi(s), with its variance"
 
 /* One line on what an observable is (the HDF5 `description` attribute). */
 const char *ars_obs_description(ars_obs_kind kind);
@@ -84,20 +96,21 @@ typedef struct ars_obs_spec {
     unsigned mask; /* bit k set: measure observable k */
     int n_cuts;    /* renyi2 cuts l, 1 <= l < L */
     int cuts[ARS_OBS_MAX_CUTS];
-    int pbc;                /* correlation geometry: translation-averaged, or from centre */
-    int marshall_sign;      /* the state is (-1)^(up spins on odd sites) |psi_net| */
-    const ars_phase *phase; /* times exp(i phi) of this phase network (NULL: none) */
-    const ars_ham *H;       /* for energy (NULL otherwise); its size is the network's */
-    int chunk_size;         /* samples (pairs) per chunk */
-    int n_threads;          /* 0: OpenMP's default */
-    const ars_comm *comm;   /* ranks sharing the chunks (comm.h); NULL: this process alone */
+    int pbc;                 /* correlation geometry: translation-averaged, or from centre */
+    int marshall_sign;       /* the state is (-1)^(up spins on odd sites) |psi_net| */
+    const ars_phase *phase;  /* times exp(i phi) of this phase network (NULL: none) */
+    const ars_ham *H;        /* for energy (NULL otherwise); its size is the network's */
+    const ars_user_ops *ops; /* user operators on the chain (boundary pbc); NULL: none */
+    int chunk_size;          /* samples (pairs) per chunk */
+    int n_threads;           /* 0: OpenMP's default */
+    const ars_comm *comm;    /* ranks sharing the chunks (comm.h); NULL: this process alone */
 } ars_obs_spec;
 
 typedef struct ars_obs_value {
     int len;           /* entries of mean and error; 0: a scalar (one entry) */
     double *mean;      /* (max(len, 1)) */
     double *error;     /* standard errors; NaN with fewer than 2 values */
-    double variance;   /* energy: Var(E_loc), normalised by n - 1 */
+    double variance;   /* energy, user operators: Var of the local values, normalised by n - 1 */
     int64_t n_samples; /* values averaged: samples, or pairs for renyi2 */
     int64_t *coord;    /* (len) distances r (correlations) or cuts (renyi2); else NULL */
     double *k;         /* (len) momenta of structure_factor; else NULL */
@@ -109,6 +122,10 @@ typedef struct ars_obs_result {
     int pbc, marshall_sign; /* the geometry and sign used (copied from the spec) */
     int64_t n_samples;
     ars_obs_value v[ARS_OBS_COUNT];
+    int n_ops;                                            /* user operators measured */
+    char op_name[ARS_USER_OPS_MAX][ARS_USER_OP_NAME_MAX]; /* their names, */
+    char *op_definition[ARS_USER_OPS_MAX]; /* their terms as text (ars_user_op_definition) */
+    ars_obs_value op_v[ARS_USER_OPS_MAX];  /* and their values */
 } ars_obs_result;
 
 /* Measures spec->mask on n configurations cfg (n, L) of local indices, drawn from (or, with

@@ -2,9 +2,11 @@
  * observables_keys: the [observables] keys, their checks and the derived renyi2 cuts.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config/config_key.h"
+#include "ops/user_ops.h"
 #include "vmc/observables.h"
 
 const ars_config_key ars_obs_keys[ARS_OBS_NKEYS] = {
@@ -27,6 +29,27 @@ const ars_config_key ars_obs_keys[ARS_OBS_NKEYS] = {
      .max = 1000000,
      .def = "auto",
      .help = "renyi2: the sizes l of the subsystems [0, l), 1 <= l < size; auto = size/2"},
+    {.section = "observables",
+     .key = "operator",
+     .type = ARS_KEY_LINES,
+     .offset = ARS_CONFIG_OFF(obs_op),
+     .count_offset = ARS_CONFIG_OFF(n_obs_ops),
+     .where_offset = ARS_CONFIG_OFF(obs_op_line),
+     .line_len = ARS_TERM_LINE_MAX,
+     .max = ARS_MAX_TERM_LINES,
+     .def = "",
+     .help = "a user operator 'NAME: term' in the [hamiltonian] term syntax, for example dimer: "
+             "1.0 Sz(3) Sz(4); the lines of one NAME add up; measured like the energy; "
+             "repeatable",
+     .repeatable = 1},
+    {.section = "observables",
+     .key = "operators_file",
+     .type = ARS_KEY_STRING,
+     .offset = ARS_CONFIG_OFF(obs_ops_file),
+     .def = "",
+     .may_be_empty = 1,
+     .help = "a file of more operator lines 'NAME: term', one per line, '#' comments (path from "
+             "the working directory)"},
 };
 
 static const char *names_text(unsigned mask, char *buf, size_t len) {
@@ -80,8 +103,68 @@ static int check_names(const ars_config *c) {
     return ARS_OK;
 }
 
+int ars_obs_config_any(const ars_config *c) {
+    return c->obs_mask != 0 || c->n_obs_ops > 0 || c->obs_ops_file[0] != '\0';
+}
+
+int ars_obs_config_operators(const ars_config *c, ars_user_ops *u) {
+    int rc = ARS_OK;
+    for (int k = 0; k < c->n_obs_ops && rc == ARS_OK; k++) {
+        char where[ARS_TERM_WHERE_MAX];
+        if (c->obs_op_line[k] > 0) {
+            snprintf(where, sizeof where, "%.280s:%d", c->source, c->obs_op_line[k]);
+        } else {
+            snprintf(where, sizeof where, "--set observables.operator");
+        }
+        rc = ars_user_ops_parse(u, c->obs_op[k], where);
+    }
+    if (rc == ARS_OK && c->obs_ops_file[0] != '\0') {
+        char where[ARS_TERM_WHERE_MAX];
+        ars_config_where(c, "observables", "operators_file", where, sizeof where);
+        rc = ars_user_ops_read_file(u, c->obs_ops_file, where);
+    }
+    return rc;
+}
+
+/* The checks of the operators: every line now, with its FILE:LINE, before anything runs. */
+static int check_operators(const ars_config *c) {
+    if (c->n_obs_ops == 0 && c->obs_ops_file[0] == '\0') {
+        return ARS_OK;
+    }
+    if (c->mode == ARS_MODE_EXACT) {
+        return ars_ini_error(
+            ars_config_key_where(c, "observables",
+                                 c->n_obs_ops > 0 ? "operator" : "operators_file"),
+            "[observables] %s: mode = exact computes the ground-state energy only; measure "
+            "operators in mode = sample, train or evolve",
+            c->n_obs_ops > 0 ? "operator" : "operators_file");
+    }
+    ars_user_ops u;
+    ars_user_ops_init(&u);
+    int rc = ars_obs_config_operators(c, &u);
+    for (int k = 0; k < u.n && rc == ARS_OK; k++) {
+        for (int b = 0; ars_obs_names[b] != NULL; b++) {
+            if (strcmp(u.op[k].name, ars_obs_names[b]) == 0) {
+                rc = ars_error_where(ARS_STATUS_ECONFIG, u.op[k].terms.t[0].where,
+                                     "operator '%s': the name of a built-in observable (list it "
+                                     "in [observables] names, or give the operator another name)",
+                                     u.op[k].name);
+                break;
+            }
+        }
+    }
+    if (rc == ARS_OK) {
+        rc = ars_user_ops_check(&u, c->size, c->two_s, c->ham_pbc, c->phase_type != 0);
+    }
+    ars_user_ops_free(&u);
+    return rc;
+}
+
 int ars_obs_config_check(ars_config *c) {
     int rc = check_names(c);
+    if (rc == ARS_OK) {
+        rc = check_operators(c);
+    }
     if (rc != ARS_OK) {
         return rc;
     }
