@@ -19,7 +19,7 @@
  *   structure_factor       [L]    S(k) = |sum_j z_j e^{i k j}|^2 / L, k = 2 pi n / L, n = 0..L-1
  *   sx                     [L]    <sx_i> = <psi(s with site i flipped) / psi(s)>
  *   xx_correlation         [nr]   <sx_i sx_{i+r}> (geometry of C(r)), = 1 at r = 0
- *   energy                 scalar <E_loc>, with its variance (spin 1/2, a Hamiltonian)
+ *   energy                 scalar <E_loc> of a Hamiltonian (any spin), with its variance
  *   renyi2                 [cuts] S2(l) = -ln Tr rho_A^2 of A = sites [0, l): the swap
  *                                 estimator on pairs (s1, s2) = (sample k, sample k + n/2):
  *                                 x = psi(a1 b2) psi(a2 b1) / (psi(a1 b1) psi(a2 b2)),
