@@ -37,7 +37,7 @@ FORMAT_VERSION = 1
 # Observable groups the program writes under /observables (docs/analysis.md).
 OBSERVABLES = ("sz", "magnetization", "abs_magnetization", "staggered_magnetization",
                "zz_correlation", "zz_connected", "structure_factor", "sx", "xx_correlation",
-               "energy", "renyi2")
+               "energy", "renyi2", "string_order")
 
 # Largest number of configurations exact_probabilities() enumerates by default.
 MAX_ENUMERATION = 1 << 16

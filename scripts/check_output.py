@@ -262,7 +262,7 @@ def check_samples(f, size, local_states, n_expected):
 
 OBSERVABLES = ["sz", "magnetization", "abs_magnetization", "staggered_magnetization",
                "zz_correlation", "zz_connected", "structure_factor", "sx", "xx_correlation",
-               "energy", "renyi2"]
+               "energy", "renyi2", "string_order"]
 
 
 def check_observables(f, size, pbc):
@@ -293,7 +293,8 @@ def check_observables(f, size, pbc):
             names.append(name)
             continue
         shape = {"sz": (size,), "sx": (size,), "structure_factor": (size,),
-                 "zz_correlation": (nr,), "zz_connected": (nr,), "xx_correlation": (nr,)}
+                 "zz_correlation": (nr,), "zz_connected": (nr,), "xx_correlation": (nr,),
+                 "string_order": (nr,)}
         if name == "renyi2":
             cuts = get_dataset(f, where + "/cuts", np.int64, None)[()]
             shp = (len(cuts),)
@@ -306,7 +307,7 @@ def check_observables(f, size, pbc):
         cnt = int(get_dataset(f, where + "/n_samples", np.int64, ())[()])
         if cnt != (n // 2 if name == "renyi2" else n):
             fail(where + "/n_samples", "expected %d, got %d" % (n, cnt))
-        if name in ("zz_correlation", "zz_connected", "xx_correlation"):
+        if name in ("zz_correlation", "zz_connected", "xx_correlation", "string_order"):
             dist = get_dataset(f, where + "/distance", np.int64, (nr,))[()]
             if not np.array_equal(dist, np.arange(nr)):
                 fail(where + "/distance", "expected 0..%d" % (nr - 1))

@@ -10,8 +10,11 @@ recomputes every observable under /observables with the definitions of
 docs/analysis.md, written here from scratch: the diagonal ones from the sample
 values, sx and sx-sx correlations from full log-amplitudes of the flipped
 configurations (no windows), the energy from the Hamiltonian's matrix elements
-of docs/hamiltonians.md, and renyi2 from the swap ratios of the pairs
-(k, k + n/2). Means must agree within T (default 1e-9) relative to max(1, |x|),
+of docs/hamiltonians.md (spin-1/2 presets) or, for any other Hamiltonian, from
+the whole state vector (the network enumerated) times the sparse matrix that
+scripts/terms_ref.py builds from /hamiltonian's expanded terms, the user
+operators of [observables] operator the same way from their lines, and renyi2
+from the swap ratios of the pairs (k, k + n/2). Means must agree within T (default 1e-9) relative to max(1, |x|),
 standard errors within 1e-6 relative. Only meant for small files: it runs a full
 forward pass per flipped configuration.
 
@@ -131,6 +134,18 @@ class Recompute:
                 cols.append(np.mean([z[:, i] * z[:, j] - m[j] * z[:, i] - m[i] * z[:, j] +
                                      m[i] * m[j] for i, j in prs], axis=0))
             return np.stack(cols, axis=1)
+        if name == "string_order":
+            # m_i (-1)^(m_{i+1} + ... + m_{j-1}) m_j with m = z / 2, from the definition
+            m = z / 2.0
+            cols = []
+            for r, prs in enumerate(self.pairs()):
+                vals = []
+                for i, j in prs:
+                    between = [(i + q) % L for q in range(1, r)]
+                    sign = (-1.0) ** np.rint(m[:, between].sum(axis=1)) if between else 1.0
+                    vals.append(m[:, i] * sign * m[:, j])
+                cols.append(np.mean(vals, axis=0))
+            return np.stack(cols, axis=1)
         if name == "structure_factor":
             k = 2 * np.pi * np.arange(L) / L
             phase = np.exp(1j * np.outer(np.arange(L), k))  # [j, q]
@@ -148,7 +163,8 @@ class Recompute:
             return np.stack(cols, axis=1)
         if name == "energy":
             if self.energy is None:  # asked twice: for the mean and for the variance
-                self.energy = self.local_energy()
+                self.energy = (self.local_energy() if local_energy_known(self.f) else
+                               self.dense_local(self.hamiltonian_lines()))
             return self.energy
         raise KeyError(name)
 
@@ -189,13 +205,25 @@ class Recompute:
         return e
 
     def operator(self, name):
-        """Re O_loc(s) = Re (O psi)(s) / psi(s) of each sample for the user operator `name`: the
+        """Re O_loc(s) of each sample for the user operator `name` (dense_local of its lines)."""
+        return self.dense_local([ln.split(":", 1)[1] for ln in self.operator_lines
+                                 if ln.split(":", 1)[0].strip() == name])
+
+    def hamiltonian_lines(self):
+        """/hamiltonian's expanded terms as term lines with absolute sites."""
+        g = self.f["hamiltonian"]
+        c, nf = g["term_coupling"][()], g["term_n_factors"][()]
+        ops, sites = g["term_op"][()], g["term_site"][()]
+        return ["%.17g %s" % (c[e], " ".join("%s(%d)" % (ops[e, j].decode(), sites[e, j])
+                                             for j in range(int(nf[e]))))
+                for e in range(len(c))]
+
+    def dense_local(self, lines, part=np.real):
+        """part((O psi)(s) / psi(s)) of each sample for the operator of the term lines: the
         whole state vector psi by enumeration (the sector mask and the symmetrisation of
         arnn_ref, the Marshall sign (-1)^sum_{i odd}(S - m_i) or the phase network), and O as a
-        sparse matrix built by terms_ref from the operator's lines, with its own parser and spin
+        sparse matrix built by terms_ref from the lines, with its own parser and spin
         matrices."""
-        lines = [ln.split(":", 1)[1] for ln in self.operator_lines
-                 if ln.split(":", 1)[0].strip() == name]
         model = self.model
         two_s = model["local_size"] - 1
         configs = arnn_ref.all_configs(model).astype(np.float64)
@@ -207,7 +235,7 @@ class Recompute:
             psi *= np.where(np.rint(odd) % 2 == 1, -1.0, 1.0)
         O = terms_ref.hamiltonian(lines, self.L, two_s, self.pbc)
         idx = arsampler_io.config_indices(self.z.astype(np.int8), model["local_states"])
-        return np.real((O @ psi)[idx] / psi[idx])
+        return part((O @ psi)[idx] / psi[idx])
 
     def renyi2(self):
         half = self.n // 2

@@ -73,10 +73,23 @@ ars_expect_rc(r 0 "train")
 check_obs(${WORK}/train.h5 "train (final samples)")
 
 ars_run(r obs.ini --output spin1.h5 --set system.spin=1 --set system.size=6
-        "--set=observables.names=sz, magnetization, zz_connected, structure_factor, renyi2"
+        "--set=observables.names=sz, magnetization, zz_connected, structure_factor, renyi2, string_order"
         --set observables.renyi2_cuts=3)
 ars_expect_rc(r 0 "spin 1")
 check_obs(${WORK}/spin1.h5 "spin 1")
+# `all` on spin 1 measures what applies: string_order, not sx or xx_correlation; on an open
+# chain (the string from the centre site).
+ars_run(r obs.ini --output spin1all.h5 --set system.spin=1 --set system.size=5
+        --set hamiltonian.type=heisenberg --set hamiltonian.pbc=false --set observables.names=all
+        --set observables.renyi2_cuts=2)
+ars_expect_rc(r 0 "spin 1, names = all")
+ars_expect_match("${r_out}" "string_order" "string_order on spin 1 with names = all")
+ars_expect_no_match("${r_out}" " sx " "no sx on spin 1 with names = all")
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/obs_ref.py ${WORK}/spin1all.h5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT out MATCHES "string_order +max mean difference [0-9.e-]+")
+    ars_fail("spin 1, names = all: string_order not compared:\n${out}${err}")
+endif()
 
 # User operators ([observables] operator and operators_file; no names needed): spin 1 in the
 # sector total_sz = 0 with the Marshall sign and the spin-flip symmetry, a bond S.S between two

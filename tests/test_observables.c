@@ -170,6 +170,25 @@ static void exact_values(const chain *c, int k, int pbc, int msign, const ars_ha
                 out[r] = acc / n_i;
             }
             break;
+        case ARS_OBS_STRING_ORDER:
+            /* sum_s p(s) m_i (-1)^(m_{i+1} + ... + m_{j-1}) m_j, m = z / 2, from the definition. */
+            for (int r = 0; r < nr; r++) {
+                const int n_i = c0 < 0 ? L : 1;
+                double acc = 0.0;
+                for (int t = 0; t < n_i; t++) {
+                    const int i = c0 < 0 ? t : c0;
+                    for (size_t s = 0; s < c->dim; s++) {
+                        int msum = 0;
+                        for (int q = 1; q < r; q++) {
+                            msum += (int)lrint(zval(c, s, (i + q) % L) / 2.0);
+                        }
+                        acc += c->p[s] * (zval(c, s, i) / 2.0) * (zval(c, s, (i + r) % L) / 2.0) *
+                               (msum % 2 != 0 ? -1.0 : 1.0);
+                    }
+                }
+                out[r] = acc / n_i;
+            }
+            break;
         case ARS_OBS_STRUCTURE_FACTOR:
             /* The textbook double sum, not the estimator's |sum_j z_j e^{ikj}|^2. */
             for (int q = 0; q < L; q++) {
@@ -219,8 +238,8 @@ static int n_values(const ars_obs_value *v) {
 static void check_exact(const chain *c, const ars_obs_result *res, unsigned mask, int pbc,
                         int msign, const ars_ham *H, double atol) {
     double ref[64];
-    for (int k = 0; k < ARS_OBS_RENYI2; k++) {
-        if (!(mask & (1u << k))) {
+    for (int k = 0; k < ARS_OBS_COUNT; k++) {
+        if (k == ARS_OBS_RENYI2 || !(mask & (1u << k))) {
             continue;
         }
         const ars_obs_value *v = &res->v[k];
@@ -269,7 +288,20 @@ static void test_weighted_enumeration_gives_exact_values(void **state) {
         }
         chain_free(&c);
     }
-    /* Spin 1: the diagonal observables (z in {-2, 0, 2}). */
+    /* Spin 1: the diagonal observables (z in {-2, 0, 2}) and the string order, on an odd and
+     * an even chain. */
+    const unsigned diag1 = diag | (1u << ARS_OBS_STRING_ORDER);
+    for (int L = 5; L <= 6; L++) {
+        chain c = chain_make(L, 2, 2, 4, 21 + (uint64_t)L);
+        for (int pbc = 0; pbc <= 1; pbc++) {
+            ars_obs_spec sp = spec_of(diag1, pbc, 16, 2);
+            ars_obs_result res;
+            assert_int_equal(ars_obs_measure(&res, &sp, c.net, c.cfg, (int64_t)c.dim, c.p), ARS_OK);
+            check_exact(&c, &res, diag1, pbc, 0, NULL, 1e-12);
+            ars_obs_result_free(&res);
+        }
+        chain_free(&c);
+    }
     chain c = chain_make(5, 2, 2, 4, 21);
     for (int pbc = 0; pbc <= 1; pbc++) {
         ars_obs_spec sp = spec_of(diag, pbc, 16, 2);
@@ -461,7 +493,7 @@ static void test_sampled_estimates_agree_with_exact_values_within_errors(void **
     assert_int_equal(ars_sampler_draw(smp, cfg, lp, (size_t)n, 99, 0, NULL), ARS_OK);
     ars_sampler_free(smp);
     for (int pbc = 0; pbc <= 1; pbc++) {
-        ars_obs_spec sp = spec_of(ARS_OBS_ALL, pbc, 256, 2);
+        ars_obs_spec sp = spec_of(ARS_OBS_ALL & ~ARS_OBS_NEEDS_INTEGER_SPIN, pbc, 256, 2);
         sp.H = &H;
         sp.n_cuts = 3;
         sp.cuts[0] = 2;
@@ -472,6 +504,9 @@ static void test_sampled_estimates_agree_with_exact_values_within_errors(void **
         double ref[64] = {0};
         for (int k = 0; k < ARS_OBS_COUNT; k++) {
             const ars_obs_value *v = &res.v[k];
+            if (!(sp.mask & (1u << k))) {
+                continue; /* string_order: integer spin */
+            }
             if (k == ARS_OBS_RENYI2) {
                 for (int i = 0; i < 3; i++) {
                     ref[i] = -log(exact_purity(&c, sp.cuts[i]));
@@ -542,7 +577,7 @@ static void test_results_do_not_depend_on_the_thread_count(void **state) {
     }
     ars_obs_result res[3];
     for (int t = 0; t < 3; t++) {
-        ars_obs_spec sp = spec_of(ARS_OBS_ALL, 1, 97, t + 1);
+        ars_obs_spec sp = spec_of(ARS_OBS_ALL & ~ARS_OBS_NEEDS_INTEGER_SPIN, 1, 97, t + 1);
         sp.H = &H;
         sp.n_cuts = 2;
         sp.cuts[0] = 3;
@@ -551,6 +586,9 @@ static void test_results_do_not_depend_on_the_thread_count(void **state) {
     }
     for (int t = 1; t < 3; t++) {
         for (int k = 0; k < ARS_OBS_COUNT; k++) {
+            if (!(res[0].mask & (1u << k))) {
+                continue;
+            }
             const size_t bytes = (size_t)n_values(&res[0].v[k]) * sizeof(double);
             assert_memory_equal(res[t].v[k].mean, res[0].v[k].mean, bytes);
             assert_memory_equal(res[t].v[k].error, res[0].v[k].error, bytes);

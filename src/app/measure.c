@@ -29,7 +29,7 @@ int ars_app_measure_ops(const ars_config *cfg, const ars_comm *comm, const ars_a
                         ars_obs_result *res) {
     ars_obs_spec spec;
     memset(&spec, 0, sizeof spec);
-    spec.mask = (unsigned)cfg->obs_mask;
+    spec.mask = ars_obs_config_mask(cfg);
     spec.n_cuts = cfg->n_renyi_cuts;
     memcpy(spec.cuts, cfg->renyi_cuts, sizeof spec.cuts);
     spec.pbc = cfg->ham_pbc;

@@ -148,8 +148,9 @@ static int share(evolve_run *r) {
     ars_comm_bcast(c, width, sizeof width);
     ars_comm_bcast(c, r->rec.scalar, sizeof r->rec.scalar);
     const size_t S = (size_t)n[4], M = (size_t)n[5];
-    const int ok = ars_evolve_steps_reserve(&e->steps, S + 1) == ARS_OK &&
-                   ars_evolve_record_reserve(&r->rec, r->cfg->obs_mask, width, M + 1) == ARS_OK;
+    const int ok =
+        ars_evolve_steps_reserve(&e->steps, S + 1) == ARS_OK &&
+        ars_evolve_record_reserve(&r->rec, ars_obs_config_mask(r->cfg), width, M + 1) == ARS_OK;
     if (ars_comm_max_int(c, !ok)) {
         return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the evolution's log");
     }
@@ -186,7 +187,7 @@ static int evolve_resume(evolve_run *r) {
     const ars_comm *comm = r->ctx->comm;
     int rc = ARS_OK;
     if (comm->rank == 0) {
-        rc = ars_io_load_evolution(cfg->file, &r->arch, r->evo, &r->rec, (unsigned)cfg->obs_mask);
+        rc = ars_io_load_evolution(cfg->file, &r->arch, r->evo, &r->rec, ars_obs_config_mask(cfg));
         if (rc == ARS_OK) {
             rc = ars_io_load_variables(cfg->file, r->net, NULL);
         }

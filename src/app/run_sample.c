@@ -57,7 +57,7 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
     ars_ham H = {0};
     if (ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
-        if (cfg->obs_mask & (1u << ARS_OBS_ENERGY)) {
+        if (ars_obs_config_mask(cfg) & (1u << ARS_OBS_ENERGY)) {
             rc = ars_setup_hamiltonian(cfg, &H);
             if (rc != ARS_OK) {
                 return rc;

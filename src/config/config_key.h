@@ -129,6 +129,9 @@ int ars_obs_config_check(ars_config *c); /* vmc/observables_keys.c: derives cuts
  * FILE:LINE. */
 struct ars_user_ops;
 int ars_obs_config_operators(const ars_config *c, struct ars_user_ops *u); /* observables_keys.c */
+/* The built-in observables measured: [observables] names, with `all` reduced to those that
+ * apply to the run (the spin, a Hamiltonian). */
+unsigned ars_obs_config_mask(const ars_config *c); /* vmc/observables_keys.c */
 /* Whether [observables] asks for anything (names or operators). */
 int ars_obs_config_any(const ars_config *c);  /* vmc/observables_keys.c */
 void ars_output_config_derive(ars_config *c); /* config/run_keys.c: default file */

@@ -166,7 +166,7 @@ int ars_ham_config_check(const ars_config *c) {
     }
     if (c->mode != ARS_MODE_TRAIN && c->mode != ARS_MODE_EXACT) {
         /* Sampling measures the energy of the Hamiltonian's terms when asked to. */
-        if (!(c->obs_mask & (1 << ARS_OBS_ENERGY))) {
+        if (!(ars_obs_config_mask(c) & (1u << ARS_OBS_ENERGY))) {
             return ARS_OK;
         }
         if (c->ham_dm != 0.0 && c->phase_type == 0) {

@@ -54,7 +54,7 @@ int ars_hilbert_config_check(const ars_config *c) {
                              ars_sym_name((ars_sym)c->symmetrize));
     }
     const int uses_h = c->mode == ARS_MODE_TRAIN || c->mode == ARS_MODE_EXACT ||
-                       (c->obs_mask & (1 << ARS_OBS_ENERGY)) != 0;
+                       (ars_obs_config_mask(c) & (1u << ARS_OBS_ENERGY)) != 0;
     if (uses_h && c->ham_type == ARS_HAM_TFIM) {
         return ars_ini_error(ars_config_key_where(c, "system", "total_sz"),
                              "[system] total_sz: tfim does not conserve the total Sz (its field "

@@ -29,6 +29,7 @@ const char *const ars_obs_names[ARS_OBS_COUNT + 1] = {"sz",
                                                       "xx_correlation",
                                                       "energy",
                                                       "renyi2",
+                                                      "string_order",
                                                       NULL};
 
 const char *ars_obs_description(ars_obs_kind kind) {
@@ -44,6 +45,7 @@ const char *ars_obs_description(ars_obs_kind kind) {
         "<sx_i sx_{i+r}>: averaged over i with pbc, i = centre for open chains",
         "<H> of [hamiltonian] from local energies; variance = Var(E_loc)",
         "S2 = -ln Tr(rho_A^2) of A = sites [0, cut), replica swap estimator on sample pairs",
+        "O(r) = <Sz_i exp(i pi sum_{i<k<i+r} Sz_k) Sz_{i+r}>, Sz not 2 Sz, integer spin",
     };
     ARS_ASSERT(kind >= 0 && kind < ARS_OBS_COUNT, "kind %d", (int)kind);
     /* cppcheck does not see that ARS_ASSERT never returns on a bad kind. */
@@ -282,6 +284,29 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
                 } else {
                     o[r] = z[c0] * z[c0 + r];
                 }
+            }
+        }
+        if (m & (1u << ARS_OBS_STRING_ORDER)) {
+            /* m_t = z_t / 2 is an integer: the string is the product of (-1)^m_k. */
+            double *o = v + x->off[ARS_OBS_STRING_ORDER];
+            const int n_i = c0 < 0 ? L : 1;
+            for (int r = 0; r < nr; r++) {
+                o[r] = 0.0;
+            }
+            for (int t = 0; t < n_i; t++) {
+                const int i = c0 < 0 ? t : c0;
+                const double mi = 0.5 * z[i];
+                double string = 1.0;
+                o[0] += mi * mi;
+                for (int r = 1; r < nr; r++) {
+                    const int j = (i + r) % L;
+                    const double mj = 0.5 * z[j];
+                    o[r] += mi * string * mj;
+                    string = ((int)lrint(mj) & 1) ? -string : string;
+                }
+            }
+            for (int r = 0; r < nr; r++) {
+                o[r] /= n_i;
             }
         }
         if (m & (1u << ARS_OBS_STRUCTURE_FACTOR)) {
@@ -565,6 +590,8 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
     ARS_ASSERT(spec->chunk_size >= 1 && n >= 1, "chunk %d, n %lld", spec->chunk_size, (long long)n);
     ARS_ASSERT((spec->mask & ARS_OBS_NEEDS_SPIN_HALF) == 0 || net->arch.hilbert.local_size == 2,
                "ratio observables need spin 1/2");
+    ARS_ASSERT((spec->mask & ARS_OBS_NEEDS_INTEGER_SPIN) == 0 || net->arch.hilbert.two_s % 2 == 0,
+               "string_order needs an integer spin");
     ARS_ASSERT(!(spec->mask & (1u << ARS_OBS_ENERGY)) || (spec->H != NULL && spec->H->size == L),
                "energy needs a Hamiltonian of size %d", L);
     obs_ctx x;
@@ -584,7 +611,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
 
     /* Pass 1 layout. */
     static const int coord_kinds[] = {ARS_OBS_ZZ_CORRELATION, ARS_OBS_ZZ_CONNECTED,
-                                      ARS_OBS_XX_CORRELATION};
+                                      ARS_OBS_XX_CORRELATION, ARS_OBS_STRING_ORDER};
     x.pass1 = spec->mask & ~((1u << ARS_OBS_ZZ_CONNECTED) | (1u << ARS_OBS_RENYI2));
     if (spec->mask & (1u << ARS_OBS_ZZ_CONNECTED)) {
         x.pass1 |= 1u << ARS_OBS_SZ;
@@ -597,7 +624,8 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
         int len = 1;
         if (k == ARS_OBS_SZ || k == ARS_OBS_STRUCTURE_FACTOR || k == ARS_OBS_SX) {
             len = L;
-        } else if (k == ARS_OBS_ZZ_CORRELATION || k == ARS_OBS_XX_CORRELATION) {
+        } else if (k == ARS_OBS_ZZ_CORRELATION || k == ARS_OBS_XX_CORRELATION ||
+                   k == ARS_OBS_STRING_ORDER) {
             len = x.nr;
         }
         x.ncomp += len;
@@ -653,7 +681,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
             len = L;
             with_k = 1;
         } else if (k == ARS_OBS_ZZ_CORRELATION || k == ARS_OBS_ZZ_CONNECTED ||
-                   k == ARS_OBS_XX_CORRELATION) {
+                   k == ARS_OBS_XX_CORRELATION || k == ARS_OBS_STRING_ORDER) {
             len = x.nr;
             coord = 1;
         } else if (k == ARS_OBS_RENYI2) {

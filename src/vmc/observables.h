@@ -24,6 +24,9 @@
  *                                 estimator on pairs (s1, s2) = (sample k, sample k + n/2):
  *                                 x = psi(a1 b2) psi(a2 b1) / (psi(a1 b1) psi(a2 b2)),
  *                                 S2 = -ln <x>, error = err(<x>) / <x>
+ *   string_order           [nr]   O(r) = <Sz_i exp(i pi sum_{i<k<i+r} Sz_k) Sz_{i+r}> in S units
+ *                                 (Sz, not 2 Sz: the Haldane-chain convention, -4/9 for AKLT),
+ *                                 geometry of C(r); integer spin only: exp(i pi m) = (-1)^m
  *   (user operators)       scalar <O> of each named operator of ops/user_ops.h: the mean of the
  *                                 local value O_loc(s) = sum_s' O(s, s') psi(s') / psi(s) (its
  *                                 real part), with its variance, like the energy
@@ -69,12 +72,15 @@ typedef enum ars_obs_kind {
     ARS_OBS_XX_CORRELATION,
     ARS_OBS_ENERGY,
     ARS_OBS_RENYI2,
+    ARS_OBS_STRING_ORDER,
     ARS_OBS_COUNT
 } ars_obs_kind;
 
 /* Observables written for a spin-1/2 network (sx, xx_correlation: Pauli flips); the energy
  * takes any operator and any spin. */
 #define ARS_OBS_NEEDS_SPIN_HALF ((1u << ARS_OBS_SX) | (1u << ARS_OBS_XX_CORRELATION))
+/* Observables defined for integer spin only (the string's factors (-1)^m). */
+#define ARS_OBS_NEEDS_INTEGER_SPIN (1u << ARS_OBS_STRING_ORDER)
 #define ARS_OBS_ALL ((1u << ARS_OBS_COUNT) - 1u)
 /* The slots of a record of measurements (evolve/evolve.h): the built-in kinds, then the user
  * operators in their order. */

@@ -19,7 +19,8 @@ const ars_config_key ars_obs_keys[ARS_OBS_NKEYS] = {
      .help = "observables measured on the samples (mode = sample) or on the final samples (mode "
              "= train): none, all, or a list of sz, magnetization, abs_magnetization, "
              "staggered_magnetization, zz_correlation, zz_connected, structure_factor, sx, "
-             "xx_correlation, energy, renyi2 (docs/analysis.md)"},
+             "xx_correlation, energy, renyi2, string_order (docs/analysis.md); all: every one "
+             "that applies to the run"},
     {.section = "observables",
      .key = "renyi2_cuts",
      .type = ARS_KEY_INTLIST,
@@ -63,10 +64,26 @@ static const char *names_text(unsigned mask, char *buf, size_t len) {
     return buf;
 }
 
+/* The observables that apply to the run: `all` leaves out those that need another spin
+ * (sx and xx_correlation: 1/2; string_order: an integer spin) and the energy of a sampling
+ * run without a Hamiltonian; a list is measured as given (check_names refuses what does not
+ * apply). */
+unsigned ars_obs_config_mask(const ars_config *c) {
+    unsigned obs = (unsigned)c->obs_mask;
+    if (obs == ARS_OBS_ALL) {
+        obs &= c->two_s == 1 ? ~0u : ~ARS_OBS_NEEDS_SPIN_HALF;
+        obs &= c->two_s % 2 == 0 ? ~0u : ~ARS_OBS_NEEDS_INTEGER_SPIN;
+        if (c->mode == ARS_MODE_SAMPLE && !ars_config_key_given(c, "hamiltonian", "type")) {
+            obs &= ~(1u << ARS_OBS_ENERGY);
+        }
+    }
+    return obs;
+}
+
 /* The checks of [observables] names. */
 static int check_names(const ars_config *c) {
     const ars_ini_where w = ars_config_key_where(c, "observables", "names");
-    const unsigned obs = (unsigned)c->obs_mask;
+    const unsigned obs = ars_obs_config_mask(c);
     char buf[512];
     if (obs != 0 && c->mode == ARS_MODE_EXACT) {
         return ars_ini_error(w,
@@ -78,6 +95,12 @@ static int check_names(const ars_config *c) {
         return ars_ini_error(w,
                              "[observables] names: sx and xx_correlation are implemented for spin "
                              "1/2 only (spin %g) (got %s)",
+                             0.5 * c->two_s, names_text(obs, buf, sizeof buf));
+    }
+    if ((obs & ARS_OBS_NEEDS_INTEGER_SPIN) != 0 && c->two_s % 2 != 0) {
+        return ars_ini_error(w,
+                             "[observables] names: string_order is defined for integer spin only "
+                             "(its string exp(i pi Sz) is (-1)^m) (spin %g) (got %s)",
                              0.5 * c->two_s, names_text(obs, buf, sizeof buf));
     }
     if ((obs & (1u << ARS_OBS_ENERGY)) && c->mode == ARS_MODE_SAMPLE &&
@@ -104,7 +127,7 @@ static int check_names(const ars_config *c) {
 }
 
 int ars_obs_config_any(const ars_config *c) {
-    return c->obs_mask != 0 || c->n_obs_ops > 0 || c->obs_ops_file[0] != '\0';
+    return ars_obs_config_mask(c) != 0 || c->n_obs_ops > 0 || c->obs_ops_file[0] != '\0';
 }
 
 int ars_obs_config_operators(const ars_config *c, ars_user_ops *u) {
