@@ -26,11 +26,13 @@ function(mpi_run prefix np)
 endfunction()
 
 # Sampling: 3001 samples in 24 chunks of 128 (the last one short), split 24 / 12+12 / 8+8+8,
-# with every observable (the ranks share their chunks too), in a sector and symmetrised.
+# with every observable and a user operator (the ranks share their chunks too), in a sector and
+# symmetrised.
 set(sample ${QUICKSTART} --quiet --set sampler.n_samples=3001 --set sampler.chunk_size=128
     --set system.size=12 --set system.total_sz=0 --set model.symmetrize=both
     --set observables.names=all --set hamiltonian.type=heisenberg
-    --set hamiltonian.marshall_sign=true)
+    --set hamiltonian.marshall_sign=true "--set=observables.operator=bond: 0.5 S+(3) S-(7)"
+    "--set=observables.operator=bond: 0.5 S-(3) S+(7)")
 foreach(np 1 2 3)
     mpi_run(r ${np} ${sample} --threads 1 --output s${np}.h5)
     ars_expect_rc(r 0 "sampling with ${np} ranks")
@@ -66,6 +68,7 @@ checkpoint_every = 8
 final_samples = 300
 [observables]
 names = sz, energy, renyi2
+operator = x2: 1 X(2)
 ")
 set(same /variables /optimizer /samples /log_prob /local_energy /observables /vmc/energy
          /vmc/energy_error /vmc/grad_norm /vmc/distinct_fraction)
@@ -148,6 +151,7 @@ measure_every = 0.04
 measure_samples = 300
 [observables]
 names = sx
+operator = zz: 1 Z(i) Z(i+2)
 ")
 set(ev_same /evolution/time /evolution/energy /evolution/observables /evolution/k0
     /evolution/steps/dt /evolution/steps/error /evolution/steps/residual /variables)
