@@ -24,6 +24,9 @@ typedef struct ars_eloc_ws ars_eloc_ws;
 /* Scratch for chunks of at most B samples of op and the wavefunction wf (its architecture and
  * phase network). NULL on allocation failure. */
 ars_eloc_ws *ars_eloc_ws_alloc(const ars_op *op, const ars_wf *wf, int B);
+
+/* Scratch for the local values of a set of n_ops operators at once (ars_eloc_compute_set). */
+ars_eloc_ws *ars_eloc_ws_alloc_set(const ars_op *const *ops, int n_ops, const ars_wf *wf, int B);
 void ars_eloc_ws_free(ars_eloc_ws *ws);
 
 /* The arithmetic of the ratio windows (ars_ratio_ws_set_dtype): ARS_OK, or ARS_STATUS_ENOMEM at
@@ -38,6 +41,13 @@ const ars_ratio_ws *ars_eloc_ws_ratio(const ars_eloc_ws *ws);
  * written. */
 int ars_eloc_compute(double *eloc, double *eloc_im, const uint8_t *cfg, const ars_op *op,
                      const ars_wf *wf, ars_eloc_ws *ws, int B);
+
+/* The local values of n_ops operators (the set of ars_eloc_ws_alloc_set) in one pass of ratio
+ * windows over all their connections: val[q * B + b] (and val_im) for operator q and sample b.
+ * With one operator it is ars_eloc_compute, bit for bit. Returns the number of non-finite
+ * values written. */
+int ars_eloc_compute_set(double *val, double *val_im, const uint8_t *cfg, const ars_op *const *ops,
+                         int n_ops, const ars_wf *wf, ars_eloc_ws *ws, int B);
 
 /* The same by brute force, for tests: log psi = (log|psi|, phi) of every connected s' from a
  * full forward pass (O(L^2) per sample). ARS_OK or ARS_STATUS_ENOMEM. */

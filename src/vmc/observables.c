@@ -125,26 +125,27 @@ typedef struct obs_ctx {
 
 /* Per-thread scratch, allocated once for every pass of a measurement. */
 typedef struct obs_scratch {
-    int ncomp;                           /* the most components of a pass */
-    double *V;                           /* (B, ncomp) values */
-    double *w;                           /* (B) weights */
-    double *z;                           /* (L) */
-    ars_ratio_ws *rws;                   /* ratios (sx, xx_correlation) */
-    ars_op *op;                          /* the operator of H (energy) */
-    ars_eloc_ws *ews;                    /* local energies (energy) */
-    ars_op *uop[ARS_USER_OPS_MAX];       /* the user operators, this thread's */
-    ars_eloc_ws *uews[ARS_USER_OPS_MAX]; /* and their local values' workspaces */
-    ars_change *changes;                 /* (B, L) */
-    int *n_changes;                      /* (B) */
-    double *dlog;                        /* (B, L) */
-    double *eloc;                        /* (B) */
-    ars_arnn_ws *aws;                    /* renyi2: 2B configurations */
-    uint8_t *pcfg;                       /* (2B, L) */
-    double *lp0, *lp1;                   /* (2B) */
-    ars_wf_ws *pws;  /* phase network: the samples' phases (sx, xx_correlation) */
-    ars_wf_ws *pws2; /* phase network: renyi2's 2B configurations */
-    double *phi;     /* (2B) */
-    double *phi1;    /* (2B) */
+    int ncomp;                     /* the most components of a pass */
+    double *V;                     /* (B, ncomp) values */
+    double *w;                     /* (B) weights */
+    double *z;                     /* (L) */
+    ars_ratio_ws *rws;             /* ratios (sx, xx_correlation) */
+    ars_op *op;                    /* the operator of H (energy) */
+    ars_eloc_ws *ews;              /* local energies (energy) */
+    ars_op *uop[ARS_USER_OPS_MAX]; /* the user operators, this thread's */
+    ars_eloc_ws *uews;             /* their local values' workspace (all at once) */
+    double *uval;                  /* (2, n_ops, B) their local values, real then imaginary */
+    ars_change *changes;           /* (B, L) */
+    int *n_changes;                /* (B) */
+    double *dlog;                  /* (B, L) */
+    double *eloc;                  /* (B) */
+    ars_arnn_ws *aws;              /* renyi2: 2B configurations */
+    uint8_t *pcfg;                 /* (2B, L) */
+    double *lp0, *lp1;             /* (2B) */
+    ars_wf_ws *pws;                /* phase network: the samples' phases (sx, xx_correlation) */
+    ars_wf_ws *pws2;               /* phase network: renyi2's 2B configurations */
+    double *phi;                   /* (2B) */
+    double *phi1;                  /* (2B) */
 } obs_scratch;
 
 static void scratch_free(obs_scratch *s) {
@@ -154,8 +155,9 @@ static void scratch_free(obs_scratch *s) {
     ars_ratio_ws_free(s->rws);
     ars_eloc_ws_free(s->ews);
     ars_op_free(s->op);
+    ars_eloc_ws_free(s->uews);
+    free(s->uval);
     for (int k = 0; k < ARS_USER_OPS_MAX; k++) {
-        ars_eloc_ws_free(s->uews[k]);
         ars_op_free(s->uop[k]);
     }
     free(s->changes);
@@ -212,11 +214,12 @@ static int scratch_alloc(obs_scratch *s, const obs_ctx *x, int ncomp) {
         /* The config check built each operator already: only memory can fail here. */
         int status = ARS_OK;
         s->uop[k] = ars_user_op_build(&x->spec->ops->op[k], L, x->two_s, x->spec->pbc, &status);
-        s->uews[k] = s->uop[k] != NULL ? ars_eloc_ws_alloc(s->uop[k], &wf, B) : NULL;
-        if (s->eloc == NULL) {
-            s->eloc = malloc((size_t)2 * B * sizeof *s->eloc);
-        }
-        ok = s->uews[k] != NULL && s->eloc != NULL;
+        ok = s->uop[k] != NULL;
+    }
+    if (ok && x->n_ops > 0) {
+        s->uews = ars_eloc_ws_alloc_set((const ars_op *const *)s->uop, x->n_ops, &wf, B);
+        s->uval = malloc((size_t)2 * (size_t)x->n_ops * (size_t)B * sizeof *s->uval);
+        ok = s->uews != NULL && s->uval != NULL;
     }
     if (ok && (x->spec->mask & (1u << ARS_OBS_RENYI2)) != 0) {
         s->aws = ars_arnn_ws_alloc(x->net, 2 * B);
@@ -383,12 +386,15 @@ static void values_pass1(const obs_ctx *x, obs_scratch *s, int64_t start, int B)
             s->V[(size_t)b * nc + x->off[ARS_OBS_ENERGY]] = s->eloc[b];
         }
     }
-    for (int k = 0; k < x->n_ops; k++) {
-        ARS_ASSERT(s->uews[k] != NULL && s->eloc != NULL, "no workspace for operator %d", k);
-        ars_eloc_compute(s->eloc, ars_wf_is_real(&wf) ? NULL : s->eloc + B, cfg, s->uop[k], &wf,
-                         s->uews[k], B);
-        for (int b = 0; b < B; b++) {
-            s->V[(size_t)b * nc + x->off_ops + k] = s->eloc[b]; /* the real part */
+    if (x->n_ops > 0) {
+        ARS_ASSERT(s->uews != NULL && s->uval != NULL, "no workspace for the operators");
+        const size_t nb = (size_t)x->n_ops * (size_t)B;
+        ars_eloc_compute_set(s->uval, s->uval + nb, cfg, (const ars_op *const *)s->uop, x->n_ops,
+                             &wf, s->uews, B);
+        for (int k = 0; k < x->n_ops; k++) {
+            for (int b = 0; b < B; b++) { /* the real part */
+                s->V[(size_t)b * nc + x->off_ops + k] = s->uval[(size_t)k * B + b];
+            }
         }
     }
 }
