@@ -22,7 +22,7 @@
 #include "ops/operator.h"
 #include "ops/terms.h"
 
-#define ARS_USER_OPS_MAX 32
+#define ARS_USER_OPS_MAX 256
 #define ARS_USER_OP_NAME_MAX 48
 
 typedef struct ars_user_op {
