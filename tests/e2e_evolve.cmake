@@ -127,6 +127,7 @@ if(NOT SANITIZED)
     execute_process(COMMAND ${PYTHON} ${SRC}/scripts/arsampler-report ${WORK}/a.h5 -o ${WORK}/rep
                     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
     if(NOT rc EQUAL 0 OR NOT EXISTS ${WORK}/rep/evolution.png
+       OR NOT EXISTS ${WORK}/rep/evolution_observables.png
        OR NOT out MATCHES "evolution: real time, heun, t = 0.3 of 0.3; 4 measurements")
         ars_fail("arsampler-report on the evolution (${rc}): ${out}${err}")
     endif()
