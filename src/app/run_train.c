@@ -53,6 +53,7 @@ typedef struct train_run {
     double *eloc;         /* (2 nf) owned: real parts, then imaginary parts */
     double *sample_phase; /* (nf) owned, with a phase network */
     ars_obs_result obs;
+    ars_user_ops ops; /* [observables] operators, read before training (a file may change) */
 } train_run;
 
 /* The training settings of the config. */
@@ -92,6 +93,9 @@ static int train_setup(train_run *t) {
     const ars_config *cfg = t->cfg;
     const ars_comm *comm = t->ctx->comm;
     int rc = ars_setup_hamiltonian(cfg, &t->H);
+    if (rc == ARS_OK) {
+        rc = ars_obs_config_operators(cfg, &t->ops); /* checked when the config was read */
+    }
     if (rc != ARS_OK) {
         return rc;
     }
@@ -337,8 +341,8 @@ static int train_finish(train_run *t) {
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
     if (rc == ARS_OK && ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
-        rc = ars_app_measure(cfg, ctx->comm, t->net, t->phase, &t->H, t->samples, nf, t->exact,
-                             ctx->quiet, &t->obs);
+        rc = ars_app_measure_ops(cfg, ctx->comm, t->net, t->phase, &t->H, &t->ops, t->samples, nf,
+                                 t->exact, ctx->quiet, &t->obs);
         t->meta.obs = &t->obs;
         t->meta.obs_source = "final_samples";
     }
@@ -406,6 +410,7 @@ int ars_run_train(const ars_config *cfg, const char *config_text, ars_run_ctx *c
         rc = train_finish(&t);
     }
     ars_obs_result_free(&t.obs);
+    ars_user_ops_free(&t.ops);
     ars_ham_free(&t.H);
     free(t.samples);
     free(t.log_prob);

@@ -702,7 +702,7 @@ int ars_obs_measure(ars_obs_result *res, const ars_obs_spec *spec, const ars_arn
     for (int k = 0; k < x.n_ops && rc == ARS_OK; k++) {
         rc = value_alloc(&res->op_v[k], 0, 0, 0);
         snprintf(res->op_name[k], sizeof res->op_name[k], "%s", spec->ops->op[k].name);
-        const size_t len = (size_t)spec->ops->op[k].terms.n * 400 + 1;
+        const size_t len = (size_t)spec->ops->op[k].terms.n * 402 + 1; /* "; " + a term */
         res->op_definition[k] = rc == ARS_OK ? malloc(len) : NULL;
         if (res->op_definition[k] == NULL) {
             rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for observables");
