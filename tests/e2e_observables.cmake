@@ -100,16 +100,17 @@ stag: 1 Sz(0)
 stag: -1 Sz(1)   # lines of one name add up
 flip: 1 Sx(2)
 ")
-ars_run(r obs.ini --output ops1.h5 --set system.spin=1 --set system.size=6 --set system.total_sz=0
-        --set hamiltonian.type=heisenberg --set hamiltonian.marshall_sign=true
-        --set model.symmetrize=spin_flip --set observables.names=none
-        "--set=observables.operator=bond: 1 Sz(1) Sz(3)"
-        "--set=observables.operator=bond: 0.5 S+(1) S-(3)"
-        "--set=observables.operator=bond: 0.5 S-(1) S+(3)"
-        "--set=observables.operator=d2: 1 Sz(4) Sz(4)"
-        "--set=observables.operator=xy: 0.5 S+(i) S-(i+1)"
-        "--set=observables.operator=xy: 0.5 S-(i) S+(i+1)"
-        --set observables.operators_file=${WORK}/ops.txt --threads 2)
+set(ops1 --set system.spin=1 --set system.size=6 --set system.total_sz=0
+    --set hamiltonian.type=heisenberg --set hamiltonian.marshall_sign=true
+    --set model.symmetrize=spin_flip --set observables.names=none
+    "--set=observables.operator=bond: 1 Sz(1) Sz(3)"
+    "--set=observables.operator=bond: 0.5 S+(1) S-(3)"
+    "--set=observables.operator=bond: 0.5 S-(1) S+(3)"
+    "--set=observables.operator=d2: 1 Sz(4) Sz(4)"
+    "--set=observables.operator=xy: 0.5 S+(i) S-(i+1)"
+    "--set=observables.operator=xy: 0.5 S-(i) S+(i+1)"
+    --set observables.operators_file=${WORK}/ops.txt)
+ars_run(r obs.ini --output ops1.h5 ${ops1} --threads 2)
 ars_expect_rc(r 0 "spin-1 user operators")
 ars_expect_match("${r_out}" "bond +-?[0-9.]+ \\+- [0-9.e-]+  variance [0-9.e-]+  \\(operator\\)"
                  "a user operator's line on stdout")
@@ -120,16 +121,7 @@ print(g['bond'].attrs['definition'], '|', g['stag'].attrs['definition'], '|', so
                 ${WORK}/ops1.h5 OUTPUT_VARIABLE defs RESULT_VARIABLE rc)
 ars_expect_match("${defs}" "^1 Sz\\(1\\) Sz\\(3\\); 0\\.5 S\\+\\(1\\) S-\\(3\\); 0\\.5 S-\\(1\\) S\\+\\(3\\) \\| 1 Sz\\(0\\); -1 Sz\\(1\\) \\| \\['bond', 'd2', 'flip', 'stag', 'xy'\\]"
                  "the operators' definitions and groups")
-ars_run(r obs.ini --output ops1t.h5 --set system.spin=1 --set system.size=6 --set system.total_sz=0
-        --set hamiltonian.type=heisenberg --set hamiltonian.marshall_sign=true
-        --set model.symmetrize=spin_flip --set observables.names=none
-        "--set=observables.operator=bond: 1 Sz(1) Sz(3)"
-        "--set=observables.operator=bond: 0.5 S+(1) S-(3)"
-        "--set=observables.operator=bond: 0.5 S-(1) S+(3)"
-        "--set=observables.operator=d2: 1 Sz(4) Sz(4)"
-        "--set=observables.operator=xy: 0.5 S+(i) S-(i+1)"
-        "--set=observables.operator=xy: 0.5 S-(i) S+(i+1)"
-        --set observables.operators_file=${WORK}/ops.txt --threads 1)
+ars_run(r obs.ini --output ops1t.h5 ${ops1} --threads 1)
 ars_expect_rc(r 0 "spin-1 user operators, 1 thread")
 ars_h5same(${WORK}/ops1.h5 ${WORK}/ops1t.h5 "user operators with 1 and 2 threads" /observables)
 

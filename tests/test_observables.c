@@ -302,15 +302,6 @@ static void test_weighted_enumeration_gives_exact_values(void **state) {
         }
         chain_free(&c);
     }
-    chain c = chain_make(5, 2, 2, 4, 21);
-    for (int pbc = 0; pbc <= 1; pbc++) {
-        ars_obs_spec sp = spec_of(diag, pbc, 16, 2);
-        ars_obs_result res;
-        assert_int_equal(ars_obs_measure(&res, &sp, c.net, c.cfg, (int64_t)c.dim, c.p), ARS_OK);
-        check_exact(&c, &res, diag, pbc, 0, NULL, 1e-12);
-        ars_obs_result_free(&res);
-    }
-    chain_free(&c);
 }
 
 /* Tr(rho_A^2) of A = sites [0, l) from the state vector sqrt(p) (signs are products of

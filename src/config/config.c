@@ -625,6 +625,15 @@ void ars_config_where(const ars_config *c, const char *section, const char *key,
     }
 }
 
+void ars_config_line_where(const ars_config *c, int line, const char *section, const char *key,
+                           char *buf, size_t len) {
+    if (line > 0) {
+        snprintf(buf, len, "%.280s:%d", c->source, line);
+    } else {
+        snprintf(buf, len, "--set %s.%s", section, key);
+    }
+}
+
 /* A key set where it means nothing (ars_config_key.active) is a mistake. */
 static int check_active_keys(const ars_config *c) {
     for (int i = 0; i < ARS_CONFIG_NKEYS; i++) {

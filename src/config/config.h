@@ -157,6 +157,11 @@ int ars_config_key_index(const char *section, const char *key);
 void ars_config_where(const ars_config *c, const char *section, const char *key, char *buf,
                       size_t len);
 
+/* The same for one line of a repeatable key ([hamiltonian] term, [observables] operator),
+ * given that line's number in the source (-1: a --set override). */
+void ars_config_line_where(const ars_config *c, int line, const char *section, const char *key,
+                           char *buf, size_t len);
+
 /* Fills every key with its default. */
 void ars_config_defaults(ars_config *c);
 

@@ -91,11 +91,8 @@ int ars_ham_config_terms(const ars_config *cfg, ars_terms *T) {
     int rc = ARS_OK;
     for (int k = 0; k < cfg->n_ham_terms && rc == ARS_OK; k++) {
         char where[ARS_TERM_WHERE_MAX];
-        if (cfg->ham_term_line[k] > 0) {
-            snprintf(where, sizeof where, "%.280s:%d", cfg->source, cfg->ham_term_line[k]);
-        } else {
-            snprintf(where, sizeof where, "--set hamiltonian.term");
-        }
+        ars_config_line_where(cfg, cfg->ham_term_line[k], "hamiltonian", "term", where,
+                              sizeof where);
         rc = ars_terms_parse(T, cfg->ham_term[k], where);
     }
     if (rc == ARS_OK && cfg->ham_terms_file[0] != '\0') {

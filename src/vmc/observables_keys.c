@@ -134,11 +134,7 @@ int ars_obs_config_operators(const ars_config *c, ars_user_ops *u) {
     int rc = ARS_OK;
     for (int k = 0; k < c->n_obs_ops && rc == ARS_OK; k++) {
         char where[ARS_TERM_WHERE_MAX];
-        if (c->obs_op_line[k] > 0) {
-            snprintf(where, sizeof where, "%.280s:%d", c->source, c->obs_op_line[k]);
-        } else {
-            snprintf(where, sizeof where, "--set observables.operator");
-        }
+        ars_config_line_where(c, c->obs_op_line[k], "observables", "operator", where, sizeof where);
         rc = ars_user_ops_parse(u, c->obs_op[k], where);
     }
     if (rc == ARS_OK && c->obs_ops_file[0] != '\0') {
