@@ -9,24 +9,9 @@
 #include "core/ars_common.h"
 
 int ars_app_measure(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
-                    const ars_phase *phase, const ars_ham *H, const uint8_t *samples, size_t n,
-                    double exact, int quiet, ars_obs_result *res) {
-    ars_user_ops ops;
-    ars_user_ops_init(&ops);
-    int rc = ars_obs_config_operators(cfg, &ops); /* checked when the config was read */
-    if (rc == ARS_OK) {
-        rc = ars_app_measure_ops(cfg, comm, net, phase, H, &ops, samples, n, exact, quiet, res);
-    } else {
-        memset(res, 0, sizeof *res);
-    }
-    ars_user_ops_free(&ops);
-    return rc;
-}
-
-int ars_app_measure_ops(const ars_config *cfg, const ars_comm *comm, const ars_arnn *net,
-                        const ars_phase *phase, const ars_ham *H, const ars_user_ops *ops,
-                        const uint8_t *samples, size_t n, double exact, int quiet,
-                        ars_obs_result *res) {
+                    const ars_phase *phase, const ars_ham *H, const ars_user_ops *ops,
+                    const uint8_t *samples, size_t n, double exact, int quiet,
+                    ars_obs_result *res) {
     ars_obs_spec spec;
     memset(&spec, 0, sizeof spec);
     spec.mask = ars_obs_config_mask(cfg);

@@ -12,11 +12,11 @@
 
 #include "app/agree.h"
 #include "app/measure.h"
-#include "config/config_key.h"
 #include "app/print.h"
 #include "app/run_evolve.h"
 #include "app/setup.h"
 #include "app/stop_signals.h"
+#include "config/config_key.h"
 #include "core/ars_common.h"
 
 typedef struct evolve_run {
@@ -247,8 +247,8 @@ static int measure(evolve_run *r, size_t m) {
     ars_obs_result res = {0};
     const int any = ars_obs_config_any(cfg);
     if (rc == ARS_OK && any) {
-        rc = ars_app_measure_ops(cfg, r->ctx->comm, r->net, r->phase, &r->H, &r->ops, r->samples,
-                                 r->nm, (double)NAN, 1, &res);
+        rc = ars_app_measure(cfg, r->ctx->comm, r->net, r->phase, &r->H, &r->ops, r->samples, r->nm,
+                             (double)NAN, 1, &res);
     }
     if (rc == ARS_OK) {
         rc = ars_evolve_record_append(&r->rec, grid_time(cfg, m), &est, any ? &res : NULL);

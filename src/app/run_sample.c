@@ -12,10 +12,10 @@
 
 #include "app/agree.h"
 #include "app/measure.h"
-#include "config/config_key.h"
 #include "app/print.h"
 #include "app/run_sample.h"
 #include "app/setup.h"
+#include "config/config_key.h"
 #include "core/ars_common.h"
 #include "sample/sampler.h"
 
@@ -55,6 +55,8 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
                         .phase = phase,
                         .sample_phase = sample_phase};
     ars_ham H = {0};
+    ars_user_ops ops;
+    ars_user_ops_init(&ops);
     if (ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
         if (ars_obs_config_mask(cfg) & (1u << ARS_OBS_ENERGY)) {
@@ -69,8 +71,11 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
                     ? ars_setup_exact_reference(cfg, &H, ARS_SETUP_REFERENCE_MAX_STATES, &method)
                     : (double)NAN;
         }
-        rc = ars_app_measure(cfg, ctx->comm, net, phase, meta.H, samples, n, meta.exact_energy,
-                             ctx->quiet, obs);
+        rc = ars_obs_config_operators(cfg, &ops); /* checked when the config was read */
+        if (rc == ARS_OK) {
+            rc = ars_app_measure(cfg, ctx->comm, net, phase, meta.H, &ops, samples, n,
+                                 meta.exact_energy, ctx->quiet, obs);
+        }
         meta.obs = obs;
         meta.obs_source = "samples";
     }
@@ -81,6 +86,7 @@ static int measure_and_write(const ars_config *cfg, const char *config_text, ars
         }
     }
     ars_ham_free(&H);
+    ars_user_ops_free(&ops);
     return rc;
 }
 

@@ -18,11 +18,11 @@
 
 #include "app/agree.h"
 #include "app/measure.h"
-#include "config/config_key.h"
 #include "app/print.h"
 #include "app/run_train.h"
 #include "app/setup.h"
 #include "app/stop_signals.h"
+#include "config/config_key.h"
 #include "core/ars_common.h"
 #include "vmc/stall.h"
 
@@ -341,8 +341,8 @@ static int train_finish(train_run *t) {
                           (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
     if (rc == ARS_OK && ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
-        rc = ars_app_measure_ops(cfg, ctx->comm, t->net, t->phase, &t->H, &t->ops, t->samples, nf,
-                                 t->exact, ctx->quiet, &t->obs);
+        rc = ars_app_measure(cfg, ctx->comm, t->net, t->phase, &t->H, &t->ops, t->samples, nf,
+                             t->exact, ctx->quiet, &t->obs);
         t->meta.obs = &t->obs;
         t->meta.obs_source = "final_samples";
     }

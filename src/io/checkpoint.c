@@ -372,13 +372,21 @@ done:
     return rc;
 }
 
-/* /observables/NAME/{mean, error, n_samples, ...} of one measured observable. */
-static herr_t write_observable(hid_t parent, int k, const ars_obs_value *v) {
-    hid_t g = H5Gcreate2(parent, ars_obs_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+/* /observables/NAME/{mean, error, n_samples, ...} of one measured observable: built-in kind k,
+ * or a user operator (k = -1, named `name`, its terms in the attribute definition). */
+static herr_t write_observable(hid_t parent, int k, const char *name, const char *definition,
+                               const ars_obs_value *v) {
+    hid_t g =
+        H5Gcreate2(parent, k >= 0 ? ars_obs_names[k] : name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) {
         return -1;
     }
-    herr_t rc = ars_h5_attr_string(g, "description", ars_obs_description((ars_obs_kind)k));
+    herr_t rc = ars_h5_attr_string(g, "description",
+                                   k >= 0 ? ars_obs_description((ars_obs_kind)k)
+                                          : ARS_OBS_OPERATOR_DESCRIPTION);
+    if (rc >= 0 && k < 0) {
+        rc = ars_h5_attr_string(g, "definition", definition);
+    }
     hsize_t dims[1] = {(hsize_t)v->len};
     if (rc >= 0 && v->len > 0) {
         rc =
@@ -396,7 +404,7 @@ static herr_t write_observable(hid_t parent, int k, const ars_obs_value *v) {
     if (rc >= 0) {
         rc = ars_h5_write_scalar(g, "n_samples", H5T_STD_I64LE, H5T_NATIVE_INT64, &v->n_samples);
     }
-    if (rc >= 0 && k == ARS_OBS_ENERGY) {
+    if (rc >= 0 && (k == ARS_OBS_ENERGY || k < 0)) {
         rc = ars_h5_write_scalar(g, "variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v->variance);
     }
     if (rc >= 0 && v->coord != NULL) {
@@ -408,35 +416,6 @@ static herr_t write_observable(hid_t parent, int k, const ars_obs_value *v) {
     }
     if (rc >= 0 && v->k != NULL) {
         rc = ars_h5_write_dataset(g, "k", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, v->k, 0);
-    }
-    if (H5Gclose(g) < 0) {
-        rc = -1;
-    }
-    return rc;
-}
-
-/* /observables/NAME of a user operator: scalars mean, error, n_samples, variance, and the
- * attributes description and definition (its terms). */
-static herr_t write_operator(hid_t parent, const char *name, const char *definition,
-                             const ars_obs_value *v) {
-    hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0) {
-        return -1;
-    }
-    herr_t rc = ars_h5_attr_string(g, "description", ARS_OBS_OPERATOR_DESCRIPTION);
-    if (rc >= 0) {
-        rc = ars_h5_attr_string(g, "definition", definition);
-    }
-    const struct {
-        const char *name;
-        hid_t ftype, mtype;
-        const void *value;
-    } part[] = {{"mean", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->mean},
-                {"error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v->error},
-                {"n_samples", H5T_STD_I64LE, H5T_NATIVE_INT64, &v->n_samples},
-                {"variance", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v->variance}};
-    for (size_t i = 0; i < sizeof part / sizeof part[0] && rc >= 0; i++) {
-        rc = ars_h5_write_scalar(g, part[i].name, part[i].ftype, part[i].mtype, part[i].value);
     }
     if (H5Gclose(g) < 0) {
         rc = -1;
@@ -461,11 +440,11 @@ static herr_t write_observables(hid_t file, const ars_obs_result *obs, const cha
     }
     for (int k = 0; k < ARS_OBS_COUNT && rc >= 0; k++) {
         if (obs->mask & (1u << k)) {
-            rc = write_observable(g, k, &obs->v[k]);
+            rc = write_observable(g, k, NULL, NULL, &obs->v[k]);
         }
     }
     for (int k = 0; k < obs->n_ops && rc >= 0; k++) {
-        rc = write_operator(g, obs->op_name[k], obs->op_definition[k], &obs->op_v[k]);
+        rc = write_observable(g, -1, obs->op_name[k], obs->op_definition[k], &obs->op_v[k]);
     }
     if (H5Gclose(g) < 0) {
         rc = -1;

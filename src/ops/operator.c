@@ -16,7 +16,8 @@
  * offsets from i when relative), M_k = the product of the term's factors on that site. */
 typedef struct op_part {
     double coupling;
-    double sign; /* (-1)^(p/2) (integer division): i^p = sign, or i sign when imag */
+    double sign; /* (-1)^(p/2) (integer division): i^p = sign, or -i sign when imag: the factor
+                  * of the row H(s, s'), the conjugate of the column the matrices give */
     int imag;    /* p odd: the term's elements are imaginary */
     int relative;
     int ns;
@@ -610,8 +611,10 @@ int ars_op_add_term(ars_op *op, double coupling, const ars_op_factor *f, int nf,
         pt.max_combo *= most;
     }
     free(fm);
-    pt.sign = (ipow / 2) % 2 ? -1.0 : 1.0;
     pt.imag = ipow % 2;
+    /* The matrices' columns give H(s', s); ars_op_apply wants the row H(s, s') = conj(H(s', s))
+     * (H is Hermitian), which flips the sign of an imaginary part. */
+    pt.sign = ((ipow / 2) % 2 ? -1.0 : 1.0) * (pt.imag ? -1.0 : 1.0);
     if (pt.imag && pt.diagonal) {
         free(pt.mat);
         free(pt.nnz);
@@ -969,10 +972,6 @@ int ars_op_apply_complex(const ars_op *op, const uint8_t *s, double *diag, ars_c
     ARS_ASSERT(n <= op->max_conn, "%d connections exceed the bound %d", n, op->max_conn);
     if (diag != NULL) {
         *diag = any_extra ? (any ? d + extra : extra) : (any ? d : 0.0);
-    }
-    /* The groups give the column of s, H(s', s); the row is its conjugate (H is Hermitian). */
-    for (int k = 0; mel_im != NULL && k < n; k++) {
-        mel_im[k] = -mel_im[k];
     }
     return n;
 }
