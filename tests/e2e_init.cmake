@@ -87,3 +87,60 @@ ars_expect_rc(r 0 "init = a.h5 with system.size=24")
 ars_expect_match("${r_out}" "init: 'a.h5' is a chain of 16 sites, this run has 24: transferred the modulus network's [0-9]+ parameters"
                  "init = a.h5 with system.size=24: what was transferred")
 ars_h5same(${WORK}/a.h5 ${WORK}/f.h5 "init = a.h5 with system.size=24: variables" /variables)
+
+# init_output_scale = c: the loaded last layer times c (every conditional p^c, renormalised; the
+# conditionals themselves are test_arnn's), the other layers as loaded, and said at start.
+# --resume continues the scaled state without scaling it again: two iterations and a resume to
+# four give the bits of four iterations in one run.
+ars_run(r ${common} --set model.init=a.h5 --set model.init_output_scale=1.5 --output s.h5)
+ars_expect_rc(r 0 "init = a.h5 with init_output_scale = 1.5")
+ars_expect_match("${r_out}" "init: the last layer of 'a.h5' scaled by 1.5: every conditional is p\\^1.5, renormalised"
+                 "init_output_scale: what was done")
+execute_process(COMMAND ${PYTHON} -c "
+import h5py, numpy as np, sys
+a = h5py.File(sys.argv[1], 'r')['variables/params']
+s = h5py.File(sys.argv[2], 'r')['variables/params']
+last = 'layers_%d' % (len(a) - 1)
+for name in a:
+    for v in a[name]:
+        want = 1.5 * a[name][v][()] if name == last else a[name][v][()]
+        assert np.array_equal(s[name][v][()], want), name + '/' + v
+print('OK')" ${WORK}/a.h5 ${WORK}/s.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "OK")
+    ars_fail("the scaled variables of s.h5:\n${out}${err}")
+endif()
+set(train ${QUICKSTART} --set sampler.n_samples=64 --set sampler.chunk_size=64 --quiet
+    --set run.mode=train --set hamiltonian.type=tfim --set vmc.final_samples=64
+    --set model.init=a.h5 --set model.init_output_scale=1.5)
+ars_run(r ${train} --set vmc.iterations=4 --output t4.h5)
+ars_expect_rc(r 0 "train 4 iterations from the scaled a.h5")
+ars_run(r ${train} --set vmc.iterations=2 --output t2.h5)
+ars_expect_rc(r 0 "train 2 iterations from the scaled a.h5")
+ars_run(r ${train} --set vmc.iterations=4 --output t2.h5 --resume)
+ars_expect_rc(r 0 "--resume to 4 iterations")
+ars_h5same(${WORK}/t4.h5 ${WORK}/t2.h5 "init_output_scale, 2 + 2 iterations against 4" /variables
+           /vmc/energy)
+
+# scripts/output-scale-scan runs a config at each c and reads the final estimates: its c = 1.5
+# state is s.h5's (the same scaled variables), its c = 1 row the unscaled run's own estimate.
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/output-scale-scan ${QUICKSTART} --scales 1 1.5
+                        --binary ${ARSAMPLER} --dir ${WORK}/scan --samples 64
+                        --set sampler.n_samples=64 --set sampler.chunk_size=64
+                        --set run.mode=train --set hamiltonian.type=tfim --set model.init=a.h5
+                WORKING_DIRECTORY ${WORK} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\n\\| 1 \\| -[0-9.]+ .*\n\\| 1.5 \\| -[0-9.]+ .*lowest variance: c = ")
+    ars_fail("scripts/output-scale-scan:\n${out}${err}")
+endif()
+ars_h5same(${WORK}/s.h5 ${WORK}/scan/scale_1.5.h5 "output-scale-scan at c = 1.5" /variables)
+ars_run(r ${QUICKSTART} --set sampler.n_samples=64 --set sampler.chunk_size=64 --quiet
+    --set run.mode=train --set hamiltonian.type=tfim --set model.init=a.h5
+    --set vmc.iterations=0 --set vmc.final_samples=64 --output u.h5)
+ars_expect_rc(r 0 "the unscaled state's estimate")
+ars_h5same(${WORK}/u.h5 ${WORK}/scan/scale_1.h5 "output-scale-scan at c = 1" /vmc /local_energy)
+# A stage of no iterations is a training output for scripts/varbench (its final estimate).
+execute_process(COMMAND ${PYTHON} ${SRC}/scripts/varbench ${WORK}/u.h5
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "over 0 iterations, 64 samples")
+    ars_fail("scripts/varbench on a run of 0 iterations:\n${out}${err}")
+endif()

@@ -18,9 +18,9 @@ foreach(cfg IN LISTS configs)
         continue() # the small runs are the normal build's (CI time); e2e_train and others run
     endif()        # the same code under the sanitizers
     # Small: 64 samples of 40 sites; training configs run 2 iterations and 64 final samples.
-    # init = random: a later stage of a ladder starts from an earlier stage's output, which a
-    # fresh clone does not have (and whose chain length differs here). A translation-symmetric
-    # config runs on 12 sites (|G| = L).
+    # init = random (and so no init_output_scale): a later stage of a ladder starts from an
+    # earlier stage's output, which a fresh clone does not have (and whose chain length differs
+    # here). A translation-symmetric config runs on 12 sites (|G| = L).
     set(size 40)
     file(STRINGS ${cfg} translation REGEX "^symmetrize *=.*translation")
     if(translation)
@@ -38,7 +38,8 @@ foreach(cfg IN LISTS configs)
         set(check "")
     endif()
     ars_run(r DIR ${SRC} ${cfg} --set sampler.n_samples=64 --set system.size=${size}
-            --set vmc.iterations=2 --set vmc.final_samples=64 --set model.init=random ${extra}
+            --set vmc.iterations=2 --set vmc.final_samples=64 --set model.init=random
+            --set model.init_output_scale=1 ${extra}
             --output ${WORK}/${name}.h5 --quiet)
     ars_expect_rc(r 0 "a small run of configs/${name}.ini")
     if(evolve)

@@ -483,6 +483,70 @@ static void test_sector_and_symmetrised_states_are_normalised(void **state) {
     }
 }
 
+/* [model] init_output_scale: the last layer times c makes every conditional p^c renormalised
+ * over the values the sector allows, at every site of every configuration (plain networks and
+ * sectors; a symmetrised state is the group mean of such a network). c = 0 gives uniform
+ * conditionals; c = 1 changes no bit. */
+static void test_scaled_last_layer_raises_each_conditional_to_the_power_c(void **state) {
+    (void)state;
+    const double scales[] = {0.0, 1.0, 1.3, 2.5};
+    for (size_t i = 0; i < N_SECTOR_CASES; i++) {
+        ars_arch arch = sector_arch(&sector_cases[i]);
+        arch.symmetry = ARS_SYM_NONE;
+        const ars_hilbert *h = &arch.hilbert;
+        const int L = h->size, D = h->local_size;
+        ars_arnn *net = ars_test_random_net(&arch, 1700 + i, 0.9);
+        ars_arnn *scaled = ars_test_random_net(&arch, 1700 + i, 0.9);
+        ars_arnn_ws *ws = ars_arnn_ws_alloc(net, 1);
+        double *a = malloc((size_t)L * D * sizeof(double));
+        double *b = malloc((size_t)L * D * sizeof(double));
+        size_t n = 1;
+        for (int t = 0; t < L; t++) {
+            n *= (size_t)D;
+        }
+        for (size_t ci = 0; ci < sizeof scales / sizeof scales[0]; ci++) {
+            const double c = scales[ci];
+            memcpy(scaled->params, net->params, net->n_params * sizeof(double));
+            ars_arnn_scale_last_layer(scaled, c);
+            for (size_t k = 0; k < n; k++) {
+                uint8_t cfg[16];
+                ars_hilbert_config(h, cfg, k);
+                if (!ars_hilbert_in_sector(h, cfg)) {
+                    continue;
+                }
+                ars_arnn_conditionals(a, cfg, net, ws, 1, L);
+                ars_arnn_conditionals(b, cfg, scaled, ws, 1, L);
+                if (c == 1.0) {
+                    assert_memory_equal(a, b, (size_t)L * D * sizeof(double));
+                    continue;
+                }
+                for (int t = 0; t < L; t++) {
+                    /* log psi = log p / 2, so log p_c = c log p - log sum_v p_v^c. */
+                    double z = 0.0;
+                    for (int v = 0; v < D; v++) {
+                        z += isinf(a[t * D + v]) ? 0.0 : exp(2.0 * c * a[t * D + v]);
+                    }
+                    for (int v = 0; v < D; v++) {
+                        const double want =
+                            isinf(a[t * D + v]) ? a[t * D + v] : c * a[t * D + v] - 0.5 * log(z);
+                        const double got = b[t * D + v];
+                        if (!(got == want || fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)))) {
+                            fail_msg("case %zu, c = %g, configuration %zu, site %d, value %d: "
+                                     "log psi_c = %.17g, want %.17g",
+                                     i, c, k, t, v, got, want);
+                        }
+                    }
+                }
+            }
+        }
+        free(a);
+        free(b);
+        ars_arnn_ws_free(ws);
+        ars_arnn_free(scaled);
+        ars_arnn_free(net);
+    }
+}
+
 /* A symmetrised state is the mean of the transformed plain distributions, checked against an
  * independent evaluation: p_sym(s) = (1/|G|) sum_g p(g s) with the plain network. */
 static void test_symmetrised_probability_is_the_group_mean(void **state) {
@@ -899,6 +963,7 @@ int main(void) {
         cmocka_unit_test(test_extreme_weights_keep_probabilities_finite_and_normalised),
         cmocka_unit_test(test_sector_and_symmetrised_states_are_normalised),
         cmocka_unit_test(test_symmetrised_probability_is_the_group_mean),
+        cmocka_unit_test(test_scaled_last_layer_raises_each_conditional_to_the_power_c),
         cmocka_unit_test(test_masked_symmetrised_gradients_match_finite_differences),
         cmocka_unit_test(test_weighted_backward_scales_each_sample),
         cmocka_unit_test(test_backward_bits_do_not_depend_on_the_batch),

@@ -653,10 +653,11 @@ static void test_unknown_section_is_an_error(void **state) {
 
 static void test_unknown_key_is_an_error(void **state) {
     (void)state;
-    parse_fails("[model]\nlayers = 3\nfeaturs = 16\n",
-                "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
-                "features, kernel_size, kernel_dilation, activation, use_bias, "
-                "feature_group_count, input, sublattice, symmetrize, dtype, init\\)$");
+    parse_fails(
+        "[model]\nlayers = 3\nfeaturs = 16\n",
+        "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
+        "features, kernel_size, kernel_dilation, activation, use_bias, "
+        "feature_group_count, input, sublattice, symmetrize, dtype, init, init_output_scale\\)$");
     /* A key of another section is unknown here. */
     parse_fails("[system]\nseed = 3\n", "^test\\.ini:2: \\[system\\] seed: unknown key \\(keys "
                                         "of \\[system\\]: size, spin, total_sz\\)$");
@@ -1321,7 +1322,7 @@ static void test_dump_shows_every_key_with_its_effective_value(void **state) {
         "kernel_dilation = 1, 2, 4, 8\nactivation = gelu\nuse_bias = false\n"
         "feature_group_count = 4\ninput = onehot\nsublattice = 1\nsymmetrize = none\n"
         "dtype = float64\n"
-        "init = data/some dir/run#2.h5\n",
+        "init = data/some dir/run#2.h5\ninit_output_scale = 1\n",
         "\n[sampler]\nn_samples = 123456789\nchunk_size = 100\nseed = 18446744073709551615\n"
         "algorithm = cached\n",
         "\n[output]\nfile = results/run 7.h5\n",

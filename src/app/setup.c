@@ -263,6 +263,12 @@ static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phas
                    cfg->init);
         }
     }
+    if (rc == ARS_OK && cfg->init_output_scale != 1.0) {
+        ars_arnn_scale_last_layer(net, cfg->init_output_scale);
+        printf("init: the last layer of '%s' scaled by %g: every conditional is p^%g, "
+               "renormalised\n",
+               cfg->init, cfg->init_output_scale, cfg->init_output_scale);
+    }
     if (rc == ARS_OK && fsize != cfg->size) {
         /* Size transfer: say what came from the shorter (or longer) chain. */
         printf("init: '%s' is a chain of %d sites, this run has %d: transferred the modulus "

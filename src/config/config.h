@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 89
+#define ARS_CONFIG_NKEYS 90
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -74,11 +74,12 @@ typedef struct ars_config {
     int activation; /* ars_activation */
     int use_bias;
     int feature_group_count;
-    int input;               /* ars_input */
-    int sublattice;          /* K: one-hot of t mod K in the input (1: none) */
-    int symmetrize;          /* ars_sym */
-    int dtype;               /* ars_dtype */
-    char init[ARS_PATH_MAX]; /* "random" or an HDF5 file */
+    int input;                /* ars_input */
+    int sublattice;           /* K: one-hot of t mod K in the input (1: none) */
+    int symmetrize;           /* ars_sym */
+    int dtype;                /* ars_dtype */
+    char init[ARS_PATH_MAX];  /* "random" or an HDF5 file */
+    double init_output_scale; /* the loaded last layer times this: conditionals p^c, renormalised */
     /* [phase] */
     int phase_type; /* 0 none, else 1 + the index in ars_phase_types */
     int phase_layers;

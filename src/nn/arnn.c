@@ -178,6 +178,19 @@ void ars_arnn_zero_last_layer(ars_arnn *net) {
     }
 }
 
+void ars_arnn_scale_last_layer(ars_arnn *net, double c) {
+    const ars_conv *cv = &net->layer[net->arch.layers - 1];
+    const size_t nk = (size_t)cv->taps * (size_t)(cv->cin / cv->groups) * (size_t)cv->cout;
+    for (size_t i = 0; i < nk; i++) {
+        cv->kernel[i] *= c;
+    }
+    if (cv->bias != NULL) {
+        for (int f = 0; f < cv->cout; f++) {
+            cv->bias[f] *= c;
+        }
+    }
+}
+
 int ars_arnn_init_random(ars_arnn *net, uint64_t seed) {
     gsl_rng *r = ars_rng_alloc();
     if (r == NULL) {

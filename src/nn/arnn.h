@@ -131,6 +131,11 @@ int ars_arnn_init_random(ars_arnn *net, uint64_t seed);
  * states, so |psi(s)|^2 is uniform (|+x>^N for spin 1/2 without a sector or sign). */
 void ars_arnn_zero_last_layer(ars_arnn *net);
 
+/* Multiplies the last layer's kernel and bias by c: every logit times c, so each conditional
+ * becomes p^c renormalised (over the values a sector allows). c > 1 sharpens the conditionals:
+ * a state whose near-certain choices are 1 - eps becomes one with 1 - O(eps^c). */
+void ars_arnn_scale_last_layer(ars_arnn *net, double c);
+
 /* Activations of a batch of at most B samples (allocated once, reused; never shared between
  * threads), batch-contiguous: entry (t, c, b) of a (L, C, B) block is at (t*C + c)*B + b. */
 typedef struct ars_arnn_ws {

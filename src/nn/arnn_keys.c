@@ -130,6 +130,16 @@ const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS] = {
      .help = "random (LeCun normal kernels, zero biases, from the seed), x_polarized (random, "
              "then the last layers of the network and the phase network zero: exactly |+x>^N) "
              "or an arsampler HDF5 file"},
+    {.section = "model",
+     .key = "init_output_scale",
+     .type = ARS_KEY_DOUBLE,
+     .offset = ARS_CONFIG_OFF(init_output_scale),
+     .def = "1",
+     .dmin = 0.0,
+     .dmax = 100.0,
+     .help = "multiplies the last layer (kernel and bias) of the network loaded from init by c: "
+             "every conditional becomes p^c, renormalised (c > 1 sharpens them); applied once, "
+             "when a run starts from the file, not on --resume"},
 };
 
 int ars_arnn_config_check_lists(const ars_config *c) {
@@ -165,6 +175,14 @@ int ars_arnn_config_check_lists(const ars_config *c) {
 }
 
 int ars_arnn_config_check_arch(const ars_config *c) {
+    const int from_file =
+        strcmp(c->init, "random") != 0 && strcmp(c->init, ARS_INIT_X_POLARIZED) != 0;
+    if (c->init_output_scale != 1.0 && !from_file) {
+        return ars_ini_error(ars_config_key_where(c, "model", "init_output_scale"),
+                             "[model] init_output_scale: scales a network loaded from a file, but "
+                             "init = %s (got %g)",
+                             c->init, c->init_output_scale);
+    }
     if (strcmp(c->init, ARS_INIT_X_POLARIZED) == 0 &&
         (c->two_s != 1 || c->two_m != ARS_CONFIG_NO_SECTOR || c->ham_marshall)) {
         return ars_ini_error(ars_config_key_where(c, "model", "init"),
