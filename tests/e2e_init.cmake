@@ -133,10 +133,12 @@ if(NOT rc EQUAL 0 OR NOT out MATCHES "\n\\| 1 \\| -[0-9.]+ .*\n\\| 1.5 \\| -[0-9
     ars_fail("scripts/output-scale-scan:\n${out}${err}")
 endif()
 ars_h5same(${WORK}/s.h5 ${WORK}/scan/scale_1.5.h5 "output-scale-scan at c = 1.5" /variables)
-ars_run(r ${QUICKSTART} --set sampler.n_samples=64 --set sampler.chunk_size=64 --quiet
+ars_run(r ${QUICKSTART} --set sampler.n_samples=64 --set sampler.chunk_size=64
     --set run.mode=train --set hamiltonian.type=tfim --set model.init=a.h5
     --set vmc.iterations=0 --set vmc.final_samples=64 --output u.h5)
 ars_expect_rc(r 0 "the unscaled state's estimate")
+ars_expect_match("${r_out}" "vmc: 0 iterations: the final estimate of 64 samples only; "
+                 "a run of 0 iterations: its header")
 ars_h5same(${WORK}/u.h5 ${WORK}/scan/scale_1.h5 "output-scale-scan at c = 1" /vmc /local_energy)
 # A stage of no iterations is a training output for scripts/varbench (its final estimate).
 execute_process(COMMAND ${PYTHON} ${SRC}/scripts/varbench ${WORK}/u.h5

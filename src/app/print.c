@@ -146,13 +146,19 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
         snprintf(trust + used, sizeof trust - used, ", phase steps %g times as long",
                  cfg->phase_lr_factor);
     }
-    printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s%s; %d thread%s\n",
-           cfg->iterations, n, opt->name, momentum, cfg->learning_rate,
-           cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
-           cfg->sr ? "SR" : "no SR",
-           cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
-           cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", trust,
-           threads, plural(threads));
+    if (cfg->iterations == 0) {
+        /* A loaded state's final estimate alone: the optimiser never runs. */
+        printf("vmc: 0 iterations: the final estimate of %" PRId64 " samples only; %d thread%s\n",
+               cfg->final_samples, threads, plural(threads));
+    } else {
+        printf("vmc: %d iterations of %zu samples, %s%s, lr %g%s, %s%s%s%s; %d thread%s\n",
+               cfg->iterations, n, opt->name, momentum, cfg->learning_rate,
+               cfg->lr_schedule == ARS_SCHEDULE_EXPONENTIAL ? " (exponential)" : "",
+               cfg->sr ? "SR" : "no SR",
+               cfg->sr ? (n < net->n_params ? " in sample space" : " in parameter space") : "",
+               cfg->sr && cfg->sr_dtype == ARS_DTYPE_FLOAT32 ? " (float32 products)" : "", trust,
+               threads, plural(threads));
+    }
     if (resumed_after >= 0) {
         printf("resuming after iteration %lld from %s\n", (long long)resumed_after, cfg->file);
     }
