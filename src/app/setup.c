@@ -212,13 +212,12 @@ void ars_setup_check_model(const ars_config *cfg) {
 /* Rank 0's variables: random, or from the init file (with its phase network, if any). */
 static int setup_variables(const ars_config *cfg, ars_arnn *net, ars_phase *phase) {
     ARS_ASSERT(net != NULL, "no network");
-    const int x_polarized = strcmp(cfg->init, ARS_INIT_X_POLARIZED) == 0;
-    if (strcmp(cfg->init, "random") == 0 || x_polarized) {
+    if (!ars_config_init_from_file(cfg)) {
         int rc = ars_arnn_init_random(net, cfg->seed);
         if (rc == ARS_OK && phase != NULL) {
             rc = ars_phase_init_random(phase, cfg->seed);
         }
-        if (rc == ARS_OK && x_polarized) {
+        if (rc == ARS_OK && strcmp(cfg->init, ARS_INIT_X_POLARIZED) == 0) {
             /* Uniform conditionals and phase 0: exactly |+x>^N (the checks of
              * ars_arnn_config_check_arch exclude a sector and the Marshall sign). */
             ars_arnn_zero_last_layer(net);

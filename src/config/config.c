@@ -625,6 +625,10 @@ void ars_config_where(const ars_config *c, const char *section, const char *key,
     }
 }
 
+int ars_config_init_from_file(const ars_config *c) {
+    return strcmp(c->init, "random") != 0 && strcmp(c->init, ARS_INIT_X_POLARIZED) != 0;
+}
+
 void ars_config_line_where(const ars_config *c, int line, const char *section, const char *key,
                            char *buf, size_t len) {
     if (line > 0) {

@@ -78,7 +78,7 @@ typedef struct ars_config {
     int sublattice;           /* K: one-hot of t mod K in the input (1: none) */
     int symmetrize;           /* ars_sym */
     int dtype;                /* ars_dtype */
-    char init[ARS_PATH_MAX];  /* "random" or an HDF5 file */
+    char init[ARS_PATH_MAX];  /* "random", x_polarized or an HDF5 file */
     double init_output_scale; /* the loaded last layer times this: conditionals p^c, renormalised */
     /* [phase] */
     int phase_type; /* 0 none, else 1 + the index in ars_phase_types */
@@ -157,6 +157,9 @@ int ars_config_key_index(const char *section, const char *key);
  * default, "--set ARG" for an override (with unprintable bytes as '?'). */
 void ars_config_where(const ars_config *c, const char *section, const char *key, char *buf,
                       size_t len);
+
+/* Whether [model] init names a file to load (not random or x_polarized). */
+int ars_config_init_from_file(const ars_config *c);
 
 /* The same for one line of a repeatable key ([hamiltonian] term, [observables] operator),
  * given that line's number in the source (-1: a --set override). */

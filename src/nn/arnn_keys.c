@@ -175,9 +175,7 @@ int ars_arnn_config_check_lists(const ars_config *c) {
 }
 
 int ars_arnn_config_check_arch(const ars_config *c) {
-    const int from_file =
-        strcmp(c->init, "random") != 0 && strcmp(c->init, ARS_INIT_X_POLARIZED) != 0;
-    if (c->init_output_scale != 1.0 && !from_file) {
+    if (c->init_output_scale != 1.0 && !ars_config_init_from_file(c)) {
         return ars_ini_error(ars_config_key_where(c, "model", "init_output_scale"),
                              "[model] init_output_scale: scales a network loaded from a file, but "
                              "init = %s (got %g)",
