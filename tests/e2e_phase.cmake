@@ -10,6 +10,9 @@
 #  4. Bad input: keys of a [phase] section with type = none, an init file whose phase network
 #     differs, a phase network in an init file when type = none, --resume with another [phase],
 #     a complex Hamiltonian (dm, a term with one Sy) without a phase network.
+#  2c. [vmc] symmetry_penalty: the logged penalty against numpy's exact <P_G>, the logged
+#     energy is <H>, threads and --resume.
+#  2d. [vmc] projected_estimate against numpy's exact energy of the projected state.
 #  5. A complex Hamiltonian: the XX chain with a Dzyaloshinskii-Moriya term trains to its
 #     free-fermion energy; mode = exact solves it without a phase network.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -180,6 +183,119 @@ print('OK')
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
     ars_fail("phase_learning_rate_factor does not scale the phase's step as documented:\n${out}${err}")
+endif()
+
+# 2c. [vmc] symmetry_penalty: training descends <H> + lambda (1 - <P_G>) and logs <H>. On a
+#     ring, G = translations and reflection: iteration 0 logs the same energy as without the
+#     penalty, and lambda (1 - mean Re P_loc) within 5 standard errors of numpy's exact
+#     <P_G> of the initial state (enumerated, with the error from the exact variance); the
+#     step differs; 1 and 2 threads and --resume give the same bits.
+set(pen --set hamiltonian.pbc=true --set vmc.symmetry_penalty=2
+    --set "vmc.symmetry_penalty_group=translation, reflection")
+ars_run(r sym.ini ${pen} --quiet --output pen_init.h5 --set vmc.iterations=0 --set vmc.final_samples=16)
+ars_expect_rc(r 0 "the initial state of a penalised run")
+ars_run(r sym.ini ${pen} --quiet --output pen_big.h5 --set vmc.iterations=1 --set vmc.final_samples=16
+    --set sampler.n_samples=4096)
+ars_expect_rc(r 0 "one penalised step of 4096 samples")
+ars_run(r sym.ini --quiet --set hamiltonian.pbc=true --output nopen_big.h5 --set vmc.iterations=1
+    --set vmc.final_samples=16 --set sampler.n_samples=4096)
+ars_expect_rc(r 0 "the same step without the penalty")
+ars_run(r sym.ini ${pen} --threads 1 --output pen1.h5)
+ars_expect_rc(r 0 "penalised training, 1 thread")
+ars_expect_match("${r_out}" "symmetry penalty 2 \\(1 - <P_G>\\), G: reflection, translation"
+    "the header names the penalty")
+ars_run(r sym.ini ${pen} --quiet --threads 2 --output pen2.h5)
+ars_expect_rc(r 0 "penalised training, 2 threads")
+ars_h5same(${WORK}/pen1.h5 ${WORK}/pen2.h5 "a penalised run with 1 and 2 threads"
+    /variables /vmc/energy /vmc/symmetry_penalty /vmc/grad_norm)
+ars_run(r sym.ini ${pen} --quiet --output penr.h5 --set vmc.iterations=6)
+ars_run(r sym.ini ${pen} --quiet --output penr.h5 --resume)
+ars_expect_rc(r 0 "--resume of a penalised run")
+ars_h5same(${WORK}/pen1.h5 ${WORK}/penr.h5 "a penalised run: 6 iterations + --resume to 12 vs 12"
+    /variables /vmc/energy /vmc/symmetry_penalty)
+execute_process(COMMAND ${PYTHON} -c "
+import sys, h5py, numpy as np
+sys.path.insert(0, '${SRC}/scripts')
+import arnn_ref as ar
+init, big, nopen, run = sys.argv[1:5]
+model = ar.load_model(init)
+phase = ar.load_phase(init, marshall_sign=True)
+L = model['size']
+s = np.array([[1 if (i >> t) & 1 else -1 for t in range(L)] for i in range(2 ** L)], dtype=np.int8)
+def psi(c):
+    return np.exp(ar.log_psi(c, model) + 1j * ar.phase_phi(c, phase))
+p0 = psi(s)
+images = [np.roll(s, k, axis=1) for k in range(L)] + [np.roll(s[:, ::-1], k, axis=1) for k in range(L)]
+ploc = np.mean([psi(g) for g in images], axis=0) / p0
+w = np.abs(p0) ** 2
+w /= w.sum()
+mean = float(np.sum(w * ploc.real))
+sd = float(np.sqrt(np.sum(w * (ploc.real - mean) ** 2) / 4096))
+fb, fn = h5py.File(big, 'r'), h5py.File(nopen, 'r')
+logged = float(fb['vmc/symmetry_penalty'][0]) / 2.0
+assert abs(logged - (1.0 - mean)) < 5 * sd, (logged, 1.0 - mean, sd)
+assert 0.02 < 1.0 - mean < 0.98, mean
+assert float(fn['vmc/symmetry_penalty'][0]) == 0.0
+assert fb['vmc/energy'][0] == fn['vmc/energy'][0], 'the logged energy is not <H>'
+vb = fb['variables/params/layers_0/kernel'][()]
+vn = fn['variables/params/layers_0/kernel'][()]
+assert np.abs(vb - vn).max() > 1e-6, 'the penalty did not change the step'
+pen = h5py.File(run, 'r')['vmc/symmetry_penalty'][()]
+assert len(pen) == 12 and (pen > 0).all(), pen
+print('OK', logged, 1.0 - mean, sd)
+" ${WORK}/pen_init.h5 ${WORK}/pen_big.h5 ${WORK}/nopen_big.h5 ${WORK}/pen1.h5
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("symmetry_penalty: the logged penalty or its wiring:\n${out}${err}")
+endif()
+
+# 2d. [vmc] projected_estimate: the final estimate's energy of P_G psi (G: translations) and
+#     <P_G> within 5 standard errors of numpy's exact values for the initial state (the vector
+#     P_G psi built from its images, H dense), and its plain energy too (which checks numpy's H).
+ars_run(r sym.ini --set hamiltonian.pbc=true --set vmc.iterations=0 --set vmc.final_samples=16384
+    --set vmc.projected_estimate=translation --output proj.h5)
+ars_expect_rc(r 0 "a projected estimate")
+ars_expect_match("${r_out}" "final, projected onto the symmetric states: E = " "the projected line")
+execute_process(COMMAND ${PYTHON} -c "
+import sys, h5py, numpy as np
+sys.path.insert(0, '${SRC}/scripts')
+import arnn_ref as ar
+path = sys.argv[1]
+model = ar.load_model(path)
+phase = ar.load_phase(path, marshall_sign=True)
+L = model['size']
+s = np.array([[1 if (i >> t) & 1 else -1 for t in range(L)] for i in range(2 ** L)], dtype=np.int8)
+def index(c):
+    return ((c > 0).astype(np.int64) << np.arange(L)).sum(axis=1)
+psi = np.exp(ar.log_psi(s, model) + 1j * ar.phase_phi(s, phase))
+# H = sum sigma_t . sigma_t+r, r = 1 (J = 1) and 2 (J2 = 0.3), on the ring: dense
+H = np.zeros((2 ** L, 2 ** L))
+for r, J in ((1, 1.0), (2, 0.3)):
+    for t in range(L):
+        u = (t + r) % L
+        zz = s[:, t] * s[:, u]
+        H[np.arange(2 ** L), np.arange(2 ** L)] += J * zz
+        flip = s.copy()
+        flip[:, t] *= -1
+        flip[:, u] *= -1
+        anti = zz < 0
+        H[np.arange(2 ** L)[anti], index(flip[anti])] += 2.0 * J
+def energy(v):
+    return float(np.real(np.vdot(v, H @ v) / np.vdot(v, v)))
+pv = np.mean([psi[index(np.roll(s, k, axis=1))] for k in range(L)], axis=0)
+overlap = float(np.vdot(pv, pv).real / np.vdot(psi, psi).real)
+a = h5py.File(path, 'r')['vmc'].attrs
+checks = ((a['final_energy'], a['final_energy_error'], energy(psi)),
+          (a['final_projected_energy'], a['final_projected_energy_error'], energy(pv)),
+          (a['final_symmetry_overlap'], a['final_symmetry_overlap_error'], overlap))
+for got, err, exact in checks:
+    assert abs(got - exact) < 5 * err, (got, err, exact)
+assert abs(energy(pv) - energy(psi)) > 20 * a['final_projected_energy_error'], 'vacuous'
+assert 0.05 < overlap < 0.95, overlap
+print('OK', checks)
+" ${WORK}/proj.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("projected_estimate against numpy's exact projected state:\n${out}${err}")
 endif()
 
 # 3. Sampling from the trained file; a file without a phase network.

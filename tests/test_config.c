@@ -289,10 +289,11 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
     }
     /* Every key but term and operator, which the dump writes once per line given (none here), the
      * [phase] keys that mean nothing without a phase network (all but type) and [vmc]
-     * phase_learning_rate_factor, the [evolve] keys and [vmc] eloc_dtype (mode = sample) and
-     * momentum (optimizer = sgd). */
-    assert_int_equal(n_keys,
-                     ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
+     * phase_learning_rate_factor, the [evolve] keys, [vmc] eloc_dtype, symmetry_penalty and
+     * projected_estimate (mode = sample), symmetry_penalty_group (no penalty) and momentum
+     * (optimizer = sgd). */
+    assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS -
+                                 1 - 3 - 1);
     free(d);
 }
 
@@ -1385,10 +1386,14 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
         n++;
     }
     /* The dump has no term or operator line (none given) and no inactive [phase],
-     * phase_learning_rate_factor, [evolve], eloc_dtype or momentum key. */
-    assert_int_equal(n,
-                     ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 - 1);
+     * phase_learning_rate_factor, [evolve], eloc_dtype, symmetry_penalty,
+     * symmetry_penalty_group, projected_estimate or momentum key. */
+    assert_int_equal(n, ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 -
+                            3 - 1);
     assert_non_null(strstr(d, "  momentum "));
+    assert_non_null(strstr(d, "  symmetry_penalty "));
+    assert_non_null(strstr(d, "  symmetry_penalty_group "));
+    assert_non_null(strstr(d, "  projected_estimate "));
     assert_non_null(strstr(d, "  phase_learning_rate_factor "));
     assert_non_null(strstr(d, "  term "));
     assert_non_null(strstr(d, "default 1234"));

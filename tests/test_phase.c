@@ -18,36 +18,6 @@
 #include "space/symmetry.h"
 #include "test_util.h"
 
-/* A conv phase network (with the site term if `site`, the Jastrow term if `jastrow`) with every
- * parameter uniform in [-scale, scale]. */
-static ars_phase *random_phase(int L, int D, int pbc, int layers, int F, int K, const int *dil,
-                               int site, int jastrow, ars_activation act, uint64_t seed,
-                               double scale) {
-    ars_phase_arch a;
-    memset(&a, 0, sizeof a);
-    a.size = L;
-    a.local_size = D;
-    a.pbc = pbc;
-    a.layers = layers;
-    a.features = F;
-    a.kernel_size = K;
-    for (int l = 0; l < layers; l++) {
-        a.dilation[l] = dil[l];
-    }
-    a.activation = act;
-    a.site_phase = site;
-    a.jastrow = jastrow;
-    ars_phase *ph = ars_phase_alloc(ars_phase_conv, &a);
-    assert_non_null(ph);
-    gsl_rng *r = ars_rng_alloc();
-    ars_rng_seed(r, seed);
-    for (size_t k = 0; k < ph->n_params; k++) {
-        ph->params[k] = scale * (2.0 * gsl_rng_uniform(r) - 1.0);
-    }
-    gsl_rng_free(r);
-    return ph;
-}
-
 static double phi_of(const uint8_t *s, const ars_phase *ph, ars_phase_ws *ws) {
     double phi;
     ars_phase_phi(&phi, s, ph, ws, 1);
@@ -69,7 +39,7 @@ static void test_phase_gradient_matches_finite_differences(void **state) {
                 const int L = 7, dil[3] = {1, 2, 1};
                 /* 11 features with kernel 4: a block of eight and three single ones in the
                  * forward tiles, and eight channels and three in the backward pass. */
-                ars_phase *ph = random_phase(
+                ars_phase *ph = ars_test_random_phase(
                     L, D, pbc, 3, K == 4 ? 11 : 3, K, dil, K == 3, D == 3 || pbc,
                     K == 3 ? ARS_ACTIVATION_TANH : ARS_ACTIVATION_SELU, 100 + (uint64_t)cases, 0.7);
                 ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
@@ -127,8 +97,8 @@ static void test_phase_windows_equal_full_recomputation(void **state) {
             /* 11 features in two shapes: the forward tiles' block of eight and single ones. */
             const int F = shape == 0 || shape == 3 ? 11 : 4;
             ars_phase *ph =
-                random_phase(L, D, pbc, 2, F, 3, dil, 1, shape >= 2, ARS_ACTIVATION_TANH,
-                             300 + (uint64_t)(4 * pbc + shape), 0.8);
+                ars_test_random_phase(L, D, pbc, 2, F, 3, dil, 1, shape >= 2, ARS_ACTIVATION_TANH,
+                                      300 + (uint64_t)(4 * pbc + shape), 0.8);
             enum { B = 8 };
             ars_phase_ws *ws = ars_phase_ws_alloc(ph, B);
             ars_phase_ws *full = ars_phase_ws_alloc(ph, 1);
@@ -199,8 +169,8 @@ static void test_phase_windows_without_cache_same_bits(void **state) {
     assert_non_null(phi_big);
     for (int pbc = 0; pbc <= 1; pbc++) {
         const int dil[2] = {1, 2};
-        ars_phase *ph = random_phase(L, 2, pbc, 2, 11, 3, dil, 1, 0, ARS_ACTIVATION_TANH,
-                                     800 + (uint64_t)pbc, 0.8);
+        ars_phase *ph = ars_test_random_phase(L, 2, pbc, 2, 11, 3, dil, 1, 0, ARS_ACTIVATION_TANH,
+                                              800 + (uint64_t)pbc, 0.8);
         ars_phase_ws *small = ars_phase_ws_alloc(ph, B), *big = ars_phase_ws_alloc(ph, BIG);
         assert_non_null(small);
         assert_non_null(big);
@@ -253,8 +223,9 @@ static void test_phase_phi_is_the_formula(void **state) {
     for (int pbc = 0; pbc <= 1; pbc++) {
         for (int w = 0; w < 4; w++) {
             const int F = widths[w], K = 3 + w % 3, dil[3] = {1, 2 + w, 14};
-            ars_phase *ph = random_phase(L, 2, pbc, 3, F, K, dil, 0, 0, ARS_ACTIVATION_TANH,
-                                         700 + (uint64_t)(4 * pbc + w), 0.6);
+            ars_phase *ph =
+                ars_test_random_phase(L, 2, pbc, 3, F, K, dil, 0, 0, ARS_ACTIVATION_TANH,
+                                      700 + (uint64_t)(4 * pbc + w), 0.6);
             ars_phase_ws *ws = ars_phase_ws_alloc(ph, 1);
             assert_non_null(ws);
             for (int trial = 0; trial < 5; trial++) {
@@ -322,8 +293,9 @@ static void test_jastrow_term_is_the_pair_sum(void **state) {
         for (int L = 5; L <= 8; L++) {
             for (int D = 2; D <= 3; D++) {
                 const int dil[1] = {1};
-                ars_phase *ph = random_phase(L, D, pbc, 1, 1, 3, dil, 0, 1, ARS_ACTIVATION_TANH,
-                                             900 + (uint64_t)(16 * pbc + 2 * L + D), 0.8);
+                ars_phase *ph =
+                    ars_test_random_phase(L, D, pbc, 1, 1, 3, dil, 0, 1, ARS_ACTIVATION_TANH,
+                                          900 + (uint64_t)(16 * pbc + 2 * L + D), 0.8);
                 const int R = ars_phase_jastrow_range(&ph->arch);
                 assert_int_equal(R, pbc ? L / 2 : L - 1);
                 assert_int_equal((int)(ph->jastrow - ph->params) + R, (int)ph->n_params);
@@ -370,7 +342,7 @@ static void test_symmetrised_phase_is_invariant(void **state) {
     ars_arch a = ars_test_arch(L, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     a.symmetry = ARS_SYM_BOTH;
     ars_arnn *net = ars_test_random_net(&a, 5, 0.5);
-    ars_phase *ph = random_phase(L, 2, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, 6, 0.8);
+    ars_phase *ph = ars_test_random_phase(L, 2, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, 6, 0.8);
     const ars_wf wf = ars_wf_make(net, 0, ph);
     ars_wf_ws *ws = ars_wf_ws_alloc(&wf, 4);
     assert_non_null(ws);
@@ -429,8 +401,9 @@ static void test_complex_local_energies_equal_brute_force(void **state) {
                     }
                     ars_arnn *net = ars_test_random_net(&a, 700 + (uint64_t)cases, 0.6);
                     const int pdil[2] = {1, 3};
-                    ars_phase *ph = random_phase(L, D, pbc, 2, 3, 3, pdil, 1, cases % 2,
-                                                 ARS_ACTIVATION_TANH, 800 + (uint64_t)cases, 0.8);
+                    ars_phase *ph =
+                        ars_test_random_phase(L, D, pbc, 2, 3, 3, pdil, 1, cases % 2,
+                                              ARS_ACTIVATION_TANH, 800 + (uint64_t)cases, 0.8);
                     enum { B = 12 };
                     uint8_t cfg[B * 8];
                     for (int b = 0; b < B;) {
@@ -510,7 +483,8 @@ static void test_complex_energy_gradient_matches_finite_differences(void **state
     ars_arch a = ars_test_arch(L, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
     a.symmetry = ARS_SYM_SPIN_FLIP;
     ars_arnn *net = ars_test_random_net(&a, 11, 0.5);
-    ars_phase *ph = random_phase(L, D, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, 12, 0.8);
+    ars_phase *ph =
+        ars_test_random_phase(L, D, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, 12, 0.8);
     const ars_wf wf = ars_wf_make(net, 0, ph);
     uint8_t all[64 * 6];
     for (size_t i = 0; i < n; i++) {

@@ -195,3 +195,33 @@ int ars_test_same_bits(double a, double b) {
     memcpy(&ub, &b, sizeof ub);
     return ua == ub;
 }
+
+/* A conv phase network (with the site term if `site`, the Jastrow term if `jastrow`) with every
+ * parameter uniform in [-scale, scale]. */
+ars_phase *ars_test_random_phase(int L, int D, int pbc, int layers, int F, int K, const int *dil,
+                                 int site, int jastrow, ars_activation act, uint64_t seed,
+                                 double scale) {
+    ars_phase_arch a;
+    memset(&a, 0, sizeof a);
+    a.size = L;
+    a.local_size = D;
+    a.pbc = pbc;
+    a.layers = layers;
+    a.features = F;
+    a.kernel_size = K;
+    for (int l = 0; l < layers; l++) {
+        a.dilation[l] = dil[l];
+    }
+    a.activation = act;
+    a.site_phase = site;
+    a.jastrow = jastrow;
+    ars_phase *ph = ars_phase_alloc(ars_phase_conv, &a);
+    assert_non_null(ph);
+    gsl_rng *r = ars_rng_alloc();
+    ars_rng_seed(r, seed);
+    for (size_t k = 0; k < ph->n_params; k++) {
+        ph->params[k] = scale * (2.0 * gsl_rng_uniform(r) - 1.0);
+    }
+    gsl_rng_free(r);
+    return ph;
+}

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "nn/arnn.h"
+#include "nn/phase.h"
 #include "est/local_energy.h"
 #include "ops/hamiltonian.h"
 #include "wf/wavefunction.h"
@@ -54,6 +55,12 @@ ars_arch ars_test_arch(int size, int two_s, int layers, int features, int kernel
 /* A network with every parameter drawn uniformly from [-scale, scale] (biases included), so
  * that bias paths are exercised. Caller frees. */
 ars_arnn *ars_test_random_net(const ars_arch *arch, uint64_t seed, double scale);
+
+/* A conv phase network on L sites of D local states (with the site term if `site`, the Jastrow
+ * term if `jastrow`) with every parameter uniform in [-scale, scale]. */
+ars_phase *ars_test_random_phase(int L, int D, int pbc, int layers, int F, int K, const int *dil,
+                                 int site, int jastrow, ars_activation act, uint64_t seed,
+                                 double scale);
 
 /* Exact log p(s) of all D^L configurations, lexicographic order; malloc'd (n_out set). */
 double *ars_test_enumerate_log_prob(const ars_arnn *net, size_t *n_out);

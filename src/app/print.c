@@ -133,7 +133,7 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
-    char trust[96] = "";
+    char trust[192] = "";
     if (cfg->max_step > 0.0) {
         snprintf(trust, sizeof trust, ", steps at most %g long", cfg->max_step);
     }
@@ -145,6 +145,11 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
         const size_t used = strlen(trust);
         snprintf(trust + used, sizeof trust - used, ", phase steps %g times as long",
                  cfg->phase_lr_factor);
+    }
+    if (cfg->sym_penalty > 0.0) {
+        const size_t used = strlen(trust);
+        snprintf(trust + used, sizeof trust - used, ", symmetry penalty %g (1 - <P_G>), G: %s",
+                 cfg->sym_penalty, ars_sym_name((ars_sym)cfg->sym_penalty_group));
     }
     if (cfg->iterations == 0) {
         /* A loaded state's final estimate alone: the optimiser never runs. */
@@ -264,6 +269,14 @@ void ars_print_train_final(const ars_vmc_estimate *est, size_t n, int complex_wf
         printf(", relative error %.3e", est->relative_error);
     }
     printf(", variance %.4g, V-score %.3g\n", est->energy_variance, est->vscore);
+    if (!isnan(est->projected_energy)) {
+        printf("final, projected onto the symmetric states: E = %.10f +- %.2g",
+               est->projected_energy, est->projected_energy_error);
+        if (!isnan(est->projected_relative_error)) {
+            printf(", relative error %.3e", est->projected_relative_error);
+        }
+        printf(" (<P_G> = %.4f +- %.2g)\n", est->overlap, est->overlap_error);
+    }
 }
 
 void ars_print_train_phases(const ars_vmc *v, double io_seconds, int io_writes) {

@@ -79,6 +79,9 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .eloc_float32 = cfg->eloc_dtype == ARS_DTYPE_FLOAT32,
         .max_step = cfg->max_step,
         .phase_lr_factor = cfg->phase_lr_factor,
+        .sym_penalty = cfg->sym_penalty,
+        .penalty_group = (ars_sym)cfg->sym_penalty_group,
+        .projected_group = (ars_sym)cfg->projected_group,
         .exact_energy = exact,
         .phase = phase,
         .comm = comm,
@@ -93,6 +96,9 @@ static int train_setup(train_run *t) {
     const ars_config *cfg = t->cfg;
     const ars_comm *comm = t->ctx->comm;
     int rc = ars_setup_hamiltonian(cfg, &t->H);
+    if (rc == ARS_OK) {
+        rc = ars_setup_check_projection(cfg, &t->H);
+    }
     if (rc == ARS_OK) {
         rc = ars_obs_config_operators(cfg, &t->ops); /* checked when the config was read */
     }

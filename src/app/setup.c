@@ -9,6 +9,7 @@
 
 #include "app/output.h"
 #include "app/setup.h"
+#include "est/projector.h"
 #include "config/config_key.h"
 #include "core/ars_common.h"
 #include "ops/exact.h"
@@ -38,6 +39,31 @@ int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
     }
     ars_terms_free(&T);
     return rc;
+}
+
+int ars_setup_check_projection(const ars_config *cfg, const ars_ham *H) {
+    if (cfg->mode != ARS_MODE_TRAIN || cfg->projected_group == ARS_SYM_NONE) {
+        return ARS_OK;
+    }
+    ars_op *op = ars_ham_operator(H);
+    if (op == NULL) {
+        return ARS_STATUS_ENOMEM;
+    }
+    const char *bad = NULL;
+    const int inv = ars_proj_op_invariant(op, (ars_sym)cfg->projected_group, &bad);
+    ars_op_free(op);
+    if (inv < 0) {
+        return ARS_STATUS_ENOMEM;
+    }
+    if (inv == 0) {
+        return ars_ini_error(ars_config_key_where(cfg, "vmc", "projected_estimate"),
+                             "[vmc] projected_estimate: the Hamiltonian is not invariant under %s "
+                             "(H(g s, g s') != H(s, s')), so the projector does not commute with "
+                             "it and the estimate would not be the projected state's energy (got "
+                             "%s)",
+                             bad, ars_sym_name((ars_sym)cfg->projected_group));
+    }
+    return ARS_OK;
 }
 
 /* Lanczos for the reference: the configured sector, else every sector (or the full space). */

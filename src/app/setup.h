@@ -46,6 +46,11 @@ void ars_setup_print_hamiltonian(const ars_ham *H, double exact, const char *met
  * Returns ARS_OK or ARS_STATUS_ENOMEM. */
 int ars_setup_check_operator(const ars_config *cfg, const ars_ham *H, int quiet);
 
+/* [vmc] projected_estimate needs H invariant under its group (est/projector.h,
+ * ars_proj_op_invariant): ARS_OK, or a config error naming the key (before anything is printed
+ * or written). */
+int ars_setup_check_projection(const ars_config *cfg, const ars_ham *H);
+
 /* Warns when training an integer spin with [model] input = value, whose m = 0 is the zero
  * padding (use onehot). */
 void ars_setup_check_model(const ars_config *cfg);

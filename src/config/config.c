@@ -674,6 +674,9 @@ int ars_config_finalize(ars_config *c) {
         rc = ars_opt_config_check(c);
     }
     if (rc == ARS_OK) {
+        rc = ars_vmc_config_check(c);
+    }
+    if (rc == ARS_OK) {
         rc = ars_evolve_config_check(c);
     }
     if (rc == ARS_OK) {

@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 90
+#define ARS_CONFIG_NKEYS 93
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -118,6 +118,9 @@ typedef struct ars_config {
     int eloc_dtype;         /* ars_dtype of the training iterations' ratio windows */
     double max_step;        /* the SR step's largest Fubini-Study length; 0: unbounded */
     double phase_lr_factor; /* the phase network's step, as a multiple of the modulus's */
+    double sym_penalty;     /* lambda of the training loss <H> + lambda (1 - <P_G>); 0: none */
+    int sym_penalty_group;  /* ars_sym: the group G of that projector */
+    int projected_group;    /* ars_sym: the final estimate also measures P_G psi (none: not) */
     double diag_shift;
     double ds_decay, ds_min;
     int ds_schedule;

@@ -77,7 +77,7 @@ typedef struct ars_config_key {
 #define ARS_PHASE_NKEYS 8
 #define ARS_SAMPLER_NKEYS 4
 #define ARS_HAM_NKEYS 16
-#define ARS_VMC_NKEYS 15
+#define ARS_VMC_NKEYS 18
 #define ARS_OPT_NKEYS ARS_OPT_N_HYPER
 #define ARS_VMC_RUN_NKEYS 4
 #define ARS_EVOLVE_NKEYS 16
@@ -123,6 +123,7 @@ struct ars_terms;
 int ars_ham_config_terms(const ars_config *c, struct ars_terms *T); /* ops/hamiltonian_keys.c */
 int ars_sampler_config_check(const ars_config *c);                  /* sample/sampler_keys.c */
 int ars_opt_config_check(const ars_config *c);                      /* opt/optimizer_keys.c */
+int ars_vmc_config_check(const ars_config *c);                      /* vmc/vmc_keys.c */
 int ars_evolve_config_check(const ars_config *c);                   /* evolve/evolve_keys.c */
 int ars_obs_config_check(ars_config *c); /* vmc/observables_keys.c: derives cuts */
 /* The [observables] operators (the operator lines, then operators_file's), each term with its

@@ -336,6 +336,19 @@ static herr_t write_train(hid_t file, const ars_io_train *tr, size_t P) {
             ars_h5_attr_i64(g, "final_samples", (int64_t)e->n_samples) < 0) {
             goto done;
         }
+        if (!isnan(e->projected_energy) &&
+            (ars_h5_attr_write(g, "final_projected_energy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                               NULL, &e->projected_energy) < 0 ||
+             ars_h5_attr_write(g, "final_projected_energy_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                               0, NULL, &e->projected_energy_error) < 0 ||
+             ars_h5_attr_write(g, "final_projected_relative_error", H5T_IEEE_F64LE,
+                               H5T_NATIVE_DOUBLE, 0, NULL, &e->projected_relative_error) < 0 ||
+             ars_h5_attr_write(g, "final_symmetry_overlap", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                               NULL, &e->overlap) < 0 ||
+             ars_h5_attr_write(g, "final_symmetry_overlap_error", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                               0, NULL, &e->overlap_error) < 0)) {
+            goto done;
+        }
         if (tr->complex_wf &&
             (ars_h5_attr_write(g, "final_energy_imag", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
                                &e->energy_imag) < 0 ||

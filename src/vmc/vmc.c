@@ -30,7 +30,8 @@ const ars_vmc_log_column ars_vmc_log_columns[] = {LOG_COLUMN(energy),
                                                   LOG_COLUMN(diag_shift),
                                                   LOG_COLUMN_OPTIONAL(energy_imag),
                                                   LOG_COLUMN_OPTIONAL(energy_imag_error),
-                                                  LOG_COLUMN_OPTIONAL(step_length)};
+                                                  LOG_COLUMN_OPTIONAL(step_length),
+                                                  LOG_COLUMN_OPTIONAL(symmetry_penalty)};
 #undef LOG_COLUMN
 #undef LOG_COLUMN_OPTIONAL
 static_assert(sizeof ars_vmc_log_columns / sizeof ars_vmc_log_columns[0] == ARS_VMC_LOG_COLUMNS,
@@ -204,6 +205,15 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
     v->weights = v->tdvp_ws != NULL ? v->tdvp_ws + 4 * n : NULL;
     v->gws = calloc((size_t)v->n_slots, sizeof(ars_arnn_ws *));
     v->ews = calloc((size_t)v->n_slots, sizeof(ars_eloc_ws *));
+    if (set->sym_penalty > 0.0 &&
+        ((v->jws = calloc((size_t)v->n_slots, sizeof(ars_proj_ws *))) == NULL ||
+         (v->proj = malloc(4 * n * sizeof(double))) == NULL)) {
+        goto fail;
+    }
+    if (set->projected_group != ARS_SYM_NONE &&
+        (v->fws = calloc((size_t)v->n_slots, sizeof(ars_proj_ws *))) == NULL) {
+        goto fail;
+    }
     v->op = ars_ham_operator(H);
     if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
         v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL ||
@@ -227,6 +237,14 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         if (v->pws != NULL && (v->pws[i] = ars_wf_ws_alloc(&wf, 1)) == NULL) {
             goto fail;
         }
+        if (v->jws != NULL &&
+            (v->jws[i] = ars_proj_ws_alloc(&wf, set->penalty_group, set->chunk_size)) == NULL) {
+            goto fail;
+        }
+        if (v->fws != NULL &&
+            (v->fws[i] = ars_proj_ws_alloc(&wf, set->projected_group, set->chunk_size)) == NULL) {
+            goto fail;
+        }
     }
     return v;
 fail:
@@ -248,7 +266,16 @@ void ars_vmc_free(ars_vmc *v) {
         if (v->pws != NULL) {
             ars_wf_ws_free(v->pws[i]);
         }
+        if (v->jws != NULL) {
+            ars_proj_ws_free(v->jws[i]);
+        }
+        if (v->fws != NULL) {
+            ars_proj_ws_free(v->fws[i]);
+        }
     }
+    free(v->jws);
+    free(v->fws);
+    free(v->proj);
     free(v->pws);
     free(v->gws);
     free(v->ews);
@@ -360,6 +387,56 @@ static int local_energies(ars_vmc *v, double *eloc, double *eloc_im, const uint8
     return ars_comm_sum_int(&v->comm, n_bad);
 }
 
+/* P_loc (est/projector.h) of the n samples cfg into re and im (im: with a phase network only),
+ * with the workspaces ws (one per slot), in parallel over the chunks of local_energies;
+ * returns the number of non-finite values. */
+static int projector_values(ars_vmc *v, ars_proj_ws **ws, const uint8_t *cfg, size_t n, double *re,
+                            double *im) {
+    const size_t L = (size_t)v->net->arch.hilbert.size, cs = (size_t)v->set.chunk_size;
+    size_t c0, c1;
+    ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
+    int n_bad = 0;
+    const ars_wf wf = ars_vmc_wf(v);
+#pragma omp parallel num_threads(v->n_slots) default(none)                                         \
+    shared(v, ws, cfg, re, im, n, L, cs, c0, c1, wf) reduction(+ : n_bad)
+    {
+        const int slot = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (size_t chunk = c0; chunk < c1; chunk++) {
+            const size_t start = chunk * cs;
+            const int B = (int)(n - start < cs ? n - start : cs);
+            n_bad += ars_proj_local(re + start, v->phase != NULL ? im + start : NULL,
+                                    cfg + start * L, &wf, ws[slot], B);
+        }
+    }
+    ars_comm_allgather_rows(&v->comm, re, n, cs, sizeof(double));
+    if (v->phase != NULL) {
+        ars_comm_allgather_rows(&v->comm, im, n, cs, sizeof(double));
+    }
+    return ars_comm_sum_int(&v->comm, n_bad);
+}
+
+/* The penalised local energies E_loc + lambda (1 - P_loc) into v->proj's second half, their
+ * means (in sample order) into *mean and *mean_im, and lambda (1 - Re <P_loc>) into *penalty. */
+static void penalise(ars_vmc *v, size_t n, double *mean, double *mean_im, double *penalty) {
+    const double lam = v->set.sym_penalty;
+    const double *re = v->proj, *im = v->proj + n;
+    double *e = v->proj + 2 * n, *e_im = v->proj + 3 * n;
+    double s = 0.0, s_im = 0.0, p = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        e[b] = v->eloc[b] + lam * (1.0 - re[b]);
+        s += e[b];
+        p += lam * (1.0 - re[b]);
+        if (v->phase != NULL) {
+            e_im[b] = v->eloc_im[b] - lam * im[b];
+            s_im += e_im[b];
+        }
+    }
+    *mean = s / (double)n;
+    *mean_im = s_im / (double)n;
+    *penalty = p / (double)n;
+}
+
 /* The site evaluations of every slot's ratio workspace so far: their conv flops (ratio.h),
  * summed, in units of a whole site. */
 static void eloc_sites(const ars_vmc *v, uint64_t *useful, uint64_t *computed) {
@@ -403,11 +480,43 @@ static void estimate(ars_vmc_estimate *est, const double *eloc, const double *el
     est->vscore = (double)L * var / (mean * mean);
     est->relative_error = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
     est->energy_imag = est->energy_imag_error = 0.0;
+    est->projected_energy = est->projected_energy_error = est->projected_relative_error = NAN;
+    est->overlap = est->overlap_error = NAN;
     if (eloc_im != NULL) {
         double var_im;
         mean_var(eloc_im, n, &est->energy_imag, &var_im);
         est->energy_imag_error = sqrt(var_im / (double)n);
     }
+}
+
+/* The projected state's energy E_P = mean X / mean Y, X = Re(P_loc^* E_loc), Y = Re P_loc, with
+ * the delta method's error sqrt(Var(X - E_P Y) / n) / |mean Y|, and <P_G> = mean Y (sums in
+ * sample order). */
+static void projected_estimate(ars_vmc_estimate *est, const double *eloc, const double *eloc_im,
+                               const double *pr, const double *pi, size_t n, double exact) {
+    double sx = 0.0, sy = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sx += pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0);
+        sy += pr[b];
+    }
+    const double mx = sx / (double)n, my = sy / (double)n, ep = mx / my;
+    double sr = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sr += pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0) - ep * pr[b];
+    }
+    const double mr = sr / (double)n;
+    double vr = 0.0, vy = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        const double r = pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0) - ep * pr[b];
+        vr += (r - mr) * (r - mr);
+        vy += (pr[b] - my) * (pr[b] - my);
+    }
+    const double dn = n > 1 ? (double)(n - 1) : 1.0;
+    est->projected_energy = ep;
+    est->projected_energy_error = sqrt(vr / dn / (double)n) / fabs(my);
+    est->projected_relative_error = isnan(exact) ? (double)NAN : fabs((ep - exact) / exact);
+    est->overlap = my;
+    est->overlap_error = sqrt(vy / dn / (double)n);
 }
 
 int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, double *eloc_im,
@@ -422,6 +531,22 @@ int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, d
              v->set.exact_energy);
     if (n_bad > 0 || !isfinite(est->energy)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE, "the final local energies are not finite");
+    }
+    if (v->fws != NULL) {
+        /* Once per run: not a hot loop. */
+        double *p = malloc(2 * n * sizeof(double));
+        if (p == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the projected estimate");
+        }
+        const double *pi = v->phase != NULL ? p + n : NULL;
+        const int bad = projector_values(v, v->fws, cfg, n, p, p + n);
+        if (bad == 0) {
+            projected_estimate(est, eloc, eloc_im, p, pi, n, v->set.exact_energy);
+        }
+        free(p);
+        if (bad > 0 || !isfinite(est->projected_energy)) {
+            return ARS_ERR(ARS_STATUS_ENONFINITE, "the projected estimate is not finite");
+        }
     }
     return ARS_OK;
 }
@@ -448,6 +573,9 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, ars_dtype eloc
     uint64_t u0, c0s, u1, c1s;
     eloc_sites(v, &u0, &c0s);
     *n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n, eloc_dtype);
+    if (v->jws != NULL) {
+        *n_bad += projector_values(v, v->jws, v->cfg, n, v->proj, v->proj + n);
+    }
     eloc_sites(v, &u1, &c1s);
     v->eloc_sites_useful += u1 - u0;
     v->eloc_sites_computed += c1s - c0s;
@@ -517,10 +645,18 @@ int ars_vmc_step(ars_vmc *v) {
     if (v->prior != NULL) {
         v->opt->type->prior(v->opt, v->prior);
     }
+    /* With a symmetry penalty SR descends <H> + lambda (1 - <P_G>); the log keeps <H>. */
+    const double *e_sr = v->eloc, *e_sr_im = v->eloc_im;
+    double mean_sr = mean, mean_sr_im = est.energy_imag, penalty = 0.0;
+    if (v->jws != NULL) {
+        penalise(v, n, &mean_sr, &mean_sr_im, &penalty);
+        e_sr = v->proj + 2 * n;
+        e_sr_im = v->proj + 3 * n;
+    }
     rc = v->phase == NULL
-             ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, v->eloc, mean, ds, v->set.sr, v->prior)
-             : ars_sr_direction_split(v->sr, v->sr_phase, v->x, &gnorm, v->O, v->eloc, v->eloc_im,
-                                      mean, est.energy_imag, ds, v->set.sr, v->prior);
+             ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, e_sr, mean_sr, ds, v->set.sr, v->prior)
+             : ars_sr_direction_split(v->sr, v->sr_phase, v->x, &gnorm, v->O, e_sr, e_sr_im,
+                                      mean_sr, mean_sr_im, ds, v->set.sr, v->prior);
     const double build = v->sr->seconds_build, solve = v->sr->seconds_solve;
     tp[ARS_VMC_PHASE_SR_SOLVE] = tp[ARS_VMC_PHASE_SR_BUILD] + build;
     tp[ARS_VMC_PHASE_UPDATE] = tp[ARS_VMC_PHASE_SR_SOLVE] + solve;
@@ -613,6 +749,7 @@ int ars_vmc_step(ars_vmc *v) {
     log->energy_imag[i] = est.energy_imag;
     log->energy_imag_error[i] = est.energy_imag_error;
     log->step_length[i] = step_length;
+    log->symmetry_penalty[i] = penalty;
     tp[ARS_VMC_N_PHASES] = ars_wtime();
     log->seconds[i] = tp[ARS_VMC_N_PHASES] - t0;
     for (int p = 0; p < ARS_VMC_N_PHASES; p++) {

@@ -31,6 +31,7 @@
 #include "nn/arnn.h"
 #include "core/comm.h"
 #include "est/local_energy.h"
+#include "est/projector.h"
 #include "nn/phase.h"
 #include "wf/wavefunction.h"
 #include "ops/hamiltonian.h"
@@ -54,7 +55,10 @@ typedef struct ars_vmc_settings {
     int eloc_float32; /* the training iterations' ratio windows in float32 (wf/ratio.h); the
                        * final estimate (ars_vmc_evaluate) and evolution stay float64 */
     double max_step;  /* > 0: each step's Fubini-Study length is scaled down to at most this */
-    double phase_lr_factor;        /* the phase parameters' step is this times the optimizer's */
+    double phase_lr_factor;  /* the phase parameters' step is this times the optimizer's */
+    double sym_penalty;      /* lambda > 0: train on <H> + lambda (1 - <P_G>) (est/projector.h) */
+    ars_sym penalty_group;   /* G of that projector */
+    ars_sym projected_group; /* != none: ars_vmc_evaluate also measures P_G psi (projector.h) */
     double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
     double exact_energy;           /* NaN if unknown */
     ars_phase *phase;     /* the learnt phase network (nn/phase.h), updated in place; NULL: none */
@@ -69,7 +73,9 @@ typedef struct ars_vmc_log {
     double *grad_norm, *distinct_fraction, *seconds, *learning_rate, *diag_shift;
     double *energy_imag, *energy_imag_error; /* Im <E_loc> and its standard error: 0 for a real
                                               * wavefunction, a check (it must vanish) else */
-    double *step_length; /* lr sqrt(x^T S x) of the step taken (after max_step's scaling) */
+    double *step_length;      /* lr sqrt(x^T S x) of the step taken (after max_step's scaling) */
+    double *symmetry_penalty; /* lambda (1 - Re <P_loc>): what settings.sym_penalty added to the
+                               * loss (0 without one); energy is <H> alone */
 } ars_vmc_log;
 
 /* The training log's double columns, in the order they are written to /vmc (after
@@ -81,7 +87,7 @@ typedef struct ars_vmc_log_column {
     int optional; /* absent from files written before it existed: read as 0 */
 } ars_vmc_log_column;
 
-#define ARS_VMC_LOG_COLUMNS 13
+#define ARS_VMC_LOG_COLUMNS 14
 extern const ars_vmc_log_column ars_vmc_log_columns[ARS_VMC_LOG_COLUMNS];
 
 /* Column i (0 <= i < ARS_VMC_LOG_COLUMNS) of the log: its first entry (NULL before allocation). */
@@ -135,6 +141,10 @@ typedef struct ars_vmc {
     ars_wf_ws **pws;     /* (n_slots) phase-gradient scratch (phase network only) */
     ars_op *op;          /* the operator of H (owned) */
     ars_eloc_ws **ews;   /* (n_slots) local-energy scratch */
+    ars_proj_ws **jws;   /* (n_slots) the penalty's projector scratch (sym_penalty > 0 only) */
+    ars_proj_ws **fws;   /* (n_slots) the projected estimate's (projected_group only) */
+    double *proj;        /* (4 n) P_loc (re, im) of the samples, then E_loc + lambda (1 - P_loc)
+                          * (re, im): what SR descends with a penalty (sym_penalty > 0 only) */
     int64_t iteration;   /* iterations completed */
     ars_vmc_log log;
     double phase_seconds[ARS_VMC_N_PHASES]; /* summed over this process's steps */
@@ -176,6 +186,11 @@ typedef struct ars_vmc_estimate {
     size_t n_samples;
     double energy, energy_error, energy_variance, vscore, relative_error;
     double energy_imag, energy_imag_error;
+    /* settings.projected_group != none: the projected state's energy E_P = Re <P_loc^* E_loc> /
+     * <P_loc> with its error (delta method) and relative error, and <P_G> with its error; NaN
+     * otherwise */
+    double projected_energy, projected_energy_error, projected_relative_error;
+    double overlap, overlap_error;
 } ars_vmc_estimate;
 
 /* Draws n fresh samples of the current state into cfg (n, L) and log_prob (n) from the streams
