@@ -13,6 +13,7 @@
 #  2c. [vmc] symmetry_penalty: the logged penalty against numpy's exact <P_G>, the logged
 #     energy is <H>, threads and --resume.
 #  2d. [vmc] projected_estimate against numpy's exact energy of the projected state.
+#  2e. [model] projection: weights and the final energy against numpy, threads and --resume.
 #  5. A complex Hamiltonian: the XX chain with a Dzyaloshinskii-Moriya term trains to its
 #     free-fermion energy; mode = exact solves it without a phase network.
 include(${CMAKE_CURRENT_LIST_DIR}/e2e/common.cmake)
@@ -296,6 +297,77 @@ print('OK', checks)
 " ${WORK}/proj.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
     ars_fail("projected_estimate against numpy's exact projected state:\n${out}${err}")
+endif()
+
+# 2e. [model] projection: the state P_G psi (G: translations), trained on samples of p_sym with
+#     importance weights. 1 and 2 threads and --resume give the same bits; numpy recomputes each
+#     final sample's weight |sum_g psi(g s)|^2 / (|G| sum_g |psi(g s)|^2) from the plain network;
+#     the weighted mean of /local_energy is the final energy, which lies within 5 standard errors
+#     of numpy's exact energy of the vector P_G psi.
+set(prj --quiet --set hamiltonian.pbc=true --set model.symmetrize=translation
+    --set model.projection=true --set observables.names=none --set vmc.iterations=8
+    --set vmc.final_samples=4096)
+ars_run(r sym.ini ${prj} --threads 1 --output prj1.h5)
+ars_expect_rc(r 0 "a projected state, 1 thread")
+ars_run(r sym.ini ${prj} --threads 2 --output prj2.h5)
+ars_expect_rc(r 0 "a projected state, 2 threads")
+set(psame /variables /samples /log_prob /local_energy /local_energy_imag /importance_weight
+    /vmc/energy /vmc/grad_norm)
+ars_h5same(${WORK}/prj1.h5 ${WORK}/prj2.h5 "a projected state with 1 and 2 threads" ${psame})
+ars_run(r sym.ini ${prj} --output prjr.h5 --set vmc.iterations=4)
+ars_run(r sym.ini ${prj} --output prjr.h5 --resume)
+ars_expect_rc(r 0 "--resume of a projected state")
+ars_h5same(${WORK}/prj1.h5 ${WORK}/prjr.h5 "a projected state: 4 iterations + --resume to 8 vs 8"
+    ${psame})
+execute_process(COMMAND ${PYTHON} -c "
+import sys, h5py, numpy as np
+sys.path.insert(0, '${SRC}/scripts')
+import arnn_ref as ar
+path = sys.argv[1]
+f = h5py.File(path, 'r')
+model = ar.load_model(path)
+assert model['symmetrize'] == 'translation', model['symmetrize']
+model['symmetrize'] = 'none'
+phase = ar.load_phase(path, marshall_sign=True)
+phase['symmetrize'] = 'none'
+L = model['size']
+def psi(c):
+    return np.exp(ar.log_psi(c, model) + 1j * ar.phase_phi(c, phase))
+# Each sample's weight, from the plain network's images.
+smp = f['samples'][:64].astype(np.int8)
+imgs = np.array([psi(np.roll(smp, k, axis=1)) for k in range(L)])
+w = np.abs(imgs.sum(axis=0)) ** 2 / (L * (np.abs(imgs) ** 2).sum(axis=0))
+got = f['importance_weight'][:64]
+assert np.allclose(got, w, rtol=1e-10, atol=1e-14), np.abs(got - w).max()
+a = f['vmc'].attrs
+wt = f['importance_weight'][()]
+mean = float(np.sum(wt * f['local_energy'][()]) / np.sum(wt))
+assert abs(mean - a['final_energy']) <= 1e-12 * abs(mean), (mean, a['final_energy'])
+# The exact energy of P_G psi: H = sum sigma_t . sigma_t+r, r = 1 (J = 1), 2 (J2 = 0.3), dense.
+s = np.array([[1 if (i >> t) & 1 else -1 for t in range(L)] for i in range(2 ** L)], dtype=np.int8)
+def index(c):
+    return ((c > 0).astype(np.int64) << np.arange(L)).sum(axis=1)
+p0 = psi(s)
+pv = np.mean([p0[index(np.roll(s, k, axis=1))] for k in range(L)], axis=0)
+H = np.zeros((2 ** L, 2 ** L))
+for r, J in ((1, 1.0), (2, 0.3)):
+    for t in range(L):
+        u = (t + r) % L
+        zz = s[:, t] * s[:, u]
+        H[np.arange(2 ** L), np.arange(2 ** L)] += J * zz
+        fl = s.copy()
+        fl[:, t] *= -1
+        fl[:, u] *= -1
+        anti = zz < 0
+        H[np.arange(2 ** L)[anti], index(fl[anti])] += 2.0 * J
+E = float(np.real(np.vdot(pv, H @ pv) / np.vdot(pv, pv)))
+E_plain = float(np.real(np.vdot(p0, H @ p0) / np.vdot(p0, p0)))
+assert abs(a['final_energy'] - E) < 5 * a['final_energy_error'], (a['final_energy'], a['final_energy_error'], E)
+assert abs(E - E_plain) > 10 * a['final_energy_error'], 'vacuous: the projection changes nothing'
+print('OK', a['final_energy'], a['final_energy_error'], E, E_plain)
+" ${WORK}/prj1.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
+    ars_fail("[model] projection against numpy's projected state:\n${out}${err}")
 endif()
 
 # 3. Sampling from the trained file; a file without a phase network.

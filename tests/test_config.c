@@ -290,10 +290,10 @@ static void test_defaults_pass_finalize_and_every_key_has_a_value(void **state) 
     /* Every key but term and operator, which the dump writes once per line given (none here), the
      * [phase] keys that mean nothing without a phase network (all but type) and [vmc]
      * phase_learning_rate_factor, the [evolve] keys, [vmc] eloc_dtype, symmetry_penalty and
-     * projected_estimate (mode = sample), symmetry_penalty_group (no penalty) and momentum
-     * (optimizer = sgd). */
+     * projected_estimate (mode = sample), symmetry_penalty_group (no penalty), momentum
+     * (optimizer = sgd) and [model] projection (no symmetrize). */
     assert_int_equal(n_keys, ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS -
-                                 1 - 3 - 1);
+                                 1 - 3 - 1 - 1);
     free(d);
 }
 
@@ -654,11 +654,11 @@ static void test_unknown_section_is_an_error(void **state) {
 
 static void test_unknown_key_is_an_error(void **state) {
     (void)state;
-    parse_fails(
-        "[model]\nlayers = 3\nfeaturs = 16\n",
-        "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
-        "features, kernel_size, kernel_dilation, activation, use_bias, "
-        "feature_group_count, input, sublattice, symmetrize, dtype, init, init_output_scale\\)$");
+    parse_fails("[model]\nlayers = 3\nfeaturs = 16\n",
+                "^test\\.ini:3: \\[model\\] featurs: unknown key \\(keys of \\[model\\]: layers, "
+                "features, kernel_size, kernel_dilation, activation, use_bias, "
+                "feature_group_count, input, sublattice, symmetrize, projection, dtype, init, "
+                "init_output_scale\\)$");
     /* A key of another section is unknown here. */
     parse_fails("[system]\nseed = 3\n", "^test\\.ini:2: \\[system\\] seed: unknown key \\(keys "
                                         "of \\[system\\]: size, spin, total_sz\\)$");
@@ -1387,9 +1387,10 @@ static void test_describe_lists_every_key_with_its_default(void **state) {
     }
     /* The dump has no term or operator line (none given) and no inactive [phase],
      * phase_learning_rate_factor, [evolve], eloc_dtype, symmetry_penalty,
-     * symmetry_penalty_group, projected_estimate or momentum key. */
+     * symmetry_penalty_group, projected_estimate, momentum or [model] projection key. */
     assert_int_equal(n, ARS_CONFIG_NKEYS - 2 - (ARS_PHASE_NKEYS - 1) - 1 - ARS_EVOLVE_NKEYS - 1 -
-                            3 - 1);
+                            3 - 1 - 1);
+    assert_non_null(strstr(d, "  projection "));
     assert_non_null(strstr(d, "  momentum "));
     assert_non_null(strstr(d, "  symmetry_penalty "));
     assert_non_null(strstr(d, "  symmetry_penalty_group "));

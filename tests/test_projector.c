@@ -4,7 +4,9 @@
  * configuration of small rings, its expectation against the norm of the projected state, the
  * value 1 of an invariant state, the penalised energy's gradient against finite differences
  * of its exact value, and the projected estimate E_P = Re <P_loc^* E_loc> / <P_loc> against the
- * energy of the projected state itself, with the check of the Hamiltonian's invariance it needs.
+ * energy of the projected state itself, with the check of the Hamiltonian's invariance it needs;
+ * and the projected state's own weights, local energies and gradients (vmc/projected.h) against
+ * its exact energy and finite differences of it.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "core/ars_common.h"
 #include "est/projector.h"
+#include "vmc/projected.h"
 #include "ops/terms.h"
 #include "space/symmetry.h"
 #include "test_util.h"
@@ -453,12 +456,131 @@ static void test_projected_estimate_is_the_projected_states_energy(void **state)
     print_message("projected estimate vs the energy of P_G psi: max rel diff %.1e\n", worst);
 }
 
+/* The energy of P_G psi of the network whose parameters are net's (its plain view's psi), by
+ * the dense vector P_G psi. */
+static double projected_energy_exact(const ars_op *op, const ars_arnn *net, int marshall,
+                                     const ars_phase *ph, ars_sym G, const uint8_t *all,
+                                     double *norm) {
+    ars_arnn plain = *net;
+    plain.owns_params = 0;
+    plain.arch.symmetry = ARS_SYM_NONE;
+    const ars_wf wf = ars_wf_make(&plain, marshall, ph);
+    double re[N6], im[N6], dr[N6], di[N6], vr[N6], vi[N6];
+    psi_table(re, im, all, &wf);
+    definition(dr, di, all, re, im, G);
+    double nn = 0.0;
+    for (size_t i = 0; i < N6; i++) {
+        vr[i] = dr[i] * re[i] - di[i] * im[i];
+        vi[i] = dr[i] * im[i] + di[i] * re[i];
+        nn += vr[i] * vr[i] + vi[i] * vi[i];
+    }
+    *norm = nn;
+    return dense_energy(op, vr, vi, all);
+}
+
+/* The projected state ([model] projection): with q = p_sym of the symmetrised network, summed
+ * over every configuration of a 6-site ring, sum q w = |P_G psi|^2, the weighted mean of
+ * E_P,loc is the energy of the vector P_G psi (its imaginary part 0), and the weighted SR force
+ * 2 Re <(E_P,loc - E)^* (O_P - <O_P>)> equals finite differences of that energy, for the
+ * network's and the phase network's parameters, with and without the Marshall sign. */
+static void test_projected_state_weights_energy_and_gradient(void **state) {
+    (void)state;
+    static const char *const j1j2[] = {"1.0 X(i) X(i+1)", "1.0 Y(i) Y(i+1)", "1.0 Z(i) Z(i+1)",
+                                       "0.4 X(i) X(i+2)", "0.4 Y(i) Y(i+2)", "0.4 Z(i) Z(i+2)"};
+    ars_op *op = ring_operator(j1j2, 6);
+    uint8_t all[N6 * L6];
+    all_configs(all);
+    const int dil[2] = {1, 2};
+    const ars_sym groups2[] = {ARS_SYM_TRANSLATION, ARS_SYM_ALL};
+    double worst_e = 0.0, worst_f = 0.0;
+    for (int gi = 0; gi < 2; gi++) {
+        for (int marshall = 0; marshall <= 1; marshall++) {
+            const ars_sym G = groups2[gi];
+            ars_arch a =
+                ars_test_arch(L6, 1, 2, 3, 3, dil, 1, 1, ARS_ACTIVATION_TANH, ARS_INPUT_VALUE);
+            a.symmetry = G;
+            ars_arnn *net = ars_test_random_net(&a, 70 + (uint64_t)(2 * gi + marshall), 0.6);
+            ars_phase *ph = ars_test_random_phase(L6, 2, 1, 2, 3, 3, dil, 1, 0, ARS_ACTIVATION_TANH,
+                                                  80 + (uint64_t)(2 * gi + marshall), 0.8);
+            const size_t Pm = net->n_params, Pp = ph->n_params, P = Pm + Pp;
+            ars_projected_ws *ws = ars_projected_ws_alloc(net, marshall, ph, op, N6);
+            assert_non_null(ws);
+            double w[N6], er[N6], ei[N6], q[N6];
+            double *ore = malloc(P * N6 * sizeof(double)), *oim = malloc(P * N6 * sizeof(double));
+            assert_non_null(ore);
+            assert_non_null(oim);
+            assert_int_equal(ars_projected_local(w, er, ei, ore, oim, N6, all, ws, N6), 0);
+            ars_arnn_ws *aws = ars_arnn_ws_alloc(net, N6);
+            assert_non_null(aws);
+            ars_arnn_log_psi(q, all, net, aws, N6);
+            ars_arnn_ws_free(aws);
+            double sw = 0.0, se = 0.0, sei = 0.0;
+            for (size_t i = 0; i < N6; i++) {
+                q[i] = exp(2.0 * q[i]);
+                assert_true(w[i] >= 0.0 && w[i] <= 1.0 + 1e-12);
+                sw += q[i] * w[i];
+                se += q[i] * w[i] * er[i];
+                sei += q[i] * w[i] * ei[i];
+            }
+            double norm;
+            const double E = projected_energy_exact(op, net, marshall, ph, G, all, &norm);
+            assert_true(fabs(sw - norm) < 1e-12);
+            const double err = fabs(se / sw - E) / fmax(1.0, fabs(E));
+            worst_e = fmax(worst_e, err);
+            if (!(err < 1e-11 && fabs(sei / sw) < 1e-11)) {
+                fail_msg("%s marshall %d: weighted E_P,loc %.15g%+.3gi, energy of P_G psi %.15g",
+                         ars_sym_name(G), marshall, se / sw, sei / sw, E);
+            }
+            for (size_t k = 0; k < P; k += 3) {
+                double mr = 0.0, mi = 0.0;
+                for (size_t i = 0; i < N6; i++) {
+                    mr += q[i] * w[i] * ore[k * N6 + i];
+                    mi += q[i] * w[i] * oim[k * N6 + i];
+                }
+                mr /= sw;
+                mi /= sw;
+                double F = 0.0;
+                for (size_t i = 0; i < N6; i++) {
+                    F += q[i] * w[i] *
+                         ((er[i] - E) * (ore[k * N6 + i] - mr) + ei[i] * (oim[k * N6 + i] - mi));
+                }
+                F *= 2.0 / sw;
+                double *theta = k < Pm ? net->params + k : ph->params + (k - Pm);
+                const double h = 1e-5, keep = *theta;
+                double nn;
+                *theta = keep + h;
+                const double up = projected_energy_exact(op, net, marshall, ph, G, all, &nn);
+                *theta = keep - h;
+                const double down = projected_energy_exact(op, net, marshall, ph, G, all, &nn);
+                *theta = keep;
+                const double fd = (up - down) / (2 * h);
+                const double e2 = fabs(F - fd) / fmax(1e-3, fabs(fd));
+                worst_f = fmax(worst_f, e2);
+                if (!(e2 < 1e-6)) {
+                    fail_msg("%s marshall %d, %s parameter %zu: F %.12g, finite differences %.12g",
+                             ars_sym_name(G), marshall, k < Pm ? "network" : "phase", k, F, fd);
+                }
+            }
+            free(ore);
+            free(oim);
+            ars_projected_ws_free(ws);
+            ars_phase_free(ph);
+            ars_arnn_free(net);
+        }
+    }
+    print_message("projected state: energy vs the vector P_G psi %.1e, force vs finite differences "
+                  "%.1e\n",
+                  worst_e, worst_f);
+    ars_op_free(op);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_projector_values_are_the_definition),
         cmocka_unit_test(test_invariant_state_has_projector_one),
         cmocka_unit_test(test_penalised_gradient_matches_finite_differences),
         cmocka_unit_test(test_projected_estimate_is_the_projected_states_energy),
+        cmocka_unit_test(test_projected_state_weights_energy_and_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,7 +133,7 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
     if (ars_opt_type_reads(opt, ARS_OPT_MOMENTUM)) {
         snprintf(momentum, sizeof momentum, " (momentum %g)", cfg->opt_hyper[ARS_OPT_MOMENTUM]);
     }
-    char trust[192] = "";
+    char trust[320] = "";
     if (cfg->max_step > 0.0) {
         snprintf(trust, sizeof trust, ", steps at most %g long", cfg->max_step);
     }
@@ -145,6 +145,12 @@ void ars_print_train_header(const ars_config *cfg, const ars_arch *arch, const a
         const size_t used = strlen(trust);
         snprintf(trust + used, sizeof trust - used, ", phase steps %g times as long",
                  cfg->phase_lr_factor);
+    }
+    if (cfg->projection) {
+        const size_t used = strlen(trust);
+        snprintf(trust + used, sizeof trust - used,
+                 ", the state projected onto the symmetric states of %s (importance weights)",
+                 ars_sym_name((ars_sym)cfg->symmetrize));
     }
     if (cfg->sym_penalty > 0.0) {
         const size_t used = strlen(trust);

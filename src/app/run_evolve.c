@@ -243,7 +243,7 @@ static int measure(evolve_run *r, size_t m) {
     const ars_config *cfg = r->cfg;
     ars_vmc_estimate est;
     int rc = ars_vmc_evaluate(r->vmc, r->samples, r->log_prob, r->eloc, r->eloc + r->nm, r->nm,
-                              ARS_EVOLVE_MEASURE_STREAM | (uint64_t)m, &est);
+                              ARS_EVOLVE_MEASURE_STREAM | (uint64_t)m, &est, NULL);
     ars_obs_result res = {0};
     const int any = ars_obs_config_any(cfg);
     if (rc == ARS_OK && any) {

@@ -82,6 +82,7 @@ static ars_vmc_settings vmc_settings(const ars_config *cfg, double exact, const 
         .sym_penalty = cfg->sym_penalty,
         .penalty_group = (ars_sym)cfg->sym_penalty_group,
         .projected_group = (ars_sym)cfg->projected_group,
+        .projection = cfg->projection,
         .exact_energy = exact,
         .phase = phase,
         .comm = comm,
@@ -334,7 +335,8 @@ static int train_finish(train_run *t) {
     }
     t->samples = malloc(nf * (size_t)t->arch.hilbert.size);
     t->log_prob = malloc(nf * sizeof(double));
-    t->eloc = malloc(2 * nf * sizeof(double)); /* real parts, then imaginary parts */
+    /* Real parts, then imaginary parts; with a projection the importance weights after them. */
+    t->eloc = malloc((cfg->projection ? 3 : 2) * nf * sizeof(double));
     if (t->samples == NULL || t->log_prob == NULL || t->eloc == NULL) {
         rc = ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for %zu final samples", nf);
     }
@@ -344,7 +346,8 @@ static int train_finish(train_run *t) {
     }
     ars_vmc_estimate est;
     rc = ars_vmc_evaluate(t->vmc, t->samples, t->log_prob, t->eloc, t->eloc + nf, nf,
-                          (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est);
+                          (UINT64_C(1) << 63) | (uint64_t)cfg->iterations, &est,
+                          cfg->projection ? t->eloc + 2 * nf : NULL);
     if (rc == ARS_OK && ars_obs_config_any(cfg)) {
         /* Every rank measures its chunks (observables.h); rank 0 alone speaks and writes. */
         rc = ars_app_measure(cfg, ctx->comm, t->net, t->phase, &t->H, &t->ops, t->samples, nf,
@@ -366,6 +369,7 @@ static int train_finish(train_run *t) {
     if (rc == ARS_OK) {
         t->train.final = &est;
         t->meta.sample_eloc = t->eloc;
+        t->meta.sample_weight = cfg->projection ? t->eloc + 2 * nf : NULL;
         t->train.phase_seconds = t->vmc->phase_seconds;
         t->train.timed_steps = t->vmc->timed_steps;
         t->train.eloc_sites_useful = t->vmc->eloc_sites_useful;

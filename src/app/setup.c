@@ -42,26 +42,29 @@ int ars_setup_hamiltonian(const ars_config *cfg, ars_ham *H) {
 }
 
 int ars_setup_check_projection(const ars_config *cfg, const ars_ham *H) {
-    if (cfg->mode != ARS_MODE_TRAIN || cfg->projected_group == ARS_SYM_NONE) {
+    if (cfg->mode != ARS_MODE_TRAIN || (cfg->projected_group == ARS_SYM_NONE && !cfg->projection)) {
         return ARS_OK;
     }
+    const int model = cfg->projection;
+    const ars_sym group = (ars_sym)(model ? cfg->symmetrize : cfg->projected_group);
     ars_op *op = ars_ham_operator(H);
     if (op == NULL) {
         return ARS_STATUS_ENOMEM;
     }
     const char *bad = NULL;
-    const int inv = ars_proj_op_invariant(op, (ars_sym)cfg->projected_group, &bad);
+    const int inv = ars_proj_op_invariant(op, group, &bad);
     ars_op_free(op);
     if (inv < 0) {
         return ARS_STATUS_ENOMEM;
     }
     if (inv == 0) {
-        return ars_ini_error(ars_config_key_where(cfg, "vmc", "projected_estimate"),
-                             "[vmc] projected_estimate: the Hamiltonian is not invariant under %s "
-                             "(H(g s, g s') != H(s, s')), so the projector does not commute with "
-                             "it and the estimate would not be the projected state's energy (got "
-                             "%s)",
-                             bad, ars_sym_name((ars_sym)cfg->projected_group));
+        return ars_ini_error(ars_config_key_where(cfg, model ? "model" : "vmc",
+                                                  model ? "projection" : "projected_estimate"),
+                             "[%s] %s: the Hamiltonian is not invariant under %s (H(g s, g s') != "
+                             "H(s, s')), so the projector does not commute with it and %s would "
+                             "not be the projected state's energy (got %s)",
+                             model ? "model" : "vmc", model ? "projection" : "projected_estimate",
+                             bad, model ? "E_P,loc" : "the estimate", ars_sym_name(group));
     }
     return ARS_OK;
 }

@@ -47,7 +47,7 @@ typedef enum ars_schedule {
 } ars_schedule;
 
 /* Number of keys in the table (the size of ars_config.line). */
-#define ARS_CONFIG_NKEYS 93
+#define ARS_CONFIG_NKEYS 94
 /* [hamiltonian] term: the most lines, and the longest. */
 #define ARS_MAX_TERM_LINES 64
 #define ARS_TERM_LINE_MAX 256
@@ -77,6 +77,7 @@ typedef struct ars_config {
     int input;                /* ars_input */
     int sublattice;           /* K: one-hot of t mod K in the input (1: none) */
     int symmetrize;           /* ars_sym */
+    int projection;           /* the state is P_G psi, G the symmetrize group (vmc/projected.h) */
     int dtype;                /* ars_dtype */
     char init[ARS_PATH_MAX];  /* "random", x_polarized or an HDF5 file */
     double init_output_scale; /* the loaded last layer times this: conditionals p^c, renormalised */

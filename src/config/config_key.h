@@ -73,7 +73,7 @@ typedef struct ars_config_key {
 /* The per-section tables, in the documented section (and dump) order. */
 #define ARS_RUN_NKEYS 2
 #define ARS_HILBERT_NKEYS 3
-#define ARS_ARNN_NKEYS 13
+#define ARS_ARNN_NKEYS 14
 #define ARS_PHASE_NKEYS 8
 #define ARS_SAMPLER_NKEYS 4
 #define ARS_HAM_NKEYS 16

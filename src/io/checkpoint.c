@@ -600,6 +600,12 @@ int ars_io_write(const char *path, const ars_io_meta *meta, const ars_arnn *net,
                                    ld, meta->sample_eloc + n, 1) < 0))) {
             goto fail;
         }
+        what = "write /importance_weight";
+        if (meta->sample_weight != NULL &&
+            ars_h5_write_dataset(o.id, "importance_weight", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1,
+                                 ld, meta->sample_weight, 1) < 0) {
+            goto fail;
+        }
     }
     if (meta->phase != NULL) {
         what = "write /phase and /variables/phase";

@@ -83,6 +83,9 @@ typedef struct ars_io_meta {
     /* With samples, or NULL: their local energies, real parts then imaginary parts (2n), for
      * /local_energy (and /local_energy_imag with a phase network). */
     const double *sample_eloc;
+    /* With samples of a projected state ([model] projection), or NULL: their importance weights
+     * (n), for /importance_weight. */
+    const double *sample_weight;
     const ars_evolve *evolve;        /* mode = evolve: the stepper for /evolution, or NULL */
     const ars_evolve_record *record; /* with evolve: its measurements */
 } ars_io_meta;

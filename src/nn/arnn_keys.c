@@ -25,6 +25,11 @@ static const ars_config_alias sym_aliases[] = {
 _Static_assert(sizeof dtype_names / sizeof dtype_names[0] == ARS_DTYPE_FLOAT32 + 2,
                "one name per ars_dtype");
 
+/* projection needs the group of symmetrize. */
+static int symmetrised(const ars_config *c) {
+    return c->symmetrize != ARS_SYM_NONE;
+}
+
 const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS] = {
     {.section = "model",
      .key = "layers",
@@ -114,6 +119,18 @@ const ars_config_key ars_arnn_keys[ARS_ARNN_NKEYS] = {
              "listed symmetries: spin_flip (global), reflection (of the chain), translation (of "
              "a ring); both = spin_flip, reflection. Sampled exactly (draw s, apply a random g); "
              "costs |G| network evaluations per sample (2, 4, L, 2L or 4L)"},
+    {.section = "model",
+     .key = "projection",
+     .type = ARS_KEY_BOOL,
+     .offset = ARS_CONFIG_OFF(projection),
+     .def = "false",
+     .help = "true: the state is the projection P_G psi = (1/|G|) sum_g psi(g s) of the "
+             "network's psi onto the states symmetric under the symmetrize group G (the images' "
+             "amplitudes added, not their probabilities), trained and measured on exact samples "
+             "of p_sym with importance weights |P_G psi|^2 / p_sym <= 1; needs a Hamiltonian "
+             "invariant under G; costs |G| local energies and gradients per sample",
+     .active = symmetrised,
+     .inactive = "only with [model] symmetrize (the group of the projection; remove the key)"},
     {.section = "model",
      .key = "dtype",
      .type = ARS_KEY_ENUM,

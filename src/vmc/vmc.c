@@ -14,6 +14,12 @@
 #include "core/ars_common.h"
 #include "wf/ratio.h"
 
+static int projected_values(ars_vmc *v, const uint8_t *cfg, size_t n, double *w, double *er,
+                            double *ei, int grads);
+static double normalise_weights(double *w, size_t n);
+static void weighted_estimate(ars_vmc_estimate *est, const double *eloc, const double *eloc_im,
+                              const double *w, size_t n, double ess, int L, double exact);
+
 #define LOG_COLUMN(f)                                                                              \
     { #f, offsetof(ars_vmc_log, f), 0 }
 #define LOG_COLUMN_OPTIONAL(f)                                                                     \
@@ -125,6 +131,11 @@ double ars_vmc_bytes(const ars_arnn *net, const ars_vmc_settings *set, int n_thr
         bytes += sr_block_bytes(P_mod, set->n_samples, ranks);
         bytes += P_phase > 0 ? sr_block_bytes(P_phase, set->n_samples, ranks) : 0.0;
     }
+    if (set->projection) {
+        /* Im O_P, the 2 n rows of SR and their block (for the one of P_mod above) */
+        bytes += 8.0 * P * n * 3.0 +
+                 (set->sr ? sr_block_bytes((size_t)P, 2 * set->n_samples, ranks) : 0.0);
+    }
     if (arch->symmetry != ARS_SYM_NONE && set->dtype == ARS_DTYPE_FLOAT64) {
         bytes += 8.0 * (double)ars_sym_order(arch->symmetry, L) * n; /* the images */
     }
@@ -214,6 +225,23 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
         (v->fws = calloc((size_t)v->n_slots, sizeof(ars_proj_ws *))) == NULL) {
         goto fail;
     }
+    if (set->projection) {
+        ARS_ASSERT(net->arch.symmetry != ARS_SYM_NONE, "a projection needs a group");
+        v->xws = calloc((size_t)v->n_slots, sizeof(ars_projected_ws *));
+        v->O_im = malloc(P * n * sizeof(double));
+        v->O2 = malloc(2 * P * n * sizeof(double));
+        v->wproj = malloc(5 * n * sizeof(double));
+        v->sr2 = ars_sr_alloc(P, 2 * n);
+        if (v->eloc_im == NULL) {
+            v->eloc_im = malloc(n * sizeof(double));
+        }
+        if (v->xws == NULL || v->O_im == NULL || v->O2 == NULL || v->wproj == NULL ||
+            v->sr2 == NULL || v->eloc_im == NULL ||
+            (set->sr && set->sr_float32 && ars_sr_set_float32(v->sr2) != ARS_OK) ||
+            (v->comm.size > 1 && ars_sr_share(v->sr2, &v->comm) != ARS_OK)) {
+            goto fail;
+        }
+    }
     v->op = ars_ham_operator(H);
     if (v->sampler == NULL || v->opt == NULL || v->sr == NULL || v->cfg == NULL ||
         v->log_prob == NULL || v->eloc == NULL || v->O == NULL || v->x == NULL ||
@@ -245,6 +273,11 @@ ars_vmc *ars_vmc_alloc(ars_arnn *net, const ars_ham *H, const ars_vmc_settings *
             (v->fws[i] = ars_proj_ws_alloc(&wf, set->projected_group, set->chunk_size)) == NULL) {
             goto fail;
         }
+        if (v->xws != NULL &&
+            (v->xws[i] = ars_projected_ws_alloc(net, H->marshall_sign, v->phase, v->op,
+                                                set->chunk_size)) == NULL) {
+            goto fail;
+        }
     }
     return v;
 fail:
@@ -272,7 +305,15 @@ void ars_vmc_free(ars_vmc *v) {
         if (v->fws != NULL) {
             ars_proj_ws_free(v->fws[i]);
         }
+        if (v->xws != NULL) {
+            ars_projected_ws_free(v->xws[i]);
+        }
     }
+    free(v->xws);
+    free(v->O_im);
+    free(v->O2);
+    free(v->wproj);
+    ars_sr_free(v->sr2);
     free(v->jws);
     free(v->fws);
     free(v->proj);
@@ -520,11 +561,32 @@ static void projected_estimate(ars_vmc_estimate *est, const double *eloc, const 
 }
 
 int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, double *eloc_im,
-                     size_t n, uint64_t stream, ars_vmc_estimate *est) {
+                     size_t n, uint64_t stream, ars_vmc_estimate *est, double *weight) {
     ARS_ASSERT(v->phase == NULL || eloc_im != NULL, "a phase network needs eloc_im");
+    ARS_ASSERT(v->xws == NULL || (eloc_im != NULL && weight != NULL),
+               "a projection needs eloc_im and weight");
     int rc = draw(v, cfg, log_prob, n, stream, 0);
     if (rc != ARS_OK) {
         return rc;
+    }
+    if (v->xws != NULL) {
+        const int bad = projected_values(v, cfg, n, weight, eloc, eloc_im, 0);
+        /* The weights as drawn (each <= 1) are what the file keeps; the estimate normalises a
+         * copy. */
+        double *wn = malloc(n * sizeof(double));
+        if (wn == NULL) {
+            return ARS_ERR(ARS_STATUS_ENOMEM, "out of memory for the final weights");
+        }
+        memcpy(wn, weight, n * sizeof(double));
+        const double ess = normalise_weights(wn, n);
+        weighted_estimate(est, eloc, v->phase != NULL ? eloc_im : NULL, wn, n, ess,
+                          v->net->arch.hilbert.size, v->set.exact_energy);
+        free(wn);
+        if (bad > 0 || ess == 0.0 || !isfinite(est->energy)) {
+            return ARS_ERR(ARS_STATUS_ENONFINITE, "the final projected local energies are not "
+                                                  "finite (or every weight is 0)");
+        }
+        return ARS_OK;
     }
     const int n_bad = local_energies(v, eloc, eloc_im, cfg, n, ARS_DTYPE_FLOAT64);
     estimate(est, eloc, v->phase != NULL ? eloc_im : NULL, n, v->net->arch.hilbert.size,
@@ -554,6 +616,93 @@ int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, d
 const char *const ars_vmc_phase_names[ARS_VMC_N_PHASES] = {"sample",   "local_energy", "gradient",
                                                            "sr_build", "sr_solve",     "update"};
 
+/* The projected state's weights w, local energies E_P,loc = er + i ei and (with grads) O_P into
+ * v->O and v->O_im of the n samples cfg (vmc/projected.h), in parallel over the chunks of
+ * local_energies, gathered; returns the number of non-finite samples. */
+static int projected_values(ars_vmc *v, const uint8_t *cfg, size_t n, double *w, double *er,
+                            double *ei, int grads) {
+    const size_t L = (size_t)v->net->arch.hilbert.size, cs = (size_t)v->set.chunk_size;
+    size_t c0, c1;
+    ars_comm_chunks(&v->comm, (n + cs - 1) / cs, &c0, &c1);
+    int n_bad = 0;
+#pragma omp parallel num_threads(v->n_slots) default(none)                                         \
+    shared(v, cfg, w, er, ei, grads, n, L, cs, c0, c1) reduction(+ : n_bad)
+    {
+        const int slot = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+        for (size_t chunk = c0; chunk < c1; chunk++) {
+            const size_t start = chunk * cs;
+            const int B = (int)(n - start < cs ? n - start : cs);
+            n_bad += ars_projected_local(
+                w + start, er + start, ei + start, grads ? v->O + start : NULL,
+                grads ? v->O_im + start : NULL, n, cfg + start * L, v->xws[slot], B);
+        }
+    }
+    ars_comm_allgather_rows(&v->comm, w, n, cs, sizeof(double));
+    ars_comm_allgather_rows(&v->comm, er, n, cs, sizeof(double));
+    ars_comm_allgather_rows(&v->comm, ei, n, cs, sizeof(double));
+    if (grads) {
+        ars_comm_allgather_columns(&v->comm, v->O, v->P, n, cs, v->gather);
+        ars_comm_allgather_columns(&v->comm, v->O_im, v->P, n, cs, v->gather);
+    }
+    return ars_comm_sum_int(&v->comm, n_bad);
+}
+
+/* Normalises the weights w (n) to sum 1, in sample order; returns the effective sample size
+ * 1 / sum w^2 (0 when every weight is 0). */
+static double normalise_weights(double *w, size_t n) {
+    double sum = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        sum += w[b];
+    }
+    if (!(sum > 0.0)) {
+        return 0.0;
+    }
+    double sq = 0.0;
+    for (size_t b = 0; b < n; b++) {
+        w[b] /= sum;
+        sq += w[b] * w[b];
+    }
+    return 1.0 / sq;
+}
+
+/* SR's direction for the projected state: the complex O_P as 2 n real rows (Re O_P, then
+ * Im O_P, each centred with the weighted mean), residuals Re E_P,loc - E and Im E_P,loc - Im E,
+ * and row weights w_b / 2, so that sr.h's weighted S and F are half of S = Re <O_P^* O_P>_c and
+ * F = 2 Re <(E_P,loc - E)^* O_P>_c: the shift is halved to match, and the gradient norm and
+ * the step's metric doubled. */
+static int projected_direction(ars_vmc *v, const ars_vmc_estimate *est, double ds, double *gnorm,
+                               double *metric) {
+    const size_t n = v->set.n_samples, P = v->P, n2 = 2 * n;
+    const double *w = v->wproj;
+    double *eps = v->wproj + n, *w2 = v->wproj + 3 * n;
+    for (size_t k = 0; k < P; k++) {
+        const double *re = v->O + k * n, *im = v->O_im + k * n;
+        double mr = 0.0, mi = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            mr += w[b] * re[b];
+            mi += w[b] * im[b];
+        }
+        double *row = v->O2 + k * n2;
+        for (size_t b = 0; b < n; b++) {
+            row[b] = re[b] - mr;
+            row[n + b] = im[b] - mi;
+        }
+    }
+    for (size_t b = 0; b < n; b++) {
+        eps[b] = v->eloc[b] - est->energy;
+        eps[n + b] = v->eloc_im[b] - est->energy_imag;
+        w2[b] = w2[n + b] = 0.5 * w[b];
+    }
+    v->sr2->weights = w2;
+    const int rc =
+        ars_sr_direction(v->sr2, v->x, gnorm, v->O2, eps, 0.0, 0.5 * ds, v->set.sr, NULL);
+    v->sr2->weights = NULL;
+    *gnorm *= 2.0;
+    *metric = 2.0 * v->sr2->step_metric;
+    return rc;
+}
+
 /* Steps 1 and 2 of vmc.h on the samples of `stream`: v->cfg, their local energies v->eloc (and
  * v->eloc_im) and per-sample gradients v->O, gathered so that every rank holds all of them. The
  * phases are timed into tp[SAMPLE + 1 .. GRAD + 1] (tp[SAMPLE] is the start). *n_bad receives
@@ -570,6 +719,11 @@ static int differentiate(ars_vmc *v, uint64_t stream, int redraw, ars_dtype eloc
         }
     }
     tp[ARS_VMC_PHASE_ELOC] = ars_wtime();
+    if (v->xws != NULL) {
+        *n_bad = projected_values(v, v->cfg, n, v->wproj, v->eloc, v->eloc_im, 1);
+        tp[ARS_VMC_PHASE_GRAD] = tp[ARS_VMC_PHASE_SR_BUILD] = ars_wtime();
+        return ARS_OK;
+    }
     uint64_t u0, c0s, u1, c1s;
     eloc_sites(v, &u0, &c0s);
     *n_bad = local_energies(v, v->eloc, v->eloc_im, v->cfg, n, eloc_dtype);
@@ -628,7 +782,16 @@ int ars_vmc_step(ars_vmc *v) {
     }
     /* From here on every rank holds the same data and computes the same bits. */
     ars_vmc_estimate est;
-    estimate(&est, v->eloc, v->eloc_im, n, (int)L, v->set.exact_energy);
+    if (v->xws != NULL) {
+        const double ess = normalise_weights(v->wproj, n);
+        weighted_estimate(&est, v->eloc, v->phase != NULL ? v->eloc_im : NULL, v->wproj, n, ess,
+                          (int)L, v->set.exact_energy);
+        if (ess == 0.0) {
+            n_bad = n_bad > 0 ? n_bad : 1;
+        }
+    } else {
+        estimate(&est, v->eloc, v->eloc_im, n, (int)L, v->set.exact_energy);
+    }
     const double mean = est.energy;
     if (n_bad > 0 || !isfinite(mean) || !isfinite(est.energy_variance)) {
         return ARS_ERR(ARS_STATUS_ENONFINITE,
@@ -653,11 +816,19 @@ int ars_vmc_step(ars_vmc *v) {
         e_sr = v->proj + 2 * n;
         e_sr_im = v->proj + 3 * n;
     }
-    rc = v->phase == NULL
-             ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, e_sr, mean_sr, ds, v->set.sr, v->prior)
-             : ars_sr_direction_split(v->sr, v->sr_phase, v->x, &gnorm, v->O, e_sr, e_sr_im,
-                                      mean_sr, mean_sr_im, ds, v->set.sr, v->prior);
-    const double build = v->sr->seconds_build, solve = v->sr->seconds_solve;
+    double metric = 0.0;
+    if (v->xws != NULL) {
+        rc = projected_direction(v, &est, ds, &gnorm, &metric);
+    } else {
+        rc = v->phase == NULL
+                 ? ars_sr_direction(v->sr, v->x, &gnorm, v->O, e_sr, mean_sr, ds, v->set.sr,
+                                    v->prior)
+                 : ars_sr_direction_split(v->sr, v->sr_phase, v->x, &gnorm, v->O, e_sr, e_sr_im,
+                                          mean_sr, mean_sr_im, ds, v->set.sr, v->prior);
+        metric = v->sr->step_metric;
+    }
+    const ars_sr *sr_used = v->xws != NULL ? v->sr2 : v->sr;
+    const double build = sr_used->seconds_build, solve = sr_used->seconds_solve;
     tp[ARS_VMC_PHASE_SR_SOLVE] = tp[ARS_VMC_PHASE_SR_BUILD] + build;
     tp[ARS_VMC_PHASE_UPDATE] = tp[ARS_VMC_PHASE_SR_SOLVE] + solve;
     if (rc != ARS_OK) {
@@ -680,7 +851,6 @@ int ars_vmc_step(ars_vmc *v) {
      * f times as long adds (f^2 - 1) x_phase^T S x_phase. */
     const double f = v->set.phase_lr_factor;
     const int phase_scaled = v->phase != NULL && f != 1.0;
-    double metric = v->sr->step_metric;
     if (phase_scaled) {
         metric += (f * f - 1.0) * v->sr_phase->step_metric;
     }
@@ -859,6 +1029,8 @@ static void weighted_estimate(ars_vmc_estimate *est, const double *eloc, const d
     est->relative_error = isnan(exact) ? (double)NAN : fabs((mean - exact) / exact);
     est->energy_imag = mean_im;
     est->energy_imag_error = sqrt(var_im / ess);
+    est->projected_energy = est->projected_energy_error = est->projected_relative_error = NAN;
+    est->overlap = est->overlap_error = NAN;
 }
 
 static int tdvp(ars_vmc *v, uint64_t stream, int reweight, int imaginary, double diag_shift,

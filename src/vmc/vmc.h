@@ -32,6 +32,7 @@
 #include "core/comm.h"
 #include "est/local_energy.h"
 #include "est/projector.h"
+#include "vmc/projected.h"
 #include "nn/phase.h"
 #include "wf/wavefunction.h"
 #include "ops/hamiltonian.h"
@@ -59,6 +60,8 @@ typedef struct ars_vmc_settings {
     double sym_penalty;      /* lambda > 0: train on <H> + lambda (1 - <P_G>) (est/projector.h) */
     ars_sym penalty_group;   /* G of that projector */
     ars_sym projected_group; /* != none: ars_vmc_evaluate also measures P_G psi (projector.h) */
+    int projection; /* the state is P_G psi, G the network's symmetry (vmc/projected.h): samples of
+                     * p_sym with weights; SR on the complex O_P (2n real rows) */
     double hyper[ARS_OPT_N_HYPER]; /* the optimizers' hyperparameters (optimizer.h) */
     double exact_energy;           /* NaN if unknown */
     ars_phase *phase;     /* the learnt phase network (nn/phase.h), updated in place; NULL: none */
@@ -143,9 +146,16 @@ typedef struct ars_vmc {
     ars_eloc_ws **ews;   /* (n_slots) local-energy scratch */
     ars_proj_ws **jws;   /* (n_slots) the penalty's projector scratch (sym_penalty > 0 only) */
     ars_proj_ws **fws;   /* (n_slots) the projected estimate's (projected_group only) */
-    double *proj;        /* (4 n) P_loc (re, im) of the samples, then E_loc + lambda (1 - P_loc)
-                          * (re, im): what SR descends with a penalty (sym_penalty > 0 only) */
-    int64_t iteration;   /* iterations completed */
+    /* settings.projection only: */
+    ars_projected_ws **xws; /* (n_slots) the projected state's scratch */
+    double *O_im;           /* (P, n) Im O_P (O holds Re O_P) */
+    double *O2;             /* (P, 2 n) the centred Re O_P, then Im O_P: SR's real rows */
+    double *wproj;          /* (5 n) the samples' weights w (n), then SR's residuals (2 n) and
+                             * row weights (2 n) */
+    ars_sr *sr2;            /* SR over the 2 n rows */
+    double *proj;           /* (4 n) P_loc (re, im) of the samples, then E_loc + lambda (1 - P_loc)
+                             * (re, im): what SR descends with a penalty (sym_penalty > 0 only) */
+    int64_t iteration;      /* iterations completed */
     ars_vmc_log log;
     double phase_seconds[ARS_VMC_N_PHASES]; /* summed over this process's steps */
     int64_t timed_steps;                    /* the steps summed there */
@@ -195,10 +205,12 @@ typedef struct ars_vmc_estimate {
 
 /* Draws n fresh samples of the current state into cfg (n, L) and log_prob (n) from the streams
  * (seed, SAMPLE, stream, chunk) and estimates the energy from their local energies eloc +
- * i eloc_im (n); the arrays are the caller's (eloc_im NULL: a real wavefunction only). Returns
- * ARS_OK or ARS_STATUS_ENONFINITE. */
+ * i eloc_im (n); the arrays are the caller's (eloc_im NULL: a real wavefunction only). With
+ * settings.projection the samples are p_sym's, eloc + i eloc_im their E_P,loc and weight (n, or
+ * NULL otherwise) receives their importance weights w (vmc/projected.h); the estimate is the
+ * weighted one. Returns ARS_OK or ARS_STATUS_ENONFINITE. */
 int ars_vmc_evaluate(ars_vmc *v, uint8_t *cfg, double *log_prob, double *eloc, double *eloc_im,
-                     size_t n, uint64_t stream, ars_vmc_estimate *est);
+                     size_t n, uint64_t stream, ars_vmc_estimate *est, double *weight);
 
 /* The wavefunction the driver trains (modulus, Marshall sign, phase). */
 ars_wf ars_vmc_wf(const ars_vmc *v);

@@ -248,5 +248,32 @@ int ars_vmc_config_check(const ars_config *c) {
             return rc;
         }
     }
-    return check_group(c, "projected_estimate", (ars_sym)c->projected_group);
+    const int rc = check_group(c, "projected_estimate", (ars_sym)c->projected_group);
+    if (rc != ARS_OK || !c->projection) {
+        return rc;
+    }
+    /* What the projected state (vmc/projected.h) does not do yet. */
+    const char *why = NULL;
+    if (c->mode != ARS_MODE_TRAIN) {
+        why = "only with [run] mode = train (sampling and evolving the projected state are not "
+              "implemented)";
+    } else if (ars_opt_types[c->optimizer]->prior != NULL) {
+        why = "not with [vmc] optimizer = spring (use sgd or adam)";
+    } else if (c->phase_lr_factor != 1.0) {
+        why = "not with [vmc] phase_learning_rate_factor (its SR is not block diagonal)";
+    } else if (c->sym_penalty > 0.0) {
+        why = "not with [vmc] symmetry_penalty (the projected state is symmetric already)";
+    } else if (c->eloc_dtype != ARS_DTYPE_FLOAT64) {
+        why = "only with [vmc] eloc_dtype = float64";
+    } else if (c->projected_group != ARS_SYM_NONE) {
+        why = "not with [vmc] projected_estimate (the final estimate is the projected state's)";
+    } else if (ars_obs_config_any(c)) {
+        why = "not with [observables] (the observables of the projected state are not "
+              "implemented)";
+    }
+    if (why != NULL) {
+        return ars_ini_error(ars_config_key_where(c, "model", "projection"),
+                             "[model] projection: %s", why);
+    }
+    return ARS_OK;
 }
