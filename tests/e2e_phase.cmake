@@ -261,29 +261,17 @@ execute_process(COMMAND ${PYTHON} -c "
 import sys, h5py, numpy as np
 sys.path.insert(0, '${SRC}/scripts')
 import arnn_ref as ar
+sys.path.insert(0, '${SRC}/tests/phase')
+import ring_projection as rp
 path = sys.argv[1]
 model = ar.load_model(path)
 phase = ar.load_phase(path, marshall_sign=True)
-L = model['size']
-s = np.array([[1 if (i >> t) & 1 else -1 for t in range(L)] for i in range(2 ** L)], dtype=np.int8)
-def index(c):
-    return ((c > 0).astype(np.int64) << np.arange(L)).sum(axis=1)
+s = rp.configurations(model['size'])
 psi = np.exp(ar.log_psi(s, model) + 1j * ar.phase_phi(s, phase))
-# H = sum sigma_t . sigma_t+r, r = 1 (J = 1) and 2 (J2 = 0.3), on the ring: dense
-H = np.zeros((2 ** L, 2 ** L))
-for r, J in ((1, 1.0), (2, 0.3)):
-    for t in range(L):
-        u = (t + r) % L
-        zz = s[:, t] * s[:, u]
-        H[np.arange(2 ** L), np.arange(2 ** L)] += J * zz
-        flip = s.copy()
-        flip[:, t] *= -1
-        flip[:, u] *= -1
-        anti = zz < 0
-        H[np.arange(2 ** L)[anti], index(flip[anti])] += 2.0 * J
+H = rp.j1j2_ring(s, 0.3)
 def energy(v):
-    return float(np.real(np.vdot(v, H @ v) / np.vdot(v, v)))
-pv = np.mean([psi[index(np.roll(s, k, axis=1))] for k in range(L)], axis=0)
+    return rp.energy(H, v)
+pv = rp.translation_projection(psi, s)
 overlap = float(np.vdot(pv, pv).real / np.vdot(psi, psi).real)
 a = h5py.File(path, 'r')['vmc'].attrs
 checks = ((a['final_energy'], a['final_energy_error'], energy(psi)),
@@ -343,25 +331,14 @@ a = f['vmc'].attrs
 wt = f['importance_weight'][()]
 mean = float(np.sum(wt * f['local_energy'][()]) / np.sum(wt))
 assert abs(mean - a['final_energy']) <= 1e-12 * abs(mean), (mean, a['final_energy'])
-# The exact energy of P_G psi: H = sum sigma_t . sigma_t+r, r = 1 (J = 1), 2 (J2 = 0.3), dense.
-s = np.array([[1 if (i >> t) & 1 else -1 for t in range(L)] for i in range(2 ** L)], dtype=np.int8)
-def index(c):
-    return ((c > 0).astype(np.int64) << np.arange(L)).sum(axis=1)
+# The exact energy of P_G psi, dense (tests/phase/ring_projection.py).
+sys.path.insert(0, '${SRC}/tests/phase')
+import ring_projection as rp
+s = rp.configurations(L)
 p0 = psi(s)
-pv = np.mean([p0[index(np.roll(s, k, axis=1))] for k in range(L)], axis=0)
-H = np.zeros((2 ** L, 2 ** L))
-for r, J in ((1, 1.0), (2, 0.3)):
-    for t in range(L):
-        u = (t + r) % L
-        zz = s[:, t] * s[:, u]
-        H[np.arange(2 ** L), np.arange(2 ** L)] += J * zz
-        fl = s.copy()
-        fl[:, t] *= -1
-        fl[:, u] *= -1
-        anti = zz < 0
-        H[np.arange(2 ** L)[anti], index(fl[anti])] += 2.0 * J
-E = float(np.real(np.vdot(pv, H @ pv) / np.vdot(pv, pv)))
-E_plain = float(np.real(np.vdot(p0, H @ p0) / np.vdot(p0, p0)))
+H = rp.j1j2_ring(s, 0.3)
+E = rp.energy(H, rp.translation_projection(p0, s))
+E_plain = rp.energy(H, p0)
 assert abs(a['final_energy'] - E) < 5 * a['final_energy_error'], (a['final_energy'], a['final_energy_error'], E)
 assert abs(E - E_plain) > 10 * a['final_energy_error'], 'vacuous: the projection changes nothing'
 print('OK', a['final_energy'], a['final_energy_error'], E, E_plain)
