@@ -77,6 +77,8 @@ class Output:
     local_energy: object = None      # /local_energy float64 [n_samples] (training outputs): the
                                      # final samples' Re E_loc, or None
     local_energy_imag: object = None  # /local_energy_imag (with a phase network), or None
+    importance_weight: object = None  # /importance_weight ([model] projection): the weights of
+    #                                   the samples; the energy is the weighted mean of local_energy
 
     @property
     def size(self):
@@ -226,6 +228,8 @@ def _read(f, path, read_samples):
                 out.local_energy = f["local_energy"][()]
             if "local_energy_imag" in f:
                 out.local_energy_imag = f["local_energy_imag"][()]
+            if "importance_weight" in f:
+                out.importance_weight = f["importance_weight"][()]
     if "hamiltonian" in f:
         out.hamiltonian = _attrs(f["hamiltonian"])
         out.hamiltonian_terms = _read_terms(f["hamiltonian"])

@@ -2,7 +2,7 @@
 # samples and observables, and a short training gives bitwise identical variables, optimiser
 # state, energy log, final samples and observables, also with --resume across rank counts, and
 # so does a time evolution (mode = evolve, with --resume across rank counts, and with
-# regularization = snr or reweight); a
+# regularization = snr or reweight), and so does a projected state ([model] projection); a
 # config error (also one found later: a Hamiltonian, --resume) is reported once and every rank
 # exits with status 2; a rank that cannot write ends the job with a clear message instead of a
 # hang.
@@ -123,6 +123,46 @@ foreach(np 2 3)
     ars_expect_rc(r 0 "a phase network with ${np} ranks")
     ars_h5same(${WORK}/ph0.h5 ${WORK}/ph${np}.h5 "a phase network: 1 process vs ${np} ranks"
                ${same} /phase /local_energy_imag /vmc/energy_imag)
+endforeach()
+
+# A projected state ([model] projection): weights, complex O_P gathered from every rank, SR on
+# its 2n rows: the same bits for 1 process and 2 or 3 ranks.
+file(WRITE ${WORK}/projection.ini "[run]
+mode = train
+[system]
+size = 8
+total_sz = 0
+[model]
+layers = 2
+features = 4
+activation = tanh
+symmetrize = translation
+projection = true
+[phase]
+type = conv
+layers = 2
+features = 3
+[sampler]
+n_samples = 300
+chunk_size = 32
+seed = 4
+[hamiltonian]
+type = j1j2
+J2 = 0.6
+pbc = true
+[vmc]
+iterations = 5
+final_samples = 500
+")
+set(psame /variables /samples /log_prob /local_energy /local_energy_imag /importance_weight
+          /vmc/energy /vmc/energy_error /vmc/grad_norm /vmc/step_length)
+ars_run(r projection.ini --quiet --threads 2 --output pr0.h5)
+ars_expect_rc(r 0 "a projected state without mpirun")
+foreach(np 2 3)
+    mpi_run(r ${np} projection.ini --quiet --threads 1 --output pr${np}.h5)
+    ars_expect_rc(r 0 "a projected state with ${np} ranks")
+    ars_h5same(${WORK}/pr0.h5 ${WORK}/pr${np}.h5 "a projected state: 1 process vs ${np} ranks"
+               ${psame})
 endforeach()
 
 # Time evolution (mode = evolve, a real-time quench from |+x>): the same bits for 1 process and

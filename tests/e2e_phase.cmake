@@ -328,8 +328,11 @@ w = np.abs(imgs.sum(axis=0)) ** 2 / (L * (np.abs(imgs) ** 2).sum(axis=0))
 got = f['importance_weight'][:64]
 assert np.allclose(got, w, rtol=1e-10, atol=1e-14), np.abs(got - w).max()
 a = f['vmc'].attrs
-wt = f['importance_weight'][()]
-mean = float(np.sum(wt * f['local_energy'][()]) / np.sum(wt))
+import arsampler_io as io
+out = io.load(path)
+wt = out.importance_weight
+assert np.array_equal(wt, f['importance_weight'][()])
+mean = float(np.sum(wt * out.local_energy) / np.sum(wt))
 assert abs(mean - a['final_energy']) <= 1e-12 * abs(mean), (mean, a['final_energy'])
 # The exact energy of P_G psi, dense (tests/phase/ring_projection.py).
 sys.path.insert(0, '${SRC}/tests/phase')
