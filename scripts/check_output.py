@@ -458,6 +458,21 @@ def run_checks(path, n_samples=None, recompute=256, variables_only=False):
                 lines.append("  /%s: mean %.10g over %d samples" % (name, e.mean(), len(e)))
         if "local_energy_imag" in f and "phase" not in f:
             fail("/local_energy_imag", "present without a phase network")
+        if "importance_weight" in f:
+            # A projected state ([model] projection): weights in [0, 1], and the final energy is
+            # their weighted mean of /local_energy.
+            w = get_dataset(f, "/importance_weight", np.float64, (len(samples),))[()]
+            if not (np.all(np.isfinite(w)) and np.all(w >= 0.0) and np.all(w <= 1.0 + 1e-12)):
+                fail("/importance_weight", "holds a weight outside [0, 1]")
+            if "local_energy" in f and "vmc" in f and "final_energy" in f["vmc"].attrs:
+                e = f["local_energy"][()]
+                mean = float(np.sum(w * e) / np.sum(w))
+                fin = float(f["vmc"].attrs["final_energy"])
+                if not abs(mean - fin) <= 1e-12 * max(1.0, abs(fin)):
+                    fail("/importance_weight", "the weighted mean of /local_energy is %.17g, "
+                         "final_energy %.17g" % (mean, fin))
+            lines.append("  /importance_weight: mean %.6g (effective samples %.1f%%)"
+                         % (w.mean(), 100.0 * w.sum() ** 2 / (len(w) * np.sum(w * w))))
         if "observables" in f:
             text = f.attrs["config"]
             cfg = arsampler_io.parse_config(text.decode() if isinstance(text, bytes) else text)
