@@ -21,6 +21,10 @@
  * on (seed, it, chunk) only, so a run gives the same bits for any thread count, and resuming from a
  * checkpoint at iteration it gives exactly the continuation of an uninterrupted run (no random
  * state to save).
+ * With settings.projection the state is P_G psi (vmc/projected.h): steps 1-3 take p_sym's samples
+ * with importance weights, E_P,loc and the complex O_P, and SR solves one block of 2n real rows.
+ * With settings.sym_penalty SR descends E_loc + lambda (1 - P_loc) (est/projector.h); the log keeps
+ * <H>.
  */
 #ifndef ARS_VMC_H
 #define ARS_VMC_H
