@@ -40,6 +40,10 @@ typedef struct ars_config_alias {
     unsigned mask;
 } ars_config_alias;
 
+/* The aliases of a key naming a symmetry group ([model] symmetrize, [vmc]
+ * symmetry_penalty_group, projected_estimate): none and both (nn/arnn_keys.c). */
+extern const ars_config_alias ars_sym_aliases[];
+
 typedef struct ars_config_key {
     const char *section;
     const char *key;

@@ -144,7 +144,7 @@ int ars_projected_local(double *w, double *e_re, double *e_im, double *o_re, dou
         e_im[b] = ei;
         n_bad += !(isfinite(w[b]) && isfinite(er) && isfinite(ei));
     }
-    if (n_bad_images > 0 && n_bad == 0) {
+    if (n_bad == 0) {
         n_bad = n_bad_images; /* a non-finite image with no weight: still a sign of trouble */
     }
     if (o_re == NULL) {

@@ -530,6 +530,12 @@ static void estimate(ars_vmc_estimate *est, const double *eloc, const double *el
     }
 }
 
+/* X_b = Re(P_loc^* E_loc) of sample b (pi NULL: a real P_loc). */
+static double projected_numerator(const double *eloc, const double *eloc_im, const double *pr,
+                                  const double *pi, size_t b) {
+    return pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0);
+}
+
 /* The projected state's energy E_P = mean X / mean Y, X = Re(P_loc^* E_loc), Y = Re P_loc, with
  * the delta method's error sqrt(Var(X - E_P Y) / n) / |mean Y|, and <P_G> = mean Y (sums in
  * sample order). */
@@ -537,18 +543,18 @@ static void projected_estimate(ars_vmc_estimate *est, const double *eloc, const 
                                const double *pr, const double *pi, size_t n, double exact) {
     double sx = 0.0, sy = 0.0;
     for (size_t b = 0; b < n; b++) {
-        sx += pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0);
+        sx += projected_numerator(eloc, eloc_im, pr, pi, b);
         sy += pr[b];
     }
     const double mx = sx / (double)n, my = sy / (double)n, ep = mx / my;
     double sr = 0.0;
     for (size_t b = 0; b < n; b++) {
-        sr += pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0) - ep * pr[b];
+        sr += projected_numerator(eloc, eloc_im, pr, pi, b) - ep * pr[b];
     }
     const double mr = sr / (double)n;
     double vr = 0.0, vy = 0.0;
     for (size_t b = 0; b < n; b++) {
-        const double r = pr[b] * eloc[b] + (pi != NULL ? pi[b] * eloc_im[b] : 0.0) - ep * pr[b];
+        const double r = projected_numerator(eloc, eloc_im, pr, pi, b) - ep * pr[b];
         vr += (r - mr) * (r - mr);
         vy += (pr[b] - my) * (pr[b] - my);
     }
