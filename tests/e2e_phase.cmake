@@ -291,7 +291,7 @@ endif()
 #     importance weights. 1 and 2 threads and --resume give the same bits; numpy recomputes each
 #     final sample's weight |sum_g psi(g s)|^2 / (|G| sum_g |psi(g s)|^2) from the plain network;
 #     the weighted mean of /local_energy is the final energy, which lies within 5 standard errors
-#     of numpy's exact energy of the vector P_G psi.
+#     of numpy's exact energy of the vector P_G psi; scripts/enumerate-state gives that energy.
 set(prj --quiet --set hamiltonian.pbc=true --set model.symmetrize=translation
     --set model.projection=true --set observables.names=none --set vmc.iterations=8
     --set vmc.final_samples=4096)
@@ -344,7 +344,15 @@ E = rp.energy(H, rp.translation_projection(p0, s))
 E_plain = rp.energy(H, p0)
 assert abs(a['final_energy'] - E) < 5 * a['final_energy_error'], (a['final_energy'], a['final_energy_error'], E)
 assert abs(E - E_plain) > 10 * a['final_energy_error'], 'vacuous: the projection changes nothing'
-print('OK', a['final_energy'], a['final_energy_error'], E, E_plain)
+# scripts/enumerate-state (sparse, sorted configurations, the group of the file) agrees.
+import subprocess
+r = subprocess.run([sys.executable, '${SRC}/scripts/enumerate-state', path], capture_output=True,
+                   text=True)
+assert r.returncode == 0, r.stderr
+line = [l for l in r.stdout.splitlines() if l.startswith('the state P_G psi')][0]
+E_script = float(line.split('E = ')[1].split(',')[0])
+assert abs(E_script - E) <= 1e-9 * abs(E), (E_script, E)
+print('OK', a['final_energy'], a['final_energy_error'], E, E_plain, E_script)
 " ${WORK}/prj1.h5 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT out MATCHES "^OK")
     ars_fail("[model] projection against numpy's projected state:\n${out}${err}")
