@@ -996,17 +996,10 @@ static double importance_weights(const ars_vmc *v, double *w) {
         w[b] = 2.0 * (log_psi[b] - ref[b]);
         top = fmax(top, w[b]);
     }
-    double sum = 0.0;
     for (size_t b = 0; b < n; b++) {
         w[b] = exp(w[b] - top);
-        sum += w[b];
     }
-    double sq = 0.0;
-    for (size_t b = 0; b < n; b++) {
-        w[b] /= sum;
-        sq += w[b] * w[b];
-    }
-    return 1.0 / sq;
+    return normalise_weights(w, n); /* the largest weight is 1 before: the sum is positive */
 }
 
 /* ars_vmc_estimate of weighted samples (weights w summing to 1, effective size ess = 1 / sum
